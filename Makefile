@@ -1,0 +1,91 @@
+# isolated — CPU isolation and real-time tuning for KVM hosts.
+# Plain GNU make; objects under $(BUILD)/. `make check` runs the tests twice:
+# a normal build and one under AddressSanitizer + UndefinedBehaviorSanitizer.
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+BUILD ?= build
+SAN ?= 0
+PKG_CONFIG ?= pkg-config
+
+PKGS := libsystemd libnl-3.0 libnl-route-3.0 libcap inih json-c
+TEST_PKGS := cmocka
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs inih json-c 2>/dev/null)
+TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wsign-compare -Wformat=2 -Wno-format-nonliteral -Wpointer-arith -Wundef -Wvla
+CFLAGS ?= -O2 -g
+ISO_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -fPIE -Iinclude \
+	-DISO_DATADIR='"$(DATADIR)/isolated"' -DISO_SYSCONFDIR='"$(SYSCONFDIR)/isolated"' $(PKG_CFLAGS)
+LDFLAGS_HARD := -pie -Wl,-z,now -Wl,-z,relro
+
+ifeq ($(SAN),1)
+ISO_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS_HARD += -fsanitize=address,undefined
+else
+ISO_CFLAGS += -D_FORTIFY_SOURCE=3
+endif
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CTL_SRC := $(sort $(wildcard ctl/*.c))
+CTL_OBJ := $(CTL_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: check-deps $(BUILD)/isoctl
+
+check-deps:
+	@$(PKG_CONFIG) --exists $(PKGS) || { echo "missing build dependencies: $$(for p in $(PKGS); do $(PKG_CONFIG) --exists $$p || printf '%s ' $$p; done)(see README: apt-get install ...)" >&2; exit 1; }
+
+$(BUILD)/%.o: %.c $(wildcard include/isolated/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ISO_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libisolated.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/isoctl: $(CTL_OBJ) $(BUILD)/libisolated.a
+	$(CC) $(CFLAGS) $(LDFLAGS_HARD) $(LDFLAGS) -o $@ $(CTL_OBJ) $(BUILD)/libisolated.a $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libisolated.a $(wildcard include/isolated/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ISO_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) -Wno-missing-prototypes -DTEST_DATADIR='"$(CURDIR)/tests/data"' \
+		$(LDFLAGS_HARD) -o $@ $< $(BUILD)/libisolated.a $(PKG_LIBS) $(TEST_LIBS)
+
+unit: $(UNIT_BIN)
+
+# One pass: unit tests, then the integration tests against the built isoctl.
+check-one: all unit
+	@tests/run-tests.sh "$(BUILD)" $(UNIT_BIN)
+
+check: all
+	$(MAKE) check-one BUILD=build
+	$(MAKE) check-one BUILD=build/san SAN=1
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/isolated/policies $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/isolated
+	install -m 0755 $(BUILD)/isoctl $(DESTDIR)$(SBINDIR)/isoctl
+	install -m 0644 policies/*.conf $(DESTDIR)$(DATADIR)/isolated/policies/
+	install -m 0644 policies/host.conf.example $(DESTDIR)$(DATADIR)/isolated/
+	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+.PHONY: all check-deps unit check check-one install format clean
+-include $(LIB_OBJ:.o=.d) $(CTL_OBJ:.o=.d)

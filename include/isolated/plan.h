@@ -1,0 +1,64 @@
+/* Plans: what applying a policy to a host would change, computed from a
+ * snapshot. A plan never writes anything. */
+#ifndef ISOLATED_PLAN_H
+#define ISOLATED_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "isolated/host.h"
+#include "isolated/policy.h"
+
+enum action_kind {
+	ACTION_SYSCTL,
+	ACTION_IRQ_AFFINITY,
+	ACTION_THREAD_AFFINITY,
+	ACTION_THREAD_SCHED,
+	_ACTION_KIND_MAX,
+};
+
+struct action {
+	enum action_kind kind;
+	char *target; /* "kernel.timer_migration", "irq/41", "tid/1234" */
+	char *label;  /* what a person recognises: IRQ actions, thread comm (process comm) */
+	unsigned irq;
+	pid_t tid, tgid;
+	char *from; /* current value, kernel format: "1", "0-1", "fifo:50", "other" */
+	char *to;
+	const char *rule; /* "[thread rt-vcpu]", "[sysctl]": borrowed from the policy */
+	bool rt;          /* part of the RT workload (RT CPUs or RT priority) */
+};
+
+/* Something the plan cannot do, and why. */
+struct plan_skip {
+	enum action_kind kind;
+	char *target;
+	char *label;
+	char *reason;
+	const char *rule;
+};
+
+struct plan {
+	const struct policy *policy; /* borrowed */
+	struct action *actions;      /* sysctls, IRQs, thread affinity, thread sched */
+	size_t n_actions;
+	struct plan_skip *skips;
+	size_t n_skips;
+	char **warnings; /* rules matching nothing, unmet kernel requirements... */
+	size_t counts[_ACTION_KIND_MAX];
+	size_t unchanged; /* targets a rule covers that already hold the wanted value */
+};
+
+int plan_build(const struct policy *p, const struct host_state *s, struct plan **ret, char *err, size_t errlen);
+void plan_free(struct plan *pl);
+const char *plan_action_kind_name(enum action_kind k);
+
+/* Selectors, exposed for tests. */
+bool match_thread(const struct rule *r, const struct task_info *t, const struct host_state *s);
+bool match_irq(const struct rule *r, const struct irq_info *irq);
+/* The VM name of a QEMU command line ("-name guest=rtvm,debug-threads=on"
+ * or "-name rtvm"), NULL if none. Allocated. */
+char *match_vm_name(const char *cmdline);
+
+#endif

@@ -1,0 +1,47 @@
+/* Small helpers shared by the engine: string vectors, diagnostics, file reads
+ * relative to a directory fd. */
+#ifndef ISOLATED_UTIL_H
+#define ISOLATED_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ISO_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Diagnostics: a list of finished lines, "FILE:LINE: message" for policy
+ * errors. The engine never prints; the front doors print these. */
+struct diag {
+	char **lines;
+	size_t n, cap;
+};
+
+/* line 0 gives "FILE: message"; file NULL gives "message". */
+void diag_add(struct diag *d, const char *file, unsigned line, const char *fmt, ...) ISO_PRINTF(4, 5);
+void diag_vadd(struct diag *d, const char *file, unsigned line, const char *fmt, va_list ap) ISO_PRINTF(4, 0);
+void diag_free(struct diag *d);
+
+/* NULL-terminated string vectors. strv_push takes ownership of s (frees it on
+ * failure). */
+size_t strv_len(char *const *v);
+int strv_push(char ***v, char *s);
+int strv_push_dup(char ***v, const char *s);
+bool strv_contains(char *const *v, const char *s);
+void strv_free(char **v);
+
+/* Split on white space, honouring double quotes ("CPU 1/KVM" stays one word;
+ * quotes are removed). -EINVAL with message on an unterminated quote. */
+int strv_split_quoted(const char *s, char ***ret, char *err, size_t errlen);
+
+/* Read a whole file relative to dirfd into a NUL-terminated buffer. Refuses
+ * files larger than max (-EFBIG). Works for /proc files (size 0 in stat). */
+int util_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* Strip leading and trailing white space in place; returns s. */
+char *util_strip(char *s);
+/* Parse a decimal integer in [min, max]; whole string; -EINVAL/-ERANGE. */
+int util_parse_long(const char *s, long min, long max, long *ret);
+/* asprintf that returns NULL on failure. */
+char *util_sprintf(const char *fmt, ...) ISO_PRINTF(1, 2);
+
+#endif

@@ -1,0 +1,259 @@
+/* Small helpers shared by the engine: diagnostics, string vectors, reading
+ * whole files relative to a directory fd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <ctype.h>
+
+#include "isolated/util.h"
+
+void diag_vadd(struct diag *d, const char *file, unsigned line, const char *fmt, va_list ap)
+{
+	char *msg = NULL, *out = NULL;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return;
+	if (file && line)
+		out = util_sprintf("%s:%u: %s", file, line, msg);
+	else if (file)
+		out = util_sprintf("%s: %s", file, msg);
+	else
+		out = msg, msg = NULL;
+	free(msg);
+	if (!out)
+		return;
+	if (d->n + 1 >= d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		char **v = realloc(d->lines, cap * sizeof(*v));
+		if (!v) {
+			free(out);
+			return;
+		}
+		d->lines = v;
+		d->cap = cap;
+	}
+	d->lines[d->n++] = out;
+	d->lines[d->n] = NULL;
+}
+
+void diag_add(struct diag *d, const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(d, file, line, fmt, ap);
+	va_end(ap);
+}
+
+void diag_free(struct diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->lines[i]);
+	free(d->lines);
+	d->lines = NULL;
+	d->n = d->cap = 0;
+}
+
+size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+int strv_push(char ***v, char *s)
+{
+	size_t n = strv_len(*v);
+	char **nv;
+
+	if (!s)
+		return -ENOMEM;
+	nv = realloc(*v, (n + 2) * sizeof(*nv));
+	if (!nv) {
+		free(s);
+		return -ENOMEM;
+	}
+	nv[n] = s;
+	nv[n + 1] = NULL;
+	*v = nv;
+	return 0;
+}
+
+int strv_push_dup(char ***v, const char *s)
+{
+	return strv_push(v, strdup(s));
+}
+
+bool strv_contains(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+int strv_split_quoted(const char *s, char ***ret, char *err, size_t errlen)
+{
+	char **v = NULL;
+	size_t len = strlen(s);
+	char *word = malloc(len + 1);
+	int r;
+
+	if (!word)
+		return -ENOMEM;
+	for (const char *p = s; *p;) {
+		size_t n = 0;
+		bool quoted = false, any = false;
+
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		for (; *p && (quoted || !isspace((unsigned char)*p)); p++) {
+			any = true;
+			if (*p == '"')
+				quoted = !quoted;
+			else
+				word[n++] = *p;
+		}
+		if (quoted) {
+			snprintf(err, errlen, "unterminated quote in \"%s\"", s);
+			free(word);
+			strv_free(v);
+			return -EINVAL;
+		}
+		if (any) {
+			word[n] = '\0';
+			r = strv_push_dup(&v, word);
+			if (r < 0) {
+				free(word);
+				strv_free(v);
+				return r;
+			}
+		}
+	}
+	free(word);
+	if (!v) {
+		v = calloc(1, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+	}
+	*ret = v;
+	return 0;
+}
+
+int util_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	size_t cap = 4096, len = 0;
+	char *buf;
+	int fd, r;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			char *nb;
+
+			if (cap > max) {
+				r = -EFBIG;
+				goto fail;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		r = -EFBIG;
+		goto fail;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*ret = buf;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+fail:
+	close(fd);
+	free(buf);
+	return r;
+}
+
+char *util_strip(char *s)
+{
+	char *e;
+
+	size_t lead = 0;
+
+	while (s[lead] && isspace((unsigned char)s[lead]))
+		lead++;
+	if (lead)
+		memmove(s, s + lead, strlen(s + lead) + 1);
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int util_parse_long(const char *s, long min, long max, long *ret)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+char *util_sprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : s;
+}

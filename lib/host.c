@@ -1,0 +1,1100 @@
+/* The seam to the kernel: reads of /proc, /sys and /etc relative to a root
+ * directory fd (the running kernel or a tree), snapshots and tree dumps. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "isolated/host.h"
+#include "isolated/procfmt.h"
+#include "isolated/util.h"
+
+#define HOST_READ_MAX (16u * 1024 * 1024)
+
+const char *const host_known_sysctls[] = {
+    "kernel.timer_migration", "kernel.sched_rt_runtime_us", "kernel.sched_rt_period_us",
+    "kernel.numa_balancing",  "net.core.rtnet_prio",	    NULL,
+};
+
+int host_open(const char *root, struct host **ret)
+{
+	struct host *h;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->root_path = strdup(root ? root : "/");
+	if (!h->root_path) {
+		free(h);
+		return -ENOMEM;
+	}
+	h->root_fd = open(h->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (h->root_fd < 0) {
+		int r = -errno;
+		free(h->root_path);
+		free(h);
+		return r;
+	}
+	h->is_tree = root != NULL;
+	*ret = h;
+	return 0;
+}
+
+void host_free(struct host *h)
+{
+	if (!h)
+		return;
+	if (h->root_fd >= 0)
+		close(h->root_fd);
+	free(h->root_path);
+	free(h);
+}
+
+int host_read(const struct host *h, const char *path, char **ret, size_t *ret_len)
+{
+	if (!path || path[0] == '/' || path[0] == '\0')
+		return -EINVAL;
+	return util_read_at(h->root_fd, path, HOST_READ_MAX, ret, ret_len);
+}
+
+int host_sysctl_path(const char *name, char *buf, size_t len)
+{
+	static const char prefix[] = "proc/sys/";
+	size_t n = strlen(name);
+
+	if (n == 0 || name[0] == '.' || name[n - 1] == '.' || strstr(name, ".."))
+		return -EINVAL;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-'))
+			return -EINVAL;
+	if (sizeof(prefix) + n > len)
+		return -ENAMETOOLONG;
+	memcpy(buf, prefix, sizeof(prefix) - 1);
+	for (size_t i = 0; i <= n; i++)
+		buf[sizeof(prefix) - 1 + i] = name[i] == '.' ? '/' : name[i];
+	return 0;
+}
+
+int host_read_sysctl(const struct host *h, const char *name, char **ret)
+{
+	char path[PATH_MAX], *buf;
+	size_t len;
+	int r;
+
+	r = host_sysctl_path(name, path, sizeof(path));
+	if (r < 0)
+		return r;
+	r = host_read(h, path, &buf, &len);
+	if (r < 0)
+		return r;
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	*ret = buf;
+	return 0;
+}
+
+/* A snapshot walks the host through these helpers. When dst_fd >= 0 (a dump)
+ * every file read is also copied to the same relative path under dst_fd, so a
+ * snapshot of the dump reads exactly what the original snapshot read. */
+struct walk {
+	const struct host *h;
+	int dst_fd;
+	char *err;
+	size_t errlen;
+};
+
+static int walk_fail(struct walk *w, int r, const char *fmt, ...) ISO_PRINTF(3, 4);
+static int walk_fail(struct walk *w, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->err && w->errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(w->err, w->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+static bool vanished(int r)
+{
+	return r == -ENOENT || r == -ESRCH;
+}
+
+static int fmt_path(char *buf, size_t len, const char *fmt, ...) ISO_PRINTF(3, 4);
+static int fmt_path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* mkdir -p of a relative path under dfd; with parent_only, not the last component. */
+static int mkdirs_at(int dfd, const char *path, bool parent_only)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf; *p; p++) {
+		if (*p != '/' || p == buf)
+			continue;
+		*p = '\0';
+		if (mkdirat(dfd, buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (!parent_only && mkdirat(dfd, buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int write_at(int dfd, const char *path, const char *buf, size_t len)
+{
+	int fd, r;
+
+	r = mkdirs_at(dfd, path, true);
+	if (r < 0)
+		return r;
+	fd = openat(dfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Read a file of the host (copying it when dumping). Returns the read's
+ * error without a message: the caller decides whether it is fatal. */
+static int walk_read(struct walk *w, const char *path, char **ret, size_t *ret_len)
+{
+	char *buf;
+	size_t len;
+	int r;
+
+	r = host_read(w->h, path, &buf, &len);
+	if (r < 0)
+		return r;
+	if (w->dst_fd >= 0) {
+		r = write_at(w->dst_fd, path, buf, len);
+		if (r < 0) {
+			free(buf);
+			return walk_fail(w, r, "writing %s: %s", path, strerror(-r));
+		}
+	}
+	*ret = buf;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+/* Like walk_read, but any error but ENOENT is fatal with a message; *ret is
+ * NULL for a missing file. */
+static int walk_read_opt(struct walk *w, const char *path, char **ret, size_t *ret_len)
+{
+	int r = walk_read(w, path, ret, ret_len);
+
+	if (r == -ENOENT || r == -ENOTDIR) {
+		*ret = NULL;
+		if (ret_len)
+			*ret_len = 0;
+		return 0;
+	}
+	if (r < 0 && w->err && w->err[0] == '\0')
+		return walk_fail(w, r, "%s: %s", path, strerror(-r));
+	return r;
+}
+
+static int walk_read_req(struct walk *w, const char *path, char **ret, size_t *ret_len)
+{
+	int r = walk_read(w, path, ret, ret_len);
+
+	if (r < 0 && w->err && w->err[0] == '\0')
+		return walk_fail(w, r, "%s: %s", path, strerror(-r));
+	return r;
+}
+
+enum list_kind {
+	LIST_ALL,	 /* every entry; the dump creates nothing */
+	LIST_DIRS_MKDIR, /* subdirectories only; the dump creates them empty */
+	LIST_ALL_TOUCH,	 /* every entry; the dump creates them as empty files */
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Entry names of a host directory, sorted. dump_path: where the dump
+ * mirrors the entries (for LIST_DIRS_MKDIR / LIST_ALL_TOUCH). Errors are
+ * returned without a message. */
+static int walk_list(struct walk *w, const char *path, enum list_kind kind, const char *dump_path, char ***ret)
+{
+	char **v = NULL;
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
+
+	fd = openat(w->h->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			r = -errno;
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (kind == LIST_DIRS_MKDIR) {
+			bool isdir = de->d_type == DT_DIR;
+			struct stat st;
+			if (de->d_type == DT_UNKNOWN)
+				isdir =
+				    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+			if (!isdir)
+				continue;
+		}
+		r = strv_push_dup(&v, de->d_name);
+		if (r < 0)
+			break;
+	}
+	closedir(d);
+	if (r < 0) {
+		strv_free(v);
+		return r;
+	}
+	if (v)
+		qsort(v, strv_len(v), sizeof(*v), cmp_str);
+
+	if (w->dst_fd >= 0 && kind != LIST_ALL && v) {
+		char p[PATH_MAX];
+		r = mkdirs_at(w->dst_fd, dump_path, false);
+		for (size_t i = 0; r >= 0 && v[i]; i++) {
+			r = fmt_path(p, sizeof(p), "%s/%s", dump_path, v[i]);
+			if (r >= 0 && kind == LIST_DIRS_MKDIR && mkdirat(w->dst_fd, p, 0755) < 0 && errno != EEXIST)
+				r = -errno;
+			if (r >= 0 && kind == LIST_ALL_TOUCH)
+				r = write_at(w->dst_fd, p, "", 0);
+		}
+		if (r < 0) {
+			strv_free(v);
+			return walk_fail(w, r, "writing %s: %s", dump_path, strerror(-r));
+		}
+	}
+	*ret = v;
+	return 0;
+}
+
+static bool is_number(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static int parse_cpus(struct walk *w, const char *path, const char *text, struct cpuset *ret)
+{
+	char perr[256] = "";
+	int r = cpuset_parse_list(text, ret, perr, sizeof(perr));
+
+	if (r < 0)
+		return walk_fail(w, r, "%s: %s", path, perr[0] ? perr : strerror(-r));
+	return 0;
+}
+
+static void chomp(char *s, size_t *len)
+{
+	if (*len > 0 && s[*len - 1] == '\n')
+		s[--*len] = '\0';
+}
+
+static void task_info_done(struct task_info *t)
+{
+	free(t->comm);
+	free(t->proc_comm);
+	free(t->cmdline);
+	free(t->cgroup);
+	cpuset_free(&t->cpus);
+}
+
+static void irq_info_done(struct irq_info *q)
+{
+	free(q->chip);
+	free(q->hwirq);
+	strv_free(q->actions);
+	free(q->nic);
+	cpuset_free(&q->affinity);
+	cpuset_free(&q->effective);
+}
+
+void host_state_free(struct host_state *s)
+{
+	if (!s)
+		return;
+	cpuset_free(&s->online);
+	cpuset_free(&s->possible);
+	free(s->cmdline);
+	free(s->osrelease);
+	free(s->kversion);
+	free(s->grub_cmdline_linux);
+	free(s->grub_cmdline_linux_default);
+	for (size_t i = 0; i < s->n_sysctls; i++)
+		free(s->sysctls[i].value);
+	free(s->sysctls);
+	for (size_t i = 0; i < s->n_irqs; i++)
+		irq_info_done(&s->irqs[i]);
+	free(s->irqs);
+	for (size_t i = 0; i < s->n_tasks; i++)
+		task_info_done(&s->tasks[i]);
+	free(s->tasks);
+	free(s);
+}
+
+const char *host_state_sysctl(const struct host_state *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_sysctls; i++)
+		if (strcmp(s->sysctls[i].name, name) == 0)
+			return s->sysctls[i].value;
+	return NULL;
+}
+
+const struct task_info *host_state_task(const struct host_state *s, pid_t tid)
+{
+	size_t lo = 0, hi = s->n_tasks;
+
+	/* Tasks are sorted by (tgid, tid): a thread group leader (tid == tgid)
+	 * is found by bisection; other threads by a scan. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct task_info *t = &s->tasks[mid];
+		if (t->tgid < tid || (t->tgid == tid && t->tid < tid))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->n_tasks && s->tasks[lo].tid == tid)
+		return &s->tasks[lo];
+	for (size_t i = 0; i < s->n_tasks; i++)
+		if (s->tasks[i].tid == tid)
+			return &s->tasks[i];
+	return NULL;
+}
+
+/* The top-level files: cpus, command line, kernel version, sysctls, grub. */
+static int snap_system(struct walk *w, struct host_state *s)
+{
+	char *buf;
+	size_t len;
+	int r;
+
+	r = walk_read_req(w, "sys/devices/system/cpu/online", &buf, NULL);
+	if (r < 0)
+		return r;
+	r = parse_cpus(w, "sys/devices/system/cpu/online", buf, &s->online);
+	free(buf);
+	if (r < 0)
+		return r;
+	r = walk_read_opt(w, "sys/devices/system/cpu/possible", &buf, NULL);
+	if (r < 0)
+		return r;
+	if (buf) {
+		r = parse_cpus(w, "sys/devices/system/cpu/possible", buf, &s->possible);
+		free(buf);
+	} else {
+		r = cpuset_copy(&s->possible, &s->online);
+	}
+	if (r < 0)
+		return walk_fail(w, r, "sys/devices/system/cpu/possible: %s", strerror(-r));
+
+	r = walk_read_req(w, "proc/cmdline", &s->cmdline, NULL);
+	if (r < 0)
+		return r;
+	util_strip(s->cmdline);
+
+	r = walk_read_opt(w, "proc/sys/kernel/osrelease", &s->osrelease, &len);
+	if (r < 0)
+		return r;
+	if (!s->osrelease && !(s->osrelease = strdup("")))
+		return walk_fail(w, -ENOMEM, "out of memory");
+	chomp(s->osrelease, &len);
+	r = walk_read_opt(w, "proc/sys/kernel/version", &s->kversion, &len);
+	if (r < 0)
+		return r;
+	if (!s->kversion && !(s->kversion = strdup("")))
+		return walk_fail(w, -ENOMEM, "out of memory");
+	chomp(s->kversion, &len);
+
+	r = walk_read_opt(w, "sys/kernel/realtime", &buf, NULL);
+	if (r < 0)
+		return r;
+	s->preempt_rt = (buf && strcmp(util_strip(buf), "1") == 0) || strstr(s->kversion, "PREEMPT_RT");
+	free(buf);
+
+	s->sysctls = calloc(ARRAY_SIZE(host_known_sysctls), sizeof(*s->sysctls));
+	if (!s->sysctls)
+		return walk_fail(w, -ENOMEM, "out of memory");
+	for (size_t i = 0; host_known_sysctls[i]; i++) {
+		char path[PATH_MAX];
+		r = host_sysctl_path(host_known_sysctls[i], path, sizeof(path));
+		if (r < 0)
+			return walk_fail(w, r, "%s: %s", host_known_sysctls[i], strerror(-r));
+		s->sysctls[i].name = host_known_sysctls[i];
+		s->n_sysctls++;
+		r = walk_read_opt(w, path, &s->sysctls[i].value, &len);
+		if (r < 0)
+			return r;
+		if (s->sysctls[i].value)
+			chomp(s->sysctls[i].value, &len);
+	}
+
+	r = walk_read_opt(w, "etc/default/grub", &buf, &len);
+	if (r < 0)
+		return r;
+	if (buf) {
+		s->has_grub = true;
+		r = procfmt_parse_grub(buf, len, &s->grub_cmdline_linux, &s->grub_cmdline_linux_default);
+		free(buf);
+		if (r < 0)
+			return walk_fail(w, r, "etc/default/grub: %s",
+					 r == -EINVAL ? "unterminated quote" : strerror(-r));
+	}
+	return 0;
+}
+
+struct nic_irq {
+	unsigned irq;
+	char *ifname;
+};
+
+struct nic_map {
+	struct nic_irq *v;
+	size_t n, cap;
+};
+
+static void nic_map_done(struct nic_map *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i].ifname);
+	free(m->v);
+}
+
+static int nic_map_add(struct nic_map *m, unsigned irq, const char *ifname)
+{
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+		struct nic_irq *v = realloc(m->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		m->v = v;
+		m->cap = cap;
+	}
+	m->v[m->n].ifname = strdup(ifname);
+	if (!m->v[m->n].ifname)
+		return -ENOMEM;
+	m->v[m->n++].irq = irq;
+	return 0;
+}
+
+/* IRQ -> interface, from sys/class/net/IF/device/msi_irqs/. A virtio-net
+ * device has no msi_irqs of its own: its parent PCI device has them. */
+static int snap_nics(struct walk *w, struct nic_map *m)
+{
+	char **ifs = NULL;
+	int r;
+
+	r = walk_list(w, "sys/class/net", LIST_ALL, NULL, &ifs);
+	if (r == -ENOENT || r == -ENOTDIR)
+		return 0;
+	if (r < 0)
+		return walk_fail(w, r, "sys/class/net: %s", strerror(-r));
+
+	for (size_t i = 0; ifs && ifs[i]; i++) {
+		char dev[PATH_MAX], path[PATH_MAX], cfg[PATH_MAX], **irqs = NULL;
+
+		r = fmt_path(dev, sizeof(dev), "sys/class/net/%s/device/msi_irqs", ifs[i]);
+		if (r >= 0)
+			r = walk_list(w, dev, LIST_ALL_TOUCH, dev, &irqs);
+		if (r == -ENOENT || r == -ENOTDIR) {
+			/* Only when the device is not itself PCI (no config): the
+			 * parent of a PCI NIC is a bridge with IRQs of its own. */
+			r = fmt_path(cfg, sizeof(cfg), "sys/class/net/%s/device/config", ifs[i]);
+			if (r >= 0)
+				r = fmt_path(path, sizeof(path), "sys/class/net/%s/device/../msi_irqs", ifs[i]);
+			if (r >= 0 && faccessat(w->h->root_fd, cfg, F_OK, 0) == 0)
+				r = -ENOENT;
+			else if (r >= 0)
+				r = walk_list(w, path, LIST_ALL_TOUCH, dev, &irqs);
+		}
+		if (r == -ENOENT || r == -ENOTDIR)
+			continue;
+		if (r < 0) {
+			strv_free(ifs);
+			if (w->err && w->err[0] == '\0')
+				walk_fail(w, r, "%s: %s", dev, strerror(-r));
+			return r;
+		}
+		for (size_t j = 0; irqs && irqs[j]; j++) {
+			long irq;
+			if (util_parse_long(irqs[j], 0, UINT_MAX, &irq) < 0)
+				continue;
+			r = nic_map_add(m, (unsigned)irq, ifs[i]);
+			if (r < 0) {
+				strv_free(irqs);
+				strv_free(ifs);
+				return walk_fail(w, r, "out of memory");
+			}
+		}
+		strv_free(irqs);
+	}
+	strv_free(ifs);
+	return 0;
+}
+
+/* Action names: the subdirectories of proc/irq/N/, in the order
+ * /proc/interrupts prints them; else that text split on ", ". */
+static int irq_actions(struct walk *w, unsigned irq, const char *text, char ***ret)
+{
+	char path[PATH_MAX], **dirs = NULL, **out = NULL, **words = NULL;
+	int r;
+
+	r = fmt_path(path, sizeof(path), "proc/irq/%u", irq);
+	if (r >= 0)
+		r = walk_list(w, path, LIST_DIRS_MKDIR, path, &dirs);
+	if (r == -ENOENT || r == -ENOTDIR)
+		r = 0;
+	if (r < 0) {
+		if (w->err && w->err[0] == '\0')
+			walk_fail(w, r, "%s: %s", path, strerror(-r));
+		return r;
+	}
+
+	/* The printed text, split on ", ". */
+	for (const char *p = text; *p;) {
+		const char *sep = strstr(p, ", ");
+		size_t n = sep ? (size_t)(sep - p) : strlen(p);
+		if (n > 0) {
+			char *s = strndup(p, n);
+			r = s ? strv_push(&words, s) : -ENOMEM;
+			if (r < 0)
+				goto fail;
+		}
+		p += n + (sep ? 2 : 0);
+	}
+
+	if (!dirs) {
+		*ret = words;
+		return 0;
+	}
+	for (size_t i = 0; words && words[i]; i++)
+		if (strv_contains(dirs, words[i]) && !strv_contains(out, words[i]) &&
+		    (r = strv_push_dup(&out, words[i])) < 0)
+			goto fail;
+	for (size_t i = 0; dirs[i]; i++)
+		if (!strv_contains(out, dirs[i]) && (r = strv_push_dup(&out, dirs[i])) < 0)
+			goto fail;
+	strv_free(dirs);
+	strv_free(words);
+	*ret = out;
+	return 0;
+
+fail:
+	strv_free(dirs);
+	strv_free(words);
+	strv_free(out);
+	return walk_fail(w, r, "out of memory");
+}
+
+static int read_irq_cpus(struct walk *w, unsigned irq, const char *file, struct cpuset *ret, bool *ret_has)
+{
+	char path[PATH_MAX], *buf;
+	int r;
+
+	r = fmt_path(path, sizeof(path), "proc/irq/%u/%s", irq, file);
+	if (r < 0)
+		return walk_fail(w, r, "proc/irq/%u/%s: %s", irq, file, strerror(-r));
+	r = walk_read_opt(w, path, &buf, NULL);
+	if (r < 0)
+		return r;
+	if (!buf) {
+		*ret_has = false;
+		return 0;
+	}
+	r = parse_cpus(w, path, buf, ret);
+	free(buf);
+	if (r < 0)
+		return r;
+	*ret_has = true;
+	return 0;
+}
+
+static int cmp_irq(const void *a, const void *b)
+{
+	const struct irq_info *x = a, *y = b;
+	return x->irq < y->irq ? -1 : x->irq > y->irq;
+}
+
+static int snap_irqs(struct walk *w, struct host_state *s)
+{
+	struct proc_interrupt *pi = NULL;
+	struct nic_map nics = {0};
+	size_t npi = 0, len;
+	char *buf;
+	int r;
+
+	r = walk_read_req(w, "proc/interrupts", &buf, &len);
+	if (r < 0)
+		return r;
+	r = procfmt_parse_interrupts(buf, len, &pi, &npi);
+	free(buf);
+	if (r < 0)
+		return walk_fail(w, r, "proc/interrupts: %s", r == -EINVAL ? "malformed" : strerror(-r));
+
+	r = snap_nics(w, &nics);
+	if (r < 0)
+		goto out;
+
+	s->irqs = calloc(npi ? npi : 1, sizeof(*s->irqs));
+	if (!s->irqs) {
+		r = walk_fail(w, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < npi; i++) {
+		struct irq_info *q = &s->irqs[s->n_irqs++];
+
+		q->irq = pi[i].irq;
+		q->chip = pi[i].chip;
+		q->hwirq = pi[i].hwirq;
+		pi[i].chip = pi[i].hwirq = NULL;
+		for (size_t j = 0; j < nics.n; j++)
+			if (nics.v[j].irq == q->irq) {
+				q->nic = strdup(nics.v[j].ifname);
+				if (!q->nic) {
+					r = walk_fail(w, -ENOMEM, "out of memory");
+					goto out;
+				}
+				break;
+			}
+		r = read_irq_cpus(w, q->irq, "smp_affinity_list", &q->affinity, &q->has_affinity);
+		if (r >= 0)
+			r = read_irq_cpus(w, q->irq, "effective_affinity_list", &q->effective, &q->has_effective);
+		if (r >= 0)
+			r = irq_actions(w, q->irq, pi[i].actions, &q->actions);
+		if (r < 0)
+			goto out;
+	}
+	qsort(s->irqs, s->n_irqs, sizeof(*s->irqs), cmp_irq);
+	r = 0;
+out:
+	procfmt_interrupts_free(pi, npi);
+	nic_map_done(&nics);
+	return r;
+}
+
+struct task_vec {
+	struct task_info *v;
+	size_t n, cap;
+};
+
+/* The cgroup v2 path ("0::/path"), else the first line's path. */
+static char *cgroup_path(const char *buf)
+{
+	const char *first = NULL;
+
+	for (const char *line = buf; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		const char *c1 = memchr(line, ':', n);
+		const char *c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - line)) : NULL;
+		if (c2) {
+			if (!first)
+				first = line;
+			if (strncmp(line, "0::", 3) == 0)
+				return strndup(c2 + 1, n - (size_t)(c2 + 1 - line));
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (!first)
+		return strdup("");
+	const char *nl = strchr(first, '\n');
+	size_t n = nl ? (size_t)(nl - first) : strlen(first);
+	const char *c2 = strchr(strchr(first, ':') + 1, ':');
+	return strndup(c2 + 1, n - (size_t)(c2 + 1 - first));
+}
+
+/* One thread. Returns 1 when it vanished, 0 when added, -errno. */
+static int snap_thread(struct walk *w, const char *pid, const char *tid, const struct task_info *proc,
+		       struct task_vec *tv)
+{
+	char path[PATH_MAX], *buf = NULL;
+	struct proc_stat st;
+	struct proc_status ss = {0};
+	struct task_info t = {0};
+	size_t len;
+	int r;
+
+	r = fmt_path(path, sizeof(path), "proc/%s/task/%s/stat", pid, tid);
+	if (r >= 0)
+		r = walk_read(w, path, &buf, &len);
+	if (vanished(r))
+		return 1;
+	if (r < 0)
+		goto fail_msg;
+	r = procfmt_parse_stat(buf, len, &st);
+	free(buf);
+	if (r < 0 && len == 0)
+		return 1;
+	if (r < 0)
+		return walk_fail(w, r, "%s: malformed", path);
+
+	r = fmt_path(path, sizeof(path), "proc/%s/task/%s/status", pid, tid);
+	if (r >= 0)
+		r = walk_read(w, path, &buf, &len);
+	if (vanished(r))
+		return 1;
+	if (r < 0)
+		goto fail_msg;
+	r = procfmt_parse_status(buf, len, &ss);
+	free(buf);
+	if (r < 0 && len == 0)
+		return 1;
+	if (r < 0)
+		return walk_fail(w, r, "%s: %s", path, r == -EINVAL ? "malformed" : strerror(-r));
+	if (!ss.cpus_allowed_list) {
+		procfmt_status_done(&ss);
+		return walk_fail(w, -EINVAL, "%s: no Cpus_allowed_list", path);
+	}
+	r = parse_cpus(w, path, ss.cpus_allowed_list, &t.cpus);
+	procfmt_status_done(&ss);
+	if (r < 0)
+		return r;
+
+	r = fmt_path(path, sizeof(path), "proc/%s/task/%s/comm", pid, tid);
+	if (r >= 0)
+		r = walk_read(w, path, &t.comm, &len);
+	if (r >= 0)
+		chomp(t.comm, &len);
+	else if (vanished(r))
+		t.comm = strdup(st.comm);
+	else
+		goto fail_msg;
+
+	t.tid = st.pid;
+	t.tgid = ss.tgid ? ss.tgid : proc->tgid;
+	t.ppid = st.ppid;
+	t.flags = st.flags;
+	t.kthread = st.flags & HOST_PF_KTHREAD;
+	t.no_setaffinity = st.flags & HOST_PF_NO_SETAFFINITY;
+	t.policy = (int)st.policy;
+	t.rt_priority = (int)st.rt_priority;
+	t.proc_comm = strdup(proc->proc_comm);
+	t.cmdline = strdup(proc->cmdline);
+	t.cgroup = strdup(proc->cgroup);
+	if (!t.comm || !t.proc_comm || !t.cmdline || !t.cgroup) {
+		task_info_done(&t);
+		return walk_fail(w, -ENOMEM, "out of memory");
+	}
+
+	if (tv->n == tv->cap) {
+		size_t cap = tv->cap ? tv->cap * 2 : 256;
+		struct task_info *v = realloc(tv->v, cap * sizeof(*v));
+		if (!v) {
+			task_info_done(&t);
+			return walk_fail(w, -ENOMEM, "out of memory");
+		}
+		tv->v = v;
+		tv->cap = cap;
+	}
+	tv->v[tv->n++] = t;
+	return 0;
+
+fail_msg:
+	task_info_done(&t);
+	if (w->err && w->err[0] == '\0')
+		walk_fail(w, r, "%s: %s", path, strerror(-r));
+	return r;
+}
+
+/* One process: its comm, cmdline and cgroup, then its threads. */
+static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
+{
+	char path[PATH_MAX], *buf = NULL, **tids = NULL;
+	struct task_info proc = {0};
+	size_t len;
+	long v;
+	int r;
+
+	if (util_parse_long(pid, 1, INT32_MAX, &v) < 0)
+		return 0;
+	proc.tgid = (pid_t)v;
+
+	r = fmt_path(path, sizeof(path), "proc/%s/comm", pid);
+	if (r >= 0)
+		r = walk_read(w, path, &proc.proc_comm, &len);
+	if (vanished(r))
+		return 0;
+	if (r < 0)
+		goto fail_msg;
+	chomp(proc.proc_comm, &len);
+
+	r = fmt_path(path, sizeof(path), "proc/%s/cmdline", pid);
+	if (r >= 0)
+		r = walk_read(w, path, &buf, &len);
+	if (vanished(r)) {
+		buf = NULL;
+		len = 0;
+	} else if (r < 0) {
+		goto fail_msg;
+	}
+	r = procfmt_join_cmdline(buf ? buf : "", len, &proc.cmdline);
+	free(buf);
+	buf = NULL;
+	if (r < 0)
+		goto fail_oom;
+
+	r = fmt_path(path, sizeof(path), "proc/%s/cgroup", pid);
+	if (r >= 0)
+		r = walk_read(w, path, &buf, &len);
+	if (r < 0 && !vanished(r))
+		goto fail_msg;
+	proc.cgroup = cgroup_path(r < 0 ? "" : buf);
+	free(buf);
+	if (!proc.cgroup) {
+		r = -ENOMEM;
+		goto fail_oom;
+	}
+
+	r = fmt_path(path, sizeof(path), "proc/%s/task", pid);
+	if (r >= 0)
+		r = walk_list(w, path, LIST_ALL, NULL, &tids);
+	if (vanished(r) || r == -ENOTDIR) {
+		r = 0;
+		goto out;
+	}
+	if (r < 0)
+		goto fail_msg;
+	for (size_t i = 0; tids && tids[i]; i++) {
+		if (!is_number(tids[i]))
+			continue;
+		r = snap_thread(w, pid, tids[i], &proc, tv);
+		if (r < 0)
+			goto out;
+	}
+	r = 0;
+	goto out;
+
+fail_oom:
+	r = walk_fail(w, r, "out of memory");
+	goto out;
+fail_msg:
+	if (w->err && w->err[0] == '\0')
+		walk_fail(w, r, "%s: %s", path, strerror(-r));
+out:
+	strv_free(tids);
+	task_info_done(&proc);
+	return r;
+}
+
+static int cmp_task(const void *a, const void *b)
+{
+	const struct task_info *x = a, *y = b;
+
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static int snap_tasks(struct walk *w, struct host_state *s)
+{
+	struct task_vec tv = {0};
+	char **pids = NULL;
+	int r;
+
+	r = walk_list(w, "proc", LIST_ALL, NULL, &pids);
+	if (r < 0)
+		return walk_fail(w, r, "proc: %s", strerror(-r));
+	for (size_t i = 0; pids && pids[i]; i++) {
+		if (!is_number(pids[i]))
+			continue;
+		r = snap_process(w, pids[i], &tv);
+		if (r < 0)
+			break;
+	}
+	strv_free(pids);
+	if (r < 0) {
+		for (size_t i = 0; i < tv.n; i++)
+			task_info_done(&tv.v[i]);
+		free(tv.v);
+		return r;
+	}
+	if (tv.n > 0)
+		qsort(tv.v, tv.n, sizeof(*tv.v), cmp_task);
+	s->tasks = tv.v;
+	s->n_tasks = tv.n;
+	return 0;
+}
+
+static int snapshot(struct walk *w, struct host_state **ret)
+{
+	struct host_state *s;
+	int r;
+
+	if (w->err && w->errlen > 0)
+		w->err[0] = '\0';
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return walk_fail(w, -ENOMEM, "out of memory");
+	r = snap_system(w, s);
+	if (r >= 0)
+		r = snap_irqs(w, s);
+	if (r >= 0)
+		r = snap_tasks(w, s);
+	if (r < 0) {
+		host_state_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int host_snapshot(const struct host *h, struct host_state **ret, char *err, size_t errlen)
+{
+	struct walk w = {h, -1, err, errlen};
+
+	return snapshot(&w, ret);
+}
+
+/* Files a user's bug report needs that the snapshot does not parse. */
+static int dump_extras(struct walk *w, const struct host_state *s)
+{
+	char path[PATH_MAX], *buf;
+	int r;
+
+	r = walk_read_opt(w, "proc/irq/default_smp_affinity", &buf, NULL);
+	if (r < 0)
+		return r;
+	free(buf);
+	for (size_t i = 0; i < s->n_irqs; i++) {
+		static const char *const files[] = {"smp_affinity", "effective_affinity"};
+		for (size_t j = 0; j < ARRAY_SIZE(files); j++) {
+			r = fmt_path(path, sizeof(path), "proc/irq/%u/%s", s->irqs[i].irq, files[j]);
+			if (r < 0)
+				return walk_fail(w, r, "proc/irq/%u/%s: %s", s->irqs[i].irq, files[j], strerror(-r));
+			r = walk_read_opt(w, path, &buf, NULL);
+			if (r < 0)
+				return r;
+			free(buf);
+		}
+	}
+	return 0;
+}
+
+/* mkdir -p of an absolute or relative path. */
+static int mkdir_p(const char *dir)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n == 0)
+		return -EINVAL;
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, dir, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int dir_is_empty(int fd)
+{
+	struct dirent *de;
+	int r = 1, dfd;
+	DIR *d;
+
+	dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	d = fdopendir(dfd);
+	if (!d) {
+		r = -errno;
+		close(dfd);
+		return r;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			r = 0;
+			break;
+		}
+	closedir(d);
+	return r;
+}
+
+int host_dump(const struct host *h, const char *dir, char *err, size_t errlen)
+{
+	struct walk w = {h, -1, err, errlen};
+	struct host_state *s = NULL;
+	int r;
+
+	if (err && errlen > 0)
+		err[0] = '\0';
+	r = mkdir_p(dir);
+	if (r < 0)
+		return walk_fail(&w, r, "%s: %s", dir, strerror(-r));
+	w.dst_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w.dst_fd < 0)
+		return walk_fail(&w, -errno, "%s: %s", dir, strerror(errno));
+	r = dir_is_empty(w.dst_fd);
+	if (r == 0)
+		r = walk_fail(&w, -ENOTEMPTY, "%s: directory is not empty", dir);
+	else if (r < 0)
+		r = walk_fail(&w, r, "%s: %s", dir, strerror(-r));
+	if (r >= 0)
+		r = snapshot(&w, &s);
+	if (r >= 0)
+		r = dump_extras(&w, s);
+	host_state_free(s);
+	close(w.dst_fd);
+	return r < 0 ? r : 0;
+}

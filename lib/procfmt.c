@@ -1,0 +1,711 @@
+/* Parsers of the kernel's text formats (/proc/PID/stat, status, cmdline,
+ * /proc/interrupts, the kernel command line) and /etc/default/grub. */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isolated/procfmt.h"
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* A growable string; every append failure is sticky in b->oom. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sbuf_add(struct sbuf *b, const char *p, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *s = realloc(b->s, cap);
+		if (!s) {
+			b->oom = true;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void sbuf_addc(struct sbuf *b, char c)
+{
+	sbuf_add(b, &c, 1);
+}
+
+/* Takes the string out of b ("" when nothing was added); NULL on ENOMEM. */
+static char *sbuf_take(struct sbuf *b)
+{
+	char *s;
+
+	if (b->oom) {
+		free(b->s);
+		b->s = NULL;
+		return NULL;
+	}
+	s = b->s ? b->s : strdup("");
+	b->s = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
+static char *strndup_trim(const char *p, size_t n)
+{
+	while (n > 0 && is_space(*p)) {
+		p++;
+		n--;
+	}
+	while (n > 0 && is_space(p[n - 1]))
+		n--;
+	return strndup(p, n);
+}
+
+/* Unsigned decimal in [p, end); at least one digit, no overflow. */
+static int parse_ulong_span(const char *p, const char *end, unsigned long *ret)
+{
+	unsigned long v = 0;
+
+	if (p >= end)
+		return -EINVAL;
+	for (; p < end; p++) {
+		if (!is_digit(*p))
+			return -EINVAL;
+		if (v > (ULONG_MAX - (unsigned long)(*p - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+int procfmt_parse_stat(const char *buf, size_t len, struct proc_stat *ret)
+{
+	const char *end = buf + len, *open = NULL, *close = NULL, *p;
+	struct proc_stat st = {0};
+	unsigned long v;
+	unsigned field;
+	size_t n;
+
+	for (p = buf; p < end; p++) {
+		if (*p == '(' && !open)
+			open = p;
+		if (*p == ')')
+			close = p;
+	}
+	if (!open || !close || close < open)
+		return -EINVAL;
+
+	/* "PID (" */
+	p = buf;
+	while (p < open && is_space(*p))
+		p++;
+	const char *pid_end = p;
+	while (pid_end < open && is_digit(*pid_end))
+		pid_end++;
+	if (parse_ulong_span(p, pid_end, &v) < 0 || v > INT32_MAX)
+		return -EINVAL;
+	for (p = pid_end; p < open; p++)
+		if (!is_space(*p))
+			return -EINVAL;
+	st.pid = (pid_t)v;
+
+	n = (size_t)(close - open - 1);
+	if (n >= sizeof(st.comm))
+		n = sizeof(st.comm) - 1;
+	memcpy(st.comm, open + 1, n);
+	st.comm[n] = '\0';
+
+	/* Fields 3.. are separated by single spaces; 41 is the last we need. */
+	p = close + 1;
+	for (field = 3; field <= 41; field++) {
+		while (p < end && is_space(*p))
+			p++;
+		const char *tok = p;
+		while (p < end && !is_space(*p))
+			p++;
+		if (tok == p)
+			return -EINVAL;
+
+		switch (field) {
+		case 3:
+			if (p - tok != 1)
+				return -EINVAL;
+			st.state = *tok;
+			break;
+		case 4:
+			if (parse_ulong_span(tok, p, &v) < 0 || v > INT32_MAX)
+				return -EINVAL;
+			st.ppid = (pid_t)v;
+			break;
+		case 9:
+			if (parse_ulong_span(tok, p, &v) < 0)
+				return -EINVAL;
+			st.flags = v;
+			break;
+		case 39:
+			if (parse_ulong_span(tok, p, &v) < 0 || v > INT32_MAX)
+				return -EINVAL;
+			st.processor = (int)v;
+			break;
+		case 40:
+			if (parse_ulong_span(tok, p, &v) < 0 || v > UINT32_MAX)
+				return -EINVAL;
+			st.rt_priority = (unsigned)v;
+			break;
+		case 41:
+			if (parse_ulong_span(tok, p, &v) < 0 || v > UINT32_MAX)
+				return -EINVAL;
+			st.policy = (unsigned)v;
+			break;
+		default:
+			break;
+		}
+	}
+
+	*ret = st;
+	return 0;
+}
+
+/* The next line of [*p, end) without its newline; false at the end. */
+static bool next_line(const char **p, const char *end, const char **ret_line, size_t *ret_len)
+{
+	const char *nl;
+
+	if (*p >= end)
+		return false;
+	nl = memchr(*p, '\n', (size_t)(end - *p));
+	*ret_line = *p;
+	*ret_len = (size_t)((nl ? nl : end) - *p);
+	*p = nl ? nl + 1 : end;
+	return true;
+}
+
+static bool line_key(const char *line, size_t llen, const char *key, const char **ret_val, size_t *ret_vlen)
+{
+	size_t klen = strlen(key);
+
+	if (llen <= klen || memcmp(line, key, klen) != 0 || line[klen] != ':')
+		return false;
+	*ret_val = line + klen + 1;
+	*ret_vlen = llen - klen - 1;
+	while (*ret_vlen > 0 && (**ret_val == ' ' || **ret_val == '\t')) {
+		(*ret_val)++;
+		(*ret_vlen)--;
+	}
+	while (*ret_vlen > 0 && is_space((*ret_val)[*ret_vlen - 1]))
+		(*ret_vlen)--;
+	return true;
+}
+
+int procfmt_parse_status(const char *buf, size_t len, struct proc_status *ret)
+{
+	struct proc_status st = {0};
+	bool have_tgid = false;
+	const char *val;
+	size_t vlen;
+	unsigned long v;
+
+	const char *p = buf, *line;
+	size_t llen;
+
+	while (next_line(&p, buf + len, &line, &llen)) {
+		if (line_key(line, llen, "Name", &val, &vlen)) {
+			if (vlen >= sizeof(st.name))
+				vlen = sizeof(st.name) - 1;
+			memcpy(st.name, val, vlen);
+			st.name[vlen] = '\0';
+		} else if (line_key(line, llen, "Tgid", &val, &vlen)) {
+			if (parse_ulong_span(val, val + vlen, &v) < 0 || v > INT32_MAX)
+				goto invalid;
+			st.tgid = (pid_t)v;
+			have_tgid = true;
+		} else if (line_key(line, llen, "PPid", &val, &vlen)) {
+			if (parse_ulong_span(val, val + vlen, &v) < 0 || v > INT32_MAX)
+				goto invalid;
+			st.ppid = (pid_t)v;
+		} else if (line_key(line, llen, "Cpus_allowed_list", &val, &vlen)) {
+			free(st.cpus_allowed_list);
+			st.cpus_allowed_list = strndup(val, vlen);
+			if (!st.cpus_allowed_list)
+				return -ENOMEM;
+		}
+	}
+	if (!have_tgid)
+		goto invalid;
+	*ret = st;
+	return 0;
+
+invalid:
+	free(st.cpus_allowed_list);
+	return -EINVAL;
+}
+
+void procfmt_status_done(struct proc_status *s)
+{
+	if (!s)
+		return;
+	free(s->cpus_allowed_list);
+	s->cpus_allowed_list = NULL;
+}
+
+void procfmt_interrupts_free(struct proc_interrupt *v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].chip);
+		free(v[i].hwirq);
+		free(v[i].actions);
+	}
+	free(v);
+}
+
+/* Next white-space separated token in [*p, end); false at the end. */
+static bool next_token(const char **p, const char *end, const char **ret_tok, size_t *ret_len)
+{
+	const char *q = *p;
+
+	while (q < end && is_space(*q))
+		q++;
+	if (q == end) {
+		*p = q;
+		return false;
+	}
+	*ret_tok = q;
+	while (q < end && !is_space(*q))
+		q++;
+	*ret_len = (size_t)(q - *ret_tok);
+	*p = q;
+	return true;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_digit(s[i]))
+			return false;
+	return true;
+}
+
+/* One numbered line after "N:": counts, chip, hwirq, actions. */
+static int parse_interrupt_line(const char *p, const char *end, unsigned ncpus, struct proc_interrupt *ret)
+{
+	struct proc_interrupt it = {0};
+	const char *tok, *save, *hw_start = NULL, *hw_end = NULL;
+	size_t tlen;
+
+	/* The per-CPU counts: at most one per header column. */
+	for (unsigned i = 0; i < ncpus; i++) {
+		save = p;
+		if (!next_token(&p, end, &tok, &tlen))
+			break;
+		if (!all_digits(tok, tlen)) {
+			p = save;
+			break;
+		}
+	}
+
+	save = p;
+	if (next_token(&p, end, &tok, &tlen)) {
+		it.chip = strndup(tok, tlen);
+		save = p;
+		/* hwirq: "5-edge", "0-fasteoi", "27" (then maybe "Level"/"Edge"), or a bare "-edge". */
+		if (next_token(&p, end, &tok, &tlen) && (is_digit(tok[0]) || (tok[0] == '-' && tlen > 1))) {
+			hw_start = tok;
+			hw_end = tok + tlen;
+			if (all_digits(tok, tlen)) {
+				save = p;
+				if (next_token(&p, end, &tok, &tlen) && ((tlen == 5 && memcmp(tok, "Level", 5) == 0) ||
+									 (tlen == 4 && memcmp(tok, "Edge", 4) == 0)))
+					hw_end = tok + tlen;
+				else
+					p = save;
+			}
+		} else {
+			p = save;
+		}
+	} else {
+		it.chip = strdup("");
+		p = save;
+	}
+
+	if (hw_start) {
+		/* Collapse the padding between "27" and "Level" to one space. */
+		it.hwirq = malloc((size_t)(hw_end - hw_start) + 1);
+		if (it.hwirq) {
+			size_t n = 0;
+			for (const char *q = hw_start; q < hw_end; q++)
+				if (!is_space(*q) || (n > 0 && !is_space(it.hwirq[n - 1])))
+					it.hwirq[n++] = is_space(*q) ? ' ' : *q;
+			it.hwirq[n] = '\0';
+		}
+	} else {
+		it.hwirq = strdup("");
+	}
+	it.actions = strndup_trim(p, (size_t)(end - p));
+
+	if (!it.chip || !it.hwirq || !it.actions) {
+		free(it.chip);
+		free(it.hwirq);
+		free(it.actions);
+		return -ENOMEM;
+	}
+	*ret = it;
+	return 0;
+}
+
+int procfmt_parse_interrupts(const char *buf, size_t len, struct proc_interrupt **ret, size_t *ret_n)
+{
+	struct proc_interrupt *v = NULL;
+	size_t n = 0, cap = 0;
+	unsigned ncpus = 0;
+	bool header = true;
+	int r;
+
+	const char *next = buf, *line;
+	size_t llen;
+
+	while (next_line(&next, buf + len, &line, &llen)) {
+		const char *end = line + llen, *p = line, *tok;
+		size_t tlen;
+
+		if (header) {
+			while (next_token(&p, end, &tok, &tlen))
+				if (tlen > 3 && memcmp(tok, "CPU", 3) == 0 && all_digits(tok + 3, tlen - 3))
+					ncpus++;
+			if (ncpus == 0) {
+				r = -EINVAL;
+				goto fail;
+			}
+			header = false;
+			continue;
+		}
+
+		if (!next_token(&p, end, &tok, &tlen))
+			continue;
+		if (tlen < 2 || tok[tlen - 1] != ':' || !all_digits(tok, tlen - 1))
+			continue; /* NMI:, LOC:, ERR: ... or junk */
+		unsigned long irq;
+		if (parse_ulong_span(tok, tok + tlen - 1, &irq) < 0 || irq > UINT32_MAX) {
+			r = -EINVAL;
+			goto fail;
+		}
+
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			struct proc_interrupt *nv = realloc(v, ncap * sizeof(*v));
+			if (!nv) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		r = parse_interrupt_line(p, end, ncpus, &v[n]);
+		if (r < 0)
+			goto fail;
+		v[n].irq = (unsigned)irq;
+		n++;
+	}
+	if (header) {
+		r = -EINVAL;
+		goto fail;
+	}
+
+	*ret = v;
+	*ret_n = n;
+	return 0;
+
+fail:
+	procfmt_interrupts_free(v, n);
+	return r;
+}
+
+/* /etc/default/grub is a shell fragment; we understand assignments with
+ * quoting, backslash continuations and $VAR expansion of the two values. */
+struct grub_vars {
+	char *lnx, *dflt;
+};
+
+static bool is_name_char(char c, bool first)
+{
+	return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (!first && is_digit(c));
+}
+
+static const char *grub_lookup(const struct grub_vars *vars, const char *name, size_t n)
+{
+	if (n == strlen("GRUB_CMDLINE_LINUX") && memcmp(name, "GRUB_CMDLINE_LINUX", n) == 0)
+		return vars->lnx;
+	if (n == strlen("GRUB_CMDLINE_LINUX_DEFAULT") && memcmp(name, "GRUB_CMDLINE_LINUX_DEFAULT", n) == 0)
+		return vars->dflt;
+	return NULL;
+}
+
+/* At '$': expand $NAME / ${NAME}, else a literal '$'. Returns the new p. */
+static const char *grub_expand(const char *p, const char *end, const struct grub_vars *vars, struct sbuf *out)
+{
+	const char *name, *q = p + 1;
+	bool brace = false;
+
+	if (q < end && *q == '{') {
+		brace = true;
+		q++;
+	}
+	name = q;
+	while (q < end && is_name_char(*q, q == name))
+		q++;
+	if (q == name || (brace && (q >= end || *q != '}'))) {
+		sbuf_addc(out, '$');
+		return p + 1;
+	}
+	const char *val = grub_lookup(vars, name, (size_t)(q - name));
+	if (val)
+		sbuf_add(out, val, strlen(val));
+	return brace ? q + 1 : q;
+}
+
+/* A shell word starting at p; returns the end or NULL on an unterminated quote. */
+static const char *grub_word(const char *p, const char *end, const struct grub_vars *vars, struct sbuf *out)
+{
+	while (p < end) {
+		char c = *p;
+		if (c == ' ' || c == '\t' || c == '\n' || c == ';')
+			break;
+		if (c == '\'') {
+			const char *q = memchr(p + 1, '\'', (size_t)(end - p - 1));
+			if (!q)
+				return NULL;
+			sbuf_add(out, p + 1, (size_t)(q - p - 1));
+			p = q + 1;
+		} else if (c == '"') {
+			p++;
+			for (;;) {
+				if (p >= end)
+					return NULL;
+				if (*p == '"') {
+					p++;
+					break;
+				}
+				if (*p == '\\' && p + 1 < end) {
+					char e = p[1];
+					if (e == '\n') {
+						p += 2;
+						continue;
+					}
+					if (e == '"' || e == '\\' || e == '$' || e == '`') {
+						sbuf_addc(out, e);
+						p += 2;
+						continue;
+					}
+					sbuf_addc(out, '\\');
+					p++;
+				} else if (*p == '$') {
+					p = grub_expand(p, end, vars, out);
+				} else {
+					sbuf_addc(out, *p++);
+				}
+			}
+		} else if (c == '\\') {
+			if (p + 1 < end && p[1] != '\n')
+				sbuf_addc(out, p[1]);
+			p += p + 1 < end ? 2 : 1;
+		} else if (c == '$') {
+			p = grub_expand(p, end, vars, out);
+		} else {
+			sbuf_addc(out, c);
+			p++;
+		}
+	}
+	return p;
+}
+
+/* Skip to the next line, honouring quotes and continuations so that a
+ * multi-line quoted value of an unrelated command is not read as lines. */
+static const char *grub_skip_line(const char *p, const char *end)
+{
+	while (p < end && *p != '\n') {
+		if (*p == '\'' || *p == '"') {
+			const char *q = p + 1;
+			while (q < end && *q != *p) {
+				if (*p == '"' && *q == '\\' && q + 1 < end)
+					q++;
+				q++;
+			}
+			p = q < end ? q + 1 : end;
+		} else if (*p == '\\' && p + 1 < end) {
+			p += 2;
+		} else {
+			p++;
+		}
+	}
+	return p < end ? p + 1 : end;
+}
+
+int procfmt_parse_grub(const char *buf, size_t len, char **ret_linux, char **ret_linux_default)
+{
+	struct grub_vars vars = {NULL, NULL};
+	const char *p = buf, *end = buf + len;
+	int r;
+
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ';'))
+			p++;
+		if (p >= end)
+			break;
+		if (*p == '\n') {
+			p++;
+			continue;
+		}
+		if (*p == '#') {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		if ((size_t)(end - p) > 7 && memcmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t')) {
+			p += 7;
+			continue;
+		}
+
+		const char *name = p;
+		while (p < end && is_name_char(*p, p == name))
+			p++;
+		if (p == name || p >= end || *p != '=') {
+			p = grub_skip_line(name, end);
+			continue;
+		}
+
+		size_t nlen = (size_t)(p - name);
+		struct sbuf val = {0};
+		p = grub_word(p + 1, end, &vars, &val);
+		if (!p) {
+			free(val.s);
+			r = -EINVAL;
+			goto fail;
+		}
+		char **slot = NULL;
+		if (nlen == strlen("GRUB_CMDLINE_LINUX") && memcmp(name, "GRUB_CMDLINE_LINUX", nlen) == 0)
+			slot = &vars.lnx;
+		else if (nlen == strlen("GRUB_CMDLINE_LINUX_DEFAULT") &&
+			 memcmp(name, "GRUB_CMDLINE_LINUX_DEFAULT", nlen) == 0)
+			slot = &vars.dflt;
+		char *s = sbuf_take(&val);
+		if (!s) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		if (slot) {
+			free(*slot);
+			*slot = s;
+		} else {
+			free(s);
+		}
+	}
+
+	*ret_linux = vars.lnx;
+	*ret_linux_default = vars.dflt;
+	return 0;
+
+fail:
+	free(vars.lnx);
+	free(vars.dflt);
+	return r;
+}
+
+int procfmt_join_cmdline(const char *buf, size_t len, char **ret)
+{
+	char *s;
+
+	/* Trailing NULs: the terminator, and the padding of processes that
+	 * rewrite their argv (setproctitle). */
+	while (len > 0 && buf[len - 1] == '\0')
+		len--;
+	s = malloc(len + 1);
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i++)
+		s[i] = buf[i] == '\0' ? ' ' : buf[i];
+	s[len] = '\0';
+	*ret = s;
+	return 0;
+}
+
+int procfmt_cmdline_get(const char *cmdline, const char *key, char **ret_value)
+{
+	const char *p = cmdline;
+	size_t klen = strlen(key);
+	struct sbuf word = {0};
+	char *found = NULL;
+	bool have = false;
+
+	if (klen == 0)
+		return -EINVAL;
+
+	for (;;) {
+		while (*p && is_space(*p))
+			p++;
+		if (!*p)
+			break;
+
+		bool quoted = false, had_quote = false;
+		word.len = 0;
+		sbuf_add(&word, "", 0);
+		while (*p && (quoted || !is_space(*p))) {
+			if (*p == '"') {
+				quoted = !quoted;
+				had_quote = true;
+			} else
+				sbuf_addc(&word, *p);
+			p++;
+		}
+		if (word.oom) {
+			free(word.s);
+			free(found);
+			return -ENOMEM;
+		}
+		if (!had_quote && strcmp(word.s, "--") == 0)
+			break;
+		if (strncmp(word.s, key, klen) != 0)
+			continue;
+		if (word.s[klen] == '\0') {
+			free(found);
+			found = NULL;
+			have = true;
+		} else if (word.s[klen] == '=') {
+			char *v = strdup(word.s + klen + 1);
+			if (!v) {
+				free(word.s);
+				free(found);
+				return -ENOMEM;
+			}
+			free(found);
+			found = v;
+			have = true;
+		}
+	}
+	free(word.s);
+
+	if (!have)
+		return 0;
+	*ret_value = found;
+	return 1;
+}

@@ -1,0 +1,705 @@
+/* Unit tests of the host seam: a snapshot of a hand-built tree checked field
+ * by field, the running kernel, and dumps that must snapshot the same. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "isolated/host.h"
+#include "isolated/util.h"
+
+/* ---- tree helpers ---- */
+
+static void mkdirs(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) < sizeof(path));
+	for (char *p = path + strlen(root) + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
+		*p = '/';
+	}
+	assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
+}
+
+static void put_len(const char *root, const char *rel, const char *data, size_t len)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	const char *slash = strrchr(rel, '/');
+	int fd;
+
+	if (slash) {
+		assert_true((size_t)(slash - rel) < sizeof(dir));
+		memcpy(dir, rel, (size_t)(slash - rel));
+		dir[slash - rel] = '\0';
+		mkdirs(root, dir);
+	}
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) < sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void put(const char *root, const char *rel, const char *data)
+{
+	put_len(root, rel, data, strlen(data));
+}
+
+static void putf(const char *root, const char *rel, const char *fmt, ...) ISO_PRINTF(3, 4);
+static void putf(const char *root, const char *rel, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	assert_true(vasprintf(&s, fmt, ap) >= 0);
+	va_end(ap);
+	put(root, rel, s);
+	free(s);
+}
+
+static void symlink_in(const char *root, const char *rel, const char *target)
+{
+	char path[PATH_MAX];
+
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) < sizeof(path));
+	assert_int_equal(symlink(target, path), 0);
+}
+
+static void unlink_in(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) < sizeof(path));
+	assert_int_equal(unlink(path), 0);
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void rm_rf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *make_tmpdir(void)
+{
+	char *d = strdup("/tmp/test-host.XXXXXX");
+
+	assert_non_null(d);
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+/* A thread in proc/PID/task/TID/: stat (52 fields), status, comm. */
+struct fake_task {
+	int pid, tid, ppid;
+	const char *comm; /* NULL: no comm file, the stat's comm is used */
+	const char *stat_comm;
+	unsigned long flags;
+	int processor, rt_priority, policy;
+	const char *cpus;
+};
+
+static void put_task(const char *root, const struct fake_task *t)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "proc/%d/task/%d/stat", t->pid, t->tid);
+	putf(root, rel,
+	     "%d (%s) S %d %d %d 0 -1 %lu 10 0 0 0 1 2 0 0 %d 0 1 0 100 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 0 "
+	     "0 0 0 17 %d %d %d 0 0 0 0 0 0 0 0 0 0 0\n",
+	     t->tid, t->stat_comm, t->ppid, t->pid, t->pid, t->flags, t->policy ? -1 - t->rt_priority : 20,
+	     t->processor, t->rt_priority, t->policy);
+	snprintf(rel, sizeof(rel), "proc/%d/task/%d/status", t->pid, t->tid);
+	putf(root, rel,
+	     "Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
+	     "Cpus_allowed:\tf\nCpus_allowed_list:\t%s\nMems_allowed_list:\t0\n",
+	     t->stat_comm, t->pid, t->tid, t->ppid, t->cpus);
+	if (t->comm) {
+		snprintf(rel, sizeof(rel), "proc/%d/task/%d/comm", t->pid, t->tid);
+		putf(root, rel, "%s\n", t->comm);
+	}
+}
+
+static const struct fake_task fake_tasks[] = {
+    {7, 7, 2, "migration/1", "migration/1", 0x04208040, 1, 99, 1, "1"},
+    {100, 100, 1, "qemu-kvm", "qemu-kvm", 0x00400100, 0, 0, 0, "0-3"},
+    {100, 105, 1, NULL, "CPU 0/KVM", 0x00400040, 2, 10, 1, "2"},
+};
+
+/* The tree of a 4-CPU host: see the expectations in test_tree_snapshot. */
+static char *build_tree(void)
+{
+	char *t = make_tmpdir();
+
+	put(t, "sys/devices/system/cpu/online", "0-3\n");
+	put(t, "sys/devices/system/cpu/possible", "0-7\n");
+	put(t, "proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/sda1 isolcpus=2-3\n");
+	put(t, "proc/sys/kernel/osrelease", "6.18.0-rt3\n");
+	put(t, "proc/sys/kernel/version", "#1 SMP PREEMPT_RT Thu Jan  1 00:00:00 UTC 2026\n");
+	put(t, "proc/sys/kernel/timer_migration", "1\n");
+	put(t, "proc/sys/kernel/sched_rt_runtime_us", "950000\n");
+	put(t, "proc/sys/kernel/numa_balancing", "0\n");
+	put(t, "etc/default/grub",
+	    "# comment\nGRUB_CMDLINE_LINUX=\"quiet\"\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX "
+	    "nohz_full=2-3\"\n");
+
+	put(t, "proc/interrupts",
+	    "           CPU0       CPU1       CPU2       CPU3\n"
+	    " 31:          0          5          0          0  PCI-MSIX-0000:00:03.0   1-edge      virtio2-input.0, "
+	    "virtio2-output.0\n"
+	    "  9:          3          0          0          0   IO-APIC   9-fasteoi   acpi\n"
+	    " 30:         10         20          0          0  PCI-MSIX-0000:01:00.0   0-edge      eth1-rx-0\n"
+	    "NMI:          0          0          0          0   Non-maskable interrupts\n"
+	    "ERR:          0\n");
+	put(t, "proc/irq/9/smp_affinity_list", "0-3\n");
+	put(t, "proc/irq/9/effective_affinity_list", "0\n");
+	put(t, "proc/irq/9/smp_affinity", "f\n");
+	put(t, "proc/irq/9/node", "0\n");
+	mkdirs(t, "proc/irq/9/acpi");
+	put(t, "proc/irq/30/smp_affinity_list", "2\n");
+	mkdirs(t, "proc/irq/30/eth1-rx-0");
+	put(t, "proc/irq/31/effective_affinity_list", "1\n");
+	put(t, "proc/irq/default_smp_affinity", "f\n");
+
+	/* eth1: a PCI NIC with its own msi_irqs (32 is not in /proc/interrupts). */
+	put(t, "sys/class/net/eth1/device/msi_irqs/30", "msix\n");
+	put(t, "sys/class/net/eth1/device/msi_irqs/32", "msix\n");
+	put(t, "sys/class/net/eth1/device/config", "");
+	/* eth2: virtio-net, device is a symlink to the virtio device whose
+	 * parent PCI device has the msi_irqs. */
+	put(t, "sys/devices/pci0000:00/0000:00:03.0/msi_irqs/31", "msix\n");
+	put(t, "sys/devices/pci0000:00/0000:00:03.0/config", "");
+	mkdirs(t, "sys/devices/pci0000:00/0000:00:03.0/virtio2");
+	mkdirs(t, "sys/class/net/eth2");
+	symlink_in(t, "sys/class/net/eth2/device", "../../../devices/pci0000:00/0000:00:03.0/virtio2");
+	/* eth3: a PCI NIC without MSI behind a bridge that has them: not its IRQs. */
+	put(t, "sys/devices/pci0000:00/0000:00:1c.0/msi_irqs/9", "msi\n");
+	put(t, "sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/config", "");
+	mkdirs(t, "sys/class/net/eth3");
+	symlink_in(t, "sys/class/net/eth3/device", "../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0");
+	mkdirs(t, "sys/class/net/lo");
+
+	/* Processes: a kernel thread, qemu with a vCPU thread, and leftovers of
+	 * tasks that vanished (no task/ dir; a thread without status). */
+	for (size_t i = 0; i < ARRAY_SIZE(fake_tasks); i++)
+		put_task(t, &fake_tasks[i]);
+	put(t, "proc/7/comm", "migration/1\n");
+	put(t, "proc/7/cmdline", "");
+	put(t, "proc/7/cgroup", "3:cpuset:/kt\n1:name=systemd:/\n");
+	put(t, "proc/100/comm", "qemu-kvm\n");
+	put_len(t, "proc/100/cmdline", "qemu\0-name\0guest=vm1\0", 21);
+	put(t, "proc/100/cgroup", "1:name=systemd:/machine.slice\n0::/machine.slice/vm1.scope\n");
+	static const struct fake_task gone = {100, 106, 1, "gone", "gone", 0, 0, 0, 0, "0"};
+	put_task(t, &gone);
+	unlink_in(t, "proc/100/task/106/status");
+	put(t, "proc/50/comm", "exited\n");
+	mkdirs(t, "proc/self");
+	mkdirs(t, "proc/sys/fs");
+	return t;
+}
+
+/* ---- comparisons ---- */
+
+static void assert_str_or_null(const char *a, const char *b)
+{
+	if (!a || !b)
+		assert_ptr_equal(a, b);
+	else
+		assert_string_equal(a, b);
+}
+
+static void assert_cpus(const struct cpuset *s, const char *want)
+{
+	char *l = NULL;
+
+	assert_int_equal(cpuset_format_list(s, &l), 0);
+	assert_string_equal(l, want);
+	free(l);
+}
+
+static void assert_strv_equal(char **a, char **b)
+{
+	assert_int_equal(strv_len(a), strv_len(b));
+	for (size_t i = 0; a && a[i]; i++)
+		assert_string_equal(a[i], b[i]);
+}
+
+static void assert_irqs_equal(const struct host_state *a, const struct host_state *b)
+{
+	assert_int_equal(a->n_irqs, b->n_irqs);
+	for (size_t i = 0; i < a->n_irqs; i++) {
+		const struct irq_info *x = &a->irqs[i], *y = &b->irqs[i];
+		assert_int_equal(x->irq, y->irq);
+		assert_string_equal(x->chip, y->chip);
+		assert_string_equal(x->hwirq, y->hwirq);
+		assert_strv_equal(x->actions, y->actions);
+		assert_str_or_null(x->nic, y->nic);
+		assert_int_equal(x->has_affinity, y->has_affinity);
+		assert_int_equal(x->has_effective, y->has_effective);
+		assert_true(cpuset_equal(&x->affinity, &y->affinity));
+		assert_true(cpuset_equal(&x->effective, &y->effective));
+	}
+}
+
+static void assert_task_equal(const struct task_info *x, const struct task_info *y)
+{
+	assert_int_equal(x->tid, y->tid);
+	assert_int_equal(x->tgid, y->tgid);
+	assert_int_equal(x->ppid, y->ppid);
+	assert_string_equal(x->comm, y->comm);
+	assert_string_equal(x->proc_comm, y->proc_comm);
+	assert_string_equal(x->cmdline, y->cmdline);
+	assert_string_equal(x->cgroup, y->cgroup);
+	assert_int_equal(x->flags, y->flags);
+	assert_int_equal(x->kthread, y->kthread);
+	assert_int_equal(x->no_setaffinity, y->no_setaffinity);
+	assert_true(cpuset_equal(&x->cpus, &y->cpus));
+	assert_int_equal(x->policy, y->policy);
+	assert_int_equal(x->rt_priority, y->rt_priority);
+}
+
+/* Everything but IRQs and tasks. */
+static void assert_system_equal(const struct host_state *a, const struct host_state *b)
+{
+	assert_true(cpuset_equal(&a->online, &b->online));
+	assert_true(cpuset_equal(&a->possible, &b->possible));
+	assert_string_equal(a->cmdline, b->cmdline);
+	assert_string_equal(a->osrelease, b->osrelease);
+	assert_string_equal(a->kversion, b->kversion);
+	assert_int_equal(a->preempt_rt, b->preempt_rt);
+	assert_int_equal(a->has_grub, b->has_grub);
+	assert_str_or_null(a->grub_cmdline_linux, b->grub_cmdline_linux);
+	assert_str_or_null(a->grub_cmdline_linux_default, b->grub_cmdline_linux_default);
+	assert_int_equal(a->n_sysctls, b->n_sysctls);
+	for (size_t i = 0; i < a->n_sysctls; i++) {
+		assert_string_equal(a->sysctls[i].name, b->sysctls[i].name);
+		assert_str_or_null(a->sysctls[i].value, b->sysctls[i].value);
+	}
+}
+
+static struct host_state *snapshot_of(const char *root)
+{
+	struct host *h = NULL;
+	struct host_state *s = NULL;
+	char err[512] = "";
+	int r;
+
+	assert_int_equal(host_open(root, &h), 0);
+	r = host_snapshot(h, &s, err, sizeof(err));
+	if (r < 0)
+		fail_msg("host_snapshot(%s): %d %s", root ? root : "/", r, err);
+	host_free(h);
+	return s;
+}
+
+/* ---- tests ---- */
+
+struct irq_expect {
+	unsigned irq;
+	const char *chip, *hwirq, *actions[3], *nic, *affinity, *effective; /* NULL: has_* false */
+};
+
+static const struct irq_expect tree_irqs[] = {
+    {9, "IO-APIC", "9-fasteoi", {"acpi", NULL}, NULL, "0-3", "0"},
+    {30, "PCI-MSIX-0000:01:00.0", "0-edge", {"eth1-rx-0", NULL}, "eth1", "2", NULL},
+    {31, "PCI-MSIX-0000:00:03.0", "1-edge", {"virtio2-input.0", "virtio2-output.0", NULL}, "eth2", NULL, "1"},
+};
+
+struct task_expect {
+	pid_t tid, tgid, ppid;
+	const char *comm, *proc_comm, *cmdline, *cgroup;
+	unsigned long flags;
+	bool kthread, no_setaffinity;
+	const char *cpus;
+	int policy, rt_priority;
+};
+
+static const struct task_expect tree_tasks[] = {
+    {7, 7, 2, "migration/1", "migration/1", "", "/kt", 0x04208040, true, true, "1", 1, 99},
+    {100, 100, 1, "qemu-kvm", "qemu-kvm", "qemu -name guest=vm1", "/machine.slice/vm1.scope", 0x00400100, false, false,
+     "0-3", 0, 0},
+    {105, 100, 1, "CPU 0/KVM", "qemu-kvm", "qemu -name guest=vm1", "/machine.slice/vm1.scope", 0x00400040, false, false,
+     "2", 1, 10},
+};
+
+static void check_tree_state(const struct host_state *s)
+{
+	assert_cpus(&s->online, "0-3");
+	assert_cpus(&s->possible, "0-7");
+	assert_string_equal(s->cmdline, "BOOT_IMAGE=/vmlinuz root=/dev/sda1 isolcpus=2-3");
+	assert_string_equal(s->osrelease, "6.18.0-rt3");
+	assert_string_equal(s->kversion, "#1 SMP PREEMPT_RT Thu Jan  1 00:00:00 UTC 2026");
+	assert_true(s->preempt_rt);
+	assert_true(s->has_grub);
+	assert_string_equal(s->grub_cmdline_linux, "quiet nohz_full=2-3");
+	assert_null(s->grub_cmdline_linux_default);
+
+	assert_int_equal(s->n_sysctls, 5);
+	assert_string_equal(host_state_sysctl(s, "kernel.timer_migration"), "1");
+	assert_string_equal(host_state_sysctl(s, "kernel.sched_rt_runtime_us"), "950000");
+	assert_null(host_state_sysctl(s, "kernel.sched_rt_period_us"));
+	assert_string_equal(host_state_sysctl(s, "kernel.numa_balancing"), "0");
+	assert_null(host_state_sysctl(s, "net.core.rtnet_prio"));
+	assert_null(host_state_sysctl(s, "kernel.no_such"));
+
+	assert_int_equal(s->n_irqs, ARRAY_SIZE(tree_irqs));
+	for (size_t i = 0; i < s->n_irqs; i++) {
+		const struct irq_info *q = &s->irqs[i];
+		const struct irq_expect *e = &tree_irqs[i];
+		assert_int_equal(q->irq, e->irq);
+		assert_string_equal(q->chip, e->chip);
+		assert_string_equal(q->hwirq, e->hwirq);
+		assert_int_equal(strv_len(q->actions), strv_len((char **)e->actions));
+		for (size_t j = 0; e->actions[j]; j++)
+			assert_string_equal(q->actions[j], e->actions[j]);
+		assert_str_or_null(q->nic, e->nic);
+		assert_int_equal(q->has_affinity, e->affinity != NULL);
+		if (e->affinity)
+			assert_cpus(&q->affinity, e->affinity);
+		assert_int_equal(q->has_effective, e->effective != NULL);
+		assert_cpus(&q->effective, e->effective ? e->effective : "");
+	}
+
+	assert_int_equal(s->n_tasks, ARRAY_SIZE(tree_tasks));
+	for (size_t i = 0; i < s->n_tasks; i++) {
+		const struct task_info *t = &s->tasks[i];
+		const struct task_expect *e = &tree_tasks[i];
+		assert_int_equal(t->tid, e->tid);
+		assert_int_equal(t->tgid, e->tgid);
+		assert_int_equal(t->ppid, e->ppid);
+		assert_string_equal(t->comm, e->comm);
+		assert_string_equal(t->proc_comm, e->proc_comm);
+		assert_string_equal(t->cmdline, e->cmdline);
+		assert_string_equal(t->cgroup, e->cgroup);
+		assert_int_equal(t->flags, e->flags);
+		assert_int_equal(t->kthread, e->kthread);
+		assert_int_equal(t->no_setaffinity, e->no_setaffinity);
+		assert_cpus(&t->cpus, e->cpus);
+		assert_int_equal(t->policy, e->policy);
+		assert_int_equal(t->rt_priority, e->rt_priority);
+		assert_ptr_equal(host_state_task(s, t->tid), t);
+	}
+	assert_null(host_state_task(s, 106));
+	assert_null(host_state_task(s, 50));
+	assert_null(host_state_task(s, 1));
+}
+
+static void test_tree_snapshot(void **state)
+{
+	char *t = build_tree();
+	struct host_state *s;
+
+	(void)state;
+	s = snapshot_of(t);
+	check_tree_state(s);
+	host_state_free(s);
+	rm_rf(t);
+	free(t);
+}
+
+/* A dump of a tree snapshots exactly like the tree (the virtio msi_irqs
+ * are flattened into device/msi_irqs), and carries the extra files. */
+static void test_tree_dump(void **state)
+{
+	char *t = build_tree(), *d = make_tmpdir(), dump[PATH_MAX], err[512] = "", *buf;
+	struct host *h = NULL, *hd = NULL;
+	struct host_state *s;
+	size_t len;
+	int r;
+
+	(void)state;
+	snprintf(dump, sizeof(dump), "%s/a/b", d);
+	assert_int_equal(host_open(t, &h), 0);
+	r = host_dump(h, dump, err, sizeof(err));
+	if (r < 0)
+		fail_msg("host_dump: %d %s", r, err);
+	s = snapshot_of(dump);
+	check_tree_state(s);
+	host_state_free(s);
+
+	assert_int_equal(host_open(dump, &hd), 0);
+	assert_true(hd->is_tree);
+	assert_int_equal(host_read(hd, "sys/class/net/eth2/device/msi_irqs/31", &buf, &len), 0);
+	assert_int_equal(len, 0);
+	free(buf);
+	assert_int_equal(host_read(hd, "sys/class/net/eth3/device/msi_irqs/9", &buf, &len), -ENOENT);
+	assert_int_equal(host_read(hd, "proc/irq/9/smp_affinity", &buf, &len), 0);
+	assert_string_equal(buf, "f\n");
+	free(buf);
+	assert_int_equal(host_read(hd, "proc/irq/default_smp_affinity", &buf, &len), 0);
+	free(buf);
+	assert_int_equal(host_read(hd, "proc/100/cmdline", &buf, &len), 0);
+	assert_int_equal(len, 21);
+	assert_memory_equal(buf, "qemu\0-name\0guest=vm1\0", 21);
+	free(buf);
+	/* node is not read by the snapshot: not copied */
+	assert_int_equal(host_read(hd, "proc/irq/9/node", &buf, &len), -ENOENT);
+	host_free(hd);
+
+	/* Not empty now. */
+	err[0] = '\0';
+	assert_int_equal(host_dump(h, dump, err, sizeof(err)), -ENOTEMPTY);
+	assert_non_null(strstr(err, dump));
+
+	host_free(h);
+	rm_rf(t);
+	rm_rf(d);
+	free(t);
+	free(d);
+}
+
+struct bad_tree_case {
+	const char *file, *content;
+	int r;
+};
+
+static const struct bad_tree_case bad_trees[] = {
+    {"proc/100/task/105/stat", "105 (x) S 1", -EINVAL},
+    {"proc/100/task/105/status", "Name:\tx\nTgid:\t100\n", -EINVAL},
+    {"proc/100/task/105/status", "Name:\tx\nTgid:\t100\nCpus_allowed_list:\t0-x\n", -EINVAL},
+    {"proc/irq/30/smp_affinity_list", "zz\n", -EINVAL},
+    {"sys/devices/system/cpu/online", "q\n", -EINVAL},
+    {"proc/interrupts", "no header here\n", -EINVAL},
+    {"etc/default/grub", "GRUB_CMDLINE_LINUX=\"open\n", -EINVAL},
+};
+
+/* Malformed files fail the snapshot with a message naming the file. */
+static void test_tree_bad(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad_trees); i++) {
+		char *t = build_tree(), err[512] = "";
+		struct host_state *s = (void *)0x1;
+		struct host *h = NULL;
+
+		put(t, bad_trees[i].file, bad_trees[i].content);
+		assert_int_equal(host_open(t, &h), 0);
+		assert_int_equal(host_snapshot(h, &s, err, sizeof(err)), bad_trees[i].r);
+		assert_ptr_equal(s, (void *)0x1);
+		if (!strstr(err, bad_trees[i].file))
+			fail_msg("case %zu: message '%s' does not name %s", i, err, bad_trees[i].file);
+		host_free(h);
+		rm_rf(t);
+		free(t);
+	}
+}
+
+/* Required files missing; optional ones missing are fine. */
+static void test_tree_missing(void **state)
+{
+	char *t = build_tree(), err[512] = "";
+	struct host_state *s = NULL;
+	struct host *h = NULL;
+
+	(void)state;
+	unlink_in(t, "sys/devices/system/cpu/possible");
+	unlink_in(t, "etc/default/grub");
+	unlink_in(t, "proc/sys/kernel/version");
+	unlink_in(t, "proc/irq/9/effective_affinity_list");
+	s = snapshot_of(t);
+	assert_cpus(&s->possible, "0-3");
+	assert_false(s->has_grub);
+	assert_null(s->grub_cmdline_linux);
+	assert_string_equal(s->kversion, "");
+	assert_false(s->preempt_rt);
+	assert_false(s->irqs[0].has_effective);
+	host_state_free(s);
+
+	put(t, "sys/kernel/realtime", "1\n");
+	s = snapshot_of(t);
+	assert_true(s->preempt_rt);
+	host_state_free(s);
+
+	unlink_in(t, "proc/cmdline");
+	assert_int_equal(host_open(t, &h), 0);
+	s = (void *)0x1;
+	assert_int_equal(host_snapshot(h, &s, err, sizeof(err)), -ENOENT);
+	assert_ptr_equal(s, (void *)0x1);
+	assert_non_null(strstr(err, "proc/cmdline"));
+	host_free(h);
+	rm_rf(t);
+	free(t);
+}
+
+struct sysctl_case {
+	const char *name;
+	int r;
+	const char *path;
+};
+
+static const struct sysctl_case sysctl_cases[] = {
+    {"kernel.timer_migration", 0, "proc/sys/kernel/timer_migration"},
+    {"net.ipv4.conf.eth0-1.rp_filter", 0, "proc/sys/net/ipv4/conf/eth0-1/rp_filter"},
+    {"vm.stat_interval", 0, "proc/sys/vm/stat_interval"},
+    {"", -EINVAL, NULL},
+    {"../x", -EINVAL, NULL},
+    {"a/b", -EINVAL, NULL},
+    {"a..b", -EINVAL, NULL},
+    {".kernel", -EINVAL, NULL},
+    {"kernel.", -EINVAL, NULL},
+    {"Kernel.x", -EINVAL, NULL},
+    {"kernel x", -EINVAL, NULL},
+    {"kernel.x\n", -EINVAL, NULL},
+};
+
+static void test_sysctl_path(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(sysctl_cases); i++) {
+		int r = host_sysctl_path(sysctl_cases[i].name, buf, sizeof(buf));
+		if (r != sysctl_cases[i].r)
+			fail_msg("'%s': got %d, want %d", sysctl_cases[i].name, r, sysctl_cases[i].r);
+		if (r == 0)
+			assert_string_equal(buf, sysctl_cases[i].path);
+	}
+	assert_int_equal(host_sysctl_path("kernel.timer_migration", buf, 20), -ENAMETOOLONG);
+}
+
+static void test_read(void **state)
+{
+	char *t = build_tree(), *v = NULL;
+	struct host *h = NULL;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(host_open(t, &h), 0);
+	assert_true(h->is_tree);
+	assert_string_equal(h->root_path, t);
+	assert_int_equal(host_read_sysctl(h, "kernel.sched_rt_runtime_us", &v), 0);
+	assert_string_equal(v, "950000");
+	free(v);
+	assert_int_equal(host_read_sysctl(h, "kernel.sched_rt_period_us", &v), -ENOENT);
+	assert_int_equal(host_read_sysctl(h, "../etc/passwd", &v), -EINVAL);
+	assert_int_equal(host_read(h, "proc/cmdline", &v, &len), 0);
+	assert_int_equal(len, strlen(v));
+	free(v);
+	assert_int_equal(host_read(h, "/etc/passwd", &v, &len), -EINVAL);
+	host_free(h);
+
+	assert_int_equal(host_open("/nonexistent/dir", &h), -ENOENT);
+	rm_rf(t);
+	free(t);
+}
+
+/* The running kernel: facts that hold on any Linux machine. */
+static void test_real(void **state)
+{
+	struct host_state *s = snapshot_of(NULL);
+	const struct task_info *me;
+	char comm[17] = "";
+
+	(void)state;
+	assert_false(cpuset_empty(&s->online));
+	assert_true(cpuset_subset(&s->online, &s->possible));
+	assert_true(s->cmdline[0] != '\0');
+	assert_true(s->osrelease[0] != '\0');
+	assert_non_null(host_state_sysctl(s, "kernel.sched_rt_runtime_us"));
+	assert_true(s->n_tasks > 1);
+	for (size_t i = 1; i < s->n_tasks; i++)
+		assert_true(s->tasks[i - 1].tgid < s->tasks[i].tgid ||
+			    (s->tasks[i - 1].tgid == s->tasks[i].tgid && s->tasks[i - 1].tid < s->tasks[i].tid));
+	for (size_t i = 1; i < s->n_irqs; i++)
+		assert_true(s->irqs[i - 1].irq < s->irqs[i].irq);
+
+	me = host_state_task(s, getpid());
+	assert_non_null(me);
+	assert_int_equal(me->tgid, getpid());
+	assert_int_equal(me->ppid, getppid());
+	assert_int_equal(prctl(PR_GET_NAME, comm), 0);
+	assert_string_equal(me->comm, comm);
+	assert_string_equal(me->proc_comm, comm);
+	assert_non_null(strstr(me->cmdline, "test-host"));
+	assert_false(me->kthread);
+	assert_false(cpuset_empty(&me->cpus));
+
+	/* kthreadd, when visible, is a kernel thread with an empty cmdline. */
+	const struct task_info *kt = host_state_task(s, 2);
+	if (kt && strcmp(kt->comm, "kthreadd") == 0) {
+		assert_true(kt->kthread);
+		assert_string_equal(kt->cmdline, "");
+	}
+	host_state_free(s);
+}
+
+/* Dump the running kernel; the dump snapshots like the kernel for what
+ * does not change in between: system files, IRQs, our own process. */
+static void test_real_dump(void **state)
+{
+	char *d = make_tmpdir(), err[512] = "";
+	struct host *h = NULL;
+	struct host_state *a, *b;
+	int r;
+
+	(void)state;
+	a = snapshot_of(NULL);
+	assert_int_equal(host_open(NULL, &h), 0);
+	assert_false(h->is_tree);
+	r = host_dump(h, d, err, sizeof(err));
+	if (r < 0)
+		fail_msg("host_dump: %d %s", r, err);
+	host_free(h);
+	b = snapshot_of(d);
+
+	assert_system_equal(a, b);
+	assert_irqs_equal(a, b);
+	size_t na = 0, nb = 0;
+	for (size_t i = 0; i < a->n_tasks; i++)
+		if (a->tasks[i].tgid == getpid()) {
+			const struct task_info *t = host_state_task(b, a->tasks[i].tid);
+			assert_non_null(t);
+			assert_task_equal(&a->tasks[i], t);
+			na++;
+		}
+	for (size_t i = 0; i < b->n_tasks; i++)
+		nb += b->tasks[i].tgid == getpid();
+	assert_int_equal(na, nb);
+	assert_true(na >= 1);
+	/* kthreadd and init outlive the test */
+	for (pid_t pid = 1; pid <= 2; pid++) {
+		const struct task_info *x = host_state_task(a, pid), *y = host_state_task(b, pid);
+		if (x) {
+			assert_non_null(y);
+			assert_string_equal(x->comm, y->comm);
+			assert_string_equal(x->cmdline, y->cmdline);
+			assert_int_equal(x->flags & HOST_PF_KTHREAD, y->flags & HOST_PF_KTHREAD);
+		}
+	}
+	host_state_free(a);
+	host_state_free(b);
+	rm_rf(d);
+	free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_tree_snapshot), cmocka_unit_test(test_tree_dump),   cmocka_unit_test(test_tree_bad),
+	    cmocka_unit_test(test_tree_missing),  cmocka_unit_test(test_sysctl_path), cmocka_unit_test(test_read),
+	    cmocka_unit_test(test_real),	  cmocka_unit_test(test_real_dump),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

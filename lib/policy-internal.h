@@ -1,0 +1,69 @@
+/* Private to the policy module (policy.c, policy-validate.c, hostconf.c): the
+ * safe file reader that feeds inih line by line, and ${name} expansion. */
+#ifndef ISOLATED_POLICY_INTERNAL_H
+#define ISOLATED_POLICY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "isolated/policy.h"
+#include "isolated/util.h"
+
+/* Larger files are refused: a policy is a page of text, not a data set. */
+#define CONF_MAX_SIZE (1024 * 1024)
+
+struct conf_entry {
+	char *key;
+	char *value; /* as written (inline comment removed), continuation lines joined with " " */
+	unsigned line;
+};
+
+struct conf_section {
+	char *header;  /* text between "[" and "]", stripped; NULL for keys before any section */
+	unsigned line; /* line of the header; of the first key for the top level */
+	bool broken;   /* the header had a syntax error (already reported): ignore the body */
+	struct conf_entry *entries;
+	size_t n_entries;
+};
+
+struct conf_doc {
+	char *file;
+	struct conf_section *sections; /* file order */
+	size_t n_sections;
+	unsigned n_errors; /* syntax errors reported while parsing */
+};
+
+/* Open path (refusing unsafe files when running as root), read it into memory
+ * and parse it with inih. Every syntax error is a diag line counted in
+ * ret->n_errors. Returns a negative errno, with a diag line, only when the file
+ * cannot be read or is refused as a whole (-ENOENT, -EPERM, -EFBIG, -EINVAL for
+ * a binary file); *ret is then untouched. */
+int conf_parse_file(const char *path, struct conf_doc *ret, struct diag *d);
+void conf_doc_free(struct conf_doc *doc);
+bool conf_doc_is_empty(const struct conf_doc *doc);
+
+/* Add a diag line (d may be NULL) and count it. */
+void conf_error(unsigned *n_errors, struct diag *d, const char *file, unsigned line, const char *fmt, ...)
+    ISO_PRINTF(5, 6);
+
+/* Sort the diag lines from index `from` on by line number (stable), if they
+ * all belong to file: checks run section by section, then across sections. */
+void conf_sort_diag(struct diag *d, size_t from, const char *file);
+
+/* [a-z_][a-z0-9_]* */
+bool conf_valid_var_name(const char *s);
+
+/* Look up ${name}: its value, or NULL with *ret_r set: -EINVAL with a message
+ * in err, -ECANCELED when the failure has already been reported, -ENOMEM. */
+typedef const char *(*conf_lookup_fn)(void *userdata, const char *name, char *err, size_t errlen, int *ret_r);
+
+/* Replace every ${name} in s. A "$" not followed by "{" is literal. Errors as
+ * conf_lookup_fn, plus -EINVAL for "${" without "}" or a bad name. */
+int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, char **ret, char *err, size_t errlen);
+
+/* Policy semantics (policy-validate.c): turn a parsed document into a policy;
+ * every error is counted in *n_errors. Returns -ENOMEM only. */
+int policy_validate_doc(const struct conf_doc *doc, const struct hostconf *hc, const struct cpuset *online,
+			struct policy *p, unsigned *n_errors, struct diag *d);
+
+#endif

@@ -1,0 +1,736 @@
+/* Policy semantics: turn the sections of a parsed policy file into a struct
+ * policy, reporting every error with its line, then check the rules against
+ * the mode's type (dedicated, outsourcing) and against each other. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isolated/policy.h"
+#include "policy-internal.h"
+
+struct vctx {
+	const char *file;
+	const struct hostconf *hc;
+	const struct cpuset *online;
+	struct policy *p;
+	unsigned *n_errors;
+	struct diag *d;
+	int r; /* -ENOMEM */
+
+	unsigned mode_line, sysctl_line, cmdline_line;
+	bool have_type;
+	unsigned type_line;
+	bool name_set;
+	bool have_rt_runtime;
+	long rt_runtime;
+	bool rtnet_sysctl_seen; /* present in [sysctl], valid or not */
+	bool have_rtnet;
+	long rtnet_prio;
+};
+
+#define ERR(c, line, ...) conf_error((c)->n_errors, (c)->d, (c)->file, (line), __VA_ARGS__)
+
+static const char *const known_sysctls[] = {
+    "kernel.timer_migration", "kernel.sched_rt_runtime_us", "kernel.sched_rt_period_us",
+    "kernel.numa_balancing",  "net.core.rtnet_prio",
+};
+
+/* The values the kernel accepts for each (include/linux and kernel/sysctl.c). */
+static const long sysctl_min[] = {0, -1, 1, 0, 0};
+static const long sysctl_max[] = {1, 2147483647L, 2147483647L, 3, 99};
+
+static const char *policy_lookup(void *userdata, const char *name, char *err, size_t errlen, int *ret_r)
+{
+	const struct hostconf *hc = userdata;
+	const char *v = hc ? hostconf_get(hc, name) : NULL;
+
+	if (!v) {
+		snprintf(err, errlen, "unknown variable ${%s}", name);
+		*ret_r = -EINVAL;
+	}
+	return v;
+}
+
+/* The value of an entry with ${name} replaced; NULL after reporting. */
+static char *expand(struct vctx *c, const struct conf_entry *e)
+{
+	char err[512], *out = NULL;
+	int r;
+
+	r = conf_expand(e->value, policy_lookup, (void *)c->hc, &out, err, sizeof(err));
+	if (r == -ENOMEM) {
+		c->r = r;
+		return NULL;
+	}
+	if (r < 0) {
+		ERR(c, e->line, "%s", err);
+		return NULL;
+	}
+	return out;
+}
+
+static bool valid_rule_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+			return false;
+	return true;
+}
+
+static bool valid_mode_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
+
+/* Report a duplicate key; true if e repeats an earlier key of sec. */
+static bool duplicate_key(struct vctx *c, const struct conf_section *sec, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(sec->entries[j].key, sec->entries[i].key) == 0) {
+			ERR(c, sec->entries[i].line, "duplicate key \"%s\" in [%s] (first at line %u)",
+			    sec->entries[i].key, sec->header, sec->entries[j].line);
+			return true;
+		}
+	return false;
+}
+
+static char *format_set(struct vctx *c, const struct cpuset *s)
+{
+	char *t = NULL;
+
+	if (cpuset_format_list(s, &t) < 0) {
+		c->r = -ENOMEM;
+		return NULL;
+	}
+	return t;
+}
+
+/* Parse a cpu list that must name online cpus. */
+static int parse_cpus(struct vctx *c, const char *text, unsigned line, struct cpuset *ret)
+{
+	struct cpuset set = CPUSET_INIT, off = CPUSET_INIT;
+	char err[512];
+	int r;
+
+	r = cpuset_parse_list(text, &set, err, sizeof(err));
+	if (r == -ENOMEM)
+		return c->r = r;
+	if (r < 0) {
+		ERR(c, line, "invalid cpu list: %s", err);
+		return -EINVAL;
+	}
+	if (cpuset_empty(&set)) {
+		ERR(c, line, "empty cpu list");
+		cpuset_free(&set);
+		return -EINVAL;
+	}
+	r = cpuset_andnot(&off, &set, c->online);
+	if (r < 0) {
+		cpuset_free(&set);
+		return c->r = r;
+	}
+	if (!cpuset_empty(&off)) {
+		char *o = format_set(c, &off), *on = format_set(c, c->online);
+
+		if (o && on)
+			ERR(c, line, "%s %s %s not online (online: %s)", cpuset_count(&off) == 1 ? "cpu" : "cpus", o,
+			    cpuset_count(&off) == 1 ? "is" : "are", on);
+		free(o);
+		free(on);
+		cpuset_free(&off);
+		cpuset_free(&set);
+		return -EINVAL;
+	}
+	cpuset_free(&off);
+	*ret = set;
+	return 0;
+}
+
+/* ---- [mode] ---- */
+
+static void parse_mode(struct vctx *c, const struct conf_section *sec)
+{
+	struct policy *p = c->p;
+
+	c->mode_line = sec->line;
+	for (size_t i = 0; i < sec->n_entries; i++) {
+		const struct conf_entry *e = &sec->entries[i];
+		char *v;
+
+		if (duplicate_key(c, sec, i))
+			continue;
+		if (strcmp(e->key, "name") && strcmp(e->key, "summary") && strcmp(e->key, "type") &&
+		    strcmp(e->key, "requires") && strcmp(e->key, "strict")) {
+			ERR(c, e->line, "unknown key \"%s\" in [mode] (expected name, summary, type, requires, strict)",
+			    e->key);
+			continue;
+		}
+		v = expand(c, e);
+		if (!v) {
+			if (strcmp(e->key, "type") == 0)
+				c->have_type = true; /* reported; don't also say it is missing */
+			continue;
+		}
+		if (strcmp(e->key, "name") == 0) {
+			c->name_set = true;
+			if (!valid_mode_name(v))
+				ERR(c, e->line, "invalid mode name \"%s\" (allowed: A-Z a-z 0-9 _ -)", v);
+			free(p->name);
+			p->name = v, v = NULL;
+		} else if (strcmp(e->key, "summary") == 0) {
+			free(p->summary);
+			p->summary = v, v = NULL;
+		} else if (strcmp(e->key, "type") == 0) {
+			static const enum mode_type types[] = {MODE_TYPE_VANILLA, MODE_TYPE_RT_ONLY,
+							       MODE_TYPE_DEDICATED, MODE_TYPE_OUTSOURCING};
+			bool found = false;
+
+			c->have_type = true;
+			c->type_line = e->line;
+			for (size_t k = 0; k < ARRAY_SIZE(types); k++)
+				if (strcmp(v, policy_mode_type_name(types[k])) == 0) {
+					p->type = types[k];
+					found = true;
+				}
+			if (!found)
+				ERR(c, e->line,
+				    "unknown type \"%s\" (expected vanilla, rt-only, dedicated or outsourcing)", v);
+		} else if (strcmp(e->key, "requires") == 0) {
+			char **words = NULL, err[256];
+
+			if (strv_split_quoted(v, &words, err, sizeof(err)) < 0) {
+				ERR(c, e->line, "%s", err);
+			} else {
+				for (size_t k = 0; words[k]; k++) {
+					if (strcmp(words[k], "preempt-rt") == 0)
+					p->requires |= POLICY_REQ_PREEMPT_RT;
+					else if (strcmp(words[k], "rtnet") == 0) p->requires |= POLICY_REQ_RTNET;
+					else ERR(c, e->line,
+						 "unknown requirement \"%s\" (expected preempt-rt or rtnet)", words[k]);
+				}
+			}
+			strv_free(words);
+		} else if (strcmp(e->key, "strict") == 0) {
+			if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+				p->strict = true;
+			else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+				p->strict = false;
+			else
+				ERR(c, e->line, "invalid value \"%s\" for strict (expected yes or no)", v);
+		}
+		free(v);
+	}
+}
+
+/* ---- [sysctl] ---- */
+
+static void parse_sysctl(struct vctx *c, const struct conf_section *sec)
+{
+	struct policy *p = c->p;
+
+	c->sysctl_line = sec->line;
+	for (size_t i = 0; i < sec->n_entries; i++) {
+		const struct conf_entry *e = &sec->entries[i];
+		struct sysctl_setting *nv;
+		size_t k;
+		long val;
+		char *v;
+		int r;
+
+		if (duplicate_key(c, sec, i))
+			continue;
+		for (k = 0; k < ARRAY_SIZE(known_sysctls); k++)
+			if (strcmp(e->key, known_sysctls[k]) == 0)
+				break;
+		if (k == ARRAY_SIZE(known_sysctls)) {
+			ERR(c, e->line, "unknown sysctl \"%s\"", e->key);
+			continue;
+		}
+		if (strcmp(e->key, "net.core.rtnet_prio") == 0)
+			c->rtnet_sysctl_seen = true;
+		v = expand(c, e);
+		if (!v)
+			continue;
+		if (!*v) {
+			ERR(c, e->line, "empty value for %s%s", e->key,
+			    strstr(e->value, "${") ? " (is the variable set in host.conf?)" : "");
+			free(v);
+			continue;
+		}
+		r = util_parse_long(v, sysctl_min[k], sysctl_max[k], &val);
+		if (r == -EINVAL) {
+			ERR(c, e->line, "value \"%s\" of %s is not an integer", v, e->key);
+			free(v);
+			continue;
+		}
+		if (r < 0) {
+			ERR(c, e->line, "value %s of %s out of range %ld..%ld", v, e->key, sysctl_min[k],
+			    sysctl_max[k]);
+			free(v);
+			continue;
+		}
+		if (strcmp(e->key, "kernel.sched_rt_runtime_us") == 0)
+			c->have_rt_runtime = true, c->rt_runtime = val;
+		if (strcmp(e->key, "net.core.rtnet_prio") == 0)
+			c->have_rtnet = true, c->rtnet_prio = val;
+		nv = realloc(p->sysctls, (p->n_sysctls + 1) * sizeof(*nv));
+		if (!nv) {
+			free(v);
+			c->r = -ENOMEM;
+			return;
+		}
+		p->sysctls = nv;
+		nv[p->n_sysctls].name = strdup(e->key);
+		nv[p->n_sysctls].value = v;
+		nv[p->n_sysctls].line = e->line;
+		p->n_sysctls++;
+		if (!nv[p->n_sysctls - 1].name)
+			c->r = -ENOMEM;
+	}
+}
+
+/* ---- [cmdline] ---- */
+
+static bool valid_param(const char *s)
+{
+	const char *eq = strchr(s, '=');
+	size_t klen = eq ? (size_t)(eq - s) : strlen(s);
+
+	if (!klen)
+		return false;
+	for (size_t i = 0; i < klen; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
+static void parse_cmdline(struct vctx *c, const struct conf_section *sec)
+{
+	struct policy *p = c->p;
+
+	c->cmdline_line = sec->line;
+	p->cmdline_line = sec->line;
+	for (size_t i = 0; i < sec->n_entries; i++) {
+		const struct conf_entry *e = &sec->entries[i];
+		char **words = NULL, ***dst, err[512], *v;
+
+		if (duplicate_key(c, sec, i))
+			continue;
+		if (strcmp(e->key, "require") == 0)
+			dst = &p->cmdline_require;
+		else if (strcmp(e->key, "recommend") == 0)
+			dst = &p->cmdline_recommend;
+		else {
+			ERR(c, e->line, "unknown key \"%s\" in [cmdline] (expected require, recommend)", e->key);
+			continue;
+		}
+		v = expand(c, e);
+		if (!v)
+			continue;
+		if (strv_split_quoted(v, &words, err, sizeof(err)) < 0) {
+			ERR(c, e->line, "%s", err);
+			free(v);
+			continue;
+		}
+		free(v);
+		for (size_t k = 0; words[k]; k++) {
+			const char *eq = strchr(words[k], '=');
+
+			if (!valid_param(words[k]))
+				ERR(c, e->line, "invalid kernel parameter \"%s\"", words[k]);
+			else if (eq && !eq[1])
+				ERR(c, e->line, "kernel parameter \"%s\" has an empty value%s", words[k],
+				    strstr(e->value, "${") ? " (is the variable set in host.conf?)" : "");
+		}
+		strv_free(*dst);
+		*dst = words;
+	}
+}
+
+/* ---- rules ---- */
+
+struct term_def {
+	const char *key;
+	enum term_kind kind;
+	bool irq; /* false: thread rules only */
+};
+
+static const struct term_def term_defs[] = {
+    {"comm", TERM_COMM, false},	      {"pcomm", TERM_PCOMM, false}, {"cmdline", TERM_CMDLINE, false},
+    {"vm", TERM_VM, false},	      {"vcpu", TERM_VCPU, false},   {"cgroup", TERM_CGROUP, false},
+    {"kthread", TERM_KTHREAD, false}, {"nic", TERM_NIC, true},	    {"action", TERM_ACTION, true},
+    {"irq", TERM_IRQ, true},
+};
+
+/* One word of a match line. Returns 0, -EINVAL (reported) or -ENOMEM. */
+static int parse_term(struct vctx *c, const char *word, bool is_irq, unsigned line, struct match_term *t)
+{
+	const char *w = word, *colon, *arg;
+	const struct term_def *def = NULL;
+	char err[512];
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if (*w == '!')
+		t->negate = true, w++;
+	if (!*w) {
+		ERR(c, line, "\"!\" must be followed by a match term");
+		return -EINVAL;
+	}
+	if (strcmp(w, "*") == 0) {
+		t->kind = TERM_ANY;
+		return 0;
+	}
+	if (strcmp(w, "vhost") == 0) {
+		if (is_irq) {
+			ERR(c, line, "match term \"vhost\" is only valid in [thread] rules");
+			return -EINVAL;
+		}
+		t->kind = TERM_VHOST;
+		return 0;
+	}
+	colon = strchr(w, ':');
+	for (size_t i = 0; colon && i < ARRAY_SIZE(term_defs); i++)
+		if (strlen(term_defs[i].key) == (size_t)(colon - w) && strncmp(w, term_defs[i].key, colon - w) == 0)
+			def = &term_defs[i];
+	if (!def) {
+		if (colon && colon - w == 5 && strncmp(w, "vhost", 5) == 0)
+			ERR(c, line, "match term \"vhost\" takes no argument");
+		else
+			ERR(c, line, "unknown match term \"%s\"", w);
+		return -EINVAL;
+	}
+	if (def->irq != is_irq) {
+		ERR(c, line, "match term \"%s\" is only valid in [%s] rules", w, def->irq ? "irq" : "thread");
+		return -EINVAL;
+	}
+	arg = colon + 1;
+	t->kind = def->kind;
+	switch (def->kind) {
+	case TERM_KTHREAD:
+		if (strcmp(arg, "yes") == 0)
+			t->yes = true;
+		else if (strcmp(arg, "no") != 0) {
+			ERR(c, line, "invalid value \"%s\" in \"%s\" (expected kthread:yes or kthread:no)", arg, w);
+			return -EINVAL;
+		}
+		break;
+	case TERM_VCPU:
+	case TERM_IRQ:
+		r = cpuset_parse_list(arg, &t->set, err, sizeof(err));
+		if (r == -ENOMEM)
+			return c->r = r;
+		if (r < 0) {
+			ERR(c, line, "invalid %s list in \"%s\": %s", def->kind == TERM_VCPU ? "vcpu" : "irq", w, err);
+			return -EINVAL;
+		}
+		break;
+	default:
+		break;
+	}
+	t->arg = strdup(arg);
+	if (!t->arg) {
+		cpuset_free(&t->set);
+		return c->r = -ENOMEM;
+	}
+	return 0;
+}
+
+static void parse_match(struct vctx *c, struct rule *rule, const struct conf_entry *e)
+{
+	char **words = NULL, err[512];
+	char *v = expand(c, e);
+	size_t n;
+
+	if (!v)
+		return;
+	if (strv_split_quoted(v, &words, err, sizeof(err)) < 0) {
+		ERR(c, e->line, "%s", err);
+		free(v);
+		return;
+	}
+	n = strv_len(words);
+	if (n == 0) {
+		ERR(c, e->line, "empty match (use \"*\" to match everything)");
+		free(v);
+		strv_free(words);
+		return;
+	}
+	rule->terms = calloc(n, sizeof(*rule->terms));
+	if (!rule->terms) {
+		c->r = -ENOMEM;
+		free(v);
+		strv_free(words);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct match_term t;
+
+		if (parse_term(c, words[i], rule->is_irq, e->line, &t) < 0)
+			continue;
+		rule->terms[rule->n_terms++] = t;
+	}
+	rule->match_text = v;
+	strv_free(words);
+}
+
+static void parse_sched(struct vctx *c, const struct conf_entry *e, struct sched_spec *ret, unsigned *ret_line)
+{
+	char err[512], *v = expand(c, e);
+
+	*ret_line = e->line;
+	if (!v)
+		return;
+	if (policy_sched_parse(v, ret, err, sizeof(err)) < 0)
+		ERR(c, e->line, "%s", err);
+	free(v);
+}
+
+static void parse_rule(struct vctx *c, const struct conf_section *sec, bool is_irq, const char *name)
+{
+	struct policy *p = c->p;
+	struct rule **rules = is_irq ? &p->irq_rules : &p->thread_rules;
+	size_t *n = is_irq ? &p->n_irq_rules : &p->n_thread_rules;
+	const char *kind = is_irq ? "irq" : "thread";
+	const char *sched_key = is_irq ? "thread" : "sched";
+	struct rule *nv, *rule;
+	bool have_match = false;
+
+	if (!valid_rule_name(name))
+		ERR(c, sec->line, "invalid rule name \"%s\" (allowed: A-Z a-z 0-9 _ . -)", name);
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*rules)[i].name, name) == 0) {
+			ERR(c, sec->line, "duplicate rule [%s %s] (first at line %u)", kind, name, (*rules)[i].line);
+			break;
+		}
+	nv = realloc(*rules, (*n + 1) * sizeof(*nv));
+	if (!nv) {
+		c->r = -ENOMEM;
+		return;
+	}
+	*rules = nv;
+	rule = &nv[*n];
+	memset(rule, 0, sizeof(*rule));
+	rule->name = strdup(name);
+	if (!rule->name) {
+		c->r = -ENOMEM;
+		return;
+	}
+	rule->is_irq = is_irq;
+	rule->line = sec->line;
+	(*n)++;
+
+	for (size_t i = 0; i < sec->n_entries; i++) {
+		const struct conf_entry *e = &sec->entries[i];
+
+		if (duplicate_key(c, sec, i))
+			continue;
+		if (strcmp(e->key, "match") == 0) {
+			have_match = true;
+			parse_match(c, rule, e);
+		} else if (strcmp(e->key, "cpus") == 0) {
+			char *v = expand(c, e);
+
+			rule->cpus_line = e->line;
+			if (!v)
+				continue;
+			rule->cpus_text = v;
+			if (parse_cpus(c, v, e->line, &rule->cpus) == 0)
+				rule->has_cpus = true;
+		} else if (strcmp(e->key, sched_key) == 0) {
+			parse_sched(c, e, is_irq ? &rule->thread : &rule->sched,
+				    is_irq ? &rule->thread_line : &rule->sched_line);
+		} else if (strcmp(e->key, is_irq ? "sched" : "thread") == 0) {
+			ERR(c, e->line, "unknown key \"%s\" in [%s %s] (%s rules use \"%s\")", e->key, kind, name, kind,
+			    sched_key);
+		} else {
+			ERR(c, e->line, "unknown key \"%s\" in [%s %s] (expected match, cpus, %s)", e->key, kind, name,
+			    sched_key);
+		}
+	}
+	if (!have_match)
+		ERR(c, sec->line, "missing key \"match\" in [%s %s]", kind, name);
+}
+
+/* ---- checks across sections ---- */
+
+static void check_rule(struct vctx *c, const struct rule *r)
+{
+	const struct policy *p = c->p;
+	const struct sched_spec *s = r->is_irq ? &r->thread : &r->sched;
+	unsigned sline = r->is_irq ? r->thread_line : r->sched_line;
+	char sbuf[32], *hk = NULL;
+	struct cpuset overlap = CPUSET_INIT;
+	bool reported = false;
+
+	if (!policy_sched_is_rt(s))
+		return;
+	policy_sched_format(s, sbuf, sizeof(sbuf));
+	if (r->has_cpus && cpuset_intersects(&r->cpus, &p->housekeeping_cpus)) {
+		if (cpuset_and(&overlap, &r->cpus, &p->housekeeping_cpus) < 0) {
+			c->r = -ENOMEM;
+			return;
+		}
+		hk = format_set(c, &overlap);
+		cpuset_free(&overlap);
+		if (!hk)
+			return;
+	}
+	if (p->type == MODE_TYPE_DEDICATED && hk) {
+		ERR(c, r->cpus_line,
+		    "realtime rule (%s) on housekeeping cpus %s: in a dedicated mode realtime work "
+		    "stays on rt_cpus",
+		    sbuf, hk);
+		reported = true;
+	}
+	if (p->type == MODE_TYPE_OUTSOURCING && r->is_irq && c->have_rtnet && s->prio < c->rtnet_prio)
+		ERR(c, sline,
+		    "thread priority %d is below rtnet_prio %ld: the IRQ thread would not use the RT poll_list",
+		    s->prio, c->rtnet_prio);
+	if (!reported && !r->is_irq && c->have_rt_runtime && c->rt_runtime == -1) {
+		if (!r->has_cpus && !r->cpus_text)
+			ERR(c, sline,
+			    "realtime sched %s without cpus while kernel.sched_rt_runtime_us = -1: a spinning RT "
+			    "thread would starve housekeeping work forever",
+			    sbuf);
+		else if (hk)
+			ERR(c, sline,
+			    "realtime sched %s on housekeeping cpus %s while kernel.sched_rt_runtime_us = -1: a "
+			    "spinning RT thread would starve housekeeping work on that CPU forever",
+			    sbuf, hk);
+	}
+	free(hk);
+}
+
+static void host_cpus(struct vctx *c, const char *var, struct cpuset *ret)
+{
+	const char *v = c->hc ? hostconf_get(c->hc, var) : NULL;
+	struct cpuset set = CPUSET_INIT;
+	char err[256];
+
+	/* host.conf has been validated against the online cpus already. */
+	if (!v || !*v || cpuset_parse_list(v, &set, err, sizeof(err)) < 0)
+		return;
+	cpuset_free(ret);
+	*ret = set;
+}
+
+static char *default_name(const char *file)
+{
+	const char *base = strrchr(file, '/');
+	size_t len;
+
+	base = base ? base + 1 : file;
+	len = strlen(base);
+	if (len > 5 && strcmp(base + len - 5, ".conf") == 0)
+		len -= 5;
+	return strndup(base, len);
+}
+
+int policy_validate_doc(const struct conf_doc *doc, const struct hostconf *hc, const struct cpuset *online,
+			struct policy *p, unsigned *n_errors, struct diag *d)
+{
+	struct vctx c = {
+	    .file = doc->file,
+	    .hc = hc,
+	    .online = online,
+	    .p = p,
+	    .n_errors = n_errors,
+	    .d = d,
+	};
+	static const char *const singles[] = {"mode", "sysctl", "cmdline"};
+	unsigned single_line[ARRAY_SIZE(singles)] = {0};
+
+	host_cpus(&c, "rt_cpus", &p->rt_cpus);
+	host_cpus(&c, "housekeeping_cpus", &p->housekeeping_cpus);
+
+	for (size_t i = 0; i < doc->n_sections && c.r == 0; i++) {
+		const struct conf_section *sec = &doc->sections[i];
+		const char *h = sec->header, *rest;
+		size_t klen, k;
+
+		if (sec->broken)
+			continue;
+		if (!h) {
+			for (size_t j = 0; j < sec->n_entries; j++)
+				ERR(&c, sec->entries[j].line, "key \"%s\" outside of any section", sec->entries[j].key);
+			continue;
+		}
+		klen = strcspn(h, " \t");
+		for (rest = h + klen; isspace((unsigned char)*rest); rest++)
+			;
+		for (k = 0; k < ARRAY_SIZE(singles); k++)
+			if (strlen(singles[k]) == klen && strncmp(h, singles[k], klen) == 0)
+				break;
+		if (k < ARRAY_SIZE(singles)) {
+			if (*rest) {
+				ERR(&c, sec->line, "section [%s] takes no name", singles[k]);
+				continue;
+			}
+			if (single_line[k]) {
+				ERR(&c, sec->line, "duplicate section [%s] (first at line %u)", h, single_line[k]);
+				continue;
+			}
+			single_line[k] = sec->line;
+			if (k == 0)
+				parse_mode(&c, sec);
+			else if (k == 1)
+				parse_sysctl(&c, sec);
+			else
+				parse_cmdline(&c, sec);
+		} else if ((klen == 3 && strncmp(h, "irq", 3) == 0) || (klen == 6 && strncmp(h, "thread", 6) == 0)) {
+			if (!*rest) {
+				ERR(&c, sec->line, "missing rule name in [%.*s NAME]", (int)klen, h);
+				continue;
+			}
+			parse_rule(&c, sec, klen == 3, rest);
+		} else {
+			ERR(&c, sec->line, "unknown section [%s]", h);
+		}
+	}
+	if (c.r < 0)
+		return c.r;
+
+	if (!c.mode_line)
+		ERR(&c, 0, "missing [mode] section");
+	else if (!c.have_type)
+		ERR(&c, c.mode_line, "missing key \"type\" in [mode]");
+	if (!p->name) {
+		p->name = default_name(doc->file);
+		if (!p->name)
+			return -ENOMEM;
+		if (!valid_mode_name(p->name))
+			ERR(&c, 0,
+			    "invalid mode name \"%s\" from the file name (allowed: A-Z a-z 0-9 _ -); set name in "
+			    "[mode]",
+			    p->name);
+	}
+
+	/* rtnet_prio: [sysctl] net.core.rtnet_prio, else the host.conf variable. */
+	if (!c.have_rtnet && !c.rtnet_sysctl_seen && hc) {
+		const char *v = hostconf_get(hc, "rtnet_prio");
+		long val;
+
+		if (v && *v && util_parse_long(v, 1, 99, &val) == 0)
+			c.have_rtnet = true, c.rtnet_prio = val;
+	}
+	if (p->type == MODE_TYPE_OUTSOURCING && c.have_type && !c.have_rtnet && !c.rtnet_sysctl_seen)
+		ERR(&c, c.type_line,
+		    "type outsourcing requires rtnet_prio: set rtnet_prio in host.conf or net.core.rtnet_prio in "
+		    "[sysctl]");
+
+	for (size_t i = 0; i < p->n_irq_rules && c.r == 0; i++)
+		check_rule(&c, &p->irq_rules[i]);
+	for (size_t i = 0; i < p->n_thread_rules && c.r == 0; i++)
+		check_rule(&c, &p->thread_rules[i]);
+	return c.r;
+}

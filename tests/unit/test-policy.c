@@ -1,0 +1,867 @@
+/* Unit tests of the policy language: host.conf variables, every validation
+ * error with its exact "FILE:LINE: message", terms, sched specs, file safety,
+ * and the shipped policies loading cleanly on a 16-CPU and a 2-CPU host. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "isolated/policy.h"
+
+#define POLICY_DIR TEST_DATADIR "/../../policies"
+
+/* A scratch directory per test. */
+struct fixture {
+	char dir[PATH_MAX];
+	struct cpuset online2, online16;
+	struct hostconf *hc; /* test host: 2 CPUs, rt_cpus 1 */
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char *const vars[] = {"rt_cpus=1", "rt_nic=eth0", "rt_vm=rtvm", "rt_vcpus=1", "rtnet_prio=50", "empty=", NULL};
+	struct diag d = {0};
+	char err[128];
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test-policy.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(cpuset_parse_list("0-1", &f->online2, err, sizeof(err)), 0);
+	assert_int_equal(cpuset_parse_list("0-15", &f->online16, err, sizeof(err)), 0);
+	assert_int_equal(hostconf_from_strv(vars, &f->online2, &f->hc, &d), 0);
+	assert_int_equal(d.n, 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	hostconf_free(f->hc);
+	cpuset_free(&f->online2);
+	cpuset_free(&f->online16);
+	free(f);
+	return 0;
+}
+
+static char *write_file(const struct fixture *f, const char *name, const char *text, size_t len)
+{
+	char *path = NULL;
+	int fd;
+
+	assert_true(asprintf(&path, "%s/%s", f->dir, name) > 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(fchmod(fd, 0644), 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+/* Copy a file of the source tree into the scratch dir (root-owned, 0644 there
+ * whoever checked the tree out), keeping its name. */
+static char *copy_file(const struct fixture *f, const char *src, const char *name)
+{
+	FILE *in = fopen(src, "r");
+	char buf[65536];
+	size_t n;
+
+	assert_non_null(in);
+	n = fread(buf, 1, sizeof(buf), in);
+	assert_true(n < sizeof(buf));
+	fclose(in);
+	return write_file(f, name, buf, n);
+}
+
+/* Compare diag lines with expected ones, "FILE" standing for path. */
+static void expect_diag(const struct diag *d, const char *path, const char *const *expected)
+{
+	size_t n = 0;
+	bool ok = true;
+
+	while (expected[n])
+		n++;
+	if (d->n != n)
+		ok = false;
+	for (size_t i = 0; ok && i < n; i++) {
+		char *want = NULL;
+
+		assert_true(strncmp(expected[i], "FILE", 4) == 0);
+		assert_true(asprintf(&want, "%s%s", path, expected[i] + 4) > 0);
+		if (strcmp(want, d->lines[i]) != 0)
+			ok = false;
+		free(want);
+	}
+	if (!ok) {
+		for (size_t i = 0; i < n; i++)
+			print_error("expected: %s\n", expected[i]);
+		for (size_t i = 0; i < d->n; i++)
+			print_error("got:      %s\n", d->lines[i]);
+		fail_msg("diagnostics differ for %s", path);
+	}
+}
+
+/* ---- validation errors: one table, exact messages ---- */
+
+#define MODE_VANILLA "[mode]\ntype = vanilla\n"
+#define MODE_DEDICATED "[mode]\ntype = dedicated\n"
+#define MODE_RT_ONLY "[mode]\ntype = rt-only\n"
+#define MODE_OUTSOURCING "[mode]\ntype = outsourcing\n"
+#define MAX_EXPECT 6
+
+struct bad_policy {
+	const char *name;
+	const char *text;
+	const char *expected[MAX_EXPECT + 1]; /* "...-without-rtnet": host.conf lacks rtnet_prio */
+};
+
+static const struct bad_policy bad_policies[] = {
+    {"unknown-section", MODE_VANILLA "[foo]\nx = 1\n", {"FILE:3: unknown section [foo]"}},
+    {"unknown-key",
+     MODE_VANILLA "color = red\n",
+     {"FILE:3: unknown key \"color\" in [mode] (expected name, summary, type, requires, strict)"}},
+    {"duplicate-key", MODE_VANILLA "type = rt-only\n", {"FILE:3: duplicate key \"type\" in [mode] (first at line 2)"}},
+    {"missing-type", "[mode]\nname = x\n", {"FILE:1: missing key \"type\" in [mode]"}},
+    {"missing-mode", "[sysctl]\nkernel.numa_balancing = 0\n", {"FILE: missing [mode] section"}},
+    {"bad-type",
+     "[mode]\ntype = turbo\n",
+     {"FILE:2: unknown type \"turbo\" (expected vanilla, rt-only, dedicated or outsourcing)"}},
+    {"bad-mode-name",
+     "[mode]\nname = my/mode\ntype = vanilla\n",
+     {"FILE:2: invalid mode name \"my/mode\" (allowed: A-Z a-z 0-9 _ -)"}},
+    {"bad-requires",
+     "[mode]\ntype = rt-only\nrequires = preempt-rt dpdk\n",
+     {"FILE:3: unknown requirement \"dpdk\" (expected preempt-rt or rtnet)"}},
+    {"bad-strict",
+     MODE_VANILLA "strict = maybe\n",
+     {"FILE:3: invalid value \"maybe\" for strict (expected yes or no)"}},
+    {"duplicate-section", MODE_VANILLA "[mode]\nname = x\n", {"FILE:3: duplicate section [mode] (first at line 1)"}},
+    {"unknown-sysctl", MODE_VANILLA "[sysctl]\nkernel.panic = 1\n", {"FILE:4: unknown sysctl \"kernel.panic\""}},
+    {"sysctl-not-integer",
+     MODE_VANILLA "[sysctl]\nkernel.timer_migration = off\n",
+     {"FILE:4: value \"off\" of kernel.timer_migration is not an integer"}},
+    {"sysctl-range",
+     MODE_VANILLA "[sysctl]\nkernel.timer_migration = 2\n",
+     {"FILE:4: value 2 of kernel.timer_migration out of range 0..1"}},
+    {"sysctl-empty",
+     MODE_VANILLA "[sysctl]\nkernel.numa_balancing = ${empty}\n",
+     {"FILE:4: empty value for kernel.numa_balancing (is the variable set in host.conf?)"}},
+    {"unknown-cmdline-key",
+     MODE_VANILLA "[cmdline]\nrequires = isolcpus=1\n",
+     {"FILE:4: unknown key \"requires\" in [cmdline] (expected require, recommend)"}},
+    {"cmdline-empty-value",
+     MODE_VANILLA "[cmdline]\nrequire = isolcpus=${empty}\n",
+     {"FILE:4: kernel parameter \"isolcpus=\" has an empty value (is the variable set in host.conf?)"}},
+    {"cmdline-bad-param", MODE_VANILLA "[cmdline]\nrecommend = =1\n", {"FILE:4: invalid kernel parameter \"=1\""}},
+    {"unknown-variable", MODE_VANILLA "[irq a]\nmatch = nic:${nope}\n", {"FILE:4: unknown variable ${nope}"}},
+    {"bad-variable-ref", MODE_VANILLA "[irq a]\nmatch = nic:${Nope}\n", {"FILE:4: invalid variable reference ${Nope}"}},
+    {"unterminated-variable",
+     MODE_VANILLA "[irq a]\nmatch = nic:${rt_nic\n",
+     {"FILE:4: unterminated variable reference in \"nic:${rt_nic\""}},
+    {"malformed-cpus",
+     MODE_VANILLA "[thread a]\nmatch = *\ncpus = 1-x\n",
+     {"FILE:5: invalid cpu list: unexpected 'x' at position 3 in \"1-x\""}},
+    {"offline-cpu", MODE_VANILLA "[thread a]\nmatch = *\ncpus = 9\n", {"FILE:5: cpu 9 is not online (online: 0-1)"}},
+    {"offline-cpus",
+     MODE_VANILLA "[thread a]\nmatch = *\ncpus = 0-3\n",
+     {"FILE:5: cpus 2-3 are not online (online: 0-1)"}},
+    {"empty-cpus",
+     MODE_VANILLA "[thread a]\nmatch = *\ncpus = ${empty}\nsched = fifo:10\n",
+     {"FILE:5: empty cpu list"}},
+    {"prio-zero", MODE_VANILLA "[thread a]\nmatch = *\nsched = fifo:0\n", {"FILE:5: priority 0 out of range 1..99"}},
+    {"prio-100", MODE_VANILLA "[irq a]\nmatch = *\nthread = rr:100\n", {"FILE:5: priority 100 out of range 1..99"}},
+    {"bad-sched",
+     MODE_VANILLA "[thread a]\nmatch = *\nsched = batch\n",
+     {"FILE:5: invalid scheduling \"batch\" (expected fifo:N, rr:N or other)"}},
+    {"sched-no-prio",
+     MODE_VANILLA "[thread a]\nmatch = *\nsched = fifo\n",
+     {"FILE:5: missing priority in \"fifo\" (expected fifo:N, N in 1..99)"}},
+    {"sched-bad-prio",
+     MODE_VANILLA "[thread a]\nmatch = *\nsched = fifo:high\n",
+     {"FILE:5: invalid priority \"high\" in \"fifo:high\""}},
+    {"sched-in-irq",
+     MODE_VANILLA "[irq a]\nmatch = *\nsched = fifo:10\n",
+     {"FILE:5: unknown key \"sched\" in [irq a] (irq rules use \"thread\")"}},
+    {"unknown-rule-key",
+     MODE_VANILLA "[thread a]\nmatch = *\nnice = 5\n",
+     {"FILE:5: unknown key \"nice\" in [thread a] (expected match, cpus, sched)"}},
+    {"missing-match", MODE_VANILLA "[thread a]\ncpus = 0\n", {"FILE:3: missing key \"match\" in [thread a]"}},
+    {"empty-match",
+     MODE_VANILLA "[thread a]\nmatch = ${empty}\n",
+     {"FILE:4: empty match (use \"*\" to match everything)"}},
+    {"thread-term-in-irq",
+     MODE_VANILLA "[irq a]\nmatch = comm:eth0\n",
+     {"FILE:4: match term \"comm:eth0\" is only valid in [thread] rules"}},
+    {"irq-term-in-thread",
+     MODE_VANILLA "[thread a]\nmatch = nic:eth0\n",
+     {"FILE:4: match term \"nic:eth0\" is only valid in [irq] rules"}},
+    {"vhost-in-irq",
+     MODE_VANILLA "[irq a]\nmatch = vhost\n",
+     {"FILE:4: match term \"vhost\" is only valid in [thread] rules"}},
+    {"unknown-term", MODE_VANILLA "[thread a]\nmatch = user:root\n", {"FILE:4: unknown match term \"user:root\""}},
+    {"bare-word-term", MODE_VANILLA "[thread a]\nmatch = qemu\n", {"FILE:4: unknown match term \"qemu\""}},
+    {"lone-bang", MODE_VANILLA "[thread a]\nmatch = ! comm:x\n", {"FILE:4: \"!\" must be followed by a match term"}},
+    {"bad-kthread",
+     MODE_VANILLA "[thread a]\nmatch = kthread:maybe\n",
+     {"FILE:4: invalid value \"maybe\" in \"kthread:maybe\" (expected kthread:yes or kthread:no)"}},
+    {"bad-vcpu-list",
+     MODE_VANILLA "[thread a]\nmatch = vcpu:1-\n",
+     {"FILE:4: invalid vcpu list in \"vcpu:1-\": unexpected end of \"1-\""}},
+    {"unterminated-quote",
+     MODE_VANILLA "[thread a]\nmatch = comm:\"CPU 1/KVM\n",
+     {"FILE:4: unterminated quote in \"comm:\"CPU 1/KVM\""}},
+    {"bad-rule-name",
+     MODE_VANILLA "[thread a/b]\nmatch = *\n",
+     {"FILE:3: invalid rule name \"a/b\" (allowed: A-Z a-z 0-9 _ . -)"}},
+    {"missing-rule-name", MODE_VANILLA "[irq]\nmatch = *\n", {"FILE:3: missing rule name in [irq NAME]"}},
+    {"duplicate-rule",
+     MODE_VANILLA "[irq a]\nmatch = *\n[irq a]\nmatch = *\n[thread a]\nmatch = *\n",
+     {"FILE:5: duplicate rule [irq a] (first at line 3)"}},
+    {"key-outside-section", "type = vanilla\n" MODE_VANILLA, {"FILE:1: key \"type\" outside of any section"}},
+    {"mode-with-name", "[mode x]\ntype = vanilla\n" MODE_VANILLA, {"FILE:1: section [mode] takes no name"}},
+    {"syntax-no-equals", MODE_VANILLA "just words\n", {"FILE:3: expected \"key = value\", got \"just words\""}},
+    {"syntax-no-bracket", MODE_VANILLA "[irq a\nmatch = *\n", {"FILE:3: missing \"]\" in section header"}},
+    {"syntax-after-bracket",
+     MODE_VANILLA "[irq a] extra\nmatch = *\n",
+     {"FILE:3: unexpected text after \"]\": \"extra\""}},
+    {"indented-key",
+     MODE_VANILLA "[thread a]\nmatch = comm:x\n  cpus = 0\n",
+     {"FILE:5: indented key \"cpus\": keys start in the first column (an indented line continues the previous "
+      "value)"}},
+    {"syntax-no-key", MODE_VANILLA "= 5\n", {"FILE:3: missing key name before \"=\""}},
+    {"dedicated-rt-on-housekeeping",
+     MODE_DEDICATED "[thread a]\nmatch = *\ncpus = 0-1\nsched = fifo:10\n",
+     {"FILE:5: realtime rule (fifo:10) on housekeeping cpus 0: in a dedicated mode realtime work stays on "
+      "rt_cpus"}},
+    {"dedicated-rt-irq-on-housekeeping",
+     MODE_DEDICATED "[irq a]\nmatch = *\ncpus = 0\nthread = rr:5\n",
+     {"FILE:5: realtime rule (rr:5) on housekeeping cpus 0: in a dedicated mode realtime work stays on "
+      "rt_cpus"}},
+    {"outsourcing-without-rtnet",
+     MODE_OUTSOURCING "[irq a]\nmatch = nic:eth0\nthread = fifo:60\n",
+     {"FILE:2: type outsourcing requires rtnet_prio: set rtnet_prio in host.conf or net.core.rtnet_prio in "
+      "[sysctl]"}},
+    {"outsourcing-prio-below",
+     MODE_OUTSOURCING "[irq a]\nmatch = nic:eth0\nthread = fifo:40\n",
+     {"FILE:5: thread priority 40 is below rtnet_prio 50: the IRQ thread would not use the RT poll_list"}},
+    {"outsourcing-prio-below-sysctl",
+     MODE_OUTSOURCING "[sysctl]\nnet.core.rtnet_prio = 70\n[irq a]\nmatch = nic:eth0\nthread = fifo:60\n",
+     {"FILE:7: thread priority 60 is below rtnet_prio 70: the IRQ thread would not use the RT poll_list"}},
+    {"runtime-unlimited-no-cpus",
+     MODE_RT_ONLY "[sysctl]\nkernel.sched_rt_runtime_us = -1\n[thread a]\nmatch = *\nsched = fifo:10\n",
+     {"FILE:7: realtime sched fifo:10 without cpus while kernel.sched_rt_runtime_us = -1: a spinning RT "
+      "thread would starve housekeeping work forever"}},
+    {"runtime-unlimited-housekeeping",
+     MODE_RT_ONLY "[sysctl]\nkernel.sched_rt_runtime_us = -1\n[thread a]\nmatch = *\ncpus = 0-1\nsched = rr:10\n",
+     {"FILE:8: realtime sched rr:10 on housekeeping cpus 0 while kernel.sched_rt_runtime_us = -1: a spinning "
+      "RT thread would starve housekeeping work on that CPU forever"}},
+    {"many-errors",
+     "[mode]\ntype = dedicated\ncolour = red\n[sysctl]\nkernel.panic = 1\n[thread a]\ncpus = 7\nsched = fifo:0\n"
+     "[bogus]\n",
+     {"FILE:3: unknown key \"colour\" in [mode] (expected name, summary, type, requires, strict)",
+      "FILE:5: unknown sysctl \"kernel.panic\"", "FILE:6: missing key \"match\" in [thread a]",
+      "FILE:7: cpu 7 is not online (online: 0-1)", "FILE:8: priority 0 out of range 1..99",
+      "FILE:9: unknown section [bogus]"}},
+};
+
+static void test_bad_policies(void **state)
+{
+	struct fixture *f = *state;
+	char *const no_rtnet_vars[] = {"rt_cpus=1", "rt_nic=eth0", NULL};
+	struct hostconf *no_rtnet = NULL;
+	struct diag hd = {0};
+
+	assert_int_equal(hostconf_from_strv(no_rtnet_vars, &f->online2, &no_rtnet, &hd), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_policies); i++) {
+		const struct bad_policy *b = &bad_policies[i];
+		struct policy *p = NULL;
+		struct diag d = {0};
+		char name[128], *path;
+		int r;
+
+		snprintf(name, sizeof(name), "%s.conf", b->name);
+		path = write_file(f, name, b->text, strlen(b->text));
+		r = policy_load(path, strstr(b->name, "without-rtnet") ? no_rtnet : f->hc, &f->online2, &p, &d);
+		if (r != -EINVAL)
+			print_error("%s: r = %d\n", b->name, r);
+		assert_int_equal(r, -EINVAL);
+		assert_null(p);
+		expect_diag(&d, path, b->expected);
+		diag_free(&d);
+		free(path);
+	}
+	hostconf_free(no_rtnet);
+}
+
+/* ---- whole-file refusals ---- */
+
+static void test_long_line(void **state)
+{
+	struct fixture *f = *state;
+	const char *exp[] = {"FILE:3: line longer than 197 characters", NULL};
+	char text[512], *path;
+	struct policy *p = NULL;
+	struct diag d = {0};
+
+	/* 197 characters are fine, 198 are not; the rest of the file still parses. */
+	snprintf(text, sizeof(text), MODE_VANILLA "summary = %0*d\n[thread a]\nmatch = *\n", 187, 0);
+	path = write_file(f, "ok-line.conf", text, strlen(text));
+	assert_int_equal(policy_load(path, f->hc, &f->online2, &p, &d), 0);
+	assert_int_equal(strlen(p->summary), 187);
+	policy_free(p);
+	p = NULL;
+	free(path);
+
+	snprintf(text, sizeof(text), MODE_VANILLA "summary = %0*d\n[thread a]\nmatch = *\n", 188, 0);
+	path = write_file(f, "long-line.conf", text, strlen(text));
+	assert_int_equal(policy_load(path, f->hc, &f->online2, &p, &d), -EINVAL);
+	expect_diag(&d, path, exp);
+	diag_free(&d);
+	free(path);
+
+	/* A long section header: its keys are not reported against the previous section. */
+	snprintf(text, sizeof(text), MODE_VANILLA "[thread %0*d]\nmatch = *\n", 250, 0);
+	path = write_file(f, "long-header.conf", text, strlen(text));
+	assert_int_equal(policy_load(path, f->hc, &f->online2, &p, &d), -EINVAL);
+	expect_diag(&d, path, exp);
+	diag_free(&d);
+	free(path);
+}
+
+static void test_file_refusals(void **state)
+{
+	struct fixture *f = *state;
+	const char *binary[] = {"FILE: binary file", NULL};
+	const char *empty[] = {"FILE: empty policy", NULL};
+	const char *large[] = {"FILE: file too large (limit 1048576 bytes)", NULL};
+	const char *missing[] = {"FILE: cannot open: No such file or directory", NULL};
+	static const char nul[] = "[mode]\ntype = vanilla\0\n";
+	struct policy *p = NULL;
+	struct diag d = {0};
+	char *path, *big;
+
+	path = write_file(f, "nul.conf", nul, sizeof(nul) - 1);
+	assert_int_equal(policy_load(path, f->hc, &f->online2, &p, &d), -EINVAL);
+	expect_diag(&d, path, binary);
+	diag_free(&d);
+	free(path);
+
+	path = write_file(f, "empty.conf", "", 0);
+	assert_int_equal(policy_load(path, f->hc, &f->online2, &p, &d), -EINVAL);
+	expect_diag(&d, path, empty);
+	diag_free(&d);
+	free(path);
+
+	path = write_file(f, "comments.conf", "# nothing\n; here\n\n", 18);
+	assert_int_equal(policy_load(path, f->hc, &f->online2, &p, &d), -EINVAL);
+	expect_diag(&d, path, empty);
+	diag_free(&d);
+	free(path);
+
+	big = malloc(1024 * 1024 + 1);
+	assert_non_null(big);
+	memset(big, '#', 1024 * 1024 + 1);
+	path = write_file(f, "big.conf", big, 1024 * 1024 + 1);
+	free(big);
+	assert_int_equal(policy_load(path, f->hc, &f->online2, &p, &d), -EFBIG);
+	expect_diag(&d, path, large);
+	diag_free(&d);
+	free(path);
+
+	assert_true(asprintf(&path, "%s/missing.conf", f->dir) > 0);
+	assert_int_equal(policy_load(path, f->hc, &f->online2, &p, &d), -ENOENT);
+	expect_diag(&d, path, missing);
+	diag_free(&d);
+	free(path);
+	assert_null(p);
+}
+
+static void test_permissions(void **state)
+{
+	struct fixture *f = *state;
+	const char *gw[] = {"FILE: refusing: writable by group or others (mode 0664)", NULL};
+	const char *ow[] = {"FILE: refusing: writable by group or others (mode 0602)", NULL};
+	const char *uid[] = {"FILE: refusing: owned by uid 1000", NULL};
+	struct hostconf *hc = NULL;
+	struct policy *p = NULL;
+	struct diag d = {0};
+	char *path;
+
+	if (geteuid() != 0)
+		skip();
+	path = write_file(f, "perm.conf", MODE_VANILLA, strlen(MODE_VANILLA));
+	assert_int_equal(policy_load(path, f->hc, &f->online2, &p, &d), 0);
+	policy_free(p);
+	p = NULL;
+
+	assert_int_equal(chmod(path, 0664), 0);
+	assert_int_equal(policy_load(path, f->hc, &f->online2, &p, &d), -EPERM);
+	expect_diag(&d, path, gw);
+	diag_free(&d);
+
+	assert_int_equal(chmod(path, 0602), 0);
+	assert_int_equal(policy_load(path, f->hc, &f->online2, &p, &d), -EPERM);
+	expect_diag(&d, path, ow);
+	diag_free(&d);
+
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(chown(path, 1000, 0), 0);
+	assert_int_equal(policy_load(path, f->hc, &f->online2, &p, &d), -EPERM);
+	expect_diag(&d, path, uid);
+	diag_free(&d);
+
+	/* host.conf is trusted the same way. */
+	assert_int_equal(hostconf_load(path, &f->online2, &hc, &d), -EPERM);
+	expect_diag(&d, path, uid);
+	diag_free(&d);
+	assert_null(p);
+	assert_null(hc);
+	free(path);
+}
+
+/* ---- host.conf ---- */
+
+struct hc_case {
+	const char *name;
+	const char *text;
+	const char *expected[4];
+};
+
+static const struct hc_case bad_hostconfs[] = {
+    {"recursion", "a = x${b}\nb = ${a}\n", {"FILE:2: recursive variable reference: a -> b -> a"}},
+    {"self", "[host]\na = ${a}\n", {"FILE:2: recursive variable reference: a -> a"}},
+    {"long-cycle",
+     "a = ${b}\nb = ${c}\nc = ${a}\nd = ${a}\n",
+     {"FILE:3: recursive variable reference: a -> b -> c -> a"}},
+    {"rt-hk-cycle",
+     "rt_cpus = ${housekeeping_cpus}\n",
+     {"FILE:1: recursive variable reference: rt_cpus -> housekeeping_cpus -> rt_cpus"}},
+    {"unknown", "a = 1\nb = ${a}${c}\nd = ${b}\n", {"FILE:2: unknown variable ${c}"}},
+    {"bad-name",
+     "Rt_cpus = 1\nrt-nic = eth0\n",
+     {"FILE:1: invalid variable name \"Rt_cpus\" (allowed: a-z 0-9 _, not starting with a digit)",
+      "FILE:2: invalid variable name \"rt-nic\" (allowed: a-z 0-9 _, not starting with a digit)"}},
+    {"duplicate", "rt_cpus = 1\n[host]\nrt_cpus = 0\n", {"FILE:3: duplicate variable \"rt_cpus\" (first at line 1)"}},
+    {"builtin", "online_cpus = 0-3\n", {"FILE:1: online_cpus is built in and cannot be set"}},
+    {"section", "[hosts]\nrt_cpus = 1\n", {"FILE:1: unknown section [hosts] (host.conf has only [host])"}},
+    {"syntax", "rt_cpus 1\n", {"FILE:1: expected \"key = value\", got \"rt_cpus 1\""}},
+    {"rt-cpus-malformed", "rt_cpus = 1,,2\n", {"FILE:1: invalid cpu list: unexpected ',' at position 3 in \"1,,2\""}},
+    {"rt-cpus-offline", "cpu = 9\nrt_cpus = ${cpu}\n", {"FILE:2: cpu 9 is not online (online: 0-1)"}},
+    {"hk-offline", "housekeeping_cpus = 0-2\n", {"FILE:1: cpu 2 is not online (online: 0-1)"}},
+    {"rt-vcpus", "rt_vcpus = one\n", {"FILE:1: invalid vcpu list: unexpected 'o' at position 1 in \"one\""}},
+    {"rtnet-prio", "rtnet_prio = 0\n", {"FILE:1: priority 0 out of range 1..99"}},
+    {"rtnet-prio-nan", "rtnet_prio = high\n", {"FILE:1: rtnet_prio \"high\" is not an integer"}},
+    {"rt-nic", "rt_nic = eth0/1\n", {"FILE:1: invalid interface name \"eth0/1\""}},
+};
+
+static void test_bad_hostconfs(void **state)
+{
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad_hostconfs); i++) {
+		const struct hc_case *c = &bad_hostconfs[i];
+		struct hostconf *hc = NULL;
+		struct diag d = {0};
+		char *path = write_file(f, c->name, c->text, strlen(c->text));
+
+		assert_int_equal(hostconf_load(path, &f->online2, &hc, &d), -EINVAL);
+		assert_null(hc);
+		expect_diag(&d, path, c->expected);
+		diag_free(&d);
+		free(path);
+	}
+}
+
+static void test_hostconf_expansion(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] = "# comment\n"
+				   "rt_cpus = ${first}-${last}\n"
+				   "first = 2\n"
+				   "[host]\n"
+				   "last = 3\n"
+				   "price = $5 and ${first}$\n"
+				   "cmd = isolcpus=${rt_cpus} irqaffinity=${housekeeping_cpus}\n"
+				   "all = ${online_cpus}\n";
+	struct hostconf *hc = NULL;
+	struct diag d = {0};
+	char *path = write_file(f, "host.conf", text, sizeof(text) - 1);
+
+	assert_int_equal(hostconf_load(path, &f->online16, &hc, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_string_equal(hostconf_get(hc, "rt_cpus"), "2-3");
+	assert_string_equal(hostconf_get(hc, "housekeeping_cpus"), "0-1,4-15");
+	assert_string_equal(hostconf_get(hc, "online_cpus"), "0-15");
+	assert_string_equal(hostconf_get(hc, "price"), "$5 and 2$");
+	assert_string_equal(hostconf_get(hc, "cmd"), "isolcpus=2-3 irqaffinity=0-1,4-15");
+	assert_string_equal(hostconf_get(hc, "all"), "0-15");
+	assert_null(hostconf_get(hc, "nope"));
+	assert_string_equal(hc->file, path);
+	/* built-ins first, then file order */
+	assert_string_equal(hc->vars[0].name, "online_cpus");
+	assert_null(hc->vars[0].file);
+	assert_string_equal(hc->vars[2].name, "rt_cpus");
+	assert_int_equal(hc->vars[2].line, 2);
+	assert_string_equal(hc->vars[2].file, path);
+	hostconf_free(hc);
+	free(path);
+
+	/* An empty host.conf is fine: housekeeping is everything. */
+	path = write_file(f, "empty-host.conf", "", 0);
+	assert_int_equal(hostconf_load(path, &f->online2, &hc, &d), 0);
+	assert_string_equal(hostconf_get(hc, "housekeeping_cpus"), "0-1");
+	assert_null(hostconf_get(hc, "rt_cpus"));
+	hostconf_free(hc);
+	free(path);
+
+	/* housekeeping_cpus set explicitly wins */
+	path = write_file(f, "hk-host.conf", "rt_cpus = 1\nhousekeeping_cpus = 0\n", 34);
+	assert_int_equal(hostconf_load(path, &f->online16, &hc, &d), 0);
+	assert_string_equal(hostconf_get(hc, "housekeeping_cpus"), "0");
+	hostconf_free(hc);
+	free(path);
+	assert_int_equal(d.n, 0);
+}
+
+static void test_hostconf_strv(void **state)
+{
+	struct fixture *f = *state;
+	char *const good[] = {"rt_cpus = 1", "x=${rt_cpus}:${housekeeping_cpus}", NULL};
+	char *const bad[] = {"rt_cpus=9", "junk", "y=${z}", NULL};
+	const char *exp[] = {"rt_cpus=9: cpu 9 is not online (online: 0-1)", "junk: expected NAME=VALUE",
+			     "y=${z}: unknown variable ${z}", NULL};
+	struct hostconf *hc = NULL;
+	struct diag d = {0};
+
+	assert_int_equal(hostconf_from_strv(good, &f->online2, &hc, &d), 0);
+	assert_string_equal(hostconf_get(hc, "x"), "1:0");
+	assert_null(hc->file);
+	hostconf_free(hc);
+	hc = NULL;
+
+	assert_int_equal(hostconf_from_strv(bad, &f->online2, &hc, &d), -EINVAL);
+	assert_null(hc);
+	assert_int_equal(d.n, 3);
+	/* order: syntax first, then expansion, then checks */
+	assert_true(strv_contains(d.lines, exp[0]));
+	assert_true(strv_contains(d.lines, exp[1]));
+	assert_true(strv_contains(d.lines, exp[2]));
+	diag_free(&d);
+}
+
+/* ---- terms, sched, a good policy in full ---- */
+
+static void test_terms(void **state)
+{
+	struct fixture *f = *state;
+	struct hostconf *hc = NULL;
+	struct policy *p = NULL;
+	struct diag d = {0};
+	char *hpath = copy_file(f, TEST_DATADIR "/policies/host.conf", "host.conf");
+	char *path = copy_file(f, TEST_DATADIR "/policies/terms.conf", "terms.conf");
+	const struct rule *r;
+	char buf[32];
+
+	assert_int_equal(hostconf_load(hpath, &f->online2, &hc, &d), 0);
+	assert_int_equal(policy_load(path, hc, &f->online2, &p, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_string_equal(p->name, "terms");
+	assert_string_equal(p->summary, "every term");
+	assert_int_equal(p->type, MODE_TYPE_RT_ONLY);
+	assert_int_equal(p->requires, POLICY_REQ_PREEMPT_RT);
+	assert_true(p->strict);
+	assert_int_equal(strv_len(p->cmdline_require), 2);
+	assert_string_equal(p->cmdline_require[0], "isolcpus=1");
+	assert_string_equal(p->cmdline_require[1], "nohz_full=1");
+	/* an indented line continues the value */
+	assert_int_equal(strv_len(p->cmdline_recommend), 2);
+	assert_string_equal(p->cmdline_recommend[1], "quiet");
+	assert_int_equal(p->cmdline_line, 10);
+	assert_true(cpuset_isset(&p->rt_cpus, 1) && cpuset_count(&p->rt_cpus) == 1);
+	assert_true(cpuset_isset(&p->housekeeping_cpus, 0) && cpuset_count(&p->housekeeping_cpus) == 1);
+
+	assert_int_equal(p->n_irq_rules, 2);
+	r = &p->irq_rules[0];
+	assert_string_equal(r->name, "nic");
+	assert_true(r->is_irq);
+	assert_int_equal(r->line, 15);
+	assert_int_equal(r->n_terms, 3);
+	assert_int_equal(r->terms[0].kind, TERM_NIC);
+	assert_string_equal(r->terms[0].arg, "eth0");
+	assert_int_equal(r->terms[1].kind, TERM_ACTION);
+	assert_string_equal(r->terms[1].arg, "eth0-rx-*");
+	assert_false(r->terms[1].negate);
+	assert_int_equal(r->terms[2].kind, TERM_IRQ);
+	assert_true(r->terms[2].negate);
+	assert_int_equal(cpuset_count(&r->terms[2].set), 9);
+	assert_true(cpuset_isset(&r->terms[2].set, 40));
+	assert_string_equal(r->match_text, "nic:eth0 action:\"eth0-rx-*\" !irq:24-31,40");
+	assert_int_equal(r->thread.kind, SCHED_KIND_RR);
+	assert_int_equal(r->thread.prio, 10);
+	assert_int_equal(r->thread_line, 17);
+	assert_false(r->has_cpus);
+
+	/* nic:${empty}: allowed, the term keeps "" and matches nothing */
+	r = &p->irq_rules[1];
+	assert_int_equal(r->n_terms, 1);
+	assert_int_equal(r->terms[0].kind, TERM_NIC);
+	assert_string_equal(r->terms[0].arg, "");
+
+	assert_int_equal(p->n_thread_rules, 3);
+	r = &p->thread_rules[0];
+	assert_string_equal(r->name, "vcpu");
+	assert_int_equal(r->n_terms, 5);
+	assert_int_equal(r->terms[0].kind, TERM_VM);
+	assert_string_equal(r->terms[0].arg, "rtvm");
+	assert_int_equal(r->terms[1].kind, TERM_COMM);
+	assert_string_equal(r->terms[1].arg, "CPU 1/KVM");
+	assert_int_equal(r->terms[2].kind, TERM_VCPU);
+	assert_int_equal(cpuset_count(&r->terms[2].set), 3);
+	assert_int_equal(r->terms[3].kind, TERM_KTHREAD);
+	assert_true(r->terms[3].negate);
+	assert_true(r->terms[3].yes);
+	assert_int_equal(r->terms[4].kind, TERM_PCOMM);
+	assert_string_equal(r->terms[4].arg, "qemu*");
+	assert_string_equal(policy_sched_format(&r->sched, buf, sizeof(buf)), "fifo:60");
+	assert_int_equal(r->sched_line, 26);
+
+	r = &p->thread_rules[1];
+	assert_int_equal(r->n_terms, 3);
+	assert_int_equal(r->terms[0].kind, TERM_VHOST);
+	assert_null(r->terms[0].arg);
+	assert_int_equal(r->terms[1].kind, TERM_CMDLINE);
+	assert_int_equal(r->terms[2].kind, TERM_CGROUP);
+	assert_string_equal(r->terms[2].arg, "/machine.slice/*");
+	assert_int_equal(r->sched.kind, SCHED_KIND_OTHER);
+
+	r = &p->thread_rules[2];
+	assert_int_equal(r->n_terms, 2);
+	assert_true(r->terms[0].negate);
+	assert_false(r->terms[0].yes);
+	assert_int_equal(r->terms[1].kind, TERM_ANY);
+	assert_null(r->terms[1].arg);
+	assert_true(r->has_cpus);
+	assert_string_equal(r->cpus_text, "0");
+	assert_int_equal(r->cpus_line, 34);
+	assert_int_equal(r->sched.kind, SCHED_KIND_UNSET);
+
+	policy_free(p);
+	hostconf_free(hc);
+	free(path);
+	free(hpath);
+}
+
+static void test_sched(void **state)
+{
+	static const struct {
+		const char *in;
+		int r;
+		enum sched_kind kind;
+		int prio;
+		const char *msg;
+	} cases[] = {
+	    {"other", 0, SCHED_KIND_OTHER, 0, NULL},
+	    {"fifo:1", 0, SCHED_KIND_FIFO, 1, NULL},
+	    {"fifo:99", 0, SCHED_KIND_FIFO, 99, NULL},
+	    {"rr:50", 0, SCHED_KIND_RR, 50, NULL},
+	    {"fifo:0", -ERANGE, 0, 0, "priority 0 out of range 1..99"},
+	    {"rr:100", -ERANGE, 0, 0, "priority 100 out of range 1..99"},
+	    {"fifo:-1", -ERANGE, 0, 0, "priority -1 out of range 1..99"},
+	    {"fifo:", -EINVAL, 0, 0, "missing priority in \"fifo:\" (expected fifo:N, N in 1..99)"},
+	    {"rr", -EINVAL, 0, 0, "missing priority in \"rr\" (expected rr:N, N in 1..99)"},
+	    {"fifo:5x", -EINVAL, 0, 0, "invalid priority \"5x\" in \"fifo:5x\""},
+	    {"FIFO:5", -EINVAL, 0, 0, "invalid scheduling \"FIFO:5\" (expected fifo:N, rr:N or other)"},
+	    {"", -EINVAL, 0, 0, "invalid scheduling \"\" (expected fifo:N, rr:N or other)"},
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct sched_spec s = {SCHED_KIND_UNSET, 0};
+		char err[256] = "";
+
+		assert_int_equal(policy_sched_parse(cases[i].in, &s, err, sizeof(err)), cases[i].r);
+		if (cases[i].r == 0) {
+			assert_int_equal(s.kind, cases[i].kind);
+			assert_int_equal(s.prio, cases[i].prio);
+			assert_string_equal(policy_sched_format(&s, buf, sizeof(buf)), cases[i].in);
+			assert_int_equal(policy_sched_is_rt(&s), s.kind != SCHED_KIND_OTHER);
+		} else {
+			assert_string_equal(err, cases[i].msg);
+			assert_int_equal(s.kind, SCHED_KIND_UNSET); /* untouched */
+		}
+	}
+	assert_string_equal(policy_sched_format(&(struct sched_spec){SCHED_KIND_UNSET, 0}, buf, sizeof(buf)), "");
+	assert_string_equal(policy_mode_type_name(MODE_TYPE_OUTSOURCING), "outsourcing");
+	assert_string_equal(policy_mode_type_name(MODE_TYPE_RT_ONLY), "rt-only");
+}
+
+/* ---- directories ---- */
+
+static void test_list_find(void **state)
+{
+	struct fixture *f = *state;
+	char *dir = NULL, **v = NULL, *path = NULL, *want = NULL;
+	static const char *const files[] = {"b.conf", "a.conf", "host.conf", "notes.txt", ".hidden.conf", ".conf"};
+
+	assert_true(asprintf(&dir, "%s/policies", f->dir) > 0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		char *p = NULL;
+		FILE *fp;
+
+		assert_true(asprintf(&p, "%s/%s", dir, files[i]) > 0);
+		fp = fopen(p, "w");
+		assert_non_null(fp);
+		fclose(fp);
+		free(p);
+	}
+	assert_true(asprintf(&want, "%s/sub.conf", dir) > 0);
+	assert_int_equal(mkdir(want, 0755), 0); /* a directory is not a policy */
+	free(want);
+
+	assert_int_equal(policy_list_dir(dir, &v), 0);
+	assert_int_equal(strv_len(v), 2);
+	assert_true(asprintf(&want, "%s/a.conf", dir) > 0);
+	assert_string_equal(v[0], want);
+	free(want);
+	assert_true(asprintf(&want, "%s/b.conf", dir) > 0);
+	assert_string_equal(v[1], want);
+	strv_free(v);
+
+	assert_int_equal(policy_find(dir, "b", &path), 0);
+	assert_string_equal(path, want);
+	free(want);
+	free(path);
+	path = NULL;
+	assert_int_equal(policy_find(dir, "../x", &path), -EINVAL);
+	assert_int_equal(policy_find(dir, "a.conf", &path), -EINVAL);
+	assert_int_equal(policy_find(dir, "", &path), -EINVAL);
+	assert_int_equal(policy_find(dir, "a b", &path), -EINVAL);
+	assert_int_equal(policy_find(dir, "zz", &path), -ENOENT);
+	assert_int_equal(policy_find(dir, "host", &path), -ENOENT);
+	assert_int_equal(policy_find(dir, "sub", &path), -ENOENT);
+	assert_null(path);
+
+	assert_int_equal(policy_list_dir("/nonexistent-dir-of-policies", &v), -ENOENT);
+	free(dir);
+}
+
+/* ---- the shipped policies ---- */
+
+static const char *const shipped[] = {
+    "vanilla.conf", "rt-only.conf", "dedicated.conf", "outsourcing.conf", "examples/webserver-2cpu.conf",
+};
+
+static void load_shipped(struct fixture *f, const char *hostconf_src, const struct cpuset *online)
+{
+	struct hostconf *hc = NULL;
+	struct diag d = {0};
+	char *hpath = copy_file(f, hostconf_src, "host.conf");
+
+	assert_int_equal(hostconf_load(hpath, online, &hc, &d), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(shipped); i++) {
+		const char *base = strrchr(shipped[i], '/') ? strrchr(shipped[i], '/') + 1 : shipped[i];
+		char *src = NULL, *path;
+		struct policy *p = NULL;
+		int r;
+
+		assert_true(asprintf(&src, "%s/%s", POLICY_DIR, shipped[i]) > 0);
+		path = copy_file(f, src, base);
+		r = policy_load(path, hc, online, &p, &d);
+		for (size_t j = 0; j < d.n; j++)
+			print_error("%s\n", d.lines[j]);
+		assert_int_equal(r, 0);
+		assert_int_equal(d.n, 0);
+		/* the file name and [mode] name agree */
+		assert_true(strncmp(base, p->name, strlen(p->name)) == 0 &&
+			    strcmp(base + strlen(p->name), ".conf") == 0);
+		if (strcmp(p->name, "dedicated") == 0) {
+			assert_int_equal(p->type, MODE_TYPE_DEDICATED);
+			assert_int_equal(p->n_sysctls, 3);
+			assert_int_equal(strv_len(p->cmdline_require), 4);
+			assert_int_equal(p->n_irq_rules, 2);
+			assert_int_equal(p->n_thread_rules, 3);
+			assert_false(cpuset_empty(&p->rt_cpus));
+			assert_false(cpuset_intersects(&p->rt_cpus, &p->housekeeping_cpus));
+		} else if (strcmp(p->name, "outsourcing") == 0) {
+			assert_int_equal(p->requires, POLICY_REQ_PREEMPT_RT | POLICY_REQ_RTNET);
+			assert_string_equal(p->sysctls[0].name, "net.core.rtnet_prio");
+		} else if (strcmp(p->name, "vanilla") == 0) {
+			assert_int_equal(p->n_irq_rules + p->n_thread_rules + p->n_sysctls, 0);
+		} else if (strcmp(p->name, "rt-only") == 0) {
+			assert_int_equal(p->requires, POLICY_REQ_PREEMPT_RT);
+			for (size_t k = 0; k < p->n_sysctls; k++)
+				assert_string_not_equal(p->sysctls[k].name, "kernel.sched_rt_runtime_us");
+		}
+		policy_free(p);
+		free(path);
+		free(src);
+	}
+	hostconf_free(hc);
+	free(hpath);
+}
+
+static void test_shipped_16cpu(void **state)
+{
+	struct fixture *f = *state;
+
+	load_shipped(f, POLICY_DIR "/host.conf.example", &f->online16);
+}
+
+static void test_shipped_2cpu(void **state)
+{
+	struct fixture *f = *state;
+
+	load_shipped(f, POLICY_DIR "/examples/host.conf", &f->online2);
+}
+
+/* policy_list_dir on the shipped directory: the four modes, sorted. */
+static void test_shipped_list(void **state)
+{
+	char **v = NULL;
+
+	(void)state;
+	assert_int_equal(policy_list_dir(POLICY_DIR, &v), 0);
+	assert_int_equal(strv_len(v), 4);
+	assert_non_null(strstr(v[0], "/dedicated.conf"));
+	assert_non_null(strstr(v[1], "/outsourcing.conf"));
+	assert_non_null(strstr(v[2], "/rt-only.conf"));
+	assert_non_null(strstr(v[3], "/vanilla.conf"));
+	strv_free(v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_bad_policies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_file_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_hostconfs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostconf_expansion, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostconf_strv, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_terms, setup, teardown),
+	    cmocka_unit_test(test_sched),
+	    cmocka_unit_test_setup_teardown(test_list_find, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shipped_16cpu, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shipped_2cpu, setup, teardown),
+	    cmocka_unit_test(test_shipped_list),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

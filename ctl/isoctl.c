@@ -1,0 +1,322 @@
+/* isoctl: look at and (later) switch the isolation mode of a KVM host.
+ * main() parses the global options, finds policies and host.conf, and hands
+ * over to one command. Errors: one line "isoctl: ..." on stderr. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "isoctl.h"
+
+#ifndef ISO_DATADIR
+#define ISO_DATADIR "/usr/share/isolated"
+#endif
+#ifndef ISO_SYSCONFDIR
+#define ISO_SYSCONFDIR "/etc/isolated"
+#endif
+#define ISO_VERSION "0.1"
+
+void err_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("isoctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void print_json(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+json_object *json_str(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+int ctx_load_host(struct ctx *c)
+{
+	char err[512] = "";
+	int r;
+
+	if (c->state)
+		return EXIT_OK;
+	r = host_open(c->root, &c->host);
+	if (r < 0) {
+		err_msg("cannot open %s: %s", c->root ? c->root : "/", strerror(-r));
+		return EXIT_FAIL;
+	}
+	r = host_snapshot(c->host, &c->state, err, sizeof(err));
+	if (r < 0) {
+		err_msg("cannot read %s: %s", c->root ? c->root : "the running kernel", err[0] ? err : strerror(-r));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static void print_diag(const struct diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "%s\n", d->lines[i]);
+}
+
+int ctx_load_config(struct ctx *c)
+{
+	struct diag d = { 0 };
+	int r = ctx_load_host(c);
+
+	if (r != EXIT_OK || c->hc)
+		return r;
+	r = hostconf_load(c->hostconf_path, &c->state->online, &c->hc, &d);
+	if (r == -ENOENT && !c->hostconf_given) {
+		diag_free(&d);
+		err_msg("%s: not found: copy %s/host.conf.example there and set rt_cpus, rt_nic, rt_vm, rt_vcpus, "
+			"or name a directory with --config DIR",
+			c->hostconf_path, ISO_DATADIR);
+		return EXIT_USAGE;
+	}
+	if (r < 0) {
+		if (d.n)
+			print_diag(&d);
+		else
+			err_msg("%s: %s", c->hostconf_path, strerror(-r));
+		diag_free(&d);
+		return EXIT_USAGE;
+	}
+	diag_free(&d);
+	return EXIT_OK;
+}
+
+/* The file of MODE: the first policy directory that has it. */
+static int find_mode(struct ctx *c, const char *mode, char **ret)
+{
+	int r = -ENOENT;
+
+	for (size_t i = 0; c->policy_dirs[i]; i++) {
+		r = policy_find(c->policy_dirs[i], mode, ret);
+		if (r != -ENOENT)
+			return r;
+	}
+	return r;
+}
+
+int ctx_policy(struct ctx *c, const char *mode, struct policy **ret, struct diag *d)
+{
+	char *path = NULL;
+	int r = ctx_load_config(c);
+
+	if (r != EXIT_OK)
+		return r;
+	r = find_mode(c, mode, &path);
+	if (r == -EINVAL) {
+		diag_add(d, NULL, 0, "isoctl: invalid mode name \"%s\": a mode is a name of letters, digits, '-' and '_'",
+			 mode);
+		return EXIT_USAGE;
+	}
+	if (r < 0) {
+		char *dirs = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&dirs, &len);
+
+		for (size_t i = 0; f && c->policy_dirs[i]; i++)
+			fprintf(f, "%s%s", i ? ", " : "", c->policy_dirs[i]);
+		if (f)
+			fclose(f);
+		diag_add(d, NULL, 0, "isoctl: unknown mode \"%s\" (no %s.conf in %s; see isoctl list)", mode, mode,
+			 dirs ? dirs : "?");
+		free(dirs);
+		return EXIT_USAGE;
+	}
+	r = policy_load(path, c->hc, &c->state->online, ret, d);
+	if (r < 0 && d->n == 0)
+		diag_add(d, path, 0, "%s", strerror(-r));
+	free(path);
+	return r < 0 ? EXIT_USAGE : EXIT_OK;
+}
+
+int ctx_load_policy(struct ctx *c, const char *mode, struct policy **ret)
+{
+	struct diag d = { 0 };
+	int r = ctx_policy(c, mode, ret, &d);
+
+	print_diag(&d);
+	diag_free(&d);
+	return r;
+}
+
+/* Running from a build tree (build/isoctl, build/san/isoctl): the repo's
+ * policies/ beside it. */
+static char *build_tree_policies(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	for (int up = 0; up < 3; up++) {
+		char *slash = strrchr(exe, '/');
+		char *dir, *mk;
+		struct stat st;
+		bool ok;
+
+		if (!slash || slash == exe)
+			return NULL;
+		*slash = '\0';
+		dir = util_sprintf("%s/policies", exe);
+		mk = util_sprintf("%s/lib/plan.c", exe);
+		ok = dir && mk && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(mk, F_OK) == 0;
+		free(mk);
+		if (ok)
+			return dir;
+		free(dir);
+	}
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage: isoctl [OPTIONS] COMMAND [ARGS]\n"
+	      "\n"
+	      "Commands (read-only):\n"
+	      "  list                 the modes available, with summaries\n"
+	      "  show MODE            the policy of MODE with every variable resolved\n"
+	      "  plan MODE            what applying MODE would change on this host, and what it cannot\n"
+	      "  check [MODE]         validate all policies; with MODE also boot parameters, kernel and\n"
+	      "                       other tuners (exit 1 when a requirement does not hold)\n"
+	      "  grub MODE            the GRUB_CMDLINE_LINUX_DEFAULT line MODE needs\n"
+	      "  status               the current value of every knob the modes touch\n"
+	      "  snapshot DIR         copy this host's relevant files into DIR (for --root)\n"
+	      "\n"
+	      "Options:\n"
+	      "  -r, --root DIR       read a tree laid out like / instead of the running kernel\n"
+	      "  -p, --policies DIR   read policies from DIR\n"
+	      "  -c, --config DIR     read host.conf from DIR\n"
+	      "  -j, --json           machine-readable output\n"
+	      "  -a, --all            status: list every thread, not only the tuned ones\n"
+	      "  -h, --help           this text\n"
+	      "  -V, --version        the version\n",
+	      f);
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(struct ctx *c, int argc, char **argv);
+} commands[] = {
+	{ "list", cmd_list },	  { "show", cmd_show },   { "plan", cmd_plan },		{ "check", cmd_check },
+	{ "grub", cmd_grub },	  { "status", cmd_status }, { "snapshot", cmd_snapshot },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },   { "policies", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
+		{ "all", no_argument, NULL, 'a' },	    { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },	    { NULL, 0, NULL, 0 },
+	};
+	struct ctx c = { 0 };
+	const char *policies = NULL, *config = NULL;
+	int opt, r = EXIT_USAGE;
+
+	/* Options may come before or after the command ("isoctl plan dedicated --json"). */
+	while ((opt = getopt_long(argc, argv, "r:p:c:jahV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			c.root = optarg;
+			break;
+		case 'p':
+			policies = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'j':
+			c.json = true;
+			break;
+		case 'a':
+			c.all = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			puts("isoctl " ISO_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		err_msg("no command given (see isoctl --help)");
+		return EXIT_USAGE;
+	}
+	if (c.root) {
+		struct stat st;
+
+		if (stat(c.root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			err_msg("--root %s: not a directory", c.root);
+			return EXIT_USAGE;
+		}
+	}
+	if (policies) {
+		if (strv_push_dup(&c.policy_dirs, policies) < 0)
+			goto oom;
+	} else {
+		char *repo = build_tree_policies();
+
+		if (repo) {
+			if (strv_push(&c.policy_dirs, repo) < 0)
+				goto oom;
+		} else if (strv_push_dup(&c.policy_dirs, ISO_SYSCONFDIR) < 0 ||
+			   strv_push_dup(&c.policy_dirs, ISO_DATADIR "/policies") < 0)
+			goto oom;
+	}
+	if (config) {
+		c.hostconf_path = util_sprintf("%s/host.conf", config);
+		c.hostconf_given = true;
+	} else {
+		char *in_root = c.root ? util_sprintf("%s/etc/isolated/host.conf", c.root) : NULL;
+
+		if (in_root && access(in_root, F_OK) == 0)
+			c.hostconf_path = in_root;
+		else {
+			free(in_root);
+			c.hostconf_path = strdup(ISO_SYSCONFDIR "/host.conf");
+		}
+	}
+	if (!c.hostconf_path)
+		goto oom;
+
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			r = commands[i].fn(&c, argc - optind - 1, argv + optind + 1);
+			goto out;
+		}
+	err_msg("unknown command \"%s\" (see isoctl --help)", argv[optind]);
+	r = EXIT_USAGE;
+out:
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		err_msg("writing output: %s", strerror(errno));
+		r = EXIT_FAIL;
+	}
+	hostconf_free(c.hc);
+	host_state_free(c.state);
+	host_free(c.host);
+	strv_free(c.policy_dirs);
+	free(c.hostconf_path);
+	return r;
+oom:
+	err_msg("out of memory");
+	return EXIT_FAIL;
+}

@@ -1,0 +1,479 @@
+/* Plans: from a validated policy and a snapshot of the host, the ordered list
+ * of changes that would bring the host into the mode, and what cannot be done
+ * and why. Reads nothing and writes nothing: everything comes from the
+ * snapshot. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isolated/plan.h"
+
+static const char *const kind_names[] = {
+	[ACTION_SYSCTL] = "sysctl",
+	[ACTION_IRQ_AFFINITY] = "irq-affinity",
+	[ACTION_THREAD_AFFINITY] = "thread-affinity",
+	[ACTION_THREAD_SCHED] = "thread-sched",
+};
+
+const char *plan_action_kind_name(enum action_kind k)
+{
+	return k < _ACTION_KIND_MAX ? kind_names[k] : "?";
+}
+
+struct builder {
+	struct plan *pl;
+	const struct policy *p;
+	const struct host_state *s;
+	size_t cap_actions, cap_skips;
+	int error;
+};
+
+static void add_action(struct builder *b, enum action_kind kind, char *target, char *label, char *from, char *to,
+		       const char *rule, bool rt)
+{
+	struct plan *pl = b->pl;
+
+	if (!target || !label || !from || !to) {
+		b->error = -ENOMEM;
+		goto fail;
+	}
+	if (pl->n_actions == b->cap_actions) {
+		size_t cap = b->cap_actions ? b->cap_actions * 2 : 64;
+		struct action *v = realloc(pl->actions, cap * sizeof(*v));
+
+		if (!v) {
+			b->error = -ENOMEM;
+			goto fail;
+		}
+		pl->actions = v;
+		b->cap_actions = cap;
+	}
+	pl->actions[pl->n_actions++] = (struct action){
+		.kind = kind, .target = target, .label = label, .from = from, .to = to, .rule = rule, .rt = rt,
+	};
+	pl->counts[kind]++;
+	return;
+fail:
+	free(target);
+	free(label);
+	free(from);
+	free(to);
+}
+
+static void add_skip(struct builder *b, enum action_kind kind, char *target, char *label, char *reason,
+		     const char *rule)
+{
+	struct plan *pl = b->pl;
+
+	if (!target || !label || !reason) {
+		b->error = -ENOMEM;
+		goto fail;
+	}
+	if (pl->n_skips == b->cap_skips) {
+		size_t cap = b->cap_skips ? b->cap_skips * 2 : 32;
+		struct plan_skip *v = realloc(pl->skips, cap * sizeof(*v));
+
+		if (!v) {
+			b->error = -ENOMEM;
+			goto fail;
+		}
+		pl->skips = v;
+		b->cap_skips = cap;
+	}
+	pl->skips[pl->n_skips++] =
+		(struct plan_skip){ .kind = kind, .target = target, .label = label, .reason = reason, .rule = rule };
+	return;
+fail:
+	free(target);
+	free(label);
+	free(reason);
+}
+
+static void add_warning(struct builder *b, char *w)
+{
+	if (!w || strv_push(&b->pl->warnings, w) < 0)
+		b->error = -ENOMEM;
+}
+
+static char *sched_string(int policy, int prio)
+{
+	switch (policy) {
+	case 0:
+		return strdup("other");
+	case 1:
+		return util_sprintf("fifo:%d", prio);
+	case 2:
+		return util_sprintf("rr:%d", prio);
+	case 3:
+		return strdup("batch");
+	case 5:
+		return strdup("idle");
+	case 6:
+		return strdup("deadline");
+	default:
+		return util_sprintf("policy%d:%d", policy, prio);
+	}
+}
+
+static bool sched_equal(const struct sched_spec *want, const struct task_info *t)
+{
+	switch (want->kind) {
+	case SCHED_KIND_OTHER:
+		return t->policy == 0;
+	case SCHED_KIND_FIFO:
+		return t->policy == 1 && t->rt_priority == want->prio;
+	case SCHED_KIND_RR:
+		return t->policy == 2 && t->rt_priority == want->prio;
+	default:
+		return true;
+	}
+}
+
+static char *cpus_string(const struct cpuset *c)
+{
+	char *s = NULL;
+
+	return cpuset_format_list(c, &s) < 0 ? NULL : s;
+}
+
+static char *thread_label(const struct task_info *t)
+{
+	if (t->tid == t->tgid || t->kthread)
+		return util_sprintf("%s", t->comm);
+	return util_sprintf("%s (%s %d)", t->comm, t->proc_comm ? t->proc_comm : "?", (int)t->tgid);
+}
+
+static char *irq_label(const struct irq_info *irq)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; irq->actions && irq->actions[i]; i++)
+		len += strlen(irq->actions[i]) + 1;
+	if (irq->nic)
+		len += strlen(irq->nic) + 3;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; irq->actions && irq->actions[i]; i++) {
+		if (i)
+			strcat(s, ",");
+		strcat(s, irq->actions[i]);
+	}
+	if (irq->nic) {
+		strcat(s, " (");
+		strcat(s, irq->nic);
+		strcat(s, ")");
+	}
+	return s;
+}
+
+/* A rule belongs to the RT workload when it gives realtime priority or puts
+ * its targets on the RT CPUs. */
+static bool rule_is_rt(const struct policy *p, const struct rule *r)
+{
+	if (policy_sched_is_rt(&r->sched) || policy_sched_is_rt(&r->thread))
+		return true;
+	return r->has_cpus && !cpuset_empty(&p->rt_cpus) && !cpuset_empty(&r->cpus) &&
+	       cpuset_subset(&r->cpus, &p->rt_cpus);
+}
+
+static char *rule_ref(const struct rule *r)
+{
+	return util_sprintf("[%s %s]", r->is_irq ? "irq" : "thread", r->name);
+}
+
+static bool numeric_equal(const char *a, const char *b)
+{
+	long x, y;
+
+	if (util_parse_long(a, -(1L << 62), 1L << 62, &x) == 0 && util_parse_long(b, -(1L << 62), 1L << 62, &y) == 0)
+		return x == y;
+	return strcmp(a, b) == 0;
+}
+
+static void plan_sysctls(struct builder *b)
+{
+	for (size_t i = 0; i < b->p->n_sysctls; i++) {
+		const struct sysctl_setting *set = &b->p->sysctls[i];
+		const char *cur = host_state_sysctl(b->s, set->name);
+
+		if (!cur) {
+			add_skip(b, ACTION_SYSCTL, strdup(set->name), strdup(set->name),
+				 util_sprintf("the kernel has no %s%s", set->name,
+					      strcmp(set->name, "net.core.rtnet_prio") == 0
+						      ? " (it needs the RT poll_list patch)"
+						      : ""),
+				 "sysctl");
+			continue;
+		}
+		if (numeric_equal(cur, set->value)) {
+			b->pl->unchanged++;
+			continue;
+		}
+		add_action(b, ACTION_SYSCTL, strdup(set->name), strdup(set->name), strdup(cur), strdup(set->value),
+			   "sysctl", false);
+	}
+}
+
+/* "irq/45-i40e-eth1" -> 45; -1 when comm is not an IRQ thread. */
+static long irq_thread_number(const struct task_info *t)
+{
+	char *end;
+	long n;
+
+	if (!t->kthread || strncmp(t->comm, "irq/", 4) != 0)
+		return -1;
+	n = strtol(t->comm + 4, &end, 10);
+	return end != t->comm + 4 && *end == '-' ? n : -1;
+}
+
+static bool has_irq(const struct host_state *s, long n)
+{
+	for (size_t i = 0; i < s->n_irqs; i++)
+		if ((long)s->irqs[i].irq == n)
+			return true;
+	return false;
+}
+
+static bool threaded_irqs(const struct host_state *s)
+{
+	return s->preempt_rt || (s->cmdline && strstr(s->cmdline, "threadirqs"));
+}
+
+static void plan_irqs(struct builder *b, size_t *rule_hits)
+{
+	const struct policy *p = b->p;
+	const struct host_state *s = b->s;
+
+	for (size_t i = 0; i < s->n_irqs; i++) {
+		const struct irq_info *irq = &s->irqs[i];
+		const struct rule *r = NULL;
+		size_t ri;
+		bool found_thread = false;
+
+		for (ri = 0; ri < p->n_irq_rules; ri++)
+			if (match_irq(&p->irq_rules[ri], irq)) {
+				r = &p->irq_rules[ri];
+				break;
+			}
+		if (!r)
+			continue;
+		rule_hits[ri]++;
+		if (r->has_cpus) {
+			if (!irq->has_affinity)
+				add_skip(b, ACTION_IRQ_AFFINITY, util_sprintf("irq/%u", irq->irq), irq_label(irq),
+					 strdup("no smp_affinity_list: the kernel does not let this IRQ be moved"),
+					 r->name);
+			else if (cpuset_equal(&irq->affinity, &r->cpus))
+				b->pl->unchanged++;
+			else {
+				add_action(b, ACTION_IRQ_AFFINITY, util_sprintf("irq/%u", irq->irq), irq_label(irq),
+					   cpus_string(&irq->affinity), cpus_string(&r->cpus), r->name,
+					   rule_is_rt(p, r));
+				if (b->error == 0)
+					b->pl->actions[b->pl->n_actions - 1].irq = irq->irq;
+			}
+		}
+		if (r->thread.kind == SCHED_KIND_UNSET)
+			continue;
+		for (size_t t = 0; t < s->n_tasks; t++) {
+			const struct task_info *task = &s->tasks[t];
+			char want[32];
+
+			if (irq_thread_number(task) != (long)irq->irq)
+				continue;
+			found_thread = true;
+			if (sched_equal(&r->thread, task)) {
+				b->pl->unchanged++;
+				continue;
+			}
+			add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)task->tid), thread_label(task),
+				   sched_string(task->policy, task->rt_priority),
+				   strdup(policy_sched_format(&r->thread, want, sizeof(want))), r->name, true);
+			if (b->error == 0) {
+				b->pl->actions[b->pl->n_actions - 1].tid = task->tid;
+				b->pl->actions[b->pl->n_actions - 1].tgid = task->tgid;
+				b->pl->actions[b->pl->n_actions - 1].irq = irq->irq;
+			}
+		}
+		if (!found_thread)
+			add_skip(b, ACTION_THREAD_SCHED, util_sprintf("irq/%u", irq->irq), irq_label(irq),
+				 strdup(threaded_irqs(s) ? "this IRQ has no irq/N thread"
+							 : "no IRQ thread: the kernel is not PREEMPT_RT and was not "
+							   "booted with threadirqs"),
+				 r->name);
+	}
+}
+
+static void plan_threads(struct builder *b, size_t *rule_hits)
+{
+	const struct policy *p = b->p;
+	const struct host_state *s = b->s;
+
+	for (size_t i = 0; i < s->n_tasks; i++) {
+		const struct task_info *t = &s->tasks[i];
+		const struct rule *r = NULL;
+		size_t ri;
+		long irqn = irq_thread_number(t);
+
+		/* An IRQ thread follows its IRQ's affinity and takes its priority
+		 * from the IRQ rule: thread rules leave it alone. */
+		if (irqn >= 0 && has_irq(s, irqn))
+			continue;
+		for (ri = 0; ri < p->n_thread_rules; ri++)
+			if (match_thread(&p->thread_rules[ri], t, s)) {
+				r = &p->thread_rules[ri];
+				break;
+			}
+		if (!r)
+			continue;
+		rule_hits[ri]++;
+		if (r->has_cpus) {
+			if (cpuset_equal(&t->cpus, &r->cpus))
+				b->pl->unchanged++;
+			else if (t->no_setaffinity) {
+				char *cur = cpus_string(&t->cpus);
+
+				add_skip(b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
+					 util_sprintf("not movable: per-CPU kernel thread (PF_NO_SETAFFINITY), stays on %s",
+						      cur ? cur : "?"),
+					 r->name);
+				free(cur);
+			}
+			else {
+				add_action(b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid),
+					   thread_label(t), cpus_string(&t->cpus), cpus_string(&r->cpus), r->name,
+					   rule_is_rt(p, r));
+				if (b->error == 0) {
+					b->pl->actions[b->pl->n_actions - 1].tid = t->tid;
+					b->pl->actions[b->pl->n_actions - 1].tgid = t->tgid;
+				}
+			}
+		}
+		if (r->sched.kind != SCHED_KIND_UNSET) {
+			char want[32];
+
+			if (sched_equal(&r->sched, t)) {
+				b->pl->unchanged++;
+				continue;
+			}
+			add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
+				   sched_string(t->policy, t->rt_priority),
+				   strdup(policy_sched_format(&r->sched, want, sizeof(want))), r->name,
+				   rule_is_rt(p, r));
+			if (b->error == 0) {
+				b->pl->actions[b->pl->n_actions - 1].tid = t->tid;
+				b->pl->actions[b->pl->n_actions - 1].tgid = t->tgid;
+			}
+		}
+	}
+}
+
+static void plan_unmatched(struct builder *b, const struct rule *rules, size_t n, const size_t *hits)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct rule *r = &rules[i];
+
+		if (hits[i])
+			continue;
+		if (rule_is_rt(b->p, r))
+			add_skip(b, r->is_irq ? ACTION_IRQ_AFFINITY : ACTION_THREAD_AFFINITY, rule_ref(r),
+				 strdup(r->match_text ? r->match_text : ""),
+				 util_sprintf("RT rule matches no %s on this host", r->is_irq ? "IRQ" : "thread"),
+				 r->name);
+		else
+			add_warning(b, util_sprintf("[%s %s] matches nothing (match = %s)", r->is_irq ? "irq" : "thread",
+						    r->name, r->match_text ? r->match_text : ""));
+	}
+}
+
+static void plan_requirements(struct builder *b)
+{
+	if ((b->p->requires & POLICY_REQ_PREEMPT_RT) && !threaded_irqs(b->s))
+		add_warning(b, util_sprintf("mode %s wants a PREEMPT_RT kernel (or threadirqs on the command line) for "
+					    "IRQ thread priorities; this kernel is %s",
+					    b->p->name, b->s->osrelease ? b->s->osrelease : "unknown"));
+	if ((b->p->requires & POLICY_REQ_RTNET) && !host_state_sysctl(b->s, "net.core.rtnet_prio"))
+		add_warning(b, util_sprintf("mode %s needs the RT poll_list kernel patch (net.core.rtnet_prio); "
+					    "this kernel does not have it",
+					    b->p->name));
+}
+
+static int action_cmp(const void *x, const void *y)
+{
+	const struct action *a = x, *c = y;
+
+	if (a->kind != c->kind)
+		return (int)a->kind - (int)c->kind;
+	if (a->kind == ACTION_IRQ_AFFINITY)
+		return (a->irq > c->irq) - (a->irq < c->irq);
+	if (a->kind == ACTION_THREAD_AFFINITY || a->kind == ACTION_THREAD_SCHED) {
+		if (a->tgid != c->tgid)
+			return (a->tgid > c->tgid) - (a->tgid < c->tgid);
+		return (a->tid > c->tid) - (a->tid < c->tid);
+	}
+	return 0;
+}
+
+int plan_build(const struct policy *p, const struct host_state *s, struct plan **ret, char *err, size_t errlen)
+{
+	struct builder b = { .p = p, .s = s };
+	size_t *irq_hits, *thread_hits;
+
+	b.pl = calloc(1, sizeof(*b.pl));
+	irq_hits = calloc(p->n_irq_rules + 1, sizeof(*irq_hits));
+	thread_hits = calloc(p->n_thread_rules + 1, sizeof(*thread_hits));
+	if (!b.pl || !irq_hits || !thread_hits) {
+		free(b.pl);
+		free(irq_hits);
+		free(thread_hits);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	b.pl->policy = p;
+	plan_requirements(&b);
+	plan_sysctls(&b);
+	plan_irqs(&b, irq_hits);
+	plan_threads(&b, thread_hits);
+	plan_unmatched(&b, p->irq_rules, p->n_irq_rules, irq_hits);
+	plan_unmatched(&b, p->thread_rules, p->n_thread_rules, thread_hits);
+	free(irq_hits);
+	free(thread_hits);
+	if (b.error < 0) {
+		plan_free(b.pl);
+		snprintf(err, errlen, "out of memory while planning");
+		return b.error;
+	}
+	/* Stable order for sysctls (policy order); IRQs by number; threads by
+	 * process. qsort is not stable, so sysctls compare equal only to each
+	 * other and keep their relative order only if we sort them apart. */
+	if (b.pl->n_actions > b.pl->counts[ACTION_SYSCTL])
+		qsort(b.pl->actions + b.pl->counts[ACTION_SYSCTL], b.pl->n_actions - b.pl->counts[ACTION_SYSCTL],
+		      sizeof(*b.pl->actions), action_cmp);
+	*ret = b.pl;
+	return 0;
+}
+
+void plan_free(struct plan *pl)
+{
+	if (!pl)
+		return;
+	for (size_t i = 0; i < pl->n_actions; i++) {
+		free(pl->actions[i].target);
+		free(pl->actions[i].label);
+		free(pl->actions[i].from);
+		free(pl->actions[i].to);
+	}
+	for (size_t i = 0; i < pl->n_skips; i++) {
+		free(pl->skips[i].target);
+		free(pl->skips[i].label);
+		free(pl->skips[i].reason);
+	}
+	free(pl->actions);
+	free(pl->skips);
+	strv_free(pl->warnings);
+	free(pl);
+}

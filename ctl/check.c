@@ -40,7 +40,7 @@ static void item(struct report *rep, enum verdict v, const char *what, const cha
 		json_object_object_add(o, "detail", json_str(detail ? detail : ""));
 		json_object_array_add(rep->items, o);
 	} else
-		printf("%-5s %-28s %s\n", verdict_names[v], what, detail ? detail : "");
+		printf("%-5s %-32s %s\n", verdict_names[v], what, detail ? detail : "");
 	free(detail);
 }
 
@@ -113,7 +113,7 @@ static void check_param(struct report *rep, const struct host_state *s, const ch
 
 	if (!key)
 		return;
-	snprintf(what, sizeof(what), "%s %s", required ? "boot" : "boot (recommended)", key);
+	snprintf(what, sizeof(what), "%s %s", required ? "boot" : "recommend", key);
 	has_now = procfmt_cmdline_get(s->cmdline ? s->cmdline : "", key, &now) == 1;
 	if (s->has_grub) {
 		grub = grub_line(s);
@@ -173,13 +173,13 @@ static void check_consistency(struct report *rep, const struct host_state *s, co
 					"the tickless CPUs");
 	if (has_aff && has_iso) {
 		cpuset_andnot(&hk, &s->online, &iso);
-		if (!cpuset_equal(&aff, &hk))
+		if (cpuset_intersects(&aff, &iso))
+			item(rep, V_FAIL, what, "irqaffinity includes isolated CPUs");
+		else if (!cpuset_equal(&aff, &hk))
 			item(rep, V_FAIL, what, "irqaffinity is not the complement of isolcpus within the online CPUs");
 		else
 			item(rep, V_OK, what, "irqaffinity is the complement of isolcpus");
 	}
-	if (has_aff && has_iso && cpuset_intersects(&aff, &iso))
-		item(rep, V_FAIL, what, "irqaffinity includes isolated CPUs");
 	if (procfmt_cmdline_get(cmdline, "idle", &v) == 1 && v && strcmp(v, "poll") == 0) {
 		char *m = NULL;
 
@@ -386,8 +386,10 @@ int cmd_check(struct ctx *c, int argc, char **argv)
 		check_param(&rep, c->state, p->cmdline_require[i], true);
 	for (size_t i = 0; p->cmdline_recommend && p->cmdline_recommend[i]; i++)
 		check_param(&rep, c->state, p->cmdline_recommend[i], false);
-	check_consistency(&rep, c->state, "running", c->state->cmdline ? c->state->cmdline : "");
-	if (c->state->has_grub) {
+	/* Boot parameters of a mode that needs none are not its business. */
+	if (p->cmdline_require || p->cmdline_recommend)
+		check_consistency(&rep, c->state, "running", c->state->cmdline ? c->state->cmdline : "");
+	if ((p->cmdline_require || p->cmdline_recommend) && c->state->has_grub) {
 		char *g = grub_line(c->state);
 
 		if (g)

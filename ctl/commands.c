@@ -271,6 +271,7 @@ static json_object *plan_json(const struct plan *pl, const struct host_state *s)
 	json_object_object_add(o, "mode", json_str(pl->policy->name));
 	json_object_object_add(o, "type", json_str(policy_mode_type_name(pl->policy->type)));
 	json_object_object_add(o, "kernel", json_str(s->osrelease));
+	json_object_object_add(o, "preempt_rt", json_object_new_boolean(s->preempt_rt));
 	json_object_object_add(o, "online_cpus", json_str(online));
 	free(online);
 	for (size_t i = 0; i < pl->n_actions; i++)
@@ -316,8 +317,12 @@ static void plan_print(const struct plan *pl, const struct host_state *s, const 
 
 			if ((int)a->kind != k)
 				continue;
-			printf("  %-4s %-12s %-40s %12s -> %-12s [%s]\n", a->rt ? "RT" : "", a->target, a->label,
-			       a->from, a->to, a->rule);
+			if (a->kind == ACTION_SYSCTL)
+				printf("  %-4s %-53s %12s -> %-12s [%s]\n", a->rt ? "RT" : "", a->target, a->from, a->to,
+				       a->rule);
+			else
+				printf("  %-4s %-12s %-40s %12s -> %-12s [%s]\n", a->rt ? "RT" : "", a->target, a->label,
+				       a->from, a->to, a->rule);
 		}
 	}
 	if (pl->n_skips) {
@@ -528,7 +533,13 @@ int cmd_snapshot(struct ctx *c, int argc, char **argv)
 		err_msg("snapshot into %s: %s", argv[0], err[0] ? err : strerror(-r));
 		return EXIT_FAIL;
 	}
-	if (!c->json)
+	if (c->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "source", json_str(c->root ? c->root : "/"));
+		json_object_object_add(o, "snapshot", json_str(argv[0]));
+		print_json(o);
+	} else
 		printf("snapshot of %s written to %s; use it with: isoctl --root %s ...\n", c->root ? c->root : "this host",
 		       argv[0], argv[0]);
 	return EXIT_OK;

@@ -860,6 +860,10 @@ static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
 
 	if (util_parse_long(pid, 1, INT32_MAX, &v) < 0)
 		return 0;
+	/* isoctl itself is no part of the host it looks at: leaving it out
+	 * keeps a plan of the machine and a plan of its snapshot comparable. */
+	if (!w->h->is_tree && v == getpid())
+		return 0;
 	proc.tgid = (pid_t)v;
 
 	r = fmt_path(path, sizeof(path), "proc/%s/comm", pid);
@@ -1004,10 +1008,19 @@ static int dump_extras(struct walk *w, const struct host_state *s)
 	char path[PATH_MAX], *buf;
 	int r;
 
-	r = walk_read_opt(w, "proc/irq/default_smp_affinity", &buf, NULL);
-	if (r < 0)
-		return r;
-	free(buf);
+	/* Read by isoctl check (other tuners) and isoctl itself (host.conf),
+	 * so that a replayed snapshot checks and plans as the host did. */
+	static const char *const etc[] = {
+		"proc/irq/default_smp_affinity", "etc/default/irqbalance", "etc/sysconfig/irqbalance",
+		"etc/tuned/active_profile",	 "etc/isolated/host.conf",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(etc); i++) {
+		r = walk_read_opt(w, etc[i], &buf, NULL);
+		if (r < 0)
+			return r;
+		free(buf);
+	}
 	for (size_t i = 0; i < s->n_irqs; i++) {
 		static const char *const files[] = {"smp_affinity", "effective_affinity"};
 		for (size_t j = 0; j < ARRAY_SIZE(files); j++) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "isolated/plan.h"
+#include "isolated/procfmt.h"
 
 static const char *const kind_names[] = {
 	[ACTION_SYSCTL] = "sysctl",
@@ -240,7 +241,7 @@ static bool has_irq(const struct host_state *s, long n)
 
 static bool threaded_irqs(const struct host_state *s)
 {
-	return s->preempt_rt || (s->cmdline && strstr(s->cmdline, "threadirqs"));
+	return s->preempt_rt || (s->cmdline && procfmt_cmdline_get(s->cmdline, "threadirqs", NULL) == 1);
 }
 
 static void plan_irqs(struct builder *b, size_t *rule_hits)
@@ -292,7 +293,8 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 			}
 			add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)task->tid), thread_label(task),
 				   sched_string(task->policy, task->rt_priority),
-				   strdup(policy_sched_format(&r->thread, want, sizeof(want))), r->name, true);
+				   strdup(policy_sched_format(&r->thread, want, sizeof(want))), r->name,
+				   rule_is_rt(p, r));
 			if (b->error == 0) {
 				b->pl->actions[b->pl->n_actions - 1].tid = task->tid;
 				b->pl->actions[b->pl->n_actions - 1].tgid = task->tgid;
@@ -332,14 +334,25 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 			continue;
 		rule_hits[ri]++;
 		if (r->has_cpus) {
-			if (cpuset_equal(&t->cpus, &r->cpus))
+			/* A per-CPU kernel thread already inside the wanted CPUs
+			 * (ksoftirqd/3 when 3 is housekeeping) is as good as it
+			 * gets; only those stuck outside them are worth a line. */
+			if (cpuset_equal(&t->cpus, &r->cpus) || (t->no_setaffinity && cpuset_subset(&t->cpus, &r->cpus)))
 				b->pl->unchanged++;
 			else if (t->no_setaffinity) {
 				char *cur = cpus_string(&t->cpus);
 
+				/* Bound to one CPU: a per-CPU kthread. Wider: a workqueue
+				 * worker or rescuer, whose CPUs follow the workqueue
+				 * cpumask (/sys/devices/virtual/workqueue/cpumask). */
 				add_skip(b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
-					 util_sprintf("not movable: per-CPU kernel thread (PF_NO_SETAFFINITY), stays on %s",
-						      cur ? cur : "?"),
+					 cpuset_count(&t->cpus) == 1
+						 ? util_sprintf("not movable: per-CPU kernel thread (PF_NO_SETAFFINITY), "
+								"stays on %s",
+								cur ? cur : "?")
+						 : util_sprintf("not movable: kernel workqueue thread (PF_NO_SETAFFINITY) on %s; "
+								"its CPUs follow the workqueue cpumask",
+								cur ? cur : "?"),
 					 r->name);
 				free(cur);
 			}
@@ -396,7 +409,8 @@ static void plan_requirements(struct builder *b)
 		add_warning(b, util_sprintf("mode %s wants a PREEMPT_RT kernel (or threadirqs on the command line) for "
 					    "IRQ thread priorities; this kernel is %s",
 					    b->p->name, b->s->osrelease ? b->s->osrelease : "unknown"));
-	if ((b->p->requires & POLICY_REQ_RTNET) && !host_state_sysctl(b->s, "net.core.rtnet_prio"))
+	if (((b->p->requires & POLICY_REQ_RTNET) || b->p->type == MODE_TYPE_OUTSOURCING) &&
+	    !host_state_sysctl(b->s, "net.core.rtnet_prio"))
 		add_warning(b, util_sprintf("mode %s needs the RT poll_list kernel patch (net.core.rtnet_prio); "
 					    "this kernel does not have it",
 					    b->p->name));

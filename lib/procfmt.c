@@ -706,6 +706,9 @@ int procfmt_cmdline_get(const char *cmdline, const char *key, char **ret_value)
 
 	if (!have)
 		return 0;
-	*ret_value = found;
+	if (ret_value)
+		*ret_value = found;
+	else
+		free(found);
 	return 1;
 }

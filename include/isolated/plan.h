@@ -26,7 +26,7 @@ struct action {
 	pid_t tid, tgid;
 	char *from; /* current value, kernel format: "1", "0-1", "fifo:50", "other" */
 	char *to;
-	const char *rule; /* "[thread rt-vcpu]", "[sysctl]": borrowed from the policy */
+	const char *rule; /* the rule's name ("rt-vcpu"), or "sysctl": borrowed from the policy */
 	bool rt;          /* part of the RT workload (RT CPUs or RT priority) */
 };
 

@@ -50,7 +50,8 @@ int procfmt_join_cmdline(const char *buf, size_t len, char **ret);
 
 /* Kernel command line: value of the last "key=value" or presence of "key".
  * Returns 1 found (ret_value allocated, NULL for a bare key), 0 not found.
- * Parameters after a bare "--" are init's and ignored. Quotes honoured. */
+ * Parameters after a bare "--" are init's and ignored. Quotes honoured.
+ * ret_value may be NULL to ask only whether the parameter is there. */
 int procfmt_cmdline_get(const char *cmdline, const char *key, char **ret_value);
 
 #endif

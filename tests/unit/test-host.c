@@ -14,6 +14,8 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "isolated/host.h"
@@ -604,12 +606,42 @@ static void test_read(void **state)
 	free(t);
 }
 
+/* A child of ours, named "iso-child", paused until killed: the snapshot
+ * leaves out the process taking it (isoctl itself), so tests look at this. */
+static pid_t start_child(void)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_NAME, "iso-child");
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	close(p[1]);
+	return pid;
+}
+
+static void stop_child(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 /* The running kernel: facts that hold on any Linux machine. */
 static void test_real(void **state)
 {
+	pid_t child = start_child();
 	struct host_state *s = snapshot_of(NULL);
 	const struct task_info *me;
-	char comm[17] = "";
 
 	(void)state;
 	assert_false(cpuset_empty(&s->online));
@@ -624,16 +656,18 @@ static void test_real(void **state)
 	for (size_t i = 1; i < s->n_irqs; i++)
 		assert_true(s->irqs[i - 1].irq < s->irqs[i].irq);
 
-	me = host_state_task(s, getpid());
+	/* The process taking the snapshot is not part of it. */
+	assert_null(host_state_task(s, getpid()));
+	me = host_state_task(s, child);
 	assert_non_null(me);
-	assert_int_equal(me->tgid, getpid());
-	assert_int_equal(me->ppid, getppid());
-	assert_int_equal(prctl(PR_GET_NAME, comm), 0);
-	assert_string_equal(me->comm, comm);
-	assert_string_equal(me->proc_comm, comm);
+	assert_int_equal(me->tgid, child);
+	assert_int_equal(me->ppid, getpid());
+	assert_string_equal(me->comm, "iso-child");
+	assert_string_equal(me->proc_comm, "iso-child");
 	assert_non_null(strstr(me->cmdline, "test-host"));
 	assert_false(me->kthread);
 	assert_false(cpuset_empty(&me->cpus));
+	stop_child(child);
 
 	/* kthreadd, when visible, is a kernel thread with an empty cmdline. */
 	const struct task_info *kt = host_state_task(s, 2);
@@ -653,6 +687,8 @@ static void test_real_dump(void **state)
 	struct host_state *a, *b;
 	int r;
 
+	pid_t child = start_child();
+
 	(void)state;
 	a = snapshot_of(NULL);
 	assert_int_equal(host_open(NULL, &h), 0);
@@ -667,14 +703,14 @@ static void test_real_dump(void **state)
 	assert_irqs_equal(a, b);
 	size_t na = 0, nb = 0;
 	for (size_t i = 0; i < a->n_tasks; i++)
-		if (a->tasks[i].tgid == getpid()) {
+		if (a->tasks[i].tgid == child) {
 			const struct task_info *t = host_state_task(b, a->tasks[i].tid);
 			assert_non_null(t);
 			assert_task_equal(&a->tasks[i], t);
 			na++;
 		}
 	for (size_t i = 0; i < b->n_tasks; i++)
-		nb += b->tasks[i].tgid == getpid();
+		nb += b->tasks[i].tgid == child;
 	assert_int_equal(na, nb);
 	assert_true(na >= 1);
 	/* kthreadd and init outlive the test */
@@ -687,6 +723,7 @@ static void test_real_dump(void **state)
 			assert_int_equal(x->flags & HOST_PF_KTHREAD, y->flags & HOST_PF_KTHREAD);
 		}
 	}
+	stop_child(child);
 	host_state_free(a);
 	host_state_free(b);
 	rm_rf(d);

@@ -50,6 +50,12 @@ $(BUILD)/%.o: %.c $(wildcard include/isolated/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ISO_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# The install paths are compiled into isoctl: rebuild it when they change.
+PATHS_STAMP := $(BUILD)/.paths$(subst /,_,$(DATADIR)+$(SYSCONFDIR))
+$(BUILD)/ctl/isoctl.o: $(PATHS_STAMP)
+$(PATHS_STAMP):
+	@mkdir -p $(BUILD) && rm -f $(BUILD)/.paths* && touch '$@'
+
 $(BUILD)/libisolated.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^

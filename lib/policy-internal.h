@@ -66,4 +66,6 @@ int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, char **ret
 int policy_validate_doc(const struct conf_doc *doc, const struct hostconf *hc, const struct cpuset *online,
 			struct policy *p, unsigned *n_errors, struct diag *d);
 
+bool policy_name_valid(const char *s);
+
 #endif

@@ -81,16 +81,6 @@ static bool valid_rule_name(const char *s)
 	return true;
 }
 
-static bool valid_mode_name(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
-			return false;
-	return true;
-}
-
 /* Report a duplicate key; true if e repeats an earlier key of sec. */
 static bool duplicate_key(struct vctx *c, const struct conf_section *sec, size_t i)
 {
@@ -182,7 +172,7 @@ static void parse_mode(struct vctx *c, const struct conf_section *sec)
 		}
 		if (strcmp(e->key, "name") == 0) {
 			c->name_set = true;
-			if (!valid_mode_name(v))
+			if (!policy_name_valid(v))
 				ERR(c, e->line, "invalid mode name \"%s\" (allowed: A-Z a-z 0-9 _ -)", v);
 			free(p->name);
 			p->name = v, v = NULL;
@@ -708,7 +698,7 @@ int policy_validate_doc(const struct conf_doc *doc, const struct hostconf *hc, c
 		p->name = default_name(doc->file);
 		if (!p->name)
 			return -ENOMEM;
-		if (!valid_mode_name(p->name))
+		if (!policy_name_valid(p->name))
 			ERR(&c, 0,
 			    "invalid mode name \"%s\" from the file name (allowed: A-Z a-z 0-9 _ -); set name in "
 			    "[mode]",

@@ -619,7 +619,8 @@ int policy_load(const char *path, const struct hostconf *hc, const struct cpuset
 	return 0;
 }
 
-static bool valid_mode_name(const char *s)
+/* A mode name is a name, never a path: [A-Za-z0-9_-]+. */
+bool policy_name_valid(const char *s)
 {
 	if (!*s)
 		return false;
@@ -683,7 +684,7 @@ int policy_find(const char *dir, const char *name, char **ret_path)
 	struct stat st;
 	char *path;
 
-	if (!dir || !name || !valid_mode_name(name))
+	if (!dir || !name || !policy_name_valid(name))
 		return -EINVAL;
 	if (strcmp(name, "host") == 0)
 		return -ENOENT; /* host.conf holds variables, not a mode */

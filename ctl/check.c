@@ -127,7 +127,7 @@ static void check_param(struct report *rep, const struct host_state *s, const ch
 	else
 		item(rep, bad, what, "%s missing from the running kernel's command line", param);
 	if (!s->has_grub)
-		item(rep, V_INFO, what, "no etc/default/grub: next boot not checked");
+		; /* said once by cmd_check */
 	else if (has_next && SAME(next)) {
 		if (!(has_now && SAME(now)))
 			item(rep, V_INFO, what, "%s is in etc/default/grub: in effect after update-grub and a reboot",
@@ -382,6 +382,8 @@ int cmd_check(struct ctx *c, int argc, char **argv)
 		rep.items = json_object_new_array();
 	else
 		printf("Checking mode %s on %s\n", p->name, c->root ? c->root : "this host");
+	if ((p->cmdline_require || p->cmdline_recommend) && !c->state->has_grub)
+		item(&rep, V_INFO, "boot (next)", "no etc/default/grub: the next boot's parameters are not checked");
 	for (size_t i = 0; p->cmdline_require && p->cmdline_require[i]; i++)
 		check_param(&rep, c->state, p->cmdline_require[i], true);
 	for (size_t i = 0; p->cmdline_recommend && p->cmdline_recommend[i]; i++)

@@ -79,9 +79,9 @@ int ctx_load_config(struct ctx *c)
 	r = hostconf_load(c->hostconf_path, &c->state->online, &c->hc, &d);
 	if (r == -ENOENT && !c->hostconf_given) {
 		diag_free(&d);
-		err_msg("%s: not found: copy %s/host.conf.example there and set rt_cpus, rt_nic, rt_vm, rt_vcpus, "
+		err_msg("%s: not found: copy %s there and set rt_cpus, rt_nic, rt_vm, rt_vcpus, "
 			"or name a directory with --config DIR",
-			c->hostconf_path, ISO_DATADIR);
+			c->hostconf_path, c->example ? c->example : ISO_DATADIR "/host.conf.example");
 		return EXIT_USAGE;
 	}
 	if (r < 0) {
@@ -276,6 +276,7 @@ int main(int argc, char **argv)
 		char *repo = build_tree_policies();
 
 		if (repo) {
+			c.example = util_sprintf("%s/host.conf.example", repo);
 			if (strv_push(&c.policy_dirs, repo) < 0)
 				goto oom;
 		} else if (strv_push_dup(&c.policy_dirs, ISO_SYSCONFDIR) < 0 ||
@@ -315,6 +316,7 @@ out:
 	host_free(c.host);
 	strv_free(c.policy_dirs);
 	free(c.hostconf_path);
+	free(c.example);
 	return r;
 oom:
 	err_msg("out of memory");

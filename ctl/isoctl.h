@@ -19,6 +19,7 @@ struct ctx {
 	char **policy_dirs;    /* searched in order */
 	char *hostconf_path;   /* host.conf to read */
 	bool hostconf_given;   /* --config was given: a missing file is an error */
+	char *example;         /* host.conf.example to point a newcomer at */
 	bool json;
 	bool all;
 	struct host *host;

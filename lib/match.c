@@ -9,21 +9,21 @@
 
 char *match_vm_name(const char *cmdline)
 {
-	char **argv = NULL, *name = NULL;
-	char err[64];
+	char *copy, *save = NULL, *name = NULL;
+	bool next_is_name = false;
 
-	if (!cmdline || strv_split_quoted(cmdline, &argv, err, sizeof(err)) < 0)
+	/* The command line is argv joined with spaces; quotes in it are the
+	 * guest's business (-append "..."), so split on white space only. */
+	if (!cmdline || !(copy = strdup(cmdline)))
 		return NULL;
-	for (size_t i = 0; argv[i]; i++) {
-		const char *v;
-
-		if (strcmp(argv[i], "-name") != 0 && strcmp(argv[i], "--name") != 0)
+	for (char *arg = strtok_r(copy, " \t", &save); arg; arg = strtok_r(NULL, " \t", &save)) {
+		if (!next_is_name) {
+			next_is_name = strcmp(arg, "-name") == 0 || strcmp(arg, "--name") == 0;
 			continue;
-		if (!argv[i + 1])
-			break;
-		/* -name [guest=]NAME[,debug-threads=on][,process=...] */
-		v = argv[i + 1];
-		for (const char *part = v; part && *part;) {
+		}
+		next_is_name = false;
+		/* -name [guest=]NAME[,debug-threads=on][,process=...]; the last -name wins */
+		for (const char *part = arg; part && *part;) {
 			const char *comma = strchr(part, ',');
 			size_t len = comma ? (size_t)(comma - part) : strlen(part);
 
@@ -32,14 +32,14 @@ char *match_vm_name(const char *cmdline)
 				name = strndup(part + 6, len - 6);
 				break;
 			}
-			if (part == v && !memchr(part, '=', len)) {
+			if (part == arg && !memchr(part, '=', len)) {
 				free(name);
 				name = strndup(part, len);
 			}
 			part = comma ? comma + 1 : NULL;
 		}
 	}
-	strv_free(argv);
+	free(copy);
 	return name;
 }
 

@@ -1,0 +1,863 @@
+/* Unit tests of the planner (lib/plan.c): small hand-made host trees in a
+ * scratch directory, a policy from tests/data/plan/ and a host.conf, then
+ * host_snapshot -> policy_load -> plan_build, checking the exact actions,
+ * skips, warnings and counts. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "isolated/host.h"
+#include "isolated/plan.h"
+#include "isolated/policy.h"
+#include "isolated/util.h"
+
+#define PLAN_DATA TEST_DATADIR "/plan"
+
+/* Flags of /proc/PID/stat field 9. */
+#define F_USER 0x00400100UL    /* PF_FORKNOEXEC | PF_RANDOMIZE */
+#define F_KTHREAD 0x00208040UL /* PF_KTHREAD | PF_NOFREEZE | PF_FORKNOEXEC */
+#define F_PERCPU 0x04208040UL  /* + PF_NO_SETAFFINITY: ksoftirqd/N, migration/N */
+#define F_WQ 0x04208060UL      /* + PF_WQ_WORKER: kworker */
+
+/* ---- files ---- */
+
+static void mkdirs(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) < sizeof(path));
+	for (char *p = path + strlen(root) + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
+		*p = '/';
+	}
+	assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
+}
+
+static void put_len(const char *root, const char *rel, const char *data, size_t len)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	const char *slash = strrchr(rel, '/');
+	int fd;
+
+	if (slash) {
+		assert_true((size_t)(slash - rel) < sizeof(dir));
+		memcpy(dir, rel, (size_t)(slash - rel));
+		dir[slash - rel] = '\0';
+		mkdirs(root, dir);
+	}
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) < sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	/* policy files must not be group/world-writable, whatever the umask */
+	assert_int_equal(fchmod(fd, 0644), 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void put(const char *root, const char *rel, const char *data)
+{
+	put_len(root, rel, data, strlen(data));
+}
+
+static void putf(const char *root, const char *rel, const char *fmt, ...) ISO_PRINTF(3, 4);
+static void putf(const char *root, const char *rel, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	assert_true(vasprintf(&s, fmt, ap) >= 0);
+	va_end(ap);
+	put(root, rel, s);
+	free(s);
+}
+
+static char *slurp(const char *path, size_t *ret_len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0, len = 0, n;
+
+	assert_non_null(f);
+	do {
+		if (len + 4096 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc(buf, cap + 1);
+			assert_non_null(buf);
+		}
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+	} while (n > 0);
+	fclose(f);
+	buf[len] = '\0';
+	*ret_len = len;
+	return buf;
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* ---- trees ---- */
+
+/* A thread. The one with tid == pid also gives the process its comm,
+ * cmdline (words separated by single spaces become argv) and cgroup. */
+struct ttask {
+	int pid, tid;
+	const char *comm;
+	unsigned long flags;
+	const char *cpus;
+	int policy, prio;
+	const char *cmdline; /* leader only; NULL: empty (kernel thread) */
+};
+
+struct tirq {
+	unsigned irq;
+	const char *actions;  /* as /proc/interrupts prints them: "a, b" */
+	const char *nic;      /* NULL: none */
+	const char *affinity; /* NULL: no smp_affinity_list */
+};
+
+struct tsysctl {
+	const char *path; /* "proc/sys/kernel/timer_migration" */
+	const char *value;
+};
+
+struct tree {
+	unsigned ncpus;
+	const char *cmdline;   /* proc/cmdline */
+	const char *osrelease; /* NULL: "6.1.0-18-amd64" */
+	bool realtime;	       /* sys/kernel/realtime = 1 */
+	const struct tsysctl *sysctls;
+	size_t n_sysctls;
+	const struct ttask *tasks;
+	size_t n_tasks;
+	const struct tirq *irqs;
+	size_t n_irqs;
+};
+
+#define N(a) a, ARRAY_SIZE(a)
+
+static void put_task(const char *root, const struct ttask *t)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "proc/%d/task/%d/stat", t->pid, t->tid);
+	putf(root, rel,
+	     "%d (%s) S %d %d %d 0 -1 %lu 10 0 0 0 1 2 0 0 %d 0 1 0 100 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 0 "
+	     "0 0 0 17 %d %d %d 0 0 0 0 0 0 0 0 0 0 0\n",
+	     t->tid, t->comm, (t->flags & HOST_PF_KTHREAD) ? 2 : 1, t->pid, t->pid, t->flags,
+	     t->policy ? -1 - t->prio : 20, 0, t->prio, t->policy);
+	snprintf(rel, sizeof(rel), "proc/%d/task/%d/status", t->pid, t->tid);
+	putf(root, rel,
+	     "Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
+	     "Cpus_allowed:\tf\nCpus_allowed_list:\t%s\nMems_allowed_list:\t0\n",
+	     t->comm, t->pid, t->tid, (t->flags & HOST_PF_KTHREAD) ? 2 : 1, t->cpus);
+	snprintf(rel, sizeof(rel), "proc/%d/task/%d/comm", t->pid, t->tid);
+	putf(root, rel, "%s\n", t->comm);
+	if (t->tid != t->pid)
+		return;
+
+	snprintf(rel, sizeof(rel), "proc/%d/comm", t->pid);
+	putf(root, rel, "%s\n", t->comm);
+	snprintf(rel, sizeof(rel), "proc/%d/cgroup", t->pid);
+	put(root, rel, "0::/\n");
+	snprintf(rel, sizeof(rel), "proc/%d/cmdline", t->pid);
+	if (!t->cmdline) {
+		put(root, rel, "");
+	} else {
+		size_t n = strlen(t->cmdline);
+		char *argv = malloc(n + 1);
+
+		assert_non_null(argv);
+		for (size_t i = 0; i <= n; i++)
+			argv[i] = t->cmdline[i] == ' ' ? '\0' : t->cmdline[i];
+		put_len(root, rel, argv, n + 1);
+		free(argv);
+	}
+}
+
+static void build_tree(const char *root, const struct tree *t)
+{
+	char *s = NULL, rel[256];
+	size_t len = 0;
+	FILE *f;
+
+	mkdirs(root, "proc");
+	putf(root, "sys/devices/system/cpu/online", "0-%u\n", t->ncpus - 1);
+	putf(root, "sys/devices/system/cpu/possible", "0-%u\n", t->ncpus - 1);
+	putf(root, "proc/cmdline", "%s\n", t->cmdline ? t->cmdline : "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro");
+	putf(root, "proc/sys/kernel/osrelease", "%s\n", t->osrelease ? t->osrelease : "6.1.0-18-amd64");
+	put(root, "proc/sys/kernel/version",
+	    t->realtime ? "#1 SMP PREEMPT_RT Debian 6.1.76-1 (2024-02-01)\n" : "#1 SMP PREEMPT_DYNAMIC Debian\n");
+	if (t->realtime)
+		put(root, "sys/kernel/realtime", "1\n");
+	for (size_t i = 0; i < t->n_sysctls; i++)
+		put(root, t->sysctls[i].path, t->sysctls[i].value);
+
+	f = open_memstream(&s, &len);
+	assert_non_null(f);
+	fprintf(f, "          ");
+	for (unsigned c = 0; c < t->ncpus; c++)
+		fprintf(f, " CPU%-7u", c);
+	fprintf(f, "\n");
+	for (size_t i = 0; i < t->n_irqs; i++) {
+		const struct tirq *q = &t->irqs[i];
+
+		fprintf(f, "%4u:", q->irq);
+		for (unsigned c = 0; c < t->ncpus; c++)
+			fprintf(f, " %10u", c);
+		fprintf(f, "  %s  %u-edge      %s\n", q->nic ? "PCI-MSIX-0000:01:00.0" : "IO-APIC", q->irq, q->actions);
+		if (q->affinity) {
+			snprintf(rel, sizeof(rel), "proc/irq/%u/smp_affinity_list", q->irq);
+			putf(root, rel, "%s\n", q->affinity);
+		}
+		if (q->nic) {
+			snprintf(rel, sizeof(rel), "sys/class/net/%s/device/msi_irqs/%u", q->nic, q->irq);
+			put(root, rel, "msix\n");
+			snprintf(rel, sizeof(rel), "sys/class/net/%s/device/config", q->nic);
+			put(root, rel, "");
+		}
+	}
+	fprintf(f, "NMI:");
+	for (unsigned c = 0; c < t->ncpus; c++)
+		fprintf(f, " %10u", 0u);
+	fprintf(f, "   Non-maskable interrupts\nERR:          0\n");
+	fclose(f);
+	put(root, "proc/interrupts", s);
+	free(s);
+
+	for (size_t i = 0; i < t->n_tasks; i++)
+		put_task(root, &t->tasks[i]);
+}
+
+/* ---- the pipeline ---- */
+
+struct ctx {
+	char dir[256];	     /* scratch: host.conf, the policy, root/ */
+	char root[PATH_MAX]; /* the tree */
+	struct host *h;
+	struct host_state *s;
+	struct hostconf *hc;
+	struct policy *p;
+	struct plan *pl;
+};
+
+static int setup(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+
+	assert_non_null(c);
+	snprintf(c->dir, sizeof(c->dir), "/tmp/test-plan.XXXXXX");
+	assert_non_null(mkdtemp(c->dir));
+	*state = c;
+	return 0;
+}
+
+/* Free everything but the scratch directory (a test may plan twice). */
+static void ctx_reset(struct ctx *c)
+{
+	plan_free(c->pl);
+	policy_free(c->p);
+	hostconf_free(c->hc);
+	host_state_free(c->s);
+	host_free(c->h);
+	c->pl = NULL;
+	c->p = NULL;
+	c->hc = NULL;
+	c->s = NULL;
+	c->h = NULL;
+	if (c->root[0])
+		nftw(c->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	c->root[0] = '\0';
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	ctx_reset(c);
+	nftw(c->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(c);
+	return 0;
+}
+
+static void print_diag(const struct diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		print_error("%s\n", d->lines[i]);
+}
+
+/* Build the tree, snapshot it, load host.conf (hostconf text) and
+ * tests/data/plan/POLICY.conf, plan. */
+static const struct plan *plan_of(struct ctx *c, const struct tree *t, const char *policy, const char *hostconf)
+{
+	char path[PATH_MAX + 64], src[PATH_MAX], err[512] = "", *text;
+	struct diag d = {0};
+	size_t len;
+	int r;
+
+	ctx_reset(c);
+	snprintf(c->root, sizeof(c->root), "%s/root", c->dir);
+	mkdirs(c->dir, "root");
+	build_tree(c->root, t);
+	assert_int_equal(host_open(c->root, &c->h), 0);
+	r = host_snapshot(c->h, &c->s, err, sizeof(err));
+	if (r < 0)
+		fail_msg("host_snapshot: %d %s", r, err);
+
+	put(c->dir, "host.conf", hostconf);
+	snprintf(path, sizeof(path), "%s/host.conf", c->dir);
+	r = hostconf_load(path, &c->s->online, &c->hc, &d);
+	if (r < 0) {
+		print_diag(&d);
+		fail_msg("hostconf_load: %d", r);
+	}
+
+	snprintf(src, sizeof(src), "%s/%s.conf", PLAN_DATA, policy);
+	text = slurp(src, &len);
+	snprintf(path, sizeof(path), "%s.conf", policy);
+	put_len(c->dir, path, text, len);
+	free(text);
+	snprintf(path, sizeof(path), "%s/%s.conf", c->dir, policy);
+	r = policy_load(path, c->hc, &c->s->online, &c->p, &d);
+	if (r < 0) {
+		print_diag(&d);
+		fail_msg("policy_load(%s): %d", policy, r);
+	}
+	assert_int_equal(d.n, 0);
+	diag_free(&d);
+
+	r = plan_build(c->p, c->s, &c->pl, err, sizeof(err));
+	if (r < 0)
+		fail_msg("plan_build: %d %s", r, err);
+	assert_non_null(c->pl);
+	assert_ptr_equal(c->pl->policy, c->p);
+	return c->pl;
+}
+
+/* ---- expectations ---- */
+
+struct xaction {
+	enum action_kind kind;
+	const char *target, *label, *from, *to, *rule;
+	bool rt;
+};
+
+struct xskip {
+	enum action_kind kind;
+	const char *target, *label;
+	const char *reason; /* a trailing "*" makes it a prefix */
+	const char *rule;
+};
+
+static void dump_plan(const struct plan *pl)
+{
+	for (size_t i = 0; i < pl->n_actions; i++) {
+		const struct action *a = &pl->actions[i];
+
+		print_error("  action %s %s [%s] %s -> %s rule=%s rt=%d\n", plan_action_kind_name(a->kind), a->target,
+			    a->label, a->from, a->to, a->rule, a->rt);
+	}
+	for (size_t i = 0; i < pl->n_skips; i++) {
+		const struct plan_skip *k = &pl->skips[i];
+
+		print_error("  skip %s %s [%s] %s rule=%s\n", plan_action_kind_name(k->kind), k->target, k->label,
+			    k->reason, k->rule);
+	}
+	for (size_t i = 0; pl->warnings && pl->warnings[i]; i++)
+		print_error("  warning %s\n", pl->warnings[i]);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+static bool reason_eq(const char *got, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (!got)
+		return false;
+	if (n > 0 && want[n - 1] == '*')
+		return strncmp(got, want, n - 1) == 0;
+	return strcmp(got, want) == 0;
+}
+
+static void expect_plan(const struct plan *pl, const struct xaction *xa, size_t nxa, const struct xskip *xs, size_t nxs,
+			const char *const *warnings, size_t unchanged)
+{
+	bool ok = pl->n_actions == nxa && pl->n_skips == nxs && pl->unchanged == unchanged &&
+		  strv_len(pl->warnings) == strv_len((char *const *)warnings);
+	size_t counts[_ACTION_KIND_MAX] = {0};
+
+	for (size_t i = 0; ok && i < nxa; i++) {
+		const struct action *a = &pl->actions[i];
+
+		ok = a->kind == xa[i].kind && str_eq(a->target, xa[i].target) && str_eq(a->label, xa[i].label) &&
+		     str_eq(a->from, xa[i].from) && str_eq(a->to, xa[i].to) && str_eq(a->rule, xa[i].rule) &&
+		     a->rt == xa[i].rt;
+		if (!ok)
+			print_error("action %zu differs: want %s %s [%s] %s -> %s rule=%s rt=%d\n", i,
+				    plan_action_kind_name(xa[i].kind), xa[i].target, xa[i].label, xa[i].from, xa[i].to,
+				    xa[i].rule, xa[i].rt);
+		counts[xa[i].kind]++;
+	}
+	for (size_t i = 0; ok && i < nxs; i++) {
+		const struct plan_skip *k = &pl->skips[i];
+
+		ok = k->kind == xs[i].kind && str_eq(k->target, xs[i].target) && str_eq(k->label, xs[i].label) &&
+		     reason_eq(k->reason, xs[i].reason) && str_eq(k->rule, xs[i].rule);
+		if (!ok)
+			print_error("skip %zu differs: want %s %s [%s] %s rule=%s\n", i,
+				    plan_action_kind_name(xs[i].kind), xs[i].target, xs[i].label, xs[i].reason,
+				    xs[i].rule);
+	}
+	for (size_t i = 0; ok && warnings && warnings[i]; i++) {
+		ok = str_eq(pl->warnings[i], warnings[i]);
+		if (!ok)
+			print_error("warning %zu differs: want %s\n", i, warnings[i]);
+	}
+	for (size_t k = 0; ok && k < _ACTION_KIND_MAX; k++)
+		ok = pl->counts[k] == counts[k];
+	if (!ok) {
+		print_error("plan: %zu actions (want %zu), %zu skips (want %zu), %zu unchanged (want %zu)\n",
+			    pl->n_actions, nxa, pl->n_skips, nxs, pl->unchanged, unchanged);
+		dump_plan(pl);
+		fail_msg("the plan differs");
+	}
+}
+
+/* ---- a fingerprint of a tree: every path, its type, mode, size, mtime and
+ * contents ---- */
+
+static FILE *fp_out;
+
+static int fp_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	fprintf(fp_out, "%s %d %o %lld %lld.%09ld\n", path, type, (unsigned)st->st_mode, (long long)st->st_size,
+		(long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+	if (type == FTW_F) {
+		size_t len;
+		char *buf = slurp(path, &len);
+
+		fwrite(buf, 1, len, fp_out);
+		fputc('\0', fp_out);
+		free(buf);
+	}
+	return 0;
+}
+
+static char *fingerprint(const char *root)
+{
+	char *s = NULL;
+	size_t len = 0;
+
+	fp_out = open_memstream(&s, &len);
+	assert_non_null(fp_out);
+	assert_int_equal(nftw(root, fp_one, 16, FTW_PHYS), 0);
+	fclose(fp_out);
+	fp_out = NULL;
+	return s;
+}
+
+/* ---- 1. sysctls ---- */
+
+static const struct tsysctl sysctls_some[] = {
+    {"proc/sys/kernel/timer_migration", "0"}, /* no newline: equal to "0" */
+    {"proc/sys/kernel/numa_balancing", "0\n"},
+    {"proc/sys/kernel/sched_rt_period_us", "1000000\n"},
+    {"proc/sys/kernel/sched_rt_runtime_us", "950000\n"},
+};
+
+static void test_sysctls(void **state)
+{
+	struct ctx *c = *state;
+	const struct tree t = {.ncpus = 2, .sysctls = N(sysctls_some)};
+	/* policy order, not host_known_sysctls' order */
+	const struct xaction xa[] = {
+	    {ACTION_SYSCTL, "kernel.sched_rt_period_us", "kernel.sched_rt_period_us", "1000000", "500000", "sysctl",
+	     false},
+	    {ACTION_SYSCTL, "kernel.sched_rt_runtime_us", "kernel.sched_rt_runtime_us", "950000", "-1", "sysctl",
+	     false},
+	};
+	const struct xskip xs[] = {
+	    {ACTION_SYSCTL, "net.core.rtnet_prio", "net.core.rtnet_prio",
+	     "the kernel has no net.core.rtnet_prio (it needs the RT poll_list patch)", "sysctl"},
+	};
+	const struct plan *pl = plan_of(c, &t, "sysctl", "");
+
+	expect_plan(pl, N(xa), N(xs), NULL, 2);
+	assert_int_equal(pl->counts[ACTION_SYSCTL], 2);
+	assert_null(pl->warnings);
+}
+
+static const struct tsysctl sysctls_other[] = {
+    /* numa_balancing absent; everything else already as wanted */
+    {"proc/sys/kernel/timer_migration", "0\n"},
+    {"proc/sys/kernel/sched_rt_period_us", "500000\n"},
+    {"proc/sys/kernel/sched_rt_runtime_us", "-1\n"},
+    {"proc/sys/net/core/rtnet_prio", "50\n"},
+};
+
+static void test_sysctls_absent(void **state)
+{
+	struct ctx *c = *state;
+	const struct tree t = {.ncpus = 2, .sysctls = N(sysctls_other)};
+	const struct xskip xs[] = {
+	    {ACTION_SYSCTL, "kernel.numa_balancing", "kernel.numa_balancing", "the kernel has no kernel.numa_balancing",
+	     "sysctl"},
+	};
+	const struct plan *pl = plan_of(c, &t, "sysctl", "");
+
+	expect_plan(pl, NULL, 0, N(xs), NULL, 4);
+}
+
+/* ---- 2, 3, 7. a dedicated mode on a 4-CPU host, rt_cpus = 3 ---- */
+
+#define QEMU_RTVM "/usr/bin/qemu-system-x86_64 -name guest=rtvm,debug-threads=on -S -m 4096"
+
+static const struct tsysctl ded_sysctls[] = {
+    {"proc/sys/kernel/timer_migration", "1\n"},
+    {"proc/sys/kernel/sched_rt_runtime_us", "950000\n"},
+    {"proc/sys/kernel/sched_rt_period_us", "1000000\n"},
+    {"proc/sys/kernel/numa_balancing", "0\n"},
+};
+
+/* Out of order on purpose: the plan sorts IRQs by number. */
+static const struct tirq ded_irqs[] = {
+    {30, "eth1-TxRx-0", "eth1", "0-3"}, {9, "acpi", NULL, "0-3"},	  {40, "eth0", "eth0", NULL},
+    {8, "rtc0", NULL, "0-2"},		{31, "eth1-TxRx-1", "eth1", "3"},
+};
+
+static const struct ttask ded_tasks[] = {
+    {1, 1, "systemd", F_USER, "0-3", 0, 0, "/sbin/init splash"},
+    {2, 2, "kthreadd", F_KTHREAD, "0-3", 0, 0, NULL},
+    {20, 20, "ksoftirqd/3", F_PERCPU, "3", 0, 0, NULL},
+    {21, 21, "ksoftirqd/1", F_PERCPU, "1", 0, 0, NULL},
+    {22, 22, "kworker/u8:0-events_unbound", F_WQ, "0-3", 0, 0, NULL},
+    {100, 100, "qemu-system-x86", F_USER, "0-3", 0, 0, QEMU_RTVM},
+    {100, 101, "CPU 0/KVM", F_USER, "0-3", 0, 0, NULL},
+    {100, 105, "vhost-100", F_USER, "0-3", 0, 0, NULL},
+    {100, 130, "CPU 1/KVM", F_USER, "0-2", 0, 0, NULL},
+    {120, 120, "sshd", F_USER, "0-2", 0, 0, "sshd: /usr/sbin/sshd -D"},
+    {125, 125, "rtapp", F_USER, "0-3", 1, 20, "/usr/bin/rtapp"},
+};
+
+static const struct tree ded_tree = {.ncpus = 4, .sysctls = N(ded_sysctls), .tasks = N(ded_tasks), .irqs = N(ded_irqs)};
+
+#define DED_HOSTCONF "rt_cpus = 3\nrt_nic = eth1\nrt_vm = rtvm\nrt_vcpus = 0\n"
+
+static void test_dedicated(void **state)
+{
+	struct ctx *c = *state;
+	const struct xaction xa[] = {
+	    /* sysctls in policy order */
+	    {ACTION_SYSCTL, "kernel.timer_migration", "kernel.timer_migration", "1", "0", "sysctl", false},
+	    {ACTION_SYSCTL, "kernel.sched_rt_runtime_us", "kernel.sched_rt_runtime_us", "950000", "-1", "sysctl",
+	     false},
+	    /* IRQs by number */
+	    {ACTION_IRQ_AFFINITY, "irq/9", "acpi", "0-3", "0-2", "other", false},
+	    {ACTION_IRQ_AFFINITY, "irq/30", "eth1-TxRx-0 (eth1)", "0-3", "3", "rt-nic", true},
+	    /* threads by tgid, then tid (105 and 130 of process 100 before 120) */
+	    {ACTION_THREAD_AFFINITY, "tid/1", "systemd", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/2", "kthreadd", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/100", "qemu-system-x86", "0-3", "0-2", "qemu", false},
+	    {ACTION_THREAD_AFFINITY, "tid/101", "CPU 0/KVM (qemu-system-x86 100)", "0-3", "3", "rt-vcpu", true},
+	    {ACTION_THREAD_AFFINITY, "tid/105", "vhost-100 (qemu-system-x86 100)", "0-3", "0-2", "qemu", false},
+	    {ACTION_THREAD_AFFINITY, "tid/125", "rtapp", "0-3", "0-2", "other", false},
+	    /* the RT vCPU gets rt-vcpu's sched only, not qemu's "other" */
+	    {ACTION_THREAD_SCHED, "tid/101", "CPU 0/KVM (qemu-system-x86 100)", "other", "fifo:51", "rt-vcpu", true},
+	};
+	const struct xskip xs[] = {
+	    {ACTION_IRQ_AFFINITY, "irq/40", "eth0 (eth0)",
+	     "no smp_affinity_list: the kernel does not let this IRQ be moved", "other"},
+	    {ACTION_THREAD_AFFINITY, "tid/20", "ksoftirqd/3",
+	     "not movable: per-CPU kernel thread (PF_NO_SETAFFINITY), stays on 3", "other"},
+	    {ACTION_THREAD_AFFINITY, "tid/22", "kworker/u8:0-events_unbound",
+	     "not movable: kernel workqueue thread (PF_NO_SETAFFINITY) on 0-3; its CPUs follow the workqueue cpumask",
+	     "other"},
+	};
+	/* numa_balancing; irq 8, 31; ksoftirqd/1 (inside 0-2); qemu's sched;
+	 * CPU 1/KVM's cpus and sched; vhost-100's sched; sshd's cpus */
+	const size_t unchanged = 9;
+	const struct plan *pl;
+	char *before, *after;
+
+	/* one tree and one policy, planned twice: the plan reads only the
+	 * snapshot and writes nothing */
+	pl = plan_of(c, &ded_tree, "dedicated", DED_HOSTCONF);
+	expect_plan(pl, N(xa), N(xs), NULL, unchanged);
+	assert_int_equal(pl->counts[ACTION_SYSCTL], 2);
+	assert_int_equal(pl->counts[ACTION_IRQ_AFFINITY], 2);
+	assert_int_equal(pl->counts[ACTION_THREAD_AFFINITY], 6);
+	assert_int_equal(pl->counts[ACTION_THREAD_SCHED], 1);
+
+	/* the numeric fields */
+	assert_int_equal(pl->actions[2].irq, 9);
+	assert_int_equal(pl->actions[3].irq, 30);
+	assert_int_equal(pl->actions[7].tid, 101);
+	assert_int_equal(pl->actions[7].tgid, 100);
+	assert_int_equal(pl->actions[10].tid, 101);
+	assert_int_equal(pl->actions[10].tgid, 100);
+	assert_int_equal(pl->actions[4].tid, 1);
+	assert_int_equal(pl->actions[4].tgid, 1);
+
+	before = fingerprint(c->root);
+	{
+		struct plan *again = NULL;
+		char err[128];
+
+		assert_int_equal(plan_build(c->p, c->s, &again, err, sizeof(err)), 0);
+		expect_plan(again, N(xa), N(xs), NULL, unchanged);
+		plan_free(again);
+	}
+	after = fingerprint(c->root);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+/* A thread already at its rule's cpus and sched: nothing to do. */
+static void test_dedicated_settled(void **state)
+{
+	struct ctx *c = *state;
+	static const struct tsysctl sysctls[] = {
+	    {"proc/sys/kernel/timer_migration", "0\n"},
+	    {"proc/sys/kernel/sched_rt_runtime_us", "-1\n"},
+	    {"proc/sys/kernel/numa_balancing", "0"},
+	};
+	static const struct tirq irqs[] = {{30, "eth1-TxRx-0", "eth1", "3"}, {9, "acpi", NULL, "0-2"}};
+	static const struct ttask tasks[] = {
+	    {1, 1, "systemd", F_USER, "0-2", 0, 0, "/sbin/init"},
+	    {3, 3, "ksoftirqd/0", F_PERCPU, "0", 0, 0, NULL},
+	    {100, 100, "qemu-system-x86", F_USER, "0-2", 0, 0, QEMU_RTVM},
+	    {100, 101, "CPU 0/KVM", F_USER, "3", 1, 51, NULL},
+	};
+	const struct tree t = {.ncpus = 4, .sysctls = N(sysctls), .tasks = N(tasks), .irqs = N(irqs)};
+	const struct plan *pl = plan_of(c, &t, "dedicated", DED_HOSTCONF);
+
+	/* 3 sysctls, 2 IRQs, systemd, ksoftirqd/0, qemu cpus + sched, vCPU cpus + sched */
+	expect_plan(pl, NULL, 0, NULL, 0, NULL, 11);
+}
+
+/* ---- 4. IRQ rules and IRQ threads ---- */
+
+static const struct tirq irq_irqs[] = {
+    {45, "eth1-TxRx-0", "eth1", "0-3"},
+    {46, "eth1-TxRx-1", "eth1", "3"},
+    {9, "acpi", NULL, "0-2"},
+    {10, "i8042", NULL, NULL},
+};
+
+static const struct ttask irq_tasks_rt[] = {
+    {1, 1, "systemd", F_USER, "0-2", 0, 0, "/sbin/init"},
+    {30, 30, "app", F_USER, "0-2", 0, 0, "/usr/bin/app --rt"},
+    {50, 50, "irq/45-eth1-TxRx-0", F_KTHREAD, "0-3", 1, 50, NULL},
+    {51, 51, "irq/46-eth1-TxRx-1", F_KTHREAD, "3", 1, 60, NULL},
+    {52, 52, "irq/9-acpi", F_KTHREAD, "0-3", 1, 50, NULL},
+    {53, 53, "irq/99-gone", F_KTHREAD, "0-3", 1, 50, NULL}, /* IRQ 99 is not in /proc/interrupts */
+    {60, 60, "irq/abc", F_KTHREAD, "0-2", 0, 0, NULL},
+};
+
+#define IRQ_HOSTCONF "rt_cpus = 3\nrt_nic = eth1\n"
+
+static void test_irq_rt(void **state)
+{
+	struct ctx *c = *state;
+	const struct tree t = {.ncpus = 4, .realtime = true, .tasks = N(irq_tasks_rt), .irqs = N(irq_irqs)};
+	const struct xaction xa[] = {
+	    {ACTION_IRQ_AFFINITY, "irq/45", "eth1-TxRx-0 (eth1)", "0-3", "3", "rt-nic", true},
+	    /* not an IRQ thread of this host: thread rules apply */
+	    {ACTION_THREAD_AFFINITY, "tid/53", "irq/99-gone", "0-3", "0-2", "all", false},
+	    /* sorted by tid although the IRQ thread's action was planned first */
+	    {ACTION_THREAD_SCHED, "tid/30", "app", "other", "fifo:10", "app", true},
+	    {ACTION_THREAD_SCHED, "tid/50", "irq/45-eth1-TxRx-0", "fifo:50", "fifo:60", "rt-nic", true},
+	};
+	const struct xskip xs[] = {
+	    {ACTION_IRQ_AFFINITY, "irq/10", "i8042", "no smp_affinity_list: the kernel does not let this IRQ be moved",
+	     "other"},
+	};
+	/* irq 46 cpus, irq/46's sched, irq 9 cpus, systemd, irq/abc */
+	const struct plan *pl = plan_of(c, &t, "irq", IRQ_HOSTCONF);
+
+	assert_true(c->s->preempt_rt);
+	expect_plan(pl, N(xa), N(xs), NULL, 5);
+	assert_int_equal(pl->actions[3].irq, 45);
+	assert_int_equal(pl->actions[3].tid, 50);
+	assert_int_equal(pl->actions[3].tgid, 50);
+	/* no thread-rule action for any irq/N thread of an IRQ of this host,
+	 * although [thread all] matches them all */
+	for (size_t i = 0; i < pl->n_actions; i++)
+		if (pl->actions[i].tid == 50 || pl->actions[i].tid == 51 || pl->actions[i].tid == 52)
+			assert_string_equal(pl->actions[i].rule, "rt-nic");
+}
+
+static const struct ttask irq_tasks_plain[] = {
+    {1, 1, "systemd", F_USER, "0-2", 0, 0, "/sbin/init"},
+    {30, 30, "app", F_USER, "0-2", 1, 10, "/usr/bin/app --rt"},
+};
+
+static void test_irq_no_thread(void **state)
+{
+	struct ctx *c = *state;
+	const struct xaction xa[] = {
+	    {ACTION_IRQ_AFFINITY, "irq/45", "eth1-TxRx-0 (eth1)", "0-3", "3", "rt-nic", true},
+	};
+	const char *no_rt = "no IRQ thread: the kernel is not PREEMPT_RT and was not booted with threadirqs";
+	const char *no_thread = "this IRQ has no irq/N thread";
+	const struct xskip xs_plain[] = {
+	    {ACTION_IRQ_AFFINITY, "irq/10", "i8042", "no smp_affinity_list: *", "other"},
+	    {ACTION_THREAD_SCHED, "irq/45", "eth1-TxRx-0 (eth1)", no_rt, "rt-nic"},
+	    {ACTION_THREAD_SCHED, "irq/46", "eth1-TxRx-1 (eth1)", no_rt, "rt-nic"},
+	};
+	const struct xskip xs_threaded[] = {
+	    {ACTION_IRQ_AFFINITY, "irq/10", "i8042", "no smp_affinity_list: *", "other"},
+	    {ACTION_THREAD_SCHED, "irq/45", "eth1-TxRx-0 (eth1)", no_thread, "rt-nic"},
+	    {ACTION_THREAD_SCHED, "irq/46", "eth1-TxRx-1 (eth1)", no_thread, "rt-nic"},
+	};
+	struct tree t = {.ncpus = 4, .tasks = N(irq_tasks_plain), .irqs = N(irq_irqs)};
+	const struct plan *pl;
+
+	/* unchanged: irq 46 and 9 cpus, systemd's cpus, app's sched */
+
+	/* neither PREEMPT_RT nor threadirqs ("x=threadirqs" is not the parameter) */
+	t.cmdline = "BOOT_IMAGE=/vmlinuz root=/dev/sda1 x=threadirqs";
+	pl = plan_of(c, &t, "irq", IRQ_HOSTCONF);
+	assert_false(c->s->preempt_rt);
+	expect_plan(pl, N(xa), N(xs_plain), NULL, 4);
+
+	/* threadirqs: the kernel could have the thread, this IRQ has none */
+	t.cmdline = "BOOT_IMAGE=/vmlinuz root=/dev/sda1 threadirqs quiet";
+	pl = plan_of(c, &t, "irq", IRQ_HOSTCONF);
+	expect_plan(pl, N(xa), N(xs_threaded), NULL, 4);
+
+	/* PREEMPT_RT without the threads */
+	t.cmdline = NULL;
+	t.realtime = true;
+	pl = plan_of(c, &t, "irq", IRQ_HOSTCONF);
+	expect_plan(pl, N(xa), N(xs_threaded), NULL, 4);
+}
+
+/* ---- 5. rules that match nothing ---- */
+
+static const struct ttask few_tasks[] = {
+    {1, 1, "systemd", F_USER, "0-3", 0, 0, "/sbin/init"},
+    {2, 2, "kthreadd", F_KTHREAD, "0-3", 0, 0, NULL},
+};
+static const struct tirq few_irqs[] = {{9, "acpi", NULL, "0-3"}};
+
+static void test_unmatched(void **state)
+{
+	struct ctx *c = *state;
+	const struct tree t = {.ncpus = 4, .tasks = N(few_tasks), .irqs = N(few_irqs)};
+	const struct xskip xs[] = {
+	    {ACTION_IRQ_AFFINITY, "[irq rt-nic]", "nic:eth9", "RT rule matches no IRQ on this host", "rt-nic"},
+	    {ACTION_THREAD_AFFINITY, "[thread rt-vcpu]", "vm:rtvm vcpu:1", "RT rule matches no thread on this host",
+	     "rt-vcpu"},
+	    {ACTION_THREAD_AFFINITY, "[thread rt-cpus]", "comm:nothing-here", "RT rule matches no thread on this host",
+	     "rt-cpus"},
+	};
+	const char *const warnings[] = {
+	    "[irq nothing] matches nothing (match = irq:200)",
+	    "[thread batch] matches nothing (match = comm:nobody !kthread:yes)",
+	    NULL,
+	};
+	const struct plan *pl = plan_of(c, &t, "unmatched", "rt_cpus = 3\nrt_nic = eth9\nrt_vm = rtvm\nrt_vcpus = 1\n");
+
+	expect_plan(pl, NULL, 0, N(xs), warnings, 0);
+}
+
+/* ---- 6. kernel requirements ---- */
+
+static void test_requirements(void **state)
+{
+	struct ctx *c = *state;
+	static const struct tsysctl rtnet[] = {{"proc/sys/net/core/rtnet_prio", "0\n"}};
+	const char *const want_rt[] = {
+	    "mode requires-rt wants a PREEMPT_RT kernel (or threadirqs on the command line) for IRQ thread "
+	    "priorities; this kernel is 6.1.0-18-amd64",
+	    NULL,
+	};
+	const char *const want_rtnet[] = {
+	    "mode outsourcing needs the RT poll_list kernel patch (net.core.rtnet_prio); this kernel does not have it",
+	    NULL,
+	};
+	struct tree t = {.ncpus = 4, .tasks = N(few_tasks), .irqs = N(few_irqs)};
+	const struct plan *pl;
+
+	pl = plan_of(c, &t, "requires-rt", "rt_cpus = 3\n");
+	expect_plan(pl, NULL, 0, NULL, 0, want_rt, 0);
+	assert_non_null(strstr(pl->warnings[0], "PREEMPT_RT"));
+
+	t.cmdline = "root=/dev/sda1 threadirqs";
+	pl = plan_of(c, &t, "requires-rt", "rt_cpus = 3\n");
+	expect_plan(pl, NULL, 0, NULL, 0, NULL, 0);
+
+	t.cmdline = NULL;
+	t.realtime = true;
+	t.osrelease = "6.1.0-18-rt-amd64";
+	pl = plan_of(c, &t, "requires-rt", "rt_cpus = 3\n");
+	expect_plan(pl, NULL, 0, NULL, 0, NULL, 0);
+
+	/* outsourcing needs rtnet_prio even without requires = rtnet */
+	t.realtime = false;
+	t.osrelease = NULL;
+	pl = plan_of(c, &t, "outsourcing", "rt_cpus = 3\nrtnet_prio = 50\n");
+	expect_plan(pl, NULL, 0, NULL, 0, want_rtnet, 0);
+	assert_non_null(strstr(pl->warnings[0], "rtnet_prio"));
+
+	t.sysctls = rtnet;
+	t.n_sysctls = ARRAY_SIZE(rtnet);
+	pl = plan_of(c, &t, "outsourcing", "rt_cpus = 3\nrtnet_prio = 50\n");
+	expect_plan(pl, NULL, 0, NULL, 0, NULL, 0);
+}
+
+/* ---- 8. small things ---- */
+
+static void test_misc(void **state)
+{
+	(void)state;
+	plan_free(NULL);
+	assert_string_equal(plan_action_kind_name(ACTION_SYSCTL), "sysctl");
+	assert_string_equal(plan_action_kind_name(ACTION_IRQ_AFFINITY), "irq-affinity");
+	assert_string_equal(plan_action_kind_name(ACTION_THREAD_AFFINITY), "thread-affinity");
+	assert_string_equal(plan_action_kind_name(ACTION_THREAD_SCHED), "thread-sched");
+	assert_string_equal(plan_action_kind_name(_ACTION_KIND_MAX), "?");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_sysctls, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sysctls_absent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dedicated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dedicated_settled, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_irq_rt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_irq_no_thread, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unmatched, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_requirements, setup, teardown),
+	    cmocka_unit_test(test_misc),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -107,6 +107,7 @@ struct walk {
 	int dst_fd;
 	char *err;
 	size_t errlen;
+	pid_t self; /* left out of readings of the running kernel; 0 for a tree */
 };
 
 static int walk_fail(struct walk *w, int r, const char *fmt, ...) ISO_PRINTF(3, 4);
@@ -862,7 +863,7 @@ static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
 		return 0;
 	/* isoctl itself is no part of the host it looks at: leaving it out
 	 * keeps a plan of the machine and a plan of its snapshot comparable. */
-	if (!w->h->is_tree && v == getpid())
+	if (v == w->self)
 		return 0;
 	proc.tgid = (pid_t)v;
 
@@ -997,7 +998,7 @@ static int snapshot(struct walk *w, struct host_state **ret)
 
 int host_snapshot(const struct host *h, struct host_state **ret, char *err, size_t errlen)
 {
-	struct walk w = {h, -1, err, errlen};
+	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid()};
 
 	return snapshot(&w, ret);
 }
@@ -1086,7 +1087,7 @@ static int dir_is_empty(int fd)
 
 int host_dump(const struct host *h, const char *dir, char *err, size_t errlen)
 {
-	struct walk w = {h, -1, err, errlen};
+	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid()};
 	struct host_state *s = NULL;
 	int r;
 

@@ -63,7 +63,7 @@ $(BUILD)/libisolated.a: $(LIB_OBJ)
 $(BUILD)/isoctl: $(CTL_OBJ) $(BUILD)/libisolated.a
 	$(CC) $(CFLAGS) $(LDFLAGS_HARD) $(LDFLAGS) -o $@ $(CTL_OBJ) $(BUILD)/libisolated.a $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libisolated.a $(wildcard include/isolated/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libisolated.a $(wildcard include/isolated/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ISO_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) -Wno-missing-prototypes -DTEST_DATADIR='"$(CURDIR)/tests/data"' \
 		$(LDFLAGS_HARD) -o $@ $< $(BUILD)/libisolated.a $(PKG_LIBS) $(TEST_LIBS)

@@ -206,35 +206,28 @@ static const struct task_info *find_process(const struct host_state *s, const ch
 	return NULL;
 }
 
-/* VAR=value from a shell-style defaults file, via the grub parser's rules. */
-static char *shell_var(const struct host *h, const char *path, const char *var)
+/* The variables irqbalance takes its banned CPUs from, in whichever defaults
+ * file the distribution uses (Debian: /etc/default, Fedora: /etc/sysconfig). */
+static void irqbalance_banned(const struct host *h, char **ret_list, char **ret_mask)
 {
-	char *buf = NULL, *val = NULL;
-	size_t len;
+	static const char *const files[] = { "etc/default/irqbalance", "etc/sysconfig/irqbalance" };
+	static const char *const names[] = { "IRQBALANCE_BANNED_CPULIST", "IRQBALANCE_BANNED_CPUS", NULL };
 
-	if (host_read(h, path, &buf, &len) < 0)
-		return NULL;
-	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		size_t n = strlen(var);
+	*ret_list = *ret_mask = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		char *buf = NULL, *v[2];
+		size_t len;
 
-		while (*line == ' ' || *line == '\t')
-			line++;
-		if (strncmp(line, "export ", 7) == 0)
-			line += 7;
-		if (strncmp(line, var, n) == 0 && line[n] == '=') {
-			char *v = line + n + 1;
-			size_t l = strlen(v);
-
-			if (l >= 2 && (v[0] == '"' || v[0] == '\'') && v[l - 1] == v[0]) {
-				v[l - 1] = '\0';
-				v++;
-			}
-			free(val);
-			val = strdup(v);
+		if (host_read(h, files[i], &buf, &len) < 0)
+			continue;
+		if (procfmt_parse_shell(buf, len, names, v) == 0) {
+			*ret_list = v[0];
+			*ret_mask = v[1];
+			free(buf);
+			return;
 		}
+		free(buf);
 	}
-	free(buf);
-	return val;
 }
 
 static void check_tuners(struct report *rep, struct ctx *c, const struct policy *p)
@@ -250,9 +243,9 @@ static void check_tuners(struct report *rep, struct ctx *c, const struct policy 
 		/* irqbalance leaves alone the CPUs it is told to ban, and (since
 		 * 1.8) those in isolcpus and nohz_full. */
 		struct cpuset banned = CPUSET_INIT, x = CPUSET_INIT;
-		char *list = shell_var(c->host, "etc/default/irqbalance", "IRQBALANCE_BANNED_CPULIST");
-		char *mask = shell_var(c->host, "etc/default/irqbalance", "IRQBALANCE_BANNED_CPUS");
-		char err[128], *rt = NULL;
+		char *list, *mask, err[128], *rt = NULL;
+
+		irqbalance_banned(c->host, &list, &mask);
 
 		if (list && cpuset_parse_list(list, &x, err, sizeof(err)) == 0)
 			cpuset_or(&banned, &banned, &x);

@@ -441,10 +441,12 @@ fail:
 	return r;
 }
 
-/* /etc/default/grub is a shell fragment; we understand assignments with
- * quoting, backslash continuations and $VAR expansion of the two values. */
-struct grub_vars {
-	char *lnx, *dflt;
+/* /etc/default/grub and /etc/default/irqbalance are shell fragments; we
+ * understand assignments with quoting, backslash continuations and $VAR
+ * expansion of the variables asked for (others expand to ""). */
+struct shell_vars {
+	const char *const *names;
+	char **values;
 };
 
 static bool is_name_char(char c, bool first)
@@ -452,17 +454,16 @@ static bool is_name_char(char c, bool first)
 	return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (!first && is_digit(c));
 }
 
-static const char *grub_lookup(const struct grub_vars *vars, const char *name, size_t n)
+static char **shell_slot(const struct shell_vars *vars, const char *name, size_t n)
 {
-	if (n == strlen("GRUB_CMDLINE_LINUX") && memcmp(name, "GRUB_CMDLINE_LINUX", n) == 0)
-		return vars->lnx;
-	if (n == strlen("GRUB_CMDLINE_LINUX_DEFAULT") && memcmp(name, "GRUB_CMDLINE_LINUX_DEFAULT", n) == 0)
-		return vars->dflt;
+	for (size_t i = 0; vars->names[i]; i++)
+		if (strlen(vars->names[i]) == n && memcmp(vars->names[i], name, n) == 0)
+			return &vars->values[i];
 	return NULL;
 }
 
 /* At '$': expand $NAME / ${NAME}, else a literal '$'. Returns the new p. */
-static const char *grub_expand(const char *p, const char *end, const struct grub_vars *vars, struct sbuf *out)
+static const char *shell_expand(const char *p, const char *end, const struct shell_vars *vars, struct sbuf *out)
 {
 	const char *name, *q = p + 1;
 	bool brace = false;
@@ -478,14 +479,14 @@ static const char *grub_expand(const char *p, const char *end, const struct grub
 		sbuf_addc(out, '$');
 		return p + 1;
 	}
-	const char *val = grub_lookup(vars, name, (size_t)(q - name));
-	if (val)
-		sbuf_add(out, val, strlen(val));
+	char **slot = shell_slot(vars, name, (size_t)(q - name));
+	if (slot && *slot)
+		sbuf_add(out, *slot, strlen(*slot));
 	return brace ? q + 1 : q;
 }
 
 /* A shell word starting at p; returns the end or NULL on an unterminated quote. */
-static const char *grub_word(const char *p, const char *end, const struct grub_vars *vars, struct sbuf *out)
+static const char *shell_word(const char *p, const char *end, const struct shell_vars *vars, struct sbuf *out)
 {
 	while (p < end) {
 		char c = *p;
@@ -520,7 +521,7 @@ static const char *grub_word(const char *p, const char *end, const struct grub_v
 					sbuf_addc(out, '\\');
 					p++;
 				} else if (*p == '$') {
-					p = grub_expand(p, end, vars, out);
+					p = shell_expand(p, end, vars, out);
 				} else {
 					sbuf_addc(out, *p++);
 				}
@@ -530,7 +531,7 @@ static const char *grub_word(const char *p, const char *end, const struct grub_v
 				sbuf_addc(out, p[1]);
 			p += p + 1 < end ? 2 : 1;
 		} else if (c == '$') {
-			p = grub_expand(p, end, vars, out);
+			p = shell_expand(p, end, vars, out);
 		} else {
 			sbuf_addc(out, c);
 			p++;
@@ -541,7 +542,7 @@ static const char *grub_word(const char *p, const char *end, const struct grub_v
 
 /* Skip to the next line, honouring quotes and continuations so that a
  * multi-line quoted value of an unrelated command is not read as lines. */
-static const char *grub_skip_line(const char *p, const char *end)
+static const char *shell_skip_line(const char *p, const char *end)
 {
 	while (p < end && *p != '\n') {
 		if (*p == '\'' || *p == '"') {
@@ -561,11 +562,18 @@ static const char *grub_skip_line(const char *p, const char *end)
 	return p < end ? p + 1 : end;
 }
 
-int procfmt_parse_grub(const char *buf, size_t len, char **ret_linux, char **ret_linux_default)
+int procfmt_parse_shell(const char *buf, size_t len, const char *const *names, char **ret_values)
 {
-	struct grub_vars vars = {NULL, NULL};
+	size_t n = 0;
+	struct shell_vars vars = {names, NULL};
 	const char *p = buf, *end = buf + len;
 	int r;
+
+	while (names[n])
+		n++;
+	vars.values = calloc(n + 1, sizeof(*vars.values));
+	if (!vars.values)
+		return -ENOMEM;
 
 	while (p < end) {
 		while (p < end && (*p == ' ' || *p == '\t' || *p == ';'))
@@ -590,24 +598,19 @@ int procfmt_parse_grub(const char *buf, size_t len, char **ret_linux, char **ret
 		while (p < end && is_name_char(*p, p == name))
 			p++;
 		if (p == name || p >= end || *p != '=') {
-			p = grub_skip_line(name, end);
+			p = shell_skip_line(name, end);
 			continue;
 		}
 
 		size_t nlen = (size_t)(p - name);
 		struct sbuf val = {0};
-		p = grub_word(p + 1, end, &vars, &val);
+		p = shell_word(p + 1, end, &vars, &val);
 		if (!p) {
 			free(val.s);
 			r = -EINVAL;
 			goto fail;
 		}
-		char **slot = NULL;
-		if (nlen == strlen("GRUB_CMDLINE_LINUX") && memcmp(name, "GRUB_CMDLINE_LINUX", nlen) == 0)
-			slot = &vars.lnx;
-		else if (nlen == strlen("GRUB_CMDLINE_LINUX_DEFAULT") &&
-			 memcmp(name, "GRUB_CMDLINE_LINUX_DEFAULT", nlen) == 0)
-			slot = &vars.dflt;
+		char **slot = shell_slot(&vars, name, nlen);
 		char *s = sbuf_take(&val);
 		if (!s) {
 			r = -ENOMEM;
@@ -621,14 +624,28 @@ int procfmt_parse_grub(const char *buf, size_t len, char **ret_linux, char **ret
 		}
 	}
 
-	*ret_linux = vars.lnx;
-	*ret_linux_default = vars.dflt;
+	memcpy(ret_values, vars.values, n * sizeof(*ret_values));
+	free(vars.values);
 	return 0;
 
 fail:
-	free(vars.lnx);
-	free(vars.dflt);
+	for (size_t i = 0; i < n; i++)
+		free(vars.values[i]);
+	free(vars.values);
 	return r;
+}
+
+int procfmt_parse_grub(const char *buf, size_t len, char **ret_linux, char **ret_linux_default)
+{
+	static const char *const names[] = {"GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT", NULL};
+	char *v[2];
+	int r = procfmt_parse_shell(buf, len, names, v);
+
+	if (r < 0)
+		return r;
+	*ret_linux = v[0];
+	*ret_linux_default = v[1];
+	return 0;
 }
 
 int procfmt_join_cmdline(const char *buf, size_t len, char **ret)

@@ -43,6 +43,12 @@ void procfmt_interrupts_free(struct proc_interrupt *v, size_t n);
 /* /etc/default/grub: the values of GRUB_CMDLINE_LINUX and
  * GRUB_CMDLINE_LINUX_DEFAULT (quotes removed, last assignment wins), NULL
  * when not set. */
+/* A shell fragment of assignments (/etc/default/grub, /etc/default/irqbalance):
+ * the values of the NULL-terminated names into ret_values (one per name,
+ * allocated, NULL when not set): quotes removed, backslash continuations
+ * joined, $NAME/${NAME} of the names asked for expanded, last assignment wins.
+ * -EINVAL on an unterminated quote; ret_values untouched on failure. */
+int procfmt_parse_shell(const char *buf, size_t len, const char *const *names, char **ret_values);
 int procfmt_parse_grub(const char *buf, size_t len, char **ret_linux, char **ret_linux_default);
 
 /* /proc/PID/cmdline: NUL-separated argv -> one string joined with spaces. */

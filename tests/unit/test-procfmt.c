@@ -480,6 +480,32 @@ static void test_cmdline_real(void **state)
 	assert_null(v);
 }
 
+/* /etc/default/irqbalance as Debian ships it, with the site's values. */
+static void test_shell(void **state)
+{
+	static const char *const names[] = {"IRQBALANCE_BANNED_CPULIST", "IRQBALANCE_BANNED_CPUS", "UNSET", NULL};
+	static const char text[] = "# Configuration for the irqbalance daemon\n"
+				   "#IRQBALANCE_ONESHOT=\n"
+				   "RT=6-7\n"
+				   "IRQBALANCE_BANNED_CPULIST=\"0,\\\n${IRQBALANCE_BANNED_CPULIST}\"\n"
+				   "export IRQBALANCE_BANNED_CPULIST='4-5'\n"
+				   "IRQBALANCE_BANNED_CPUS=00f0 # mask\n";
+	char *v[3] = {(char *)"untouched", (char *)"untouched", (char *)"untouched"};
+
+	(void)state;
+	assert_int_equal(procfmt_parse_shell(text, strlen(text), names, v), 0);
+	assert_string_equal(v[0], "4-5");
+	assert_string_equal(v[1], "00f0");
+	assert_null(v[2]);
+	free(v[0]);
+	free(v[1]);
+
+	/* unterminated quote: an error, outputs untouched */
+	v[0] = (char *)"untouched";
+	assert_int_equal(procfmt_parse_shell("IRQBALANCE_BANNED_CPUS='ff\n", 27, names, v), -EINVAL);
+	assert_string_equal(v[0], "untouched");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,7 +513,7 @@ int main(void)
 	    cmocka_unit_test(test_status),	   cmocka_unit_test(test_interrupts),
 	    cmocka_unit_test(test_interrupts_bad), cmocka_unit_test(test_grub),
 	    cmocka_unit_test(test_join_cmdline),   cmocka_unit_test(test_cmdline_get),
-	    cmocka_unit_test(test_cmdline_real),
+	    cmocka_unit_test(test_cmdline_real), cmocka_unit_test(test_shell),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,10 +11,10 @@
 #include "isolated/procfmt.h"
 
 static const char *const kind_names[] = {
-	[ACTION_SYSCTL] = "sysctl",
-	[ACTION_IRQ_AFFINITY] = "irq-affinity",
-	[ACTION_THREAD_AFFINITY] = "thread-affinity",
-	[ACTION_THREAD_SCHED] = "thread-sched",
+    [ACTION_SYSCTL] = "sysctl",
+    [ACTION_IRQ_AFFINITY] = "irq-affinity",
+    [ACTION_THREAD_AFFINITY] = "thread-affinity",
+    [ACTION_THREAD_SCHED] = "thread-sched",
 };
 
 const char *plan_action_kind_name(enum action_kind k)
@@ -30,8 +30,10 @@ struct builder {
 	int error;
 };
 
-static void add_action(struct builder *b, enum action_kind kind, char *target, char *label, char *from, char *to,
-		       const char *rule, bool rt)
+/* Takes ownership of the strings; returns the new action, NULL on failure
+ * (b->error is then set). */
+static struct action *add_action(struct builder *b, enum action_kind kind, char *target, char *label, char *from,
+				 char *to, const char *rule, bool rt)
 {
 	struct plan *pl = b->pl;
 
@@ -51,15 +53,22 @@ static void add_action(struct builder *b, enum action_kind kind, char *target, c
 		b->cap_actions = cap;
 	}
 	pl->actions[pl->n_actions++] = (struct action){
-		.kind = kind, .target = target, .label = label, .from = from, .to = to, .rule = rule, .rt = rt,
+	    .kind = kind,
+	    .target = target,
+	    .label = label,
+	    .from = from,
+	    .to = to,
+	    .rule = rule,
+	    .rt = rt,
 	};
 	pl->counts[kind]++;
-	return;
+	return &pl->actions[pl->n_actions - 1];
 fail:
 	free(target);
 	free(label);
 	free(from);
 	free(to);
+	return NULL;
 }
 
 static void add_skip(struct builder *b, enum action_kind kind, char *target, char *label, char *reason,
@@ -83,7 +92,7 @@ static void add_skip(struct builder *b, enum action_kind kind, char *target, cha
 		b->cap_skips = cap;
 	}
 	pl->skips[pl->n_skips++] =
-		(struct plan_skip){ .kind = kind, .target = target, .label = label, .reason = reason, .rule = rule };
+	    (struct plan_skip){.kind = kind, .target = target, .label = label, .reason = reason, .rule = rule};
 	return;
 fail:
 	free(target);
@@ -205,8 +214,8 @@ static void plan_sysctls(struct builder *b)
 			add_skip(b, ACTION_SYSCTL, strdup(set->name), strdup(set->name),
 				 util_sprintf("the kernel has no %s%s", set->name,
 					      strcmp(set->name, "net.core.rtnet_prio") == 0
-						      ? " (it needs the RT poll_list patch)"
-						      : ""),
+						  ? " (it needs the RT poll_list patch)"
+						  : ""),
 				 "sysctl");
 			continue;
 		}
@@ -271,17 +280,18 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 			else if (cpuset_equal(&irq->affinity, &r->cpus))
 				b->pl->unchanged++;
 			else {
-				add_action(b, ACTION_IRQ_AFFINITY, util_sprintf("irq/%u", irq->irq), irq_label(irq),
-					   cpus_string(&irq->affinity), cpus_string(&r->cpus), r->name,
-					   rule_is_rt(p, r));
-				if (b->error == 0)
-					b->pl->actions[b->pl->n_actions - 1].irq = irq->irq;
+				struct action *a = add_action(b, ACTION_IRQ_AFFINITY, util_sprintf("irq/%u", irq->irq),
+							      irq_label(irq), cpus_string(&irq->affinity),
+							      cpus_string(&r->cpus), r->name, rule_is_rt(p, r));
+				if (a)
+					a->irq = irq->irq;
 			}
 		}
 		if (r->thread.kind == SCHED_KIND_UNSET)
 			continue;
 		for (size_t t = 0; t < s->n_tasks; t++) {
 			const struct task_info *task = &s->tasks[t];
+			struct action *a;
 			char want[32];
 
 			if (irq_thread_number(task) != (long)irq->irq)
@@ -291,14 +301,14 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 				b->pl->unchanged++;
 				continue;
 			}
-			add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)task->tid), thread_label(task),
-				   sched_string(task->policy, task->rt_priority),
-				   strdup(policy_sched_format(&r->thread, want, sizeof(want))), r->name,
-				   rule_is_rt(p, r));
-			if (b->error == 0) {
-				b->pl->actions[b->pl->n_actions - 1].tid = task->tid;
-				b->pl->actions[b->pl->n_actions - 1].tgid = task->tgid;
-				b->pl->actions[b->pl->n_actions - 1].irq = irq->irq;
+			a = add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)task->tid),
+				       thread_label(task), sched_string(task->policy, task->rt_priority),
+				       strdup(policy_sched_format(&r->thread, want, sizeof(want))), r->name,
+				       rule_is_rt(p, r));
+			if (a) {
+				a->tid = task->tid;
+				a->tgid = task->tgid;
+				a->irq = irq->irq;
 			}
 		}
 		if (!found_thread)
@@ -337,7 +347,8 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 			/* A per-CPU kernel thread already inside the wanted CPUs
 			 * (ksoftirqd/3 when 3 is housekeeping) is as good as it
 			 * gets; only those stuck outside them are worth a line. */
-			if (cpuset_equal(&t->cpus, &r->cpus) || (t->no_setaffinity && cpuset_subset(&t->cpus, &r->cpus)))
+			if (cpuset_equal(&t->cpus, &r->cpus) ||
+			    (t->no_setaffinity && cpuset_subset(&t->cpus, &r->cpus)))
 				b->pl->unchanged++;
 			else if (t->no_setaffinity) {
 				char *cur = cpus_string(&t->cpus);
@@ -345,41 +356,43 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 				/* Bound to one CPU: a per-CPU kthread. Wider: a workqueue
 				 * worker or rescuer, whose CPUs follow the workqueue
 				 * cpumask (/sys/devices/virtual/workqueue/cpumask). */
-				add_skip(b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
+				add_skip(b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid),
+					 thread_label(t),
 					 cpuset_count(&t->cpus) == 1
-						 ? util_sprintf("not movable: per-CPU kernel thread (PF_NO_SETAFFINITY), "
-								"stays on %s",
-								cur ? cur : "?")
-						 : util_sprintf("not movable: kernel workqueue thread (PF_NO_SETAFFINITY) on %s; "
-								"its CPUs follow the workqueue cpumask",
-								cur ? cur : "?"),
+					     ? util_sprintf("not movable: per-CPU kernel thread (PF_NO_SETAFFINITY), "
+							    "stays on %s",
+							    cur ? cur : "?")
+					     : util_sprintf(
+						   "not movable: kernel workqueue thread (PF_NO_SETAFFINITY) on %s; "
+						   "its CPUs follow the workqueue cpumask",
+						   cur ? cur : "?"),
 					 r->name);
 				free(cur);
-			}
-			else {
-				add_action(b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid),
-					   thread_label(t), cpus_string(&t->cpus), cpus_string(&r->cpus), r->name,
-					   rule_is_rt(p, r));
-				if (b->error == 0) {
-					b->pl->actions[b->pl->n_actions - 1].tid = t->tid;
-					b->pl->actions[b->pl->n_actions - 1].tgid = t->tgid;
+			} else {
+				struct action *a = add_action(
+				    b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
+				    cpus_string(&t->cpus), cpus_string(&r->cpus), r->name, rule_is_rt(p, r));
+				if (a) {
+					a->tid = t->tid;
+					a->tgid = t->tgid;
 				}
 			}
 		}
 		if (r->sched.kind != SCHED_KIND_UNSET) {
+			struct action *a;
 			char want[32];
 
 			if (sched_equal(&r->sched, t)) {
 				b->pl->unchanged++;
 				continue;
 			}
-			add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
-				   sched_string(t->policy, t->rt_priority),
-				   strdup(policy_sched_format(&r->sched, want, sizeof(want))), r->name,
-				   rule_is_rt(p, r));
-			if (b->error == 0) {
-				b->pl->actions[b->pl->n_actions - 1].tid = t->tid;
-				b->pl->actions[b->pl->n_actions - 1].tgid = t->tgid;
+			a = add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
+				       sched_string(t->policy, t->rt_priority),
+				       strdup(policy_sched_format(&r->sched, want, sizeof(want))), r->name,
+				       rule_is_rt(p, r));
+			if (a) {
+				a->tid = t->tid;
+				a->tgid = t->tgid;
 			}
 		}
 	}
@@ -398,8 +411,9 @@ static void plan_unmatched(struct builder *b, const struct rule *rules, size_t n
 				 util_sprintf("RT rule matches no %s on this host", r->is_irq ? "IRQ" : "thread"),
 				 r->name);
 		else
-			add_warning(b, util_sprintf("[%s %s] matches nothing (match = %s)", r->is_irq ? "irq" : "thread",
-						    r->name, r->match_text ? r->match_text : ""));
+			add_warning(b,
+				    util_sprintf("[%s %s] matches nothing (match = %s)", r->is_irq ? "irq" : "thread",
+						 r->name, r->match_text ? r->match_text : ""));
 	}
 }
 
@@ -434,7 +448,7 @@ static int action_cmp(const void *x, const void *y)
 
 int plan_build(const struct policy *p, const struct host_state *s, struct plan **ret, char *err, size_t errlen)
 {
-	struct builder b = { .p = p, .s = s };
+	struct builder b = {.p = p, .s = s};
 	size_t *irq_hits, *thread_hits;
 
 	b.pl = calloc(1, sizeof(*b.pl));
@@ -461,9 +475,9 @@ int plan_build(const struct policy *p, const struct host_state *s, struct plan *
 		snprintf(err, errlen, "out of memory while planning");
 		return b.error;
 	}
-	/* Stable order for sysctls (policy order); IRQs by number; threads by
-	 * process. qsort is not stable, so sysctls compare equal only to each
-	 * other and keep their relative order only if we sort them apart. */
+	/* Sysctls were added first and keep the policy's order (qsort is not
+	 * stable, so they stay out of the sort); then IRQs by number, threads
+	 * by process and thread. */
 	if (b.pl->n_actions > b.pl->counts[ACTION_SYSCTL])
 		qsort(b.pl->actions + b.pl->counts[ACTION_SYSCTL], b.pl->n_actions - b.pl->counts[ACTION_SYSCTL],
 		      sizeof(*b.pl->actions), action_cmp);

@@ -757,6 +757,26 @@ static char *cgroup_path(const char *buf)
 	return strndup(c2 + 1, n - (size_t)(c2 + 1 - first));
 }
 
+/* proc/PID/task/TID/NAME into buf (its path into path): 1 when the thread
+ * vanished (the file is gone or empty), 0 when read, -errno with a message. */
+static int read_task_file(struct walk *w, const char *pid, const char *tid, const char *name, char *path,
+			  size_t pathlen, char **ret, size_t *ret_len)
+{
+	int r = fmt_path(path, pathlen, "proc/%s/task/%s/%s", pid, tid, name);
+
+	if (r >= 0)
+		r = walk_read(w, path, ret, ret_len);
+	if (vanished(r))
+		return 1;
+	if (r < 0)
+		return walk_fail(w, r, "%s: %s", path, strerror(-r));
+	if (*ret_len == 0) {
+		free(*ret);
+		return 1;
+	}
+	return 0;
+}
+
 /* One thread. Returns 1 when it vanished, 0 when added, -errno. */
 static int snap_thread(struct walk *w, const char *pid, const char *tid, const struct task_info *proc,
 		       struct task_vec *tv)
@@ -768,31 +788,19 @@ static int snap_thread(struct walk *w, const char *pid, const char *tid, const s
 	size_t len;
 	int r;
 
-	r = fmt_path(path, sizeof(path), "proc/%s/task/%s/stat", pid, tid);
-	if (r >= 0)
-		r = walk_read(w, path, &buf, &len);
-	if (vanished(r))
-		return 1;
-	if (r < 0)
-		goto fail_msg;
+	r = read_task_file(w, pid, tid, "stat", path, sizeof(path), &buf, &len);
+	if (r != 0)
+		return r;
 	r = procfmt_parse_stat(buf, len, &st);
 	free(buf);
-	if (r < 0 && len == 0)
-		return 1;
 	if (r < 0)
-		return walk_fail(w, r, "%s: malformed", path);
+		return walk_fail(w, r, "%s: %s", path, r == -EINVAL ? "malformed" : strerror(-r));
 
-	r = fmt_path(path, sizeof(path), "proc/%s/task/%s/status", pid, tid);
-	if (r >= 0)
-		r = walk_read(w, path, &buf, &len);
-	if (vanished(r))
-		return 1;
-	if (r < 0)
-		goto fail_msg;
+	r = read_task_file(w, pid, tid, "status", path, sizeof(path), &buf, &len);
+	if (r != 0)
+		return r;
 	r = procfmt_parse_status(buf, len, &ss);
 	free(buf);
-	if (r < 0 && len == 0)
-		return 1;
 	if (r < 0)
 		return walk_fail(w, r, "%s: %s", path, r == -EINVAL ? "malformed" : strerror(-r));
 	if (!ss.cpus_allowed_list) {
@@ -1012,8 +1020,8 @@ static int dump_extras(struct walk *w, const struct host_state *s)
 	/* Read by isoctl check (other tuners) and isoctl itself (host.conf),
 	 * so that a replayed snapshot checks and plans as the host did. */
 	static const char *const etc[] = {
-		"proc/irq/default_smp_affinity", "etc/default/irqbalance", "etc/sysconfig/irqbalance",
-		"etc/tuned/active_profile",	 "etc/isolated/host.conf",
+	    "proc/irq/default_smp_affinity", "etc/default/irqbalance", "etc/sysconfig/irqbalance",
+	    "etc/tuned/active_profile",	     "etc/isolated/host.conf",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(etc); i++) {

@@ -347,6 +347,10 @@ static int check_all(struct ctx *c)
 		strv_free(files);
 		files = NULL;
 	}
+	if (good + bad == 0) {
+		err_msg("no policies found");
+		return EXIT_FAIL;
+	}
 	if (c->json) {
 		json_object *o = json_object_new_object();
 

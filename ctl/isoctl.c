@@ -122,6 +122,10 @@ int ctx_policy(struct ctx *c, const char *mode, struct policy **ret, struct diag
 			 mode);
 		return EXIT_USAGE;
 	}
+	if (r < 0 && r != -ENOENT) {
+		diag_add(d, NULL, 0, "isoctl: looking for mode \"%s\": %s", mode, strerror(-r));
+		return EXIT_FAIL;
+	}
 	if (r < 0) {
 		char *dirs = NULL;
 		size_t len = 0;

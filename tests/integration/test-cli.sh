@@ -33,6 +33,12 @@ expect_no_grep "$T/out" '\$\{'
 run 0 $EX show dedicated --json
 expect_eq "show --json sysctl" "$(jq -r '.sysctl["kernel.sched_rt_runtime_us"]' "$T/out")" "-1"
 
+# no policies at all is an error, for check as for list
+mkdir -p "$T/nopol"
+run 1 $EX --policies "$T/nopol" check
+expect_grep "$T/err" '^isoctl: no policies found'
+run 1 $EX --policies "$T/nopol" list
+
 # check without a mode validates every policy
 run 0 $EX check
 expect_grep "$T/out" 'dedicated.conf'

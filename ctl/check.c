@@ -10,7 +10,7 @@
 #include "isoctl.h"
 
 enum verdict { V_OK, V_FAIL, V_WARN, V_INFO };
-static const char *const verdict_names[] = { "ok", "FAIL", "warn", "info" };
+static const char *const verdict_names[] = {"ok", "FAIL", "warn", "info"};
 
 struct report {
 	json_object *items;
@@ -19,7 +19,7 @@ struct report {
 };
 
 static void item(struct report *rep, enum verdict v, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void item(struct report *rep, enum verdict v, const char *what, const char *fmt, ...)
 {
@@ -169,8 +169,9 @@ static void check_consistency(struct report *rep, const struct host_state *s, co
 	if (has_nohz && has_iso && !cpuset_subset(&nohz, &iso))
 		item(rep, V_FAIL, what, "nohz_full names CPUs that are not in isolcpus");
 	if (has_nohz && (!has_nocb || !cpuset_subset(&nohz, &nocb)))
-		item(rep, V_FAIL, what, "rcu_nocbs does not cover nohz_full: RCU callbacks would still run on "
-					"the tickless CPUs");
+		item(rep, V_FAIL, what,
+		     "rcu_nocbs does not cover nohz_full: RCU callbacks would still run on "
+		     "the tickless CPUs");
 	if (has_aff && has_iso) {
 		cpuset_andnot(&hk, &s->online, &iso);
 		if (cpuset_intersects(&aff, &iso))
@@ -184,8 +185,9 @@ static void check_consistency(struct report *rep, const struct host_state *s, co
 		char *m = NULL;
 
 		if (procfmt_cmdline_get(cmdline, "intel_idle.max_cstate", &m) == 1)
-			item(rep, V_INFO, what, "idle=poll already keeps every CPU out of idle states; "
-						"intel_idle.max_cstate is then redundant");
+			item(rep, V_INFO, what,
+			     "idle=poll already keeps every CPU out of idle states; "
+			     "intel_idle.max_cstate is then redundant");
 		else
 			item(rep, V_INFO, what, "idle=poll spins every CPU, housekeeping ones too, at full power");
 		free(m);
@@ -210,8 +212,8 @@ static const struct task_info *find_process(const struct host_state *s, const ch
  * file the distribution uses (Debian: /etc/default, Fedora: /etc/sysconfig). */
 static void irqbalance_banned(const struct host *h, char **ret_list, char **ret_mask)
 {
-	static const char *const files[] = { "etc/default/irqbalance", "etc/sysconfig/irqbalance" };
-	static const char *const names[] = { "IRQBALANCE_BANNED_CPULIST", "IRQBALANCE_BANNED_CPUS", NULL };
+	static const char *const files[] = {"etc/default/irqbalance", "etc/sysconfig/irqbalance"};
+	static const char *const names[] = {"IRQBALANCE_BANNED_CPULIST", "IRQBALANCE_BANNED_CPUS", NULL};
 
 	*ret_list = *ret_mask = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -257,10 +259,11 @@ static void check_tuners(struct report *rep, struct ctx *c, const struct policy 
 			cpuset_or(&banned, &banned, &x);
 		cpuset_format_list(&p->rt_cpus, &rt);
 		if (!cpuset_empty(&p->rt_cpus) && !cpuset_subset(&p->rt_cpus, &banned))
-			item(rep, V_FAIL, "tuner irqbalance",
-			     "irqbalance (pid %d) runs without the RT CPUs %s banned: it will move IRQs back onto them; "
-			     "set IRQBALANCE_BANNED_CPULIST=%s in /etc/default/irqbalance or stop it",
-			     t->tid, rt ? rt : "?", rt ? rt : "?");
+			item(
+			    rep, V_FAIL, "tuner irqbalance",
+			    "irqbalance (pid %d) runs without the RT CPUs %s banned: it will move IRQs back onto them; "
+			    "set IRQBALANCE_BANNED_CPULIST=%s in /etc/default/irqbalance or stop it",
+			    t->tid, rt ? rt : "?", rt ? rt : "?");
 		else
 			item(rep, V_OK, "tuner irqbalance", "irqbalance (pid %d) keeps off the RT CPUs", t->tid);
 		free(rt);
@@ -327,7 +330,7 @@ static int check_all(struct ctx *c)
 		if (policy_list_dir(c->policy_dirs[i], &files) < 0)
 			continue;
 		for (size_t j = 0; files[j]; j++) {
-			struct diag d = { 0 };
+			struct diag d = {0};
 			struct policy *p = NULL;
 
 			if (policy_load(files[j], c->hc, &c->state->online, &p, &d) < 0) {
@@ -363,7 +366,7 @@ static int check_all(struct ctx *c)
 
 int cmd_check(struct ctx *c, int argc, char **argv)
 {
-	struct report rep = { .json = c->json };
+	struct report rep = {.json = c->json};
 	struct policy *p = NULL;
 	int r;
 
@@ -501,7 +504,8 @@ int cmd_grub(struct ctx *c, int argc, char **argv)
 				char *key = param_split(p->cmdline_require[k], &v);
 
 				if (key && same_key(linux_args[i], key))
-					printf("# note: GRUB_CMDLINE_LINUX also sets %s; remove it there\n", linux_args[i]);
+					printf("# note: GRUB_CMDLINE_LINUX also sets %s; remove it there\n",
+					       linux_args[i]);
 				free(key);
 			}
 		printf("# put this line in /etc/default/grub, then run: update-grub (Debian, Ubuntu) or\n"

@@ -76,7 +76,7 @@ int cmd_list(struct ctx *c, int argc, char **argv)
 		printf("%-16s %-12s %s\n", "MODE", "TYPE", "SUMMARY");
 	for (size_t i = 0; names[i]; i++) {
 		struct policy *p = NULL;
-		struct diag d = { 0 };
+		struct diag d = {0};
 
 		/* Errors of one mode must not hide the others: list says which
 		 * are broken, check and show say why. */
@@ -98,7 +98,8 @@ int cmd_list(struct ctx *c, int argc, char **argv)
 			}
 			json_object_array_add(arr, o);
 		} else if (p)
-			printf("%-16s %-12s %s\n", names[i], policy_mode_type_name(p->type), p->summary ? p->summary : "");
+			printf("%-16s %-12s %s\n", names[i], policy_mode_type_name(p->type),
+			       p->summary ? p->summary : "");
 		else
 			printf("%-16s %-12s %s\n", names[i], "INVALID", "has errors: see isoctl check");
 		diag_free(&d);
@@ -241,10 +242,10 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 /* ---- plan ---- */
 
 static const char *const kind_titles[] = {
-	[ACTION_SYSCTL] = "sysctl",
-	[ACTION_IRQ_AFFINITY] = "IRQ affinity",
-	[ACTION_THREAD_AFFINITY] = "thread affinity",
-	[ACTION_THREAD_SCHED] = "thread scheduling",
+    [ACTION_SYSCTL] = "sysctl",
+    [ACTION_IRQ_AFFINITY] = "IRQ affinity",
+    [ACTION_THREAD_AFFINITY] = "thread affinity",
+    [ACTION_THREAD_SCHED] = "thread scheduling",
 };
 
 static json_object *action_json(const struct action *a)
@@ -318,11 +319,11 @@ static void plan_print(const struct plan *pl, const struct host_state *s, const 
 			if ((int)a->kind != k)
 				continue;
 			if (a->kind == ACTION_SYSCTL)
-				printf("  %-4s %-53s %12s -> %-12s [%s]\n", a->rt ? "RT" : "", a->target, a->from, a->to,
-				       a->rule);
+				printf("  %-4s %-53s %12s -> %-12s [%s]\n", a->rt ? "RT" : "", a->target, a->from,
+				       a->to, a->rule);
 			else
-				printf("  %-4s %-12s %-40s %12s -> %-12s [%s]\n", a->rt ? "RT" : "", a->target, a->label,
-				       a->from, a->to, a->rule);
+				printf("  %-4s %-12s %-40s %12s -> %-12s [%s]\n", a->rt ? "RT" : "", a->target,
+				       a->label, a->from, a->to, a->rule);
 		}
 	}
 	if (pl->n_skips) {
@@ -371,7 +372,7 @@ int cmd_plan(struct ctx *c, int argc, char **argv)
 
 static char *sched_of(const struct task_info *t)
 {
-	static const char *const names[] = { "other", "fifo", "rr", "batch", "iso", "idle", "deadline" };
+	static const char *const names[] = {"other", "fifo", "rr", "batch", "iso", "idle", "deadline"};
 	const char *n = t->policy >= 0 && t->policy < (int)ARRAY_SIZE(names) ? names[t->policy] : "?";
 
 	if (t->policy == 1 || t->policy == 2)
@@ -540,7 +541,7 @@ int cmd_snapshot(struct ctx *c, int argc, char **argv)
 		json_object_object_add(o, "snapshot", json_str(argv[0]));
 		print_json(o);
 	} else
-		printf("snapshot of %s written to %s; use it with: isoctl --root %s ...\n", c->root ? c->root : "this host",
-		       argv[0], argv[0]);
+		printf("snapshot of %s written to %s; use it with: isoctl --root %s ...\n",
+		       c->root ? c->root : "this host", argv[0], argv[0]);
 	return EXIT_OK;
 }

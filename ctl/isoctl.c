@@ -71,7 +71,7 @@ static void print_diag(const struct diag *d)
 
 int ctx_load_config(struct ctx *c)
 {
-	struct diag d = { 0 };
+	struct diag d = {0};
 	int r = ctx_load_host(c);
 
 	if (r != EXIT_OK || c->hc)
@@ -118,8 +118,8 @@ int ctx_policy(struct ctx *c, const char *mode, struct policy **ret, struct diag
 		return r;
 	r = find_mode(c, mode, &path);
 	if (r == -EINVAL) {
-		diag_add(d, NULL, 0, "isoctl: invalid mode name \"%s\": a mode is a name of letters, digits, '-' and '_'",
-			 mode);
+		diag_add(d, NULL, 0,
+			 "isoctl: invalid mode name \"%s\": a mode is a name of letters, digits, '-' and '_'", mode);
 		return EXIT_USAGE;
 	}
 	if (r < 0 && r != -ENOENT) {
@@ -149,7 +149,7 @@ int ctx_policy(struct ctx *c, const char *mode, struct policy **ret, struct diag
 
 int ctx_load_policy(struct ctx *c, const char *mode, struct policy **ret)
 {
-	struct diag d = { 0 };
+	struct diag d = {0};
 	int r = ctx_policy(c, mode, ret, &d);
 
 	print_diag(&d);
@@ -216,19 +216,19 @@ static const struct command {
 	const char *name;
 	int (*fn)(struct ctx *c, int argc, char **argv);
 } commands[] = {
-	{ "list", cmd_list },	  { "show", cmd_show },   { "plan", cmd_plan },		{ "check", cmd_check },
-	{ "grub", cmd_grub },	  { "status", cmd_status }, { "snapshot", cmd_snapshot },
+    {"list", cmd_list}, {"show", cmd_show},	{"plan", cmd_plan},	    {"check", cmd_check},
+    {"grub", cmd_grub}, {"status", cmd_status}, {"snapshot", cmd_snapshot},
 };
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "root", required_argument, NULL, 'r' },   { "policies", required_argument, NULL, 'p' },
-		{ "config", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
-		{ "all", no_argument, NULL, 'a' },	    { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },	    { NULL, 0, NULL, 0 },
+	    {"root", required_argument, NULL, 'r'},   {"policies", required_argument, NULL, 'p'},
+	    {"config", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
+	    {"all", no_argument, NULL, 'a'},	      {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
-	struct ctx c = { 0 };
+	struct ctx c = {0};
 	const char *policies = NULL, *config = NULL;
 	int opt, r = EXIT_USAGE;
 

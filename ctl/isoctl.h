@@ -15,11 +15,11 @@
 #define EXIT_USAGE 2 /* bad arguments, bad policy or host.conf */
 
 struct ctx {
-	const char *root;      /* --root, NULL for the running kernel */
-	char **policy_dirs;    /* searched in order */
-	char *hostconf_path;   /* host.conf to read */
-	bool hostconf_given;   /* --config was given: a missing file is an error */
-	char *example;         /* host.conf.example to point a newcomer at */
+	const char *root;    /* --root, NULL for the running kernel */
+	char **policy_dirs;  /* searched in order */
+	char *hostconf_path; /* host.conf to read */
+	bool hostconf_given; /* --config was given: a missing file is an error */
+	char *example;	     /* host.conf.example to point a newcomer at */
 	bool json;
 	bool all;
 	struct host *host;

@@ -358,7 +358,8 @@ int cpuset_parse_mask(const char *s, struct cpuset *ret, char *err, size_t errle
 				r = bad_char(s, q, err, errlen);
 				goto fail;
 			}
-			v = v << 4 | (uint32_t)(isdigit((unsigned char)*q) ? *q - '0' : tolower((unsigned char)*q) - 'a' + 10);
+			v = v << 4 |
+			    (uint32_t)(isdigit((unsigned char)*q) ? *q - '0' : tolower((unsigned char)*q) - 'a' + 10);
 		}
 		if (q == p) { /* empty word: ",ff" or "ff,," or "ff," */
 			r = bad_char(s, q, err, errlen);

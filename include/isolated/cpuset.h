@@ -15,7 +15,10 @@ struct cpuset {
 	uint64_t *w;   /* NULL when empty and never grown */
 };
 
-#define CPUSET_INIT { 0, NULL }
+#define CPUSET_INIT                                                                                                    \
+	{                                                                                                              \
+		0, NULL                                                                                                \
+	}
 
 void cpuset_init(struct cpuset *s);
 void cpuset_free(struct cpuset *s);

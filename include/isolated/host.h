@@ -12,8 +12,8 @@
 #include "isolated/cpuset.h"
 
 struct host {
-	int root_fd;     /* O_PATH|O_DIRECTORY fd of "/" or of the tree */
-	bool is_tree;    /* false: the running kernel */
+	int root_fd;	 /* O_PATH|O_DIRECTORY fd of "/" or of the tree */
+	bool is_tree;	 /* false: the running kernel */
 	char *root_path; /* "/" or the tree directory as given */
 };
 
@@ -36,11 +36,11 @@ int host_read_sysctl(const struct host *h, const char *name, char **ret);
 
 struct irq_info {
 	unsigned irq;
-	char *chip;        /* "PCI-MSIX-0000:00:04.0", "IO-APIC", ... (may be "") */
-	char *hwirq;       /* "1-edge" (may be "") */
-	char **actions;    /* action names: strv, from /proc/irq/N/ dirs, else /proc/interrupts */
-	char *nic;         /* interface whose device owns this IRQ, or NULL */
-	struct cpuset affinity;  /* smp_affinity_list */
+	char *chip;		 /* "PCI-MSIX-0000:00:04.0", "IO-APIC", ... (may be "") */
+	char *hwirq;		 /* "1-edge" (may be "") */
+	char **actions;		 /* action names: strv, from /proc/irq/N/ dirs, else /proc/interrupts */
+	char *nic;		 /* interface whose device owns this IRQ, or NULL */
+	struct cpuset affinity;	 /* smp_affinity_list */
 	struct cpuset effective; /* effective_affinity_list (empty if the kernel lacks it) */
 	bool has_effective;
 	bool has_affinity; /* false when smp_affinity_list could not be read */
@@ -48,34 +48,34 @@ struct irq_info {
 
 struct task_info {
 	pid_t tid, tgid, ppid;
-	char *comm;      /* the thread's comm */
+	char *comm;	 /* the thread's comm */
 	char *proc_comm; /* comm of the thread group leader */
-	char *cmdline;   /* the process's argv joined with spaces; "" for kernel threads */
-	char *cgroup;    /* cgroup v2 path ("0::" line), else the first line's path */
+	char *cmdline;	 /* the process's argv joined with spaces; "" for kernel threads */
+	char *cgroup;	 /* cgroup v2 path ("0::" line), else the first line's path */
 	unsigned long flags;
-	bool kthread;        /* PF_KTHREAD */
+	bool kthread;	     /* PF_KTHREAD */
 	bool no_setaffinity; /* PF_NO_SETAFFINITY */
 	struct cpuset cpus;  /* Cpus_allowed_list */
-	int policy;          /* SCHED_OTHER=0, FIFO=1, RR=2, BATCH=3, IDLE=5, DEADLINE=6 */
+	int policy;	     /* SCHED_OTHER=0, FIFO=1, RR=2, BATCH=3, IDLE=5, DEADLINE=6 */
 	int rt_priority;     /* 0 for non-RT */
 };
 
 struct sysctl_value {
 	const char *name; /* static string from host_known_sysctls */
-	char *value;      /* NULL when the kernel has no such sysctl */
+	char *value;	  /* NULL when the kernel has no such sysctl */
 };
 
 struct host_state {
-	struct cpuset online;   /* sys/devices/system/cpu/online */
-	struct cpuset possible; /* sys/devices/system/cpu/possible (or online) */
-	char *cmdline;          /* proc/cmdline, stripped */
-	char *osrelease;        /* proc/sys/kernel/osrelease */
-	char *kversion;         /* proc/sys/kernel/version */
-	bool preempt_rt;        /* sys/kernel/realtime == 1 or PREEMPT_RT in kversion */
-	bool has_grub;          /* etc/default/grub exists */
-	char *grub_cmdline_linux;         /* GRUB_CMDLINE_LINUX, unquoted; NULL if unset */
+	struct cpuset online;		  /* sys/devices/system/cpu/online */
+	struct cpuset possible;		  /* sys/devices/system/cpu/possible (or online) */
+	char *cmdline;			  /* proc/cmdline, stripped */
+	char *osrelease;		  /* proc/sys/kernel/osrelease */
+	char *kversion;			  /* proc/sys/kernel/version */
+	bool preempt_rt;		  /* sys/kernel/realtime == 1 or PREEMPT_RT in kversion */
+	bool has_grub;			  /* etc/default/grub exists */
+	char *grub_cmdline_linux;	  /* GRUB_CMDLINE_LINUX, unquoted; NULL if unset */
 	char *grub_cmdline_linux_default; /* GRUB_CMDLINE_LINUX_DEFAULT, unquoted */
-	struct sysctl_value *sysctls;     /* one per host_known_sysctls entry */
+	struct sysctl_value *sysctls;	  /* one per host_known_sysctls entry */
 	size_t n_sysctls;
 	struct irq_info *irqs; /* sorted by irq number */
 	size_t n_irqs;

@@ -27,7 +27,7 @@ struct action {
 	char *from; /* current value, kernel format: "1", "0-1", "fifo:50", "other" */
 	char *to;
 	const char *rule; /* the rule's name ("rt-vcpu"), or "sysctl": borrowed from the policy */
-	bool rt;          /* part of the RT workload (RT CPUs or RT priority) */
+	bool rt;	  /* part of the RT workload (RT CPUs or RT priority) */
 };
 
 /* Something the plan cannot do, and why. */
@@ -41,7 +41,7 @@ struct plan_skip {
 
 struct plan {
 	const struct policy *policy; /* borrowed */
-	struct action *actions;      /* sysctls, IRQs, thread affinity, thread sched */
+	struct action *actions;	     /* sysctls, IRQs, thread affinity, thread sched */
 	size_t n_actions;
 	struct plan_skip *skips;
 	size_t n_skips;

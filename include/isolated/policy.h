@@ -19,7 +19,7 @@ enum mode_type {
 
 /* Kernel features a mode requires ([mode] requires = ...). */
 #define POLICY_REQ_PREEMPT_RT 0x1u /* PREEMPT_RT or threadirqs */
-#define POLICY_REQ_RTNET 0x2u      /* net.core.rtnet_prio (RT poll_list patch) */
+#define POLICY_REQ_RTNET 0x2u	   /* net.core.rtnet_prio (RT poll_list patch) */
 
 enum sched_kind {
 	SCHED_KIND_UNSET = 0,
@@ -50,16 +50,16 @@ enum term_kind {
 
 struct match_term {
 	enum term_kind kind;
-	bool negate;      /* "!" prefix */
-	char *arg;        /* the glob, name (after variable expansion); NULL for ANY/VHOST */
+	bool negate;	   /* "!" prefix */
+	char *arg;	   /* the glob, name (after variable expansion); NULL for ANY/VHOST */
 	struct cpuset set; /* TERM_VCPU, TERM_IRQ: the numbers */
-	bool yes;         /* TERM_KTHREAD */
+	bool yes;	   /* TERM_KTHREAD */
 };
 
 struct rule {
-	char *name;    /* section name after "irq " / "thread " */
+	char *name; /* section name after "irq " / "thread " */
 	bool is_irq;
-	unsigned line; /* line of the section header */
+	unsigned line;		  /* line of the section header */
 	struct match_term *terms; /* all must hold */
 	size_t n_terms;
 	char *match_text; /* expanded, as written */
@@ -67,7 +67,7 @@ struct rule {
 	struct cpuset cpus;
 	char *cpus_text; /* expanded, as written */
 	unsigned cpus_line;
-	struct sched_spec sched;  /* thread rules: sched = */
+	struct sched_spec sched; /* thread rules: sched = */
 	unsigned sched_line;
 	struct sched_spec thread; /* irq rules: thread = (priority of irq/N-name) */
 	unsigned thread_line;
@@ -95,24 +95,24 @@ struct hostconf {
 };
 
 struct policy {
-	char *file;     /* path as opened */
-	char *name;     /* [mode] name (defaults to the file's basename minus .conf) */
+	char *file; /* path as opened */
+	char *name; /* [mode] name (defaults to the file's basename minus .conf) */
 	char *summary;
 	enum mode_type type;
 	unsigned requires; /* POLICY_REQ_* */
-	bool strict;       /* "not movable" becomes an error */
+	bool strict;	   /* "not movable" becomes an error */
 	struct sysctl_setting *sysctls;
 	size_t n_sysctls;
-	char **cmdline_require;   /* strv of "key=value" / "key", expanded */
+	char **cmdline_require; /* strv of "key=value" / "key", expanded */
 	char **cmdline_recommend;
 	unsigned cmdline_line;
 	struct rule *irq_rules; /* file order */
 	size_t n_irq_rules;
 	struct rule *thread_rules;
 	size_t n_thread_rules;
-	struct cpuset rt_cpus;          /* from ${rt_cpus}, may be empty */
+	struct cpuset rt_cpus; /* from ${rt_cpus}, may be empty */
 	struct cpuset housekeeping_cpus;
-	const struct hostconf *hc;      /* borrowed */
+	const struct hostconf *hc; /* borrowed */
 };
 
 /* Load host.conf (INI, keys at top level or in [host]). A missing file is

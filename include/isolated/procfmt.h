@@ -13,10 +13,10 @@ struct proc_stat {
 	char comm[64];
 	char state;
 	pid_t ppid;
-	unsigned long flags;    /* field 9 */
-	unsigned rt_priority;   /* field 40 */
-	unsigned policy;        /* field 41 */
-	int processor;          /* field 39 */
+	unsigned long flags;  /* field 9 */
+	unsigned rt_priority; /* field 40 */
+	unsigned policy;      /* field 41 */
+	int processor;	      /* field 39 */
 };
 int procfmt_parse_stat(const char *buf, size_t len, struct proc_stat *ret);
 
@@ -33,9 +33,9 @@ void procfmt_status_done(struct proc_status *s);
 /* One numbered line of /proc/interrupts ("ERR:", "NMI:" ... are skipped). */
 struct proc_interrupt {
 	unsigned irq;
-	char *chip;     /* may be "" */
-	char *hwirq;    /* may be "" */
-	char *actions;  /* "virtio3-rx" or "ahci[0000:00:1f.2], eth0" (as printed) */
+	char *chip;    /* may be "" */
+	char *hwirq;   /* may be "" */
+	char *actions; /* "virtio3-rx" or "ahci[0000:00:1f.2], eth0" (as printed) */
 };
 int procfmt_parse_interrupts(const char *buf, size_t len, struct proc_interrupt **ret, size_t *ret_n);
 void procfmt_interrupts_free(struct proc_interrupt *v, size_t n);

@@ -18,19 +18,19 @@ struct good {
 };
 
 static const struct good good_lists[] = {
-	{ "", "", 0 },
-	{ "0", "0", 1 },
-	{ "0-3", "0-3", 4 },
-	{ "0-3,8,10-11", "0-3,8,10-11", 7 },
-	{ "3,2,1,0", "0-3", 4 },
-	{ "1,1,1", "1", 1 },
-	{ "0-3\n", "0-3", 4 },
-	{ "  5  ", "5", 1 },
-	{ "63-64", "63-64", 2 },
-	{ "0-255", "0-255", 256 },
-	{ "8191", "8191", 1 },
-	{ "0-15:2/4", "0-1,4-5,8-9,12-13", 8 },
-	{ "0,64,128,4095", "0,64,128,4095", 4 },
+    {"", "", 0},
+    {"0", "0", 1},
+    {"0-3", "0-3", 4},
+    {"0-3,8,10-11", "0-3,8,10-11", 7},
+    {"3,2,1,0", "0-3", 4},
+    {"1,1,1", "1", 1},
+    {"0-3\n", "0-3", 4},
+    {"  5  ", "5", 1},
+    {"63-64", "63-64", 2},
+    {"0-255", "0-255", 256},
+    {"8191", "8191", 1},
+    {"0-15:2/4", "0-1,4-5,8-9,12-13", 8},
+    {"0,64,128,4095", "0,64,128,4095", 4},
 };
 
 static void test_parse_list_good(void **state)
@@ -56,18 +56,18 @@ struct bad {
 };
 
 static const struct bad bad_lists[] = {
-	{ "a", -EINVAL, "unexpected 'a' at position 1 in \"a\"" },
-	{ "0-3,x", -EINVAL, "unexpected 'x' at position 5 in \"0-3,x\"" },
-	{ "0-", -EINVAL, "unexpected end of \"0-\"" },
-	{ "0,,1", -EINVAL, "unexpected ',' at position 3 in \"0,,1\"" },
-	{ "1,", -EINVAL, "unexpected end of \"1,\"" },
-	{ ",1", -EINVAL, "unexpected ',' at position 1 in \",1\"" },
-	{ "3-1", -EINVAL, "range 3-1 in \"3-1\" is reversed" },
-	{ "0 1", -EINVAL, "unexpected ' ' at position 2 in \"0 1\"" },
-	{ "-1", -EINVAL, "unexpected '-' at position 1 in \"-1\"" },
-	{ "0;1", -EINVAL, "unexpected ';' at position 2 in \"0;1\"" },
-	{ "99999999999", -ERANGE, "cpu number at position 1 in \"99999999999\" is too large (limit 65535)" },
-	{ "0-15:0/4", -EINVAL, "bad group \":0/4\" in \"0-15:0/4\"" },
+    {"a", -EINVAL, "unexpected 'a' at position 1 in \"a\""},
+    {"0-3,x", -EINVAL, "unexpected 'x' at position 5 in \"0-3,x\""},
+    {"0-", -EINVAL, "unexpected end of \"0-\""},
+    {"0,,1", -EINVAL, "unexpected ',' at position 3 in \"0,,1\""},
+    {"1,", -EINVAL, "unexpected end of \"1,\""},
+    {",1", -EINVAL, "unexpected ',' at position 1 in \",1\""},
+    {"3-1", -EINVAL, "range 3-1 in \"3-1\" is reversed"},
+    {"0 1", -EINVAL, "unexpected ' ' at position 2 in \"0 1\""},
+    {"-1", -EINVAL, "unexpected '-' at position 1 in \"-1\""},
+    {"0;1", -EINVAL, "unexpected ';' at position 2 in \"0;1\""},
+    {"99999999999", -ERANGE, "cpu number at position 1 in \"99999999999\" is too large (limit 65535)"},
+    {"0-15:0/4", -EINVAL, "bad group \":0/4\" in \"0-15:0/4\""},
 };
 
 static void test_parse_list_bad(void **state)
@@ -95,16 +95,16 @@ struct mask {
 };
 
 static const struct mask masks[] = {
-	{ "3", 2, "0-1", "3" },
-	{ "1", 2, "0", "1" },
-	{ "ffff", 16, "0-15", "ffff" },
-	{ "00000000,00000001", 64, "0", "00000000,00000001" },
-	{ "1,00000000,00000000", 65, "64", "1,00000000,00000000" },
-	{ "80000000,00000000", 64, "63", "80000000,00000000" },
-	{ "ff,ffffffff,ffffffff", 72, "0-71", "ff,ffffffff,ffffffff" },
-	{ "f0f0\n", 16, "4-7,12-15", "f0f0" },
-	{ "0", 4, "", "0" },
-	{ "DEAD", 16, "0,2-3,5,7,9-12,14-15", "dead" },
+    {"3", 2, "0-1", "3"},
+    {"1", 2, "0", "1"},
+    {"ffff", 16, "0-15", "ffff"},
+    {"00000000,00000001", 64, "0", "00000000,00000001"},
+    {"1,00000000,00000000", 65, "64", "1,00000000,00000000"},
+    {"80000000,00000000", 64, "63", "80000000,00000000"},
+    {"ff,ffffffff,ffffffff", 72, "0-71", "ff,ffffffff,ffffffff"},
+    {"f0f0\n", 16, "4-7,12-15", "f0f0"},
+    {"0", 4, "", "0"},
+    {"DEAD", 16, "0,2-3,5,7,9-12,14-15", "dead"},
 };
 
 static void test_masks(void **state)
@@ -129,11 +129,11 @@ static void test_masks(void **state)
 }
 
 static const struct bad bad_masks[] = {
-	{ "fg", -EINVAL, "unexpected 'g' at position 2 in \"fg\"" },
-	{ "ff,,ff", -EINVAL, "unexpected ',' at position 4 in \"ff,,ff\"" },
-	{ "ff,", -EINVAL, "unexpected end of \"ff,\"" },
-	{ "123456789", -EINVAL, "unexpected '9' at position 9 in \"123456789\"" },
-	{ "0x1", -EINVAL, "unexpected 'x' at position 2 in \"0x1\"" },
+    {"fg", -EINVAL, "unexpected 'g' at position 2 in \"fg\""},
+    {"ff,,ff", -EINVAL, "unexpected ',' at position 4 in \"ff,,ff\""},
+    {"ff,", -EINVAL, "unexpected end of \"ff,\""},
+    {"123456789", -EINVAL, "unexpected '9' at position 9 in \"123456789\""},
+    {"0x1", -EINVAL, "unexpected 'x' at position 2 in \"0x1\""},
 };
 
 static void test_masks_bad(void **state)
@@ -187,9 +187,8 @@ static void test_set_ops(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_list_good), cmocka_unit_test(test_parse_list_bad),
-		cmocka_unit_test(test_masks),           cmocka_unit_test(test_masks_bad),
-		cmocka_unit_test(test_set_ops),
+	    cmocka_unit_test(test_parse_list_good), cmocka_unit_test(test_parse_list_bad), cmocka_unit_test(test_masks),
+	    cmocka_unit_test(test_masks_bad),	    cmocka_unit_test(test_set_ops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

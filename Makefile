@@ -12,11 +12,11 @@ BUILD ?= build
 SAN ?= 0
 PKG_CONFIG ?= pkg-config
 
-PKGS := libsystemd libnl-3.0 libnl-route-3.0 libcap inih json-c
+PKGS := libsystemd libnl-3.0 libnl-route-3.0 libcap inih json-c zlib
 TEST_PKGS := cmocka
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs inih json-c 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs inih json-c zlib 2>/dev/null)
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 

@@ -370,6 +370,9 @@ void host_state_free(struct host_state *s)
 	cpuset_free(&s->online);
 	cpuset_free(&s->possible);
 	free(s->cmdline);
+	free(s->boot_id);
+	cpuset_free(&s->irq_default);
+	cpuset_free(&s->wq_cpumask);
 	free(s->osrelease);
 	free(s->kversion);
 	free(s->grub_cmdline_linux);
@@ -416,6 +419,23 @@ const struct task_info *host_state_task(const struct host_state *s, pid_t tid)
 	return NULL;
 }
 
+/* An optional hex cpumask file. */
+static int read_mask_opt(struct walk *w, const char *path, struct cpuset *ret, bool *ret_has)
+{
+	char *buf, msg[128];
+	int r;
+
+	r = walk_read_opt(w, path, &buf, NULL);
+	if (r < 0 || !buf)
+		return r;
+	r = cpuset_parse_mask(buf, ret, msg, sizeof(msg));
+	free(buf);
+	if (r < 0)
+		return walk_fail(w, r, "%s: %s", path, msg);
+	*ret_has = true;
+	return 0;
+}
+
 /* The top-level files: cpus, command line, kernel version, sysctls, grub. */
 static int snap_system(struct walk *w, struct host_state *s)
 {
@@ -446,6 +466,19 @@ static int snap_system(struct walk *w, struct host_state *s)
 	if (r < 0)
 		return r;
 	util_strip(s->cmdline);
+
+	r = walk_read_opt(w, "proc/sys/kernel/random/boot_id", &s->boot_id, NULL);
+	if (r < 0)
+		return r;
+	if (s->boot_id)
+		util_strip(s->boot_id);
+
+	r = read_mask_opt(w, "proc/irq/default_smp_affinity", &s->irq_default, &s->has_irq_default);
+	if (r < 0)
+		return r;
+	r = read_mask_opt(w, "sys/devices/virtual/workqueue/cpumask", &s->wq_cpumask, &s->has_wq_cpumask);
+	if (r < 0)
+		return r;
 
 	r = walk_read_opt(w, "proc/sys/kernel/osrelease", &s->osrelease, &len);
 	if (r < 0)
@@ -830,6 +863,7 @@ static int snap_thread(struct walk *w, const char *pid, const char *tid, const s
 	t.no_setaffinity = st.flags & HOST_PF_NO_SETAFFINITY;
 	t.policy = (int)st.policy;
 	t.rt_priority = (int)st.rt_priority;
+	t.starttime = st.starttime;
 	t.proc_comm = strdup(proc->proc_comm);
 	t.cmdline = strdup(proc->cmdline);
 	t.cgroup = strdup(proc->cgroup);
@@ -1020,8 +1054,8 @@ static int dump_extras(struct walk *w, const struct host_state *s)
 	/* Read by isoctl check (other tuners) and isoctl itself (host.conf),
 	 * so that a replayed snapshot checks and plans as the host did. */
 	static const char *const etc[] = {
-	    "proc/irq/default_smp_affinity", "etc/default/irqbalance", "etc/sysconfig/irqbalance",
-	    "etc/tuned/active_profile",	     "etc/isolated/host.conf",
+	    "etc/default/irqbalance", "etc/sysconfig/irqbalance", "etc/tuned/active_profile",
+	    "etc/isolated/host.conf",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(etc); i++) {

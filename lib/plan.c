@@ -15,6 +15,7 @@ static const char *const kind_names[] = {
     [ACTION_IRQ_AFFINITY] = "irq-affinity",
     [ACTION_THREAD_AFFINITY] = "thread-affinity",
     [ACTION_THREAD_SCHED] = "thread-sched",
+    [ACTION_CPUMASK] = "cpumask",
 };
 
 const char *plan_action_kind_name(enum action_kind k)

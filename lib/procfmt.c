@@ -160,6 +160,11 @@ int procfmt_parse_stat(const char *buf, size_t len, struct proc_stat *ret)
 				return -EINVAL;
 			st.flags = v;
 			break;
+		case 22:
+			if (parse_ulong_span(tok, p, &v) < 0)
+				return -EINVAL;
+			st.starttime = v;
+			break;
 		case 39:
 			if (parse_ulong_span(tok, p, &v) < 0 || v > INT32_MAX)
 				return -EINVAL;

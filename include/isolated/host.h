@@ -11,10 +11,16 @@
 
 #include "isolated/cpuset.h"
 
+struct host_fault;
+
 struct host {
 	int root_fd;	 /* O_PATH|O_DIRECTORY fd of "/" or of the tree */
 	bool is_tree;	 /* false: the running kernel */
 	char *root_path; /* "/" or the tree directory as given */
+	/* Tree backend only: writes to fail on purpose, from the environment
+	 * variable ISOLATED_TREE_FAULTS at host_open() (see host_set_faults). */
+	struct host_fault *faults;
+	size_t n_faults;
 };
 
 /* root NULL: the running kernel. Otherwise a tree directory. -errno. */
@@ -58,6 +64,7 @@ struct task_info {
 	struct cpuset cpus;  /* Cpus_allowed_list */
 	int policy;	     /* SCHED_OTHER=0, FIFO=1, RR=2, BATCH=3, IDLE=5, DEADLINE=6 */
 	int rt_priority;     /* 0 for non-RT */
+	unsigned long long starttime; /* stat field 22: with tid, identifies the thread across tid reuse */
 };
 
 struct sysctl_value {
@@ -69,6 +76,7 @@ struct host_state {
 	struct cpuset online;		  /* sys/devices/system/cpu/online */
 	struct cpuset possible;		  /* sys/devices/system/cpu/possible (or online) */
 	char *cmdline;			  /* proc/cmdline, stripped */
+	char *boot_id;			  /* proc/sys/kernel/random/boot_id, stripped; NULL if absent */
 	char *osrelease;		  /* proc/sys/kernel/osrelease */
 	char *kversion;			  /* proc/sys/kernel/version */
 	bool preempt_rt;		  /* sys/kernel/realtime == 1 or PREEMPT_RT in kversion */
@@ -77,6 +85,12 @@ struct host_state {
 	char *grub_cmdline_linux_default; /* GRUB_CMDLINE_LINUX_DEFAULT, unquoted */
 	struct sysctl_value *sysctls;	  /* one per host_known_sysctls entry */
 	size_t n_sysctls;
+	/* proc/irq/default_smp_affinity and sys/devices/virtual/workqueue/cpumask
+	 * (hex masks in the kernel), when present. */
+	bool has_irq_default;
+	struct cpuset irq_default;
+	bool has_wq_cpumask;
+	struct cpuset wq_cpumask;
 	struct irq_info *irqs; /* sorted by irq number */
 	size_t n_irqs;
 	struct task_info *tasks; /* sorted by tgid, then tid */
@@ -97,5 +111,75 @@ const struct task_info *host_state_task(const struct host_state *s, pid_t tid);
 /* Copy the files host_snapshot reads from h into dir (created if missing,
  * must be empty), so that host_open(dir) gives the same host_state. */
 int host_dump(const struct host *h, const char *dir, char *err, size_t errlen);
+
+/* ---- The write side of the seam. ----
+ *
+ * Every change isolated makes to a host goes through these. On the running
+ * kernel they are the real writes and system calls; on a tree they rewrite
+ * the files the kernel would show afterwards, in the kernel's formats, so a
+ * snapshot of the tree reads back what was written:
+ *   sysctl          proc/sys/A/B (value + "\n"); a file with no write bit is
+ *                   -EACCES, as /proc/sys does for read-only sysctls even
+ *                   for root
+ *   IRQ affinity    proc/irq/N/smp_affinity_list, and proc/irq/N/smp_affinity
+ *                   (hex, keeping the width the file had); the effective
+ *                   affinity is left as it is (the IRQ has not fired yet)
+ *   cpumask knobs   proc/irq/default_smp_affinity,
+ *                   sys/devices/virtual/workqueue/cpumask (hex, width kept)
+ *   thread affinity Cpus_allowed and Cpus_allowed_list in
+ *                   proc/TGID/task/TID/status (and proc/TID/status when
+ *                   TID == TGID and that file exists); a PF_NO_SETAFFINITY
+ *                   thread (stat flags) is -EINVAL as in the kernel; no
+ *                   online CPU in the set is -EINVAL
+ *   thread sched    stat fields 18 (priority: -1-rt_priority for FIFO/RR,
+ *                   20+nice otherwise), 40 (rt_priority), 41 (policy), in
+ *                   proc/TGID/task/TID/stat (and proc/TID/stat likewise)
+ * A thread that does not exist (no task directory) is -ESRCH on both
+ * backends. All return 0 or -errno and write nothing on failure. */
+
+/* ISOLATED_TREE_FAULTS="TARGET=ERRNO[ TARGET=ERRNO...]" (space or comma
+ * separated), for example "irq/151=EIO tid/2205/sched=EPERM
+ * kernel.numa_balancing=EACCES cpumask/workqueue=EINVAL". TARGET is
+ * "irq/N", "tid/N" (any write to the thread), "tid/N/affinity",
+ * "tid/N/sched", a sysctl name, "cpumask/irq_default" or
+ * "cpumask/workqueue". ERRNO is a name (EIO) or a number. A write to a
+ * faulted target fails with that errno and changes nothing. Only trees
+ * honour faults; the kernel backend ignores them. -EINVAL on a malformed
+ * spec (nothing set). */
+int host_set_faults(struct host *h, const char *spec);
+
+int host_write_sysctl(struct host *h, const char *name, const char *value);
+int host_write_irq_affinity(struct host *h, unsigned irq, const struct cpuset *cpus);
+
+enum host_cpumask {
+	HOST_CPUMASK_IRQ_DEFAULT, /* proc/irq/default_smp_affinity */
+	HOST_CPUMASK_WORKQUEUE,	  /* sys/devices/virtual/workqueue/cpumask */
+};
+int host_write_cpumask(struct host *h, enum host_cpumask which, const struct cpuset *cpus);
+/* sched_setaffinity(tid). */
+int host_set_thread_affinity(struct host *h, pid_t tgid, pid_t tid, const struct cpuset *cpus);
+/* sched_setscheduler(tid, policy, prio): policy SCHED_OTHER/FIFO/RR/BATCH/IDLE
+ * (0,1,2,3,5), prio 1..99 for FIFO/RR and 0 otherwise. The nice value is
+ * left as it is. */
+int host_set_thread_sched(struct host *h, pid_t tgid, pid_t tid, int policy, int prio);
+
+/* ---- Single reads, for verification. ---- */
+int host_read_irq_affinity(const struct host *h, unsigned irq, struct cpuset *ret_affinity,
+			   struct cpuset *ret_effective, bool *ret_has_effective);
+int host_read_cpumask(const struct host *h, enum host_cpumask which, struct cpuset *ret);
+
+struct thread_now {
+	struct cpuset cpus; /* Cpus_allowed_list */
+	int policy, rt_priority;
+	unsigned long long starttime;
+	unsigned long flags;
+	char comm[64];
+};
+/* -ESRCH when the thread does not exist. ret->cpus is initialised by the
+ * call (cpuset_free it afterwards). */
+int host_read_thread(const struct host *h, pid_t tgid, pid_t tid, struct thread_now *ret);
+/* The boot id (proc/sys/kernel/random/boot_id), allocated; -ENOENT if the
+ * host has none (a tree captured without it). */
+int host_read_boot_id(const struct host *h, char **ret);
 
 #endif

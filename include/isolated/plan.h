@@ -15,16 +15,19 @@ enum action_kind {
 	ACTION_IRQ_AFFINITY,
 	ACTION_THREAD_AFFINITY,
 	ACTION_THREAD_SCHED,
+	ACTION_CPUMASK, /* [cpumask]: "cpumask/irq_default", "cpumask/workqueue" */
 	_ACTION_KIND_MAX,
 };
 
 struct action {
 	enum action_kind kind;
-	char *target; /* "kernel.timer_migration", "irq/41", "tid/1234" */
+	char *target; /* "kernel.timer_migration", "irq/41", "tid/1234", "cpumask/workqueue" */
 	char *label;  /* what a person recognises: IRQ actions, thread comm (process comm) */
 	unsigned irq;
 	pid_t tid, tgid;
-	char *from; /* current value, kernel format: "1", "0-1", "fifo:50", "other" */
+	unsigned long long starttime; /* threads: the task_info's starttime */
+	char *from; /* current value: sysctl as read, cpu lists ("0-1", also for the
+		     * cpumask knobs), sched "fifo:50" "rr:5" "other" "batch" "idle" */
 	char *to;
 	const char *rule; /* the rule's name ("rt-vcpu"), or "sysctl": borrowed from the policy */
 	bool rt;	  /* part of the RT workload (RT CPUs or RT priority) */

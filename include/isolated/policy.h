@@ -79,6 +79,22 @@ struct sysctl_setting {
 	unsigned line;
 };
 
+/* Which part of the host a policy governs ([mode] scope = ..., or
+ * isoctl --scope). Outside the host scope, IRQ rules and [cpumask] are not
+ * applied (they are host-wide) and thread rules see only the threads in
+ * scope; [sysctl] still applies. */
+enum scope_kind {
+	SCOPE_HOST = 0,	 /* "host": everything (the default) */
+	SCOPE_PROCESS,	 /* "process:PID": that process and its descendants */
+	SCOPE_CGROUP,	 /* "cgroup:PATH": tasks in that cgroup or below it */
+};
+
+struct scope {
+	enum scope_kind kind;
+	int pid;      /* SCOPE_PROCESS */
+	char *cgroup; /* SCOPE_CGROUP: "/machine.slice", no trailing "/" */
+};
+
 struct var {
 	char *name;
 	char *value; /* fully expanded */
@@ -101,6 +117,15 @@ struct policy {
 	enum mode_type type;
 	unsigned requires; /* POLICY_REQ_* */
 	bool strict;	   /* "not movable" becomes an error */
+	struct scope scope;
+	unsigned scope_line;
+	/* [cpumask]: irq_default = CPUS (proc/irq/default_smp_affinity, where
+	 * new IRQs start), workqueue = CPUS (sys/devices/virtual/workqueue/cpumask,
+	 * unbound workqueue workers). */
+	bool has_irq_default;
+	struct cpuset irq_default;
+	bool has_wq_cpumask;
+	struct cpuset wq_cpumask;
 	struct sysctl_setting *sysctls;
 	size_t n_sysctls;
 	char **cmdline_require; /* strv of "key=value" / "key", expanded */
@@ -144,5 +169,13 @@ const char *policy_mode_type_name(enum mode_type t);
 const char *policy_sched_format(const struct sched_spec *s, char *buf, size_t len);
 int policy_sched_parse(const char *s, struct sched_spec *ret, char *err, size_t errlen);
 bool policy_sched_is_rt(const struct sched_spec *s);
+/* "host", "process:PID", "cgroup:/PATH". -EINVAL with a message. ret is
+ * overwritten only on success (free its cgroup with policy_scope_done). */
+int policy_scope_parse(const char *s, struct scope *ret, char *err, size_t errlen);
+/* "host", "process:1234", "cgroup:/machine.slice" into buf. */
+const char *policy_scope_format(const struct scope *s, char *buf, size_t len);
+void policy_scope_done(struct scope *s);
+/* Replace p's scope with a copy of s (isoctl --scope). -ENOMEM. */
+int policy_set_scope(struct policy *p, const struct scope *s);
 
 #endif

@@ -14,6 +14,7 @@ struct proc_stat {
 	char state;
 	pid_t ppid;
 	unsigned long flags;  /* field 9 */
+	unsigned long long starttime; /* field 22, clock ticks after boot */
 	unsigned rt_priority; /* field 40 */
 	unsigned policy;      /* field 41 */
 	int processor;	      /* field 39 */

@@ -20,7 +20,9 @@ struct vctx {
 	int r; /* -ENOMEM */
 
 	unsigned mode_line, sysctl_line, cmdline_line;
+	unsigned irq_default_line, wq_cpumask_line; /* [cpumask] keys, valid or not */
 	bool have_type;
+	bool type_known; /* p->type holds the type the file names */
 	unsigned type_line;
 	bool name_set;
 	bool have_rt_runtime;
@@ -159,8 +161,9 @@ static void parse_mode(struct vctx *c, const struct conf_section *sec)
 		if (duplicate_key(c, sec, i))
 			continue;
 		if (strcmp(e->key, "name") && strcmp(e->key, "summary") && strcmp(e->key, "type") &&
-		    strcmp(e->key, "requires") && strcmp(e->key, "strict")) {
-			ERR(c, e->line, "unknown key \"%s\" in [mode] (expected name, summary, type, requires, strict)",
+		    strcmp(e->key, "requires") && strcmp(e->key, "strict") && strcmp(e->key, "scope")) {
+			ERR(c, e->line,
+			    "unknown key \"%s\" in [mode] (expected name, summary, type, requires, strict, scope)",
 			    e->key);
 			continue;
 		}
@@ -191,6 +194,7 @@ static void parse_mode(struct vctx *c, const struct conf_section *sec)
 					p->type = types[k];
 					found = true;
 				}
+			c->type_known = found;
 			if (!found)
 				ERR(c, e->line,
 				    "unknown type \"%s\" (expected vanilla, rt-only, dedicated or outsourcing)", v);
@@ -216,6 +220,20 @@ static void parse_mode(struct vctx *c, const struct conf_section *sec)
 				p->strict = false;
 			else
 				ERR(c, e->line, "invalid value \"%s\" for strict (expected yes or no)", v);
+		} else if (strcmp(e->key, "scope") == 0) {
+			struct scope sc;
+			char err[512];
+			int r = policy_scope_parse(v, &sc, err, sizeof(err));
+
+			if (r == -ENOMEM) {
+				c->r = r;
+			} else if (r < 0) {
+				ERR(c, e->line, "%s", err);
+			} else {
+				policy_scope_done(&p->scope);
+				p->scope = sc;
+				p->scope_line = e->line;
+			}
 		}
 		free(v);
 	}
@@ -285,6 +303,39 @@ static void parse_sysctl(struct vctx *c, const struct conf_section *sec)
 		p->n_sysctls++;
 		if (!nv[p->n_sysctls - 1].name)
 			c->r = -ENOMEM;
+	}
+}
+
+/* ---- [cpumask] ---- */
+
+static void parse_cpumask(struct vctx *c, const struct conf_section *sec)
+{
+	struct policy *p = c->p;
+
+	for (size_t i = 0; i < sec->n_entries; i++) {
+		const struct conf_entry *e = &sec->entries[i];
+		struct cpuset *dst;
+		unsigned *line;
+		bool *has;
+		char *v;
+
+		if (duplicate_key(c, sec, i))
+			continue;
+		if (strcmp(e->key, "irq_default") == 0)
+			dst = &p->irq_default, has = &p->has_irq_default, line = &c->irq_default_line;
+		else if (strcmp(e->key, "workqueue") == 0)
+			dst = &p->wq_cpumask, has = &p->has_wq_cpumask, line = &c->wq_cpumask_line;
+		else {
+			ERR(c, e->line, "unknown key \"%s\" in [cpumask] (expected irq_default, workqueue)", e->key);
+			continue;
+		}
+		*line = e->line;
+		v = expand(c, e);
+		if (!v)
+			continue;
+		if (parse_cpus(c, v, e->line, dst) == 0)
+			*has = true;
+		free(v);
 	}
 }
 
@@ -637,7 +688,7 @@ int policy_validate_doc(const struct conf_doc *doc, const struct hostconf *hc, c
 	    .n_errors = n_errors,
 	    .d = d,
 	};
-	static const char *const singles[] = {"mode", "sysctl", "cmdline"};
+	static const char *const singles[] = {"mode", "sysctl", "cmdline", "cpumask"};
 	unsigned single_line[ARRAY_SIZE(singles)] = {0};
 
 	host_cpus(&c, "rt_cpus", &p->rt_cpus);
@@ -675,8 +726,10 @@ int policy_validate_doc(const struct conf_doc *doc, const struct hostconf *hc, c
 				parse_mode(&c, sec);
 			else if (k == 1)
 				parse_sysctl(&c, sec);
-			else
+			else if (k == 2)
 				parse_cmdline(&c, sec);
+			else
+				parse_cpumask(&c, sec);
 		} else if ((klen == 3 && strncmp(h, "irq", 3) == 0) || (klen == 6 && strncmp(h, "thread", 6) == 0)) {
 			if (!*rest) {
 				ERR(&c, sec->line, "missing rule name in [%.*s NAME]", (int)klen, h);
@@ -717,6 +770,17 @@ int policy_validate_doc(const struct conf_doc *doc, const struct hostconf *hc, c
 		ERR(&c, c.type_line,
 		    "type outsourcing requires rtnet_prio: set rtnet_prio in host.conf or net.core.rtnet_prio in "
 		    "[sysctl]");
+
+	/* A vanilla mode is the host as it was: it puts back what isolated
+	 * changed and sets no host-wide default of its own. */
+	if (c.type_known && p->type == MODE_TYPE_VANILLA) {
+		if (c.irq_default_line)
+			ERR(&c, c.irq_default_line,
+			    "irq_default in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
+		if (c.wq_cpumask_line)
+			ERR(&c, c.wq_cpumask_line,
+			    "workqueue in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
+	}
 
 	for (size_t i = 0; i < p->n_irq_rules && c.r == 0; i++)
 		check_rule(&c, &p->irq_rules[i]);

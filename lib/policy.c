@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -575,6 +576,9 @@ void policy_free(struct policy *p)
 	strv_free(p->cmdline_recommend);
 	cpuset_free(&p->rt_cpus);
 	cpuset_free(&p->housekeeping_cpus);
+	cpuset_free(&p->irq_default);
+	cpuset_free(&p->wq_cpumask);
+	policy_scope_done(&p->scope);
 	free(p->file);
 	free(p->name);
 	free(p->summary);
@@ -786,4 +790,150 @@ int policy_sched_parse(const char *s, struct sched_spec *ret, char *err, size_t 
 bool policy_sched_is_rt(const struct sched_spec *s)
 {
 	return s && (s->kind == SCHED_KIND_FIFO || s->kind == SCHED_KIND_RR);
+}
+
+/* ---- scope ---- */
+
+/* A cgroup path as the kernel prints it in /proc/PID/cgroup: absolute, no
+ * "." or ".." and no empty component (those would never match a task's
+ * path, and the mistake would go unnoticed), printable ASCII without spaces.
+ * A trailing "/" is dropped. Returns the normalised copy, or NULL with a
+ * message (ret_r -EINVAL or -ENOMEM). */
+static char *scope_cgroup(const char *path, int *ret_r, char *err, size_t errlen)
+{
+	size_t len = strlen(path);
+	char *s;
+
+	*ret_r = -EINVAL;
+	if (!len) {
+		snprintf(err, errlen, "missing cgroup path in scope \"cgroup:\" (expected cgroup:/PATH)");
+		return NULL;
+	}
+	for (const char *c = path; *c; c++)
+		if (*c <= ' ' || *c > '~') {
+			snprintf(err, errlen,
+				 "invalid character in cgroup path \"%s\" (printable ASCII without spaces only)", path);
+			return NULL;
+		}
+	if (path[0] != '/') {
+		snprintf(err, errlen, "cgroup path \"%s\" is not absolute (it must start with \"/\")", path);
+		return NULL;
+	}
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	for (size_t i = 1, from = 1; len > 1 && i <= len; i++) {
+		const char *comp = path + from;
+		size_t n = i - from;
+
+		if (i < len && path[i] != '/')
+			continue;
+		if (n == 0) {
+			snprintf(err, errlen, "empty component in cgroup path \"%s\"", path);
+			return NULL;
+		}
+		if ((n == 1 && comp[0] == '.') || (n == 2 && comp[0] == '.' && comp[1] == '.')) {
+			snprintf(err, errlen,
+				 "\"%.*s\" in cgroup path \"%s\" (use the path as /proc/PID/cgroup shows it)", (int)n,
+				 comp, path);
+			return NULL;
+		}
+		from = i + 1;
+	}
+	s = strndup(path, len);
+	if (!s) {
+		*ret_r = -ENOMEM;
+		return NULL;
+	}
+	*ret_r = 0;
+	return s;
+}
+
+int policy_scope_parse(const char *s, struct scope *ret, char *err, size_t errlen)
+{
+	struct scope sc = {SCOPE_HOST, 0, NULL};
+	int r;
+
+	if (!s || !ret)
+		return -EINVAL;
+	if (strcmp(s, "host") == 0) {
+		*ret = sc;
+		return 0;
+	}
+	if (strncmp(s, "process:", 8) == 0) {
+		const char *pid = s + 8;
+		long v = 0;
+
+		for (const char *c = pid; *c; c++)
+			if (!isdigit((unsigned char)*c)) {
+				snprintf(err, errlen, "invalid pid \"%s\" in scope \"%s\" (expected a positive number)",
+					 pid, s);
+				return -EINVAL;
+			}
+		if (!*pid) {
+			snprintf(err, errlen, "missing pid in scope \"%s\" (expected process:PID)", s);
+			return -EINVAL;
+		}
+		r = util_parse_long(pid, 1, INT32_MAX, &v);
+		if (r < 0) {
+			snprintf(err, errlen, "invalid pid \"%s\" in scope \"%s\" (expected a positive number)", pid,
+				 s);
+			return -EINVAL;
+		}
+		sc.kind = SCOPE_PROCESS;
+		sc.pid = (int)v;
+		*ret = sc;
+		return 0;
+	}
+	if (strncmp(s, "cgroup:", 7) == 0) {
+		sc.cgroup = scope_cgroup(s + 7, &r, err, errlen);
+		if (!sc.cgroup)
+			return r;
+		sc.kind = SCOPE_CGROUP;
+		*ret = sc;
+		return 0;
+	}
+	snprintf(err, errlen, "invalid scope \"%s\" (expected host, process:PID or cgroup:PATH)", s);
+	return -EINVAL;
+}
+
+const char *policy_scope_format(const struct scope *s, char *buf, size_t len)
+{
+	switch (s->kind) {
+	case SCOPE_PROCESS:
+		snprintf(buf, len, "process:%d", s->pid);
+		break;
+	case SCOPE_CGROUP:
+		snprintf(buf, len, "cgroup:%s", s->cgroup ? s->cgroup : "");
+		break;
+	default:
+		snprintf(buf, len, "host");
+		break;
+	}
+	return buf;
+}
+
+void policy_scope_done(struct scope *s)
+{
+	if (!s)
+		return;
+	free(s->cgroup);
+	*s = (struct scope){SCOPE_HOST, 0, NULL};
+}
+
+int policy_set_scope(struct policy *p, const struct scope *s)
+{
+	struct scope copy = {s->kind, s->pid, NULL};
+
+	if (s->kind == SCOPE_CGROUP) {
+		if (!s->cgroup)
+			return -EINVAL;
+		copy.cgroup = strdup(s->cgroup);
+		if (!copy.cgroup)
+			return -ENOMEM;
+	}
+	policy_scope_done(&p->scope);
+	p->scope = copy;
+	/* Not from the file any more: no line to point at. */
+	p->scope_line = 0;
+	return 0;
 }

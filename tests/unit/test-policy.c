@@ -133,7 +133,7 @@ static const struct bad_policy bad_policies[] = {
     {"unknown-section", MODE_VANILLA "[foo]\nx = 1\n", {"FILE:3: unknown section [foo]"}},
     {"unknown-key",
      MODE_VANILLA "color = red\n",
-     {"FILE:3: unknown key \"color\" in [mode] (expected name, summary, type, requires, strict)"}},
+     {"FILE:3: unknown key \"color\" in [mode] (expected name, summary, type, requires, strict, scope)"}},
     {"duplicate-key", MODE_VANILLA "type = rt-only\n", {"FILE:3: duplicate key \"type\" in [mode] (first at line 2)"}},
     {"missing-type", "[mode]\nname = x\n", {"FILE:1: missing key \"type\" in [mode]"}},
     {"missing-mode", "[sysctl]\nkernel.numa_balancing = 0\n", {"FILE: missing [mode] section"}},
@@ -269,10 +269,97 @@ static const struct bad_policy bad_policies[] = {
      MODE_RT_ONLY "[sysctl]\nkernel.sched_rt_runtime_us = -1\n[thread a]\nmatch = *\ncpus = 0-1\nsched = rr:10\n",
      {"FILE:8: realtime sched rr:10 on housekeeping cpus 0 while kernel.sched_rt_runtime_us = -1: a spinning "
       "RT thread would starve housekeeping work on that CPU forever"}},
+    /* [mode] scope */
+    {"scope-unknown",
+     MODE_VANILLA "scope = vm:rtvm\n",
+     {"FILE:3: invalid scope \"vm:rtvm\" (expected host, process:PID or cgroup:PATH)"}},
+    {"scope-case",
+     MODE_VANILLA "scope = Host\n",
+     {"FILE:3: invalid scope \"Host\" (expected host, process:PID or cgroup:PATH)"}},
+    {"scope-pid-missing",
+     MODE_VANILLA "scope = process:\n",
+     {"FILE:3: missing pid in scope \"process:\" (expected process:PID)"}},
+    {"scope-pid-zero",
+     MODE_VANILLA "scope = process:0\n",
+     {"FILE:3: invalid pid \"0\" in scope \"process:0\" (expected a positive number)"}},
+    {"scope-pid-negative",
+     MODE_VANILLA "scope = process:-5\n",
+     {"FILE:3: invalid pid \"-5\" in scope \"process:-5\" (expected a positive number)"}},
+    {"scope-pid-plus",
+     MODE_VANILLA "scope = process:+5\n",
+     {"FILE:3: invalid pid \"+5\" in scope \"process:+5\" (expected a positive number)"}},
+    {"scope-pid-word",
+     MODE_VANILLA "scope = process:qemu\n",
+     {"FILE:3: invalid pid \"qemu\" in scope \"process:qemu\" (expected a positive number)"}},
+    {"scope-pid-huge",
+     MODE_VANILLA "scope = process:99999999999\n",
+     {"FILE:3: invalid pid \"99999999999\" in scope \"process:99999999999\" (expected a positive number)"}},
+    {"scope-cgroup-missing",
+     MODE_VANILLA "scope = cgroup:\n",
+     {"FILE:3: missing cgroup path in scope \"cgroup:\" (expected cgroup:/PATH)"}},
+    {"scope-cgroup-relative",
+     MODE_VANILLA "scope = cgroup:machine.slice\n",
+     {"FILE:3: cgroup path \"machine.slice\" is not absolute (it must start with \"/\")"}},
+    {"scope-cgroup-dotdot",
+     MODE_VANILLA "scope = cgroup:/machine.slice/../system.slice\n",
+     {"FILE:3: \"..\" in cgroup path \"/machine.slice/../system.slice\" (use the path as /proc/PID/cgroup shows "
+      "it)"}},
+    {"scope-cgroup-dotdot-end",
+     MODE_VANILLA "scope = cgroup:/machine.slice/..\n",
+     {"FILE:3: \"..\" in cgroup path \"/machine.slice/..\" (use the path as /proc/PID/cgroup shows it)"}},
+    {"scope-cgroup-dot",
+     MODE_VANILLA "scope = cgroup:/./machine.slice\n",
+     {"FILE:3: \".\" in cgroup path \"/./machine.slice\" (use the path as /proc/PID/cgroup shows it)"}},
+    {"scope-cgroup-empty-component",
+     MODE_VANILLA "scope = cgroup:/machine.slice//vm\n",
+     {"FILE:3: empty component in cgroup path \"/machine.slice//vm\""}},
+    {"scope-cgroup-space",
+     MODE_VANILLA "scope = cgroup:/my slice\n",
+     {"FILE:3: invalid character in cgroup path \"/my slice\" (printable ASCII without spaces only)"}},
+    {"scope-cgroup-non-ascii",
+     MODE_VANILLA "scope = cgroup:/caf\xc3\xa9\n",
+     {"FILE:3: invalid character in cgroup path \"/caf\xc3\xa9\" (printable ASCII without spaces only)"}},
+    {"scope-variable", MODE_VANILLA "scope = process:${nope}\n", {"FILE:3: unknown variable ${nope}"}},
+    {"scope-variable-empty",
+     MODE_VANILLA "scope = ${empty}\n",
+     {"FILE:3: invalid scope \"\" (expected host, process:PID or cgroup:PATH)"}},
+    {"scope-duplicate",
+     MODE_VANILLA "scope = host\nscope = process:1\n",
+     {"FILE:4: duplicate key \"scope\" in [mode] (first at line 3)"}},
+    /* [cpumask] */
+    {"cpumask-unknown-key",
+     MODE_RT_ONLY "[cpumask]\nirq = 0\n",
+     {"FILE:4: unknown key \"irq\" in [cpumask] (expected irq_default, workqueue)"}},
+    {"cpumask-empty", MODE_RT_ONLY "[cpumask]\nirq_default = ${empty}\n", {"FILE:4: empty cpu list"}},
+    {"cpumask-offline", MODE_RT_ONLY "[cpumask]\nworkqueue = 0-3\n", {"FILE:4: cpus 2-3 are not online (online: 0-1)"}},
+    {"cpumask-malformed",
+     MODE_RT_ONLY "[cpumask]\nworkqueue = 1-x\n",
+     {"FILE:4: invalid cpu list: unexpected 'x' at position 3 in \"1-x\""}},
+    {"cpumask-variable", MODE_RT_ONLY "[cpumask]\nirq_default = ${nope}\n", {"FILE:4: unknown variable ${nope}"}},
+    {"cpumask-duplicate-key",
+     MODE_RT_ONLY "[cpumask]\nworkqueue = 0\nworkqueue = 1\n",
+     {"FILE:5: duplicate key \"workqueue\" in [cpumask] (first at line 4)"}},
+    {"cpumask-duplicate-section",
+     MODE_RT_ONLY "[cpumask]\nworkqueue = 0\n[cpumask]\nirq_default = 0\n",
+     {"FILE:5: duplicate section [cpumask] (first at line 3)"}},
+    {"cpumask-with-name", MODE_RT_ONLY "[cpumask wq]\nworkqueue = 0\n", {"FILE:3: section [cpumask] takes no name"}},
+    {"cpumask-vanilla",
+     MODE_VANILLA "[cpumask]\nirq_default = 0\nworkqueue = ${rt_cpus}\n",
+     {"FILE:4: irq_default in a vanilla mode: vanilla sets nothing, it restores what isolated changed",
+      "FILE:5: workqueue in a vanilla mode: vanilla sets nothing, it restores what isolated changed"}},
+    /* the section before [mode]: the check does not depend on the order */
+    {"cpumask-before-vanilla",
+     "[cpumask]\nworkqueue = 9\n" MODE_VANILLA,
+     {"FILE:2: cpu 9 is not online (online: 0-1)",
+      "FILE:2: workqueue in a vanilla mode: vanilla sets nothing, it restores what isolated changed"}},
+    /* an unknown type is not taken for vanilla */
+    {"cpumask-unknown-type",
+     "[mode]\ntype = turbo\n[cpumask]\nworkqueue = 0\n",
+     {"FILE:2: unknown type \"turbo\" (expected vanilla, rt-only, dedicated or outsourcing)"}},
     {"many-errors",
      "[mode]\ntype = dedicated\ncolour = red\n[sysctl]\nkernel.panic = 1\n[thread a]\ncpus = 7\nsched = fifo:0\n"
      "[bogus]\n",
-     {"FILE:3: unknown key \"colour\" in [mode] (expected name, summary, type, requires, strict)",
+     {"FILE:3: unknown key \"colour\" in [mode] (expected name, summary, type, requires, strict, scope)",
       "FILE:5: unknown sysctl \"kernel.panic\"", "FILE:6: missing key \"match\" in [thread a]",
       "FILE:7: cpu 7 is not online (online: 0-1)", "FILE:8: priority 0 out of range 1..99",
       "FILE:9: unknown section [bogus]"}},
@@ -710,6 +797,162 @@ static void test_sched(void **state)
 	assert_string_equal(policy_mode_type_name(MODE_TYPE_RT_ONLY), "rt-only");
 }
 
+/* ---- scope and [cpumask] ---- */
+
+static void test_scope_parse(void **state)
+{
+	static const struct {
+		const char *in;
+		int r;
+		enum scope_kind kind;
+		int pid;
+		const char *cgroup; /* normalised */
+		const char *text;   /* policy_scope_format; the message on error */
+	} cases[] = {
+	    {"host", 0, SCOPE_HOST, 0, NULL, "host"},
+	    {"process:1", 0, SCOPE_PROCESS, 1, NULL, "process:1"},
+	    {"process:4194304", 0, SCOPE_PROCESS, 4194304, NULL, "process:4194304"},
+	    {"process:007", 0, SCOPE_PROCESS, 7, NULL, "process:7"},
+	    {"cgroup:/", 0, SCOPE_CGROUP, 0, "/", "cgroup:/"},
+	    {"cgroup://", 0, SCOPE_CGROUP, 0, "/", "cgroup:/"},
+	    {"cgroup:/machine.slice", 0, SCOPE_CGROUP, 0, "/machine.slice", "cgroup:/machine.slice"},
+	    {"cgroup:/machine.slice/", 0, SCOPE_CGROUP, 0, "/machine.slice", "cgroup:/machine.slice"},
+	    {"cgroup:/machine.slice/machine-qemu\\x2d1\\x2drtvm.scope", 0, SCOPE_CGROUP, 0,
+	     "/machine.slice/machine-qemu\\x2d1\\x2drtvm.scope",
+	     "cgroup:/machine.slice/machine-qemu\\x2d1\\x2drtvm.scope"},
+	    {"cgroup:/a..b/.c", 0, SCOPE_CGROUP, 0, "/a..b/.c", "cgroup:/a..b/.c"},
+	    {"", -EINVAL, 0, 0, NULL, "invalid scope \"\" (expected host, process:PID or cgroup:PATH)"},
+	    {"process", -EINVAL, 0, 0, NULL, "invalid scope \"process\" (expected host, process:PID or cgroup:PATH)"},
+	    {"process: 12", -EINVAL, 0, 0, NULL,
+	     "invalid pid \" 12\" in scope \"process: 12\" (expected a positive number)"},
+	    {"process:2147483648", -EINVAL, 0, 0, NULL,
+	     "invalid pid \"2147483648\" in scope \"process:2147483648\" (expected a positive number)"},
+	    {"cgroup:/a/", 0, SCOPE_CGROUP, 0, "/a", "cgroup:/a"},
+	    {"cgroup:/a//", 0, SCOPE_CGROUP, 0, "/a", "cgroup:/a"},
+	    {"cgroup:/a\tb", -EINVAL, 0, 0, NULL,
+	     "invalid character in cgroup path \"/a\tb\" (printable ASCII without spaces only)"},
+	    {"cgroup:/a/./", -EINVAL, 0, 0, NULL,
+	     "\".\" in cgroup path \"/a/./\" (use the path as /proc/PID/cgroup shows it)"},
+	};
+	char buf[128];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct scope sc = {SCOPE_PROCESS, 42, NULL};
+		char err[256] = "";
+		int r = policy_scope_parse(cases[i].in, &sc, err, sizeof(err));
+
+		if (r != cases[i].r)
+			print_error("%s: r = %d (%s)\n", cases[i].in, r, err);
+		assert_int_equal(r, cases[i].r);
+		if (r == 0) {
+			assert_int_equal(sc.kind, cases[i].kind);
+			assert_int_equal(sc.pid, cases[i].pid);
+			if (cases[i].cgroup)
+				assert_string_equal(sc.cgroup, cases[i].cgroup);
+			else
+				assert_null(sc.cgroup);
+			assert_string_equal(policy_scope_format(&sc, buf, sizeof(buf)), cases[i].text);
+			/* what format prints parses back to the same scope */
+			{
+				struct scope again = {SCOPE_HOST, 0, NULL};
+
+				assert_int_equal(policy_scope_parse(buf, &again, err, sizeof(err)), 0);
+				assert_int_equal(again.kind, sc.kind);
+				assert_int_equal(again.pid, sc.pid);
+				assert_true(again.cgroup == sc.cgroup || strcmp(again.cgroup, sc.cgroup) == 0);
+				policy_scope_done(&again);
+			}
+			policy_scope_done(&sc);
+			assert_int_equal(sc.kind, SCOPE_HOST);
+			assert_null(sc.cgroup);
+		} else {
+			assert_string_equal(err, cases[i].text);
+			/* untouched */
+			assert_int_equal(sc.kind, SCOPE_PROCESS);
+			assert_int_equal(sc.pid, 42);
+			assert_null(sc.cgroup);
+		}
+	}
+	policy_scope_done(NULL);
+}
+
+static void test_scope_cpumask(void **state)
+{
+	struct fixture *f = *state;
+	char *const vars[] = {"rt_cpus=15", "scope=cgroup:/machine.slice/", "pid=1234", NULL};
+	static const char text[] = "[cpumask]\n"
+				   "irq_default = ${housekeeping_cpus}\n"
+				   "workqueue = 0-1,4\n"
+				   "[mode]\n"
+				   "type = dedicated\n"
+				   "strict = yes\n"
+				   "scope = ${scope}\n";
+	static const char text_pid[] = "[mode]\ntype = rt-only\nscope = process:${pid}\n";
+	static const char text_host[] = "[mode]\ntype = vanilla\n[cpumask]\n";
+	struct hostconf *hc = NULL;
+	struct policy *p = NULL;
+	struct diag d = {0};
+	struct scope sc = {SCOPE_PROCESS, 77, NULL};
+	char *path, buf[64], *list = NULL;
+
+	assert_int_equal(hostconf_from_strv(vars, &f->online16, &hc, &d), 0);
+	path = write_file(f, "scoped.conf", text, sizeof(text) - 1);
+	assert_int_equal(policy_load(path, hc, &f->online16, &p, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_true(p->strict);
+	assert_int_equal(p->scope.kind, SCOPE_CGROUP);
+	assert_string_equal(p->scope.cgroup, "/machine.slice");
+	assert_int_equal(p->scope_line, 7);
+	assert_true(p->has_irq_default);
+	assert_int_equal(cpuset_format_list(&p->irq_default, &list), 0);
+	assert_string_equal(list, "0-14");
+	free(list);
+	assert_true(p->has_wq_cpumask);
+	assert_int_equal(cpuset_format_list(&p->wq_cpumask, &list), 0);
+	assert_string_equal(list, "0-1,4");
+	free(list);
+
+	/* isoctl --scope: a copy replaces the file's scope */
+	assert_int_equal(policy_set_scope(p, &sc), 0);
+	assert_int_equal(p->scope.kind, SCOPE_PROCESS);
+	assert_int_equal(p->scope.pid, 77);
+	assert_int_equal(p->scope_line, 0);
+	sc = (struct scope){SCOPE_CGROUP, 0, "/system.slice"};
+	assert_int_equal(policy_set_scope(p, &sc), 0);
+	assert_ptr_not_equal(p->scope.cgroup, sc.cgroup);
+	assert_string_equal(policy_scope_format(&p->scope, buf, sizeof(buf)), "cgroup:/system.slice");
+	sc = (struct scope){SCOPE_CGROUP, 0, NULL};
+	assert_int_equal(policy_set_scope(p, &sc), -EINVAL);
+	assert_string_equal(p->scope.cgroup, "/system.slice");
+	policy_free(p); /* frees the scope's copy: ASan would see a leak */
+	p = NULL;
+	free(path);
+
+	path = write_file(f, "pid.conf", text_pid, sizeof(text_pid) - 1);
+	assert_int_equal(policy_load(path, hc, &f->online16, &p, &d), 0);
+	assert_int_equal(p->scope.kind, SCOPE_PROCESS);
+	assert_int_equal(p->scope.pid, 1234);
+	assert_int_equal(p->scope_line, 3);
+	assert_false(p->has_irq_default || p->has_wq_cpumask);
+	policy_free(p);
+	p = NULL;
+	free(path);
+
+	/* defaults: the host, no cpumask; an empty [cpumask] is fine in vanilla */
+	path = write_file(f, "plain.conf", text_host, sizeof(text_host) - 1);
+	assert_int_equal(policy_load(path, hc, &f->online16, &p, &d), 0);
+	assert_int_equal(p->scope.kind, SCOPE_HOST);
+	assert_null(p->scope.cgroup);
+	assert_int_equal(p->scope_line, 0);
+	assert_false(p->strict);
+	assert_false(p->has_irq_default || p->has_wq_cpumask);
+	policy_free(p);
+	free(path);
+	assert_int_equal(d.n, 0);
+	hostconf_free(hc);
+}
+
 /* ---- directories ---- */
 
 static void test_list_find(void **state)
@@ -857,6 +1100,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hostconf_strv, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_terms, setup, teardown),
 	    cmocka_unit_test(test_sched),
+	    cmocka_unit_test(test_scope_parse),
+	    cmocka_unit_test_setup_teardown(test_scope_cpumask, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_find, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shipped_16cpu, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shipped_2cpu, setup, teardown),

@@ -3,6 +3,7 @@
  * and why. Reads nothing and writes nothing: everything comes from the
  * snapshot. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,11 @@ struct builder {
 	const struct host_state *s;
 	size_t cap_actions, cap_skips;
 	int error;
+	/* Outside the host scope: which tasks (index into s->tasks) thread
+	 * rules may touch, and the scope as text for messages. */
+	bool scoped;
+	bool *in_scope;
+	char scope_text[PATH_MAX + 16];
 };
 
 /* Takes ownership of the strings; returns the new action, NULL on failure
@@ -141,6 +147,30 @@ static bool sched_equal(const struct sched_spec *want, const struct task_info *t
 	}
 }
 
+/* Tie a thread action to the thread it was planned for, so a reused tid is
+ * not taken for it later. */
+static void set_thread(struct action *a, const struct task_info *t)
+{
+	if (!a)
+		return;
+	a->tid = t->tid;
+	a->tgid = t->tgid;
+	a->starttime = t->starttime;
+}
+
+/* SCHED_DEADLINE (policy 6): sched_setscheduler cannot give a thread its
+ * runtime, deadline and period back, so a sched change could never be
+ * undone; and the kernel refuses affinity changes that would break deadline
+ * admission (EBUSY). Such a thread is left as it is. */
+#define SCHED_POLICY_DEADLINE 6
+
+static bool is_deadline(const struct task_info *t)
+{
+	return t->policy == SCHED_POLICY_DEADLINE;
+}
+
+static const char deadline_reason[] = "SCHED_DEADLINE thread: isolated leaves it alone";
+
 static char *cpus_string(const struct cpuset *c)
 {
 	char *s = NULL;
@@ -229,6 +259,147 @@ static void plan_sysctls(struct builder *b)
 	}
 }
 
+/* [cpumask]: host-wide defaults for what starts later (new IRQs, unbound
+ * workqueue workers), planned like sysctls. */
+static void plan_cpumask(struct builder *b, bool want_set, const struct cpuset *want, bool has,
+			 const struct cpuset *cur, const char *target, const char *label, const char *missing)
+{
+	if (!want_set)
+		return;
+	if (!has) {
+		add_skip(b, ACTION_CPUMASK, strdup(target), strdup(label), strdup(missing), "cpumask");
+		return;
+	}
+	if (cpuset_equal(cur, want)) {
+		b->pl->unchanged++;
+		return;
+	}
+	add_action(b, ACTION_CPUMASK, strdup(target), strdup(label), cpus_string(cur), cpus_string(want), "cpumask",
+		   false);
+}
+
+static void plan_cpumasks(struct builder *b)
+{
+	const struct policy *p = b->p;
+	const struct host_state *s = b->s;
+
+	plan_cpumask(b, p->has_irq_default, &p->irq_default, s->has_irq_default, &s->irq_default, "cpumask/irq_default",
+		     "default IRQ affinity", "the kernel has no /proc/irq/default_smp_affinity");
+	plan_cpumask(b, p->has_wq_cpumask, &p->wq_cpumask, s->has_wq_cpumask, &s->wq_cpumask, "cpumask/workqueue",
+		     "workqueue cpumask",
+		     "no /sys/devices/virtual/workqueue/cpumask (kernel without unbound workqueue cpumask)");
+}
+
+/* ---- scope ---- */
+
+enum { WALK_UNKNOWN = 0, WALK_IN, WALK_OUT };
+
+/* Is the process of leader task i (tid == tgid) pid or a descendant of it?
+ * Walks the ppid chain of thread group leaders, memoising every process on
+ * the way in state[] (indexed like s->tasks), so the whole snapshot costs
+ * one walk per process. path: scratch room for n_tasks indices. */
+static unsigned char process_in_scope(const struct host_state *s, pid_t pid, size_t i, unsigned char *state,
+				      size_t *path)
+{
+	size_t n = 0, cur = i;
+	unsigned char result = WALK_OUT;
+
+	for (;;) {
+		const struct task_info *t = &s->tasks[cur], *parent;
+
+		if (state[cur] != WALK_UNKNOWN) {
+			result = state[cur];
+			break;
+		}
+		if (t->tgid == pid) {
+			result = WALK_IN;
+			break;
+		}
+		/* n > n_tasks: a ppid loop, which a consistent snapshot cannot
+		 * have; a torn one might. */
+		if (n == s->n_tasks)
+			break;
+		path[n++] = cur;
+		parent = t->ppid > 0 && t->ppid != t->tgid ? host_state_task(s, t->ppid) : NULL;
+		if (!parent || parent->tid != parent->tgid)
+			break;
+		cur = (size_t)(parent - s->tasks);
+	}
+	state[i] = result;
+	while (n)
+		state[path[--n]] = result;
+	return result;
+}
+
+static bool cgroup_in_scope(const char *scope, const char *cgroup)
+{
+	size_t n = strlen(scope);
+
+	if (!cgroup)
+		return false;
+	if (strcmp(scope, "/") == 0)
+		return cgroup[0] == '/';
+	return strncmp(cgroup, scope, n) == 0 && (cgroup[n] == '\0' || cgroup[n] == '/');
+}
+
+/* Outside the host scope, mark the tasks thread rules may touch: computed
+ * once per plan. -ESRCH when a process scope names no process of the
+ * snapshot. */
+static int plan_scope(struct builder *b, char *err, size_t errlen)
+{
+	const struct scope *sc = &b->p->scope;
+	const struct host_state *s = b->s;
+	unsigned char *state = NULL;
+	size_t *path = NULL;
+
+	if (sc->kind == SCOPE_HOST)
+		return 0;
+	b->scoped = true;
+	policy_scope_format(sc, b->scope_text, sizeof(b->scope_text));
+	if (sc->kind == SCOPE_PROCESS) {
+		bool found = false;
+
+		/* Any thread of the process will do: its leader may have exited
+		 * while its other threads run on. A thread id is not a process. */
+		for (size_t i = 0; i < s->n_tasks && !found; i++)
+			found = s->tasks[i].tgid == (pid_t)sc->pid;
+		if (!found) {
+			snprintf(err, errlen, "scope %s: no such process", b->scope_text);
+			return -ESRCH;
+		}
+	}
+	b->in_scope = calloc(s->n_tasks + 1, sizeof(*b->in_scope));
+	if (!b->in_scope)
+		goto oom;
+	if (sc->kind == SCOPE_CGROUP) {
+		for (size_t i = 0; i < s->n_tasks; i++)
+			b->in_scope[i] = cgroup_in_scope(sc->cgroup, s->tasks[i].cgroup);
+		return 0;
+	}
+	state = calloc(s->n_tasks + 1, sizeof(*state));
+	path = calloc(s->n_tasks + 1, sizeof(*path));
+	if (!state || !path)
+		goto oom;
+	for (size_t i = 0; i < s->n_tasks; i++) {
+		const struct task_info *t = &s->tasks[i];
+		const struct task_info *leader = t->tid == t->tgid ? t : host_state_task(s, t->tgid);
+
+		if (t->tgid == (pid_t)sc->pid)
+			b->in_scope[i] = true;
+		else if (leader && leader->tid == leader->tgid)
+			b->in_scope[i] =
+			    process_in_scope(s, (pid_t)sc->pid, (size_t)(leader - s->tasks), state, path) == WALK_IN;
+	}
+	free(state);
+	free(path);
+	return 0;
+oom:
+	free(state);
+	free(path);
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
+}
+
 /* "irq/45-i40e-eth1" -> 45; -1 when comm is not an IRQ thread. */
 static long irq_thread_number(const struct task_info *t)
 {
@@ -302,15 +473,18 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 				b->pl->unchanged++;
 				continue;
 			}
+			if (is_deadline(task)) {
+				add_skip(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)task->tid),
+					 thread_label(task), strdup(deadline_reason), r->name);
+				continue;
+			}
 			a = add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)task->tid),
 				       thread_label(task), sched_string(task->policy, task->rt_priority),
 				       strdup(policy_sched_format(&r->thread, want, sizeof(want))), r->name,
 				       rule_is_rt(p, r));
-			if (a) {
-				a->tid = task->tid;
-				a->tgid = task->tgid;
+			set_thread(a, task);
+			if (a)
 				a->irq = irq->irq;
-			}
 		}
 		if (!found_thread)
 			add_skip(b, ACTION_THREAD_SCHED, util_sprintf("irq/%u", irq->irq), irq_label(irq),
@@ -336,6 +510,8 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 		 * from the IRQ rule: thread rules leave it alone. */
 		if (irqn >= 0 && has_irq(s, irqn))
 			continue;
+		if (b->scoped && !b->in_scope[i])
+			continue;
 		for (ri = 0; ri < p->n_thread_rules; ri++)
 			if (match_thread(&p->thread_rules[ri], t, s)) {
 				r = &p->thread_rules[ri];
@@ -351,7 +527,14 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 			if (cpuset_equal(&t->cpus, &r->cpus) ||
 			    (t->no_setaffinity && cpuset_subset(&t->cpus, &r->cpus)))
 				b->pl->unchanged++;
-			else if (t->no_setaffinity) {
+			else if (is_deadline(t)) {
+				add_skip(b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid),
+					 thread_label(t),
+					 util_sprintf("%s (the kernel refuses affinity changes that would break "
+						      "deadline admission: EBUSY)",
+						      deadline_reason),
+					 r->name);
+			} else if (t->no_setaffinity) {
 				char *cur = cpus_string(&t->cpus);
 
 				/* Bound to one CPU: a per-CPU kthread. Wider: a workqueue
@@ -373,10 +556,7 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 				struct action *a = add_action(
 				    b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
 				    cpus_string(&t->cpus), cpus_string(&r->cpus), r->name, rule_is_rt(p, r));
-				if (a) {
-					a->tid = t->tid;
-					a->tgid = t->tgid;
-				}
+				set_thread(a, t);
 			}
 		}
 		if (r->sched.kind != SCHED_KIND_UNSET) {
@@ -387,14 +567,16 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 				b->pl->unchanged++;
 				continue;
 			}
+			if (is_deadline(t)) {
+				add_skip(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
+					 strdup(deadline_reason), r->name);
+				continue;
+			}
 			a = add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
 				       sched_string(t->policy, t->rt_priority),
 				       strdup(policy_sched_format(&r->sched, want, sizeof(want))), r->name,
 				       rule_is_rt(p, r));
-			if (a) {
-				a->tid = t->tid;
-				a->tgid = t->tgid;
-			}
+			set_thread(a, t);
 		}
 	}
 }
@@ -409,12 +591,14 @@ static void plan_unmatched(struct builder *b, const struct rule *rules, size_t n
 		if (rule_is_rt(b->p, r))
 			add_skip(b, r->is_irq ? ACTION_IRQ_AFFINITY : ACTION_THREAD_AFFINITY, rule_ref(r),
 				 strdup(r->match_text ? r->match_text : ""),
-				 util_sprintf("RT rule matches no %s on this host", r->is_irq ? "IRQ" : "thread"),
+				 util_sprintf("RT rule matches no %s %s%s", r->is_irq ? "IRQ" : "thread",
+					      b->scoped ? "in scope " : "on this host", b->scoped ? b->scope_text : ""),
 				 r->name);
 		else
 			add_warning(b,
-				    util_sprintf("[%s %s] matches nothing (match = %s)", r->is_irq ? "irq" : "thread",
-						 r->name, r->match_text ? r->match_text : ""));
+				    util_sprintf("[%s %s] matches nothing%s%s (match = %s)",
+						 r->is_irq ? "irq" : "thread", r->name, b->scoped ? " in scope " : "",
+						 b->scoped ? b->scope_text : "", r->match_text ? r->match_text : ""));
 	}
 }
 
@@ -450,7 +634,8 @@ static int action_cmp(const void *x, const void *y)
 int plan_build(const struct policy *p, const struct host_state *s, struct plan **ret, char *err, size_t errlen)
 {
 	struct builder b = {.p = p, .s = s};
-	size_t *irq_hits, *thread_hits;
+	size_t *irq_hits, *thread_hits, fixed;
+	int r;
 
 	b.pl = calloc(1, sizeof(*b.pl));
 	irq_hits = calloc(p->n_irq_rules + 1, sizeof(*irq_hits));
@@ -463,25 +648,41 @@ int plan_build(const struct policy *p, const struct host_state *s, struct plan *
 		return -ENOMEM;
 	}
 	b.pl->policy = p;
+	r = plan_scope(&b, err, errlen);
+	if (r < 0) {
+		plan_free(b.pl);
+		free(irq_hits);
+		free(thread_hits);
+		free(b.in_scope);
+		return r;
+	}
+	if (b.scoped && (p->n_irq_rules || p->has_irq_default || p->has_wq_cpumask))
+		add_warning(&b, util_sprintf("scope %s: IRQ rules and [cpumask] are host-wide and are not applied",
+					     b.scope_text));
 	plan_requirements(&b);
 	plan_sysctls(&b);
-	plan_irqs(&b, irq_hits);
+	if (!b.scoped) {
+		plan_cpumasks(&b);
+		plan_irqs(&b, irq_hits);
+	}
 	plan_threads(&b, thread_hits);
-	plan_unmatched(&b, p->irq_rules, p->n_irq_rules, irq_hits);
+	if (!b.scoped)
+		plan_unmatched(&b, p->irq_rules, p->n_irq_rules, irq_hits);
 	plan_unmatched(&b, p->thread_rules, p->n_thread_rules, thread_hits);
 	free(irq_hits);
 	free(thread_hits);
+	free(b.in_scope);
 	if (b.error < 0) {
 		plan_free(b.pl);
 		snprintf(err, errlen, "out of memory while planning");
 		return b.error;
 	}
-	/* Sysctls were added first and keep the policy's order (qsort is not
-	 * stable, so they stay out of the sort); then IRQs by number, threads
-	 * by process and thread. */
-	if (b.pl->n_actions > b.pl->counts[ACTION_SYSCTL])
-		qsort(b.pl->actions + b.pl->counts[ACTION_SYSCTL], b.pl->n_actions - b.pl->counts[ACTION_SYSCTL],
-		      sizeof(*b.pl->actions), action_cmp);
+	/* Sysctls, then the cpumask defaults, were added first and keep the
+	 * policy's order (qsort is not stable, so they stay out of the sort);
+	 * then IRQs by number, threads by process and thread. */
+	fixed = b.pl->counts[ACTION_SYSCTL] + b.pl->counts[ACTION_CPUMASK];
+	if (b.pl->n_actions > fixed)
+		qsort(b.pl->actions + fixed, b.pl->n_actions - fixed, sizeof(*b.pl->actions), action_cmp);
 	*ret = b.pl;
 	return 0;
 }

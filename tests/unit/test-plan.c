@@ -68,6 +68,15 @@ struct ttask {
 	const char *cmdline; /* leader only; NULL: empty (kernel thread) */
 };
 
+/* More about a thread, for the tests that need it (a separate table keeps
+ * the ttask lines short). */
+struct textra {
+	int tid;
+	int ppid;		      /* 0: 2 for kernel threads, else 1 */
+	const char *cgroup;	      /* leader only; NULL: "/" */
+	unsigned long long starttime; /* 0: 100 */
+};
+
 struct tirq {
 	unsigned irq;
 	const char *actions;  /* as /proc/interrupts prints them: "a, b" */
@@ -82,34 +91,46 @@ struct tsysctl {
 
 struct tree {
 	unsigned ncpus;
-	const char *cmdline;   /* proc/cmdline */
-	const char *osrelease; /* NULL: "6.1.0-18-amd64" */
-	bool realtime;	       /* sys/kernel/realtime = 1 */
+	const char *irq_default; /* proc/irq/default_smp_affinity (hex); NULL: absent */
+	const char *wq_cpumask;	 /* sys/devices/virtual/workqueue/cpumask (hex); NULL: absent */
+	const char *cmdline;	 /* proc/cmdline */
+	const char *osrelease;	 /* NULL: "6.1.0-18-amd64" */
+	bool realtime;		 /* sys/kernel/realtime = 1 */
 	const struct tsysctl *sysctls;
 	size_t n_sysctls;
 	const struct ttask *tasks;
 	size_t n_tasks;
 	const struct tirq *irqs;
 	size_t n_irqs;
+	const struct textra *extras;
+	size_t n_extras;
 };
 
 #define N(a) a, ARRAY_SIZE(a)
 
-static void put_task(const char *root, const struct ttask *t)
+static void put_task(const char *root, const struct ttask *t, const struct tree *tr)
 {
+	static const struct textra none;
+	const struct textra *x = &none;
+	int ppid;
 	char rel[256];
+
+	for (size_t i = 0; i < tr->n_extras; i++)
+		if (tr->extras[i].tid == t->tid)
+			x = &tr->extras[i];
+	ppid = x->ppid ? x->ppid : (t->flags & HOST_PF_KTHREAD) ? 2 : 1;
 
 	snprintf(rel, sizeof(rel), "proc/%d/task/%d/stat", t->pid, t->tid);
 	putf(root, rel,
-	     "%d (%s) S %d %d %d 0 -1 %lu 10 0 0 0 1 2 0 0 %d 0 1 0 100 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 0 "
-	     "0 0 0 17 %d %d %d 0 0 0 0 0 0 0 0 0 0 0\n",
-	     t->tid, t->comm, (t->flags & HOST_PF_KTHREAD) ? 2 : 1, t->pid, t->pid, t->flags,
-	     t->policy ? -1 - t->prio : 20, 0, t->prio, t->policy);
+	     "%d (%s) S %d %d %d 0 -1 %lu 10 0 0 0 1 2 0 0 %d 0 1 0 %llu 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 "
+	     "0 0 0 0 17 %d %d %d 0 0 0 0 0 0 0 0 0 0 0\n",
+	     t->tid, t->comm, ppid, t->pid, t->pid, t->flags, t->policy ? -1 - t->prio : 20,
+	     x->starttime ? x->starttime : 100, 0, t->prio, t->policy);
 	snprintf(rel, sizeof(rel), "proc/%d/task/%d/status", t->pid, t->tid);
 	putf(root, rel,
 	     "Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
 	     "Cpus_allowed:\tf\nCpus_allowed_list:\t%s\nMems_allowed_list:\t0\n",
-	     t->comm, t->pid, t->tid, (t->flags & HOST_PF_KTHREAD) ? 2 : 1, t->cpus);
+	     t->comm, t->pid, t->tid, ppid, t->cpus);
 	snprintf(rel, sizeof(rel), "proc/%d/task/%d/comm", t->pid, t->tid);
 	putf(root, rel, "%s\n", t->comm);
 	if (t->tid != t->pid)
@@ -118,7 +139,7 @@ static void put_task(const char *root, const struct ttask *t)
 	snprintf(rel, sizeof(rel), "proc/%d/comm", t->pid);
 	putf(root, rel, "%s\n", t->comm);
 	snprintf(rel, sizeof(rel), "proc/%d/cgroup", t->pid);
-	put(root, rel, "0::/\n");
+	putf(root, rel, "0::%s\n", x->cgroup ? x->cgroup : "/");
 	snprintf(rel, sizeof(rel), "proc/%d/cmdline", t->pid);
 	if (!t->cmdline) {
 		put(root, rel, "");
@@ -151,6 +172,10 @@ static void build_tree(const char *root, const struct tree *t)
 		put(root, "sys/kernel/realtime", "1\n");
 	for (size_t i = 0; i < t->n_sysctls; i++)
 		put(root, t->sysctls[i].path, t->sysctls[i].value);
+	if (t->irq_default)
+		putf(root, "proc/irq/default_smp_affinity", "%s\n", t->irq_default);
+	if (t->wq_cpumask)
+		putf(root, "sys/devices/virtual/workqueue/cpumask", "%s\n", t->wq_cpumask);
 
 	f = open_memstream(&s, &len);
 	assert_non_null(f);
@@ -185,7 +210,7 @@ static void build_tree(const char *root, const struct tree *t)
 	free(s);
 
 	for (size_t i = 0; i < t->n_tasks; i++)
-		put_task(root, &t->tasks[i]);
+		put_task(root, &t->tasks[i], t);
 }
 
 /* ---- the pipeline ---- */
@@ -772,6 +797,305 @@ static void test_requirements(void **state)
 	expect_plan(pl, NULL, 0, NULL, 0, NULL, 0);
 }
 
+/* ---- 9. [cpumask] ---- */
+
+static const struct tsysctl tm_on[] = {{"proc/sys/kernel/timer_migration", "1\n"}};
+
+static void test_cpumask(void **state)
+{
+	struct ctx *c = *state;
+	const struct xaction xa[] = {
+	    {ACTION_SYSCTL, "kernel.timer_migration", "kernel.timer_migration", "1", "0", "sysctl", false},
+	    /* right after the sysctls, cpu lists both ways */
+	    {ACTION_CPUMASK, "cpumask/irq_default", "default IRQ affinity", "0-3", "0-2", "cpumask", false},
+	    {ACTION_CPUMASK, "cpumask/workqueue", "workqueue cpumask", "0-3", "0-2", "cpumask", false},
+	    {ACTION_IRQ_AFFINITY, "irq/9", "acpi", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/1", "systemd", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/2", "kthreadd", "0-3", "0-2", "other", false},
+	};
+	const struct xaction xa_settled[] = {
+	    {ACTION_SYSCTL, "kernel.timer_migration", "kernel.timer_migration", "1", "0", "sysctl", false},
+	    {ACTION_CPUMASK, "cpumask/workqueue", "workqueue cpumask", "1-3", "0-2", "cpumask", false},
+	    {ACTION_IRQ_AFFINITY, "irq/9", "acpi", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/1", "systemd", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/2", "kthreadd", "0-3", "0-2", "other", false},
+	};
+	const struct xaction xa_absent[] = {
+	    {ACTION_SYSCTL, "kernel.timer_migration", "kernel.timer_migration", "1", "0", "sysctl", false},
+	    {ACTION_IRQ_AFFINITY, "irq/9", "acpi", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/1", "systemd", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/2", "kthreadd", "0-3", "0-2", "other", false},
+	};
+	const struct xskip xs_absent[] = {
+	    {ACTION_CPUMASK, "cpumask/irq_default", "default IRQ affinity",
+	     "the kernel has no /proc/irq/default_smp_affinity", "cpumask"},
+	    {ACTION_CPUMASK, "cpumask/workqueue", "workqueue cpumask",
+	     "no /sys/devices/virtual/workqueue/cpumask (kernel without unbound workqueue cpumask)", "cpumask"},
+	};
+	struct tree t = {.ncpus = 4, .sysctls = N(tm_on), .tasks = N(few_tasks), .irqs = N(few_irqs)};
+	const struct plan *pl;
+
+	t.irq_default = "f";
+	t.wq_cpumask = "0000000f";
+	pl = plan_of(c, &t, "cpumask", "rt_cpus = 3\n");
+	expect_plan(pl, N(xa), NULL, 0, NULL, 0);
+	assert_int_equal(pl->counts[ACTION_CPUMASK], 2);
+	assert_int_equal(pl->actions[1].tid, 0);
+	assert_int_equal(pl->actions[1].starttime, 0);
+
+	/* the default IRQ affinity already right: unchanged, not an action */
+	t.irq_default = "7";
+	t.wq_cpumask = "e";
+	pl = plan_of(c, &t, "cpumask", "rt_cpus = 3\n");
+	expect_plan(pl, N(xa_settled), NULL, 0, NULL, 1);
+
+	/* a kernel without the files: skips that say which file */
+	t.irq_default = NULL;
+	t.wq_cpumask = NULL;
+	pl = plan_of(c, &t, "cpumask", "rt_cpus = 3\n");
+	expect_plan(pl, N(xa_absent), N(xs_absent), NULL, 0);
+}
+
+/* ---- 10. scope ---- */
+
+/* systemd (1) and kthreadd (2) are their own parents here: the walk must
+ * stop there. 305 is a great-grandchild of 300 with a smaller pid (pids
+ * wrapped), 350's parent is not in the snapshot. */
+static const struct ttask scope_tasks[] = {
+    {1, 1, "systemd", F_USER, "0-3", 0, 0, "/sbin/init"},
+    {2, 2, "kthreadd", F_KTHREAD, "0-3", 0, 0, NULL},
+    {20, 20, "ksoftirqd/0", F_PERCPU, "0", 0, 0, NULL},
+    {300, 300, "parent", F_USER, "0-3", 0, 0, "/usr/bin/parent"},
+    {300, 301, "parent-worker", F_USER, "0-3", 0, 0, NULL},
+    {305, 305, "great-grandchild", F_USER, "0-3", 0, 0, "/usr/bin/ggc"},
+    {310, 310, "child", F_USER, "0-3", 0, 0, "/usr/bin/child"},
+    {320, 320, "grandchild", F_USER, "0-3", 0, 0, "/usr/bin/grandchild"},
+    {320, 321, "gc-worker", F_USER, "0-2", 0, 0, NULL},
+    {330, 330, "unrelated", F_USER, "0-3", 0, 0, "/usr/bin/unrelated"},
+    {340, 340, "unrelated-kid", F_USER, "0-3", 0, 0, "/usr/bin/kid"},
+    {350, 350, "orphan", F_USER, "0-3", 0, 0, "/usr/bin/orphan"},
+};
+
+static const struct textra scope_family[] = {
+    {300, 1, NULL, 0},	 {301, 1, NULL, 0}, {310, 300, NULL, 0}, {320, 310, NULL, 0},  {321, 310, NULL, 0},
+    {305, 320, NULL, 0}, {330, 1, NULL, 0}, {340, 330, NULL, 0}, {350, 9999, NULL, 0},
+};
+
+static const struct tree scope_tree = {.ncpus = 4,
+				       .irq_default = "f",
+				       .sysctls = N(tm_on),
+				       .tasks = N(scope_tasks),
+				       .irqs = N(few_irqs),
+				       .extras = N(scope_family)};
+
+/* No action or skip of the plan names one of these threads. */
+static void expect_untouched(const struct plan *pl, const int *tids, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char target[32];
+
+		snprintf(target, sizeof(target), "tid/%d", tids[i]);
+		for (size_t k = 0; k < pl->n_actions; k++)
+			if (strcmp(pl->actions[k].target, target) == 0 || pl->actions[k].tgid == tids[i])
+				fail_msg("%s is out of scope but has an action", target);
+		for (size_t k = 0; k < pl->n_skips; k++)
+			if (strcmp(pl->skips[k].target, target) == 0)
+				fail_msg("%s is out of scope but has a skip", target);
+	}
+}
+
+static void test_scope_process(void **state)
+{
+	struct ctx *c = *state;
+	const struct xaction xa[] = {
+	    /* sysctls apply in any scope */
+	    {ACTION_SYSCTL, "kernel.timer_migration", "kernel.timer_migration", "1", "0", "sysctl", false},
+	    /* 300, its thread, its child, and its grandchild's child */
+	    {ACTION_THREAD_AFFINITY, "tid/300", "parent", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/301", "parent-worker (parent 300)", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/305", "great-grandchild", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/310", "child", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_SCHED, "tid/320", "grandchild", "other", "fifo:10", "rt-app", true},
+	};
+	const struct xskip xs[] = {
+	    {ACTION_THREAD_AFFINITY, "[thread rt-missing]", "comm:nothing-here",
+	     "RT rule matches no thread in scope process:300", "rt-missing"},
+	};
+	const char *const warnings[] = {
+	    "scope process:300: IRQ rules and [cpumask] are host-wide and are not applied",
+	    "[thread idle] matches nothing in scope process:300 (match = comm:nobody)",
+	    NULL,
+	};
+	const struct xaction xa_child[] = {
+	    {ACTION_SYSCTL, "kernel.timer_migration", "kernel.timer_migration", "1", "0", "sysctl", false},
+	    {ACTION_THREAD_AFFINITY, "tid/305", "great-grandchild", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/310", "child", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_SCHED, "tid/320", "grandchild", "other", "fifo:10", "rt-app", true},
+	};
+	const struct xskip xs_child[] = {
+	    {ACTION_THREAD_AFFINITY, "[thread rt-missing]", "comm:nothing-here",
+	     "RT rule matches no thread in scope process:310", "rt-missing"},
+	};
+	const char *const warnings_child[] = {
+	    "scope process:310: IRQ rules and [cpumask] are host-wide and are not applied",
+	    "[thread idle] matches nothing in scope process:310 (match = comm:nobody)",
+	    NULL,
+	};
+	static const int outside[] = {1, 2, 20, 330, 340, 350};
+	static const int outside_child[] = {1, 2, 20, 300, 301, 330, 340, 350};
+	struct plan *pl, *sentinel = (struct plan *)&c;
+	struct scope sc = {SCOPE_PROCESS, 310, NULL};
+	char err[128] = "";
+
+	pl = (struct plan *)plan_of(c, &scope_tree, "scope", "rt_cpus = 3\nscope = process:300\n");
+	assert_int_equal(c->p->scope.kind, SCOPE_PROCESS);
+	/* gc-worker (321) is in scope and already on 0-2 */
+	expect_plan(pl, N(xa), N(xs), warnings, 1);
+	expect_untouched(pl, N(outside));
+
+	/* isoctl --scope: the same policy, another process; its parent is out */
+	assert_int_equal(policy_set_scope(c->p, &sc), 0);
+	assert_int_equal(plan_build(c->p, c->s, &pl, err, sizeof(err)), 0);
+	expect_plan(pl, N(xa_child), N(xs_child), warnings_child, 1);
+	expect_untouched(pl, N(outside_child));
+	plan_free(pl);
+
+	/* a process that is not in the snapshot, or a thread that is not a
+	 * process: an error, no plan */
+	sc.pid = 999;
+	assert_int_equal(policy_set_scope(c->p, &sc), 0);
+	pl = sentinel;
+	assert_int_equal(plan_build(c->p, c->s, &pl, err, sizeof(err)), -ESRCH);
+	assert_string_equal(err, "scope process:999: no such process");
+	assert_ptr_equal(pl, sentinel);
+	sc.pid = 301;
+	assert_int_equal(policy_set_scope(c->p, &sc), 0);
+	assert_int_equal(plan_build(c->p, c->s, &pl, err, sizeof(err)), -ESRCH);
+	assert_string_equal(err, "scope process:301: no such process");
+	assert_ptr_equal(pl, sentinel);
+
+	/* back to the host: [cpumask] and IRQ rules apply again, no warning */
+	sc.kind = SCOPE_HOST;
+	assert_int_equal(policy_set_scope(c->p, &sc), 0);
+	assert_int_equal(plan_build(c->p, c->s, &pl, err, sizeof(err)), 0);
+	for (size_t i = 0; pl->warnings && pl->warnings[i]; i++)
+		assert_null(strstr(pl->warnings[i], "scope"));
+	assert_int_equal(pl->counts[ACTION_CPUMASK], 1);
+	assert_int_equal(pl->counts[ACTION_IRQ_AFFINITY], 1);
+	assert_int_equal(pl->actions[1].kind, ACTION_CPUMASK);
+	plan_free(pl);
+}
+
+static const struct ttask cgroup_tasks[] = {
+    {1, 1, "systemd", F_USER, "0-3", 0, 0, "/sbin/init"},
+    {2, 2, "kthreadd", F_KTHREAD, "0-3", 0, 0, NULL},
+    {400, 400, "qemu-system-x86", F_USER, "0-3", 0, 0, QEMU_RTVM},
+    {400, 401, "CPU 0/KVM", F_USER, "0-3", 0, 0, NULL},
+    {410, 410, "machined", F_USER, "0-3", 0, 0, "/usr/lib/systemd/systemd-machined"},
+    {420, 420, "impostor", F_USER, "0-3", 0, 0, "/usr/bin/impostor"},
+    {430, 430, "sshd", F_USER, "0-3", 0, 0, "sshd: /usr/sbin/sshd -D"},
+};
+
+static const struct textra cgroup_paths[] = {
+    {1, 0, "/init.scope", 0},
+    {400, 0, "/machine.slice/machine-qemu\\x2d1\\x2drtvm.scope/libvirt/emulator", 0},
+    {410, 0, "/machine.slice", 0},
+    /* shares the prefix, but is not below /machine.slice */
+    {420, 0, "/machine.slice-other/x.scope", 0},
+    {430, 0, "/system.slice/ssh.service", 0},
+};
+
+static void test_scope_cgroup(void **state)
+{
+	struct ctx *c = *state;
+	const struct tree t = {
+	    .ncpus = 4, .sysctls = N(tm_on), .tasks = N(cgroup_tasks), .irqs = N(few_irqs), .extras = N(cgroup_paths)};
+	const struct xaction xa[] = {
+	    {ACTION_SYSCTL, "kernel.timer_migration", "kernel.timer_migration", "1", "0", "sysctl", false},
+	    {ACTION_THREAD_AFFINITY, "tid/400", "qemu-system-x86", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/401", "CPU 0/KVM (qemu-system-x86 400)", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/410", "machined", "0-3", "0-2", "other", false},
+	};
+	const struct xskip xs[] = {
+	    {ACTION_THREAD_AFFINITY, "[thread rt-app]", "comm:grandchild",
+	     "RT rule matches no thread in scope cgroup:/machine.slice", "rt-app"},
+	    {ACTION_THREAD_AFFINITY, "[thread rt-missing]", "comm:nothing-here",
+	     "RT rule matches no thread in scope cgroup:/machine.slice", "rt-missing"},
+	};
+	const char *const warnings[] = {
+	    "scope cgroup:/machine.slice: IRQ rules and [cpumask] are host-wide and are not applied",
+	    "[thread idle] matches nothing in scope cgroup:/machine.slice (match = comm:nobody)",
+	    NULL,
+	};
+	static const int outside[] = {1, 2, 420, 430};
+	struct scope sc = {SCOPE_CGROUP, 0, "/"};
+	struct plan *pl;
+	char err[128];
+
+	/* the trailing "/" of host.conf's value is dropped */
+	pl = (struct plan *)plan_of(c, &t, "scope", "rt_cpus = 3\nscope = cgroup:/machine.slice/\n");
+	assert_string_equal(c->s->tasks[2].cgroup, "/machine.slice/machine-qemu\\x2d1\\x2drtvm.scope/libvirt/emulator");
+	expect_plan(pl, N(xa), N(xs), warnings, 0);
+	expect_untouched(pl, N(outside));
+
+	/* cgroup:/ is every task (but still no IRQs and no cpumask) */
+	assert_int_equal(policy_set_scope(c->p, &sc), 0);
+	assert_int_equal(plan_build(c->p, c->s, &pl, err, sizeof(err)), 0);
+	assert_int_equal(pl->counts[ACTION_THREAD_AFFINITY], 7);
+	assert_int_equal(pl->counts[ACTION_IRQ_AFFINITY] + pl->counts[ACTION_CPUMASK], 0);
+	assert_string_equal(pl->warnings[0],
+			    "scope cgroup:/: IRQ rules and [cpumask] are host-wide and are not applied");
+	plan_free(pl);
+}
+
+/* ---- 11. SCHED_DEADLINE, and the thread's start time ---- */
+
+static void test_deadline(void **state)
+{
+	struct ctx *c = *state;
+	static const struct tirq irqs[] = {{45, "eth1-TxRx-0", "eth1", "3"}, {46, "eth1-TxRx-1", "eth1", "3"}};
+	static const struct ttask tasks[] = {
+	    {1, 1, "systemd", F_USER, "0-2", 0, 0, "/sbin/init"},
+	    {50, 50, "irq/45-eth1-TxRx-0", F_KTHREAD, "3", 1, 50, NULL},
+	    {51, 51, "irq/46-eth1-TxRx-1", F_KTHREAD, "3", 6, 0, NULL},
+	    {200, 200, "dl-a", F_USER, "0-3", 6, 0, "/usr/bin/dl-a"},
+	    {210, 210, "dl-b", F_USER, "0-3", 1, 5, "/usr/bin/dl-b"},
+	    {220, 220, "audio", F_USER, "0-3", 6, 0, "/usr/bin/audio"},
+	    {230, 230, "video", F_USER, "0-2", 6, 0, "/usr/bin/video"},
+	    {240, 240, "app", F_USER, "0-3", 0, 0, "/usr/bin/app"},
+	};
+	static const struct textra times[] = {
+	    {50, 0, NULL, 5000},
+	    {210, 0, NULL, 4294967296123ULL},
+	    {240, 0, NULL, 777},
+	};
+	const struct tree t = {.ncpus = 4, .realtime = true, .tasks = N(tasks), .irqs = N(irqs), .extras = N(times)};
+	const struct xaction xa[] = {
+	    {ACTION_THREAD_AFFINITY, "tid/240", "app", "0-3", "0-2", "all", false},
+	    {ACTION_THREAD_SCHED, "tid/50", "irq/45-eth1-TxRx-0", "fifo:50", "fifo:60", "rt-nic", true},
+	    {ACTION_THREAD_SCHED, "tid/210", "dl-b", "fifo:5", "fifo:10", "dl-sched", true},
+	};
+	const struct xskip xs[] = {
+	    {ACTION_THREAD_SCHED, "tid/51", "irq/46-eth1-TxRx-1", "SCHED_DEADLINE thread: isolated leaves it alone",
+	     "rt-nic"},
+	    {ACTION_THREAD_SCHED, "tid/200", "dl-a", "SCHED_DEADLINE thread: isolated leaves it alone", "dl-sched"},
+	    {ACTION_THREAD_AFFINITY, "tid/220", "audio",
+	     "SCHED_DEADLINE thread: isolated leaves it alone (the kernel refuses affinity changes that would break "
+	     "deadline admission: EBUSY)",
+	     "all"},
+	};
+	const struct plan *pl = plan_of(c, &t, "deadline", "rt_cpus = 3\nrt_nic = eth1\n");
+
+	/* systemd and video (a deadline thread already where the rule wants it) */
+	expect_plan(pl, N(xa), N(xs), NULL, 2);
+	assert_int_equal(pl->actions[0].starttime, 777);
+	assert_int_equal(pl->actions[0].tid, 240);
+	assert_int_equal(pl->actions[1].starttime, 5000);
+	assert_int_equal(pl->actions[1].irq, 45);
+	assert_true(pl->actions[2].starttime == 4294967296123ULL);
+	assert_int_equal(pl->actions[2].tgid, 210);
+}
+
 /* ---- 8. small things ---- */
 
 static void test_misc(void **state)
@@ -796,6 +1120,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_irq_no_thread, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unmatched, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_requirements, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cpumask, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scope_process, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scope_cgroup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
 	    cmocka_unit_test(test_misc),
 	};
 

@@ -246,6 +246,7 @@ static const char *const kind_titles[] = {
     [ACTION_IRQ_AFFINITY] = "IRQ affinity",
     [ACTION_THREAD_AFFINITY] = "thread affinity",
     [ACTION_THREAD_SCHED] = "thread scheduling",
+    [ACTION_CPUMASK] = "cpumask",
 };
 
 static json_object *action_json(const struct action *a)

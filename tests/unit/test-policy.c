@@ -1041,6 +1041,10 @@ static void load_shipped(struct fixture *f, const char *hostconf_src, const stru
 			assert_int_equal(p->n_thread_rules, 3);
 			assert_false(cpuset_empty(&p->rt_cpus));
 			assert_false(cpuset_intersects(&p->rt_cpus, &p->housekeeping_cpus));
+			/* new IRQs and unbound kworkers start on housekeeping */
+			assert_true(p->has_irq_default && p->has_wq_cpumask);
+			assert_true(cpuset_equal(&p->irq_default, &p->housekeeping_cpus));
+			assert_true(cpuset_equal(&p->wq_cpumask, &p->housekeeping_cpus));
 		} else if (strcmp(p->name, "outsourcing") == 0) {
 			assert_int_equal(p->requires, POLICY_REQ_PREEMPT_RT | POLICY_REQ_RTNET);
 			assert_string_equal(p->sysctls[0].name, "net.core.rtnet_prio");
@@ -1051,6 +1055,11 @@ static void load_shipped(struct fixture *f, const char *hostconf_src, const stru
 			for (size_t k = 0; k < p->n_sysctls; k++)
 				assert_string_not_equal(p->sysctls[k].name, "kernel.sched_rt_runtime_us");
 		}
+		/* every policy but dedicated keeps all CPUs shared */
+		if (strcmp(p->name, "dedicated") != 0)
+			assert_false(p->has_irq_default || p->has_wq_cpumask);
+		/* the shipped policies govern the whole host */
+		assert_int_equal(p->scope.kind, SCOPE_HOST);
 		policy_free(p);
 		free(path);
 		free(src);

@@ -356,6 +356,10 @@ static int plan_scope(struct builder *b, char *err, size_t errlen)
 		return 0;
 	b->scoped = true;
 	policy_scope_format(sc, b->scope_text, sizeof(b->scope_text));
+	if (sc->kind == SCOPE_CGROUP && !sc->cgroup) {
+		snprintf(err, errlen, "scope cgroup: no cgroup path");
+		return -EINVAL;
+	}
 	if (sc->kind == SCOPE_PROCESS) {
 		bool found = false;
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "host-internal.h"
 #include "isolated/host.h"
 #include "isolated/procfmt.h"
 #include "isolated/util.h"
@@ -42,6 +43,14 @@ int host_open(const char *root, struct host **ret)
 		return r;
 	}
 	h->is_tree = root != NULL;
+	/* Tests (and users rehearsing failures) make a tree's writes fail. */
+	if (h->is_tree) {
+		int r = host_set_faults(h, getenv("ISOLATED_TREE_FAULTS"));
+		if (r < 0) {
+			host_free(h);
+			return r;
+		}
+	}
 	*ret = h;
 	return 0;
 }
@@ -52,6 +61,7 @@ void host_free(struct host *h)
 		return;
 	if (h->root_fd >= 0)
 		close(h->root_fd);
+	host_faults_free(h);
 	free(h->root_path);
 	free(h);
 }
@@ -1146,6 +1156,10 @@ int host_dump(const struct host *h, const char *dir, char *err, size_t errlen)
 		r = walk_fail(&w, -ENOTEMPTY, "%s: directory is not empty", dir);
 	else if (r < 0)
 		r = walk_fail(&w, r, "%s: %s", dir, strerror(-r));
+	/* Where the journal of a tree lives (run/isolated/), so that the dump
+	 * can be applied to like the host. */
+	if (r >= 0 && mkdirat(w.dst_fd, "run", 0755) < 0)
+		r = walk_fail(&w, -errno, "%s/run: %s", dir, strerror(errno));
 	if (r >= 0)
 		r = snapshot(&w, &s);
 	if (r >= 0)

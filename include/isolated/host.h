@@ -135,7 +135,10 @@ int host_dump(const struct host *h, const char *dir, char *err, size_t errlen);
  *                   20+nice otherwise), 40 (rt_priority), 41 (policy), in
  *                   proc/TGID/task/TID/stat (and proc/TID/stat likewise)
  * A thread that does not exist (no task directory) is -ESRCH on both
- * backends. All return 0 or -errno and write nothing on failure. */
+ * backends. On a tree, a set with no online CPU is -EINVAL for every kind
+ * (for an IRQ the kernel would pick CPUs itself; a tree cannot). A tid or
+ * tgid <= 0 is -EINVAL (0 would be the caller). All return 0 or -errno and
+ * write nothing on failure. */
 
 /* ISOLATED_TREE_FAULTS="TARGET=ERRNO[ TARGET=ERRNO...]" (space or comma
  * separated), for example "irq/151=EIO tid/2205/sched=EPERM
@@ -163,7 +166,10 @@ int host_set_thread_affinity(struct host *h, pid_t tgid, pid_t tid, const struct
  * left as it is. */
 int host_set_thread_sched(struct host *h, pid_t tgid, pid_t tid, int policy, int prio);
 
-/* ---- Single reads, for verification. ---- */
+/* ---- Single reads, for verification. ----
+ * The cpusets passed in must be initialised (CPUSET_INIT); on success their
+ * old contents are replaced, on failure they are untouched. ret_effective and
+ * ret_has_effective may be NULL. */
 int host_read_irq_affinity(const struct host *h, unsigned irq, struct cpuset *ret_affinity,
 			   struct cpuset *ret_effective, bool *ret_has_effective);
 int host_read_cpumask(const struct host *h, enum host_cpumask which, struct cpuset *ret);

@@ -120,6 +120,8 @@ static char *build_tree(void)
 	mkdirs(t, "proc/irq/30/eth1-rx-0");
 	put(t, "proc/irq/31/effective_affinity_list", "1\n");
 	put(t, "proc/irq/default_smp_affinity", "f\n");
+	put(t, "sys/devices/virtual/workqueue/cpumask", "c\n");
+	put(t, "proc/sys/kernel/random/boot_id", "8d0b6c2e-4f1a-4d7e-9b3a-2c5e7f901a11\n");
 
 	/* eth1: a PCI NIC with its own msi_irqs (32 is not in /proc/interrupts). */
 	put(t, "sys/class/net/eth1/device/msi_irqs/30", "msix\n");
@@ -230,6 +232,11 @@ static void assert_system_equal(const struct host_state *a, const struct host_st
 	assert_int_equal(a->has_grub, b->has_grub);
 	assert_str_or_null(a->grub_cmdline_linux, b->grub_cmdline_linux);
 	assert_str_or_null(a->grub_cmdline_linux_default, b->grub_cmdline_linux_default);
+	assert_str_or_null(a->boot_id, b->boot_id);
+	assert_int_equal(a->has_irq_default, b->has_irq_default);
+	assert_true(cpuset_equal(&a->irq_default, &b->irq_default));
+	assert_int_equal(a->has_wq_cpumask, b->has_wq_cpumask);
+	assert_true(cpuset_equal(&a->wq_cpumask, &b->wq_cpumask));
 	assert_int_equal(a->n_sysctls, b->n_sysctls);
 	for (size_t i = 0; i < a->n_sysctls; i++) {
 		assert_string_equal(a->sysctls[i].name, b->sysctls[i].name);
@@ -293,6 +300,11 @@ static void check_tree_state(const struct host_state *s)
 	assert_true(s->has_grub);
 	assert_string_equal(s->grub_cmdline_linux, "quiet nohz_full=2-3");
 	assert_null(s->grub_cmdline_linux_default);
+	assert_string_equal(s->boot_id, "8d0b6c2e-4f1a-4d7e-9b3a-2c5e7f901a11");
+	assert_true(s->has_irq_default);
+	assert_cpus(&s->irq_default, "0-3");
+	assert_true(s->has_wq_cpumask);
+	assert_cpus(&s->wq_cpumask, "2-3");
 
 	assert_int_equal(s->n_sysctls, 5);
 	assert_string_equal(host_state_sysctl(s, "kernel.timer_migration"), "1");
@@ -394,6 +406,10 @@ static void test_tree_dump(void **state)
 	free(buf);
 	/* node is not read by the snapshot: not copied */
 	assert_int_equal(host_read(hd, "proc/irq/9/node", &buf, &len), -ENOENT);
+	/* An empty run/, where the journal of the dump will live. */
+	struct stat st;
+	assert_int_equal(fstatat(hd->root_fd, "run", &st, 0), 0);
+	assert_true(S_ISDIR(st.st_mode));
 	host_free(hd);
 
 	/* Not empty now. */
@@ -421,6 +437,8 @@ static const struct bad_tree_case bad_trees[] = {
     {"sys/devices/system/cpu/online", "q\n", -EINVAL},
     {"proc/interrupts", "no header here\n", -EINVAL},
     {"etc/default/grub", "GRUB_CMDLINE_LINUX=\"open\n", -EINVAL},
+    {"proc/irq/default_smp_affinity", "f,g\n", -EINVAL},
+    {"sys/devices/virtual/workqueue/cpumask", "0-3\n", -EINVAL},
 };
 
 /* Malformed files fail the snapshot with a message naming the file. */
@@ -456,7 +474,13 @@ static void test_tree_missing(void **state)
 	unlink_in(t, "etc/default/grub");
 	unlink_in(t, "proc/sys/kernel/version");
 	unlink_in(t, "proc/irq/9/effective_affinity_list");
+	unlink_in(t, "proc/sys/kernel/random/boot_id");
+	unlink_in(t, "proc/irq/default_smp_affinity");
+	unlink_in(t, "sys/devices/virtual/workqueue/cpumask");
 	s = snapshot_of(t);
+	assert_null(s->boot_id);
+	assert_false(s->has_irq_default);
+	assert_false(s->has_wq_cpumask);
 	assert_cpus(&s->possible, "0-3");
 	assert_false(s->has_grub);
 	assert_null(s->grub_cmdline_linux);
@@ -585,6 +609,8 @@ static void test_real(void **state)
 	assert_true(cpuset_subset(&s->online, &s->possible));
 	assert_true(s->cmdline[0] != '\0');
 	assert_true(s->osrelease[0] != '\0');
+	assert_non_null(s->boot_id);
+	assert_int_equal(strlen(s->boot_id), 36); /* a UUID, newline stripped */
 	assert_non_null(host_state_sysctl(s, "kernel.sched_rt_runtime_us"));
 	assert_true(s->n_tasks > 1);
 	for (size_t i = 1; i < s->n_tasks; i++)

@@ -39,33 +39,37 @@ struct stat_case {
 	unsigned long flags;
 	int processor;
 	unsigned rt_priority, policy;
+	unsigned long long starttime; /* field 22 */
 };
 
 #define STAT_TAIL " 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0"
 
 static const struct stat_case stat_cases[] = {
-    {"stat-cat", NULL, 0, 6626, "cat", 'R', 6620, 4194304, 1, 0, 0},
-    {"stat-kthreadd", NULL, 0, 2, "kthreadd", 'S', 0, 2129984, 1, 0, 0},
-    {"stat-migration", NULL, 0, 21, "migration/1", 'S', 2, 69238848, 1, 99, 1},
-    {"stat-paren", NULL, 0, 4242, "a) b", 'S', 1, 4194560, 3, 10, 2},
-    {"stat-sdpam", NULL, 0, 1234, "(sd-pam)", 'S', 1233, 4194624, 1, 0, 0},
+    {"stat-cat", NULL, 0, 6626, "cat", 'R', 6620, 4194304, 1, 0, 0, 47076},
+    {"stat-kthreadd", NULL, 0, 2, "kthreadd", 'S', 0, 2129984, 1, 0, 0, 24},
+    {"stat-migration", NULL, 0, 21, "migration/1", 'S', 2, 69238848, 1, 99, 1, 25},
+    {"stat-paren", NULL, 0, 4242, "a) b", 'S', 1, 4194560, 3, 10, 2, 7001},
+    {"stat-sdpam", NULL, 0, 1234, "(sd-pam)", 'S', 1233, 4194624, 1, 0, 0, 880},
     /* 41 fields exactly, ") (" in comm, no trailing newline */
     {NULL, "7 (x) (y) R 1 0 0 0 -1 64 0 0 0 0 0 0 0 0 -51 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 2 50 1", 0, 7,
-     "x) (y", 'R', 1, 64, 2, 50, 1},
+     "x) (y", 'R', 1, 64, 2, 50, 1, 0},
+    /* starttime (22) of a machine up for years at HZ=1000: more than 32 bits */
+    {NULL, "8 (up) S 1 0 0 0 -1 64 0 0 0 0 0 0 0 0 20 0 1 0 98765432101234 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 3 0 0", 0, 8,
+     "up", 'S', 1, 64, 3, 0, 0, 98765432101234ULL},
     /* comm longer than 63 bytes is truncated */
     {NULL, "9 (0123456789012345678901234567890123456789012345678901234567890123456789) S 1 0 0 0 -1 0" STAT_TAIL, 0, 9,
-     "012345678901234567890123456789012345678901234567890123456789012", 'S', 1, 0, 0, 0, 0},
-    {NULL, "", -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0},
-    {NULL, "1 (init", -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0},
-    {NULL, "1 (init) S 0 1 1 0 -1 4194560 100", -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0},
+     "012345678901234567890123456789012345678901234567890123456789012", 'S', 1, 0, 0, 0, 0, 0},
+    {NULL, "", -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0, 0},
+    {NULL, "1 (init", -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0, 0},
+    {NULL, "1 (init) S 0 1 1 0 -1 4194560 100", -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0, 0},
     /* 40 fields: policy missing */
     {NULL, "7 (x) R 1 0 0 0 -1 64 0 0 0 0 0 0 0 0 -51 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 2 50", -EINVAL, 0, NULL,
-     0, 0, 0, 0, 0, 0},
-    {NULL, "x (a) S 1 0 0 0 -1 0" STAT_TAIL, -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0},
-    {NULL, "5 (a) S notanumber 0 0 0 -1 0" STAT_TAIL, -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0},
-    {NULL, "5 (a) SS 1 0 0 0 -1 0" STAT_TAIL, -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0},
-    {NULL, "5 )a( S 1 0 0 0 -1 0" STAT_TAIL, -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0},
-    {NULL, "5 x (a) S 1 0 0 0 -1 0" STAT_TAIL, -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0},
+     0, 0, 0, 0, 0, 0, 0},
+    {NULL, "x (a) S 1 0 0 0 -1 0" STAT_TAIL, -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0, 0},
+    {NULL, "5 (a) S notanumber 0 0 0 -1 0" STAT_TAIL, -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0, 0},
+    {NULL, "5 (a) SS 1 0 0 0 -1 0" STAT_TAIL, -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0, 0},
+    {NULL, "5 )a( S 1 0 0 0 -1 0" STAT_TAIL, -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0, 0},
+    {NULL, "5 x (a) S 1 0 0 0 -1 0" STAT_TAIL, -EINVAL, 0, NULL, 0, 0, 0, 0, 0, 0, 0},
 };
 
 static void test_stat(void **state)
@@ -97,6 +101,7 @@ static void test_stat(void **state)
 			assert_int_equal(st.processor, c->processor);
 			assert_int_equal(st.rt_priority, c->rt_priority);
 			assert_int_equal(st.policy, c->policy);
+			assert_int_equal(st.starttime, c->starttime);
 		} else {
 			/* untouched on failure */
 			assert_int_equal(st.pid, 0x5a5a5a5a);
@@ -513,7 +518,7 @@ int main(void)
 	    cmocka_unit_test(test_status),	   cmocka_unit_test(test_interrupts),
 	    cmocka_unit_test(test_interrupts_bad), cmocka_unit_test(test_grub),
 	    cmocka_unit_test(test_join_cmdline),   cmocka_unit_test(test_cmdline_get),
-	    cmocka_unit_test(test_cmdline_real), cmocka_unit_test(test_shell),
+	    cmocka_unit_test(test_cmdline_real),   cmocka_unit_test(test_shell),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

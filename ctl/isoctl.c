@@ -201,6 +201,11 @@ static void usage(FILE *f)
 	      "  status               the current value of every knob the modes touch\n"
 	      "  snapshot DIR         copy this host's relevant files into DIR (for --root)\n"
 	      "\n"
+	      "Commands that change the host:\n"
+	      "  grub MODE --write    put MODE's boot parameters into /etc/default/grub (the original\n"
+	      "                       is saved in /var/lib/isolated/grub.orig before the first change)\n"
+	      "  grub --restore       put that original back\n"
+	      "\n"
 	      "Options:\n"
 	      "  -r, --root DIR       read a tree laid out like / instead of the running kernel\n"
 	      "  -p, --policies DIR   read policies from DIR\n"
@@ -211,6 +216,9 @@ static void usage(FILE *f)
 	      "  -V, --version        the version\n",
 	      f);
 }
+
+/* Long-only options, of grub only. */
+enum { OPT_WRITE = 0x100, OPT_RESTORE };
 
 static const struct command {
 	const char *name;
@@ -223,10 +231,16 @@ static const struct command {
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"root", required_argument, NULL, 'r'},   {"policies", required_argument, NULL, 'p'},
-	    {"config", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
-	    {"all", no_argument, NULL, 'a'},	      {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+	    {"root", required_argument, NULL, 'r'},
+	    {"policies", required_argument, NULL, 'p'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"all", no_argument, NULL, 'a'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"write", no_argument, NULL, OPT_WRITE},
+	    {"restore", no_argument, NULL, OPT_RESTORE},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ctx c = {0};
 	const char *policies = NULL, *config = NULL;
@@ -256,6 +270,12 @@ int main(int argc, char **argv)
 		case 'V':
 			puts("isoctl " ISO_VERSION);
 			return EXIT_OK;
+		case OPT_WRITE:
+			c.grub_write = true;
+			break;
+		case OPT_RESTORE:
+			c.grub_restore = true;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -263,6 +283,10 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		err_msg("no command given (see isoctl --help)");
+		return EXIT_USAGE;
+	}
+	if ((c.grub_write || c.grub_restore) && strcmp(argv[optind], "grub") != 0) {
+		err_msg("--%s is an option of grub only", c.grub_write ? "write" : "restore");
 		return EXIT_USAGE;
 	}
 	if (c.root) {

@@ -22,6 +22,7 @@ struct ctx {
 	char *example;	     /* host.conf.example to point a newcomer at */
 	bool json;
 	bool all;
+	bool grub_write, grub_restore; /* grub --write, grub --restore */
 	struct host *host;
 	struct host_state *state;
 	struct hostconf *hc;

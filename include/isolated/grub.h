@@ -1,0 +1,88 @@
+/* Putting a mode's boot parameters into /etc/default/grub, changing nothing
+ * else in the file, and the one backup that lets us put the original back. */
+#ifndef ISOLATED_GRUB_H
+#define ISOLATED_GRUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "isolated/host.h"
+
+/* Relative to the host's root, like every path of the seam. */
+#define GRUB_PATH "etc/default/grub"
+#define GRUB_BACKUP_DIR "var/lib/isolated"
+#define GRUB_BACKUP_PATH "var/lib/isolated/grub.orig"
+
+/* Whether a and b are the same value of boot parameter key; NULL is the key
+ * without "=". The cpu lists of isolcpus, nohz_full, rcu_nocbs and
+ * irqaffinity compare as sets ("6,7" is "6-7"), ignoring the flags before the
+ * list of isolcpus ("managed_irq,domain,"). */
+bool grub_param_equal(const char *key, const char *a, const char *b);
+
+/* value in double quotes, with the characters sh interprets there escaped:
+ * the right side of an assignment in /etc/default/grub. NULL on ENOMEM. */
+char *grub_quote(const char *value);
+
+/* The edit, on the values of GRUB_CMDLINE_LINUX and
+ * GRUB_CMDLINE_LINUX_DEFAULT (unquoted, as procfmt_parse_grub gives them;
+ * NULL when unset). params is a strv of "key=value" / "key", values
+ * unquoted (they may hold spaces). For each parameter:
+ *   - in GRUB_CMDLINE_LINUX_DEFAULT, every occurrence of the key with
+ *     another value is replaced in place; when there is none, the parameter
+ *     is appended (before a "--", which ends the kernel's parameters);
+ *   - in GRUB_CMDLINE_LINUX, every occurrence of the key with another value
+ *     is replaced in place too: the kernel sees both variables, and does not
+ *     always take the last value (a second, different isolcpus= or
+ *     nohz_full= is ignored with a warning), so two values would leave the
+ *     outcome to the kernel's parser. An occurrence with the same value is
+ *     left alone, and nothing is ever added to GRUB_CMDLINE_LINUX.
+ * Every other parameter, its quotes and the white space between them stay
+ * as they are. A value with white space is written key="value".
+ * -EINVAL with a message: a parameter the kernel cannot take (a double
+ * quote or a control character in it, an empty key, one key required with
+ * two values), an unbalanced double quote in a variable, or a "--" in
+ * GRUB_CMDLINE_LINUX (everything after it goes to init).
+ * *ret_linux is NULL when cmdline_linux is; *ret_default is NULL only when
+ * cmdline_default is NULL and params is empty. *ret_changed says whether
+ * either value differs. ret_* untouched on failure. */
+int grub_edit_values(const char *cmdline_linux, const char *cmdline_default, char *const *params, char **ret_linux,
+		     char **ret_default, bool *ret_changed, char *err, size_t errlen);
+
+/* The same edit on the bytes of /etc/default/grub: only the values of the
+ * two assignments change, in the quote style they have (double quotes, single
+ * quotes; an unquoted value gets double quotes when it needs quoting), every
+ * other byte of the file is kept. With no GRUB_CMDLINE_LINUX_DEFAULT
+ * assignment, the line GRUB_CMDLINE_LINUX_DEFAULT="..." is appended at the
+ * end. A variable that needs no change is not looked at beyond reading its
+ * value. -EINVAL with a message ("line N: ...") for an assignment that cannot
+ * be edited safely: assigned more than once, a backslash continuation, a
+ * value spanning lines, command substitution or a variable reference in the
+ * value, a value made of several quoted parts, more commands on its line,
+ * an assignment not at the start of its line, the variable used other than
+ * in an assignment (export NAME, unset NAME), an unterminated quote, quotes
+ * and substitutions nested too deeply to follow, or a file whose edited
+ * version procfmt_parse_shell does not read back as the values intended.
+ * *ret is the new file (NUL-terminated; a copy of buf when nothing changes,
+ * with *ret_changed false). ret_* untouched on failure. */
+int grub_edit(const char *buf, size_t len, char *const *params, char **ret, size_t *ret_len, bool *ret_changed,
+	      char *err, size_t errlen);
+
+/* Replace GRUB_PATH of h with new_buf, first saving old_buf (the file as it
+ * was read) as GRUB_BACKUP_PATH when there is no backup yet: a backup is
+ * never overwritten, it holds the file as it was before isolated first
+ * changed it. Both writes are durable and atomic (a temporary file in the
+ * same directory, fsync, rename, fsync of the directory); the backup is mode
+ * 0644, GRUB_BACKUP_DIR (and its parents) are created 0755 when missing; the
+ * new file keeps the mode and owner of the one it replaces. *ret_backup_made
+ * says whether the backup was written now. -EINVAL when GRUB_PATH is not a
+ * regular file (a symbolic link is refused: replacing it would cut the link);
+ * -errno with a message naming the file. */
+int grub_write(const struct host *h, const char *old_buf, size_t old_len, const char *new_buf, size_t new_len,
+	       bool *ret_backup_made, char *err, size_t errlen);
+
+/* Put GRUB_BACKUP_PATH back as GRUB_PATH (atomic and durable as above; the
+ * mode and owner of the file it replaces, or of the backup when GRUB_PATH is
+ * gone), then remove the backup. -ENOENT when there is no backup. */
+int grub_restore(const struct host *h, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,1342 @@
+/* Unit tests of the journal (lib/journal.c): format/parse round trips, every
+ * truncation and byte flip rejected, each kind of defect with its message,
+ * durable save/load on a tree, and the lock between processes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <cmocka.h>
+
+#include "isolated/journal.h"
+#include "isolated/util.h"
+#include "tree-files.h"
+
+#define JOURNAL_DATA TEST_DATADIR "/journal"
+
+/* ---- building journals ---- */
+
+static struct journal_entry ent(enum action_kind kind, const char *target, const char *label, const char *rule,
+				unsigned irq, pid_t tid, pid_t tgid, unsigned long long starttime, const char *pristine,
+				const char *wanted, const char *before)
+{
+	return (struct journal_entry){
+	    .kind = kind,
+	    .target = (char *)target,
+	    .label = (char *)label,
+	    .rule = (char *)rule,
+	    .irq = irq,
+	    .tid = tid,
+	    .tgid = tgid,
+	    .starttime = starttime,
+	    .pristine = (char *)pristine,
+	    .wanted = (char *)wanted,
+	    .before = (char *)before,
+	};
+}
+
+static void add_target(struct journal *j, struct journal_entry e)
+{
+	assert_int_equal(journal_add_target(j, &e), 0);
+}
+
+static void add_step(struct journal *j, struct journal_entry e)
+{
+	assert_int_equal(journal_add_step(j, &e), 0);
+}
+
+static void set_str(char **p, const char *s)
+{
+	free(*p);
+	*p = strdup(s);
+	assert_non_null(*p);
+}
+
+/* A host in dedicated mode: targets of every kind, n_threads vCPU threads
+ * (affinity and sched each), and an open transaction of n_steps writes. */
+static struct journal *realistic(size_t n_threads, size_t n_steps, bool txn)
+{
+	struct journal *j = journal_new("2f1c9a0e-6b3d-4c55-9e8e-0d4c1a7b9f21");
+	char target[32], label[96], cpus[16];
+
+	assert_non_null(j);
+	set_str(&j->mode, "dedicated");
+	set_str(&j->scope, "host");
+	j->applied_at = 1767225600;
+	add_target(j, ent(ACTION_SYSCTL, "kernel.timer_migration", "kernel.timer_migration", "sysctl", 0, 0, 0, 0, "1",
+			  "0", NULL));
+	add_target(j, ent(ACTION_SYSCTL, "kernel.sched_rt_runtime_us", "kernel.sched_rt_runtime_us", "sysctl", 0, 0, 0,
+			  0, "950000", "-1", NULL));
+	add_target(
+	    j, ent(ACTION_SYSCTL, "kernel.numa_balancing", "kernel.numa_balancing", NULL, 0, 0, 0, 0, "1", "0", NULL));
+	add_target(j, ent(ACTION_CPUMASK, "cpumask/irq_default", "default IRQ affinity", "cpumask", 0, 0, 0, 0, "0-7",
+			  "0-1", NULL));
+	add_target(j, ent(ACTION_CPUMASK, "cpumask/workqueue", "unbound workqueues", "cpumask", 0, 0, 0, 0, "0-7",
+			  "0-1", NULL));
+	for (unsigned irq = 40; irq < 44; irq++) {
+		snprintf(target, sizeof(target), "irq/%u", irq);
+		snprintf(label, sizeof(label), "eth1-rx-%u", irq - 40);
+		add_target(
+		    j, ent(ACTION_IRQ_AFFINITY, target, label, "housekeeping-irqs", irq, 0, 0, 0, "0-7", "0-1", NULL));
+	}
+	for (size_t i = 0; i < n_threads; i++) {
+		pid_t tid = 2205 + (pid_t)i;
+
+		snprintf(target, sizeof(target), "tid/%d", tid);
+		snprintf(label, sizeof(label), "CPU %zu/KVM (qemu-system-x86 2201)", i);
+		snprintf(cpus, sizeof(cpus), "%zu", 2 + i);
+		add_target(j, ent(ACTION_THREAD_AFFINITY, target, label, "rt-vcpu", 0, tid, 2201, 123456789ULL + i,
+				  "0-7", cpus, NULL));
+		add_target(j, ent(ACTION_THREAD_SCHED, target, label, "rt-vcpu", 0, tid, 2201, 123456789ULL + i,
+				  "other", "fifo:50", NULL));
+	}
+	/* the sched of an IRQ thread keeps its IRQ */
+	add_target(j, ent(ACTION_THREAD_SCHED, "tid/912", "irq/41-eth1-rx-1", "irq-threads", 41, 912, 912, 880,
+			  "fifo:50", "fifo:60", NULL));
+	if (!txn)
+		return j;
+	j->has_txn = true;
+	set_str(&j->txn_mode, "rt-only");
+	j->txn_started = 1767229200;
+	j->txn_pid = 4321;
+	for (size_t i = 0; i < n_steps; i++) {
+		snprintf(target, sizeof(target), "tid/%zu", 3000 + i);
+		add_step(j, ent(i % 2 ? ACTION_THREAD_SCHED : ACTION_THREAD_AFFINITY, target, "vhost-2201", "rt-vhost",
+				0, 3000 + (pid_t)i, 2201, 999 + i, "0-7", "2-3", "0-7"));
+	}
+	add_step(j, ent(ACTION_SYSCTL, "kernel.timer_migration", "kernel.timer_migration", "sysctl", 0, 0, 0, 0, "1",
+			"1", "0"));
+	add_step(j, ent(ACTION_IRQ_AFFINITY, "irq/40", "eth1-rx-0", NULL, 40, 0, 0, 0, "0-7", "0-7", "0-1"));
+	return j;
+}
+
+static void assert_str_or_null_equal(const char *a, const char *b)
+{
+	if (!a || !b)
+		assert_ptr_equal(a, b);
+	else
+		assert_string_equal(a, b);
+}
+
+static void assert_entry_equal(const struct journal_entry *a, const struct journal_entry *b)
+{
+	assert_int_equal(a->kind, b->kind);
+	assert_string_equal(a->target, b->target);
+	assert_string_equal(a->label, b->label);
+	assert_str_or_null_equal(a->rule, b->rule);
+	assert_int_equal(a->irq, b->irq);
+	assert_int_equal(a->tid, b->tid);
+	assert_int_equal(a->tgid, b->tgid);
+	assert_true(a->starttime == b->starttime);
+	assert_string_equal(a->pristine, b->pristine);
+	assert_string_equal(a->wanted, b->wanted);
+	assert_str_or_null_equal(a->before, b->before);
+}
+
+static void assert_journal_equal(const struct journal *a, const struct journal *b)
+{
+	assert_int_equal(a->version, b->version);
+	assert_string_equal(a->boot_id, b->boot_id);
+	assert_string_equal(a->mode, b->mode);
+	assert_string_equal(a->scope, b->scope);
+	assert_true(a->applied_at == b->applied_at);
+	assert_int_equal(a->n_targets, b->n_targets);
+	for (size_t i = 0; i < a->n_targets; i++)
+		assert_entry_equal(&a->targets[i], &b->targets[i]);
+	assert_int_equal(a->has_txn, b->has_txn);
+	if (!a->has_txn)
+		return;
+	assert_string_equal(a->txn_mode, b->txn_mode);
+	assert_true(a->txn_started == b->txn_started);
+	assert_int_equal(a->txn_pid, b->txn_pid);
+	assert_int_equal(a->n_steps, b->n_steps);
+	for (size_t i = 0; i < a->n_steps; i++)
+		assert_entry_equal(&a->steps[i], &b->steps[i]);
+}
+
+static char *format(const struct journal *j, size_t *ret_len)
+{
+	char *buf = NULL;
+	size_t len = 0;
+
+	assert_int_equal(journal_format(j, &buf, &len), 0);
+	assert_non_null(buf);
+	assert_int_equal(strlen(buf), len);
+	*ret_len = len;
+	return buf;
+}
+
+static struct journal *parse_ok(const char *buf, size_t len)
+{
+	struct journal *j = NULL;
+	char err[256] = "";
+	int r = journal_parse(buf, len, &j, err, sizeof(err));
+
+	if (r < 0)
+		fail_msg("parse failed (%d): %s", r, err);
+	assert_non_null(j);
+	return j;
+}
+
+/* format -> parse -> format: same bytes, same fields */
+static void assert_round_trip(const struct journal *j)
+{
+	size_t len1, len2;
+	char *a = format(j, &len1), *b;
+	struct journal *p = parse_ok(a, len1);
+
+	assert_journal_equal(j, p);
+	b = format(p, &len2);
+	assert_int_equal(len1, len2);
+	assert_memory_equal(a, b, len1);
+	free(a);
+	free(b);
+	journal_free(p);
+}
+
+/* JSON sealed with a trailer computed here, with zlib, independently of
+ * lib/journal.c: for files that are well-formed but wrong inside. */
+static char *seal_len(const char *json, size_t n, size_t *ret_len)
+{
+	char *buf = malloc(n + 2 + 40);
+	uLong crc;
+
+	assert_non_null(buf);
+	memcpy(buf, json, n);
+	buf[n++] = '\n';
+	crc = crc32(crc32(0L, Z_NULL, 0), (const Bytef *)buf, (uInt)n);
+	*ret_len = n + (size_t)snprintf(buf + n, 40, "end %zu %08lx\n", n, (unsigned long)crc);
+	return buf;
+}
+
+static char *seal(const char *json, size_t *ret_len)
+{
+	return seal_len(json, strlen(json), ret_len);
+}
+
+static struct journal sentinel_j;
+#define SENTINEL (&sentinel_j)
+
+/* Must fail with -EBADMSG, a one-line message containing want, *ret untouched. */
+static void assert_parse_fails(const char *buf, size_t len, const char *want)
+{
+	struct journal *j = SENTINEL;
+	char err[512] = "";
+	/* an exact-size copy, so that ASan sees any read past len */
+	char *copy = malloc(len ? len : 1);
+	int r;
+
+	assert_non_null(copy);
+	memcpy(copy, buf, len);
+	r = journal_parse(copy, len, &j, err, sizeof(err));
+	free(copy);
+	if (r != -EBADMSG || j != SENTINEL || (want && !strstr(err, want)))
+		fail_msg("parse of %zu bytes: r=%d, err \"%s\", wanted \"%s\"", len, r, err, want ? want : "");
+	assert_true(err[0] != '\0');
+	assert_null(strchr(err, '\n'));
+}
+
+static void assert_json_fails(const char *json, const char *want)
+{
+	size_t len;
+	char *buf = seal(json, &len);
+
+	assert_parse_fails(buf, len, want);
+	free(buf);
+}
+
+/* ---- in memory ---- */
+
+static void test_new(void **state)
+{
+	struct journal *j = journal_new(NULL), *p;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	assert_non_null(j);
+	assert_int_equal(j->version, JOURNAL_VERSION);
+	assert_string_equal(j->boot_id, "");
+	assert_string_equal(j->mode, "vanilla");
+	assert_string_equal(j->scope, "host");
+	assert_int_equal(j->n_targets, 0);
+	assert_false(j->has_txn);
+	buf = format(j, &len);
+	/* the exact layout, pinned: other tools and older readers see this */
+	{
+		static const char want_json[] = "{\n"
+						"  \"format\":\"isolated-journal\",\n"
+						"  \"version\":1,\n"
+						"  \"boot_id\":\"\",\n"
+						"  \"mode\":\"vanilla\",\n"
+						"  \"scope\":\"host\",\n"
+						"  \"applied_at\":0,\n"
+						"  \"targets\":[\n"
+						"  ]\n"
+						"}";
+		size_t wlen;
+		char *want = seal(want_json, &wlen);
+
+		assert_string_equal(buf, want);
+		assert_int_equal(len, wlen);
+		free(want);
+	}
+	p = parse_ok(buf, len);
+	assert_journal_equal(j, p);
+	journal_free(p);
+	free(buf);
+	journal_free(j);
+	journal_free(NULL);
+}
+
+static void test_round_trip(void **state)
+{
+	struct journal *j = realistic(3, 4, true), *c;
+	struct journal_entry *e;
+
+	(void)state;
+	assert_round_trip(j);
+	/* the same journal without its transaction */
+	journal_clear_txn(j);
+	assert_false(j->has_txn);
+	assert_null(j->steps);
+	assert_int_equal(j->n_steps, 0);
+	assert_round_trip(j);
+	/* an open transaction with no step yet */
+	j->has_txn = true;
+	set_str(&j->txn_mode, "vanilla");
+	j->txn_pid = 1;
+	j->txn_started = -5;
+	j->applied_at = INT64_MAX;
+	assert_round_trip(j);
+
+	/* a copy is deep: changing it leaves the original alone */
+	assert_int_equal(journal_copy(j, &c), 0);
+	assert_journal_equal(j, c);
+	e = journal_find(c, ACTION_THREAD_SCHED, "tid/2205");
+	assert_non_null(e);
+	set_str(&e->wanted, "rr:10");
+	assert_string_equal(journal_find(j, ACTION_THREAD_SCHED, "tid/2205")->wanted, "fifo:50");
+	journal_free(c);
+
+	/* extreme numbers survive */
+	e = journal_find(j, ACTION_THREAD_AFFINITY, "tid/2205");
+	e->starttime = UINT64_MAX;
+	e->tid = INT_MAX;
+	e->irq = UINT_MAX;
+	assert_round_trip(j);
+	journal_free(j);
+}
+
+static void test_escapes(void **state)
+{
+	static const char *const strings[] = {
+	    "say \"hi\"",
+	    "back\\slash",
+	    "tab\there",
+	    "new\nline",
+	    "\x01\x1f\x7f",
+	    "caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x90\xa7",
+	    "CPU 0/KVM (qemu-system-x86 2201)",
+	    "a/b//c",
+	    "\xff\xfe not UTF-8: a comm may be any bytes",
+	    "",
+	};
+	struct journal *j = journal_new("x\"y\\z");
+
+	(void)state;
+	assert_non_null(j);
+	for (size_t i = 0; i < ARRAY_SIZE(strings); i++) {
+		char target[32];
+		const char *s = strings[i];
+
+		snprintf(target, sizeof(target), "tid/%zu", 100 + i);
+		add_target(j, ent(ACTION_THREAD_SCHED, target, s, s, 0, 100 + (pid_t)i, 100, i, s, s, NULL));
+		add_target(j, ent(ACTION_SYSCTL, *s ? s : "empty", s, NULL, 0, 0, 0, 0, s, s, NULL));
+	}
+	set_str(&j->mode, "mode \"quoted\" \xc3\xa9");
+	set_str(&j->scope, "cgroup:/machine.slice/machine-qemu\\x2d1\\x2drtvm.scope");
+	j->has_txn = true;
+	set_str(&j->txn_mode, "tab\tmode");
+	j->txn_pid = 77;
+	add_step(j, ent(ACTION_CPUMASK, "cpumask/workqueue", "\"", "\\", 0, 0, 0, 0, "\t", "\n", "\xc3\xa9"));
+	assert_round_trip(j);
+
+	/* no "\/" (NOSLASHESCAPE), and the escapes of JSON */
+	{
+		size_t len;
+		char *buf = format(j, &len);
+
+		assert_non_null(strstr(buf, "\"cgroup:/machine.slice/machine-qemu\\\\x2d1\\\\x2drtvm.scope\""));
+		assert_non_null(strstr(buf, "\"say \\\"hi\\\"\""));
+		assert_non_null(strstr(buf, "\"tab\\there\""));
+		assert_null(strstr(buf, "\\/"));
+		free(buf);
+	}
+	journal_free(j);
+}
+
+static void test_entries(void **state)
+{
+	struct journal *j = realistic(2, 0, false);
+	struct journal_entry e = {0}, *f;
+	size_t n = j->n_targets;
+
+	(void)state;
+	/* (kind, target): a thread has two */
+	f = journal_find(j, ACTION_THREAD_AFFINITY, "tid/2206");
+	assert_non_null(f);
+	assert_string_equal(f->wanted, "3");
+	f = journal_find(j, ACTION_THREAD_SCHED, "tid/2206");
+	assert_non_null(f);
+	assert_string_equal(f->wanted, "fifo:50");
+	assert_null(journal_find(j, ACTION_SYSCTL, "tid/2206"));
+	assert_null(journal_find(j, ACTION_THREAD_SCHED, "tid/9999"));
+
+	/* removing keeps the order of the rest */
+	assert_string_equal(j->targets[1].target, "kernel.sched_rt_runtime_us");
+	journal_remove_target(j, 1);
+	assert_int_equal(j->n_targets, n - 1);
+	assert_string_equal(j->targets[0].target, "kernel.timer_migration");
+	assert_string_equal(j->targets[1].target, "kernel.numa_balancing");
+	assert_null(journal_find(j, ACTION_SYSCTL, "kernel.sched_rt_runtime_us"));
+	journal_remove_target(j, j->n_targets - 1);
+	assert_int_equal(j->n_targets, n - 2);
+	assert_null(journal_find(j, ACTION_THREAD_SCHED, "tid/912"));
+	journal_remove_target(j, j->n_targets); /* out of range: nothing */
+	assert_int_equal(j->n_targets, n - 2);
+	while (j->n_targets)
+		journal_remove_target(j, 0);
+	assert_round_trip(j);
+
+	/* entry copies are deep, done frees and clears */
+	{
+		struct journal_entry src =
+		    ent(ACTION_IRQ_AFFINITY, "irq/9", "acpi", NULL, 9, 0, 0, 0, "0-3", "0", NULL);
+
+		assert_int_equal(journal_entry_copy(&e, &src), 0);
+		assert_ptr_not_equal(e.target, src.target);
+		assert_entry_equal(&e, &src);
+		journal_entry_done(&e);
+		assert_null(e.target);
+		assert_null(e.pristine);
+		journal_entry_done(&e); /* twice is harmless */
+	}
+	journal_free(j);
+}
+
+/* Journals the engine could build but must never write: they would not
+ * read back. */
+static void test_format_invalid(void **state)
+{
+	static const struct {
+		const char *what;
+		bool step;
+		struct journal_entry e;
+	} cases[] = {
+	    {"step without before", true, {ACTION_SYSCTL, "a.b", "a.b", NULL, 0, 0, 0, 0, "1", "0", NULL}},
+	    {"target with before", false, {ACTION_SYSCTL, "a.c", "a.c", NULL, 0, 0, 0, 0, "1", "0", "1"}},
+	    {"thread without tid",
+	     false,
+	     {ACTION_THREAD_SCHED, "tid/5", "x", NULL, 0, 0, 5, 1, "other", "fifo:1", NULL}},
+	    {"empty target", false, {ACTION_SYSCTL, "", "x", NULL, 0, 0, 0, 0, "1", "0", NULL}},
+	    {"no pristine", false, {ACTION_SYSCTL, "a.d", "x", NULL, 0, 0, 0, 0, NULL, "0", NULL}},
+	    {"bad kind", false, {_ACTION_KIND_MAX, "a.e", "x", NULL, 0, 0, 0, 0, "1", "0", NULL}},
+	    {"duplicate", false, {ACTION_SYSCTL, "kernel.timer_migration", "x", NULL, 0, 0, 0, 0, "1", "0", NULL}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct journal *j = realistic(1, 1, true);
+		char *buf = (char *)SENTINEL;
+		size_t len = 12345;
+
+		/* added by hand: journal_add_* copies and would refuse NULLs */
+		if (cases[i].step)
+			assert_int_equal(journal_add_step(j, &cases[i].e), 0);
+		else if (cases[i].e.pristine)
+			assert_int_equal(journal_add_target(j, &cases[i].e), 0);
+		else {
+			free(j->targets[0].pristine);
+			j->targets[0].pristine = NULL;
+		}
+		if (journal_format(j, &buf, &len) != -EINVAL)
+			fail_msg("%s: formatted", cases[i].what);
+		assert_ptr_equal(buf, SENTINEL);
+		assert_int_equal(len, 12345);
+		journal_free(j);
+	}
+	{
+		struct journal *j = realistic(0, 0, true);
+		char *buf = (char *)SENTINEL;
+
+		j->txn_pid = 0;
+		assert_int_equal(journal_format(j, &buf, NULL), -EINVAL);
+		j->txn_pid = 1;
+		set_str(&j->mode, "");
+		assert_int_equal(journal_format(j, &buf, NULL), -EINVAL);
+		assert_ptr_equal(buf, SENTINEL);
+		journal_free(j);
+	}
+}
+
+/* ---- parsing damaged files ---- */
+
+static void test_truncation(void **state)
+{
+	struct journal *j = realistic(6, 5, true);
+	size_t len;
+	char *buf = format(j, &len);
+	const char *trailer = strstr(buf, "\nend ") + 1;
+	size_t tstart = (size_t)(trailer - buf);
+
+	(void)state;
+	assert_true(len > 3000);
+	assert_true(j->n_targets >= 10);
+	for (size_t n = 0; n < len; n++) {
+		char want[96];
+
+		if (n == 0)
+			snprintf(want, sizeof(want), "empty file");
+		else if (n < tstart + 4)
+			snprintf(want, sizeof(want), "truncated: no end line (file is %zu bytes)", n);
+		else
+			snprintf(want, sizeof(want), "truncated: incomplete end line");
+		assert_parse_fails(buf, n, want);
+	}
+	/* and the whole of it does parse */
+	journal_free(parse_ok(buf, len));
+	free(buf);
+	journal_free(j);
+}
+
+static void test_flips(void **state)
+{
+	static const unsigned char masks[] = {0x01, 0x80, 0x20, 0xff};
+	struct journal *j = realistic(1, 1, true);
+	size_t len, rejected = 0, tried = 0;
+	char *buf = format(j, &len);
+
+	(void)state;
+	for (size_t m = 0; m < ARRAY_SIZE(masks); m++)
+		for (size_t i = 0; i < len; i++) {
+			struct journal *p = SENTINEL;
+			char err[256] = "";
+			int r;
+
+			buf[i] ^= (char)masks[m];
+			r = journal_parse(buf, len, &p, err, sizeof(err));
+			buf[i] ^= (char)masks[m];
+			tried++;
+			if (r == -EBADMSG) {
+				assert_ptr_equal(p, SENTINEL);
+				assert_true(err[0] != '\0');
+				rejected++;
+				continue;
+			}
+			/* only acceptable if it is the same journal */
+			assert_int_equal(r, 0);
+			{
+				size_t plen;
+				char *again = format(p, &plen);
+
+				assert_int_equal(plen, len);
+				assert_memory_equal(again, buf, len);
+				free(again);
+				journal_free(p);
+			}
+		}
+	/* the CRC makes every single-byte change fatal */
+	assert_int_equal(rejected, tried);
+	free(buf);
+	journal_free(j);
+}
+
+/* A valid journal with one target and one step, to edit into defects. */
+#define ENTRY_SYSCTL                                                                                                   \
+	"{\"kind\":\"sysctl\",\"target\":\"kernel.timer_migration\",\"label\":\"kernel.timer_migration\","             \
+	"\"pristine\":\"1\",\"wanted\":\"0\"}"
+#define ENTRY_AB "{\"kind\":\"sysctl\",\"target\":\"a.b\",\"label\":\"a.b\",\"pristine\":\"1\",\"wanted\":\"0\"}"
+#define HEAD "\"format\":\"isolated-journal\",\"version\":1,\"boot_id\":\"b\",\"mode\":\"m\",\"scope\":\"host\","
+#define J(targets, rest) "{" HEAD "\"applied_at\":0,\"targets\":[" targets "]" rest "}"
+#define TXN(steps) ",\"transaction\":{\"mode\":\"m\",\"started_at\":1,\"pid\":5,\"steps\":[" steps "]}"
+#define STEP                                                                                                           \
+	"{\"kind\":\"thread-sched\",\"target\":\"tid/5\",\"label\":\"t\",\"tid\":5,\"tgid\":5,\"starttime\":9,"        \
+	"\"pristine\":\"other\",\"wanted\":\"fifo:1\",\"before\":\"other\"}"
+
+static void test_errors(void **state)
+{
+	static const struct {
+		const char *json, *want;
+	} cases[] = {
+	    /* the base cases parse: the defects below are each one change */
+	    {J(ENTRY_SYSCTL, TXN(STEP)), NULL},
+	    {J("", ""), NULL},
+	    {"[]", "not an isolated journal (the JSON is an array, not an object)"},
+	    {"{}", "not an isolated journal (no \"format\")"},
+	    {"{\"format\":\"other\"}", "not an isolated journal (format \"other\")"},
+	    {"{\"format\":\"isolated-journal\",\"version\":0}", "bad version 0"},
+	    {"{\"format\":\"isolated-journal\",\"version\":\"1\"}", "\"version\" is a string, expected an integer"},
+	    {"{\"format\":\"isolated-journal\",\"version\":2,\"future\":[]}",
+	     "written by a newer isolated (version 2)"},
+	    {"{\"format\":\"isolated-journal\",\"version\":1.0}", "\"version\" is a fraction, expected an integer"},
+	    {"{" HEAD "\"applied_at\":0,\"targets\":[],\"extra\":1}", "unknown key \"extra\""},
+	    {"{" HEAD "\"targets\":[]}", "missing \"applied_at\""},
+	    {"{" HEAD "\"applied_at\":0}", "missing \"targets\""},
+	    {"{" HEAD "\"applied_at\":0,\"targets\":{}}", "\"targets\" is an object, expected an array"},
+	    {J("", ",\"transaction\":[]"), "\"transaction\" is an array, expected an object"},
+	    {"{\"format\":\"isolated-journal\",\"version\":1,\"boot_id\":\"b\",\"mode\":\"\",\"scope\":\"host\","
+	     "\"applied_at\":0,\"targets\":[]}",
+	     "empty \"mode\""},
+	    {J("", ",") /* trailing comma */, "bad JSON at byte"},
+	    {"{\"format\": }", "bad JSON at byte 11: "},
+	    {"{\"format\":\"isolated-journal\"", "bad JSON at byte 29: unexpected end"},
+	    {J("1", ""), "targets[0]: is an integer, expected an object"},
+	    {J("{\"kind\":\"foo\"}", ""), "targets[0]: unknown kind \"foo\""},
+	    {J("", TXN("{\"kind\":\"foo\"}")), "transaction.steps[0]: unknown kind \"foo\""},
+	    {J(ENTRY_SYSCTL ",{\"kind\":\"sysctl\",\"target\":\"a.b\",\"label\":\"a.b\",\"wanted\":\"0\"}", ""),
+	     "targets[1]: missing \"pristine\""},
+	    {J("{\"kind\":\"thread-sched\",\"target\":\"tid/5\",\"label\":\"t\",\"tid\":\"5\"}", ""),
+	     "targets[0]: \"tid\" is a string, expected an integer"},
+	    {J("{\"kind\":\"thread-sched\",\"target\":\"tid/5\",\"label\":\"t\",\"tgid\":5,\"starttime\":1,"
+	       "\"pristine\":\"other\",\"wanted\":\"fifo:1\"}",
+	       ""),
+	     "targets[0]: missing \"tid\""},
+	    {J("{\"kind\":\"thread-sched\",\"target\":\"tid/5\",\"label\":\"t\",\"tid\":0,\"tgid\":5,"
+	       "\"starttime\":1,\"pristine\":\"other\",\"wanted\":\"fifo:1\"}",
+	       ""),
+	     "targets[0]: \"tid\" out of range: 0"},
+	    {J("{\"kind\":\"thread-sched\",\"target\":\"tid/5\",\"label\":\"t\",\"tid\":5,\"tgid\":5,"
+	       "\"starttime\":-1,\"pristine\":\"other\",\"wanted\":\"fifo:1\"}",
+	       ""),
+	     "targets[0]: \"starttime\" out of range: -1"},
+	    {J("{\"kind\":\"irq-affinity\",\"target\":\"irq/1\",\"label\":\"t\",\"irq\":4294967296,"
+	       "\"pristine\":\"0\",\"wanted\":\"1\"}",
+	       ""),
+	     "targets[0]: \"irq\" out of range: 4294967296"},
+	    {J("{\"kind\":\"sysctl\",\"target\":\"a.b\",\"label\":\"t\",\"tid\":5,\"pristine\":\"0\",\"wanted\":\"1\"}",
+	       ""),
+	     "targets[0]: \"tid\", \"tgid\" and \"starttime\" are only for threads"},
+	    {J("{\"kind\":\"sysctl\",\"target\":\"a.b\",\"label\":\"t\",\"rule\":null,\"pristine\":\"0\","
+	       "\"wanted\":\"1\"}",
+	       ""),
+	     "targets[0]: \"rule\" is null, expected a string"},
+	    {J("{\"kind\":\"sysctl\",\"target\":\"\",\"label\":\"t\",\"pristine\":\"0\",\"wanted\":\"1\"}", ""),
+	     "targets[0]: empty \"target\""},
+	    {J("{\"kind\":\"sysctl\",\"target\":\"a\\u0000b\",\"label\":\"t\",\"pristine\":\"0\",\"wanted\":\"1\"}",
+	       ""),
+	     "targets[0]: \"target\" contains a NUL byte"},
+	    {J("{\"kind\":\"sysctl\",\"target\":\"a.b\",\"label\":\"t\",\"pristine\":\"0\",\"wanted\":\"1\","
+	       "\"before\":\"0\"}",
+	       ""),
+	     "targets[0]: \"before\" in a target"},
+	    {J("{\"kind\":\"sysctl\",\"target\":\"a.b\",\"label\":\"t\",\"pristine\":\"0\",\"wanted\":\"1\","
+	       "\"colour\":\"0\"}",
+	       ""),
+	     "targets[0]: unknown key \"colour\""},
+	    {J("", TXN("{\"kind\":\"sysctl\",\"target\":\"a.b\",\"label\":\"t\",\"pristine\":\"0\",\"wanted\":\"1\"}")),
+	     "transaction.steps[0]: missing \"before\""},
+	    {J(ENTRY_SYSCTL "," ENTRY_AB "," ENTRY_SYSCTL, ""),
+	     "targets[2]: duplicate of targets[0] (sysctl kernel.timer_migration)"},
+	    {J("", ",\"transaction\":{\"mode\":\"m\",\"started_at\":1,\"steps\":[]}"), "transaction: missing \"pid\""},
+	    {J("", ",\"transaction\":{\"mode\":\"m\",\"started_at\":1,\"pid\":-3,\"steps\":[]}"),
+	     "transaction: \"pid\" out of range: -3"},
+	    {J("", ",\"transaction\":{\"mode\":\"m\",\"started_at\":1,\"pid\":3,\"steps\":[],\"x\":1}"),
+	     "transaction: unknown key \"x\""},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t len;
+		char *buf;
+
+		if (cases[i].want) {
+			assert_json_fails(cases[i].json, cases[i].want);
+			continue;
+		}
+		buf = seal(cases[i].json, &len);
+		journal_free(parse_ok(buf, len));
+		free(buf);
+	}
+}
+
+/* Defects of the file around the JSON: the trailer and what the CRC guards. */
+static void test_trailer_errors(void **state)
+{
+	static const char body[] = J(ENTRY_SYSCTL, TXN(STEP));
+	size_t len;
+	char *good = seal(body, &len), *buf;
+	const char *nul_json = J(ENTRY_SYSCTL, "");
+
+	(void)state;
+	journal_free(parse_ok(good, len));
+	assert_parse_fails("", 0, "empty file");
+	assert_parse_fails("end 0 00000000\n", 15, "nothing before the end line");
+	assert_parse_fails("\n", 1, "truncated: no end line (file is 1 bytes)");
+	assert_parse_fails("{}\nend 3 ", 9, "truncated: incomplete end line");
+	assert_parse_fails("{}\nend 3 XYZ\n", 13, "malformed end line \"end 3 XYZ\"");
+	assert_parse_fails("{}\nend 03 1c8e5b24\n", 19, "malformed end line");
+	assert_parse_fails("{}\nend 3  1c8e5b24\n", 19, "malformed end line");
+	assert_parse_fails("{}\nend 3 1C8E5B24\n", 18, "malformed end line");
+	assert_parse_fails("{}\nend 99999999999999999999999 1c8e5b24\n", 40, "malformed end line");
+	assert_parse_fails("{}\nend 4 1c8e5b24\n", 18, "trailer says 4 bytes, found 3");
+	assert_parse_fails("{}\nend 3 00000000\n", 18, "checksum mismatch: trailer 0x00000000, computed 0x");
+
+	/* trailing garbage after a good trailer */
+	buf = malloc(len + 32);
+	assert_non_null(buf);
+	memcpy(buf, good, len);
+	memcpy(buf + len, "garbage\n", 8);
+	assert_parse_fails(buf, len + 8, "8 bytes after the end line");
+	memcpy(buf + len, "x", 1);
+	assert_parse_fails(buf, len + 1, "1 bytes after the end line");
+	/* a second trailer after the first */
+	memcpy(buf + len, good + len - 20, 20);
+	assert_parse_fails(buf, len + 20, NULL);
+	free(buf);
+
+	/* a raw NUL inside the JSON, with a valid checksum */
+	{
+		size_t n = strlen(nul_json), blen;
+		char *raw = strdup(nul_json), *sealed;
+		char *at = strstr(raw, "timer_migration");
+
+		assert_non_null(raw);
+		*at = '\0';
+		sealed = seal_len(raw, n, &blen);
+		assert_parse_fails(sealed, blen, "bad JSON at byte");
+		free(sealed);
+		free(raw);
+	}
+	free(good);
+}
+
+/* A journal written by this version, kept as a file: later versions must
+ * still read it (and this one writes it byte for byte). */
+static void test_sample(void **state)
+{
+	int dfd = open(JOURNAL_DATA, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct journal *j, *want = realistic(2, 2, true);
+	size_t len, flen;
+	char *file, *buf;
+
+	(void)state;
+	assert_true(dfd >= 0);
+	assert_int_equal(util_read_at(dfd, "v1-dedicated", 1 << 20, &file, &flen), 0);
+	close(dfd);
+	j = parse_ok(file, flen);
+	assert_journal_equal(want, j);
+	buf = format(j, &len);
+	assert_int_equal(len, flen);
+	assert_memory_equal(buf, file, len);
+	free(buf);
+	free(file);
+	journal_free(j);
+	journal_free(want);
+}
+
+/* ---- on disk ---- */
+
+static char *make_root(bool with_run)
+{
+	char *d = strdup("/tmp/test-journal.XXXXXX");
+
+	assert_non_null(d);
+	assert_non_null(mkdtemp(d));
+	if (with_run)
+		mkdirs(d, "run");
+	return d;
+}
+
+static char *read_rel(const char *root, const char *rel, size_t *ret_len)
+{
+	int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *buf = NULL;
+	int r;
+
+	assert_true(dfd >= 0);
+	r = util_read_at(dfd, rel, 1 << 26, &buf, ret_len);
+	close(dfd);
+	return r < 0 ? NULL : buf;
+}
+
+/* An empty run/ again: the root itself stays, the host holds its fd. */
+static void reset_run(const char *root)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/run", root);
+	rm_rf(path);
+	mkdirs(root, "run");
+}
+
+static bool exists(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return lstat(path, &st) == 0;
+}
+
+static mode_t mode_of(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(lstat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/* Every path under root with its type, sorted, one a line. */
+static char **listing;
+static size_t listing_skip;
+
+static int list_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	(void)type;
+	assert_int_equal(strv_push(&listing, util_sprintf("%s %o", path + listing_skip, st->st_mode)), 0);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *tree_of(const char *root)
+{
+	char *out = strdup("");
+
+	listing = NULL;
+	listing_skip = strlen(root);
+	assert_int_equal(nftw(root, list_one, 16, FTW_PHYS), 0);
+	qsort(listing, strv_len(listing), sizeof(*listing), cmp_str);
+	for (size_t i = 0; listing && listing[i]; i++) {
+		char *n = util_sprintf("%s%s\n", out, listing[i]);
+
+		assert_non_null(n);
+		free(out);
+		out = n;
+	}
+	strv_free(listing);
+	listing = NULL;
+	return out;
+}
+
+static void test_save_load(void **state)
+{
+	char *root = make_root(true), *buf, *file, err[512];
+	struct journal *j = realistic(4, 3, true), *l = SENTINEL;
+	struct host *h;
+	size_t len, flen;
+	mode_t old;
+
+	(void)state;
+	assert_int_equal(host_open(root, &h), 0);
+	strcpy(err, "junk");
+	assert_int_equal(journal_load(h, &l, err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "");
+	assert_ptr_equal(l, SENTINEL);
+
+	/* 0644 and 0755 whatever the umask: anyone may read what isolated holds */
+	old = umask(077);
+	assert_int_equal(journal_save(h, j, err, sizeof(err)), 0);
+	umask(old);
+	assert_int_equal(mode_of(root, JOURNAL_PATH), 0644);
+	assert_int_equal(mode_of(root, JOURNAL_DIR), 0755);
+	assert_false(exists(root, JOURNAL_PATH ".tmp"));
+	buf = format(j, &len);
+	file = read_rel(root, JOURNAL_PATH, &flen);
+	assert_non_null(file);
+	assert_int_equal(flen, len);
+	assert_memory_equal(file, buf, len);
+	free(file);
+	free(buf);
+	assert_int_equal(journal_load(h, &l, err, sizeof(err)), 0);
+	assert_journal_equal(j, l);
+	journal_free(l);
+
+	/* over an existing one, with a stale temp file from a killed save */
+	put(root, JOURNAL_PATH ".tmp", "half a journal");
+	journal_clear_txn(j);
+	set_str(&j->mode, "rt-only");
+	assert_int_equal(journal_save(h, j, err, sizeof(err)), 0);
+	assert_false(exists(root, JOURNAL_PATH ".tmp"));
+	assert_int_equal(journal_load(h, &l, err, sizeof(err)), 0);
+	assert_journal_equal(j, l);
+	journal_free(l);
+
+	/* remove, twice */
+	assert_int_equal(journal_remove(h, err, sizeof(err)), 0);
+	assert_false(exists(root, JOURNAL_PATH));
+	assert_true(exists(root, JOURNAL_DIR));
+	assert_int_equal(journal_remove(h, err, sizeof(err)), 0);
+	l = SENTINEL;
+	assert_int_equal(journal_load(h, &l, err, sizeof(err)), -ENOENT);
+	assert_ptr_equal(l, SENTINEL);
+	host_free(h);
+	rm_rf(root);
+	free(root);
+
+	/* remove with no run/isolated at all */
+	root = make_root(false);
+	assert_int_equal(host_open(root, &h), 0);
+	assert_int_equal(journal_remove(h, err, sizeof(err)), 0);
+	host_free(h);
+	rm_rf(root);
+	free(root);
+	journal_free(j);
+}
+
+static void test_save_no_run(void **state)
+{
+	char *root = make_root(false), err[512] = "", want[PATH_MAX + 32], *before;
+	struct journal *j = journal_new("b");
+	struct host *h;
+
+	(void)state;
+	assert_int_equal(host_open(root, &h), 0);
+	before = tree_of(root);
+	assert_int_equal(journal_save(h, j, err, sizeof(err)), -ENOENT);
+	snprintf(want, sizeof(want), "%s/run does not exist", root);
+	assert_string_equal(err, want);
+	{
+		int fd = -1;
+
+		err[0] = '\0';
+		assert_int_equal(journal_lock(h, false, &fd, err, sizeof(err)), -ENOENT);
+		assert_int_equal(fd, -1);
+		assert_string_equal(err, want);
+	}
+	{
+		char *after = tree_of(root);
+
+		assert_string_equal(before, after);
+		free(after);
+	}
+	free(before);
+	host_free(h);
+	rm_rf(root);
+	free(root);
+	journal_free(j);
+}
+
+static void test_load_corrupt(void **state)
+{
+	char *root = make_root(true), err[512] = "", want[PATH_MAX + 64], *buf, *after;
+	struct journal *j = realistic(2, 0, false), *l = SENTINEL;
+	struct host *h;
+	size_t len, alen;
+
+	(void)state;
+	buf = format(j, &len);
+	buf[len / 2] ^= 0x04;
+	put_len(root, JOURNAL_PATH, buf, len);
+	assert_int_equal(host_open(root, &h), 0);
+	assert_int_equal(journal_load(h, &l, err, sizeof(err)), -EBADMSG);
+	assert_ptr_equal(l, SENTINEL);
+	snprintf(want, sizeof(want), "%s/" JOURNAL_PATH ": checksum mismatch: trailer 0x", root);
+	assert_memory_equal(err, want, strlen(want));
+	/* untouched, byte for byte */
+	after = read_rel(root, JOURNAL_PATH, &alen);
+	assert_non_null(after);
+	assert_int_equal(alen, len);
+	assert_memory_equal(after, buf, len);
+	free(after);
+
+	/* cut short */
+	put_len(root, JOURNAL_PATH, buf, 100);
+	assert_int_equal(journal_load(h, &l, err, sizeof(err)), -EBADMSG);
+	snprintf(want, sizeof(want), "%s/" JOURNAL_PATH ": truncated: no end line (file is 100 bytes)", root);
+	assert_string_equal(err, want);
+	assert_ptr_equal(l, SENTINEL);
+
+	/* far too big to be ours: refused without reading it all */
+	{
+		char path[PATH_MAX];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/" JOURNAL_PATH, root);
+		fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(ftruncate(fd, (off_t)65 << 20), 0);
+		close(fd);
+		assert_int_equal(journal_load(h, &l, err, sizeof(err)), -EFBIG);
+		assert_non_null(strstr(err, JOURNAL_PATH ": larger than 64 MiB"));
+		assert_ptr_equal(l, SENTINEL);
+	}
+	host_free(h);
+
+	/* the path as the user gave it, "/" or not */
+	{
+		char *slash = util_sprintf("%s/", root);
+
+		put_len(root, JOURNAL_PATH, buf, 100);
+		assert_int_equal(host_open(slash, &h), 0);
+		assert_int_equal(journal_load(h, &l, err, sizeof(err)), -EBADMSG);
+		snprintf(want, sizeof(want), "%s/" JOURNAL_PATH ": truncated", root);
+		assert_memory_equal(err, want, strlen(want));
+		host_free(h);
+		free(slash);
+	}
+	free(buf);
+	rm_rf(root);
+	free(root);
+	journal_free(j);
+}
+
+/* Failures in the middle of a save leave the old journal and no temp file. */
+static void test_save_failures(void **state)
+{
+	char *root = make_root(true), err[512] = "", *file;
+	struct journal *j = realistic(2, 0, false), *big = realistic(40, 0, false);
+	struct host *h;
+	size_t len, flen;
+	char *buf = format(j, &len);
+	pid_t child;
+	int status;
+
+	(void)state;
+	assert_int_equal(host_open(root, &h), 0);
+	assert_int_equal(journal_save(h, j, err, sizeof(err)), 0);
+
+	/* the write fails (file size limit) */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct rlimit rl = {4096, 4096};
+		char e[512] = "";
+		int r;
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			_exit(10);
+		r = journal_save(h, big, e, sizeof(e));
+		if (r != -EFBIG)
+			_exit(11);
+		if (!strstr(e, "cannot write ") || !strstr(e, JOURNAL_PATH ".tmp: File too large"))
+			_exit(12);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_false(exists(root, JOURNAL_PATH ".tmp"));
+	file = read_rel(root, JOURNAL_PATH, &flen);
+	assert_non_null(file);
+	assert_int_equal(flen, len);
+	assert_memory_equal(file, buf, len);
+	free(file);
+
+	/* the rename fails: "journal" is a directory */
+	reset_run(root);
+	mkdirs(root, JOURNAL_PATH "/x");
+	assert_int_equal(journal_save(h, j, err, sizeof(err)), -EISDIR);
+	assert_non_null(strstr(err, "cannot rename "));
+	assert_non_null(strstr(err, JOURNAL_PATH ".tmp to journal: "));
+	assert_false(exists(root, JOURNAL_PATH ".tmp"));
+	assert_true(exists(root, JOURNAL_PATH "/x"));
+
+	/* a stale temp that cannot be removed */
+	reset_run(root);
+	mkdirs(root, JOURNAL_PATH ".tmp/x");
+	assert_int_equal(journal_save(h, j, err, sizeof(err)), -EISDIR);
+	assert_non_null(strstr(err, "cannot remove stale "));
+	assert_false(exists(root, JOURNAL_PATH));
+
+	/* the engine built a journal that would not read back */
+	{
+		struct journal_entry e = j->targets[0];
+
+		reset_run(root);
+		assert_int_equal(journal_add_target(j, &e), 0);
+		assert_int_equal(journal_save(h, j, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "duplicate of targets[0]"));
+		assert_false(exists(root, JOURNAL_DIR));
+	}
+	free(buf);
+	host_free(h);
+	rm_rf(root);
+	free(root);
+	journal_free(j);
+	journal_free(big);
+}
+
+/* ---- the lock ---- */
+
+static void read_exact(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		assert_true(n > 0);
+		got += (size_t)n;
+	}
+}
+
+static void test_lock_contended(void **state)
+{
+	char *root = make_root(true), err[512] = "", *file, pidline[32], *before;
+	struct host *h;
+	int fd = -1, pfd[2], status;
+	pid_t child;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(host_open(root, &h), 0);
+	before = tree_of(root);
+	assert_int_equal(journal_lock(h, false, &fd, err, sizeof(err)), 0);
+	assert_true(fd >= 0);
+	file = read_rel(root, JOURNAL_LOCK_PATH, &len);
+	snprintf(pidline, sizeof(pidline), "%d\n", (int)getpid());
+	assert_string_equal(file, pidline);
+	free(file);
+	assert_int_equal(mode_of(root, JOURNAL_LOCK_PATH) & 0600, 0600);
+
+	/* another process: refused at once, told who holds it */
+	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		char e[512] = "";
+		int cfd = -1, r;
+
+		close(pfd[0]);
+		r = journal_lock(h, false, &cfd, e, sizeof(e));
+		if (write(pfd[1], e, sizeof(e)) != (ssize_t)sizeof(e))
+			_exit(9);
+		_exit(r == -EWOULDBLOCK && cfd == -1 ? 0 : 1);
+	}
+	close(pfd[1]);
+	read_exact(pfd[0], err, sizeof(err));
+	close(pfd[0]);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "another isoctl or isolated (pid %d) is changing this host",
+			 (int)getpid());
+		assert_string_equal(err, want);
+	}
+
+	/* cleanup false keeps the file (and the pid in it) */
+	journal_unlock(h, fd, false);
+	assert_true(exists(root, JOURNAL_LOCK_PATH));
+
+	/* taken again, and released with cleanup: the tree is as it was */
+	fd = -1;
+	assert_int_equal(journal_lock(h, true, &fd, err, sizeof(err)), 0);
+	journal_unlock(h, fd, true);
+	assert_false(exists(root, JOURNAL_LOCK_PATH));
+	assert_false(exists(root, JOURNAL_DIR));
+	{
+		char *after = tree_of(root);
+
+		assert_string_equal(before, after);
+		free(after);
+	}
+
+	/* with a journal in the directory, cleanup removes only the lock */
+	assert_int_equal(journal_lock(h, false, &fd, err, sizeof(err)), 0);
+	{
+		struct journal *j = journal_new("b");
+
+		assert_int_equal(journal_save(h, j, err, sizeof(err)), 0);
+		journal_free(j);
+	}
+	journal_unlock(h, fd, true);
+	assert_false(exists(root, JOURNAL_LOCK_PATH));
+	assert_true(exists(root, JOURNAL_PATH));
+	free(before);
+	host_free(h);
+	rm_rf(root);
+	free(root);
+}
+
+/* A holder that wrote no pid (it has just taken the lock). */
+static void test_lock_unknown_pid(void **state)
+{
+	char *root = make_root(true), err[512] = "", path[PATH_MAX];
+	struct host *h;
+	int raw, fd = -1;
+
+	(void)state;
+	assert_int_equal(host_open(root, &h), 0);
+	mkdirs(root, JOURNAL_DIR);
+	snprintf(path, sizeof(path), "%s/" JOURNAL_LOCK_PATH, root);
+	raw = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(raw >= 0);
+	/* flock belongs to the open file: a second open in this process conflicts */
+	assert_int_equal(flock(raw, LOCK_EX), 0);
+	assert_int_equal(journal_lock(h, false, &fd, err, sizeof(err)), -EWOULDBLOCK);
+	assert_string_equal(err, "another isoctl or isolated (unknown pid) is changing this host");
+	assert_int_equal(fd, -1);
+	close(raw);
+	assert_int_equal(journal_lock(h, false, &fd, err, sizeof(err)), 0);
+	journal_unlock(h, fd, true);
+	host_free(h);
+	rm_rf(root);
+	free(root);
+}
+
+/* Wait for the child to be asleep (in flock, after it said "ready"): makes
+ * it likely the unlock below wakes a waiter rather than racing a late
+ * arrival. Not an assertion: either order must pass. */
+static void wait_asleep(pid_t pid)
+{
+	char path[64], *stat = NULL, *p;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < 5000; i++) {
+		int dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		bool asleep = false;
+
+		if (util_read_at(dfd, path + 1, 4096, &stat, &len) == 0) {
+			p = strrchr(stat, ')');
+			asleep = p && p[1] == ' ' && p[2] == 'S';
+			free(stat);
+		}
+		close(dfd);
+		if (asleep)
+			return;
+		usleep(1000);
+	}
+}
+
+/* wait true blocks until the holder lets go; cleanup true while a waiter
+ * is queued on the old file must still leave the waiter with a lock on the
+ * file the path names. Pipes sequence the two processes: ready (child ->
+ * parent: about to lock), order (parent -> child, written just before the
+ * unlock, read without waiting by the child once it holds the lock), got
+ * (child -> parent: holding it), done (parent -> child: let go). */
+static void lock_wait(bool cleanup)
+{
+	char *root = make_root(true), err[512] = "", buf[64];
+	int fd = -1, ready[2], order[2], got[2], done[2], status;
+	struct host *h;
+	pid_t child;
+
+	/* a child that died early: EPIPE and a failed assertion, not a silent death */
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(host_open(root, &h), 0);
+	assert_int_equal(journal_lock(h, false, &fd, err, sizeof(err)), 0);
+	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(order, O_CLOEXEC | O_NONBLOCK), 0);
+	assert_int_equal(pipe2(got, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(done, O_CLOEXEC), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		char e[512] = "", c;
+		struct stat a, b;
+		int cfd = -1;
+
+		/* the parent's lock came with fork (same open file): it must
+		 * not be what keeps the lock held after the parent lets go */
+		close(fd);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(9);
+		if (journal_lock(h, true, &cfd, e, sizeof(e)) < 0)
+			_exit(1);
+		/* the parent wrote "u" before unlocking: nothing there means
+		 * the lock did not wait for it */
+		if (read(order[0], &c, 1) != 1 || c != 'u')
+			_exit(2);
+		if (fstat(cfd, &a) < 0 || fstatat(h->root_fd, JOURNAL_LOCK_PATH, &b, 0) < 0 || a.st_ino != b.st_ino ||
+		    a.st_dev != b.st_dev)
+			_exit(3);
+		if (write(got[1], "g", 1) != 1 || read(done[0], &c, 1) != 1)
+			_exit(9);
+		journal_unlock(h, cfd, true);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(order[0]);
+	close(got[1]);
+	close(done[0]);
+	read_exact(ready[0], buf, 1);
+	wait_asleep(child);
+	assert_int_equal(write(order[1], "u", 1), 1);
+	journal_unlock(h, fd, cleanup);
+	read_exact(got[0], buf, 1);
+	assert_int_equal(buf[0], 'g');
+	/* the child holds it now: we are refused, and told the child's pid */
+	fd = -1;
+	assert_int_equal(journal_lock(h, false, &fd, err, sizeof(err)), -EWOULDBLOCK);
+	snprintf(buf, sizeof(buf), "(pid %d)", (int)child);
+	assert_non_null(strstr(err, buf));
+	assert_int_equal(write(done[1], "d", 1), 1);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(ready[0]);
+	close(order[1]);
+	close(got[0]);
+	close(done[1]);
+	/* the child cleaned up: nothing left */
+	assert_false(exists(root, JOURNAL_DIR));
+	host_free(h);
+	rm_rf(root);
+	free(root);
+}
+
+static void test_lock_wait(void **state)
+{
+	(void)state;
+	lock_wait(false);
+}
+
+static void test_lock_wait_cleanup(void **state)
+{
+	(void)state;
+	lock_wait(true);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_new),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_escapes),
+	    cmocka_unit_test(test_entries),
+	    cmocka_unit_test(test_format_invalid),
+	    cmocka_unit_test(test_truncation),
+	    cmocka_unit_test(test_flips),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_trailer_errors),
+	    cmocka_unit_test(test_sample),
+	    cmocka_unit_test(test_save_load),
+	    cmocka_unit_test(test_save_no_run),
+	    cmocka_unit_test(test_load_corrupt),
+	    cmocka_unit_test(test_save_failures),
+	    cmocka_unit_test(test_lock_contended),
+	    cmocka_unit_test(test_lock_unknown_pid),
+	    cmocka_unit_test(test_lock_wait),
+	    cmocka_unit_test(test_lock_wait_cleanup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -113,7 +113,7 @@ static void add_warning(struct builder *b, char *w)
 		b->error = -ENOMEM;
 }
 
-static char *sched_string(int policy, int prio)
+char *plan_sched_value(int policy, int prio)
 {
 	switch (policy) {
 	case 0:
@@ -483,7 +483,7 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 				continue;
 			}
 			a = add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)task->tid),
-				       thread_label(task), sched_string(task->policy, task->rt_priority),
+				       thread_label(task), plan_sched_value(task->policy, task->rt_priority),
 				       strdup(policy_sched_format(&r->thread, want, sizeof(want))), r->name,
 				       rule_is_rt(p, r));
 			set_thread(a, task);
@@ -577,7 +577,7 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 				continue;
 			}
 			a = add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
-				       sched_string(t->policy, t->rt_priority),
+				       plan_sched_value(t->policy, t->rt_priority),
 				       strdup(policy_sched_format(&r->sched, want, sizeof(want))), r->name,
 				       rule_is_rt(p, r));
 			set_thread(a, t);

@@ -26,8 +26,8 @@ struct action {
 	unsigned irq;
 	pid_t tid, tgid;
 	unsigned long long starttime; /* threads: the task_info's starttime */
-	char *from; /* current value: sysctl as read, cpu lists ("0-1", also for the
-		     * cpumask knobs), sched "fifo:50" "rr:5" "other" "batch" "idle" */
+	char *from;		      /* current value: sysctl as read, cpu lists ("0-1", also for the
+				       * cpumask knobs), sched "fifo:50" "rr:5" "other" "batch" "idle" */
 	char *to;
 	const char *rule; /* the rule's name ("rt-vcpu"), or "sysctl": borrowed from the policy */
 	bool rt;	  /* part of the RT workload (RT CPUs or RT priority) */
@@ -56,6 +56,9 @@ struct plan {
 int plan_build(const struct policy *p, const struct host_state *s, struct plan **ret, char *err, size_t errlen);
 void plan_free(struct plan *pl);
 const char *plan_action_kind_name(enum action_kind k);
+/* A thread's scheduling in the plans' value format: "other", "fifo:50",
+ * "rr:5", "batch", "idle", "deadline". Allocated; NULL on ENOMEM. */
+char *plan_sched_value(int policy, int prio);
 
 /* Selectors, exposed for tests. */
 bool match_thread(const struct rule *r, const struct task_info *t, const struct host_state *s);

@@ -1,0 +1,102 @@
+/* Transactions: bring a host into a mode (or back to vanilla) with the
+ * journal guarding every change: plan against the host as it was before
+ * isolated touched it, journal the pristine values, apply in a safe order,
+ * read back, and undo everything on a failure. */
+#ifndef ISOLATED_APPLY_H
+#define ISOLATED_APPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "isolated/host.h"
+#include "isolated/journal.h"
+#include "isolated/plan.h"
+#include "isolated/policy.h"
+
+struct apply_opts {
+	bool dry_run; /* plan the transaction, write nothing (not even the journal) */
+	bool force;   /* restore or overwrite targets changed behind isolated's back */
+	bool no_wait; /* fail at once when another invocation holds the lock */
+	/* Fault injection for the crash tests (isoctl takes it from
+	 * ISOLATED_CRASH_AFTER): "journal" = SIGKILL right after the journal
+	 * write, before the first change; "N" = after the N-th write of the
+	 * transaction (1-based); "undo:N" = after the N-th write of an undo.
+	 * NULL: never. */
+	const char *crash_after;
+};
+
+enum step_outcome {
+	STEP_PLANNED,	  /* dry run */
+	STEP_DONE,	  /* written and read back */
+	STEP_UNCHANGED,	  /* already held the value: recorded, nothing written */
+	STEP_PENDING,	  /* IRQ written; its effective affinity follows at the next interrupt */
+	STEP_NOT_MOVABLE, /* the kernel refuses (PF_NO_SETAFFINITY, kernel-managed IRQ) */
+	STEP_GONE,	  /* the thread exited meanwhile */
+	STEP_CONFLICT,	  /* changed behind our back since we wrote it: left alone (no --force) */
+	STEP_FAILED,	  /* the error that failed the transaction */
+	STEP_UNDONE,	  /* written, then put back because the transaction failed */
+	STEP_NOT_DONE,	  /* not attempted: the transaction failed before it */
+	_STEP_OUTCOME_MAX,
+};
+
+struct apply_step {
+	/* kind, target, label, ids; pristine; before = the value now;
+	 * wanted = the value this step writes. */
+	struct journal_entry e;
+	bool restore; /* back to pristine: the target leaves the journal */
+	bool write;   /* false: the target already holds the value */
+	enum step_outcome outcome;
+	int error;     /* errno of NOT_MOVABLE / FAILED */
+	char *message; /* why, for PENDING / NOT_MOVABLE / CONFLICT / FAILED */
+};
+
+struct apply_result {
+	char *mode;	     /* the mode applied */
+	char *previous_mode; /* the mode in force before ("vanilla" if none) */
+	char *scope;
+	struct plan *plan; /* the mode's plan against the pristine host (warnings, skips) */
+	struct apply_step *steps;
+	size_t n_steps;
+	size_t counts[_STEP_OUTCOME_MAX];
+	char **notices; /* stale journal discarded, interrupted transaction undone, threads dropped */
+	bool failed;
+	char *error;	      /* the failure, naming the item, the value and the errno */
+	bool journal_removed; /* the host holds nothing of isolated's any more */
+};
+
+/* Apply p (a vanilla policy = revert). Returns 0 when the mode is in force
+ * (conflicts and "not movable" are in the result, not errors); -errno with
+ * a message in err when nothing was changed for a reason found before any
+ * write (lock held, corrupt journal, bad scope ...); when a write failed,
+ * the transaction is undone, *ret holds the steps with result->failed set,
+ * and the return value is the failed write's -errno. */
+int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *o, struct apply_result **ret, char *err,
+	       size_t errlen);
+void apply_result_free(struct apply_result *r);
+const char *apply_outcome_name(enum step_outcome o);
+
+/* What isolated holds on a host, for isoctl status. */
+struct status_target {
+	const struct journal_entry *e; /* into status->journal */
+	char *now;		       /* the value now; NULL when the thread is gone */
+	bool drift;		       /* now differs from wanted */
+};
+
+struct apply_status {
+	struct journal *journal; /* NULL: isolated holds nothing (or the journal is stale) */
+	char *stale_boot_id;	 /* set when a journal from another boot was found (not removed) */
+	struct status_target *targets;
+	size_t n_targets;
+	size_t n_drift, n_gone;
+};
+
+/* Read the journal and each target's value now. Writes nothing. -EBADMSG
+ * (message in err) when the journal does not parse. */
+int apply_status(const struct host *h, struct apply_status **ret, char *err, size_t errlen);
+void apply_status_free(struct apply_status *st);
+
+/* Values of a kind compare equal (cpu lists as sets, sysctls with white
+ * space normalised and numbers as numbers). */
+bool apply_value_equal(enum action_kind kind, const char *a, const char *b);
+
+#endif

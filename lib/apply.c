@@ -1,0 +1,1178 @@
+/* Transactions: plan a mode against the host as it was before isolated
+ * touched it, journal the pristine values, write in a safe order, read back,
+ * and undo the whole transaction when a write fails. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "isolated/apply.h"
+#include "isolated/util.h"
+
+static const char *const outcome_names[] = {
+    [STEP_PLANNED] = "planned",		[STEP_DONE] = "done",
+    [STEP_UNCHANGED] = "unchanged",	[STEP_PENDING] = "pending",
+    [STEP_NOT_MOVABLE] = "not-movable", [STEP_GONE] = "gone",
+    [STEP_CONFLICT] = "conflict",	[STEP_FAILED] = "failed",
+    [STEP_UNDONE] = "undone",		[STEP_NOT_DONE] = "not-done",
+};
+
+const char *apply_outcome_name(enum step_outcome o)
+{
+	return o < _STEP_OUTCOME_MAX ? outcome_names[o] : "?";
+}
+
+/* ---- Values ---- */
+
+static bool is_thread(enum action_kind k)
+{
+	return k == ACTION_THREAD_AFFINITY || k == ACTION_THREAD_SCHED;
+}
+
+static bool is_cpulist(enum action_kind k)
+{
+	return k == ACTION_IRQ_AFFINITY || k == ACTION_THREAD_AFFINITY || k == ACTION_CPUMASK;
+}
+
+static int cpus_parse(const char *s, struct cpuset *ret)
+{
+	char msg[128];
+
+	return cpuset_parse_list(s, ret, msg, sizeof(msg));
+}
+
+static char *cpus_format(const struct cpuset *c)
+{
+	char *s = NULL;
+
+	return cpuset_format_list(c, &s) < 0 ? NULL : s;
+}
+
+/* "other" "batch" "idle" "fifo:N" "rr:N": the scheduling values plans use. */
+static int sched_parse(const char *s, int *ret_policy, int *ret_prio)
+{
+	static const struct {
+		const char *name;
+		int policy;
+	} plain[] = {{"other", 0}, {"batch", 3}, {"idle", 5}};
+	long prio;
+
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+		if (strcmp(s, plain[i].name) == 0) {
+			*ret_policy = plain[i].policy;
+			*ret_prio = 0;
+			return 0;
+		}
+	if (strncmp(s, "fifo:", 5) == 0 && util_parse_long(s + 5, 1, 99, &prio) == 0) {
+		*ret_policy = 1;
+		*ret_prio = (int)prio;
+		return 0;
+	}
+	if (strncmp(s, "rr:", 3) == 0 && util_parse_long(s + 3, 1, 99, &prio) == 0) {
+		*ret_policy = 2;
+		*ret_prio = (int)prio;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Sysctl values: white space runs are one space, numbers compare as numbers. */
+static bool sysctl_equal(const char *a, const char *b)
+{
+	long x, y;
+
+	if (util_parse_long(a, -(1L << 62), 1L << 62, &x) == 0 && util_parse_long(b, -(1L << 62), 1L << 62, &y) == 0)
+		return x == y;
+	for (;;) {
+		while (*a == ' ' || *a == '\t' || *a == '\n')
+			a++;
+		while (*b == ' ' || *b == '\t' || *b == '\n')
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		while (*a && *a != ' ' && *a != '\t' && *a != '\n') {
+			if (*a++ != *b++)
+				return false;
+		}
+		if (*b && *b != ' ' && *b != '\t' && *b != '\n')
+			return false;
+	}
+}
+
+bool apply_value_equal(enum action_kind kind, const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	if (kind == ACTION_SYSCTL)
+		return sysctl_equal(a, b);
+	if (is_cpulist(kind)) {
+		struct cpuset x = CPUSET_INIT, y = CPUSET_INIT;
+		bool eq;
+
+		if (cpus_parse(a, &x) < 0 || cpus_parse(b, &y) < 0) {
+			cpuset_free(&x);
+			cpuset_free(&y);
+			return strcmp(a, b) == 0;
+		}
+		eq = cpuset_equal(&x, &y);
+		cpuset_free(&x);
+		cpuset_free(&y);
+		return eq;
+	}
+	return strcmp(a, b) == 0;
+}
+
+static int cpumask_which(const char *target, enum host_cpumask *ret)
+{
+	if (strcmp(target, "cpumask/irq_default") == 0)
+		*ret = HOST_CPUMASK_IRQ_DEFAULT;
+	else if (strcmp(target, "cpumask/workqueue") == 0)
+		*ret = HOST_CPUMASK_WORKQUEUE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- The snapshot as a table of values ---- */
+
+static struct irq_info *state_irq(const struct host_state *s, unsigned irq)
+{
+	size_t lo = 0, hi = s->n_irqs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->irqs[mid].irq < irq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n_irqs && s->irqs[lo].irq == irq ? &s->irqs[lo] : NULL;
+}
+
+/* The thread of a journal entry, if it is still the same thread. */
+static struct task_info *state_thread(const struct host_state *s, const struct journal_entry *e)
+{
+	struct task_info *t = (struct task_info *)host_state_task(s, e->tid);
+
+	return t && t->starttime == e->starttime ? t : NULL;
+}
+
+/* The value of e's target in the snapshot; NULL with *ret_gone when the
+ * target no longer exists. -ENOMEM. */
+static int state_value(const struct host_state *s, const struct journal_entry *e, char **ret)
+{
+	const struct irq_info *irq;
+	const struct task_info *t;
+	enum host_cpumask which;
+	const char *v;
+	char *out = NULL;
+
+	switch (e->kind) {
+	case ACTION_SYSCTL:
+		v = host_state_sysctl(s, e->target);
+		if (v && !(out = strdup(v)))
+			return -ENOMEM;
+		break;
+	case ACTION_CPUMASK:
+		if (cpumask_which(e->target, &which) < 0)
+			break;
+		if (which == HOST_CPUMASK_IRQ_DEFAULT && s->has_irq_default)
+			out = cpus_format(&s->irq_default);
+		else if (which == HOST_CPUMASK_WORKQUEUE && s->has_wq_cpumask)
+			out = cpus_format(&s->wq_cpumask);
+		else
+			break;
+		if (!out)
+			return -ENOMEM;
+		break;
+	case ACTION_IRQ_AFFINITY:
+		irq = state_irq(s, e->irq);
+		if (irq && irq->has_affinity && !(out = cpus_format(&irq->affinity)))
+			return -ENOMEM;
+		break;
+	case ACTION_THREAD_AFFINITY:
+	case ACTION_THREAD_SCHED:
+		t = state_thread(s, e);
+		if (!t)
+			break;
+		out = e->kind == ACTION_THREAD_AFFINITY ? cpus_format(&t->cpus)
+							: plan_sched_value(t->policy, t->rt_priority);
+		if (!out)
+			return -ENOMEM;
+		break;
+	default:
+		break;
+	}
+	*ret = out;
+	return 0;
+}
+
+/* Put the journal's pristine value of e into the snapshot, so the plan is
+ * made against the host as it was before isolated touched it. */
+static int state_set_pristine(struct host_state *s, const struct journal_entry *e)
+{
+	struct irq_info *irq;
+	struct task_info *t;
+	enum host_cpumask which;
+	int policy, prio;
+
+	switch (e->kind) {
+	case ACTION_SYSCTL:
+		for (size_t i = 0; i < s->n_sysctls; i++)
+			if (strcmp(s->sysctls[i].name, e->target) == 0) {
+				char *v = strdup(e->pristine);
+				if (!v)
+					return -ENOMEM;
+				free(s->sysctls[i].value);
+				s->sysctls[i].value = v;
+			}
+		return 0;
+	case ACTION_CPUMASK:
+		if (cpumask_which(e->target, &which) < 0)
+			return -EINVAL;
+		return cpus_parse(e->pristine, which == HOST_CPUMASK_IRQ_DEFAULT ? &s->irq_default : &s->wq_cpumask);
+	case ACTION_IRQ_AFFINITY:
+		irq = state_irq(s, e->irq);
+		return irq ? cpus_parse(e->pristine, &irq->affinity) : 0;
+	case ACTION_THREAD_AFFINITY:
+		t = state_thread(s, e);
+		return t ? cpus_parse(e->pristine, &t->cpus) : 0;
+	case ACTION_THREAD_SCHED:
+		t = state_thread(s, e);
+		if (!t)
+			return 0;
+		if (sched_parse(e->pristine, &policy, &prio) < 0)
+			return -EINVAL;
+		t->policy = policy;
+		t->rt_priority = prio;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* ---- Writes and read-backs through the host seam ---- */
+
+static int write_value(struct host *h, const struct journal_entry *e, const char *value)
+{
+	struct cpuset set = CPUSET_INIT;
+	enum host_cpumask which;
+	int r, policy, prio;
+
+	if (e->kind == ACTION_SYSCTL)
+		return host_write_sysctl(h, e->target, value);
+	if (e->kind == ACTION_THREAD_SCHED) {
+		if (sched_parse(value, &policy, &prio) < 0)
+			return -EINVAL;
+		return host_set_thread_sched(h, e->tgid, e->tid, policy, prio);
+	}
+	r = cpus_parse(value, &set);
+	if (r < 0)
+		return r;
+	switch (e->kind) {
+	case ACTION_CPUMASK:
+		r = cpumask_which(e->target, &which);
+		if (r >= 0)
+			r = host_write_cpumask(h, which, &set);
+		break;
+	case ACTION_IRQ_AFFINITY:
+		r = host_write_irq_affinity(h, e->irq, &set);
+		break;
+	case ACTION_THREAD_AFFINITY:
+		r = host_set_thread_affinity(h, e->tgid, e->tid, &set);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	cpuset_free(&set);
+	return r;
+}
+
+/* The value now, read from the host. -ESRCH when the thread is gone (or its
+ * tid now belongs to another thread). *ret_pending: an IRQ whose effective
+ * affinity is not yet inside want. */
+static int read_value(const struct host *h, const struct journal_entry *e, const char *want, char **ret,
+		      bool *ret_pending)
+{
+	struct cpuset aff = CPUSET_INIT, eff = CPUSET_INIT, w = CPUSET_INIT;
+	struct thread_now now = {.cpus = CPUSET_INIT};
+	enum host_cpumask which;
+	bool has_eff = false;
+	char *out = NULL;
+	int r;
+
+	*ret_pending = false;
+	switch (e->kind) {
+	case ACTION_SYSCTL:
+		r = host_read_sysctl(h, e->target, &out);
+		break;
+	case ACTION_CPUMASK:
+		r = cpumask_which(e->target, &which);
+		if (r >= 0)
+			r = host_read_cpumask(h, which, &aff);
+		if (r >= 0 && !(out = cpus_format(&aff)))
+			r = -ENOMEM;
+		break;
+	case ACTION_IRQ_AFFINITY:
+		r = host_read_irq_affinity(h, e->irq, &aff, &eff, &has_eff);
+		if (r >= 0 && !(out = cpus_format(&aff)))
+			r = -ENOMEM;
+		if (r >= 0 && has_eff && want && cpus_parse(want, &w) == 0 && !cpuset_empty(&eff))
+			*ret_pending = !cpuset_subset(&eff, &w);
+		break;
+	case ACTION_THREAD_AFFINITY:
+	case ACTION_THREAD_SCHED:
+		r = host_read_thread(h, e->tgid, e->tid, &now);
+		if (r >= 0 && now.starttime != e->starttime)
+			r = -ESRCH;
+		if (r >= 0) {
+			out = e->kind == ACTION_THREAD_AFFINITY ? cpus_format(&now.cpus)
+								: plan_sched_value(now.policy, now.rt_priority);
+			if (!out)
+				r = -ENOMEM;
+		}
+		cpuset_free(&now.cpus);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	cpuset_free(&aff);
+	cpuset_free(&eff);
+	cpuset_free(&w);
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	*ret = out;
+	return 0;
+}
+
+static const char *errno_name(int e)
+{
+	const char *n = strerrorname_np(e);
+
+	return n ? n : "E?";
+}
+
+static const char *kind_verb(enum action_kind k)
+{
+	switch (k) {
+	case ACTION_SYSCTL:
+		return "sysctl";
+	case ACTION_IRQ_AFFINITY:
+		return "IRQ affinity";
+	case ACTION_THREAD_AFFINITY:
+		return "affinity";
+	case ACTION_THREAD_SCHED:
+		return "scheduling";
+	case ACTION_CPUMASK:
+		return "cpumask";
+	default:
+		return "value";
+	}
+}
+
+/* EPERM on making a thread realtime: RT group scheduling gives its cgroup no
+ * RT time, or we lack CAP_SYS_NICE. Say which when the host shows it. */
+static char *eperm_sched_message(const struct host *h, const struct host_state *s, const struct journal_entry *e)
+{
+	static const char *const roots[] = {"sys/fs/cgroup/cpu,cpuacct", "sys/fs/cgroup/cpu", "sys/fs/cgroup"};
+	const struct task_info *t = host_state_task(s, e->tid);
+
+	for (size_t i = 0; t && t->cgroup && i < ARRAY_SIZE(roots); i++) {
+		char *path =
+		    util_sprintf("%s%s/cpu.rt_runtime_us", roots[i], strcmp(t->cgroup, "/") == 0 ? "" : t->cgroup);
+		char *buf = NULL;
+		long v;
+
+		if (path && host_read(h, path, &buf, NULL) == 0 &&
+		    util_parse_long(util_strip(buf), -1, 1L << 62, &v) == 0 && v == 0) {
+			char *m = util_sprintf(
+			    "RT group scheduling: its cgroup %s has cpu.rt_runtime_us = 0 (/%s), so no thread in it "
+			    "may "
+			    "be SCHED_FIFO or SCHED_RR; give that cgroup (and its parents) RT time, e.g. echo 950000 > "
+			    "/%s, or move the thread to a cgroup that has some, or run a kernel without "
+			    "CONFIG_RT_GROUP_SCHED",
+			    t->cgroup, path, path);
+			free(path);
+			free(buf);
+			return m;
+		}
+		free(path);
+		free(buf);
+	}
+	return strdup("isoctl needs root (CAP_SYS_NICE); if the kernel has RT group scheduling "
+		      "(CONFIG_RT_GROUP_SCHED), the thread's cgroup also needs cpu.rt_runtime_us > 0");
+}
+
+/* ---- The transaction ---- */
+
+struct txn {
+	struct host *h;
+	const struct policy *p;
+	const struct apply_opts *o;
+	struct host_state *s;
+	struct apply_result *res;
+	unsigned writes, undo_writes;
+};
+
+static void crash_point(const struct apply_opts *o, const char *fmt, unsigned n)
+{
+	char point[32];
+
+	if (!o->crash_after)
+		return;
+	snprintf(point, sizeof(point), fmt, n);
+	if (strcmp(point, o->crash_after) == 0) {
+		/* The crash tests: die as a power cut or kill -9 would, with
+		 * nothing flushed or cleaned up. */
+		kill(getpid(), SIGKILL);
+		pause();
+	}
+}
+
+static int add_notice(struct apply_result *res, char *s)
+{
+	return s && strv_push(&res->notices, s) == 0 ? 0 : -ENOMEM;
+}
+
+static void step_done(struct apply_step *st)
+{
+	journal_entry_done(&st->e);
+	free(st->message);
+}
+
+static int push_step(struct apply_result *res, struct apply_step *st, size_t *cap)
+{
+	if (res->n_steps == *cap) {
+		size_t n = *cap ? *cap * 2 : 64;
+		struct apply_step *v = realloc(res->steps, n * sizeof(*v));
+		if (!v) {
+			step_done(st);
+			return -ENOMEM;
+		}
+		res->steps = v;
+		*cap = n;
+	}
+	res->steps[res->n_steps++] = *st;
+	return 0;
+}
+
+/* Order: sysctls, then the host-wide cpumasks, IRQs, thread affinity, and
+ * thread priorities last, so RT priorities are given to threads already on
+ * their CPUs. Restores run first and in the reverse order: RT priorities
+ * go before threads move back onto shared CPUs. */
+static int kind_rank(enum action_kind k)
+{
+	switch (k) {
+	case ACTION_SYSCTL:
+		return 0;
+	case ACTION_CPUMASK:
+		return 1;
+	case ACTION_IRQ_AFFINITY:
+		return 2;
+	case ACTION_THREAD_AFFINITY:
+		return 3;
+	default:
+		return 4;
+	}
+}
+
+static int step_cmp(const void *x, const void *y)
+{
+	const struct apply_step *a = x, *b = y;
+	int ra = kind_rank(a->e.kind), rb = kind_rank(b->e.kind);
+
+	if (a->restore != b->restore)
+		return a->restore ? -1 : 1;
+	if (ra != rb)
+		return a->restore ? rb - ra : ra - rb;
+	return 0;
+}
+
+static void sort_steps(struct apply_result *res)
+{
+	/* Insertion sort: stable, so the plan's order holds within a kind. */
+	for (size_t i = 1; i < res->n_steps; i++) {
+		struct apply_step tmp = res->steps[i];
+		size_t j = i;
+		while (j > 0 && step_cmp(&res->steps[j - 1], &tmp) > 0) {
+			res->steps[j] = res->steps[j - 1];
+			j--;
+		}
+		res->steps[j] = tmp;
+	}
+}
+
+static int entry_from_action(const struct action *a, struct journal_entry *e)
+{
+	*e = (struct journal_entry){
+	    .kind = a->kind,
+	    .irq = a->irq,
+	    .tid = a->tid,
+	    .tgid = a->tgid,
+	    .starttime = a->starttime,
+	};
+	e->target = strdup(a->target);
+	e->label = strdup(a->label);
+	e->rule = a->rule ? strdup(a->rule) : NULL;
+	if (!e->target || !e->label || (a->rule && !e->rule)) {
+		journal_entry_done(e);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int set_str(char **dst, const char *src)
+{
+	char *v = src ? strdup(src) : NULL;
+
+	if (src && !v)
+		return -ENOMEM;
+	free(*dst);
+	*dst = v;
+	return 0;
+}
+
+/* The steps of the transaction: every plan action (planned against the
+ * pristine host) and every journal target the mode no longer wants, each
+ * with the value it holds now. now[i] is the value of j->targets[i]. */
+static int compose(struct txn *t, struct journal *j, char **now, bool *covered)
+{
+	const struct plan *pl = t->res->plan;
+	struct apply_result *res = t->res;
+	size_t cap = 0;
+	int r;
+
+	for (size_t i = 0; i < pl->n_actions; i++) {
+		const struct action *a = &pl->actions[i];
+		struct journal_entry *je = journal_find(j, a->kind, a->target);
+		struct apply_step st = {0};
+		const char *cur = a->from;
+
+		if ((r = entry_from_action(a, &st.e)) < 0)
+			return r;
+		if (je) {
+			size_t k = (size_t)(je - j->targets);
+			covered[k] = true;
+			cur = now[k];
+			/* Keep the first label and identity we recorded. */
+			st.e.starttime = je->starttime;
+		}
+		if (set_str(&st.e.pristine, a->from) < 0 || set_str(&st.e.before, cur) < 0 ||
+		    set_str(&st.e.wanted, a->to) < 0) {
+			step_done(&st);
+			return -ENOMEM;
+		}
+		st.write = !apply_value_equal(a->kind, cur, a->to);
+		st.outcome = STEP_PLANNED;
+		if (je && st.write && !t->o->force && !apply_value_equal(a->kind, cur, je->pristine) &&
+		    !apply_value_equal(a->kind, cur, je->wanted)) {
+			st.outcome = STEP_CONFLICT;
+			st.write = false;
+			st.message = util_sprintf("changed behind isolated's back: it is %s, isolated wrote %s "
+						  "(pristine %s); left alone, --force overwrites it",
+						  cur, je->wanted, je->pristine);
+		}
+		if (!st.write && st.outcome == STEP_PLANNED)
+			st.outcome = STEP_UNCHANGED;
+		if ((r = push_step(res, &st, &cap)) < 0)
+			return r;
+	}
+
+	for (size_t k = 0; k < j->n_targets; k++) {
+		const struct journal_entry *je = &j->targets[k];
+		struct apply_step st = {.restore = true};
+
+		if (covered[k] || !now[k])
+			continue;
+		/* Back where it started without us: nothing to write. */
+		if (apply_value_equal(je->kind, now[k], je->pristine))
+			continue;
+		if ((r = journal_entry_copy(&st.e, je)) < 0)
+			return r;
+		if (set_str(&st.e.before, now[k]) < 0 || set_str(&st.e.wanted, je->pristine) < 0) {
+			step_done(&st);
+			return -ENOMEM;
+		}
+		st.write = true;
+		st.outcome = STEP_PLANNED;
+		if (!t->o->force && !apply_value_equal(je->kind, now[k], je->wanted)) {
+			st.outcome = STEP_CONFLICT;
+			st.write = false;
+			st.message = util_sprintf("changed behind isolated's back: it is %s, isolated wrote %s; "
+						  "left alone, --force restores the pristine %s",
+						  now[k], je->wanted, je->pristine);
+		}
+		if ((r = push_step(res, &st, &cap)) < 0)
+			return r;
+	}
+	sort_steps(res);
+	return 0;
+}
+
+/* Sort a failed write into "not movable", "gone" or a failure. */
+static enum step_outcome classify(struct txn *t, struct apply_step *st, int r)
+{
+	const struct journal_entry *e = &st->e;
+	int err = -r;
+	char *why = NULL;
+
+	st->error = err;
+	if (is_thread(e->kind) && err == ESRCH) {
+		st->message = strdup("the thread exited");
+		return STEP_GONE;
+	}
+	if (e->kind == ACTION_IRQ_AFFINITY && (err == EIO || err == EPERM))
+		why = util_sprintf("not movable (kernel-managed): the kernel refused with %s", errno_name(err));
+	else if (e->kind == ACTION_IRQ_AFFINITY && err == EINVAL)
+		why = util_sprintf("not movable: the interrupt controller refuses affinity changes (EINVAL)");
+	else if (e->kind == ACTION_THREAD_AFFINITY && err == EINVAL)
+		why = util_sprintf("not movable: per-CPU kernel thread (PF_NO_SETAFFINITY), EINVAL");
+	if (why) {
+		st->message = why;
+		if (!t->p->strict)
+			return STEP_NOT_MOVABLE;
+		st->message = util_sprintf("%s, and the policy is strict", why);
+		free(why);
+		return STEP_FAILED;
+	}
+	if (e->kind == ACTION_THREAD_SCHED && err == EPERM)
+		why = eperm_sched_message(t->h, t->s, e);
+	st->message = util_sprintf("%s (%s)%s%s", strerror(err), errno_name(err), why ? ": " : "", why ? why : "");
+	free(why);
+	return STEP_FAILED;
+}
+
+/* Write one step and read it back. */
+static void execute(struct txn *t, struct apply_step *st)
+{
+	char *back = NULL;
+	bool pending;
+	int r;
+
+	r = write_value(t->h, &st->e, st->e.wanted);
+	if (r < 0) {
+		st->outcome = classify(t, st, r);
+		return;
+	}
+	t->writes++;
+	crash_point(t->o, "%u", t->writes);
+	r = read_value(t->h, &st->e, st->e.wanted, &back, &pending);
+	if (r == -ESRCH && is_thread(st->e.kind)) {
+		st->outcome = STEP_GONE;
+		st->message = strdup("the thread exited");
+		return;
+	}
+	if (r < 0) {
+		st->error = -r;
+		st->outcome = STEP_FAILED;
+		st->message =
+		    util_sprintf("written, but reading it back failed: %s (%s)", strerror(-r), errno_name(-r));
+		return;
+	}
+	if (!apply_value_equal(st->e.kind, back, st->e.wanted)) {
+		st->error = EIO;
+		st->outcome = STEP_FAILED;
+		st->message = util_sprintf("wrote %s, but it reads back as %s", st->e.wanted, back);
+	} else if (pending) {
+		st->outcome = STEP_PENDING;
+		st->message = strdup("effective affinity follows at the IRQ's next interrupt");
+	} else {
+		st->outcome = STEP_DONE;
+	}
+	free(back);
+}
+
+static bool changed(const struct apply_step *st)
+{
+	return st->outcome == STEP_DONE || st->outcome == STEP_PENDING;
+}
+
+/* Put back, in reverse order, what steps [0, n) wrote. Returns how many
+ * could not be put back (their messages are added to the result). */
+static size_t undo_steps(struct txn *t, size_t n)
+{
+	size_t failed = 0;
+
+	for (size_t i = n; i-- > 0;) {
+		struct apply_step *st = &t->res->steps[i];
+		int r;
+
+		if (!changed(st))
+			continue;
+		r = write_value(t->h, &st->e, st->e.before);
+		if (r < 0 && !(is_thread(st->e.kind) && r == -ESRCH)) {
+			failed++;
+			add_notice(t->res, util_sprintf("could not undo %s %s (%s): writing %s back failed: %s (%s)",
+							st->e.target, kind_verb(st->e.kind), st->e.label, st->e.before,
+							strerror(-r), errno_name(-r)));
+			continue;
+		}
+		st->outcome = STEP_UNDONE;
+		t->undo_writes++;
+		crash_point(t->o, "undo:%u", t->undo_writes);
+	}
+	return failed;
+}
+
+/* An earlier invocation died inside its transaction: put back what its
+ * steps may have written (those not reached still hold "before"), then
+ * drop the transaction. */
+static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
+{
+	size_t undone = 0, conflicts = 0;
+
+	for (size_t i = j->n_steps; i-- > 0;) {
+		const struct journal_entry *e = &j->steps[i];
+		char *cur = NULL;
+		bool pending;
+		int r;
+
+		r = read_value(t->h, e, NULL, &cur, &pending);
+		if (r == -ESRCH || r == -ENOENT)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "undoing the interrupted transaction: reading %s failed: %s", e->target,
+				 strerror(-r));
+			return r;
+		}
+		if (apply_value_equal(e->kind, cur, e->before)) {
+			free(cur);
+			continue;
+		}
+		if (!apply_value_equal(e->kind, cur, e->wanted)) {
+			conflicts++;
+			add_notice(t->res, util_sprintf("interrupted transaction: %s (%s) is %s, neither the %s it had "
+							"nor the %s being written; left alone",
+							e->target, e->label, cur, e->before, e->wanted));
+			free(cur);
+			continue;
+		}
+		free(cur);
+		r = write_value(t->h, e, e->before);
+		if (r < 0 && !(is_thread(e->kind) && r == -ESRCH)) {
+			snprintf(err, errlen,
+				 "undoing the interrupted transaction: writing %s back to %s %s failed: %s (%s)",
+				 e->before, e->target, kind_verb(e->kind), strerror(-r), errno_name(-r));
+			return r;
+		}
+		undone++;
+		t->undo_writes++;
+		crash_point(t->o, "undo:%u", t->undo_writes);
+	}
+	add_notice(t->res, util_sprintf("an interrupted transaction (apply %s, pid %d) was undone: %zu value%s put "
+					"back%s",
+					j->txn_mode ? j->txn_mode : "?", j->txn_pid, undone, undone == 1 ? "" : "s",
+					conflicts ? ", some left alone (see above)" : ""));
+	journal_clear_txn(j);
+	return 0;
+}
+
+/* Drop thread targets whose thread exited (or whose tid was reused). */
+static int drop_exited(struct txn *t, struct journal *j)
+{
+	size_t dropped = 0;
+
+	for (size_t i = 0; i < j->n_targets;) {
+		const struct journal_entry *e = &j->targets[i];
+		if (is_thread(e->kind) && !state_thread(t->s, e)) {
+			journal_remove_target(j, i);
+			dropped++;
+		} else {
+			i++;
+		}
+	}
+	if (dropped)
+		return add_notice(t->res, util_sprintf("%zu target%s of exited threads dropped from the journal",
+						       dropped, dropped == 1 ? "" : "s"));
+	return 0;
+}
+
+static int load_journal(struct txn *t, const char *boot_id, struct journal **ret, char *err, size_t errlen)
+{
+	struct journal *j = NULL;
+	int r;
+
+	r = journal_load(t->h, &j, err, errlen);
+	if (r == -ENOENT) {
+		err[0] = '\0';
+		j = journal_new(boot_id);
+		if (!j)
+			return -ENOMEM;
+	} else if (r < 0) {
+		return r;
+	} else if (strcmp(j->boot_id, boot_id) != 0) {
+		add_notice(t->res,
+			   util_sprintf("the journal is from another boot (%s; this is %s) and %s: "
+					"the values it recorded did not survive the reboot",
+					j->boot_id, boot_id, t->o->dry_run ? "would be discarded" : "was discarded"));
+		journal_free(j);
+		if (!t->o->dry_run && (r = journal_remove(t->h, err, errlen)) < 0)
+			return r;
+		j = journal_new(boot_id);
+		if (!j)
+			return -ENOMEM;
+	}
+	*ret = j;
+	return 0;
+}
+
+/* Write j, or remove it when it holds nothing (the host is vanilla). */
+static int store_journal(struct txn *t, struct journal *j, bool *ret_removed, char *err, size_t errlen)
+{
+	if (j->n_targets == 0 && !j->has_txn && strcmp(j->mode, "vanilla") == 0) {
+		*ret_removed = true;
+		return journal_remove(t->h, err, errlen);
+	}
+	*ret_removed = false;
+	return journal_save(t->h, j, err, errlen);
+}
+
+static void count_outcomes(struct apply_result *res)
+{
+	memset(res->counts, 0, sizeof(res->counts));
+	for (size_t i = 0; i < res->n_steps; i++)
+		res->counts[res->steps[i].outcome]++;
+}
+
+/* The journal after a successful transaction. */
+static int commit_journal(struct txn *t, struct journal *j, char **now)
+{
+	struct apply_result *res = t->res;
+	char scope[256];
+	int r;
+
+	/* Targets back at pristine without a step leave the journal. */
+	for (size_t i = j->n_targets; i-- > 0;) {
+		const struct journal_entry *e = &j->targets[i];
+		bool stepped = false;
+		for (size_t k = 0; k < res->n_steps && !stepped; k++)
+			stepped = res->steps[k].e.kind == e->kind && strcmp(res->steps[k].e.target, e->target) == 0;
+		if (!stepped && (!now[i] || apply_value_equal(e->kind, now[i], e->pristine)))
+			journal_remove_target(j, i);
+	}
+	for (size_t k = 0; k < res->n_steps; k++) {
+		const struct apply_step *st = &res->steps[k];
+		struct journal_entry *je = journal_find(j, st->e.kind, st->e.target);
+
+		switch (st->outcome) {
+		case STEP_DONE:
+		case STEP_PENDING:
+		case STEP_UNCHANGED:
+			if (st->restore || apply_value_equal(st->e.kind, st->e.wanted, st->e.pristine)) {
+				if (je)
+					journal_remove_target(j, (size_t)(je - j->targets));
+			} else if (je) {
+				if (set_str(&je->wanted, st->e.wanted) < 0 || set_str(&je->rule, st->e.rule) < 0)
+					return -ENOMEM;
+			} else {
+				struct journal_entry e;
+				if ((r = journal_entry_copy(&e, &st->e)) < 0)
+					return r;
+				free(e.before);
+				e.before = NULL;
+				r = journal_add_target(j, &e);
+				journal_entry_done(&e);
+				if (r < 0)
+					return r;
+			}
+			break;
+		case STEP_GONE:
+			if (je)
+				journal_remove_target(j, (size_t)(je - j->targets));
+			break;
+		default:
+			/* not movable: nothing changed; conflict: the entry stays as it was */
+			break;
+		}
+	}
+	journal_clear_txn(j);
+	if (set_str(&j->mode, t->p->name) < 0 ||
+	    set_str(&j->scope, policy_scope_format(&t->p->scope, scope, sizeof(scope))) < 0)
+		return -ENOMEM;
+	j->applied_at = (long long)time(NULL);
+	return 0;
+}
+
+static int begin_txn(struct txn *t, struct journal *j)
+{
+	j->has_txn = true;
+	if (set_str(&j->txn_mode, t->p->name) < 0)
+		return -ENOMEM;
+	j->txn_started = (long long)time(NULL);
+	j->txn_pid = (int)getpid();
+	for (size_t i = 0; i < t->res->n_steps; i++) {
+		const struct apply_step *st = &t->res->steps[i];
+		int r;
+		if (st->write && (r = journal_add_step(j, &st->e)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int fail_msg(char *err, size_t errlen, int r, const char *what)
+{
+	if (err[0] == '\0')
+		snprintf(err, errlen, "%s: %s", what, strerror(-r));
+	return r;
+}
+
+int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *o, struct apply_result **ret, char *err,
+	       size_t errlen)
+{
+	struct txn t = {.h = h, .p = p, .o = o};
+	struct journal *j = NULL, *before = NULL;
+	char *boot_id = NULL, **now = NULL, scope[256];
+	bool *covered = NULL, removed = false;
+	int lock_fd = -1, r, failure = 0;
+	size_t n_now = 0;
+
+	err[0] = '\0';
+	t.res = calloc(1, sizeof(*t.res));
+	if (!t.res)
+		return -ENOMEM;
+	if (!(t.res->mode = strdup(p->name)) ||
+	    !(t.res->scope = strdup(policy_scope_format(&p->scope, scope, sizeof(scope))))) {
+		r = -ENOMEM;
+		goto out;
+	}
+
+	if (!o->dry_run && (r = journal_lock(h, !o->no_wait, &lock_fd, err, errlen)) < 0)
+		goto out;
+
+	r = host_read_boot_id(h, &boot_id);
+	if (r == -ENOENT && (boot_id = strdup("")))
+		r = 0;
+	if (r < 0) {
+		fail_msg(err, errlen, r, "reading the boot id");
+		goto out;
+	}
+	if ((r = load_journal(&t, boot_id, &j, err, errlen)) < 0)
+		goto out;
+	if (j->has_txn) {
+		if (o->dry_run)
+			add_notice(t.res, util_sprintf("an interrupted transaction (apply %s, pid %d) would be undone "
+						       "first; this plan is made against the host as it is now",
+						       j->txn_mode ? j->txn_mode : "?", j->txn_pid));
+		else if ((r = recover(&t, j, err, errlen)) < 0 || (r = store_journal(&t, j, &removed, err, errlen)) < 0)
+			goto out;
+	}
+	if (!(t.res->previous_mode = strdup(j->mode))) {
+		r = -ENOMEM;
+		goto out;
+	}
+
+	if ((r = host_snapshot(h, &t.s, err, errlen)) < 0)
+		goto out;
+	if ((r = drop_exited(&t, j)) < 0)
+		goto out;
+
+	/* The value of every journal target now, then the pristine view. */
+	n_now = j->n_targets;
+	now = calloc(n_now + 1, sizeof(*now));
+	covered = calloc(n_now + 1, sizeof(*covered));
+	if (!now || !covered) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n_now; i++)
+		if ((r = state_value(t.s, &j->targets[i], &now[i])) < 0)
+			goto out;
+	for (size_t i = 0; i < n_now; i++)
+		if ((r = state_set_pristine(t.s, &j->targets[i])) < 0) {
+			snprintf(err, errlen, "the journal's pristine value of %s (%s) is not a valid value",
+				 j->targets[i].target, j->targets[i].pristine);
+			goto out;
+		}
+	if ((r = plan_build(p, t.s, &t.res->plan, err, errlen)) < 0)
+		goto out;
+	if ((r = compose(&t, j, now, covered)) < 0)
+		goto out;
+	count_outcomes(t.res);
+	if (o->dry_run) {
+		r = 0;
+		goto out;
+	}
+
+	/* The journal before this call, to put back if the transaction fails. */
+	if ((r = journal_copy(j, &before)) < 0 || (r = begin_txn(&t, j)) < 0)
+		goto out;
+	if (j->n_steps > 0) {
+		if ((r = journal_save(h, j, err, errlen)) < 0)
+			goto out;
+		crash_point(o, "journal", 0);
+	}
+
+	for (size_t i = 0; i < t.res->n_steps; i++) {
+		struct apply_step *st = &t.res->steps[i];
+
+		if (!st->write)
+			continue;
+		execute(&t, st);
+		if (st->outcome != STEP_FAILED)
+			continue;
+		failure = st->error ? -st->error : -EIO;
+		for (size_t k = i + 1; k < t.res->n_steps; k++)
+			if (t.res->steps[k].write && t.res->steps[k].outcome == STEP_PLANNED)
+				t.res->steps[k].outcome = STEP_NOT_DONE;
+		{
+			size_t undone = 0, stuck = undo_steps(&t, i);
+			for (size_t k = 0; k < i; k++)
+				undone += t.res->steps[k].outcome == STEP_UNDONE;
+			t.res->error =
+			    util_sprintf("%s (%s): setting %s %s failed: %s; %zu change%s of this "
+					 "transaction undone%s",
+					 st->e.target, st->e.label, kind_verb(st->e.kind), st->e.wanted,
+					 st->message ? st->message : "?", undone, undone == 1 ? "" : "s",
+					 stuck ? ", SOME COULD NOT BE (see above): the host is not as it was" : "");
+			t.res->failed = true;
+			if (stuck) {
+				/* Keep the transaction in the journal: the next run retries the undo. */
+				r = failure;
+				goto out;
+			}
+		}
+		r = store_journal(&t, before, &removed, err, errlen);
+		if (r < 0)
+			goto out;
+		r = failure;
+		goto out;
+	}
+
+	if ((r = commit_journal(&t, j, now)) < 0 || (r = store_journal(&t, j, &removed, err, errlen)) < 0)
+		goto out;
+	r = 0;
+out:
+	if (t.res)
+		count_outcomes(t.res);
+	/* With no journal on disk the host holds nothing of ours: the lock file
+	 * and its directory go too, so a tree is left exactly as it was. */
+	removed = faccessat(h->root_fd, JOURNAL_PATH, F_OK, AT_EACCESS) != 0;
+	if (lock_fd >= 0)
+		journal_unlock(h, lock_fd, removed);
+	if (t.res)
+		t.res->journal_removed = removed;
+	for (size_t i = 0; now && i < n_now; i++)
+		free(now[i]);
+	free(now);
+	free(covered);
+	free(boot_id);
+	journal_free(j);
+	journal_free(before);
+	host_state_free(t.s);
+	if (r < 0 && !(t.res && t.res->failed)) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "%s", strerror(-r));
+		apply_result_free(t.res);
+		return r;
+	}
+	*ret = t.res;
+	return r;
+}
+
+void apply_result_free(struct apply_result *r)
+{
+	if (!r)
+		return;
+	free(r->mode);
+	free(r->previous_mode);
+	free(r->scope);
+	plan_free(r->plan);
+	for (size_t i = 0; i < r->n_steps; i++)
+		step_done(&r->steps[i]);
+	free(r->steps);
+	strv_free(r->notices);
+	free(r->error);
+	free(r);
+}
+
+/* ---- Status ---- */
+
+int apply_status(const struct host *h, struct apply_status **ret, char *err, size_t errlen)
+{
+	struct apply_status *st;
+	struct journal *j = NULL;
+	char *boot_id = NULL;
+	int r;
+
+	err[0] = '\0';
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	r = journal_load(h, &j, err, errlen);
+	if (r == -ENOENT) {
+		err[0] = '\0';
+		*ret = st;
+		return 0;
+	}
+	if (r < 0)
+		goto fail;
+	r = host_read_boot_id(h, &boot_id);
+	if (r == -ENOENT && (boot_id = strdup("")))
+		r = 0;
+	if (r < 0)
+		goto fail;
+	if (strcmp(boot_id, j->boot_id) != 0) {
+		st->stale_boot_id = strdup(j->boot_id);
+		journal_free(j);
+		free(boot_id);
+		if (!st->stale_boot_id) {
+			free(st);
+			return -ENOMEM;
+		}
+		*ret = st;
+		return 0;
+	}
+	free(boot_id);
+	st->journal = j;
+	st->targets = calloc(j->n_targets + 1, sizeof(*st->targets));
+	if (!st->targets) {
+		apply_status_free(st);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < j->n_targets; i++) {
+		struct status_target *t = &st->targets[st->n_targets++];
+		bool pending;
+
+		t->e = &j->targets[i];
+		r = read_value(h, t->e, NULL, &t->now, &pending);
+		if (r == -ESRCH || r == -ENOENT) {
+			t->now = NULL;
+			st->n_gone++;
+			continue;
+		}
+		if (r < 0) {
+			snprintf(err, errlen, "reading %s: %s", t->e->target, strerror(-r));
+			apply_status_free(st);
+			return r;
+		}
+		t->drift = !apply_value_equal(t->e->kind, t->now, t->e->wanted);
+		st->n_drift += t->drift;
+	}
+	*ret = st;
+	return 0;
+fail:
+	free(boot_id);
+	journal_free(j);
+	free(st);
+	if (err[0] == '\0')
+		snprintf(err, errlen, "%s", strerror(-r));
+	return r;
+}
+
+void apply_status_free(struct apply_status *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n_targets; i++)
+		free(st->targets[i].now);
+	free(st->targets);
+	free(st->stale_boot_id);
+	journal_free(st->journal);
+	free(st);
+}

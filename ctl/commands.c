@@ -310,7 +310,12 @@ static void plan_print(const struct plan *pl, const struct host_state *s, const 
 	       policy_mode_type_name(pl->policy->type), root ? root : "this host", s->osrelease ? s->osrelease : "?",
 	       s->preempt_rt ? " (PREEMPT_RT)" : "", online ? online : "?");
 	free(online);
-	for (int k = 0; k < _ACTION_KIND_MAX; k++) {
+	/* In the order they are applied: host-wide defaults before IRQs and threads. */
+	static const enum action_kind order[] = {ACTION_SYSCTL, ACTION_CPUMASK, ACTION_IRQ_AFFINITY,
+						 ACTION_THREAD_AFFINITY, ACTION_THREAD_SCHED};
+	for (size_t oi = 0; oi < ARRAY_SIZE(order); oi++) {
+		int k = (int)order[oi];
+
 		if (!pl->counts[k])
 			continue;
 		printf("\n%s: %zu change%s\n", kind_titles[k], pl->counts[k], pl->counts[k] == 1 ? "" : "s");
@@ -338,10 +343,11 @@ static void plan_print(const struct plan *pl, const struct host_state *s, const 
 		for (size_t i = 0; pl->warnings[i]; i++)
 			printf("  %s\n", pl->warnings[i]);
 	}
-	printf("\n%zu change%s (%zu sysctl, %zu IRQ affinity, %zu thread affinity, %zu thread scheduling), "
-	       "%zu cannot be done, %zu already as wanted\n",
-	       pl->n_actions, pl->n_actions == 1 ? "" : "s", pl->counts[ACTION_SYSCTL], pl->counts[ACTION_IRQ_AFFINITY],
-	       pl->counts[ACTION_THREAD_AFFINITY], pl->counts[ACTION_THREAD_SCHED], pl->n_skips, pl->unchanged);
+	printf("\n%zu change%s (%zu sysctl, %zu cpumask, %zu IRQ affinity, %zu thread affinity, %zu thread "
+	       "scheduling), %zu cannot be done, %zu already as wanted\n",
+	       pl->n_actions, pl->n_actions == 1 ? "" : "s", pl->counts[ACTION_SYSCTL], pl->counts[ACTION_CPUMASK],
+	       pl->counts[ACTION_IRQ_AFFINITY], pl->counts[ACTION_THREAD_AFFINITY], pl->counts[ACTION_THREAD_SCHED],
+	       pl->n_skips, pl->unchanged);
 }
 
 int cmd_plan(struct ctx *c, int argc, char **argv)
@@ -393,6 +399,7 @@ int cmd_status(struct ctx *c, int argc, char **argv)
 	const struct host_state *s;
 	char *online;
 	size_t tuned = 0;
+	bool held_ok;
 	int r;
 
 	(void)argv;
@@ -407,6 +414,10 @@ int cmd_status(struct ctx *c, int argc, char **argv)
 		json_object *irqs = json_object_new_array(), *tasks = json_object_new_array();
 		json_object *grub = json_object_new_object();
 
+		json_object *held = held_json(c->host);
+
+		held_ok = json_object_object_get_ex(held, "error", NULL) == 0;
+		json_object_object_add(o, "isolated", held);
 		json_object_object_add(o, "kernel", json_str(s->osrelease));
 		json_object_object_add(o, "preempt_rt", json_object_new_boolean(s->preempt_rt));
 		json_object_object_add(o, "online_cpus", json_str(online));
@@ -464,10 +475,11 @@ int cmd_status(struct ctx *c, int argc, char **argv)
 		json_object_object_add(o, "threads_total", json_object_new_int64((int64_t)s->n_tasks));
 		print_json(o);
 		free(online);
-		return EXIT_OK;
+		return held_ok ? EXIT_OK : EXIT_FAIL;
 	}
 
-	printf("kernel      %s%s\n", s->osrelease ? s->osrelease : "?", s->preempt_rt ? " (PREEMPT_RT)" : "");
+	held_ok = held_print(c->host, c->all);
+	printf("\nkernel      %s%s\n", s->osrelease ? s->osrelease : "?", s->preempt_rt ? " (PREEMPT_RT)" : "");
 	printf("online      %s\n", online ? online : "?");
 	printf("cmdline     %s\n", s->cmdline ? s->cmdline : "");
 	if (s->has_grub)
@@ -513,7 +525,7 @@ int cmd_status(struct ctx *c, int argc, char **argv)
 		}
 	}
 	free(online);
-	return EXIT_OK;
+	return held_ok ? EXIT_OK : EXIT_FAIL;
 }
 
 /* ---- snapshot ---- */

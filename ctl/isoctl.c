@@ -43,6 +43,22 @@ json_object *json_str(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
+int ctx_open_host(struct ctx *c)
+{
+	const char *faults = getenv("ISOLATED_TREE_FAULTS");
+	int r = host_open(c->root, &c->host);
+
+	if (r == -EINVAL && c->root && faults) {
+		err_msg("ISOLATED_TREE_FAULTS=\"%s\": not a list of TARGET=ERRNO (see isoctl(8))", faults);
+		return EXIT_USAGE;
+	}
+	if (r < 0) {
+		err_msg("cannot open %s: %s", c->root ? c->root : "/", strerror(-r));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
 int ctx_load_host(struct ctx *c)
 {
 	char err[512] = "";
@@ -50,11 +66,8 @@ int ctx_load_host(struct ctx *c)
 
 	if (c->state)
 		return EXIT_OK;
-	r = host_open(c->root, &c->host);
-	if (r < 0) {
-		err_msg("cannot open %s: %s", c->root ? c->root : "/", strerror(-r));
-		return EXIT_FAIL;
-	}
+	if (!c->host && (r = ctx_open_host(c)) != EXIT_OK)
+		return r;
 	r = host_snapshot(c->host, &c->state, err, sizeof(err));
 	if (r < 0) {
 		err_msg("cannot read %s: %s", c->root ? c->root : "the running kernel", err[0] ? err : strerror(-r));
@@ -198,10 +211,14 @@ static void usage(FILE *f)
 	      "  check [MODE]         validate all policies; with MODE also boot parameters, kernel and\n"
 	      "                       other tuners (exit 1 when a requirement does not hold)\n"
 	      "  grub MODE            the GRUB_CMDLINE_LINUX_DEFAULT line MODE needs\n"
-	      "  status               the current value of every knob the modes touch\n"
+	      "  status               the mode in force, what isolated changed (pristine / wanted / now)\n"
+	      "                       and the current value of every knob the modes touch\n"
 	      "  snapshot DIR         copy this host's relevant files into DIR (for --root)\n"
 	      "\n"
-	      "Commands that change the host:\n"
+	      "Commands that change the host (root):\n"
+	      "  apply MODE           switch the host to MODE in one transaction, journaling the\n"
+	      "                       pristine values first; undone completely if a write fails\n"
+	      "  revert               put back every value isolated changed (= apply vanilla)\n"
 	      "  grub MODE --write    put MODE's boot parameters into /etc/default/grub (the original\n"
 	      "                       is saved in /var/lib/isolated/grub.orig before the first change)\n"
 	      "  grub --restore       put that original back\n"
@@ -211,21 +228,27 @@ static void usage(FILE *f)
 	      "  -p, --policies DIR   read policies from DIR\n"
 	      "  -c, --config DIR     read host.conf from DIR\n"
 	      "  -j, --json           machine-readable output\n"
-	      "  -a, --all            status: list every thread, not only the tuned ones\n"
+	      "  -a, --all            status: list every thread; apply: list every step\n"
+	      "  -n, --dry-run        apply, revert: show the transaction, write nothing\n"
+	      "  -f, --force          apply, revert: also overwrite values another tool changed\n"
+	      "                       after isolated wrote them (normally left alone)\n"
+	      "      --no-wait        apply, revert: fail instead of waiting for another isoctl\n"
+	      "      --scope SCOPE    apply: host, process:PID or cgroup:PATH (overrides the policy)\n"
 	      "  -h, --help           this text\n"
 	      "  -V, --version        the version\n",
 	      f);
 }
 
-/* Long-only options, of grub only. */
-enum { OPT_WRITE = 0x100, OPT_RESTORE };
+/* Long-only options. */
+enum { OPT_WRITE = 0x100, OPT_RESTORE, OPT_NO_WAIT, OPT_SCOPE };
 
 static const struct command {
 	const char *name;
 	int (*fn)(struct ctx *c, int argc, char **argv);
 } commands[] = {
-    {"list", cmd_list}, {"show", cmd_show},	{"plan", cmd_plan},	    {"check", cmd_check},
-    {"grub", cmd_grub}, {"status", cmd_status}, {"snapshot", cmd_snapshot},
+    {"list", cmd_list},		{"show", cmd_show},   {"plan", cmd_plan},
+    {"check", cmd_check},	{"grub", cmd_grub},   {"status", cmd_status},
+    {"snapshot", cmd_snapshot}, {"apply", cmd_apply}, {"revert", cmd_revert},
 };
 
 int main(int argc, char **argv)
@@ -240,6 +263,10 @@ int main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {"write", no_argument, NULL, OPT_WRITE},
 	    {"restore", no_argument, NULL, OPT_RESTORE},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"no-wait", no_argument, NULL, OPT_NO_WAIT},
+	    {"scope", required_argument, NULL, OPT_SCOPE},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ctx c = {0};
@@ -247,7 +274,7 @@ int main(int argc, char **argv)
 	int opt, r = EXIT_USAGE;
 
 	/* Options may come before or after the command ("isoctl plan dedicated --json"). */
-	while ((opt = getopt_long(argc, argv, "r:p:c:jahV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:p:c:jahVnf", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			c.root = optarg;
@@ -263,6 +290,18 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			c.all = true;
+			break;
+		case 'n':
+			c.dry_run = true;
+			break;
+		case 'f':
+			c.force = true;
+			break;
+		case OPT_NO_WAIT:
+			c.no_wait = true;
+			break;
+		case OPT_SCOPE:
+			c.scope = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -287,6 +326,17 @@ int main(int argc, char **argv)
 	}
 	if ((c.grub_write || c.grub_restore) && strcmp(argv[optind], "grub") != 0) {
 		err_msg("--%s is an option of grub only", c.grub_write ? "write" : "restore");
+		return EXIT_USAGE;
+	}
+	if ((c.dry_run || c.force || c.no_wait) && strcmp(argv[optind], "apply") != 0 &&
+	    strcmp(argv[optind], "revert") != 0) {
+		err_msg("--%s is an option of apply and revert only", c.dry_run ? "dry-run"
+								      : c.force ? "force"
+										: "no-wait");
+		return EXIT_USAGE;
+	}
+	if (c.scope && strcmp(argv[optind], "apply") != 0) {
+		err_msg("--scope is an option of apply only");
 		return EXIT_USAGE;
 	}
 	if (c.root) {

@@ -23,12 +23,18 @@ struct ctx {
 	bool json;
 	bool all;
 	bool grub_write, grub_restore; /* grub --write, grub --restore */
+	bool dry_run;		       /* apply, revert */
+	bool force;		       /* apply, revert: overwrite targets changed behind our back */
+	bool no_wait;		       /* apply, revert: fail when another invocation holds the lock */
+	const char *scope;	       /* apply: --scope, overrides the policy's */
 	struct host *host;
 	struct host_state *state;
 	struct hostconf *hc;
 };
 
 void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Open the host (c->root or the running kernel); prints errors. */
+int ctx_open_host(struct ctx *c);
 /* Load the host and its snapshot; on failure prints and returns EXIT_FAIL. */
 int ctx_load_host(struct ctx *c);
 /* host + host.conf; prints errors; returns an exit status. */
@@ -48,5 +54,10 @@ int cmd_status(struct ctx *c, int argc, char **argv);
 int cmd_snapshot(struct ctx *c, int argc, char **argv);
 int cmd_check(struct ctx *c, int argc, char **argv);
 int cmd_grub(struct ctx *c, int argc, char **argv);
+int cmd_apply(struct ctx *c, int argc, char **argv);
+int cmd_revert(struct ctx *c, int argc, char **argv);
+/* status: what isolated holds (mode, targets: pristine / wanted / now). */
+json_object *held_json(const struct host *h);
+bool held_print(const struct host *h, bool all);
 
 #endif

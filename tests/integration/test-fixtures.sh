@@ -48,10 +48,10 @@ expect_eq "ksoftirqd/3 (already on housekeeping) is no problem" "$(jqa '[.cannot
 expect_eq "no IRQ threads on 6.1" "$(jqa '[.cannot[] | select(.rule == "rt-nic") | .reason] | unique | join("")')" \
 	"no IRQ thread: the kernel is not PREEMPT_RT and was not booted with threadirqs"
 expect_eq "counts" "$(jqa '"\(.counts.sysctl) \(.counts["thread-sched"])"')" "3 3"
-# [cpumask]: new IRQs start on housekeeping, right after the sysctls; this
-# tree was captured without the workqueue cpumask file.
+# [cpumask]: new IRQs and unbound workqueues start on housekeeping, right
+# after the sysctls.
 expect_eq "default IRQ affinity" "$(jqa '.actions[3] | "\(.target):\(.from)->\(.to)"')" "cpumask/irq_default:0-15->0-5,8-15"
-expect_eq "no workqueue cpumask" "$(jqa '[.cannot[] | select(.kind == "cpumask") | .target] | join(" ")')" "cpumask/workqueue"
+expect_eq "workqueue cpumask" "$(jqa '.actions[4] | "\(.target):\(.from)->\(.to)"')" "cpumask/workqueue:0-15->0-5,8-15"
 
 run 0 --root "$K" plan dedicated
 expect_grep "$T/out" '^ +RT +tid/2205 +CPU 0/KVM \(qemu-system-x86 2201\) +0-15 -> 6-7'

@@ -13,6 +13,7 @@
 
 #include "isolated/grub.h"
 #include "isolated/procfmt.h"
+#include "isolated/journal.h"
 #include "isoctl.h"
 
 enum verdict { V_OK, V_FAIL, V_WARN, V_INFO };
@@ -676,10 +677,6 @@ static int grub_restore_file(struct ctx *c)
 
 	if (!file || !backup)
 		goto out;
-	if (!c->host && (r = host_open(c->root, &c->host)) < 0) {
-		err_msg("cannot open %s: %s", c->root ? c->root : "/", strerror(-r));
-		goto out;
-	}
 	r = host_read(c->host, GRUB_BACKUP_PATH, &orig, &orig_len);
 	if (r == -ENOENT) {
 		err_msg("no %s: nothing to restore (isoctl grub MODE --write saves the original there before it first "
@@ -726,6 +723,26 @@ out:
 	return ret;
 }
 
+/* Writers of the host take the journal's lock, so two isoctl runs never
+ * edit /etc/default/grub (or its backup) at once. */
+static int grub_lock(struct ctx *c, int *ret_fd)
+{
+	char err[512] = "";
+	int r = journal_lock(c->host, !c->no_wait, ret_fd, err, sizeof(err));
+
+	if (r < 0) {
+		err_msg("%s%s", err[0] ? err : strerror(-r), r == -EWOULDBLOCK && c->no_wait ? " (--no-wait given)" : "");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static void grub_unlock(struct ctx *c, int fd)
+{
+	/* Without a journal isolated holds nothing: leave no lock file behind. */
+	journal_unlock(c->host, fd, faccessat(c->host->root_fd, JOURNAL_PATH, F_OK, AT_EACCESS) != 0);
+}
+
 int cmd_grub(struct ctx *c, int argc, char **argv)
 {
 	struct policy *p = NULL;
@@ -733,11 +750,19 @@ int cmd_grub(struct ctx *c, int argc, char **argv)
 	int r;
 
 	if (c->grub_restore) {
+		int fd = -1;
+
 		if (argc != 0 || c->grub_write) {
 			err_msg("usage: isoctl grub --restore (no MODE, no --write)");
 			return EXIT_USAGE;
 		}
-		return grub_restore_file(c);
+		if (!c->host && (r = ctx_open_host(c)) != EXIT_OK)
+			return r;
+		if ((r = grub_lock(c, &fd)) != EXIT_OK)
+			return r;
+		r = grub_restore_file(c);
+		grub_unlock(c, fd);
+		return r;
 	}
 	if (argc != 1) {
 		err_msg("usage: isoctl grub MODE [--write] | isoctl grub --restore");
@@ -751,7 +776,15 @@ int cmd_grub(struct ctx *c, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	overrides = grub_overrides(c);
-	r = c->grub_write ? grub_write_file(c, p, overrides) : grub_show(c, p, overrides);
+	if (c->grub_write) {
+		int fd = -1;
+
+		if ((r = grub_lock(c, &fd)) == EXIT_OK) {
+			r = grub_write_file(c, p, overrides);
+			grub_unlock(c, fd);
+		}
+	} else
+		r = grub_show(c, p, overrides);
 	strv_free(overrides);
 	policy_free(p);
 	return r;

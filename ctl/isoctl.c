@@ -232,7 +232,7 @@ static void usage(FILE *f)
 	      "  -n, --dry-run        apply, revert: show the transaction, write nothing\n"
 	      "  -f, --force          apply, revert: also overwrite values another tool changed\n"
 	      "                       after isolated wrote them (normally left alone)\n"
-	      "      --no-wait        apply, revert: fail instead of waiting for another isoctl\n"
+	      "      --no-wait        apply, revert, grub: fail instead of waiting for another isoctl\n"
 	      "      --scope SCOPE    apply: host, process:PID or cgroup:PATH (overrides the policy)\n"
 	      "  -h, --help           this text\n"
 	      "  -V, --version        the version\n",
@@ -328,11 +328,15 @@ int main(int argc, char **argv)
 		err_msg("--%s is an option of grub only", c.grub_write ? "write" : "restore");
 		return EXIT_USAGE;
 	}
-	if ((c.dry_run || c.force || c.no_wait) && strcmp(argv[optind], "apply") != 0 &&
-	    strcmp(argv[optind], "revert") != 0) {
+	if ((c.dry_run || c.force) && strcmp(argv[optind], "apply") != 0 && strcmp(argv[optind], "revert") != 0) {
 		err_msg("--%s is an option of apply and revert only", c.dry_run ? "dry-run"
 								      : c.force ? "force"
 										: "no-wait");
+		return EXIT_USAGE;
+	}
+	if (c.no_wait && strcmp(argv[optind], "apply") != 0 && strcmp(argv[optind], "revert") != 0 &&
+	    strcmp(argv[optind], "grub") != 0) {
+		err_msg("--no-wait is an option of apply, revert and grub only");
 		return EXIT_USAGE;
 	}
 	if (c.scope && strcmp(argv[optind], "apply") != 0) {

@@ -126,5 +126,22 @@ expect_grep "$T/err" '^isoctl: usage: isoctl grub --restore'
 run 2 --root "$K" grub --write
 expect_grep "$T/err" '^isoctl: usage: isoctl grub MODE \[--write\]'
 
+# The journal's lock serialises grub edits with apply and revert; none is
+# left behind when isolated holds nothing.
+L=$T/lock
+cp -a "$FIX/kvm16" "$L"
+mkdir -p "$L/run/isolated"
+exec 9>"$L/run/isolated/lock"
+flock 9
+echo 4343 >&9
+run 1 --root "$L" --no-wait grub dedicated --write
+expect_grep "$T/err" 'another isoctl or isolated \(pid 4343\) is changing this host \(--no-wait given\)'
+cmp -s "$FIX/kvm16/etc/default/grub" "$L/etc/default/grub" || fail "grub file written while the lock was held"
+exec 9>&-
+rm -rf "$L/run/isolated"
+run 0 --root "$L" grub dedicated --write
+run 0 --root "$L" grub --restore
+[ -e "$L/run/isolated" ] && fail "grub --write/--restore left run/isolated behind"
+
 expect_eq "the fixture is untouched" "$(tree_sum "$FIX/kvm16")" "$before_fix"
 finish

@@ -47,64 +47,6 @@ static bool is_name_char(char c, bool first)
 	return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (!first && c >= '0' && c <= '9');
 }
 
-/* A growable string; a failed append is remembered in oom. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sbuf_add(struct sbuf *b, const char *p, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *s;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		s = realloc(b->s, cap);
-		if (!s) {
-			b->oom = true;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sbuf_adds(struct sbuf *b, const char *s)
-{
-	sbuf_add(b, s, strlen(s));
-}
-
-static void sbuf_addc(struct sbuf *b, char c)
-{
-	sbuf_add(b, &c, 1);
-}
-
-/* The string, "" when nothing was added; NULL (and b freed) on ENOMEM. */
-static char *sbuf_take(struct sbuf *b)
-{
-	char *s;
-
-	if (!b->oom && !b->s)
-		sbuf_add(b, "", 0);
-	if (b->oom) {
-		free(b->s);
-		b->s = NULL;
-		return NULL;
-	}
-	s = b->s;
-	b->s = NULL;
-	b->len = b->cap = 0;
-	return s;
-}
-
 /* ---- comparing values ---- */
 
 /* Boot parameters whose value is a cpu list. */

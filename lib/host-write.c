@@ -25,18 +25,6 @@ struct host_fault {
 	int err;      /* positive errno */
 };
 
-static int fmt_path(char *buf, size_t len, const char *fmt, ...) ISO_PRINTF(3, 4);
-static int fmt_path(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
 /* ---- Faults ---- */
 
 static const struct {
@@ -474,7 +462,7 @@ int host_write_irq_affinity(struct host *h, unsigned irq, const struct cpuset *c
 
 	if (!h->is_tree) {
 		char path[PATH_MAX], *l, *buf;
-		r = fmt_path(path, sizeof(path), "proc/irq/%u/smp_affinity_list", irq);
+		r = util_path(path, sizeof(path), "proc/irq/%u/smp_affinity_list", irq);
 		if (r < 0)
 			return r;
 		r = cpuset_format_list(cpus, &l);
@@ -493,7 +481,7 @@ int host_write_irq_affinity(struct host *h, unsigned irq, const struct cpuset *c
 	r = fault(h, t);
 	if (r < 0)
 		return r;
-	r = fmt_path(rw[0].path, sizeof(rw[0].path), "proc/irq/%u/smp_affinity_list", irq);
+	r = util_path(rw[0].path, sizeof(rw[0].path), "proc/irq/%u/smp_affinity_list", irq);
 	if (r == 0)
 		r = rewrite_read(h, &rw[0]);
 	if (r == 0)
@@ -504,7 +492,7 @@ int host_write_irq_affinity(struct host *h, unsigned irq, const struct cpuset *c
 		goto out;
 	n = 1;
 	/* smp_affinity shows the same set as a mask, when the tree has it. */
-	r = fmt_path(rw[1].path, sizeof(rw[1].path), "proc/irq/%u/smp_affinity", irq);
+	r = util_path(rw[1].path, sizeof(rw[1].path), "proc/irq/%u/smp_affinity", irq);
 	if (r == 0)
 		r = rewrite_read(h, &rw[1]);
 	if (r == 0) {
@@ -577,7 +565,7 @@ static int tree_thread_dir(const struct host *h, pid_t tgid, pid_t tid)
 	struct stat st;
 	int r;
 
-	r = fmt_path(path, sizeof(path), "proc/%d/task/%d", (int)tgid, (int)tid);
+	r = util_path(path, sizeof(path), "proc/%d/task/%d", (int)tgid, (int)tid);
 	if (r < 0)
 		return r;
 	if (fstatat(h->root_fd, path, &st, 0) < 0)
@@ -592,14 +580,14 @@ static int thread_files(const struct host *h, pid_t tgid, pid_t tid, const char 
 {
 	int r;
 
-	r = fmt_path(rw[0].path, sizeof(rw[0].path), "proc/%d/task/%d/%s", (int)tgid, (int)tid, name);
+	r = util_path(rw[0].path, sizeof(rw[0].path), "proc/%d/task/%d/%s", (int)tgid, (int)tid, name);
 	if (r == 0)
 		r = rewrite_read(h, &rw[0]);
 	if (r < 0)
 		return r;
 	if (tid != tgid)
 		return 1;
-	r = fmt_path(rw[1].path, sizeof(rw[1].path), "proc/%d/%s", (int)tid, name);
+	r = util_path(rw[1].path, sizeof(rw[1].path), "proc/%d/%s", (int)tid, name);
 	if (r == 0)
 		r = rewrite_read(h, &rw[1]);
 	if (r == -ENOENT)
@@ -763,7 +751,7 @@ int host_set_thread_affinity(struct host *h, pid_t tgid, pid_t tid, const struct
 	if (r == 0)
 		r = tree_thread_dir(h, tgid, tid);
 	if (r == 0)
-		r = fmt_path(st.path, sizeof(st.path), "proc/%d/task/%d/stat", (int)tgid, (int)tid);
+		r = util_path(st.path, sizeof(st.path), "proc/%d/task/%d/stat", (int)tgid, (int)tid);
 	if (r == 0)
 		r = rewrite_read(h, &st);
 	if (r == 0)
@@ -834,13 +822,13 @@ int host_read_irq_affinity(const struct host *h, unsigned irq, struct cpuset *re
 	bool has_eff = false;
 	int r;
 
-	r = fmt_path(path, sizeof(path), "proc/irq/%u/smp_affinity_list", irq);
+	r = util_path(path, sizeof(path), "proc/irq/%u/smp_affinity_list", irq);
 	if (r == 0)
 		r = read_list(h, path, &aff);
 	if (r < 0)
 		return r;
 	if (ret_effective || ret_has_effective) {
-		r = fmt_path(path, sizeof(path), "proc/irq/%u/effective_affinity_list", irq);
+		r = util_path(path, sizeof(path), "proc/irq/%u/effective_affinity_list", irq);
 		if (r == 0)
 			r = read_list(h, path, &eff);
 		if (r == 0)
@@ -888,7 +876,7 @@ static int read_thread_file(const struct host *h, pid_t tgid, pid_t tid, const c
 	char path[PATH_MAX];
 	int r;
 
-	r = fmt_path(path, sizeof(path), "proc/%d/task/%d/%s", (int)tgid, (int)tid, name);
+	r = util_path(path, sizeof(path), "proc/%d/task/%d/%s", (int)tgid, (int)tid, name);
 	if (r == 0)
 		r = host_read(h, path, ret, ret_len);
 	if (r == -ENOENT || r == -ENOTDIR)

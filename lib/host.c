@@ -138,18 +138,6 @@ static bool vanished(int r)
 	return r == -ENOENT || r == -ESRCH;
 }
 
-static int fmt_path(char *buf, size_t len, const char *fmt, ...) ISO_PRINTF(3, 4);
-static int fmt_path(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
 /* mkdir -p of a relative path under dfd; with parent_only, not the last component. */
 static int mkdirs_at(int dfd, const char *path, bool parent_only)
 {
@@ -313,7 +301,7 @@ static int walk_list(struct walk *w, const char *path, enum list_kind kind, cons
 		char p[PATH_MAX];
 		r = mkdirs_at(w->dst_fd, dump_path, false);
 		for (size_t i = 0; r >= 0 && v[i]; i++) {
-			r = fmt_path(p, sizeof(p), "%s/%s", dump_path, v[i]);
+			r = util_path(p, sizeof(p), "%s/%s", dump_path, v[i]);
 			if (r >= 0 && kind == LIST_DIRS_MKDIR && mkdirat(w->dst_fd, p, 0755) < 0 && errno != EEXIST)
 				r = -errno;
 			if (r >= 0 && kind == LIST_ALL_TOUCH)
@@ -590,15 +578,15 @@ static int snap_nics(struct walk *w, struct nic_map *m)
 	for (size_t i = 0; ifs && ifs[i]; i++) {
 		char dev[PATH_MAX], path[PATH_MAX], cfg[PATH_MAX], **irqs = NULL;
 
-		r = fmt_path(dev, sizeof(dev), "sys/class/net/%s/device/msi_irqs", ifs[i]);
+		r = util_path(dev, sizeof(dev), "sys/class/net/%s/device/msi_irqs", ifs[i]);
 		if (r >= 0)
 			r = walk_list(w, dev, LIST_ALL_TOUCH, dev, &irqs);
 		if (r == -ENOENT || r == -ENOTDIR) {
 			/* Only when the device is not itself PCI (no config): the
 			 * parent of a PCI NIC is a bridge with IRQs of its own. */
-			r = fmt_path(cfg, sizeof(cfg), "sys/class/net/%s/device/config", ifs[i]);
+			r = util_path(cfg, sizeof(cfg), "sys/class/net/%s/device/config", ifs[i]);
 			if (r >= 0)
-				r = fmt_path(path, sizeof(path), "sys/class/net/%s/device/../msi_irqs", ifs[i]);
+				r = util_path(path, sizeof(path), "sys/class/net/%s/device/../msi_irqs", ifs[i]);
 			if (r >= 0 && faccessat(w->h->root_fd, cfg, F_OK, 0) == 0)
 				r = -ENOENT;
 			else if (r >= 0)
@@ -636,7 +624,7 @@ static int irq_actions(struct walk *w, unsigned irq, const char *text, char ***r
 	char path[PATH_MAX], **dirs = NULL, **out = NULL, **words = NULL;
 	int r;
 
-	r = fmt_path(path, sizeof(path), "proc/irq/%u", irq);
+	r = util_path(path, sizeof(path), "proc/irq/%u", irq);
 	if (r >= 0)
 		r = walk_list(w, path, LIST_DIRS_MKDIR, path, &dirs);
 	if (r == -ENOENT || r == -ENOTDIR)
@@ -688,7 +676,7 @@ static int read_irq_cpus(struct walk *w, unsigned irq, const char *file, struct 
 	char path[PATH_MAX], *buf;
 	int r;
 
-	r = fmt_path(path, sizeof(path), "proc/irq/%u/%s", irq, file);
+	r = util_path(path, sizeof(path), "proc/irq/%u/%s", irq, file);
 	if (r < 0)
 		return walk_fail(w, r, "proc/irq/%u/%s: %s", irq, file, strerror(-r));
 	r = walk_read_opt(w, path, &buf, NULL);
@@ -805,7 +793,7 @@ static char *cgroup_path(const char *buf)
 static int read_task_file(struct walk *w, const char *pid, const char *tid, const char *name, char *path,
 			  size_t pathlen, char **ret, size_t *ret_len)
 {
-	int r = fmt_path(path, pathlen, "proc/%s/task/%s/%s", pid, tid, name);
+	int r = util_path(path, pathlen, "proc/%s/task/%s/%s", pid, tid, name);
 
 	if (r >= 0)
 		r = walk_read(w, path, ret, ret_len);
@@ -855,7 +843,7 @@ static int snap_thread(struct walk *w, const char *pid, const char *tid, const s
 	if (r < 0)
 		return r;
 
-	r = fmt_path(path, sizeof(path), "proc/%s/task/%s/comm", pid, tid);
+	r = util_path(path, sizeof(path), "proc/%s/task/%s/comm", pid, tid);
 	if (r >= 0)
 		r = walk_read(w, path, &t.comm, &len);
 	if (r >= 0)
@@ -919,7 +907,7 @@ static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
 		return 0;
 	proc.tgid = (pid_t)v;
 
-	r = fmt_path(path, sizeof(path), "proc/%s/comm", pid);
+	r = util_path(path, sizeof(path), "proc/%s/comm", pid);
 	if (r >= 0)
 		r = walk_read(w, path, &proc.proc_comm, &len);
 	if (vanished(r))
@@ -928,7 +916,7 @@ static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
 		goto fail_msg;
 	chomp(proc.proc_comm, &len);
 
-	r = fmt_path(path, sizeof(path), "proc/%s/cmdline", pid);
+	r = util_path(path, sizeof(path), "proc/%s/cmdline", pid);
 	if (r >= 0)
 		r = walk_read(w, path, &buf, &len);
 	if (vanished(r)) {
@@ -943,7 +931,7 @@ static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
 	if (r < 0)
 		goto fail_oom;
 
-	r = fmt_path(path, sizeof(path), "proc/%s/cgroup", pid);
+	r = util_path(path, sizeof(path), "proc/%s/cgroup", pid);
 	if (r >= 0)
 		r = walk_read(w, path, &buf, &len);
 	if (r < 0 && !vanished(r))
@@ -955,7 +943,7 @@ static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
 		goto fail_oom;
 	}
 
-	r = fmt_path(path, sizeof(path), "proc/%s/task", pid);
+	r = util_path(path, sizeof(path), "proc/%s/task", pid);
 	if (r >= 0)
 		r = walk_list(w, path, LIST_ALL, NULL, &tids);
 	if (vanished(r) || r == -ENOTDIR) {
@@ -1064,7 +1052,9 @@ static int dump_extras(struct walk *w, const struct host_state *s)
 	/* Read by isoctl check (other tuners) and isoctl itself (host.conf),
 	 * so that a replayed snapshot checks and plans as the host did. */
 	static const char *const etc[] = {
-	    "etc/default/irqbalance", "etc/sysconfig/irqbalance", "etc/tuned/active_profile",
+	    "etc/default/irqbalance",
+	    "etc/sysconfig/irqbalance",
+	    "etc/tuned/active_profile",
 	    "etc/isolated/host.conf",
 	};
 
@@ -1077,7 +1067,7 @@ static int dump_extras(struct walk *w, const struct host_state *s)
 	for (size_t i = 0; i < s->n_irqs; i++) {
 		static const char *const files[] = {"smp_affinity", "effective_affinity"};
 		for (size_t j = 0; j < ARRAY_SIZE(files); j++) {
-			r = fmt_path(path, sizeof(path), "proc/irq/%u/%s", s->irqs[i].irq, files[j]);
+			r = util_path(path, sizeof(path), "proc/irq/%u/%s", s->irqs[i].irq, files[j]);
 			if (r < 0)
 				return walk_fail(w, r, "proc/irq/%u/%s: %s", s->irqs[i].irq, files[j], strerror(-r));
 			r = walk_read_opt(w, path, &buf, NULL);

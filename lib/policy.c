@@ -38,51 +38,22 @@ bool conf_valid_var_name(const char *s)
 	return true;
 }
 
-/* ---- growing strings ---- */
-
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static int sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		char *ns;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		ns = realloc(b->s, cap);
-		if (!ns)
-			return -ENOMEM;
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
-}
-
 int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, char **ret, char *err, size_t errlen)
 {
 	struct sbuf b = {0};
-	int r;
+	char *out;
+	int r = 0;
 
-	r = sbuf_add(&b, "", 0);
-	for (const char *p = s; r >= 0 && *p;) {
+	for (const char *p = s; *p;) {
 		const char *dollar = strstr(p, "${"), *close;
 		const char *val;
 		char *name;
 
 		if (!dollar) {
-			r = sbuf_add(&b, p, strlen(p));
+			sbuf_adds(&b, p);
 			break;
 		}
-		r = sbuf_add(&b, p, (size_t)(dollar - p));
-		if (r < 0)
-			break;
+		sbuf_add(&b, p, (size_t)(dollar - p));
 		close = strchr(dollar + 2, '}');
 		if (!close) {
 			snprintf(err, errlen, "unterminated variable reference in \"%s\"", s);
@@ -100,7 +71,6 @@ int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, char **ret
 			r = -EINVAL;
 			break;
 		}
-		r = 0;
 		val = lookup(userdata, name, err, errlen, &r);
 		free(name);
 		if (!val) {
@@ -108,14 +78,17 @@ int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, char **ret
 				r = -EINVAL;
 			break;
 		}
-		r = sbuf_add(&b, val, strlen(val));
+		sbuf_adds(&b, val);
 		p = close + 1;
 	}
+	out = sbuf_take(&b);
+	if (r >= 0 && !out)
+		r = -ENOMEM;
 	if (r < 0) {
-		free(b.s);
+		free(out);
 		return r;
 	}
-	*ret = b.s;
+	*ret = out;
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "isolated/procfmt.h"
+#include "isolated/util.h"
 
 static bool is_space(char c)
 {
@@ -16,55 +17,6 @@ static bool is_space(char c)
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-/* A growable string; every append failure is sticky in b->oom. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sbuf_add(struct sbuf *b, const char *p, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *s = realloc(b->s, cap);
-		if (!s) {
-			b->oom = true;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sbuf_addc(struct sbuf *b, char c)
-{
-	sbuf_add(b, &c, 1);
-}
-
-/* Takes the string out of b ("" when nothing was added); NULL on ENOMEM. */
-static char *sbuf_take(struct sbuf *b)
-{
-	char *s;
-
-	if (b->oom) {
-		free(b->s);
-		b->s = NULL;
-		return NULL;
-	}
-	s = b->s ? b->s : strdup("");
-	b->s = NULL;
-	b->len = b->cap = 0;
-	return s;
 }
 
 static char *strndup_trim(const char *p, size_t n)

@@ -257,3 +257,63 @@ char *util_sprintf(const char *fmt, ...)
 	va_end(ap);
 	return r < 0 ? NULL : s;
 }
+
+int util_path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+void sbuf_add(struct sbuf *b, const char *p, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		char *s;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		s = realloc(b->s, cap);
+		if (!s) {
+			b->oom = true;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void sbuf_adds(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+void sbuf_addc(struct sbuf *b, char c)
+{
+	sbuf_add(b, &c, 1);
+}
+
+char *sbuf_take(struct sbuf *b)
+{
+	char *s;
+
+	if (!b->oom && !b->s)
+		sbuf_add(b, "", 0);
+	if (b->oom) {
+		free(b->s);
+		*b = (struct sbuf){0};
+		return NULL;
+	}
+	s = b->s;
+	*b = (struct sbuf){0};
+	return s;
+}

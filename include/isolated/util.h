@@ -43,5 +43,21 @@ char *util_strip(char *s);
 int util_parse_long(const char *s, long min, long max, long *ret);
 /* asprintf that returns NULL on failure. */
 char *util_sprintf(const char *fmt, ...) ISO_PRINTF(1, 2);
+/* snprintf of a path into buf: 0, or -ENAMETOOLONG when it does not fit. */
+int util_path(char *buf, size_t len, const char *fmt, ...) ISO_PRINTF(3, 4);
+
+/* A growable string. Appends never fail on the spot: an allocation failure
+ * is remembered in oom and reported by sbuf_take. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+void sbuf_add(struct sbuf *b, const char *p, size_t n);
+void sbuf_adds(struct sbuf *b, const char *s);
+void sbuf_addc(struct sbuf *b, char c);
+/* The string ("" when nothing was added), b emptied; NULL (b freed) after
+ * an allocation failure. */
+char *sbuf_take(struct sbuf *b);
 
 #endif

@@ -9,19 +9,6 @@
 #include "isolated/apply.h"
 #include "isoctl.h"
 
-static const char *const kind_titles[] = {
-    [ACTION_SYSCTL] = "sysctl",
-    [ACTION_IRQ_AFFINITY] = "IRQ affinity",
-    [ACTION_THREAD_AFFINITY] = "thread affinity",
-    [ACTION_THREAD_SCHED] = "thread scheduling",
-    [ACTION_CPUMASK] = "cpumask",
-};
-
-static const char *kind_title(enum action_kind k)
-{
-	return k < _ACTION_KIND_MAX && kind_titles[k] ? kind_titles[k] : "?";
-}
-
 static char *time_string(long long t)
 {
 	struct tm tm;
@@ -175,7 +162,7 @@ static int run_apply(struct ctx *c, const struct policy *p)
 	char err[1024] = "";
 	int r;
 
-	/* apply has the host open already (the policy needed its CPUs). */
+	/* apply has the host open already (the policy needed its online CPUs). */
 	if (!c->host && (r = ctx_open_host(c)) != EXIT_OK)
 		return r;
 	r = apply_mode(c->host, p, &o, &res, err, sizeof(err));
@@ -236,6 +223,8 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		err_msg("usage: isoctl apply MODE [--dry-run] [--force] [--no-wait] [--scope SCOPE]");
 		return EXIT_USAGE;
 	}
+	/* apply_mode snapshots the host under the lock; this is its only walk of /proc. */
+	c->online_only = true;
 	if ((r = ctx_load_policy(c, argv[0], &p)) != EXIT_OK)
 		return r;
 	if ((r = scope_override(c, p)) == EXIT_OK)

@@ -61,20 +61,6 @@ static const char *cpulist_part(const char *key, const char *value)
 	return value;
 }
 
-/* Split "key=value" into key (allocated) and value (pointer into it). */
-static char *param_split(const char *param, const char **ret_value)
-{
-	char *key = strdup(param), *eq;
-
-	if (!key)
-		return NULL;
-	eq = strchr(key, '=');
-	if (eq)
-		*eq = '\0';
-	*ret_value = eq ? eq + 1 : NULL;
-	return key;
-}
-
 static char *grub_line(const struct host_state *s)
 {
 	return util_sprintf("%s %s", s->grub_cmdline_linux ? s->grub_cmdline_linux : "",
@@ -85,7 +71,7 @@ static char *grub_line(const struct host_state *s)
 static void check_param(struct report *rep, const struct host_state *s, const char *param, bool required)
 {
 	const char *want;
-	char *key = param_split(param, &want);
+	char *key = grub_param_split(param, &want);
 	char *now = NULL, *next = NULL, *grub = NULL;
 	char what[96];
 	int has_now, has_next = 0;
@@ -731,7 +717,8 @@ static int grub_lock(struct ctx *c, int *ret_fd)
 	int r = journal_lock(c->host, !c->no_wait, ret_fd, err, sizeof(err));
 
 	if (r < 0) {
-		err_msg("%s%s", err[0] ? err : strerror(-r), r == -EWOULDBLOCK && c->no_wait ? " (--no-wait given)" : "");
+		err_msg("%s%s", err[0] ? err : strerror(-r),
+			r == -EWOULDBLOCK && c->no_wait ? " (--no-wait given)" : "");
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

@@ -241,13 +241,18 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 
 /* ---- plan ---- */
 
-static const char *const kind_titles[] = {
+static const char *const kind_titles[_ACTION_KIND_MAX] = {
     [ACTION_SYSCTL] = "sysctl",
     [ACTION_IRQ_AFFINITY] = "IRQ affinity",
     [ACTION_THREAD_AFFINITY] = "thread affinity",
     [ACTION_THREAD_SCHED] = "thread scheduling",
     [ACTION_CPUMASK] = "cpumask",
 };
+
+const char *kind_title(enum action_kind k)
+{
+	return k < _ACTION_KIND_MAX && kind_titles[k] ? kind_titles[k] : "?";
+}
 
 static json_object *action_json(const struct action *a)
 {
@@ -318,7 +323,8 @@ static void plan_print(const struct plan *pl, const struct host_state *s, const 
 
 		if (!pl->counts[k])
 			continue;
-		printf("\n%s: %zu change%s\n", kind_titles[k], pl->counts[k], pl->counts[k] == 1 ? "" : "s");
+		printf("\n%s: %zu change%s\n", kind_title((enum action_kind)k), pl->counts[k],
+		       pl->counts[k] == 1 ? "" : "s");
 		for (size_t i = 0; i < pl->n_actions; i++) {
 			const struct action *a = &pl->actions[i];
 

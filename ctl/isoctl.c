@@ -82,14 +82,52 @@ static void print_diag(const struct diag *d)
 		fprintf(stderr, "%s\n", d->lines[i]);
 }
 
+/* The online CPUs, which is all host.conf and policies need: the snapshot's,
+ * or with online_only (apply, which snapshots the host itself, under the
+ * lock) one read of sys/devices/system/cpu/online instead of all of /proc. */
+static int ctx_load_online(struct ctx *c)
+{
+	char *buf = NULL, msg[128];
+	int r;
+
+	if (c->have_online)
+		return EXIT_OK;
+	if (!c->online_only || c->state) {
+		if ((r = ctx_load_host(c)) != EXIT_OK)
+			return r;
+		r = cpuset_copy(&c->online, &c->state->online);
+	} else {
+		if (!c->host && (r = ctx_open_host(c)) != EXIT_OK)
+			return r;
+		r = host_read(c->host, "sys/devices/system/cpu/online", &buf, NULL);
+		if (r < 0) {
+			err_msg("cannot read %s/sys/devices/system/cpu/online: %s", c->root ? c->root : "",
+				strerror(-r));
+			return EXIT_FAIL;
+		}
+		r = cpuset_parse_list(buf, &c->online, msg, sizeof(msg));
+		free(buf);
+		if (r < 0) {
+			err_msg("%s/sys/devices/system/cpu/online: %s", c->root ? c->root : "", msg);
+			return EXIT_FAIL;
+		}
+	}
+	if (r < 0) {
+		err_msg("out of memory");
+		return EXIT_FAIL;
+	}
+	c->have_online = true;
+	return EXIT_OK;
+}
+
 int ctx_load_config(struct ctx *c)
 {
 	struct diag d = {0};
-	int r = ctx_load_host(c);
+	int r = ctx_load_online(c);
 
 	if (r != EXIT_OK || c->hc)
 		return r;
-	r = hostconf_load(c->hostconf_path, &c->state->online, &c->hc, &d);
+	r = hostconf_load(c->hostconf_path, &c->online, &c->hc, &d);
 	if (r == -ENOENT && !c->hostconf_given) {
 		diag_free(&d);
 		err_msg("%s: not found: copy %s there and set rt_cpus, rt_nic, rt_vm, rt_vcpus, "
@@ -153,7 +191,7 @@ int ctx_policy(struct ctx *c, const char *mode, struct policy **ret, struct diag
 		free(dirs);
 		return EXIT_USAGE;
 	}
-	r = policy_load(path, c->hc, &c->state->online, ret, d);
+	r = policy_load(path, c->hc, &c->online, ret, d);
 	if (r < 0 && d->n == 0)
 		diag_add(d, path, 0, "%s", strerror(-r));
 	free(path);
@@ -394,6 +432,7 @@ out:
 		r = EXIT_FAIL;
 	}
 	hostconf_free(c.hc);
+	cpuset_free(&c.online);
 	host_state_free(c.state);
 	host_free(c.host);
 	strv_free(c.policy_dirs);

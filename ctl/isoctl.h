@@ -29,6 +29,9 @@ struct ctx {
 	const char *scope;	       /* apply: --scope, overrides the policy's */
 	struct host *host;
 	struct host_state *state;
+	bool online_only; /* the command needs only the online CPUs, not a snapshot */
+	bool have_online;
+	struct cpuset online;
 	struct hostconf *hc;
 };
 
@@ -46,6 +49,8 @@ int ctx_load_policy(struct ctx *c, const char *mode, struct policy **ret);
 /* Print JSON to stdout, pretty. Takes ownership. */
 void print_json(struct json_object *o);
 json_object *json_str(const char *s);
+/* "IRQ affinity", "thread scheduling" ...: an action kind for people. */
+const char *kind_title(enum action_kind k);
 
 int cmd_list(struct ctx *c, int argc, char **argv);
 int cmd_show(struct ctx *c, int argc, char **argv);

@@ -19,18 +19,6 @@
 #define VAR_LINUX "GRUB_CMDLINE_LINUX"
 #define VAR_DEFAULT "GRUB_CMDLINE_LINUX_DEFAULT"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) ISO_PRINTF(3, 4);
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* The kernel's white space (lib/cmdline.c uses isspace()). */
 static bool is_space(char c)
 {
@@ -105,8 +93,7 @@ static void wants_free(struct want *w, size_t n)
 	free(w);
 }
 
-/* Split "key=value": key allocated, value pointing into it (NULL for "key"). */
-static char *split_param(const char *param, const char **ret_value)
+char *grub_param_split(const char *param, const char **ret_value)
 {
 	char *key = strdup(param), *eq;
 
@@ -128,23 +115,24 @@ static int make_want(const char *param, struct want *ret, char *err, size_t errl
 
 	for (const unsigned char *p = (const unsigned char *)param; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f) {
-			set_err(err, errlen, "boot parameter \"%s\": control characters cannot be passed to the kernel",
-				param);
+			util_set_err(err, errlen,
+				     "boot parameter \"%s\": control characters cannot be passed to the kernel", param);
 			return -EINVAL;
 		}
 		if (*p == '"') {
-			set_err(err, errlen, "boot parameter %s: a double quote cannot be passed to the kernel", param);
+			util_set_err(err, errlen, "boot parameter %s: a double quote cannot be passed to the kernel",
+				     param);
 			return -EINVAL;
 		}
 	}
-	w.key = split_param(param, &w.value);
+	w.key = grub_param_split(param, &w.value);
 	if (!w.key)
 		return -ENOMEM;
 	for (const char *p = w.key; *p; p++)
 		space |= is_space(*p);
 	if (!w.key[0] || space) {
-		set_err(err, errlen, "boot parameter \"%s\": %s", param,
-			space ? "white space in its name" : "no name before '='");
+		util_set_err(err, errlen, "boot parameter \"%s\": %s", param,
+			     space ? "white space in its name" : "no name before '='");
 		free(w.key);
 		return -EINVAL;
 	}
@@ -182,8 +170,8 @@ static int make_wants(char *const *params, struct want **ret, size_t *ret_n, cha
 			if (strcmp(w[k].key, x.key) != 0)
 				continue;
 			if (!grub_param_equal(x.key, w[k].value, x.value)) {
-				set_err(err, errlen, "boot parameter %s is required twice, as %s and %s", x.key,
-					w[k].token, x.token);
+				util_set_err(err, errlen, "boot parameter %s is required twice, as %s and %s", x.key,
+					     w[k].token, x.token);
 				free(x.key);
 				free(x.token);
 				r = -EINVAL;
@@ -329,7 +317,7 @@ static int plan_value(const char *value, const struct want *w, size_t nw, bool a
 			if (value[p] != '"')
 				sbuf_addc(&word, value[p]);
 		s = sbuf_take(&word);
-		key = s ? split_param(s, &v) : NULL;
+		key = s ? grub_param_split(s, &v) : NULL;
 		free(s);
 		if (!key) {
 			r = -ENOMEM;
@@ -385,19 +373,19 @@ static int plan_both(const char *cmdline_linux, const char *cmdline_default, con
 	if (cmdline_linux) {
 		r = plan_value(cmdline_linux, w, nw, false, el, &dd);
 		if (r == -EINVAL)
-			set_err(err, errlen, VAR_LINUX " has an unbalanced double quote: \"%s\"", cmdline_linux);
+			util_set_err(err, errlen, VAR_LINUX " has an unbalanced double quote: \"%s\"", cmdline_linux);
 		if (r < 0)
 			return r;
 		if (dd != SIZE_MAX && nw > 0) {
-			set_err(err, errlen,
-				VAR_LINUX " has \"--\": what follows it, " VAR_DEFAULT
-					  " included, goes to init, not to the kernel");
+			util_set_err(err, errlen,
+				     VAR_LINUX " has \"--\": what follows it, " VAR_DEFAULT
+					       " included, goes to init, not to the kernel");
 			return -EINVAL;
 		}
 	}
 	r = plan_value(cmdline_default ? cmdline_default : "", w, nw, true, ed, &dd);
 	if (r == -EINVAL)
-		set_err(err, errlen, VAR_DEFAULT " has an unbalanced double quote: \"%s\"", cmdline_default);
+		util_set_err(err, errlen, VAR_DEFAULT " has an unbalanced double quote: \"%s\"", cmdline_default);
 	return r;
 }
 
@@ -629,14 +617,15 @@ static int find_assignments(const char *buf, size_t len, const char *name, struc
 				continue; /* still at the start of the line */
 			if (i - s == nlen && memcmp(buf + s, name, nlen) == 0) {
 				if (i >= len || buf[i] != '=') {
-					set_err(err, errlen, "line %u: %s is used other than in a plain assignment",
-						x.line, name);
+					util_set_err(err, errlen,
+						     "line %u: %s is used other than in a plain assignment", x.line,
+						     name);
 					return -EINVAL;
 				}
 				if (continued || !line_start) {
-					set_err(err, errlen, "line %u: %s is assigned %s", x.line, name,
-						continued ? "on a line continued from the one before (backslash)"
-							  : "after another command on its line");
+					util_set_err(err, errlen, "line %u: %s is assigned %s", x.line, name,
+						     continued ? "on a line continued from the one before (backslash)"
+							       : "after another command on its line");
 					return -EINVAL;
 				}
 				if (n < max)
@@ -651,14 +640,14 @@ static int find_assignments(const char *buf, size_t len, const char *name, struc
 			i++;
 		}
 		if (x.too_deep) {
-			set_err(err, errlen, "line %u: quotes and substitutions nested too deeply", x.line);
+			util_set_err(err, errlen, "line %u: quotes and substitutions nested too deeply", x.line);
 			return -EINVAL;
 		}
 	}
 	/* sh would fail on the whole file; what we add at the end would be
 	 * inside the quote. */
 	if (x.unclosed) {
-		set_err(err, errlen, "line %u: a quote or substitution opened here is never closed", x.open_line);
+		util_set_err(err, errlen, "line %u: a quote or substitution opened here is never closed", x.open_line);
 		return -EINVAL;
 	}
 	*ret_n = n;
@@ -776,7 +765,7 @@ static int read_assignment(const char *buf, size_t len, const char *name, struct
 		why = buf[p] == '\\' && p + 1 < len && buf[p + 1] == '\n' ? "continues on the next line (backslash)"
 									  : "is followed by more on its line";
 	if (why) {
-		set_err(err, errlen, "line %u: the value of %s %s", a.line, name, why);
+		util_set_err(err, errlen, "line %u: the value of %s %s", a.line, name, why);
 		assignment_done(&a);
 		return -EINVAL;
 	}
@@ -850,10 +839,10 @@ static int edit_assignment(const char *buf, size_t len, const char *name, const 
 		return r;
 	if (n != 1) {
 		if (n == 0)
-			set_err(err, errlen, "cannot find where %s is assigned", name);
+			util_set_err(err, errlen, "cannot find where %s is assigned", name);
 		else
-			set_err(err, errlen, "%s is assigned %zu times (lines %u and %u)", name, n, at[0].line,
-				at[1].line);
+			util_set_err(err, errlen, "%s is assigned %zu times (lines %u and %u)", name, n, at[0].line,
+				     at[1].line);
 		return -EINVAL;
 	}
 	r = read_assignment(buf, len, name, at[0], &a, err, errlen);
@@ -862,7 +851,7 @@ static int edit_assignment(const char *buf, size_t len, const char *name, const 
 	/* What we would edit is what the shell would read; anything else is
 	 * something the locator misunderstood. */
 	if (!parsed || strcmp(a.value, parsed) != 0) {
-		set_err(err, errlen, "line %u: the value of %s is not plain text", a.line, name);
+		util_set_err(err, errlen, "line %u: the value of %s is not plain text", a.line, name);
 		assignment_done(&a);
 		return -EINVAL;
 	}
@@ -888,7 +877,8 @@ static int append_assignment(const char *buf, size_t len, const char *value, str
 	struct sbuf b = {0};
 
 	if ((len >= 1 && buf[len - 1] == '\\') || (len >= 2 && buf[len - 2] == '\\' && buf[len - 1] == '\n')) {
-		set_err(err, errlen, "the last line ends with a backslash: a line added after it would continue it");
+		util_set_err(err, errlen,
+			     "the last line ends with a backslash: a line added after it would continue it");
 		return -EINVAL;
 	}
 	if (len > 0 && buf[len - 1] != '\n')
@@ -929,7 +919,7 @@ static int read_back(const char *buf, size_t len, char *const *old, const struct
 	if ((old[0] && !want[0]) || ((old[1] || ed->n) && !want[1]))
 		r = -ENOMEM;
 	else if (r < 0 || !same_str(got[0], want[0]) || !same_str(got[1], want[1])) {
-		set_err(err, errlen, "the edited file would not read back as intended");
+		util_set_err(err, errlen, "the edited file would not read back as intended");
 		r = -EINVAL;
 	}
 	for (size_t i = 0; i < 2; i++) {
@@ -952,7 +942,7 @@ int grub_edit(const char *buf, size_t len, char *const *params, char **ret, size
 
 	r = procfmt_parse_shell(buf, len, names, v);
 	if (r == -EINVAL)
-		set_err(err, errlen, "unterminated quote");
+		util_set_err(err, errlen, "unterminated quote");
 	if (r < 0)
 		return r;
 	r = make_wants(params, &w, &nw, err, errlen);
@@ -1024,7 +1014,7 @@ static int fail_errno(const struct host *h, const char *what, const char *rel, i
 {
 	char p[4096];
 
-	set_err(err, errlen, "%s%s%s: %s", what, *what ? " " : "", host_path(h, rel, p, sizeof(p)), strerror(-r));
+	util_set_err(err, errlen, "%s%s%s: %s", what, *what ? " " : "", host_path(h, rel, p, sizeof(p)), strerror(-r));
 	return r;
 }
 
@@ -1182,9 +1172,9 @@ static int grub_stat(const struct host *h, struct stat *ret, char *err, size_t e
 	if (fstatat(h->root_fd, GRUB_PATH, ret, AT_SYMLINK_NOFOLLOW) < 0)
 		return fail_errno(h, "", GRUB_PATH, -errno, err, errlen);
 	if (!S_ISREG(ret->st_mode)) {
-		set_err(err, errlen, "%s %s: edit it by hand", host_path(h, GRUB_PATH, p, sizeof(p)),
-			S_ISLNK(ret->st_mode) ? "is a symbolic link (replacing it would cut the link)"
-					      : "is not a regular file");
+		util_set_err(err, errlen, "%s %s: edit it by hand", host_path(h, GRUB_PATH, p, sizeof(p)),
+			     S_ISLNK(ret->st_mode) ? "is a symbolic link (replacing it would cut the link)"
+						   : "is not a regular file");
 		return -EINVAL;
 	}
 	return 0;
@@ -1230,7 +1220,7 @@ int grub_restore(const struct host *h, char *err, size_t errlen)
 
 	r = util_read_at(h->root_fd, GRUB_BACKUP_PATH, 16 << 20, &buf, &len);
 	if (r == -ENOENT) {
-		set_err(err, errlen, "%s: no backup to restore", host_path(h, GRUB_BACKUP_PATH, p, sizeof(p)));
+		util_set_err(err, errlen, "%s: no backup to restore", host_path(h, GRUB_BACKUP_PATH, p, sizeof(p)));
 		return r;
 	}
 	if (r < 0)
@@ -1252,8 +1242,8 @@ int grub_restore(const struct host *h, char *err, size_t errlen)
 	dfd = openat(h->root_fd, GRUB_BACKUP_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || unlinkat(dfd, "grub.orig", 0) < 0 || fsync(dfd) < 0) {
 		r = -errno;
-		set_err(err, errlen, "the original is back, but removing %s failed: %s",
-			host_path(h, GRUB_BACKUP_PATH, p, sizeof(p)), strerror(-r));
+		util_set_err(err, errlen, "the original is back, but removing %s failed: %s",
+			     host_path(h, GRUB_BACKUP_PATH, p, sizeof(p)), strerror(-r));
 	}
 	if (dfd >= 0)
 		close(dfd);

@@ -39,16 +39,6 @@ static const struct {
     {"ENOSYS", ENOSYS}, {"ENOTSUP", ENOTSUP}, {"EOPNOTSUPP", EOPNOTSUPP}, {"ETIMEDOUT", ETIMEDOUT},
 };
 
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 /* "EIO" or "5" -> 5. */
 static int parse_errno(const char *s, int *ret)
 {
@@ -59,7 +49,7 @@ static int parse_errno(const char *s, int *ret)
 			*ret = errno_names[i].err;
 			return 0;
 		}
-	if (!all_digits(s) || util_parse_long(s, 1, 4095, &v) < 0)
+	if (!util_all_digits(s) || util_parse_long(s, 1, 4095, &v) < 0)
 		return -EINVAL;
 	*ret = (int)v;
 	return 0;
@@ -71,7 +61,7 @@ static bool valid_target(const char *t)
 	long v;
 
 	if (strncmp(t, "irq/", 4) == 0)
-		return all_digits(t + 4) && util_parse_long(t + 4, 0, UINT_MAX, &v) == 0;
+		return util_all_digits(t + 4) && util_parse_long(t + 4, 0, UINT_MAX, &v) == 0;
 	if (strncmp(t, "tid/", 4) == 0) {
 		const char *slash = strchr(t + 4, '/');
 		size_t n = slash ? (size_t)(slash - (t + 4)) : strlen(t + 4);
@@ -79,7 +69,7 @@ static bool valid_target(const char *t)
 			return false;
 		memcpy(num, t + 4, n);
 		num[n] = '\0';
-		if (!all_digits(num) || util_parse_long(num, 1, INT32_MAX, &v) < 0)
+		if (!util_all_digits(num) || util_parse_long(num, 1, INT32_MAX, &v) < 0)
 			return false;
 		return !slash || strcmp(slash, "/affinity") == 0 || strcmp(slash, "/sched") == 0;
 	}
@@ -351,16 +341,12 @@ invalid:
 	return -EINVAL;
 }
 
-/* old is a mask file ("ffff\n"): the new content, as wide. */
-static int mask_file_like(const char *old, const struct cpuset *s, char **ret, size_t *ret_len)
+/* value + "\n" as a file's content; takes value (NULL: -ENOMEM). */
+static int line_file(char *value, char **ret, size_t *ret_len)
 {
-	char *m, *buf;
-	int r = mask_like(old, s, &m);
+	char *buf = value ? util_sprintf("%s\n", value) : NULL;
 
-	if (r < 0)
-		return r;
-	buf = util_sprintf("%s\n", m);
-	free(m);
+	free(value);
 	if (!buf)
 		return -ENOMEM;
 	*ret = buf;
@@ -368,20 +354,21 @@ static int mask_file_like(const char *old, const struct cpuset *s, char **ret, s
 	return 0;
 }
 
+/* old is a mask file ("ffff\n"): the new content, as wide. */
+static int mask_file_like(const char *old, const struct cpuset *s, char **ret, size_t *ret_len)
+{
+	char *m;
+	int r = mask_like(old, s, &m);
+
+	return r < 0 ? r : line_file(m, ret, ret_len);
+}
+
 static int list_file(const struct cpuset *s, char **ret, size_t *ret_len)
 {
-	char *l, *buf;
+	char *l;
 	int r = cpuset_format_list(s, &l);
 
-	if (r < 0)
-		return r;
-	buf = util_sprintf("%s\n", l);
-	free(l);
-	if (!buf)
-		return -ENOMEM;
-	*ret = buf;
-	*ret_len = strlen(buf);
-	return 0;
+	return r < 0 ? r : line_file(l, ret, ret_len);
 }
 
 /* The kernel refuses a set with no online CPU (-EINVAL); a tree says the

@@ -316,16 +316,6 @@ static int walk_list(struct walk *w, const char *path, enum list_kind kind, cons
 	return 0;
 }
 
-static bool is_number(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 static int parse_cpus(struct walk *w, const char *path, const char *text, struct cpuset *ret)
 {
 	char perr[256] = "";
@@ -953,7 +943,7 @@ static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
 	if (r < 0)
 		goto fail_msg;
 	for (size_t i = 0; tids && tids[i]; i++) {
-		if (!is_number(tids[i]))
+		if (!util_all_digits(tids[i]))
 			continue;
 		r = snap_thread(w, pid, tids[i], &proc, tv);
 		if (r < 0)
@@ -993,7 +983,7 @@ static int snap_tasks(struct walk *w, struct host_state *s)
 	if (r < 0)
 		return walk_fail(w, r, "proc: %s", strerror(-r));
 	for (size_t i = 0; pids && pids[i]; i++) {
-		if (!is_number(pids[i]))
+		if (!util_all_digits(pids[i]))
 			continue;
 		r = snap_process(w, pids[i], &tv);
 		if (r < 0)

@@ -45,18 +45,6 @@ static bool kind_is_thread(enum action_kind k)
 	return k == ACTION_THREAD_AFFINITY || k == ACTION_THREAD_SCHED;
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) ISO_PRINTF(3, 4);
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* A parse error: "WHERE: message", or "message" at the top level. */
 static int bad(char *err, size_t errlen, const char *where, const char *fmt, ...) ISO_PRINTF(4, 5);
 static int bad(char *err, size_t errlen, const char *where, const char *fmt, ...)
@@ -68,9 +56,9 @@ static int bad(char *err, size_t errlen, const char *where, const char *fmt, ...
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (where)
-		seterr(err, errlen, "%s: %s", where, msg);
+		util_set_err(err, errlen, "%s: %s", where, msg);
 	else
-		seterr(err, errlen, "%s", msg);
+		util_set_err(err, errlen, "%s", msg);
 	return -EBADMSG;
 }
 
@@ -952,24 +940,24 @@ int journal_load(const struct host *h, struct journal **ret, char *err, size_t e
 	char *buf = NULL;
 	int r;
 
-	seterr(err, errlen, "%s", "");
+	util_set_err(err, errlen, "%s", "");
 	r = util_read_at(h->root_fd, JOURNAL_PATH, JOURNAL_MAX, &buf, &len);
 	if (r == -ENOENT)
 		return r;
 	user_path(h, JOURNAL_PATH, path, sizeof(path));
 	if (r == -EFBIG) {
-		seterr(err, errlen, "%s: larger than %u MiB, not a journal", path, JOURNAL_MAX >> 20);
+		util_set_err(err, errlen, "%s: larger than %u MiB, not a journal", path, JOURNAL_MAX >> 20);
 		return r;
 	}
 	if (r < 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(-r));
+		util_set_err(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	msg[0] = '\0';
 	r = journal_parse(buf, len, ret, msg, sizeof(msg));
 	free(buf);
 	if (r < 0)
-		seterr(err, errlen, "%s: %s", path, r == -ENOMEM ? strerror(ENOMEM) : msg);
+		util_set_err(err, errlen, "%s: %s", path, r == -ENOMEM ? strerror(ENOMEM) : msg);
 	return r;
 }
 
@@ -986,12 +974,12 @@ static int open_dir(const struct host *h, bool create, char *err, size_t errlen)
 			made = true;
 		else if (errno == ENOENT) {
 			user_path(h, "run", path, sizeof(path));
-			seterr(err, errlen, "%s does not exist", path);
+			util_set_err(err, errlen, "%s does not exist", path);
 			return -ENOENT;
 		} else if (errno != EEXIST) {
 			r = -errno;
 			user_path(h, JOURNAL_DIR, path, sizeof(path));
-			seterr(err, errlen, "cannot create %s: %s", path, strerror(-r));
+			util_set_err(err, errlen, "cannot create %s: %s", path, strerror(-r));
 			return r;
 		}
 	}
@@ -999,7 +987,7 @@ static int open_dir(const struct host *h, bool create, char *err, size_t errlen)
 	if (fd < 0) {
 		r = -errno;
 		user_path(h, JOURNAL_DIR, path, sizeof(path));
-		seterr(err, errlen, "cannot open %s: %s", path, strerror(-r));
+		util_set_err(err, errlen, "cannot open %s: %s", path, strerror(-r));
 		return r;
 	}
 	if (made)
@@ -1037,7 +1025,7 @@ int journal_save(const struct host *h, const struct journal *j, char *err, size_
 	msg[0] = '\0';
 	r = format_journal(j, &buf, &len, msg, sizeof(msg));
 	if (r < 0) {
-		seterr(err, errlen, "cannot write %s: %s", path, r == -ENOMEM ? strerror(ENOMEM) : msg);
+		util_set_err(err, errlen, "cannot write %s: %s", path, r == -ENOMEM ? strerror(ENOMEM) : msg);
 		return r;
 	}
 	dfd = open_dir(h, true, err, errlen);
@@ -1080,7 +1068,7 @@ int journal_save(const struct host *h, const struct journal *j, char *err, size_
 		/* in place, but perhaps not on disk yet: say so, nothing to undo */
 		r = -errno;
 		user_path(h, JOURNAL_DIR, path, sizeof(path));
-		seterr(err, errlen, "cannot fsync directory %s: %s", path, strerror(-r));
+		util_set_err(err, errlen, "cannot fsync directory %s: %s", path, strerror(-r));
 		close(dfd);
 		return r;
 	}
@@ -1096,7 +1084,7 @@ fail:
 fail_nocreate:
 	r = -errno;
 out:
-	seterr(err, errlen, "cannot %s %s%s: %s", step, path, to, strerror(-r));
+	util_set_err(err, errlen, "cannot %s %s%s: %s", step, path, to, strerror(-r));
 	close(dfd);
 	free(buf);
 	return r;
@@ -1113,7 +1101,7 @@ int journal_remove(const struct host *h, char *err, size_t errlen)
 			return 0;
 		r = -errno;
 		user_path(h, JOURNAL_DIR, path, sizeof(path));
-		seterr(err, errlen, "cannot open %s: %s", path, strerror(-r));
+		util_set_err(err, errlen, "cannot open %s: %s", path, strerror(-r));
 		return r;
 	}
 	/* a temp file left by a save that was killed goes with the journal,
@@ -1125,14 +1113,14 @@ int journal_remove(const struct host *h, char *err, size_t errlen)
 		if (r == -ENOENT)
 			return 0;
 		user_path(h, JOURNAL_PATH, path, sizeof(path));
-		seterr(err, errlen, "cannot remove %s: %s", path, strerror(-r));
+		util_set_err(err, errlen, "cannot remove %s: %s", path, strerror(-r));
 		return r;
 	}
 	if (fsync(dfd) < 0) {
 		r = -errno;
 		close(dfd);
 		user_path(h, JOURNAL_DIR, path, sizeof(path));
-		seterr(err, errlen, "cannot fsync directory %s: %s", path, strerror(-r));
+		util_set_err(err, errlen, "cannot fsync directory %s: %s", path, strerror(-r));
 		return r;
 	}
 	close(dfd);
@@ -1175,7 +1163,7 @@ int journal_lock(const struct host *h, bool wait, int *ret_fd, char *err, size_t
 			if (errno == ENOENT) /* the directory went with a holder's cleanup */
 				continue;
 			r = -errno;
-			seterr(err, errlen, "cannot open %s: %s", path, strerror(-r));
+			util_set_err(err, errlen, "cannot open %s: %s", path, strerror(-r));
 			return r;
 		}
 		while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
@@ -1186,19 +1174,19 @@ int journal_lock(const struct host *h, bool wait, int *ret_fd, char *err, size_t
 				long pid = lock_holder(fd);
 
 				if (pid)
-					seterr(err, errlen,
-					       "another isoctl or isolated (pid %ld) is changing this host", pid);
+					util_set_err(err, errlen,
+						     "another isoctl or isolated (pid %ld) is changing this host", pid);
 				else
-					seterr(err, errlen,
-					       "another isoctl or isolated (unknown pid) is changing this host");
+					util_set_err(err, errlen,
+						     "another isoctl or isolated (unknown pid) is changing this host");
 			} else
-				seterr(err, errlen, "cannot lock %s: %s", path, strerror(-r));
+				util_set_err(err, errlen, "cannot lock %s: %s", path, strerror(-r));
 			close(fd);
 			return r;
 		}
 		if (fstat(fd, &a) < 0) {
 			r = -errno;
-			seterr(err, errlen, "cannot stat %s: %s", path, strerror(-r));
+			util_set_err(err, errlen, "cannot stat %s: %s", path, strerror(-r));
 			close(fd);
 			return r;
 		}
@@ -1211,14 +1199,14 @@ int journal_lock(const struct host *h, bool wait, int *ret_fd, char *err, size_t
 		errno = EIO; /* a short pwrite sets none */
 		if (ftruncate(fd, 0) < 0 || pwrite(fd, line, (size_t)len, 0) != len) {
 			r = -errno;
-			seterr(err, errlen, "cannot write %s: %s", path, strerror(-r));
+			util_set_err(err, errlen, "cannot write %s: %s", path, strerror(-r));
 			close(fd);
 			return r;
 		}
 		*ret_fd = fd;
 		return 0;
 	}
-	seterr(err, errlen, "cannot lock %s: it keeps being removed", path);
+	util_set_err(err, errlen, "cannot lock %s: it keeps being removed", path);
 	return -EAGAIN;
 }
 

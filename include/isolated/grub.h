@@ -85,4 +85,8 @@ int grub_write(const struct host *h, const char *old_buf, size_t old_len, const 
  * gone), then remove the backup. -ENOENT when there is no backup. */
 int grub_restore(const struct host *h, char *err, size_t errlen);
 
+/* Split a boot parameter "key=value": the key (allocated), *ret_value
+ * pointing into it after the '=' (NULL for a bare "key"). NULL on ENOMEM. */
+char *grub_param_split(const char *param, const char **ret_value);
+
 #endif

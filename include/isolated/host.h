@@ -59,11 +59,11 @@ struct task_info {
 	char *cmdline;	 /* the process's argv joined with spaces; "" for kernel threads */
 	char *cgroup;	 /* cgroup v2 path ("0::" line), else the first line's path */
 	unsigned long flags;
-	bool kthread;	     /* PF_KTHREAD */
-	bool no_setaffinity; /* PF_NO_SETAFFINITY */
-	struct cpuset cpus;  /* Cpus_allowed_list */
-	int policy;	     /* SCHED_OTHER=0, FIFO=1, RR=2, BATCH=3, IDLE=5, DEADLINE=6 */
-	int rt_priority;     /* 0 for non-RT */
+	bool kthread;		      /* PF_KTHREAD */
+	bool no_setaffinity;	      /* PF_NO_SETAFFINITY */
+	struct cpuset cpus;	      /* Cpus_allowed_list */
+	int policy;		      /* SCHED_OTHER=0, FIFO=1, RR=2, BATCH=3, IDLE=5, DEADLINE=6 */
+	int rt_priority;	      /* 0 for non-RT */
 	unsigned long long starttime; /* stat field 22: with tid, identifies the thread across tid reuse */
 };
 

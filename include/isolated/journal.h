@@ -37,9 +37,9 @@ struct journal_entry {
 	unsigned irq; /* irq-affinity, and thread-sched of an IRQ thread */
 	pid_t tid, tgid;
 	unsigned long long starttime; /* threads: stat field 22, so a reused tid is not mistaken for ours */
-	char *pristine; /* the value before isolated first changed it (plan value format) */
-	char *wanted;	/* targets: what isolated last wrote; steps: what this transaction writes */
-	char *before;	/* steps only: the value when the transaction started; NULL in targets */
+	char *pristine;		      /* the value before isolated first changed it (plan value format) */
+	char *wanted;		      /* targets: what isolated last wrote; steps: what this transaction writes */
+	char *before;		      /* steps only: the value when the transaction started; NULL in targets */
 };
 
 struct journal {

@@ -84,9 +84,9 @@ struct sysctl_setting {
  * applied (they are host-wide) and thread rules see only the threads in
  * scope; [sysctl] still applies. */
 enum scope_kind {
-	SCOPE_HOST = 0,	 /* "host": everything (the default) */
-	SCOPE_PROCESS,	 /* "process:PID": that process and its descendants */
-	SCOPE_CGROUP,	 /* "cgroup:PATH": tasks in that cgroup or below it */
+	SCOPE_HOST = 0, /* "host": everything (the default) */
+	SCOPE_PROCESS,	/* "process:PID": that process and its descendants */
+	SCOPE_CGROUP,	/* "cgroup:PATH": tasks in that cgroup or below it */
 };
 
 struct scope {

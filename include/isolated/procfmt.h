@@ -13,11 +13,11 @@ struct proc_stat {
 	char comm[64];
 	char state;
 	pid_t ppid;
-	unsigned long flags;  /* field 9 */
+	unsigned long flags;	      /* field 9 */
 	unsigned long long starttime; /* field 22, clock ticks after boot */
-	unsigned rt_priority; /* field 40 */
-	unsigned policy;      /* field 41 */
-	int processor;	      /* field 39 */
+	unsigned rt_priority;	      /* field 40 */
+	unsigned policy;	      /* field 41 */
+	int processor;		      /* field 39 */
 };
 int procfmt_parse_stat(const char *buf, size_t len, struct proc_stat *ret);
 

@@ -43,6 +43,11 @@ char *util_strip(char *s);
 int util_parse_long(const char *s, long min, long max, long *ret);
 /* asprintf that returns NULL on failure. */
 char *util_sprintf(const char *fmt, ...) ISO_PRINTF(1, 2);
+/* vsnprintf into err when err is not NULL and errlen > 0: the engine's
+ * one-line error messages. */
+void util_set_err(char *err, size_t errlen, const char *fmt, ...) ISO_PRINTF(3, 4);
+/* s is one or more decimal digits and nothing else. */
+bool util_all_digits(const char *s);
 /* snprintf of a path into buf: 0, or -ENAMETOOLONG when it does not fit. */
 int util_path(char *buf, size_t len, const char *fmt, ...) ISO_PRINTF(3, 4);
 

@@ -22,7 +22,8 @@ done
 for t in "$top"/tests/integration/test-*.sh; do
 	[ -e "$t" ] || continue
 	name=${t#"$top"/}
-	if out=$(ISOCTL="$top/$build/isoctl" TOP="$top" bash "$t" 2>&1); then
+	if out=$(ISOCTL="$top/$build/isoctl" ISOLATED="$top/$build/isolated" HELPERS="$top/$build/tests/helpers" \
+		TOP="$top" bash "$t" 2>&1); then
 		passed=$((passed + 1))
 		printf 'PASS %s\n' "$name"
 	else

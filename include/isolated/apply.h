@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "isolated/host.h"
 #include "isolated/journal.h"
@@ -23,6 +24,30 @@ struct apply_opts {
 	 * transaction (1-based); "undo:N" = after the N-th write of an undo.
 	 * NULL: never. */
 	const char *crash_after;
+	/* The daemon: take this snapshot instead of reading one (apply may
+	 * change it: pristine values are put back into it). NULL: snapshot. */
+	struct host_state *state;
+	/* The daemon's event path: state holds only some threads (from
+	 * host_snapshot_threads). Only thread rules are planned, only for
+	 * those threads (not for context_only ones); journal targets of other
+	 * threads, IRQs, sysctls and cpumasks are carried over untouched; a
+	 * journaled thread in state that no rule wants any more is restored.
+	 * No "matches nothing" warnings. The journal's mode and scope stay as
+	 * they are. Requires state. */
+	bool threads_only;
+	/* Apply unless confirmed: written into the journal with the commit (see
+	 * struct journal's confirm fields). NULL: none, and any pending
+	 * confirmation of the previous mode is dropped. */
+	const struct apply_confirm *confirm;
+};
+
+/* A mode applied "unless confirmed" (isoctl apply --confirm-within). */
+struct apply_confirm {
+	long long deadline_usec; /* CLOCK_REALTIME, microseconds since the epoch */
+	const char *previous_mode;  /* the mode to go back to ("vanilla": revert) */
+	const char *previous_scope; /* its scope */
+	uid_t uid;		    /* the caller that applied; only it may confirm */
+	const char *session;	    /* its login session id, NULL if it has none */
 };
 
 enum step_outcome {
@@ -94,6 +119,14 @@ struct apply_status {
  * (message in err) when the journal does not parse. */
 int apply_status(const struct host *h, struct apply_status **ret, char *err, size_t errlen);
 void apply_status_free(struct apply_status *st);
+
+/* Confirm the pending "unless confirmed" apply: under the lock, load the
+ * journal, check the caller (uid and session must equal the ones
+ * recorded), drop the deadline, save. -ENOENT (err says "nothing to
+ * confirm") when none is pending; -EPERM (err names the owner) when the
+ * caller differs; other -errno with a message. ret_mode (may be NULL):
+ * the mode confirmed, allocated. */
+int apply_confirm(struct host *h, uid_t uid, const char *session, char **ret_mode, char *err, size_t errlen);
 
 /* Values of a kind compare equal (cpu lists as sets, sysctls with white
  * space normalised and numbers as numbers). */

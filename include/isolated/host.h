@@ -65,6 +65,11 @@ struct task_info {
 	int policy;		      /* SCHED_OTHER=0, FIFO=1, RR=2, BATCH=3, IDLE=5, DEADLINE=6 */
 	int rt_priority;	      /* 0 for non-RT */
 	unsigned long long starttime; /* stat field 22: with tid, identifies the thread across tid reuse */
+	/* Partial snapshots (host_snapshot_threads): read only so rules can be
+	 * evaluated for the threads asked for (their process leader, a vhost
+	 * worker's QEMU process, ancestors for a process scope). Plans never
+	 * act on a context_only task. Always false in host_snapshot. */
+	bool context_only;
 };
 
 struct sysctl_value {
@@ -107,6 +112,28 @@ void host_state_free(struct host_state *s);
 /* Value of a known sysctl in a snapshot, NULL if absent. */
 const char *host_state_sysctl(const struct host_state *s, const char *name);
 const struct task_info *host_state_task(const struct host_state *s, pid_t tid);
+
+/* One thread, as host_snapshot reads it. -ESRCH when it does not exist
+ * (or exits while being read). ret is filled only on success; free its
+ * strings with host_task_done(). */
+int host_read_task(const struct host *h, pid_t tgid, pid_t tid, struct task_info *ret);
+void host_task_done(struct task_info *t);
+
+struct thread_ref {
+	pid_t tgid, tid;
+};
+
+/* The daemon's event path: a snapshot that shares everything but tasks
+ * with base (online CPUs, sysctls, IRQs ... are not read again and not
+ * copied: the result borrows them, so base must outlive it;
+ * host_state_free knows), and whose tasks are the threads in refs that
+ * still exist, plus, marked context_only, what rules need to judge them:
+ * each one's thread group leader, the QEMU process a vhost-PID worker
+ * serves, and with ancestors the leaders' ppid chain up to pid 1 (for a
+ * process scope). Duplicates in refs are fine. Threads that vanished are
+ * skipped, not errors. Sorted like host_snapshot's tasks. */
+int host_snapshot_threads(const struct host *h, const struct host_state *base, const struct thread_ref *refs, size_t n,
+			  bool ancestors, struct host_state **ret, char *err, size_t errlen);
 
 /* Copy the files host_snapshot reads from h into dir (created if missing,
  * must be empty), so that host_open(dir) gives the same host_state. */

@@ -60,6 +60,17 @@ struct journal {
 	int txn_pid;
 	struct journal_entry *steps; /* in the order they are applied */
 	size_t n_steps;
+	/* Applied unless confirmed (isoctl apply --confirm-within): if
+	 * confirm_deadline (CLOCK_REALTIME, microseconds) passes before isoctl
+	 * confirm, the daemon -- or its next start, when it was down -- goes
+	 * back to confirm_previous_mode / confirm_previous_scope. Optional in
+	 * the file (absent: has_confirm false). */
+	bool has_confirm;
+	long long confirm_deadline;
+	char *confirm_previous_mode;
+	char *confirm_previous_scope;
+	uid_t confirm_uid;
+	char *confirm_session; /* NULL: the caller had no login session */
 };
 
 /* An empty journal (mode "vanilla", scope "host", no targets, no

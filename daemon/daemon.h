@@ -1,0 +1,208 @@
+/* isolated, the daemon: the modules and how they talk. Everything runs on
+ * one sd-event loop in one thread; no module blocks it for longer than one
+ * transaction.
+ *
+ *   isolated.c  main: options, config file, sd-event, signals, sd_notify,
+ *               watchdog, start-up order, capabilities dropped (caps.c)
+ *   holder.c    the mode held: apply / revert / plan / status / verify /
+ *               confirm, recovery at start, the confirm deadline, the
+ *               event path (threads), re-plans (rescan, devices), drift
+ *   bus.c       sd-bus: the io.isolated.Daemon1 object, authorisation
+ *               (uid 0 or polkit), argument checks, signals, properties
+ *   procev.c    the proc connector (libnl-3): fork / exec / comm events
+ *   devev.c     rtnetlink link events (libnl-route-3) and kobject uevents
+ *   log.c       the journal (sd-journal, structured) or stderr
+ *   caps.c      libcap: keep only what the daemon needs
+ *
+ * Errors are negative errno; a function either logs or returns the error,
+ * never both. */
+#ifndef ISOLATED_DAEMON_H
+#define ISOLATED_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <syslog.h>
+#include <json-c/json.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "isolated/host.h"
+
+/* ---- Configuration (isolated.c) ----
+ * From /etc/isolated/isolated.conf (INI, section [daemon]; --conf FILE), then
+ * the command line, which wins:
+ *   mode = NAME             mode to hold at start (default: the journal's)
+ *   revert-on-stop = no|yes SIGTERM reverts to vanilla first (default no)
+ *   verify-interval = SECS  drift pass every SECS (default 0: off)
+ *   enforce = no|yes        drift found is re-applied (default no)
+ *   rescan-interval = SECS  full rescan period when the proc connector is
+ *                           unavailable (default 2)
+ *   policies = DIR[:DIR]    mode directories (default as isoctl's)
+ *   host-conf = FILE        host.conf (default as isoctl's)
+ * Command line only: --root TREE (a fixture tree instead of the kernel),
+ * --netlink-rcvbuf BYTES (proc connector socket buffer, for tests),
+ * --no-proc-connector (force the rescan fallback), --conf FILE,
+ * --check (load config, policies, host.conf; print problems; exit). */
+struct daemon_config {
+	char *mode;
+	bool revert_on_stop;
+	unsigned verify_interval;
+	bool enforce;
+	unsigned rescan_interval;
+	char **policy_dirs; /* strv */
+	char *hostconf_path;
+	bool hostconf_given;
+	char *root;
+	int netlink_rcvbuf;
+	bool no_proc_connector;
+};
+
+/* ---- Logging (log.c) ----
+ * Under systemd (JOURNAL_STREAM names our stderr) messages go to the
+ * journal with sd_journal_send(): MESSAGE, PRIORITY, SYSLOG_IDENTIFIER and
+ * the fields given ("ISOLATED_ITEM=tid/2205", "ISOLATED_MODE=dedicated",
+ * ...). Otherwise one line on stderr: "isolated: message". */
+void log_setup(void);
+/* fields: "KEY=value" strings, NULL-terminated; may be NULL. */
+void log_fields(int priority, const char *const *fields, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define log_error(...) log_fields(LOG_ERR, NULL, __VA_ARGS__)
+#define log_warning(...) log_fields(LOG_WARNING, NULL, __VA_ARGS__)
+#define log_notice(...) log_fields(LOG_NOTICE, NULL, __VA_ARGS__)
+#define log_info(...) log_fields(LOG_INFO, NULL, __VA_ARGS__)
+#define log_debug(...) log_fields(LOG_DEBUG, NULL, __VA_ARGS__)
+/* Log and return r (negative errno); the message gets ": strerror(-r)". */
+int log_errno(int priority, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- Capabilities (caps.c) ----
+ * Keep CAP_SYS_NICE, CAP_SYS_ADMIN, CAP_NET_ADMIN in the permitted and
+ * effective sets, drop every other from all sets and the bounding set, and
+ * keep euid 0 (writes to /proc/sys and /proc/irq check the uid, not a
+ * capability). With --root (a tree) nothing is dropped but the bounding
+ * set. Returns -errno (the daemon refuses to run on failure). */
+int caps_drop(bool tree);
+/* True when the effective set holds cap (a CAP_* value). */
+bool caps_have(int cap);
+
+/* ---- The holder (holder.c) ---- */
+struct holder;
+
+/* Who called, as the bus reported it (bus.c fills it; the holder trusts it:
+ * authorisation is done before). */
+struct caller {
+	uid_t uid;
+	pid_t pid;
+	const char *session; /* login session id; NULL if none */
+};
+
+/* A failed operation: bus error name (ISOLATED_BUS_ERROR_* in
+ * isolated/busapi.h) and message (the lines isoctl prints on stderr). */
+struct op_error {
+	const char *name;
+	char *message; /* allocated; holder_op_error_done() frees */
+};
+void op_error_done(struct op_error *e);
+
+struct holder_apply_opts {
+	bool dry_run, force;
+	const char *scope;	      /* NULL: the policy's */
+	unsigned long long confirm_usec; /* 0: no confirmation needed */
+};
+
+/* Events the holder raises, for the bus to publish. mode_changed after a
+ * committed apply/revert (not dry runs) and after a confirm timeout;
+ * drift with the Verify() document; state_changed whenever holder_state()
+ * changes. */
+struct holder_events {
+	void (*mode_changed)(void *userdata, const char *mode, const char *previous);
+	void (*drift)(void *userdata, json_object *verify_report);
+	void (*state_changed)(void *userdata);
+	void *userdata;
+};
+
+/* Open the host (cfg->root or the kernel), read host.conf. Does not touch
+ * the host. */
+int holder_new(const struct daemon_config *cfg, sd_event *ev, struct holder **ret);
+void holder_free(struct holder *h);
+void holder_set_events(struct holder *h, const struct holder_events *e);
+/* Start-up (called before READY=1): undo an interrupted transaction; if a
+ * confirmation deadline passed while we were down, go back to the previous
+ * mode; re-apply the held mode (cfg->mode, else the journal's) so threads
+ * and IRQs that appeared since are covered; arm the confirm timer and the
+ * verify timer. Logs what it did. -errno only when the daemon cannot run
+ * (the host cannot be read, a corrupt journal). */
+int holder_start(struct holder *h);
+/* SIGHUP: re-read host.conf and the held mode's policy, re-plan, apply the
+ * difference, then a verify pass. Errors in the new files are logged and
+ * the old ones kept. */
+int holder_reload(struct holder *h);
+/* SIGTERM: revert when cfg->revert_on_stop, else leave the mode in force. */
+int holder_stop(struct holder *h);
+
+/* Bus methods: 0 and a JSON document (report.h) in *ret, or -errno with e
+ * filled. */
+int holder_apply(struct holder *h, const char *mode, const struct holder_apply_opts *o, const struct caller *c,
+		 json_object **ret, struct op_error *e);
+int holder_revert(struct holder *h, bool dry_run, bool force, json_object **ret, struct op_error *e);
+int holder_confirm(struct holder *h, const struct caller *c, json_object **ret, struct op_error *e);
+int holder_plan(struct holder *h, const char *mode, const char *scope, json_object **ret, struct op_error *e);
+int holder_status(struct holder *h, json_object **ret, struct op_error *e);
+int holder_verify(struct holder *h, json_object **ret, struct op_error *e);
+int holder_list_modes(struct holder *h, json_object **ret, struct op_error *e);
+
+/* "vanilla" when nothing is held. */
+const char *holder_mode(const struct holder *h);
+/* "idle" (vanilla, nothing held), "holding" (a mode in force),
+ * "awaiting-confirmation", "drifted" (the last verify found drift not
+ * re-applied), "failed" (the last re-apply failed; the log says why). */
+const char *holder_state(const struct holder *h);
+/* The process scope of the held mode is given, so the event path needs
+ * ancestors (host_snapshot_threads). */
+
+/* Event path (procev.c, devev.c). Cheap to call; the holder batches:
+ * threads are evaluated at once (they are what a millisecond is for),
+ * rescans and device re-plans are debounced (50 ms). */
+void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n);
+/* A full re-plan of the held mode against a fresh snapshot (ENOBUFS on
+ * the proc connector, the fallback interval). why goes into the log. */
+void holder_rescan(struct holder *h, const char *why);
+/* A NIC appeared or came up, an IRQ or a CPU came or went: re-plan. */
+void holder_devices_changed(struct holder *h, const char *why);
+
+/* ---- The bus (bus.c) ----
+ * Connect to the system bus (DBUS_SYSTEM_BUS_ADDRESS when set, as in the
+ * tests), attach to ev, export the object, take ISOLATED_BUS_NAME, and
+ * register as the holder's event sink. Authorisation for methods that
+ * change the machine: uid 0 (from the bus's credentials of the sender), or
+ * polkit's CheckAuthorization for ISOLATED_POLKIT_ACTION (interactive when
+ * the caller allows it); polkit absent or any error in the check: denied. */
+struct bus;
+int bus_start(sd_event *ev, struct holder *h, struct bus **ret);
+void bus_free(struct bus *b);
+
+/* ---- Kernel events (procev.c, devev.c) ----
+ * procev_start: NETLINK_CONNECTOR socket joined to CN_IDX_PROC, listening
+ * switched on (PROC_CN_MCAST_LISTEN), on ev. Fork of a thread or process,
+ * exec and comm events call holder_threads(); exit events are ignored;
+ * ENOBUFS (the socket overflowed: events were lost) calls holder_rescan().
+ * rcvbuf > 0 sets the socket's receive buffer (SO_RCVBUFFORCE, tests).
+ * -EPERM / -EACCES / -EPROTONOSUPPORT when the kernel refuses (no
+ * CAP_NET_ADMIN, not the initial network namespace): the caller falls back
+ * to a rescan interval and says so. */
+struct procev;
+int procev_start(sd_event *ev, struct holder *h, int rcvbuf, struct procev **ret);
+void procev_free(struct procev *p);
+/* Events received and overflows, for the log and the benchmark. */
+void procev_counters(const struct procev *p, unsigned long long *ret_events, unsigned long long *ret_overflows);
+
+/* devev_start: rtnetlink RTNLGRP_LINK (a link added, or IFF_UP set) and
+ * NETLINK_KOBJECT_UEVENT (subsystems cpu, pci, msi, net, irq: add, remove,
+ * online, offline, bind) call holder_devices_changed(). A socket that
+ * cannot be opened is logged and skipped (0 returned) so the daemon runs
+ * on without it. */
+struct devev;
+int devev_start(sd_event *ev, struct holder *h, struct devev **ret);
+void devev_free(struct devev *d);
+
+#endif

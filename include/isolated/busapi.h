@@ -1,0 +1,58 @@
+/* The D-Bus API of the isolated daemon: names shared by the daemon and
+ * isoctl. One well-known name, one object, one interface.
+ *
+ * Every method answers with one string: the JSON document `isoctl --json`
+ * prints for the same command (include/isolated/report.h builds them), so a
+ * client renders the same text whether it asked the daemon or did the work
+ * itself.
+ *
+ *   Apply(s mode, a{sv} options) -> (s report)      changes the machine
+ *       options: "dry-run" b, "force" b, "scope" s ("host", "process:PID",
+ *       "cgroup:PATH"), "confirm-within" t (microseconds; 0 = none)
+ *   Revert(a{sv} options) -> (s report)             changes the machine
+ *       options: "dry-run" b, "force" b
+ *   Confirm() -> (s report)                         changes the machine
+ *   Plan(s mode, a{sv} options) -> (s report)       read-only; "scope" s
+ *   Status() -> (s report)                          read-only
+ *   Verify() -> (s report)                          read-only (re-applies
+ *       drift only when the daemon is configured with enforce = yes)
+ *   ListModes() -> (s report)                       read-only
+ *
+ *   property Mode s   the mode held ("vanilla" when isolated holds nothing)
+ *   property State s  see holder_state() in daemon/daemon.h
+ *   signal ModeChanged(s mode, s previous)
+ *   signal DriftFound(s report)   the Verify() document of the pass that
+ *                                 found drift
+ *
+ * A dry-run Apply/Revert is still a "changes the machine" method for
+ * authorisation (it takes the lock and reads the journal).
+ *
+ * Method arguments are checked before anything else: a mode is a name of at
+ * most ISOLATED_BUS_MODE_MAX characters from [A-Za-z0-9_-] (never a path);
+ * option keys must be known, with the right type; a scope at most
+ * ISOLATED_BUS_SCOPE_MAX characters of printable ASCII. Anything else is
+ * ISOLATED_BUS_ERROR_ARGUMENT. */
+#ifndef ISOLATED_BUSAPI_H
+#define ISOLATED_BUSAPI_H
+
+#define ISOLATED_BUS_NAME "io.isolated.Daemon1"
+#define ISOLATED_BUS_PATH "/io/isolated/Daemon1"
+#define ISOLATED_BUS_INTERFACE "io.isolated.Daemon1"
+/* polkit action for the methods that change the machine (auth_admin_keep). */
+#define ISOLATED_POLKIT_ACTION "io.isolated.manage"
+
+#define ISOLATED_BUS_MODE_MAX 64
+#define ISOLATED_BUS_SCOPE_MAX 4096
+
+/* Errors. isoctl maps them to its exit statuses: ARGUMENT and POLICY -> 2,
+ * the others -> 1. The message is what isoctl prints on stderr, one line
+ * per problem, exactly as the direct mode would. */
+#define ISOLATED_BUS_ERROR_ARGUMENT "io.isolated.Error.InvalidArgument" /* bad name, option, scope */
+#define ISOLATED_BUS_ERROR_POLICY "io.isolated.Error.BadPolicy"	 /* unknown mode, policy/host.conf errors */
+#define ISOLATED_BUS_ERROR_BUSY "io.isolated.Error.Busy"		 /* the lock is held elsewhere */
+#define ISOLATED_BUS_ERROR_FAILED "io.isolated.Error.Failed"		 /* anything else (host unreadable...) */
+#define ISOLATED_BUS_ERROR_NOT_PENDING "io.isolated.Error.NotPending"	 /* Confirm with nothing to confirm */
+#define ISOLATED_BUS_ERROR_NOT_OWNER "io.isolated.Error.NotOwner"	 /* Confirm from another caller */
+/* Authorisation failures use org.freedesktop.DBus.Error.AccessDenied. */
+
+#endif

@@ -65,8 +65,7 @@ struct daemon_config {
  * ...). Otherwise one line on stderr: "isolated: message". */
 void log_setup(void);
 /* fields: "KEY=value" strings, NULL-terminated; may be NULL. */
-void log_fields(int priority, const char *const *fields, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void log_fields(int priority, const char *const *fields, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 #define log_error(...) log_fields(LOG_ERR, NULL, __VA_ARGS__)
 #define log_warning(...) log_fields(LOG_WARNING, NULL, __VA_ARGS__)
 #define log_notice(...) log_fields(LOG_NOTICE, NULL, __VA_ARGS__)
@@ -100,13 +99,13 @@ struct caller {
  * isolated/busapi.h) and message (the lines isoctl prints on stderr). */
 struct op_error {
 	const char *name;
-	char *message; /* allocated; holder_op_error_done() frees */
+	char *message; /* allocated; op_error_done() frees */
 };
 void op_error_done(struct op_error *e);
 
 struct holder_apply_opts {
 	bool dry_run, force;
-	const char *scope;	      /* NULL: the policy's */
+	const char *scope;		 /* NULL: the policy's */
 	unsigned long long confirm_usec; /* 0: no confirmation needed */
 };
 
@@ -157,6 +156,11 @@ const char *holder_mode(const struct holder *h);
  * "awaiting-confirmation", "drifted" (the last verify found drift not
  * re-applied), "failed" (the last re-apply failed; the log says why). */
 const char *holder_state(const struct holder *h);
+/* The STATUS= line for sd_notify ("Holding dedicated (153 targets)"), and a
+ * callback run whenever it changes: isolated.c's, beside the bus's events
+ * (holder_set_events), so the two need not share one sink. */
+const char *holder_status_text(const struct holder *h);
+void holder_set_status_cb(struct holder *h, void (*cb)(void *userdata, const char *status), void *userdata);
 /* The process scope of the held mode is given, so the event path needs
  * ancestors (host_snapshot_threads). */
 

@@ -1,8 +1,726 @@
-/* Placeholder until the daemon's main lands (issue 4, in progress). */
+/* isolated: holds an isolation mode while threads, VMs and devices come and
+ * go. main() -> run(): options, the configuration file, the event loop,
+ * signals, the holder (what is held), the bus, kernel events, capabilities
+ * dropped, READY=1, the loop. See isolated(8). */
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <systemd/sd-daemon.h>
 
-int main(void)
+#include "daemon.h"
+#include "isolated/modes.h"
+#include "isolated/policy.h"
+#include "isolated/util.h"
+
+#ifndef ISO_DATADIR
+#define ISO_DATADIR "/usr/share/isolated"
+#endif
+#ifndef ISO_SYSCONFDIR
+#define ISO_SYSCONFDIR "/etc/isolated"
+#endif
+#define ISO_VERSION "0.1"
+#define CONF_DEFAULT ISO_SYSCONFDIR "/isolated.conf"
+
+#define EXIT_USAGE 2
+
+/* ---- Options and the configuration file ---- */
+
+/* What the command line set, to win over the file. */
+struct cmdline {
+	const char *conf;
+	bool check;
+	const char *mode, *policies, *hostconf;
+	int revert_on_stop, enforce; /* -1: not given */
+	long verify_interval, rescan_interval;
+};
+
+static void usage(FILE *f)
 {
-	fputs("isolated: not built yet\n", stderr);
+	fputs("Usage: isolated [OPTIONS]\n"
+	      "Hold an isolation mode: apply it, keep it applied as threads and devices come\n"
+	      "and go, and answer isoctl on the system bus (io.isolated.Daemon1).\n"
+	      "\n"
+	      "  --conf FILE             configuration file (default " CONF_DEFAULT ")\n"
+	      "  --check                 validate the configuration, policies and host.conf; exit\n"
+	      "  --mode NAME             mode to hold at start (default: the journal's)\n"
+	      "  --revert-on-stop[=BOOL] revert to vanilla on SIGTERM (default no)\n"
+	      "  --verify-interval SECS  look for drift every SECS (default 0: off)\n"
+	      "  --enforce[=BOOL]        re-apply drift found (default no)\n"
+	      "  --rescan-interval SECS  full rescan period without the proc connector (default 2)\n"
+	      "  --policies DIR[:DIR]    mode directories\n"
+	      "  --host-conf FILE        host.conf\n"
+	      "  --root TREE             a host tree instead of the running kernel (tests)\n"
+	      "  --netlink-rcvbuf BYTES  proc connector socket buffer (tests)\n"
+	      "  --no-proc-connector     use the rescan interval instead of process events\n"
+	      "  -h, --help              this text\n"
+	      "  -V, --version           the version\n",
+	      f);
+}
+
+static int parse_bool(const char *s, bool *ret)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*ret = true;
+			return 0;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*ret = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_secs(const char *s, long min, long *ret)
+{
+	return util_parse_long(s, min, 365L * 24 * 3600, ret);
+}
+
+static int split_dirs(const char *s, char ***ret)
+{
+	char **v = NULL, *copy = strdup(s), *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save))
+		if (strv_push_dup(&v, t) < 0) {
+			strv_free(v);
+			free(copy);
+			return -ENOMEM;
+		}
+	free(copy);
+	if (!v)
+		return -EINVAL;
+	strv_free(*ret);
+	*ret = v;
+	return 0;
+}
+
+/* The [daemon] section. inih does not say which line a key is on: the
+ * reader counts them. */
+struct conf_parse {
+	FILE *f;
+	const char *file;
+	unsigned line;
+	struct daemon_config *cfg;
+	struct diag *d;
+	unsigned seen; /* keys given, for duplicates */
+};
+
+static char *conf_reader(char *str, int num, void *stream)
+{
+	struct conf_parse *c = stream;
+	char *s = fgets(str, num, c->f);
+
+	if (s)
+		c->line++;
+	return s;
+}
+
+static int conf_key(void *user, const char *section, const char *name, const char *value)
+{
+	static const char *const keys[] = {
+	    "mode", "revert-on-stop", "verify-interval", "enforce", "rescan-interval", "policies", "host-conf"};
+	struct conf_parse *c = user;
+	struct daemon_config *cfg = c->cfg;
+	size_t k;
+	long n;
+	int r = 0;
+
+	if (strcmp(section, "daemon") != 0) {
+		diag_add(c->d, c->file, c->line, "%s%s%s: isolated.conf has only a [daemon] section",
+			 section[0] ? "[" : "", section[0] ? section : "key outside any section",
+			 section[0] ? "]" : "");
+		return 1;
+	}
+	for (k = 0; k < ARRAY_SIZE(keys) && strcmp(keys[k], name) != 0; k++)
+		;
+	if (k == ARRAY_SIZE(keys)) {
+		diag_add(c->d, c->file, c->line,
+			 "unknown key \"%s\" (known: mode, revert-on-stop, verify-interval, enforce, rescan-interval, "
+			 "policies, host-conf)",
+			 name);
+		return 1;
+	}
+	if (c->seen & (1u << k)) {
+		diag_add(c->d, c->file, c->line, "%s is given twice", name);
+		return 1;
+	}
+	c->seen |= 1u << k;
+	switch (k) {
+	case 0:
+		if (!modes_name_valid(value)) {
+			diag_add(c->d, c->file, c->line,
+				 "mode = %s: a mode is a name of letters, digits, '-' and '_' (see isoctl list)",
+				 value);
+			return 1;
+		}
+		free(cfg->mode);
+		r = (cfg->mode = strdup(value)) ? 0 : -ENOMEM;
+		break;
+	case 1:
+	case 3:
+		if (parse_bool(value, k == 1 ? &cfg->revert_on_stop : &cfg->enforce) < 0)
+			diag_add(c->d, c->file, c->line, "%s = %s: expected yes or no", name, value);
+		break;
+	case 2:
+	case 4:
+		if (parse_secs(value, k == 2 ? 0 : 1, &n) < 0)
+			diag_add(c->d, c->file, c->line, "%s = %s: expected a number of seconds%s", name, value,
+				 k == 2 ? " (0: off)" : ", at least 1");
+		else if (k == 2)
+			cfg->verify_interval = (unsigned)n;
+		else
+			cfg->rescan_interval = (unsigned)n;
+		break;
+	case 5:
+		r = split_dirs(value, &cfg->policy_dirs);
+		if (r == -EINVAL) {
+			diag_add(c->d, c->file, c->line, "policies = %s: expected DIR[:DIR...]", value);
+			r = 0;
+		}
+		break;
+	case 6:
+		if (!value[0]) {
+			diag_add(c->d, c->file, c->line, "host-conf: expected a file name");
+			break;
+		}
+		free(cfg->hostconf_path);
+		r = (cfg->hostconf_path = strdup(value)) ? 0 : -ENOMEM;
+		cfg->hostconf_given = true;
+		break;
+	default:
+		break;
+	}
+	if (r < 0)
+		diag_add(c->d, c->file, c->line, "out of memory");
 	return 1;
+}
+
+/* Read file into cfg; every problem a "FILE:LINE: message" line in d. A
+ * missing file is fine unless it was named. */
+static void conf_load(const char *file, bool given, struct daemon_config *cfg, struct diag *d)
+{
+	struct conf_parse c = {.file = file, .cfg = cfg, .d = d};
+	size_t before = d->n;
+	int r;
+
+	c.f = fopen(file, "re");
+	if (!c.f) {
+		if (errno != ENOENT || given)
+			diag_add(d, file, 0, "%s", strerror(errno));
+		return;
+	}
+	r = ini_parse_stream(conf_reader, &c, conf_key, &c);
+	fclose(c.f);
+	/* The handler never fails: a positive r is inih's first syntax error. */
+	if (r > 0)
+		diag_add(d, file, (unsigned)r, "syntax error: expected [daemon], KEY = VALUE or a # comment");
+	else if (r < 0 && d->n == before)
+		diag_add(d, file, 0, "cannot parse (%d)", r);
+}
+
+/* Running from a build tree (build/isolated): the repository's policies/,
+ * as isoctl does. */
+static char *build_tree_policies(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	for (int up = 0; up < 3; up++) {
+		char *slash = strrchr(exe, '/'), *dir, *mk;
+		struct stat st;
+		bool ok;
+
+		if (!slash || slash == exe)
+			return NULL;
+		*slash = '\0';
+		dir = util_sprintf("%s/policies", exe);
+		mk = util_sprintf("%s/lib/plan.c", exe);
+		ok = dir && mk && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(mk, F_OK) == 0;
+		free(mk);
+		if (ok)
+			return dir;
+		free(dir);
+	}
+	return NULL;
+}
+
+static int config_defaults(struct daemon_config *cfg)
+{
+	char *repo = build_tree_policies();
+
+	cfg->rescan_interval = 2;
+	if (repo)
+		return strv_push(&cfg->policy_dirs, repo);
+	if (strv_push_dup(&cfg->policy_dirs, ISO_SYSCONFDIR) < 0 ||
+	    strv_push_dup(&cfg->policy_dirs, ISO_DATADIR "/policies") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* host.conf when nobody named one: as isoctl finds it. */
+static int default_hostconf(struct daemon_config *cfg)
+{
+	char *in_root = cfg->root ? util_sprintf("%s/etc/isolated/host.conf", cfg->root) : NULL;
+
+	if (in_root && access(in_root, F_OK) == 0) {
+		cfg->hostconf_path = in_root;
+		return 0;
+	}
+	free(in_root);
+	cfg->hostconf_path = strdup(ISO_SYSCONFDIR "/host.conf");
+	return cfg->hostconf_path ? 0 : -ENOMEM;
+}
+
+static void config_done(struct daemon_config *cfg)
+{
+	free(cfg->mode);
+	strv_free(cfg->policy_dirs);
+	free(cfg->hostconf_path);
+	free(cfg->root);
+}
+
+enum {
+	OPT_CONF = 0x100,
+	OPT_CHECK,
+	OPT_MODE,
+	OPT_REVERT_ON_STOP,
+	OPT_VERIFY_INTERVAL,
+	OPT_ENFORCE,
+	OPT_RESCAN_INTERVAL,
+	OPT_POLICIES,
+	OPT_HOST_CONF,
+	OPT_ROOT,
+	OPT_RCVBUF,
+	OPT_NO_PROC,
+};
+
+/* Returns 0, a positive exit status to exit with at once (--help), or
+ * EXIT_USAGE after printing what is wrong. */
+static int parse_argv(int argc, char **argv, struct cmdline *cl, struct daemon_config *cfg)
+{
+	static const struct option opts[] = {
+	    {"conf", required_argument, NULL, OPT_CONF},
+	    {"check", no_argument, NULL, OPT_CHECK},
+	    {"mode", required_argument, NULL, OPT_MODE},
+	    {"revert-on-stop", optional_argument, NULL, OPT_REVERT_ON_STOP},
+	    {"verify-interval", required_argument, NULL, OPT_VERIFY_INTERVAL},
+	    {"enforce", optional_argument, NULL, OPT_ENFORCE},
+	    {"rescan-interval", required_argument, NULL, OPT_RESCAN_INTERVAL},
+	    {"policies", required_argument, NULL, OPT_POLICIES},
+	    {"host-conf", required_argument, NULL, OPT_HOST_CONF},
+	    {"root", required_argument, NULL, OPT_ROOT},
+	    {"netlink-rcvbuf", required_argument, NULL, OPT_RCVBUF},
+	    {"no-proc-connector", no_argument, NULL, OPT_NO_PROC},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct stat st;
+	bool b;
+	long n;
+	int opt;
+
+	*cl = (struct cmdline){.revert_on_stop = -1, .enforce = -1, .verify_interval = -1, .rescan_interval = -1};
+	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_CONF:
+			cl->conf = optarg;
+			break;
+		case OPT_CHECK:
+			cl->check = true;
+			break;
+		case OPT_MODE:
+			if (!modes_name_valid(optarg)) {
+				fprintf(stderr,
+					"isolated: --mode %s: a mode is a name of letters, digits, '-' and '_'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			cl->mode = optarg;
+			break;
+		case OPT_REVERT_ON_STOP:
+		case OPT_ENFORCE:
+			b = true;
+			if (optarg && parse_bool(optarg, &b) < 0) {
+				fprintf(stderr, "isolated: --%s=%s: expected yes or no\n",
+					opt == OPT_ENFORCE ? "enforce" : "revert-on-stop", optarg);
+				return EXIT_USAGE;
+			}
+			*(opt == OPT_ENFORCE ? &cl->enforce : &cl->revert_on_stop) = b;
+			break;
+		case OPT_VERIFY_INTERVAL:
+		case OPT_RESCAN_INTERVAL:
+			if (parse_secs(optarg, opt == OPT_VERIFY_INTERVAL ? 0 : 1, &n) < 0) {
+				fprintf(stderr, "isolated: --%s %s: expected a number of seconds\n",
+					opt == OPT_VERIFY_INTERVAL ? "verify-interval" : "rescan-interval", optarg);
+				return EXIT_USAGE;
+			}
+			*(opt == OPT_VERIFY_INTERVAL ? &cl->verify_interval : &cl->rescan_interval) = n;
+			break;
+		case OPT_POLICIES:
+			cl->policies = optarg;
+			break;
+		case OPT_HOST_CONF:
+			cl->hostconf = optarg;
+			break;
+		case OPT_ROOT:
+			if (stat(optarg, &st) < 0 || !S_ISDIR(st.st_mode)) {
+				fprintf(stderr, "isolated: --root %s: not a directory\n", optarg);
+				return EXIT_USAGE;
+			}
+			free(cfg->root);
+			if (!(cfg->root = strdup(optarg)))
+				return EXIT_FAILURE;
+			break;
+		case OPT_RCVBUF:
+			if (util_parse_long(optarg, 1, INT_MAX, &n) < 0) {
+				fprintf(stderr, "isolated: --netlink-rcvbuf %s: expected a number of bytes\n", optarg);
+				return EXIT_USAGE;
+			}
+			cfg->netlink_rcvbuf = (int)n;
+			break;
+		case OPT_NO_PROC:
+			cfg->no_proc_connector = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS + 256;
+		case 'V':
+			puts("isolated " ISO_VERSION);
+			return EXIT_SUCCESS + 256;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "isolated: unexpected argument \"%s\" (see isolated --help)\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Defaults, then the file, then the command line. Problems are printed;
+ * returns 0 or EXIT_USAGE. */
+static int config_read(const struct cmdline *cl, struct daemon_config *cfg)
+{
+	struct diag d = {0};
+	int r;
+
+	if (config_defaults(cfg) < 0)
+		goto oom;
+	conf_load(cl->conf ? cl->conf : CONF_DEFAULT, cl->conf != NULL, cfg, &d);
+	if (d.n) {
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.lines[i]);
+		fprintf(stderr, "isolated: %zu error%s in the configuration: not starting\n", d.n, d.n == 1 ? "" : "s");
+		diag_free(&d);
+		return EXIT_USAGE;
+	}
+	if (cl->mode) {
+		free(cfg->mode);
+		if (!(cfg->mode = strdup(cl->mode)))
+			goto oom;
+	}
+	if (cl->revert_on_stop >= 0)
+		cfg->revert_on_stop = cl->revert_on_stop;
+	if (cl->enforce >= 0)
+		cfg->enforce = cl->enforce;
+	if (cl->verify_interval >= 0)
+		cfg->verify_interval = (unsigned)cl->verify_interval;
+	if (cl->rescan_interval >= 0)
+		cfg->rescan_interval = (unsigned)cl->rescan_interval;
+	if (cl->policies && (r = split_dirs(cl->policies, &cfg->policy_dirs)) < 0) {
+		fprintf(stderr, "isolated: --policies %s: expected DIR[:DIR...]\n", cl->policies);
+		return EXIT_USAGE;
+	}
+	if (cl->hostconf) {
+		free(cfg->hostconf_path);
+		if (!(cfg->hostconf_path = strdup(cl->hostconf)))
+			goto oom;
+		cfg->hostconf_given = true;
+	}
+	if (!cfg->hostconf_path && default_hostconf(cfg) < 0)
+		goto oom;
+	return 0;
+oom:
+	fprintf(stderr, "isolated: out of memory\n");
+	diag_free(&d);
+	return EXIT_FAILURE;
+}
+
+/* --check: the configuration read, then host.conf and every mode, as the
+ * daemon would load them. 0 when all is well, 2 otherwise, 1 when the host
+ * cannot be read. */
+static int check_config(const struct daemon_config *cfg)
+{
+	struct cpuset online = CPUSET_INIT;
+	struct hostconf *hc = NULL;
+	struct host *host = NULL;
+	struct diag d = {0};
+	char **names = NULL, *buf = NULL, msg[128];
+	size_t bad = 0, n = 0;
+	int r, status = EXIT_SUCCESS;
+
+	r = host_open(cfg->root, &host);
+	if (r >= 0 && (r = host_read(host, "sys/devices/system/cpu/online", &buf, NULL)) >= 0)
+		r = cpuset_parse_list(buf, &online, msg, sizeof(msg));
+	free(buf);
+	if (r < 0) {
+		fprintf(stderr, "isolated: cannot read the online CPUs of %s: %s\n",
+			cfg->root ? cfg->root : "this host", strerror(-r));
+		host_free(host);
+		return EXIT_FAILURE;
+	}
+	r = hostconf_load(cfg->hostconf_path, &online, &hc, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s\n", d.lines[i]);
+	if (r < 0 && d.n == 0)
+		fprintf(stderr, "%s: %s\n", cfg->hostconf_path, strerror(-r));
+	diag_free(&d);
+	if (r < 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (modes_names(cfg->policy_dirs, &names) < 0 || !names || !names[0]) {
+		fprintf(stderr, "isolated: no policies found in %s\n", cfg->policy_dirs[0]);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; names[i]; i++, n++) {
+		struct policy *p = NULL;
+
+		if (modes_load(cfg->policy_dirs, hc, &online, names[i], &p, &d) != MODES_OK) {
+			for (size_t k = 0; k < d.n; k++)
+				fprintf(stderr, "%s\n", d.lines[k]);
+			bad++;
+		}
+		diag_free(&d);
+		policy_free(p);
+	}
+	if (cfg->mode && !strv_contains(names, cfg->mode) && strcmp(cfg->mode, "vanilla") != 0) {
+		fprintf(stderr, "isolated: mode = %s: no such mode (see isoctl list)\n", cfg->mode);
+		bad++;
+	}
+	if (bad)
+		status = EXIT_USAGE;
+	else
+		printf("isolated: configuration OK: %zu mode%s, host.conf %s\n", n, n == 1 ? "" : "s",
+		       cfg->hostconf_path);
+out:
+	strv_free(names);
+	hostconf_free(hc);
+	cpuset_free(&online);
+	host_free(host);
+	return status;
+}
+
+/* ---- The running daemon ---- */
+
+struct daemon {
+	sd_event *ev;
+	struct holder *holder;
+	struct bus *bus;
+	struct procev *procev;
+	struct devev *devev;
+	sd_event_source *rescan_timer;
+	unsigned rescan_interval;
+};
+
+static void on_status(void *userdata, const char *status)
+{
+	(void)userdata;
+	sd_notifyf(false, "STATUS=%s", status);
+}
+
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+	int r;
+
+	(void)s;
+	log_info("%s received: stopping", strsignal((int)si->ssi_signo));
+	sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+	r = holder_stop(d->holder);
+	return sd_event_exit(d->ev, r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct timespec ts;
+
+	(void)s;
+	(void)si;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* systemd 253+ wants MONOTONIC_USEC with RELOADING=1 (Type=notify-reload). */
+	sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading",
+		   (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	holder_reload(d->holder);
+	sd_notifyf(false, "READY=1\nSTATUS=%s", holder_status_text(d->holder));
+	return 0;
+}
+
+/* Without the proc connector: a full rescan every rescan_interval. */
+static int on_rescan_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	holder_rescan(d->holder, "rescan interval (no proc connector)");
+	if (sd_event_source_set_time(s, usec + (uint64_t)d->rescan_interval * 1000000ULL) >= 0)
+		sd_event_source_set_enabled(s, SD_EVENT_ON);
+	return 0;
+}
+
+static int start_rescan_fallback(struct daemon *d)
+{
+	uint64_t now;
+	int r;
+
+	r = sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+	if (r < 0)
+		return r;
+	return sd_event_add_time(d->ev, &d->rescan_timer, CLOCK_MONOTONIC,
+				 now + (uint64_t)d->rescan_interval * 1000000ULL, 100000, on_rescan_timer, d);
+}
+
+static int start_procev(struct daemon *d, const struct daemon_config *cfg)
+{
+	int r;
+
+	if (cfg->no_proc_connector) {
+		log_notice("--no-proc-connector: a rescan every %u s instead of process events", cfg->rescan_interval);
+		return start_rescan_fallback(d);
+	}
+	r = procev_start(d->ev, d->holder, cfg->netlink_rcvbuf, &d->procev);
+	if (r >= 0)
+		return 0;
+	if (r == -EPERM || r == -EACCES || r == -EPROTONOSUPPORT)
+		log_warning("proc connector unavailable (%s): needs CAP_NET_ADMIN in the initial network namespace; "
+			    "falling back to a rescan every %u s",
+			    strerror(-r), cfg->rescan_interval);
+	else
+		log_warning("proc connector unavailable (%s): falling back to a rescan every %u s", strerror(-r),
+			    cfg->rescan_interval);
+	return start_rescan_fallback(d);
+}
+
+static void daemon_done(struct daemon *d)
+{
+	sd_event_source_disable_unref(d->rescan_timer);
+	devev_free(d->devev);
+	procev_free(d->procev);
+	bus_free(d->bus);
+	holder_free(d->holder);
+	sd_event_unref(d->ev);
+}
+
+static int run(int argc, char **argv)
+{
+	struct daemon_config cfg = {0};
+	struct daemon d = {0};
+	struct cmdline cl;
+	sigset_t mask;
+	int r;
+
+	r = parse_argv(argc, argv, &cl, &cfg);
+	if (r == 0)
+		r = config_read(&cl, &cfg);
+	if (r != 0) {
+		config_done(&cfg);
+		return r > 255 ? r - 256 : r;
+	}
+	if (cl.check) {
+		r = check_config(&cfg);
+		config_done(&cfg);
+		return r;
+	}
+	d.rescan_interval = cfg.rescan_interval;
+
+	log_setup();
+	r = sd_event_default(&d.ev);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "Failed to allocate the event loop");
+		goto out;
+	}
+	/* WATCHDOG=1 at half of WatchdogSec, when the unit sets it. */
+	r = sd_event_set_watchdog(d.ev, true);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "Failed to enable the watchdog");
+		goto out;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+	    (r = sd_event_add_signal(d.ev, NULL, SIGTERM, on_sigterm, &d)) < 0 ||
+	    (r = sd_event_add_signal(d.ev, NULL, SIGINT, on_sigterm, &d)) < 0 ||
+	    (r = sd_event_add_signal(d.ev, NULL, SIGHUP, on_sighup, &d)) < 0) {
+		log_errno(LOG_ERR, r < 0 ? r : -errno, "Failed to set up signals");
+		goto out;
+	}
+
+	/* holder_new and holder_start log their own errors. */
+	r = holder_new(&cfg, d.ev, &d.holder);
+	if (r < 0)
+		goto out;
+	holder_set_status_cb(d.holder, on_status, &d);
+	r = holder_start(d.holder);
+	if (r < 0)
+		goto out;
+
+	/* The daemon's API is the bus: without it there is no daemon. */
+	r = bus_start(d.ev, d.holder, &d.bus);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "Failed to connect to the system bus%s%s",
+			  getenv("DBUS_SYSTEM_BUS_ADDRESS") ? " at " : "",
+			  getenv("DBUS_SYSTEM_BUS_ADDRESS") ? getenv("DBUS_SYSTEM_BUS_ADDRESS") : "");
+		goto out;
+	}
+	r = start_procev(&d, &cfg);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "Failed to arm the rescan timer");
+		goto out;
+	}
+	r = devev_start(d.ev, d.holder, &d.devev);
+	if (r < 0)
+		log_errno(LOG_WARNING, r,
+			  "device events unavailable: NICs, IRQs and CPUs that come later are only "
+			  "covered by the next reload");
+	r = caps_drop(cfg.root != NULL);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "Failed to drop capabilities");
+		goto out;
+	}
+
+	sd_notifyf(false, "READY=1\nSTATUS=%s", holder_status_text(d.holder));
+	r = sd_event_loop(d.ev);
+	if (r < 0)
+		log_errno(LOG_ERR, r, "The event loop failed");
+out:
+	daemon_done(&d);
+	config_done(&cfg);
+	return r < 0 ? EXIT_FAILURE : r;
+}
+
+int main(int argc, char **argv)
+{
+	return run(argc, argv);
 }

@@ -1,0 +1,1492 @@
+/* The mode held: what the daemon keeps in force and every operation on it.
+ * Bus methods (apply, revert, confirm, plan, status, verify, list) run the
+ * engine once each; kernel events come in as single threads (applied at
+ * once, against a partial snapshot) or as "re-plan everything" requests
+ * (debounced into one full apply); a timer takes back a mode that was not
+ * confirmed in time; a verification pass finds what another program
+ * changed. All state lives in struct holder. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "isolated/apply.h"
+#include "isolated/busapi.h"
+#include "isolated/journal.h"
+#include "isolated/modes.h"
+#include "isolated/report.h"
+#include "isolated/util.h"
+
+#ifndef ISO_DATADIR
+#define ISO_DATADIR "/usr/share/isolated"
+#endif
+
+#define DEBOUNCE_USEC (50 * 1000ULL)
+#define BUSY_RETRY_MIN_USEC (100 * 1000ULL)
+#define BUSY_RETRY_MAX_USEC (5 * 1000 * 1000ULL)
+#define CONFIRM_RETRY_USEC (5 * 1000 * 1000ULL)
+#define ERRLEN 1024
+
+/* "Apply unless confirmed", as the journal records it. */
+struct pending {
+	bool on;
+	long long deadline; /* CLOCK_REALTIME, µs */
+	char *mode;	    /* the mode waiting for confirmation */
+	char *previous_mode, *previous_scope;
+	uid_t uid;
+	char *session;
+};
+
+struct holder {
+	sd_event *ev;
+	struct host *host;
+	char *root; /* for messages: the tree, or NULL for this host */
+	char *boot_id;
+
+	/* Configuration (copied from struct daemon_config). */
+	char **policy_dirs;
+	char *hostconf_path;
+	bool hostconf_given;
+	char *start_mode;
+	bool revert_on_stop, enforce;
+	unsigned verify_interval;
+	const char *crash_after; /* ISOLATED_CRASH_AFTER, for the crash tests */
+
+	struct cpuset online;
+	struct hostconf *hc;  /* NULL when host.conf could not be loaded: */
+	struct diag hc_error; /* then the lines isoctl would print for it */
+
+	/* The mode in force, as the journal says. */
+	char *mode;	       /* "vanilla": nothing held */
+	char *scope;	       /* its scope ("host", "process:PID", ...) */
+	struct policy *policy; /* its policy with that scope; NULL for vanilla or when it cannot be loaded */
+	size_t n_targets;
+	struct pending pending;
+
+	char *want_mode, *want_scope; /* the mode to hold whose policy did not load */
+	bool failed;		      /* the last re-apply failed */
+	char *failure;		      /* why, for STATUS= */
+	bool drifted;		      /* the last verify found drift it did not re-apply */
+	size_t n_drift;
+
+	/* Online CPUs, sysctls, IRQs of the last full apply: what the event
+	 * path's partial snapshots share (tasks stripped). */
+	struct host_state *base;
+
+	sd_event_source *confirm_timer, *verify_timer, *replan_timer;
+	char *replan_why;
+	unsigned long long busy_retry;
+
+	struct holder_events events;
+	void (*status_cb)(void *userdata, const char *status);
+	void *status_userdata;
+	const char *published_state;
+	char *status_text;
+};
+
+/* ---- Small things ---- */
+
+static int set_str(char **dst, const char *s)
+{
+	char *c = NULL;
+
+	if (s && !(c = strdup(s)))
+		return -ENOMEM;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+static void pending_clear(struct pending *p)
+{
+	free(p->mode);
+	free(p->previous_mode);
+	free(p->previous_scope);
+	free(p->session);
+	*p = (struct pending){0};
+}
+
+static long long now_realtime_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static const char *where(const struct holder *h)
+{
+	return h->root ? h->root : "the running kernel";
+}
+
+void op_error_done(struct op_error *e)
+{
+	if (!e)
+		return;
+	free(e->message);
+	e->message = NULL;
+	e->name = NULL;
+}
+
+static int op_fail(struct op_error *e, const char *name, int r, const char *fmt, ...) ISO_PRINTF(4, 5);
+static int op_fail(struct op_error *e, const char *name, int r, const char *fmt, ...)
+{
+	va_list ap;
+	char *m = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&m, fmt, ap) < 0)
+		m = NULL;
+	va_end(ap);
+	free(e->message);
+	e->name = name;
+	e->message = m;
+	return r < 0 ? r : -EINVAL;
+}
+
+/* The lines of d, one per line, as isoctl prints them. */
+static int op_fail_diag(struct op_error *e, const char *name, int r, const struct diag *d)
+{
+	struct sbuf b = {0};
+
+	for (size_t i = 0; i < d->n; i++) {
+		if (i)
+			sbuf_addc(&b, '\n');
+		sbuf_adds(&b, d->lines[i]);
+	}
+	free(e->message);
+	e->name = name;
+	e->message = sbuf_take(&b);
+	return r < 0 ? r : -EINVAL;
+}
+
+static void log_lines(int priority, const struct diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		log_fields(priority, NULL, "%s", d->lines[i]);
+}
+
+/* ---- State, STATUS= and the events ---- */
+
+const char *holder_mode(const struct holder *h)
+{
+	return h->mode;
+}
+
+const char *holder_state(const struct holder *h)
+{
+	if (strcmp(h->mode, "vanilla") == 0 && !h->pending.on && !h->failed)
+		return "idle";
+	if (h->failed)
+		return "failed";
+	if (h->pending.on)
+		return "awaiting-confirmation";
+	if (h->drifted)
+		return "drifted";
+	return "holding";
+}
+
+static char *status_line(const struct holder *h)
+{
+	const char *state = holder_state(h);
+	bool scoped = h->scope && strcmp(h->scope, "host") != 0;
+	char until[32] = "?";
+
+	if (strcmp(state, "idle") == 0)
+		return strdup("Idle: nothing held (vanilla)");
+	if (strcmp(state, "failed") == 0)
+		return util_sprintf("Failed to hold %s: %s", h->mode, h->failure ? h->failure : "see the log");
+	if (h->pending.on) {
+		time_t t = (time_t)(h->pending.deadline / 1000000);
+		struct tm tm;
+
+		if (localtime_r(&t, &tm))
+			strftime(until, sizeof(until), "%H:%M:%S", &tm);
+	}
+	return util_sprintf("Holding %s%s%s (%zu target%s)%s%s%s%s", h->mode, scoped ? " for " : "",
+			    scoped ? h->scope : "", h->n_targets, h->n_targets == 1 ? "" : "s",
+			    h->pending.on ? ", unless confirmed by " : "", h->pending.on ? until : "",
+			    h->pending.on ? ": then back to " : "",
+			    h->pending.on ? (h->pending.previous_mode ? h->pending.previous_mode : "?") : "");
+}
+
+/* After every operation: tell the bus when State changed, and main when the
+ * STATUS= line did. */
+static void publish(struct holder *h)
+{
+	const char *state = holder_state(h);
+	char *line = status_line(h);
+
+	if (line && (!h->status_text || strcmp(line, h->status_text) != 0)) {
+		free(h->status_text);
+		h->status_text = line;
+		line = NULL;
+		if (h->status_cb)
+			h->status_cb(h->status_userdata, h->status_text);
+	}
+	free(line);
+	if (state != h->published_state) {
+		h->published_state = state;
+		if (h->events.state_changed)
+			h->events.state_changed(h->events.userdata);
+	}
+}
+
+static void raise_mode_changed(struct holder *h, const char *previous)
+{
+	if (h->events.mode_changed)
+		h->events.mode_changed(h->events.userdata, h->mode, previous ? previous : "vanilla");
+}
+
+void holder_set_events(struct holder *h, const struct holder_events *e)
+{
+	h->events = e ? *e : (struct holder_events){0};
+}
+
+void holder_set_status_cb(struct holder *h, void (*cb)(void *userdata, const char *status), void *userdata)
+{
+	h->status_cb = cb;
+	h->status_userdata = userdata;
+}
+
+const char *holder_status_text(const struct holder *h)
+{
+	return h->status_text ? h->status_text : "Starting";
+}
+
+static void set_failed(struct holder *h, const char *why)
+{
+	h->failed = why != NULL;
+	set_str(&h->failure, why);
+}
+
+/* ---- The journal: what is in force ---- */
+
+/* Mode, scope, number of targets and a pending confirmation, from the
+ * journal. A journal of another boot holds nothing. -errno, message in err. */
+static int sync_journal(struct holder *h, char *err, size_t errlen)
+{
+	struct journal *j = NULL;
+	int r;
+
+	r = journal_load(h->host, &j, err, errlen);
+	if (r == -ENOENT || (r == 0 && strcmp(j->boot_id, h->boot_id) != 0)) {
+		journal_free(j);
+		pending_clear(&h->pending);
+		h->n_targets = 0;
+		return set_str(&h->mode, "vanilla") < 0 || set_str(&h->scope, "host") < 0 ? -ENOMEM : 0;
+	}
+	if (r < 0)
+		return r;
+	h->n_targets = j->n_targets;
+	pending_clear(&h->pending);
+	if (j->has_confirm) {
+		struct pending *p = &h->pending;
+
+		p->on = true;
+		p->deadline = j->confirm_deadline;
+		p->uid = j->confirm_uid;
+		if (set_str(&p->mode, j->mode) < 0 || set_str(&p->previous_mode, j->confirm_previous_mode) < 0 ||
+		    set_str(&p->previous_scope, j->confirm_previous_scope) < 0 ||
+		    set_str(&p->session, j->confirm_session) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && (set_str(&h->mode, j->mode) < 0 || set_str(&h->scope, j->scope) < 0))
+		r = -ENOMEM;
+	journal_free(j);
+	return r;
+}
+
+/* The confirmation to carry over into a re-apply of the held mode (NULL
+ * would drop it). */
+static const struct apply_confirm *carry_confirm(const struct holder *h, struct apply_confirm *buf)
+{
+	if (!h->pending.on)
+		return NULL;
+	*buf = (struct apply_confirm){
+	    .deadline_usec = h->pending.deadline,
+	    .previous_mode = h->pending.previous_mode,
+	    .previous_scope = h->pending.previous_scope,
+	    .uid = h->pending.uid,
+	    .session = h->pending.session,
+	};
+	return buf;
+}
+
+/* ---- Policies and host.conf ---- */
+
+static int read_online(const struct host *host, struct cpuset *ret, char *err, size_t errlen)
+{
+	char *buf = NULL, msg[128];
+	int r;
+
+	r = host_read(host, "sys/devices/system/cpu/online", &buf, NULL);
+	if (r < 0) {
+		util_set_err(err, errlen, "cannot read sys/devices/system/cpu/online: %s", strerror(-r));
+		return r;
+	}
+	r = cpuset_parse_list(buf, ret, msg, sizeof(msg));
+	free(buf);
+	if (r < 0)
+		util_set_err(err, errlen, "sys/devices/system/cpu/online: %s", msg);
+	return r;
+}
+
+/* host.conf against online; errors as isoctl prints them into d. */
+static int load_hostconf(const struct holder *h, const struct cpuset *online, struct hostconf **ret, struct diag *d)
+{
+	int r = hostconf_load(h->hostconf_path, online, ret, d);
+
+	if (r == -ENOENT && !h->hostconf_given) {
+		diag_free(d);
+		diag_add(d, NULL, 0,
+			 "isoctl: %s: not found: copy %s there and set rt_cpus, rt_nic, rt_vm, rt_vcpus, "
+			 "or name a directory with --config DIR",
+			 h->hostconf_path, ISO_DATADIR "/host.conf.example");
+	} else if (r < 0 && d->n == 0) {
+		diag_add(d, NULL, 0, "isoctl: %s: %s", h->hostconf_path, strerror(-r));
+	}
+	return r;
+}
+
+/* Policy of mode with scope (NULL: the policy's own), against hc. */
+static int load_policy(const struct holder *h, const struct hostconf *hc, const char *mode, const char *scope,
+		       struct policy **ret, struct diag *d, const char **ret_errname)
+{
+	struct policy *p = NULL;
+	struct scope sc = {0};
+	char err[256];
+	enum modes_result mr;
+	int r;
+
+	*ret_errname = ISOLATED_BUS_ERROR_POLICY;
+	if (!modes_name_valid(mode)) {
+		*ret_errname = ISOLATED_BUS_ERROR_ARGUMENT;
+		diag_add(d, NULL, 0,
+			 "isoctl: invalid mode name \"%s\": a mode is a name of letters, digits, '-' and '_'", mode);
+		return -EINVAL;
+	}
+	if (!hc) {
+		for (size_t i = 0; i < h->hc_error.n; i++)
+			diag_add(d, NULL, 0, "%s", h->hc_error.lines[i]);
+		return -EINVAL;
+	}
+	mr = modes_load(h->policy_dirs, hc, &h->online, mode, &p, d);
+	if (mr != MODES_OK) {
+		if (mr == MODES_FAIL)
+			*ret_errname = ISOLATED_BUS_ERROR_FAILED;
+		if (d->n == 0)
+			diag_add(d, NULL, 0, "isoctl: loading mode \"%s\" failed", mode);
+		return mr == MODES_FAIL ? -EIO : -EINVAL;
+	}
+	if (scope) {
+		r = policy_scope_parse(scope, &sc, err, sizeof(err));
+		if (r < 0) {
+			*ret_errname = ISOLATED_BUS_ERROR_ARGUMENT;
+			diag_add(d, NULL, 0, "isoctl: --scope %s: %s", scope, err);
+			policy_free(p);
+			return r;
+		}
+		r = policy_set_scope(p, &sc);
+		policy_scope_done(&sc);
+		if (r < 0) {
+			*ret_errname = ISOLATED_BUS_ERROR_FAILED;
+			diag_add(d, NULL, 0, "isoctl: out of memory");
+			policy_free(p);
+			return r;
+		}
+	}
+	*ret = p;
+	return 0;
+}
+
+/* ---- Transactions ---- */
+
+/* Keep s (a full snapshot) as the base of the event path, without its
+ * tasks: partial snapshots bring their own. */
+static void base_replace(struct holder *h, struct host_state *s)
+{
+	for (size_t i = 0; i < s->n_tasks; i++)
+		host_task_done(&s->tasks[i]);
+	free(s->tasks);
+	s->tasks = NULL;
+	s->n_tasks = 0;
+	host_state_free(h->base);
+	h->base = s;
+}
+
+/* Snapshot, apply, and keep the snapshot as the new base. The engine's
+ * contract: -errno without a result when nothing was written, or a result
+ * (failed or not). */
+static int transaction(struct holder *h, const struct policy *p, struct apply_opts *o, struct apply_result **ret,
+		       char *err, size_t errlen)
+{
+	struct host_state *s = NULL;
+	int r;
+
+	r = host_snapshot(h->host, &s, err, errlen);
+	if (r < 0)
+		return r;
+	o->state = s;
+	r = apply_mode(h->host, p, o, ret, err, errlen);
+	o->state = NULL;
+	if (!o->dry_run && (r == 0 || *ret))
+		base_replace(h, s);
+	else
+		host_state_free(s);
+	return r;
+}
+
+static const char *const kind_words[_ACTION_KIND_MAX] = {
+    [ACTION_SYSCTL] = "sysctl",		  [ACTION_IRQ_AFFINITY] = "IRQ affinity", [ACTION_THREAD_AFFINITY] = "affinity",
+    [ACTION_THREAD_SCHED] = "scheduling", [ACTION_CPUMASK] = "cpumask",
+};
+
+/* One line per step worth a line, with the fields a journalctl query
+ * wants: ISOLATED_ITEM=tid/2205 ISOLATED_RULE=rt-vcpu ISOLATED_VALUE=6-7. */
+static void log_step(const struct holder *h, const struct apply_step *st, int done_priority)
+{
+	const struct journal_entry *e = &st->e;
+	char item[128], rule[128], value[160], mode[96], kind[64], outcome[48];
+	const char *fields[] = {item, rule, value, mode, kind, outcome, NULL};
+	int priority;
+
+	switch (st->outcome) {
+	case STEP_DONE:
+	case STEP_PENDING:
+		priority = done_priority;
+		break;
+	case STEP_CONFLICT:
+		priority = LOG_WARNING;
+		break;
+	case STEP_FAILED:
+		priority = LOG_ERR;
+		break;
+	case STEP_GONE:
+	case STEP_NOT_MOVABLE:
+	case STEP_UNCHANGED:
+	case STEP_UNDONE:
+	case STEP_NOT_DONE:
+	default:
+		priority = LOG_DEBUG;
+		break;
+	}
+	snprintf(item, sizeof(item), "ISOLATED_ITEM=%s", e->target ? e->target : "");
+	snprintf(rule, sizeof(rule), "ISOLATED_RULE=%s", e->rule ? e->rule : "");
+	snprintf(value, sizeof(value), "ISOLATED_VALUE=%s", e->wanted ? e->wanted : "");
+	snprintf(mode, sizeof(mode), "ISOLATED_MODE=%s", h->mode);
+	snprintf(kind, sizeof(kind), "ISOLATED_KIND=%s", plan_action_kind_name(e->kind));
+	snprintf(outcome, sizeof(outcome), "ISOLATED_OUTCOME=%s", apply_outcome_name(st->outcome));
+	log_fields(priority, fields, "%s%s%s: %s %s -> %s [%s]%s%s%s%s%s", e->target ? e->target : "?",
+		   e->label && e->label[0] ? " " : "", e->label ? e->label : "",
+		   e->kind < _ACTION_KIND_MAX ? kind_words[e->kind] : "?", e->before ? e->before : "?",
+		   e->wanted ? e->wanted : "?", e->rule ? e->rule : "-", st->restore ? " (restored)" : "",
+		   st->outcome == STEP_DONE ? "" : ": ",
+		   st->outcome == STEP_DONE ? "" : apply_outcome_name(st->outcome),
+		   st->message && st->outcome != STEP_DONE ? ": " : "",
+		   st->message && st->outcome != STEP_DONE ? st->message : "");
+}
+
+/* What a transaction the daemon started itself did, for the log. */
+static void log_result(const struct holder *h, const struct apply_result *res, const char *what)
+{
+	for (size_t i = 0; res->notices && res->notices[i]; i++)
+		log_notice("%s", res->notices[i]);
+	for (size_t i = 0; i < res->n_steps; i++)
+		log_step(h, &res->steps[i], LOG_DEBUG);
+	if (res->failed) {
+		log_error("%s: %s", what, res->error ? res->error : "failed");
+		return;
+	}
+	log_info("%s: %s in force: %zu done, %zu pending, %zu unchanged, %zu not movable, %zu gone, %zu "
+		 "conflict%s",
+		 what, res->mode, res->counts[STEP_DONE], res->counts[STEP_PENDING], res->counts[STEP_UNCHANGED],
+		 res->counts[STEP_NOT_MOVABLE], res->counts[STEP_GONE], res->counts[STEP_CONFLICT],
+		 res->counts[STEP_CONFLICT] == 1 ? "" : "s");
+	if (res->counts[STEP_CONFLICT])
+		log_warning("%zu target%s changed by another program after isolated wrote %s; left alone (enforce = "
+			    "yes, or isoctl apply --force, overwrites them)",
+			    res->counts[STEP_CONFLICT], res->counts[STEP_CONFLICT] == 1 ? " was" : "s were",
+			    res->counts[STEP_CONFLICT] == 1 ? "it" : "them");
+}
+
+/* After a committed transaction of p: hold it (p is taken; NULL or a
+ * vanilla policy: nothing held) and read back what the journal says. */
+static void hold(struct holder *h, struct policy *p)
+{
+	char err[ERRLEN];
+	int r;
+
+	policy_free(h->policy);
+	h->policy = p && p->type != MODE_TYPE_VANILLA && strcmp(p->name, "vanilla") != 0 ? p : NULL;
+	if (p && !h->policy)
+		policy_free(p);
+	h->drifted = false;
+	r = sync_journal(h, err, sizeof(err));
+	if (r < 0)
+		log_warning("reading back the journal: %s", err[0] ? err : strerror(-r));
+}
+
+static void confirm_timer_update(struct holder *h);
+
+/* The held mode again, against a fresh snapshot: after events, reloads,
+ * drift. wait: block for the lock (start-up, SIGHUP) instead of retrying. */
+static int reapply(struct holder *h, const char *why, bool force, bool wait)
+{
+	struct apply_opts o = {.force = force, .no_wait = !wait};
+	struct apply_confirm cbuf;
+	struct apply_result *res = NULL;
+	char err[ERRLEN] = "", what[256];
+	int r;
+
+	if (!h->policy)
+		return 0;
+	o.confirm = carry_confirm(h, &cbuf);
+	r = transaction(h, h->policy, &o, &res, err, sizeof(err));
+	if (!res) {
+		if (r == -EWOULDBLOCK)
+			return r;
+		log_error("re-applying %s (%s): %s", h->mode, why, err[0] ? err : strerror(-r));
+		set_failed(h, err[0] ? err : strerror(-r));
+		return r;
+	}
+	snprintf(what, sizeof(what), "re-applied %s (%s)", h->policy->name, why);
+	log_result(h, res, what);
+	if (res->failed)
+		set_failed(h, res->error ? res->error : "a write failed");
+	else
+		set_failed(h, NULL);
+	apply_result_free(res);
+	/* The policy stays ours; the journal may say more (targets). */
+	r = sync_journal(h, err, sizeof(err));
+	if (r < 0)
+		log_warning("reading back the journal: %s", err[0] ? err : strerror(-r));
+	return 0;
+}
+
+/* ---- Debounced re-plans (rescan, devices) ---- */
+
+static void replan_arm(struct holder *h, const char *why, unsigned long long delay);
+
+static int on_replan(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct holder *h = userdata;
+	struct cpuset online = CPUSET_INIT;
+	char *why = h->replan_why, err[256];
+	int r;
+
+	(void)s;
+	(void)usec;
+	h->replan_why = NULL;
+	/* A CPU that came or went changes online_cpus and housekeeping_cpus:
+	 * host.conf and the policy are evaluated again. */
+	if (read_online(h->host, &online, err, sizeof(err)) == 0 && !cpuset_equal(&online, &h->online)) {
+		log_info("online CPUs changed: reading host.conf and the policy again");
+		cpuset_free(&online);
+		holder_reload(h);
+		free(why);
+		return 0;
+	}
+	cpuset_free(&online);
+	r = reapply(h, why ? why : "re-plan", false, false);
+	if (r == -EWOULDBLOCK) {
+		/* isoctl --direct holds the lock: try again, less and less often. */
+		h->busy_retry = h->busy_retry ? h->busy_retry * 2 : BUSY_RETRY_MIN_USEC;
+		if (h->busy_retry > BUSY_RETRY_MAX_USEC)
+			h->busy_retry = BUSY_RETRY_MAX_USEC;
+		log_debug("the journal's lock is held elsewhere; re-plan again in %llu ms", h->busy_retry / 1000);
+		replan_arm(h, why ? why : "re-plan", h->busy_retry);
+	} else {
+		h->busy_retry = 0;
+	}
+	free(why);
+	publish(h);
+	return 0;
+}
+
+/* One full re-plan delay from now; requests meanwhile join it (the first
+ * one's reason is logged, with a count of the others). */
+static void replan_arm(struct holder *h, const char *why, unsigned long long delay)
+{
+	uint64_t now;
+	int r, enabled = SD_EVENT_OFF;
+
+	if (h->replan_timer && sd_event_source_get_enabled(h->replan_timer, &enabled) >= 0 && enabled != SD_EVENT_OFF) {
+		if (!h->replan_why)
+			set_str(&h->replan_why, why);
+		return;
+	}
+	set_str(&h->replan_why, why);
+	r = sd_event_now(h->ev, CLOCK_MONOTONIC, &now);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "reading the event loop's clock");
+		return;
+	}
+	if (!h->replan_timer)
+		r = sd_event_add_time(h->ev, &h->replan_timer, CLOCK_MONOTONIC, now + delay, 1000, on_replan, h);
+	else if ((r = sd_event_source_set_time(h->replan_timer, now + delay)) >= 0)
+		r = sd_event_source_set_enabled(h->replan_timer, SD_EVENT_ONESHOT);
+	if (r < 0)
+		log_errno(LOG_ERR, r, "arming the re-plan timer");
+}
+
+void holder_rescan(struct holder *h, const char *why)
+{
+	if (!h->policy)
+		return;
+	replan_arm(h, why, DEBOUNCE_USEC);
+}
+
+void holder_devices_changed(struct holder *h, const char *why)
+{
+	if (!h->policy)
+		return;
+	replan_arm(h, why, DEBOUNCE_USEC);
+}
+
+/* ---- The event path: single threads ---- */
+
+void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
+{
+	struct apply_opts o = {.no_wait = true, .threads_only = true};
+	struct apply_confirm cbuf;
+	struct host_state *part = NULL;
+	struct apply_result *res = NULL;
+	char err[ERRLEN] = "";
+	bool any = false;
+	int r;
+
+	if (!h->policy || h->policy->n_thread_rules == 0 || n == 0)
+		return;
+	if (!h->base) {
+		replan_arm(h, "no snapshot to evaluate new threads against", DEBOUNCE_USEC);
+		return;
+	}
+	r = host_snapshot_threads(h->host, h->base, refs, n, h->policy->scope.kind == SCOPE_PROCESS, &part, err,
+				  sizeof(err));
+	if (r < 0) {
+		log_warning("reading %zu new thread%s: %s; rescanning", n, n == 1 ? "" : "s",
+			    err[0] ? err : strerror(-r));
+		replan_arm(h, "a thread could not be read", DEBOUNCE_USEC);
+		return;
+	}
+	for (size_t i = 0; i < part->n_tasks && !any; i++)
+		any = !part->tasks[i].context_only;
+	if (!any) {
+		host_state_free(part);
+		return;
+	}
+	o.state = part;
+	o.confirm = carry_confirm(h, &cbuf);
+	r = apply_mode(h->host, h->policy, &o, &res, err, sizeof(err));
+	host_state_free(part);
+	if (!res) {
+		if (r == -EWOULDBLOCK)
+			replan_arm(h, "new threads while the journal's lock was held", BUSY_RETRY_MIN_USEC);
+		else
+			log_error("applying %s to new threads: %s", h->mode, err[0] ? err : strerror(-r));
+		return;
+	}
+	for (size_t i = 0; res->notices && res->notices[i]; i++)
+		log_notice("%s", res->notices[i]);
+	for (size_t i = 0; i < res->n_steps; i++)
+		log_step(h, &res->steps[i], LOG_INFO);
+	if (res->failed)
+		log_error("applying %s to new threads: %s", h->mode, res->error ? res->error : "failed");
+	/* Someone switched modes behind the daemon (isoctl --direct): adopt. */
+	if (res->previous_mode && strcmp(res->previous_mode, h->mode) != 0)
+		replan_arm(h, "the journal's mode changed behind the daemon", DEBOUNCE_USEC);
+	if (res->counts[STEP_DONE] || res->counts[STEP_PENDING] || res->counts[STEP_GONE]) {
+		r = sync_journal(h, err, sizeof(err));
+		if (r < 0)
+			log_warning("reading back the journal: %s", err[0] ? err : strerror(-r));
+		publish(h);
+	}
+	apply_result_free(res);
+}
+
+/* ---- Drift ---- */
+
+static void log_drift(const struct holder *h, const struct status_target *t)
+{
+	const struct journal_entry *e = t->e;
+	char item[128], rule[128], value[160], now[160], mode[96];
+	const char *fields[] = {item, rule, value, now, mode, "ISOLATED_DRIFT=1", NULL};
+
+	snprintf(item, sizeof(item), "ISOLATED_ITEM=%s", e->target);
+	snprintf(rule, sizeof(rule), "ISOLATED_RULE=%s", e->rule ? e->rule : "");
+	snprintf(value, sizeof(value), "ISOLATED_VALUE=%s", e->wanted ? e->wanted : "");
+	snprintf(now, sizeof(now), "ISOLATED_NOW=%s", t->now ? t->now : "");
+	snprintf(mode, sizeof(mode), "ISOLATED_MODE=%s", h->mode);
+	log_fields(LOG_WARNING, fields,
+		   "drift: %s%s%s %s is %s, isolated wrote %s: changed by another program (which one, the kernel "
+		   "does not say)",
+		   e->target, e->label && e->label[0] ? " " : "", e->label ? e->label : "",
+		   e->kind < _ACTION_KIND_MAX ? kind_words[e->kind] : "?", t->now, e->wanted ? e->wanted : "?");
+}
+
+/* One verification pass: compare, log, publish, maybe re-apply. */
+static int verify_pass(struct holder *h, json_object **ret, struct op_error *e)
+{
+	struct apply_status *st = NULL;
+	char err[ERRLEN] = "";
+	bool enforced = false;
+	json_object *doc;
+	int r;
+
+	r = apply_status(h->host, &st, err, sizeof(err));
+	if (r < 0)
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: %s", err[0] ? err : strerror(-r));
+	for (size_t i = 0; i < st->n_targets; i++)
+		if (st->targets[i].drift)
+			log_drift(h, &st->targets[i]);
+	if (st->n_drift && h->enforce && h->policy) {
+		log_notice("enforce = yes: re-applying %s over %zu drifted target%s", h->mode, st->n_drift,
+			   st->n_drift == 1 ? "" : "s");
+		enforced = reapply(h, "drift", true, false) == 0 && !h->failed;
+	}
+	h->n_drift = st->n_drift;
+	h->drifted = st->n_drift > 0 && !enforced;
+	doc = report_verify(st, enforced);
+	apply_status_free(st);
+	if (!doc)
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+	if (h->n_drift && h->events.drift)
+		h->events.drift(h->events.userdata, doc);
+	publish(h);
+	*ret = doc;
+	return 0;
+}
+
+int holder_verify(struct holder *h, json_object **ret, struct op_error *e)
+{
+	return verify_pass(h, ret, e);
+}
+
+static void verify_quietly(struct holder *h)
+{
+	struct op_error e = {0};
+	json_object *doc = NULL;
+
+	if (verify_pass(h, &doc, &e) < 0)
+		log_error("verification: %s", e.message ? e.message : "failed");
+	json_object_put(doc);
+	op_error_done(&e);
+}
+
+static int on_verify_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct holder *h = userdata;
+
+	verify_quietly(h);
+	if (sd_event_source_set_time(s, usec + (uint64_t)h->verify_interval * 1000000ULL) >= 0)
+		sd_event_source_set_enabled(s, SD_EVENT_ON);
+	return 0;
+}
+
+static int verify_timer_arm(struct holder *h)
+{
+	uint64_t now;
+	int r;
+
+	if (!h->verify_interval || h->verify_timer)
+		return 0;
+	r = sd_event_now(h->ev, CLOCK_MONOTONIC, &now);
+	if (r < 0)
+		return r;
+	/* A second of slack: the kernel may fold it into other wake-ups. */
+	return sd_event_add_time(h->ev, &h->verify_timer, CLOCK_MONOTONIC,
+				 now + (uint64_t)h->verify_interval * 1000000ULL, 1000000, on_verify_timer, h);
+}
+
+/* ---- Apply unless confirmed ---- */
+
+/* Go back to the mode before the unconfirmed one: its policy, or a revert
+ * when it is vanilla or cannot be loaded. */
+static int go_back(struct holder *h, const char *why, bool wait)
+{
+	struct apply_opts o = {.no_wait = !wait};
+	struct apply_result *res = NULL;
+	struct policy *p = NULL;
+	struct diag d = {0};
+	const char *errname;
+	char *unconfirmed = strdup(h->mode), *prev = NULL, *prev_scope = NULL, err[ERRLEN] = "";
+	int r;
+
+	if (!unconfirmed || set_str(&prev, h->pending.previous_mode ? h->pending.previous_mode : "vanilla") < 0 ||
+	    set_str(&prev_scope, h->pending.previous_scope) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (strcmp(prev, "vanilla") != 0 && load_policy(h, h->hc, prev, prev_scope, &p, &d, &errname) < 0) {
+		log_lines(LOG_ERR, &d);
+		log_error("the previous mode %s cannot be loaded: reverting to vanilla instead", prev);
+		p = NULL;
+	}
+	if (!p && (r = modes_vanilla(&p)) < 0)
+		goto out;
+	log_notice("%s was not confirmed %s: going back to %s", unconfirmed, why, p->name);
+	r = transaction(h, p, &o, &res, err, sizeof(err));
+	if (!res) {
+		log_error("going back to %s: %s", p->name, err[0] ? err : strerror(-r));
+		set_failed(h, err[0] ? err : strerror(-r));
+		goto out;
+	}
+	log_result(h, res, "confirmation timed out");
+	if (res->failed) {
+		set_failed(h, res->error ? res->error : "a write failed");
+		r = -EIO;
+		apply_result_free(res);
+		goto out;
+	}
+	apply_result_free(res);
+	set_failed(h, NULL);
+	hold(h, p);
+	p = NULL;
+	raise_mode_changed(h, unconfirmed);
+	r = 0;
+out:
+	if (r == -ENOMEM)
+		log_error("going back from an unconfirmed mode: out of memory");
+	policy_free(p);
+	diag_free(&d);
+	free(unconfirmed);
+	free(prev);
+	free(prev_scope);
+	return r;
+}
+
+static int on_confirm_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct holder *h = userdata;
+	char err[ERRLEN] = "";
+	int r;
+
+	(void)s;
+	(void)usec;
+	/* The journal is the truth: isoctl confirm --direct may have come. */
+	r = sync_journal(h, err, sizeof(err));
+	if (r < 0)
+		log_warning("reading the journal: %s", err[0] ? err : strerror(-r));
+	else if (h->pending.on && h->pending.deadline <= now_realtime_usec() && go_back(h, "in time", false) < 0)
+		/* Still pending: the next try in a few seconds, or at the next start. */
+		h->pending.deadline = now_realtime_usec() + (long long)CONFIRM_RETRY_USEC;
+	confirm_timer_update(h);
+	publish(h);
+	return 0;
+}
+
+/* The timer follows h->pending. */
+static void confirm_timer_update(struct holder *h)
+{
+	int r;
+
+	if (!h->pending.on) {
+		if (h->confirm_timer)
+			sd_event_source_set_enabled(h->confirm_timer, SD_EVENT_OFF);
+		return;
+	}
+	if (!h->confirm_timer)
+		r = sd_event_add_time(h->ev, &h->confirm_timer, CLOCK_REALTIME, (uint64_t)h->pending.deadline, 10000,
+				      on_confirm_timer, h);
+	else if ((r = sd_event_source_set_time(h->confirm_timer, (uint64_t)h->pending.deadline)) >= 0)
+		r = sd_event_source_set_enabled(h->confirm_timer, SD_EVENT_ONESHOT);
+	if (r < 0)
+		log_errno(LOG_ERR, r, "arming the confirmation timer");
+}
+
+int holder_confirm(struct holder *h, const struct caller *c, json_object **ret, struct op_error *e)
+{
+	char err[ERRLEN] = "", *mode = NULL;
+	json_object *doc;
+	int r;
+
+	r = apply_confirm(h->host, c->uid, c->session, &mode, err, sizeof(err));
+	if (r == -ENOENT)
+		return op_fail(e, ISOLATED_BUS_ERROR_NOT_PENDING, r, "isoctl: %s", err[0] ? err : "nothing to confirm");
+	if (r == -EPERM)
+		return op_fail(e, ISOLATED_BUS_ERROR_NOT_OWNER, r, "isoctl: %s",
+			       err[0] ? err : "the confirmation belongs to another caller");
+	if (r == -EWOULDBLOCK)
+		return op_fail(e, ISOLATED_BUS_ERROR_BUSY, r, "isoctl: %s", err[0] ? err : strerror(-r));
+	if (r < 0)
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: confirm: %s", err[0] ? err : strerror(-r));
+	log_notice("%s confirmed by uid %u%s%s", mode ? mode : "?", (unsigned)c->uid, c->session ? ", session " : "",
+		   c->session ? c->session : "");
+	r = sync_journal(h, err, sizeof(err));
+	if (r < 0)
+		log_warning("reading back the journal: %s", err[0] ? err : strerror(-r));
+	confirm_timer_update(h);
+	publish(h);
+	doc = report_confirm(mode ? mode : h->mode);
+	free(mode);
+	if (!doc)
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+	*ret = doc;
+	return 0;
+}
+
+/* ---- Bus methods ---- */
+
+/* Map an apply_mode failure with no result to what isoctl prints. */
+static int apply_error(struct holder *h, const char *name, bool dry_run, int r, const char *err, struct op_error *e)
+{
+	if (r == -EBADMSG) {
+		char *path = util_sprintf("%s/%s", h->root ? h->root : "", JOURNAL_PATH);
+
+		r = op_fail(
+		    e, ISOLATED_BUS_ERROR_FAILED, r,
+		    "isoctl: %s\nisoctl: refusing to change the host: the journal records what isolated changed "
+		    "and the pristine values, and it cannot be read. It was left as it is. To recover: restore "
+		    "the pristine values it shows by hand, or reboot (runtime settings reset at boot); then move "
+		    "it away (mv %s %s.bad) and run isoctl again",
+		    err, path ? path : JOURNAL_PATH, path ? path : JOURNAL_PATH);
+		free(path);
+		return r;
+	}
+	if (r == -EWOULDBLOCK)
+		return op_fail(e, ISOLATED_BUS_ERROR_BUSY, r, "isoctl: %s", err);
+	return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: %s %s: %s", dry_run ? "planning" : "applying", name,
+		       err[0] ? err : strerror(-r));
+}
+
+/* Apply p (taken) as a bus method: the report, or an error. A failed
+ * transaction is a report too (result "failed", the error in it): isoctl
+ * prints its steps and the error, exactly as in direct mode. */
+static int run_apply(struct holder *h, struct policy *p, struct apply_opts *o, json_object **ret, struct op_error *e)
+{
+	struct apply_result *res = NULL;
+	char err[ERRLEN] = "", *previous = strdup(h->mode);
+	json_object *doc;
+	int r;
+
+	if (!previous) {
+		policy_free(p);
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+	}
+	r = transaction(h, p, o, &res, err, sizeof(err));
+	if (!res) {
+		r = apply_error(h, p->name, o->dry_run, r, err, e);
+		policy_free(p);
+		free(previous);
+		return r;
+	}
+	doc = report_apply(res, o->dry_run);
+	if (!o->dry_run) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "%s by request", strcmp(p->name, "vanilla") == 0 ? "revert" : "apply");
+		log_result(h, res, what);
+	}
+	if (!o->dry_run && !res->failed) {
+		set_failed(h, NULL);
+		hold(h, p);
+		p = NULL;
+		confirm_timer_update(h);
+		raise_mode_changed(h, res->previous_mode ? res->previous_mode : previous);
+	}
+	apply_result_free(res);
+	policy_free(p);
+	free(previous);
+	publish(h);
+	if (!doc)
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+	*ret = doc;
+	return 0;
+}
+
+int holder_apply(struct holder *h, const char *mode, const struct holder_apply_opts *o, const struct caller *c,
+		 json_object **ret, struct op_error *e)
+{
+	struct apply_opts ao = {
+	    .dry_run = o->dry_run, .force = o->force, .no_wait = true, .crash_after = h->crash_after};
+	struct apply_confirm confirm = {0};
+	struct policy *p = NULL;
+	struct diag d = {0};
+	const char *errname;
+	char *prev_mode = NULL, *prev_scope = NULL;
+	int r;
+
+	r = load_policy(h, h->hc, mode, o->scope, &p, &d, &errname);
+	if (r < 0) {
+		r = op_fail_diag(e, errname, r, &d);
+		diag_free(&d);
+		return r;
+	}
+	diag_free(&d);
+	if (o->confirm_usec && !o->dry_run) {
+		char err[ERRLEN];
+
+		/* Back to the last confirmed mode: the previous one, or, when
+		 * that is itself unconfirmed, the one it would go back to. */
+		r = sync_journal(h, err, sizeof(err));
+		if (r < 0) {
+			policy_free(p);
+			return apply_error(h, mode, false, r, err, e);
+		}
+		if (set_str(&prev_mode, h->pending.on ? h->pending.previous_mode : h->mode) < 0 ||
+		    set_str(&prev_scope, h->pending.on ? h->pending.previous_scope : h->scope) < 0) {
+			policy_free(p);
+			free(prev_mode);
+			return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+		}
+		confirm = (struct apply_confirm){
+		    .deadline_usec = now_realtime_usec() + (long long)o->confirm_usec,
+		    .previous_mode = prev_mode ? prev_mode : "vanilla",
+		    .previous_scope = prev_scope ? prev_scope : "host",
+		    .uid = c ? c->uid : 0,
+		    .session = c ? c->session : NULL,
+		};
+		ao.confirm = &confirm;
+	}
+	r = run_apply(h, p, &ao, ret, e);
+	free(prev_mode);
+	free(prev_scope);
+	return r;
+}
+
+int holder_revert(struct holder *h, bool dry_run, bool force, json_object **ret, struct op_error *e)
+{
+	struct apply_opts ao = {.dry_run = dry_run, .force = force, .no_wait = true, .crash_after = h->crash_after};
+	struct policy *p = NULL;
+	int r;
+
+	/* No host.conf and no policy file needed: the journal says it all. */
+	r = modes_vanilla(&p);
+	if (r < 0)
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: out of memory");
+	return run_apply(h, p, &ao, ret, e);
+}
+
+int holder_plan(struct holder *h, const char *mode, const char *scope, json_object **ret, struct op_error *e)
+{
+	struct host_state *s = NULL;
+	struct policy *p = NULL;
+	struct plan *pl = NULL;
+	struct diag d = {0};
+	const char *errname;
+	char err[ERRLEN] = "";
+	json_object *doc;
+	int r;
+
+	r = load_policy(h, h->hc, mode, scope, &p, &d, &errname);
+	if (r < 0) {
+		r = op_fail_diag(e, errname, r, &d);
+		diag_free(&d);
+		return r;
+	}
+	diag_free(&d);
+	r = host_snapshot(h->host, &s, err, sizeof(err));
+	if (r < 0) {
+		policy_free(p);
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: cannot read %s: %s", where(h),
+			       err[0] ? err : strerror(-r));
+	}
+	r = plan_build(p, s, &pl, err, sizeof(err));
+	if (r < 0) {
+		r = op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: planning %s: %s", p->name, err);
+		host_state_free(s);
+		policy_free(p);
+		return r;
+	}
+	doc = report_plan(pl, s);
+	plan_free(pl);
+	host_state_free(s);
+	policy_free(p);
+	if (!doc)
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+	*ret = doc;
+	return 0;
+}
+
+int holder_status(struct holder *h, json_object **ret, struct op_error *e)
+{
+	struct host_state *s = NULL;
+	char err[ERRLEN] = "";
+	json_object *doc;
+	int r;
+
+	r = host_snapshot(h->host, &s, err, sizeof(err));
+	if (r < 0)
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: cannot read %s: %s", where(h),
+			       err[0] ? err : strerror(-r));
+	doc = report_status(h->host, s);
+	host_state_free(s);
+	if (!doc)
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+	*ret = doc;
+	return 0;
+}
+
+int holder_list_modes(struct holder *h, json_object **ret, struct op_error *e)
+{
+	char **names = NULL;
+	json_object *doc;
+
+	if (!h->hc)
+		return op_fail_diag(e, ISOLATED_BUS_ERROR_POLICY, -EINVAL, &h->hc_error);
+	if (modes_names(h->policy_dirs, &names) < 0 || !names || !names[0]) {
+		strv_free(names);
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOENT, "isoctl: no policies found");
+	}
+	strv_free(names);
+	doc = report_modes(h->policy_dirs, h->hc, &h->online);
+	if (!doc)
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+	*ret = doc;
+	return 0;
+}
+
+/* ---- Life cycle ---- */
+
+static int copy_config(struct holder *h, const struct daemon_config *cfg)
+{
+	for (size_t i = 0; cfg->policy_dirs && cfg->policy_dirs[i]; i++)
+		if (strv_push_dup(&h->policy_dirs, cfg->policy_dirs[i]) < 0)
+			return -ENOMEM;
+	if (set_str(&h->hostconf_path, cfg->hostconf_path) < 0 || set_str(&h->start_mode, cfg->mode) < 0 ||
+	    set_str(&h->root, cfg->root) < 0 || set_str(&h->mode, "vanilla") < 0 || set_str(&h->scope, "host") < 0)
+		return -ENOMEM;
+	if (!h->policy_dirs || !h->hostconf_path)
+		return -EINVAL;
+	h->hostconf_given = cfg->hostconf_given;
+	h->revert_on_stop = cfg->revert_on_stop;
+	h->enforce = cfg->enforce;
+	h->verify_interval = cfg->verify_interval;
+	return 0;
+}
+
+int holder_new(const struct daemon_config *cfg, sd_event *ev, struct holder **ret)
+{
+	struct holder *h = calloc(1, sizeof(*h));
+	char err[256] = "";
+	int r;
+
+	if (!h)
+		return log_errno(LOG_ERR, -ENOMEM, "starting");
+	h->ev = sd_event_ref(ev);
+	h->online = (struct cpuset)CPUSET_INIT;
+	h->crash_after = getenv("ISOLATED_CRASH_AFTER");
+	r = copy_config(h, cfg);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "copying the configuration");
+		goto fail;
+	}
+	r = host_open(cfg->root, &h->host);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "cannot open %s", cfg->root ? cfg->root : "/");
+		goto fail;
+	}
+	r = host_read_boot_id(h->host, &h->boot_id);
+	if (r == -ENOENT)
+		r = set_str(&h->boot_id, "");
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "reading the boot id of %s", where(h));
+		goto fail;
+	}
+	r = read_online(h->host, &h->online, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s: %s", where(h), err);
+		goto fail;
+	}
+	/* A broken or missing host.conf does not stop the daemon: revert,
+	 * status and verify need none, and SIGHUP reads it again. */
+	if (load_hostconf(h, &h->online, &h->hc, &h->hc_error) < 0)
+		log_lines(LOG_ERR, &h->hc_error);
+	*ret = h;
+	return 0;
+fail:
+	holder_free(h);
+	return r;
+}
+
+void holder_free(struct holder *h)
+{
+	if (!h)
+		return;
+	sd_event_source_disable_unref(h->confirm_timer);
+	sd_event_source_disable_unref(h->verify_timer);
+	sd_event_source_disable_unref(h->replan_timer);
+	sd_event_unref(h->ev);
+	host_state_free(h->base);
+	policy_free(h->policy);
+	hostconf_free(h->hc);
+	diag_free(&h->hc_error);
+	cpuset_free(&h->online);
+	host_free(h->host);
+	pending_clear(&h->pending);
+	strv_free(h->policy_dirs);
+	free(h->hostconf_path);
+	free(h->start_mode);
+	free(h->root);
+	free(h->boot_id);
+	free(h->mode);
+	free(h->scope);
+	free(h->failure);
+	free(h->want_mode);
+	free(h->want_scope);
+	free(h->replan_why);
+	free(h->status_text);
+	free(h);
+}
+
+/* The journal at start-up: -EBADMSG (logged) when it cannot be read. */
+static int start_journal(struct holder *h, struct journal **ret)
+{
+	char err[ERRLEN] = "";
+	struct journal *j = NULL;
+	int r;
+
+	r = journal_load(h->host, &j, err, sizeof(err));
+	if (r == -ENOENT) {
+		*ret = NULL;
+		return 0;
+	}
+	if (r < 0) {
+		log_error("%s/%s: %s", h->root ? h->root : "", JOURNAL_PATH, err[0] ? err : strerror(-r));
+		if (r == -EBADMSG)
+			log_error(
+			    "refusing to run: the journal records what isolated changed and the pristine values, "
+			    "and it cannot be read. It was left as it is. To recover: restore the pristine values "
+			    "it shows by hand, or reboot; then move it away and start isolated again");
+		return r;
+	}
+	if (strcmp(j->boot_id, h->boot_id) != 0) {
+		log_notice("the journal is from another boot (%s): it holds nothing of this one", j->boot_id);
+		/* The next transaction discards it; nothing is held. */
+		j->has_confirm = false;
+		free(j->mode);
+		j->mode = strdup("vanilla");
+		if (!j->mode) {
+			journal_free(j);
+			return log_errno(LOG_ERR, -ENOMEM, "reading the journal");
+		}
+	}
+	*ret = j;
+	return 0;
+}
+
+/* Apply p (taken) as the mode to hold, at start-up or after a reload
+ * found the policy again. Logs what it did. */
+static int take_mode(struct holder *h, struct policy *p, const char *why, const struct apply_confirm *confirm)
+{
+	struct apply_opts o = {.no_wait = false, .confirm = confirm};
+	struct apply_result *res = NULL;
+	char err[ERRLEN] = "";
+	int r;
+
+	r = transaction(h, p, &o, &res, err, sizeof(err));
+	if (!res) {
+		log_error("applying %s (%s): %s", p->name, why, err[0] ? err : strerror(-r));
+		set_failed(h, err[0] ? err : strerror(-r));
+		policy_free(p);
+		return r;
+	}
+	log_result(h, res, why);
+	if (res->failed) {
+		set_failed(h, res->error ? res->error : "a write failed");
+		/* Undone: what is in force is what the journal says. When that
+		 * is p's mode already, p keeps serving the events. */
+		if (strcmp(h->mode, p->name) == 0)
+			hold(h, p);
+		else
+			policy_free(p);
+		r = -EIO;
+	} else {
+		set_failed(h, NULL);
+		free(h->want_mode);
+		free(h->want_scope);
+		h->want_mode = h->want_scope = NULL;
+		hold(h, p);
+		r = 0;
+	}
+	apply_result_free(res);
+	return r;
+}
+
+/* The mode to hold could not be loaded: remember it for SIGHUP. */
+static void want(struct holder *h, const char *mode, const char *scope, const char *why)
+{
+	char *m = util_sprintf("%s: %s", mode, why);
+
+	if (set_str(&h->want_mode, mode) < 0 || set_str(&h->want_scope, scope) < 0)
+		log_errno(LOG_ERR, -ENOMEM, "remembering the mode to hold");
+	set_failed(h, m ? m : why);
+	free(m);
+}
+
+int holder_start(struct holder *h)
+{
+	struct apply_confirm cbuf, *confirm = NULL;
+	struct journal *j = NULL;
+	struct policy *p = NULL;
+	struct diag d = {0};
+	const char *errname, *target, *scope;
+	char err[ERRLEN] = "";
+	int r;
+
+	r = start_journal(h, &j);
+	if (r < 0)
+		return r;
+	if (j && (r = sync_journal(h, err, sizeof(err))) < 0)
+		log_warning("reading the journal: %s", err[0] ? err : strerror(-r));
+	if (j && j->has_confirm && h->start_mode && strcmp(h->start_mode, j->mode) != 0)
+		log_notice("mode = %s of the configuration is not applied: %s is waiting for confirmation",
+			   h->start_mode, j->mode);
+	if (j && j->has_confirm && j->confirm_deadline <= now_realtime_usec()) {
+		if (go_back(h, "before its deadline, while isolated was not running", true) < 0)
+			log_error("the unconfirmed %s stays in force for now; the next start tries again", h->mode);
+		goto out;
+	}
+	if (j && j->has_confirm) {
+		target = j->mode;
+		scope = j->scope;
+		cbuf = (struct apply_confirm){.deadline_usec = j->confirm_deadline,
+					      .previous_mode = j->confirm_previous_mode,
+					      .previous_scope = j->confirm_previous_scope,
+					      .uid = j->confirm_uid,
+					      .session = j->confirm_session};
+		confirm = &cbuf;
+	} else if (h->start_mode) {
+		target = h->start_mode;
+		scope = j && strcmp(j->mode, target) == 0 ? j->scope : NULL;
+	} else {
+		target = j ? j->mode : "vanilla";
+		scope = j ? j->scope : NULL;
+	}
+	if (strcmp(target, "vanilla") == 0) {
+		/* Only when there is something to put back or to undo. */
+		if (!j || (!j->n_targets && !j->has_txn))
+			goto out;
+		r = modes_vanilla(&p);
+	} else {
+		r = load_policy(h, h->hc, target, scope, &p, &d, &errname);
+	}
+	if (r < 0) {
+		log_lines(LOG_ERR, &d);
+		log_error("cannot hold %s: its policy does not load; %s", target,
+			  j && j->has_txn ? "an interrupted transaction is left for the next apply or revert to undo"
+					  : "what the journal holds stays as it is");
+		want(h, target, scope, "its policy does not load (see the log)");
+		goto out;
+	}
+	r = take_mode(h, p, "start-up", confirm);
+	if (r == -EBADMSG) {
+		journal_free(j);
+		diag_free(&d);
+		return r;
+	}
+out:
+	journal_free(j);
+	diag_free(&d);
+	confirm_timer_update(h);
+	r = verify_timer_arm(h);
+	if (r < 0)
+		log_errno(LOG_ERR, r, "arming the verification timer");
+	publish(h);
+	log_info("%s", holder_status_text(h));
+	return 0;
+}
+
+int holder_reload(struct holder *h)
+{
+	struct cpuset online = CPUSET_INIT;
+	struct hostconf *hc = NULL;
+	struct policy *p = NULL;
+	struct diag d = {0};
+	const char *errname;
+	const char *mode = h->policy ? h->mode : h->want_mode;
+	const char *scope = h->policy ? h->scope : h->want_scope;
+	bool take = !h->policy && h->want_mode;
+	char err[256] = "";
+	int r;
+
+	log_info("reloading host.conf%s%s", mode ? " and the policy of " : "", mode ? mode : "");
+	r = read_online(h->host, &online, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s: %s; keeping the configuration", where(h), err);
+		return r;
+	}
+	if (load_hostconf(h, &online, &hc, &d) < 0) {
+		log_lines(LOG_ERR, &d);
+		log_error("host.conf has errors: keeping the one read before");
+		goto keep;
+	}
+	if (mode && load_policy(h, hc, mode, scope, &p, &d, &errname) < 0) {
+		log_lines(LOG_ERR, &d);
+		log_error("the policy of %s has errors: keeping the one read before", mode);
+		hostconf_free(hc);
+		goto keep;
+	}
+	/* Both read: swap them in together (a policy borrows its host.conf). */
+	if (take) {
+		hostconf_free(h->hc);
+		h->hc = hc;
+		r = take_mode(h, p, "reload", NULL);
+		p = NULL;
+	} else {
+		policy_free(h->policy);
+		h->policy = p;
+		p = NULL;
+		hostconf_free(h->hc);
+		h->hc = hc;
+	}
+	diag_free(&h->hc_error);
+	cpuset_free(&h->online);
+	h->online = online;
+	online = (struct cpuset)CPUSET_INIT;
+	if (!take && h->policy)
+		reapply(h, "reload", false, true);
+	goto verify;
+keep:
+	if (h->policy)
+		reapply(h, "reload", false, true);
+verify:
+	cpuset_free(&online);
+	diag_free(&d);
+	verify_quietly(h);
+	publish(h);
+	return 0;
+}
+
+int holder_stop(struct holder *h)
+{
+	struct apply_opts o = {.no_wait = false};
+	struct apply_result *res = NULL;
+	struct policy *p = NULL;
+	char err[ERRLEN] = "";
+	int r;
+
+	if (h->replan_timer)
+		sd_event_source_set_enabled(h->replan_timer, SD_EVENT_OFF);
+	if (h->verify_timer)
+		sd_event_source_set_enabled(h->verify_timer, SD_EVENT_OFF);
+	if (h->confirm_timer)
+		sd_event_source_set_enabled(h->confirm_timer, SD_EVENT_OFF);
+	if (!h->revert_on_stop) {
+		if (strcmp(h->mode, "vanilla") != 0)
+			log_info("stopping: %s stays in force (revert-on-stop = no)", h->mode);
+		return 0;
+	}
+	r = modes_vanilla(&p);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "stopping");
+	r = transaction(h, p, &o, &res, err, sizeof(err));
+	if (!res) {
+		log_error("reverting on stop: %s", err[0] ? err : strerror(-r));
+		policy_free(p);
+		return r;
+	}
+	log_result(h, res, "revert-on-stop");
+	r = res->failed ? -EIO : 0;
+	apply_result_free(res);
+	if (r == 0)
+		hold(h, p);
+	else
+		policy_free(p);
+	publish(h);
+	return r;
+}

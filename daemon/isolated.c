@@ -555,7 +555,7 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 	int r;
 
 	(void)s;
-	log_info("%s received: stopping", strsignal((int)si->ssi_signo));
+	log_info("SIG%s received: stopping", sigabbrev_np((int)si->ssi_signo));
 	sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
 	r = holder_stop(d->holder);
 	return sd_event_exit(d->ev, r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);

@@ -163,10 +163,15 @@ static int op_fail_diag(struct op_error *e, const char *name, int r, const struc
 	return r < 0 ? r : -EINVAL;
 }
 
+/* Error lines meant for isoctl's stderr, in the daemon's log: without
+ * isoctl's name. */
 static void log_lines(int priority, const struct diag *d)
 {
-	for (size_t i = 0; i < d->n; i++)
-		log_fields(priority, NULL, "%s", d->lines[i]);
+	for (size_t i = 0; i < d->n; i++) {
+		const char *l = d->lines[i];
+
+		log_fields(priority, NULL, "%s", strncmp(l, "isoctl: ", 8) == 0 ? l + 8 : l);
+	}
 }
 
 /* ---- State, STATUS= and the events ---- */
@@ -198,7 +203,8 @@ static char *status_line(const struct holder *h)
 	if (strcmp(state, "idle") == 0)
 		return strdup("Idle: nothing held (vanilla)");
 	if (strcmp(state, "failed") == 0)
-		return util_sprintf("Failed to hold %s: %s", h->mode, h->failure ? h->failure : "see the log");
+		return util_sprintf("Failed to hold %s: %s", h->want_mode ? h->want_mode : h->mode,
+				    h->failure ? h->failure : "see the log");
 	if (h->pending.on) {
 		time_t t = (time_t)(h->pending.deadline / 1000000);
 		struct tm tm;
@@ -353,8 +359,8 @@ static int load_hostconf(const struct holder *h, const struct cpuset *online, st
 }
 
 /* Policy of mode with scope (NULL: the policy's own), against hc. */
-static int load_policy(const struct holder *h, const struct hostconf *hc, const char *mode, const char *scope,
-		       struct policy **ret, struct diag *d, const char **ret_errname)
+static int load_policy(const struct holder *h, const struct hostconf *hc, const struct cpuset *online, const char *mode,
+		       const char *scope, struct policy **ret, struct diag *d, const char **ret_errname)
 {
 	struct policy *p = NULL;
 	struct scope sc = {0};
@@ -374,7 +380,7 @@ static int load_policy(const struct holder *h, const struct hostconf *hc, const 
 			diag_add(d, NULL, 0, "%s", h->hc_error.lines[i]);
 		return -EINVAL;
 	}
-	mr = modes_load(h->policy_dirs, hc, &h->online, mode, &p, d);
+	mr = modes_load(h->policy_dirs, hc, online, mode, &p, d);
 	if (mr != MODES_OK) {
 		if (mr == MODES_FAIL)
 			*ret_errname = ISOLATED_BUS_ERROR_FAILED;
@@ -521,13 +527,16 @@ static void hold(struct holder *h, struct policy *p)
 	int r;
 
 	policy_free(h->policy);
-	h->policy = p && p->type != MODE_TYPE_VANILLA && strcmp(p->name, "vanilla") != 0 ? p : NULL;
-	if (p && !h->policy)
-		policy_free(p);
+	h->policy = NULL;
 	h->drifted = false;
 	r = sync_journal(h, err, sizeof(err));
 	if (r < 0)
 		log_warning("reading back the journal: %s", err[0] ? err : strerror(-r));
+	/* Vanilla holds nothing: no policy for the event path to follow. */
+	if (p && strcmp(h->mode, "vanilla") != 0 && strcmp(h->mode, p->name) == 0)
+		h->policy = p;
+	else
+		policy_free(p);
 }
 
 static void confirm_timer_update(struct holder *h);
@@ -821,7 +830,7 @@ static int go_back(struct holder *h, const char *why, bool wait)
 		r = -ENOMEM;
 		goto out;
 	}
-	if (strcmp(prev, "vanilla") != 0 && load_policy(h, h->hc, prev, prev_scope, &p, &d, &errname) < 0) {
+	if (strcmp(prev, "vanilla") != 0 && load_policy(h, h->hc, &h->online, prev, prev_scope, &p, &d, &errname) < 0) {
 		log_lines(LOG_ERR, &d);
 		log_error("the previous mode %s cannot be loaded: reverting to vanilla instead", prev);
 		p = NULL;
@@ -1010,7 +1019,7 @@ int holder_apply(struct holder *h, const char *mode, const struct holder_apply_o
 	char *prev_mode = NULL, *prev_scope = NULL;
 	int r;
 
-	r = load_policy(h, h->hc, mode, o->scope, &p, &d, &errname);
+	r = load_policy(h, h->hc, &h->online, mode, o->scope, &p, &d, &errname);
 	if (r < 0) {
 		r = op_fail_diag(e, errname, r, &d);
 		diag_free(&d);
@@ -1072,7 +1081,7 @@ int holder_plan(struct holder *h, const char *mode, const char *scope, json_obje
 	json_object *doc;
 	int r;
 
-	r = load_policy(h, h->hc, mode, scope, &p, &d, &errname);
+	r = load_policy(h, h->hc, &h->online, mode, scope, &p, &d, &errname);
 	if (r < 0) {
 		r = op_fail_diag(e, errname, r, &d);
 		diag_free(&d);
@@ -1290,10 +1299,7 @@ static int take_mode(struct holder *h, struct policy *p, const char *why, const 
 		set_failed(h, res->error ? res->error : "a write failed");
 		/* Undone: what is in force is what the journal says. When that
 		 * is p's mode already, p keeps serving the events. */
-		if (strcmp(h->mode, p->name) == 0)
-			hold(h, p);
-		else
-			policy_free(p);
+		hold(h, p);
 		r = -EIO;
 	} else {
 		set_failed(h, NULL);
@@ -1310,12 +1316,9 @@ static int take_mode(struct holder *h, struct policy *p, const char *why, const 
 /* The mode to hold could not be loaded: remember it for SIGHUP. */
 static void want(struct holder *h, const char *mode, const char *scope, const char *why)
 {
-	char *m = util_sprintf("%s: %s", mode, why);
-
 	if (set_str(&h->want_mode, mode) < 0 || set_str(&h->want_scope, scope) < 0)
 		log_errno(LOG_ERR, -ENOMEM, "remembering the mode to hold");
-	set_failed(h, m ? m : why);
-	free(m);
+	set_failed(h, why);
 }
 
 int holder_start(struct holder *h)
@@ -1363,7 +1366,7 @@ int holder_start(struct holder *h)
 			goto out;
 		r = modes_vanilla(&p);
 	} else {
-		r = load_policy(h, h->hc, target, scope, &p, &d, &errname);
+		r = load_policy(h, h->hc, &h->online, target, scope, &p, &d, &errname);
 	}
 	if (r < 0) {
 		log_lines(LOG_ERR, &d);
@@ -1415,7 +1418,7 @@ int holder_reload(struct holder *h)
 		log_error("host.conf has errors: keeping the one read before");
 		goto keep;
 	}
-	if (mode && load_policy(h, hc, mode, scope, &p, &d, &errname) < 0) {
+	if (mode && load_policy(h, hc, &online, mode, scope, &p, &d, &errname) < 0) {
 		log_lines(LOG_ERR, &d);
 		log_error("the policy of %s has errors: keeping the one read before", mode);
 		hostconf_free(hc);

@@ -611,7 +611,7 @@ static int start_procev(struct daemon *d, const struct daemon_config *cfg)
 	r = procev_start(d->ev, d->holder, cfg->netlink_rcvbuf, &d->procev);
 	if (r >= 0)
 		return 0;
-	if (r == -EPERM || r == -EACCES || r == -EPROTONOSUPPORT)
+	if (r == -EPERM || r == -EACCES || r == -EPROTONOSUPPORT || r == -ECONNREFUSED)
 		log_warning("proc connector unavailable (%s): needs CAP_NET_ADMIN in the initial network namespace; "
 			    "falling back to a rescan every %u s",
 			    strerror(-r), cfg->rescan_interval);

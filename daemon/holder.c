@@ -576,6 +576,44 @@ static int reapply(struct holder *h, const char *why, bool force, bool wait)
 	return 0;
 }
 
+static void want(struct holder *h, const char *mode, const char *scope, const char *why);
+
+/* The journal holds another mode than the daemon (isoctl --direct apply
+ * or revert): follow it, since that is what an administrator chose last. */
+static void adopt_journal(struct holder *h)
+{
+	struct policy *p = NULL;
+	struct diag d = {0};
+	const char *errname;
+	char err[ERRLEN] = "", scope[256];
+	int r;
+
+	r = sync_journal(h, err, sizeof(err));
+	if (r < 0) {
+		log_warning("reading the journal: %s", err[0] ? err : strerror(-r));
+		return;
+	}
+	if (h->policy && strcmp(h->policy->name, h->mode) == 0 &&
+	    strcmp(policy_scope_format(&h->policy->scope, scope, sizeof(scope)), h->scope) == 0)
+		return;
+	if (!h->policy && (strcmp(h->mode, "vanilla") == 0 || (h->want_mode && strcmp(h->want_mode, h->mode) == 0)))
+		return;
+	log_notice("the journal holds %s (scope %s) now, not what the daemon applied: changed by isoctl --direct? "
+		   "Holding %s",
+		   h->mode, h->scope, h->mode);
+	policy_free(h->policy);
+	h->policy = NULL;
+	if (strcmp(h->mode, "vanilla") == 0)
+		return;
+	if (load_policy(h, h->hc, &h->online, h->mode, h->scope, &p, &d, &errname) < 0) {
+		log_lines(LOG_ERR, &d);
+		want(h, h->mode, h->scope, "its policy does not load (see the log)");
+	} else {
+		h->policy = p;
+	}
+	diag_free(&d);
+}
+
 /* ---- Debounced re-plans (rescan, devices) ---- */
 
 static void replan_arm(struct holder *h, const char *why, unsigned long long delay);
@@ -600,6 +638,7 @@ static int on_replan(sd_event_source *s, uint64_t usec, void *userdata)
 		return 0;
 	}
 	cpuset_free(&online);
+	adopt_journal(h);
 	r = reapply(h, why ? why : "re-plan", false, false);
 	if (r == -EWOULDBLOCK) {
 		/* isoctl --direct holds the lock: try again, less and less often. */
@@ -695,6 +734,8 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 	if (!res) {
 		if (r == -EWOULDBLOCK)
 			replan_arm(h, "new threads while the journal's lock was held", BUSY_RETRY_MIN_USEC);
+		else if (r == -ESTALE)
+			replan_arm(h, "the journal's mode changed behind the daemon", DEBOUNCE_USEC);
 		else
 			log_error("applying %s to new threads: %s", h->mode, err[0] ? err : strerror(-r));
 		return;
@@ -705,9 +746,6 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 		log_step(h, &res->steps[i], LOG_INFO);
 	if (res->failed)
 		log_error("applying %s to new threads: %s", h->mode, res->error ? res->error : "failed");
-	/* Someone switched modes behind the daemon (isoctl --direct): adopt. */
-	if (res->previous_mode && strcmp(res->previous_mode, h->mode) != 0)
-		replan_arm(h, "the journal's mode changed behind the daemon", DEBOUNCE_USEC);
 	if (res->counts[STEP_DONE] || res->counts[STEP_PENDING] || res->counts[STEP_GONE]) {
 		r = sync_journal(h, err, sizeof(err));
 		if (r < 0)
@@ -746,6 +784,7 @@ static int verify_pass(struct holder *h, json_object **ret, struct op_error *e)
 	json_object *doc;
 	int r;
 
+	adopt_journal(h);
 	r = apply_status(h->host, &st, err, sizeof(err));
 	if (r < 0)
 		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: %s", err[0] ? err : strerror(-r));
@@ -1401,12 +1440,15 @@ int holder_reload(struct holder *h)
 	struct policy *p = NULL;
 	struct diag d = {0};
 	const char *errname;
-	const char *mode = h->policy ? h->mode : h->want_mode;
-	const char *scope = h->policy ? h->scope : h->want_scope;
-	bool take = !h->policy && h->want_mode;
+	const char *mode, *scope;
+	bool take;
 	char err[256] = "";
 	int r;
 
+	adopt_journal(h);
+	mode = h->policy ? h->mode : h->want_mode;
+	scope = h->policy ? h->scope : h->want_scope;
+	take = !h->policy && h->want_mode;
 	log_info("reloading host.conf%s%s", mode ? " and the policy of " : "", mode ? mode : "");
 	r = read_online(h->host, &online, err, sizeof(err));
 	if (r < 0) {

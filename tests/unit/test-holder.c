@@ -21,8 +21,10 @@
 #include <cmocka.h>
 
 #include "daemon.h"
+#include "isolated/apply.h"
 #include "isolated/busapi.h"
 #include "isolated/journal.h"
+#include "isolated/modes.h"
 #include "isolated/util.h"
 
 #define FIXTURES TEST_DATADIR "/../fixtures"
@@ -270,6 +272,13 @@ static void do_revert(struct fx *f)
 	json_object_put(doc);
 }
 
+/* Run the loop until cond or about 10 s. */
+#define RUN_UNTIL(f, cond)                                                                                             \
+	do {                                                                                                           \
+		for (int i_ = 0; i_ < 1000 && !(cond); i_++)                                                           \
+			assert_true(sd_event_run((f)->ev, 10000) >= 0);                                                \
+	} while (0)
+
 /* ---- Tests ---- */
 
 static void test_apply_status_plan_revert(void **state)
@@ -385,13 +394,6 @@ static void test_errors(void **state)
 	assert_string_equal(holder_mode(f->h), "vanilla");
 	assert_true(same_as_orig(f));
 }
-
-/* Run the loop until cond or about 10 s. */
-#define RUN_UNTIL(f, cond)                                                                                             \
-	do {                                                                                                           \
-		for (int i_ = 0; i_ < 1000 && !(cond); i_++)                                                           \
-			assert_true(sd_event_run((f)->ev, 10000) >= 0);                                                \
-	} while (0)
 
 static void test_confirm_timeout(void **state)
 {
@@ -635,6 +637,67 @@ static void test_threads_idle(void **state)
 	assert_true(same_as_orig(f));
 }
 
+/* What isoctl --direct does: a transaction of its own on the tree. */
+static void direct_apply(struct fx *f, const char *mode)
+{
+	struct host *h = NULL;
+	struct hostconf *hc = NULL;
+	struct policy *p = NULL;
+	struct apply_result *res = NULL;
+	struct apply_opts o = {0};
+	struct cpuset online = CPUSET_INIT;
+	struct diag d = {0};
+	char err[512], *buf;
+
+	assert_int_equal(host_open(f->tree, &h), 0);
+	buf = read_file(f->tree, "sys/devices/system/cpu/online");
+	assert_int_equal(cpuset_parse_list(buf, &online, err, sizeof(err)), 0);
+	free(buf);
+	assert_int_equal(hostconf_load(f->cfg.hostconf_path, &online, &hc, &d), 0);
+	assert_int_equal(modes_load(f->cfg.policy_dirs, hc, &online, mode, &p, &d), MODES_OK);
+	assert_int_equal(apply_mode(h, p, &o, &res, err, sizeof(err)), 0);
+	assert_false(res->failed);
+	apply_result_free(res);
+	policy_free(p);
+	hostconf_free(hc);
+	cpuset_free(&online);
+	diag_free(&d);
+	host_free(h);
+}
+
+/* isoctl --direct switched the mode behind the daemon: the next re-plan
+ * (or verify) follows the journal instead of undoing the administrator's
+ * choice. */
+static void test_adopts_direct_changes(void **state)
+{
+	struct fx *f = *state;
+	struct op_error e = {0};
+	json_object *doc = NULL;
+	char *v;
+	int policy, prio;
+
+	assert_int_equal(holder_start(f->h), 0);
+	json_object_put(do_apply(f, "dedicated", NULL, NULL));
+	direct_apply(f, "rt-only");
+	holder_rescan(f->h, "test");
+	RUN_UNTIL(f, strcmp(holder_mode(f->h), "rt-only") == 0);
+	assert_string_equal(holder_mode(f->h), "rt-only");
+	assert_string_equal(holder_state(f->h), "holding");
+	/* rt-only is what is in force, not dedicated re-applied. */
+	v = status_field(f->tree, 2201, 2205, "Cpus_allowed_list");
+	assert_string_equal(v, "0-15");
+	free(v);
+	thread_sched(f->tree, 2201, 2205, &policy, &prio);
+	assert_int_equal(prio, 70);
+
+	direct_apply(f, "vanilla");
+	assert_int_equal(holder_verify(f->h, &doc, &e), 0);
+	json_object_put(doc);
+	assert_string_equal(holder_mode(f->h), "vanilla");
+	assert_string_equal(holder_state(f->h), "idle");
+	assert_true(same_as_orig(f));
+}
+
 /* Another program moves the RT vCPU: verify finds it; with enforce it is
  * put back. */
 static void test_drift(void **state)
@@ -744,6 +807,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_recovery_at_start, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_thread_renamed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads_idle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_adopts_direct_changes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_drift, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_start_mode_and_stop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_hostconf, setup, teardown),

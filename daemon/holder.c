@@ -6,6 +6,7 @@
  * confirmed in time; a verification pass finds what another program
  * changed. All state lives in struct holder. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +77,7 @@ struct holder {
 	 * path's partial snapshots share (tasks stripped). */
 	struct host_state *base;
 
-	sd_event_source *confirm_timer, *verify_timer, *replan_timer;
+	sd_event_source *confirm_timer, *verify_timer, *replan_timer, *trim;
 	char *replan_why;
 	unsigned long long busy_retry;
 
@@ -424,6 +425,31 @@ static void base_replace(struct holder *h, struct host_state *s)
 	h->base = s;
 }
 
+/* A full snapshot of /proc and a transaction's result take a megabyte or
+ * two of heap for a moment; glibc keeps it. Give it back once the
+ * operation is over (the bus reply is sent by then), so the idle daemon is
+ * small. */
+static int on_trim(sd_event_source *s, void *userdata)
+{
+	(void)s;
+	(void)userdata;
+	malloc_trim(0);
+	return 0;
+}
+
+static void trim_soon(struct holder *h)
+{
+	int r;
+
+	/* A new defer source is armed once (SD_EVENT_ONESHOT). */
+	if (!h->trim)
+		r = sd_event_add_defer(h->ev, &h->trim, on_trim, h);
+	else
+		r = sd_event_source_set_enabled(h->trim, SD_EVENT_ONESHOT);
+	if (r < 0)
+		log_errno(LOG_DEBUG, r, "arming the heap trim");
+}
+
 /* Snapshot, apply, and keep the snapshot as the new base. The engine's
  * contract: -errno without a result when nothing was written, or a result
  * (failed or not). */
@@ -443,6 +469,7 @@ static int transaction(struct holder *h, const struct policy *p, struct apply_op
 		base_replace(h, s);
 	else
 		host_state_free(s);
+	trim_soon(h);
 	return r;
 }
 
@@ -1144,6 +1171,7 @@ int holder_plan(struct holder *h, const char *mode, const char *scope, json_obje
 	plan_free(pl);
 	host_state_free(s);
 	policy_free(p);
+	trim_soon(h);
 	if (!doc)
 		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
 	*ret = doc;
@@ -1163,6 +1191,7 @@ int holder_status(struct holder *h, json_object **ret, struct op_error *e)
 			       err[0] ? err : strerror(-r));
 	doc = report_status(h->host, s);
 	host_state_free(s);
+	trim_soon(h);
 	if (!doc)
 		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
 	*ret = doc;
@@ -1258,6 +1287,7 @@ void holder_free(struct holder *h)
 	sd_event_source_disable_unref(h->confirm_timer);
 	sd_event_source_disable_unref(h->verify_timer);
 	sd_event_source_disable_unref(h->replan_timer);
+	sd_event_source_disable_unref(h->trim);
 	sd_event_unref(h->ev);
 	host_state_free(h->base);
 	policy_free(h->policy);

@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "isolated/busapi.h"
 #include "isolated/modes.h"
 #include "isolated/policy.h"
 #include "isolated/util.h"
@@ -612,8 +613,8 @@ static int start_procev(struct daemon *d, const struct daemon_config *cfg)
 	if (r >= 0)
 		return 0;
 	if (r == -EPERM || r == -EACCES || r == -EPROTONOSUPPORT || r == -ECONNREFUSED)
-		log_warning("proc connector unavailable (%s): needs CAP_NET_ADMIN in the initial network namespace; "
-			    "falling back to a rescan every %u s",
+		log_warning("proc connector unavailable (%s): needs CAP_NET_ADMIN in the initial network namespace "
+			    "(Linux 6.6 and later need no capability); falling back to a rescan every %u s",
 			    strerror(-r), cfg->rescan_interval);
 	else
 		log_warning("proc connector unavailable (%s): falling back to a rescan every %u s", strerror(-r),
@@ -688,6 +689,10 @@ static int run(int argc, char **argv)
 
 	/* The daemon's API is the bus: without it there is no daemon. */
 	r = bus_start(d.ev, d.holder, &d.bus);
+	if (r == -EEXIST) {
+		log_error("Another process owns %s on the system bus: is isolated running already?", ISOLATED_BUS_NAME);
+		goto out;
+	}
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "Failed to connect to the system bus%s%s",
 			  getenv("DBUS_SYSTEM_BUS_ADDRESS") ? " at " : "",

@@ -1,6 +1,6 @@
 /* TEMPORARY (wt-daemon): weak stand-ins for symbols other helpers are
- * writing in parallel (lib/report.c, lib/modes.c, the engine additions,
- * bus.c, procev.c, devev.c), so the daemon's core builds and its tests run
+ * writing in parallel (lib/report.c, lib/modes.c, the engine additions),
+ * so the daemon's core builds and its tests run
  * before those land. The coordinator deletes this file at merge: a weak
  * definition pulled from an archive would otherwise shadow the real one.
  * Only just enough behaviour for the holder's tests. */
@@ -226,52 +226,4 @@ WEAK int apply_confirm(struct host *h, uid_t uid, const char *session, char **re
 	(void)ret_mode;
 	snprintf(err, errlen, "confirm: not built yet");
 	return -EOPNOTSUPP;
-}
-
-/* ---- bus.c, procev.c, devev.c ---- */
-
-WEAK int bus_start(sd_event *ev, struct holder *h, struct bus **ret)
-{
-	(void)ev;
-	(void)h;
-	(void)ret;
-	return -EOPNOTSUPP;
-}
-
-WEAK void bus_free(struct bus *b)
-{
-	(void)b;
-}
-
-WEAK int procev_start(sd_event *ev, struct holder *h, int rcvbuf, struct procev **ret)
-{
-	(void)ev;
-	(void)h;
-	(void)rcvbuf;
-	(void)ret;
-	return -EOPNOTSUPP;
-}
-
-WEAK void procev_free(struct procev *p)
-{
-	(void)p;
-}
-
-WEAK void procev_counters(const struct procev *p, unsigned long long *ret_events, unsigned long long *ret_overflows)
-{
-	(void)p;
-	*ret_events = *ret_overflows = 0;
-}
-
-WEAK int devev_start(sd_event *ev, struct holder *h, struct devev **ret)
-{
-	(void)ev;
-	(void)h;
-	(void)ret;
-	return -EOPNOTSUPP;
-}
-
-WEAK void devev_free(struct devev *d)
-{
-	(void)d;
 }

@@ -683,11 +683,25 @@ static int run(int argc, char **argv)
 	if (r < 0)
 		goto out;
 	holder_set_status_cb(d.holder, on_status, &d);
+	/* Kernel events first: a thread born between the start-up snapshot and
+	 * the subscription would be missed. What arrives meanwhile waits in
+	 * the sockets for the loop (an overflow means a rescan). */
+	r = start_procev(&d, &cfg);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "Failed to arm the rescan timer");
+		goto out;
+	}
+	r = devev_start(d.ev, d.holder, &d.devev);
+	if (r < 0)
+		log_errno(LOG_WARNING, r,
+			  "device events unavailable: NICs, IRQs and CPUs that come later are only covered by the next "
+			  "reload");
 	r = holder_start(d.holder);
 	if (r < 0)
 		goto out;
 
-	/* The daemon's API is the bus: without it there is no daemon. */
+	/* The daemon's API is the bus: without it there is no daemon. The name
+	 * appears once the mode is held, so bus-activated callers wait. */
 	r = bus_start(d.ev, d.holder, &d.bus);
 	if (r == -EEXIST) {
 		log_error("Another process owns %s on the system bus: is isolated running already?", ISOLATED_BUS_NAME);
@@ -699,16 +713,6 @@ static int run(int argc, char **argv)
 			  getenv("DBUS_SYSTEM_BUS_ADDRESS") ? getenv("DBUS_SYSTEM_BUS_ADDRESS") : "");
 		goto out;
 	}
-	r = start_procev(&d, &cfg);
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "Failed to arm the rescan timer");
-		goto out;
-	}
-	r = devev_start(d.ev, d.holder, &d.devev);
-	if (r < 0)
-		log_errno(LOG_WARNING, r,
-			  "device events unavailable: NICs, IRQs and CPUs that come later are only "
-			  "covered by the next reload");
 	r = caps_drop(cfg.root != NULL);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "Failed to drop capabilities");

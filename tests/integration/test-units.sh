@@ -92,12 +92,11 @@ while IFS= read -r line; do
 	esac
 done < <(systemd-analyze syscall-filter 2>/dev/null)
 [ -n "${members[@system-service]:-}" ] || fail "systemd-analyze syscall-filter lists no @system-service"
-expand() { # NAME...: the system calls, groups expanded
+expand() { # NAME...: the system calls, groups expanded (runs in $(...): no fail here)
 	local n
 	for n in "$@"; do
 		n=${n%%:*}
 		if [ "${n:0:1}" = @ ]; then
-			[ -n "${members[$n]:-}" ] || fail "unknown group $n in the unit"
 			# shellcheck disable=SC2086
 			expand ${members[$n]:-}
 		else
@@ -107,8 +106,15 @@ expand() { # NAME...: the system calls, groups expanded
 }
 mode=
 while IFS= read -r value; do
+	for n in ${value#\~}; do
+		n=${n%%:*}
+		[ "${n:0:1}" != @ ] || [ -n "${members[$n]:-}" ] || fail "SystemCallFilter=: unknown group $n"
+	done
 	case $value in
-	'') mode= allowed=() ;;
+	'')
+		mode=''
+		allowed=()
+		;;
 	'~'*)
 		[ "$mode" ] || mode=deny
 		# shellcheck disable=SC2086

@@ -68,7 +68,9 @@ struct task_info {
 	/* Partial snapshots (host_snapshot_threads): read only so rules can be
 	 * evaluated for the threads asked for (their process leader, a vhost
 	 * worker's QEMU process, ancestors for a process scope). Plans never
-	 * act on a context_only task. Always false in host_snapshot. */
+	 * act on a context_only task. Always false in host_snapshot. Such a
+	 * task is read from stat and its process's files only: cpus is empty
+	 * and comm is stat's. */
 	bool context_only;
 };
 
@@ -100,6 +102,9 @@ struct host_state {
 	size_t n_irqs;
 	struct task_info *tasks; /* sorted by tgid, then tid */
 	size_t n_tasks;
+	/* Private to host.c: a partial snapshot (host_snapshot_threads) whose
+	 * fields but tasks are its base's, which host_state_free leaves alone. */
+	bool borrowed;
 };
 
 /* The sysctls the modes touch or check, NULL-terminated. */

@@ -1114,10 +1114,11 @@ struct cached_proc {
 	bool gone;
 };
 
-/* A leader still to read as context; follow: then its parent too. */
+/* A leader still to read as context. follow: then its parent too. lean:
+ * an ancestor, needed only for its ppid: stat alone. */
 struct want {
 	pid_t pid;
-	bool follow;
+	bool follow, lean;
 };
 
 struct partial {
@@ -1173,28 +1174,40 @@ static int partial_process(struct partial *p, pid_t tgid, const struct task_info
 	return 0;
 }
 
-/* Thread tid of process tgid appended to tv; 1 when it vanished. */
-static int partial_thread(struct partial *p, pid_t tgid, pid_t tid, bool context_only)
+/* Thread tid of process tgid appended to tv; 1 when it vanished. lean
+ * (a context leader needed only for its ppid): without the process's
+ * files, proc_comm is the comm, cmdline and cgroup are "". */
+static int partial_thread(struct partial *p, pid_t tgid, pid_t tid, bool context_only, bool lean)
 {
-	const struct task_info *proc = NULL;
+	struct task_info none = {.tgid = tgid, .proc_comm = (char *)"", .cmdline = (char *)"", .cgroup = (char *)""};
+	const struct task_info *proc = lean ? &none : NULL;
 	struct task_info t;
 	char pid[16], tids[16];
 	int r;
 
-	r = partial_process(p, tgid, &proc);
-	if (r < 0)
-		return r;
-	if (!proc)
-		return 1;
+	if (!lean) {
+		r = partial_process(p, tgid, &proc);
+		if (r < 0)
+			return r;
+		if (!proc)
+			return 1;
+	}
 	snprintf(pid, sizeof(pid), "%d", (int)tgid);
 	snprintf(tids, sizeof(tids), "%d", (int)tid);
 	r = read_thread(p->w, pid, tids, proc, context_only, &t);
 	if (r != 0)
 		return r;
+	if (lean) {
+		free(t.proc_comm);
+		if (!(t.proc_comm = strdup(t.comm))) {
+			task_info_done(&t);
+			return walk_fail(p->w, -ENOMEM, "out of memory");
+		}
+	}
 	return task_vec_push(p->w, &p->tv, &t);
 }
 
-static int partial_want(struct partial *p, pid_t pid, bool follow)
+static int partial_want(struct partial *p, pid_t pid, bool follow, bool lean)
 {
 	if (p->n_wants == p->cap_wants) {
 		size_t cap = p->cap_wants ? p->cap_wants * 2 : 16;
@@ -1205,7 +1218,7 @@ static int partial_want(struct partial *p, pid_t pid, bool follow)
 		p->wants = v;
 		p->cap_wants = cap;
 	}
-	p->wants[p->n_wants++] = (struct want){pid, follow};
+	p->wants[p->n_wants++] = (struct want){pid, follow, lean};
 	return 0;
 }
 
@@ -1252,7 +1265,7 @@ static int partial_requested(struct partial *p, const struct thread_ref *refs, s
 		}
 		if (i > 0 && cmp_ref(&v[i - 1], &v[i]) == 0)
 			continue;
-		r = partial_thread(p, v[i].tgid, v[i].tid, false);
+		r = partial_thread(p, v[i].tgid, v[i].tid, false, false);
 	}
 	free(v);
 	if (r < 0)
@@ -1263,23 +1276,29 @@ static int partial_requested(struct partial *p, const struct thread_ref *refs, s
 	return 0;
 }
 
-/* What rules need to judge the threads read: their leaders, the QEMU
- * processes vhost workers serve, and with ancestors the leaders' parents up
- * to pid 1, read as context_only (stat and the process's files). */
+/* What rules need to judge the threads read, as context_only tasks: the
+ * QEMU processes vhost workers serve (their cmdline names the VM), the
+ * threads' leaders, and with ancestors the leaders' parents up to pid 1
+ * (only their ppid matters: stat alone). */
 static int partial_context(struct partial *p, bool ancestors)
 {
 	int r = 0;
 
+	/* The vhost owners first: read in full, never as a lean ancestor. */
 	for (size_t i = 0; i < p->n_sorted && r >= 0; i++) {
 		const struct task_info *t = &p->tv.v[i];
 		long owner = procfmt_vhost_owner(t->comm);
 
+		if (owner > 0 && owner != t->tgid)
+			r = partial_want(p, (pid_t)owner, false, false);
+	}
+	for (size_t i = 0; i < p->n_sorted && r >= 0; i++) {
+		const struct task_info *t = &p->tv.v[i];
+
 		if (t->tid != t->tgid)
-			r = partial_want(p, t->tgid, ancestors);
+			r = partial_want(p, t->tgid, ancestors, false);
 		else if (ancestors && t->ppid > 0)
-			r = partial_want(p, t->ppid, true);
-		if (r >= 0 && owner > 0 && owner != t->tgid)
-			r = partial_want(p, (pid_t)owner, false);
+			r = partial_want(p, t->ppid, true, true);
 	}
 	/* wants grows while it is walked: each parent read asks for its own. */
 	for (size_t i = 0; i < p->n_wants && r >= 0; i++) {
@@ -1288,12 +1307,18 @@ static int partial_context(struct partial *p, bool ancestors)
 
 		if (partial_has_leader(p, wt.pid))
 			continue;
-		r = partial_thread(p, wt.pid, wt.pid, true);
+		/* Read once: as fully and as far up as any want of it asks. */
+		for (size_t k = i + 1; k < p->n_wants; k++)
+			if (p->wants[k].pid == wt.pid) {
+				wt.follow |= p->wants[k].follow;
+				wt.lean &= p->wants[k].lean;
+			}
+		r = partial_thread(p, wt.pid, wt.pid, true, wt.lean);
 		if (r < 0)
 			break;
 		r = 0;
 		if (wt.follow && p->tv.n > before && p->tv.v[before].ppid > 0)
-			r = partial_want(p, p->tv.v[before].ppid, true);
+			r = partial_want(p, p->tv.v[before].ppid, true, true);
 	}
 	return r;
 }

@@ -70,7 +70,8 @@ struct task_info {
 	 * worker's QEMU process, ancestors for a process scope). Plans never
 	 * act on a context_only task. Always false in host_snapshot. Such a
 	 * task is read from stat and its process's files only: cpus is empty
-	 * and comm is stat's. */
+	 * and comm is stat's; an ancestor, from stat alone: proc_comm is its
+	 * comm, cmdline and cgroup are "". */
 	bool context_only;
 };
 

@@ -211,9 +211,10 @@ static int state_value(const struct host_state *s, const struct journal_entry *e
 	return 0;
 }
 
-/* Put the journal's pristine value of e into the snapshot, so the plan is
- * made against the host as it was before isolated touched it. */
-static int state_set_pristine(struct host_state *s, const struct journal_entry *e)
+/* Put value (of e's target) into the snapshot: the journal's pristine
+ * values, so the plan is made against the host as it was before isolated
+ * touched it; or what a recovery put back. */
+static int state_set_value(struct host_state *s, const struct journal_entry *e, const char *value)
 {
 	struct irq_info *irq;
 	struct task_info *t;
@@ -224,7 +225,7 @@ static int state_set_pristine(struct host_state *s, const struct journal_entry *
 	case ACTION_SYSCTL:
 		for (size_t i = 0; i < s->n_sysctls; i++)
 			if (strcmp(s->sysctls[i].name, e->target) == 0) {
-				char *v = strdup(e->pristine);
+				char *v = strdup(value);
 				if (!v)
 					return -ENOMEM;
 				free(s->sysctls[i].value);
@@ -234,18 +235,18 @@ static int state_set_pristine(struct host_state *s, const struct journal_entry *
 	case ACTION_CPUMASK:
 		if (cpumask_which(e->target, &which) < 0)
 			return -EINVAL;
-		return cpus_parse(e->pristine, which == HOST_CPUMASK_IRQ_DEFAULT ? &s->irq_default : &s->wq_cpumask);
+		return cpus_parse(value, which == HOST_CPUMASK_IRQ_DEFAULT ? &s->irq_default : &s->wq_cpumask);
 	case ACTION_IRQ_AFFINITY:
 		irq = state_irq(s, e->irq);
-		return irq ? cpus_parse(e->pristine, &irq->affinity) : 0;
+		return irq ? cpus_parse(value, &irq->affinity) : 0;
 	case ACTION_THREAD_AFFINITY:
 		t = state_thread(s, e);
-		return t ? cpus_parse(e->pristine, &t->cpus) : 0;
+		return t ? cpus_parse(value, &t->cpus) : 0;
 	case ACTION_THREAD_SCHED:
 		t = state_thread(s, e);
 		if (!t)
 			return 0;
-		if (sched_parse(e->pristine, &policy, &prio) < 0)
+		if (sched_parse(value, &policy, &prio) < 0)
 			return -EINVAL;
 		t->policy = policy;
 		t->rt_priority = prio;
@@ -720,6 +721,16 @@ static size_t undo_steps(struct txn *t, size_t n)
 	return failed;
 }
 
+/* A snapshot the caller gave may predate a recovery: make it say what the
+ * host holds now. A partial one only for its own threads (the rest is its
+ * base's, and a threads-only apply does not plan it). */
+static int state_follow(struct txn *t, const struct journal_entry *e, const char *value)
+{
+	if (!t->s || (t->s->borrowed && !is_thread(e->kind)))
+		return 0;
+	return state_set_value(t->s, e, value) == -ENOMEM ? -ENOMEM : 0;
+}
+
 /* An earlier invocation died inside its transaction: put back what its
  * steps may have written (those not reached still hold "before"), then
  * drop the transaction. */
@@ -740,6 +751,10 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 			snprintf(err, errlen, "undoing the interrupted transaction: reading %s failed: %s", e->target,
 				 strerror(-r));
 			return r;
+		}
+		if (state_follow(t, e, cur) < 0) {
+			free(cur);
+			return -ENOMEM;
 		}
 		if (apply_value_equal(e->kind, cur, e->before)) {
 			free(cur);
@@ -764,6 +779,8 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 		undone++;
 		t->undo_writes++;
 		crash_point(t->o, "undo:%u", t->undo_writes);
+		if (state_follow(t, e, e->before) < 0)
+			return -ENOMEM;
 	}
 	add_notice(t->res, util_sprintf("an interrupted transaction (apply %s, pid %d) was undone: %zu value%s put "
 					"back%s",
@@ -1053,6 +1070,8 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 	}
 	if ((r = load_journal(&t, boot_id, &j, err, errlen)) < 0)
 		goto out;
+	/* Before a recovery, which keeps a given snapshot up to date. */
+	t.s = o->state;
 	if (j->has_txn) {
 		if (o->dry_run)
 			add_notice(t.res, util_sprintf("an interrupted transaction (apply %s, pid %d) would be undone "
@@ -1068,9 +1087,7 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 		goto out;
 	}
 
-	if (o->state)
-		t.s = o->state;
-	else if ((r = host_snapshot(h, &t.s, err, errlen)) < 0)
+	if (!o->state && (r = host_snapshot(h, &t.s, err, errlen)) < 0)
 		goto out;
 	if ((r = drop_exited(&t, j, &dropped)) < 0)
 		goto out;
@@ -1100,7 +1117,7 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 			goto out;
 	}
 	for (size_t i = 0; i < n_now; i++)
-		if (in_view[i] && (r = state_set_pristine(t.s, &j->targets[i])) < 0) {
+		if (in_view[i] && (r = state_set_value(t.s, &j->targets[i], j->targets[i].pristine)) < 0) {
 			snprintf(err, errlen, "the journal's pristine value of %s (%s) is not a valid value",
 				 j->targets[i].target, j->targets[i].pristine);
 			goto out;

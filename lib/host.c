@@ -1271,7 +1271,8 @@ static int partial_requested(struct partial *p, const struct thread_ref *refs, s
 	if (r < 0)
 		return r;
 	/* Status's Tgid wins over the one asked with; on the kernel they agree. */
-	qsort(p->tv.v, p->tv.n, sizeof(*p->tv.v), cmp_task);
+	if (p->tv.n > 1)
+		qsort(p->tv.v, p->tv.n, sizeof(*p->tv.v), cmp_task);
 	p->n_sorted = p->tv.n;
 	return 0;
 }

@@ -1106,10 +1106,12 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 	for (size_t i = 0; i < n_now; i++) {
 		const struct journal_entry *e = &j->targets[i];
 
+		/* The scheduling of an IRQ thread (it keeps its IRQ) is the
+		 * IRQ rules' business, which a threads-only plan leaves out. */
 		if (o->threads_only) {
 			const struct task_info *task = is_thread(e->kind) ? state_thread(t.s, e) : NULL;
 
-			if (!task || task->context_only)
+			if (!task || task->context_only || (e->kind == ACTION_THREAD_SCHED && e->irq))
 				continue;
 		}
 		in_view[i] = true;

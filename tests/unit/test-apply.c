@@ -588,6 +588,46 @@ static void test_threads_only_restore(void **state)
 	journal_free(j1);
 }
 
+/* An IRQ thread's priority belongs to its IRQ rule, which the event path
+ * does not plan: an event for that thread leaves it (and the journal)
+ * alone. */
+static void test_threads_only_irq_thread(void **state)
+{
+	struct env *e = *state;
+	static const struct thread_ref refs[] = {{301, 301}};
+	struct cpuset online = CPUSET_INIT;
+	struct policy *p = NULL;
+	struct apply_result *res;
+	struct diag d = {0};
+	struct journal *j;
+	struct stat st0, st1;
+	char path[PATH_MAX];
+
+	put(e->root, "irqthread.conf",
+	    "[mode]\ntype = rt-only\n\n[irq mei]\nmatch = action:mei_me\nthread = fifo:60\n\n"
+	    "[thread rest]\nmatch = comm:nothing-here\nsched = fifo:5\n");
+	snprintf(path, sizeof(path), "%s/irqthread.conf", e->root);
+	assert_int_equal(cpuset_set_range(&online, 0, 15), 0);
+	assert_int_equal(policy_load(path, e->hc, &online, &p, &d), 0);
+	cpuset_free(&online);
+	diag_free(&d);
+
+	apply_full(e, p, NULL);
+	assert_thread(e, 301, 301, "12", 1, 60);
+	j = journal_of(e);
+	assert_int_equal(find(j, ACTION_THREAD_SCHED, 301)->irq, 123);
+	journal_free(j);
+	journal_stat(e, &st0);
+
+	res = apply_threads_ok(e, p, refs, 1);
+	assert_int_equal(res->n_steps, 0);
+	apply_result_free(res);
+	assert_thread(e, 301, 301, "12", 1, 60);
+	journal_stat(e, &st1);
+	assert_true(same_file(&st0, &st1));
+	policy_free(p);
+}
+
 /* A given full snapshot is used (and left to the caller). */
 static void test_given_state(void **state)
 {
@@ -824,6 +864,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_threads_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads_only_restore, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_threads_only_irq_thread, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_given_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_confirm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bench, setup, teardown),

@@ -137,7 +137,12 @@ struct thread_ref {
  * each one's thread group leader, the QEMU process a vhost-PID worker
  * serves, and with ancestors the leaders' ppid chain up to pid 1 (for a
  * process scope). Duplicates in refs are fine. Threads that vanished are
- * skipped, not errors. Sorted like host_snapshot's tasks. */
+ * skipped, not errors. Sorted like host_snapshot's tasks. Unlike
+ * host_snapshot, the caller's own threads are read when asked for. A
+ * tgid or tid <= 0 in refs is -EINVAL. Reads: per thread asked for, what
+ * host_snapshot reads (stat, status, comm; the process's comm, cmdline,
+ * cgroup once per process); the leader's stat; a vhost owner's stat and
+ * process files; each ancestor's stat. */
 int host_snapshot_threads(const struct host *h, const struct host_state *base, const struct thread_ref *refs, size_t n,
 			  bool ancestors, struct host_state **ret, char *err, size_t errlen);
 

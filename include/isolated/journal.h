@@ -130,8 +130,7 @@ int journal_lock(const struct host *h, bool wait, int *ret_fd, char *err, size_t
  * is no journal): unlink the lock file while still holding it, and remove
  * JOURNAL_DIR if it is then empty (trees only: on the running kernel
  * /run/isolated is the daemon's RuntimeDirectory= and stays), so a tree
- * returns to exactly what it
- * was. */
+ * returns to exactly what it was. */
 void journal_unlock(const struct host *h, int fd, bool cleanup);
 
 #endif

@@ -64,7 +64,10 @@ struct journal {
 	 * confirm_deadline (CLOCK_REALTIME, microseconds) passes before isoctl
 	 * confirm, the daemon -- or its next start, when it was down -- goes
 	 * back to confirm_previous_mode / confirm_previous_scope. Optional in
-	 * the file (absent: has_confirm false). */
+	 * the file (absent: has_confirm false). On disk:
+	 *   "confirm": {"deadline": USEC, "previous_mode": "rt-only",
+	 *               "previous_scope": "host", "uid": 1000, "session": "4"}
+	 * with "session" left out when confirm_session is NULL. */
 	bool has_confirm;
 	long long confirm_deadline;
 	char *confirm_previous_mode;
@@ -92,6 +95,8 @@ int journal_add_step(struct journal *j, const struct journal_entry *e);
 void journal_remove_target(struct journal *j, size_t i);
 /* Drop the transaction and its steps. */
 void journal_clear_txn(struct journal *j);
+/* Drop the confirmation fields (has_confirm false). */
+void journal_clear_confirm(struct journal *j);
 
 /* Serialise (JSON + trailer). ret is NUL-terminated; ret_len excludes the NUL. */
 int journal_format(const struct journal *j, char **ret, size_t *ret_len);
@@ -123,8 +128,9 @@ int journal_remove(const struct host *h, char *err, size_t errlen);
 int journal_lock(const struct host *h, bool wait, int *ret_fd, char *err, size_t errlen);
 /* Release. cleanup true (the host holds nothing of ours any more and there
  * is no journal): unlink the lock file while still holding it, and remove
- * JOURNAL_DIR if it is then empty, so a tree returns to exactly what it
- * was. */
+ * JOURNAL_DIR if it is then empty (trees only: on the running kernel
+ * /run/isolated is the daemon's RuntimeDirectory= and stays), so a tree
+ * returns to exactly what it was. */
 void journal_unlock(const struct host *h, int fd, bool cleanup);
 
 #endif

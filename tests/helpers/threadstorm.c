@@ -11,6 +11,12 @@
  *                              prints N
  *   threadstorm exec N PATH    N times fork + exec PATH, waiting for each;
  *                              prints N
+ *   threadstorm storm-mixed N NAME M KEEP
+ *                              the storm of N threads named NAME, with M
+ *                              long-lived threads named KEEP (each names
+ *                              itself first) born evenly among them; prints
+ *                              "ready PID" after the storm, then the M
+ *                              block as in rename
  *
  * Exit status 0, 1 when something failed (the message says what), 2 on a
  * usage error. */
@@ -32,7 +38,7 @@
 
 static void usage(void)
 {
-	fputs("usage: threadstorm rename N | storm N NAME | exec N PATH\n", stderr);
+	fputs("usage: threadstorm rename N | storm N NAME | exec N PATH | storm-mixed N NAME M KEEP\n", stderr);
 	exit(2);
 }
 
@@ -59,20 +65,15 @@ static void *blocked_main(void *arg)
 	return arg;
 }
 
-static int do_rename(long n)
+/* SIGTERM is read from a signalfd; every thread inherits the block. */
+static int setup_end(struct pollfd pfd[2])
 {
-	pthread_t *th = calloc(n, sizeof(*th));
-	pthread_attr_t attr;
-	struct pollfd pfd[2];
 	sigset_t mask;
-	long made = 0;
-	int r, ret = 0;
 
-	if (!th || pipe(gate) < 0) {
-		perror("threadstorm");
-		return 1;
+	if (pipe(gate) < 0) {
+		perror("threadstorm: pipe");
+		return -1;
 	}
-	/* SIGTERM is read from a signalfd; every thread inherits the block. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -81,6 +82,45 @@ static int do_rename(long n)
 	pfd[1] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
 	if (pfd[0].fd < 0) {
 		perror("threadstorm: signalfd");
+		return -1;
+	}
+	return 0;
+}
+
+/* Print "ready PID", then wait for SIGTERM, or stdin at its end (or closed). */
+static void wait_for_end(struct pollfd pfd[2])
+{
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+	for (;;) {
+		char buf[256];
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents)
+			break;
+		if (pfd[1].revents) {
+			ssize_t k = read(STDIN_FILENO, buf, sizeof(buf));
+
+			if (k <= 0)
+				break;
+		}
+	}
+}
+
+static int do_rename(long n)
+{
+	pthread_t *th = calloc(n, sizeof(*th));
+	pthread_attr_t attr;
+	struct pollfd pfd[2];
+	long made = 0;
+	int r, ret = 0;
+
+	if (!th || setup_end(pfd) < 0) {
+		free(th);
 		return 1;
 	}
 	pthread_attr_init(&attr);
@@ -103,28 +143,8 @@ static int do_rename(long n)
 			break;
 		}
 	}
-	if (ret == 0) {
-		printf("ready %d\n", (int)getpid());
-		fflush(stdout);
-		/* Until SIGTERM, or stdin at its end (or closed). */
-		for (;;) {
-			char buf[256];
-
-			if (poll(pfd, 2, -1) < 0) {
-				if (errno == EINTR)
-					continue;
-				break;
-			}
-			if (pfd[0].revents)
-				break;
-			if (pfd[1].revents) {
-				ssize_t k = read(STDIN_FILENO, buf, sizeof(buf));
-
-				if (k <= 0)
-					break;
-			}
-		}
-	}
+	if (ret == 0)
+		wait_for_end(pfd);
 	close(gate[1]);
 	for (long i = 0; i < made; i++)
 		pthread_join(th[i], NULL);
@@ -161,6 +181,63 @@ static int do_storm(long n, const char *name)
 	return 0;
 }
 
+static const char *keep_name;
+
+static void *keep_main(void *arg)
+{
+	prctl(PR_SET_NAME, keep_name, 0, 0, 0);
+	return blocked_main(arg);
+}
+
+static int do_storm_mixed(long n, const char *name, long m, const char *keep)
+{
+	pthread_t *th = calloc(m, sizeof(*th));
+	pthread_attr_t attr;
+	struct pollfd pfd[2];
+	long made = 0, every = n / (m + 1) + 1;
+	int r, ret = 0;
+
+	if (!th || setup_end(pfd) < 0) {
+		free(th);
+		return 1;
+	}
+	storm_name = name;
+	keep_name = keep;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, STACK_SIZE);
+	for (long i = 0; i < n && ret == 0; i++) {
+		pthread_t t;
+
+		if (made < m && i % every == every - 1) {
+			r = pthread_create(&th[made], &attr, keep_main, NULL);
+			if (r == 0)
+				made++;
+		} else {
+			r = pthread_create(&t, &attr, short_main, NULL);
+			if (r == 0)
+				pthread_join(t, NULL);
+		}
+		if (r) {
+			fprintf(stderr, "threadstorm: thread %ld: %s\n", i, strerror(r));
+			ret = 1;
+		}
+	}
+	for (; made < m && ret == 0; made++) {
+		r = pthread_create(&th[made], &attr, keep_main, NULL);
+		if (r) {
+			fprintf(stderr, "threadstorm: thread: %s\n", strerror(r));
+			ret = 1;
+		}
+	}
+	if (ret == 0)
+		wait_for_end(pfd);
+	close(gate[1]);
+	for (long i = 0; i < made; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	return ret;
+}
+
 static int do_exec(long n, const char *path)
 {
 	for (long i = 0; i < n; i++) {
@@ -194,6 +271,8 @@ int main(int argc, char **argv)
 		return do_rename(count(argv[2]));
 	if (argc == 4 && strcmp(argv[1], "storm") == 0)
 		return do_storm(count(argv[2]), argv[3]);
+	if (argc == 6 && strcmp(argv[1], "storm-mixed") == 0)
+		return do_storm_mixed(count(argv[2]), argv[3], count(argv[4]), argv[5]);
 	if (argc == 4 && strcmp(argv[1], "exec") == 0)
 		return do_exec(count(argv[2]), argv[3]);
 	usage();

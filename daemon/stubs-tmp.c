@@ -1,5 +1,5 @@
 /* TEMPORARY (wt-daemon): weak stand-ins for symbols other helpers are
- * writing in parallel (lib/report.c, lib/modes.c, the engine additions),
+ * writing in parallel (lib/report.c, lib/modes.c),
  * so the daemon's core builds and its tests run
  * before those land. The coordinator deletes this file at merge: a weak
  * definition pulled from an archive would otherwise shadow the real one.
@@ -194,36 +194,4 @@ WEAK json_object *report_confirm(const char *mode)
 
 	json_object_object_add(o, "confirmed", str(mode));
 	return o;
-}
-
-/* ---- engine additions ---- */
-
-WEAK void host_task_done(struct task_info *t)
-{
-	free(t->comm);
-	free(t->proc_comm);
-	free(t->cmdline);
-	free(t->cgroup);
-	cpuset_free(&t->cpus);
-}
-
-/* Not partial: the whole host. Slower, same outcome. */
-WEAK int host_snapshot_threads(const struct host *h, const struct host_state *base, const struct thread_ref *refs,
-			       size_t n, bool ancestors, struct host_state **ret, char *err, size_t errlen)
-{
-	(void)base;
-	(void)refs;
-	(void)n;
-	(void)ancestors;
-	return host_snapshot(h, ret, err, errlen);
-}
-
-WEAK int apply_confirm(struct host *h, uid_t uid, const char *session, char **ret_mode, char *err, size_t errlen)
-{
-	(void)h;
-	(void)uid;
-	(void)session;
-	(void)ret_mode;
-	snprintf(err, errlen, "confirm: not built yet");
-	return -EOPNOTSUPP;
 }

@@ -176,7 +176,14 @@ void holder_devices_changed(struct holder *h, const char *why);
  * register as the holder's event sink. Authorisation for methods that
  * change the machine: uid 0 (from the bus's credentials of the sender), or
  * polkit's CheckAuthorization for ISOLATED_POLKIT_ACTION (interactive when
- * the caller allows it); polkit absent or any error in the check: denied. */
+ * the caller allows it); polkit absent or any error in the check: denied.
+ * The polkit call is asynchronous: the method is answered when polkit
+ * answers, the loop runs meanwhile. Losing the bus connection ends the
+ * loop with EXIT_FAILURE (sd_bus_set_exit_on_disconnect), so systemd
+ * restarts the daemon. bus_start does not log; -EEXIST: another process
+ * owns ISOLATED_BUS_NAME. bus_free unregisters from the holder with
+ * holder_set_events(h, all-NULL events): the holder skips NULL callbacks.
+ * Call it after holder_stop (which may still raise events). */
 struct bus;
 int bus_start(sd_event *ev, struct holder *h, struct bus **ret);
 void bus_free(struct bus *b);

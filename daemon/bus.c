@@ -1,0 +1,737 @@
+/* The daemon's D-Bus side: the io.isolated.Daemon1 object on the system bus
+ * (isolated/busapi.h). Every method reads its arguments, checks them,
+ * authorises the methods that change the machine, asks the holder and
+ * replies with the holder's JSON document; the holder's events become the
+ * ModeChanged and DriftFound signals and PropertiesChanged for Mode/State.
+ *
+ * Replies: the JSON document as one string, compact
+ * (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE). isoctl parses
+ * it and prints it its own way (pretty for --json, rendered otherwise), so
+ * the bytes on the bus need not be the bytes on the terminal.
+ *
+ * Errors: the holder's op_error (name and message) as they are. Argument
+ * errors are ISOLATED_BUS_ERROR_ARGUMENT with an "isoctl: ..." line, as the
+ * direct mode prints it. Refusals are org.freedesktop.DBus.Error.AccessDenied
+ * with a plain sentence ("Apply needs root or the polkit action
+ * io.isolated.manage (...)"): a client prefixes it as it does any error
+ * that is not one of ours.
+ *
+ * Authorisation (Apply, Revert, Confirm; dry runs too): the sender's euid
+ * and pid come from the bus driver (GetConnectionUnixUser /
+ * GetConnectionUnixProcessID: SO_PEERCRED when the caller connected), never
+ * from /proc or the message. euid 0 may. Anyone else: polkit's
+ * CheckAuthorization for ISOLATED_POLKIT_ACTION with the subject
+ * "system-bus-name" (polkit resolves the caller from the bus itself),
+ * interactive when the caller's message allows it. The polkit call is
+ * asynchronous: an interactive authentication may take as long as a person
+ * types, and the loop must keep serving thread events meanwhile (a blocking
+ * call would stall new RT threads for seconds). The method is answered
+ * when polkit answers. Polkit absent, an error, a reply we cannot read, or
+ * "not authorized": denied. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "daemon.h"
+#include "isolated/busapi.h"
+#include "isolated/modes.h"
+#include "isolated/util.h"
+
+#define POLKIT_NAME "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
+/* CheckAuthorization flags: AllowUserInteraction. */
+#define POLKIT_ALLOW_USER_INTERACTION 1u
+
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+enum method {
+	METHOD_APPLY,
+	METHOD_REVERT,
+	METHOD_CONFIRM,
+};
+
+static const char *const method_names[] = {
+    [METHOD_APPLY] = "Apply",
+    [METHOD_REVERT] = "Revert",
+    [METHOD_CONFIRM] = "Confirm",
+};
+
+/* The checked arguments of a method that changes the machine. Strings
+ * point into the call message, which is kept referenced until the answer. */
+struct request {
+	enum method method;
+	const char *mode;
+	struct holder_apply_opts opts;
+};
+
+/* A polkit check in flight. */
+struct auth {
+	struct bus *bus;
+	sd_bus_message *call;
+	sd_bus_slot *slot;
+	struct request req;
+	uid_t uid;
+	pid_t pid;
+	bool interactive;
+	struct auth *prev, *next;
+};
+
+struct bus {
+	sd_bus *bus;
+	struct holder *holder;
+	sd_bus_slot *vtable_slot;
+	/* Mode and State as last published, to send PropertiesChanged only
+	 * for what changed. NULL: unknown (always differs). */
+	char *mode, *state;
+	bool started; /* we are the holder's event sink */
+	struct auth *auths;
+};
+
+/* ---- Mode names ---- */
+
+/* The rule of isolated/modes.h, for as long as lib/modes.c (another part of
+ * issue 4) is not in the tree; weak, so the library's wins once linked.
+ * TODO: remove when lib/modes.c lands. */
+__attribute__((weak)) bool modes_name_valid(const char *name)
+{
+	size_t n = 0;
+
+	for (const char *p = name; *p; p++, n++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '_'))
+			return false;
+	}
+	return n >= 1 && n <= ISOLATED_BUS_MODE_MAX;
+}
+
+/* A caller's string, safe to put in a message: printable ASCII kept, '"'
+ * and '\\' escaped, anything else as \xNN, at most about 80 characters. */
+static void quote_arg(const char *s, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	for (; *s && o + 8 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (o >= 80) {
+			o += (size_t)snprintf(buf + o, size - o, "...");
+			break;
+		}
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(buf + o, size - o, "\\%c", c);
+		else if (c >= 0x20 && c < 0x7f)
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+	}
+	buf[o < size ? o : size - 1] = '\0';
+}
+
+static int check_mode(const char *mode, sd_bus_error *error)
+{
+	char q[128];
+
+	if (strnlen(mode, ISOLATED_BUS_MODE_MAX + 1) <= ISOLATED_BUS_MODE_MAX && modes_name_valid(mode))
+		return 0;
+	quote_arg(mode, q, sizeof(q));
+	return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
+				 "isoctl: invalid mode name \"%s\": a mode is a name of letters, digits, '-' and '_'",
+				 q);
+}
+
+static bool scope_valid(const char *scope)
+{
+	size_t n = 0;
+
+	for (const char *p = scope; *p; p++, n++)
+		if (*p < 0x20 || *p > 0x7e)
+			return false;
+	return n >= 1 && n <= ISOLATED_BUS_SCOPE_MAX;
+}
+
+/* ---- Options (a{sv}) ---- */
+
+enum option {
+	OPT_DRY_RUN,
+	OPT_FORCE,
+	OPT_SCOPE,
+	OPT_CONFIRM_WITHIN,
+};
+
+static const struct {
+	const char *key;
+	const char *type; /* D-Bus signature of the variant's contents */
+} option_table[] = {
+    [OPT_DRY_RUN] = {"dry-run", "b"},
+    [OPT_FORCE] = {"force", "b"},
+    [OPT_SCOPE] = {"scope", "s"},
+    [OPT_CONFIRM_WITHIN] = {"confirm-within", "t"},
+};
+
+#define OPT_BIT(o) (1u << (o))
+#define APPLY_OPTIONS (OPT_BIT(OPT_DRY_RUN) | OPT_BIT(OPT_FORCE) | OPT_BIT(OPT_SCOPE) | OPT_BIT(OPT_CONFIRM_WITHIN))
+#define REVERT_OPTIONS (OPT_BIT(OPT_DRY_RUN) | OPT_BIT(OPT_FORCE))
+#define PLAN_OPTIONS (OPT_BIT(OPT_SCOPE))
+
+static void options_known(unsigned allowed, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(option_table) && o < size; i++)
+		if (allowed & OPT_BIT(i))
+			o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "", option_table[i].key);
+}
+
+/* Read the a{sv} at the message's position into o. Unknown keys, keys this
+ * method does not take, a key twice, a wrong type, a bad scope: the
+ * argument error in error. */
+static int read_options(sd_bus_message *m, const char *method, unsigned allowed, struct holder_apply_opts *o,
+			sd_bus_error *error)
+{
+	unsigned seen = 0;
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		const char *key, *contents;
+		char type, q[128], known[128];
+		size_t i;
+
+		r = sd_bus_message_read(m, "s", &key);
+		if (r < 0)
+			return r;
+		for (i = 0; i < ARRAY_SIZE(option_table); i++)
+			if ((allowed & OPT_BIT(i)) && strcmp(key, option_table[i].key) == 0)
+				break;
+		if (i == ARRAY_SIZE(option_table)) {
+			quote_arg(key, q, sizeof(q));
+			options_known(allowed, known, sizeof(known));
+			return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
+						 "isoctl: %s: unknown option \"%s\" (%s takes %s)", method, q, method,
+						 known[0] ? known : "none");
+		}
+		if (seen & OPT_BIT(i))
+			return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
+						 "isoctl: %s: option \"%s\" given twice", method, key);
+		seen |= OPT_BIT(i);
+
+		r = sd_bus_message_peek_type(m, &type, &contents);
+		if (r < 0)
+			return r;
+		if (type != SD_BUS_TYPE_VARIANT || !contents || strcmp(contents, option_table[i].type) != 0) {
+			quote_arg(contents ? contents : "?", q, sizeof(q));
+			return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
+						 "isoctl: %s: option \"%s\" must be of type %s, not %s", method, key,
+						 option_table[i].type, q);
+		}
+		r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
+		if (r < 0)
+			return r;
+		switch ((enum option)i) {
+		case OPT_DRY_RUN:
+		case OPT_FORCE: {
+			int b;
+
+			r = sd_bus_message_read_basic(m, 'b', &b);
+			if (r < 0)
+				return r;
+			if (i == OPT_DRY_RUN)
+				o->dry_run = b;
+			else
+				o->force = b;
+			break;
+		}
+		case OPT_SCOPE:
+			r = sd_bus_message_read_basic(m, 's', &o->scope);
+			if (r < 0)
+				return r;
+			if (!scope_valid(o->scope))
+				return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
+							 "isoctl: --scope: not a scope: 1 to %d printable ASCII "
+							 "characters (host, process:PID or cgroup:PATH)",
+							 ISOLATED_BUS_SCOPE_MAX);
+			break;
+		case OPT_CONFIRM_WITHIN: {
+			uint64_t usec;
+
+			r = sd_bus_message_read_basic(m, 't', &usec);
+			if (r < 0)
+				return r;
+			o->confirm_usec = usec;
+			break;
+		}
+		}
+		r = sd_bus_message_exit_container(m); /* v */
+		if (r < 0)
+			return r;
+		r = sd_bus_message_exit_container(m); /* e */
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(m);
+}
+
+/* ---- Replies ---- */
+
+/* Answer call with the holder's result: its document, or its error. Takes
+ * doc and e. Returns 1 (answered) or -errno when the answer cannot be sent. */
+static int send_result(sd_bus_message *call, int r, json_object *doc, struct op_error *e)
+{
+	if (r >= 0 && doc) {
+		r = sd_bus_reply_method_return(call, "s", json_object_to_json_string_ext(doc, JSON_FLAGS));
+	} else if (r >= 0) {
+		r = sd_bus_reply_method_errorf(call, ISOLATED_BUS_ERROR_FAILED, "isoctl: internal error: no report");
+	} else {
+		const char *name = e->name ? e->name : ISOLATED_BUS_ERROR_FAILED;
+
+		if (e->message)
+			r = sd_bus_reply_method_errorf(call, name, "%s", e->message);
+		else
+			r = sd_bus_reply_method_errorf(call, name, "isoctl: %s", strerror(-r));
+	}
+	json_object_put(doc);
+	op_error_done(e);
+	return r < 0 ? r : 1;
+}
+
+static void log_caller(int priority, const char *method, uid_t uid, pid_t pid, const char *what)
+{
+	char fm[64], fu[64], fp[64];
+	const char *fields[] = {fm, fu, fp, NULL};
+
+	snprintf(fm, sizeof(fm), "ISOLATED_BUS_METHOD=%s", method);
+	snprintf(fu, sizeof(fu), "ISOLATED_CALLER_UID=%u", (unsigned)uid);
+	snprintf(fp, sizeof(fp), "ISOLATED_CALLER_PID=%d", (int)pid);
+	log_fields(priority, fields, "%s from uid %u pid %d: %s", method, (unsigned)uid, (int)pid, what);
+}
+
+static int deny(sd_bus_message *call, enum method method, uid_t uid, pid_t pid, const char *why)
+{
+	char what[600];
+	int r;
+
+	snprintf(what, sizeof(what), "denied (%s)", why);
+	log_caller(LOG_NOTICE, method_names[method], uid, pid, what);
+	r = sd_bus_reply_method_errorf(call, SD_BUS_ERROR_ACCESS_DENIED,
+				       "%s needs root or the polkit action " ISOLATED_POLKIT_ACTION " (%s)",
+				       method_names[method], why);
+	return r < 0 ? r : 1;
+}
+
+/* Authorised: do it. */
+static int run(struct bus *b, sd_bus_message *call, const struct request *req, uid_t uid, pid_t pid)
+{
+	struct caller c = {.uid = uid, .pid = pid, .session = NULL};
+	struct op_error e = {0};
+	json_object *doc = NULL;
+	sd_bus_creds *sc = NULL;
+	int r;
+
+	/* The login session, for the holder's record of who applied. Read
+	 * from /proc/PID (the bus does not report it), so only informative:
+	 * nothing is authorised on it. */
+	if (sd_bus_creds_new_from_pid(&sc, pid, SD_BUS_CREDS_SESSION) >= 0 &&
+	    sd_bus_creds_get_session(sc, &c.session) < 0)
+		c.session = NULL;
+
+	switch (req->method) {
+	case METHOD_APPLY:
+		r = holder_apply(b->holder, req->mode, &req->opts, &c, &doc, &e);
+		break;
+	case METHOD_REVERT:
+		r = holder_revert(b->holder, req->opts.dry_run, req->opts.force, &doc, &e);
+		break;
+	case METHOD_CONFIRM:
+		r = holder_confirm(b->holder, &c, &doc, &e);
+		break;
+	default:
+		r = -EINVAL;
+		break;
+	}
+	r = send_result(call, r, doc, &e);
+	sd_bus_creds_unref(sc);
+	return r;
+}
+
+/* ---- polkit ---- */
+
+static void auth_free(struct auth *a)
+{
+	if (!a)
+		return;
+	if (a->prev)
+		a->prev->next = a->next;
+	else if (a->bus && a->bus->auths == a)
+		a->bus->auths = a->next;
+	if (a->next)
+		a->next->prev = a->prev;
+	sd_bus_slot_unref(a->slot);
+	sd_bus_message_unref(a->call);
+	free(a);
+}
+
+static int polkit_done(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+	struct auth *a = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(reply);
+	const char *method = method_names[a->req.method];
+	int authorized = 0, challenge = 0, r;
+	char why[512];
+
+	(void)ret_error;
+	if (e) {
+		snprintf(why, sizeof(why), "polkit: %s%s%s", e->name ? e->name : "error", e->message ? ": " : "",
+			 e->message ? e->message : "");
+		r = deny(a->call, a->req.method, a->uid, a->pid, why);
+	} else if ((r = sd_bus_message_enter_container(reply, 'r', "bba{ss}")) < 0 ||
+		   (r = sd_bus_message_read(reply, "bb", &authorized, &challenge)) < 0) {
+		snprintf(why, sizeof(why), "polkit's answer cannot be read: %s", strerror(-r));
+		r = deny(a->call, a->req.method, a->uid, a->pid, why);
+	} else if (!authorized) {
+		r = deny(a->call, a->req.method, a->uid, a->pid,
+			 !challenge ? "polkit: not authorized"
+			 : a->interactive
+			     ? "polkit: authentication required"
+			     : "polkit: authentication required; call again with interactive authorization allowed");
+	} else {
+		log_caller(LOG_INFO, method, a->uid, a->pid, "authorised by polkit (" ISOLATED_POLKIT_ACTION ")");
+		r = run(a->bus, a->call, &a->req, a->uid, a->pid);
+	}
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "cannot answer %s", method);
+	auth_free(a);
+	return 0;
+}
+
+/* Ask polkit, answer later. Returns 1 (the call is taken care of: answered
+ * now with a refusal, or when polkit answers) or -errno. */
+static int polkit_check(struct bus *b, sd_bus_message *call, const struct request *req, uid_t uid, pid_t pid)
+{
+	sd_bus_message *pk = NULL;
+	const char *sender = sd_bus_message_get_sender(call);
+	unsigned flags =
+	    sd_bus_message_get_allow_interactive_authorization(call) > 0 ? POLKIT_ALLOW_USER_INTERACTION : 0;
+	struct auth *a;
+	int r;
+
+	if (!sender)
+		return deny(call, req->method, uid, pid, "the bus did not name the caller");
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	*a = (struct auth){
+	    .bus = b, .call = sd_bus_message_ref(call), .req = *req, .uid = uid, .pid = pid, .interactive = flags != 0};
+
+	r = sd_bus_message_new_method_call(b->bus, &pk, POLKIT_NAME, POLKIT_PATH, POLKIT_INTERFACE,
+					   "CheckAuthorization");
+	if (r >= 0)
+		r = sd_bus_message_append(pk, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", sender,
+					  ISOLATED_POLKIT_ACTION, 0, flags, "");
+	if (r >= 0)
+		r = sd_bus_call_async(b->bus, &a->slot, pk, polkit_done, a, 0);
+	sd_bus_message_unref(pk);
+	if (r < 0) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "cannot ask polkit: %s", strerror(-r));
+		auth_free(a);
+		return deny(call, req->method, uid, pid, why);
+	}
+	a->next = b->auths;
+	if (a->next)
+		a->next->prev = a;
+	b->auths = a;
+	return 1;
+}
+
+/* Who called, from the bus only, then root or polkit. */
+static int authorise_and_run(struct bus *b, sd_bus_message *call, const struct request *req)
+{
+	sd_bus_creds *creds = NULL;
+	uid_t uid = (uid_t)-1;
+	pid_t pid = 0;
+	int r;
+
+	/* No SD_BUS_CREDS_AUGMENT: with it sd-bus may fill what the bus did
+	 * not report from /proc/PID, which the caller controls (and a PID may
+	 * be reused). Without it both values are the bus driver's. */
+	r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &creds);
+	if (r >= 0 && (sd_bus_creds_get_augmented_mask(creds) & (SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID)))
+		r = -EPERM;
+	if (r >= 0)
+		r = sd_bus_creds_get_euid(creds, &uid);
+	if (r >= 0)
+		r = sd_bus_creds_get_pid(creds, &pid);
+	sd_bus_creds_unref(creds);
+	if (r < 0) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "the bus did not report the caller's credentials: %s", strerror(-r));
+		return deny(call, req->method, uid, pid, why);
+	}
+	if (uid == 0)
+		return run(b, call, req, uid, pid);
+	return polkit_check(b, call, req, uid, pid);
+}
+
+/* ---- Methods ---- */
+
+static int method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct request req = {.method = METHOD_APPLY};
+	int r;
+
+	r = sd_bus_message_read(m, "s", &req.mode);
+	if (r < 0)
+		return r;
+	r = check_mode(req.mode, error);
+	if (r < 0)
+		return r;
+	r = read_options(m, "Apply", APPLY_OPTIONS, &req.opts, error);
+	if (r < 0)
+		return r;
+	return authorise_and_run(userdata, m, &req);
+}
+
+static int method_revert(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct request req = {.method = METHOD_REVERT};
+	int r;
+
+	r = read_options(m, "Revert", REVERT_OPTIONS, &req.opts, error);
+	if (r < 0)
+		return r;
+	return authorise_and_run(userdata, m, &req);
+}
+
+static int method_confirm(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct request req = {.method = METHOD_CONFIRM};
+
+	(void)error;
+	return authorise_and_run(userdata, m, &req);
+}
+
+static int method_plan(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct bus *b = userdata;
+	struct holder_apply_opts o = {0};
+	struct op_error e = {0};
+	json_object *doc = NULL;
+	const char *mode;
+	int r;
+
+	r = sd_bus_message_read(m, "s", &mode);
+	if (r < 0)
+		return r;
+	r = check_mode(mode, error);
+	if (r < 0)
+		return r;
+	r = read_options(m, "Plan", PLAN_OPTIONS, &o, error);
+	if (r < 0)
+		return r;
+	r = holder_plan(b->holder, mode, o.scope, &doc, &e);
+	return send_result(m, r, doc, &e);
+}
+
+static int method_status(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct bus *b = userdata;
+	struct op_error e = {0};
+	json_object *doc = NULL;
+	int r;
+
+	(void)error;
+	r = holder_status(b->holder, &doc, &e);
+	return send_result(m, r, doc, &e);
+}
+
+static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct bus *b = userdata;
+	struct op_error e = {0};
+	json_object *doc = NULL;
+	int r;
+
+	(void)error;
+	r = holder_verify(b->holder, &doc, &e);
+	return send_result(m, r, doc, &e);
+}
+
+static int method_list_modes(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct bus *b = userdata;
+	struct op_error e = {0};
+	json_object *doc = NULL;
+	int r;
+
+	(void)error;
+	r = holder_list_modes(b->holder, &doc, &e);
+	return send_result(m, r, doc, &e);
+}
+
+static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct bus *b = userdata;
+
+	(void)bus, (void)path, (void)interface, (void)error;
+	return sd_bus_message_append(reply, "s",
+				     strcmp(property, "Mode") == 0 ? holder_mode(b->holder) : holder_state(b->holder));
+}
+
+/* Every method is SD_BUS_VTABLE_UNPRIVILEGED: sd-bus's own check (the
+ * caller's CAP_SYS_ADMIN, read from /proc) would refuse everyone but root;
+ * we authorise ourselves, per method. */
+static const sd_bus_vtable bus_vtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_PROPERTY("Mode", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("State", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_METHOD_WITH_ARGS("Apply", SD_BUS_ARGS("s", mode, "a{sv}", options), SD_BUS_RESULT("s", report), method_apply,
+			    SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Revert", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("s", report), method_revert,
+			    SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Confirm", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", report), method_confirm,
+			    SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Plan", SD_BUS_ARGS("s", mode, "a{sv}", options), SD_BUS_RESULT("s", report), method_plan,
+			    SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Status", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", report), method_status,
+			    SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("Verify", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", report), method_verify,
+			    SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("ListModes", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", report), method_list_modes,
+			    SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_SIGNAL_WITH_ARGS("ModeChanged", SD_BUS_ARGS("s", mode, "s", previous), 0),
+    SD_BUS_SIGNAL_WITH_ARGS("DriftFound", SD_BUS_ARGS("s", report), 0),
+    SD_BUS_VTABLE_END,
+};
+
+/* ---- Events from the holder ---- */
+
+/* Remember now in *cached; true when it differs from what was there. */
+static bool update_cached(char **cached, const char *now)
+{
+	if (*cached && now && strcmp(*cached, now) == 0)
+		return false;
+	free(*cached);
+	*cached = now ? strdup(now) : NULL; /* NULL on ENOMEM: differs next time */
+	return true;
+}
+
+static void publish_properties(struct bus *b)
+{
+	char *names[3];
+	size_t n = 0;
+	int r;
+
+	if (update_cached(&b->mode, holder_mode(b->holder)))
+		names[n++] = (char *)"Mode";
+	if (update_cached(&b->state, holder_state(b->holder)))
+		names[n++] = (char *)"State";
+	names[n] = NULL;
+	if (n == 0)
+		return;
+	r = sd_bus_emit_properties_changed_strv(b->bus, ISOLATED_BUS_PATH, ISOLATED_BUS_INTERFACE, names);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "cannot send PropertiesChanged");
+}
+
+static void on_mode_changed(void *userdata, const char *mode, const char *previous)
+{
+	struct bus *b = userdata;
+	int r;
+
+	r = sd_bus_emit_signal(b->bus, ISOLATED_BUS_PATH, ISOLATED_BUS_INTERFACE, "ModeChanged", "ss", mode,
+			       previous ? previous : "vanilla");
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "cannot send ModeChanged");
+	publish_properties(b);
+}
+
+static void on_drift(void *userdata, json_object *report)
+{
+	struct bus *b = userdata;
+	int r;
+
+	r = sd_bus_emit_signal(b->bus, ISOLATED_BUS_PATH, ISOLATED_BUS_INTERFACE, "DriftFound", "s",
+			       report ? json_object_to_json_string_ext(report, JSON_FLAGS) : "{}");
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "cannot send DriftFound");
+	publish_properties(b);
+}
+
+static void on_state_changed(void *userdata)
+{
+	publish_properties(userdata);
+}
+
+/* ---- Start and stop ---- */
+
+int bus_start(sd_event *ev, struct holder *h, struct bus **ret)
+{
+	struct bus *b;
+	int r;
+
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->holder = h;
+
+	r = sd_bus_open_system(&b->bus);
+	/* Losing the bus ends the loop (with EXIT_FAILURE): systemd restarts
+	 * the daemon, which takes its name again and re-applies the mode. */
+	if (r >= 0)
+		r = sd_bus_set_exit_on_disconnect(b->bus, true);
+	if (r >= 0)
+		r = sd_bus_attach_event(b->bus, ev, SD_EVENT_PRIORITY_NORMAL);
+	if (r >= 0)
+		r = sd_bus_add_object_vtable(b->bus, &b->vtable_slot, ISOLATED_BUS_PATH, ISOLATED_BUS_INTERFACE,
+					     bus_vtable, b);
+	if (r >= 0)
+		r = sd_bus_request_name(b->bus, ISOLATED_BUS_NAME, 0);
+	if (r < 0) {
+		bus_free(b);
+		return r;
+	}
+	update_cached(&b->mode, holder_mode(h));
+	update_cached(&b->state, holder_state(h));
+	/* Last, so a failed start leaves the holder's sink as it was. */
+	holder_set_events(h, &(struct holder_events){
+				 .mode_changed = on_mode_changed,
+				 .drift = on_drift,
+				 .state_changed = on_state_changed,
+				 .userdata = b,
+			     });
+	b->started = true;
+	*ret = b;
+	return 0;
+}
+
+void bus_free(struct bus *b)
+{
+	if (!b)
+		return;
+	/* Polkit checks in flight: their callers get no answer but the
+	 * disconnection (we are going away). */
+	while (b->auths)
+		auth_free(b->auths);
+	if (b->started)
+		holder_set_events(b->holder, &(struct holder_events){0});
+	sd_bus_slot_unref(b->vtable_slot);
+	sd_bus_flush_close_unref(b->bus);
+	free(b->mode);
+	free(b->state);
+	free(b);
+}

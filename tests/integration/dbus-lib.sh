@@ -1,0 +1,77 @@
+# Sourced by integration tests that need a bus: a private dbus-daemon that
+# behaves like the system bus (tests/data/dbus-system-test.conf, which
+# includes our systemd/io.isolated.Daemon1.conf), on its own socket, so
+# tests never touch the host's bus.
+#
+#   start_private_bus DIR [SERVICEDIR]
+#       Starts the bus with its socket in DIR (created if needed; made
+#       0755 so that unprivileged callers, setpriv to nobody, can connect),
+#       exports DBUS_SYSTEM_BUS_ADDRESS and PRIVATE_BUS_PID, and stops the
+#       bus on EXIT (added in front of the EXIT trap in force when called:
+#       set your own trap first). SERVICEDIR, if given, is a directory of
+#       D-Bus activation files (NAME.service) the bus starts services from.
+#       Returns 1 (with a message on stderr) if the bus does not start.
+#       Call it directly, not in $(...): the exports must reach the caller.
+#   stop_private_bus
+#       Stops it (SIGTERM, then waits for it); does nothing if none runs.
+#
+# The bus is our child (no --fork), so stopping it is kill + wait. Readiness
+# is the address it prints once it listens, read through a FIFO: no sleeps.
+# Needs TOP (the source tree), as tests/run-tests.sh sets it.
+
+PRIVATE_BUS_PID=
+
+start_private_bus() { # DIR [SERVICEDIR]
+	local dir=$1 services=${2:-} conf addr
+	: "${TOP:?}"
+	mkdir -p "$dir" && chmod 0755 "$dir" || return 1
+	conf=$dir/bus.conf
+	{
+		echo '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"'
+		echo ' "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">'
+		echo '<busconfig>'
+		echo "  <include>$TOP/tests/data/dbus-system-test.conf</include>"
+		[ -z "$services" ] || echo "  <servicedir>$services</servicedir>"
+		echo '</busconfig>'
+	} >"$conf"
+	rm -f "$dir/bus.ready"
+	mkfifo "$dir/bus.ready" || return 1
+	dbus-daemon --config-file="$conf" --address="unix:path=$dir/system_bus_socket" --nofork \
+		--print-address=3 3>"$dir/bus.ready" 2>"$dir/bus.log" &
+	PRIVATE_BUS_PID=$!
+	_dbus_lib_trap
+	# EOF (an empty address) when dbus-daemon exits before it listens.
+	read -r addr <"$dir/bus.ready"
+	rm -f "$dir/bus.ready"
+	if [ -z "$addr" ]; then
+		echo "dbus-daemon did not start: $(head -c 600 "$dir/bus.log")" >&2
+		stop_private_bus
+		return 1
+	fi
+	export DBUS_SYSTEM_BUS_ADDRESS=$addr PRIVATE_BUS_PID
+	return 0
+}
+
+stop_private_bus() {
+	[ -n "${PRIVATE_BUS_PID:-}" ] || return 0
+	kill "$PRIVATE_BUS_PID" 2>/dev/null
+	wait "$PRIVATE_BUS_PID" 2>/dev/null
+	PRIVATE_BUS_PID=
+	unset DBUS_SYSTEM_BUS_ADDRESS
+	return 0
+}
+
+# Put stop_private_bus in front of the EXIT trap in force (lib.sh's removes
+# the temp dir, which may hold the socket).
+_dbus_lib_trap() {
+	local old
+	old=$(trap -p EXIT)
+	case $old in
+	*stop_private_bus*) return 0 ;;
+	'') trap 'stop_private_bus' EXIT ;;
+	*)
+		eval "set -- $old"
+		trap "stop_private_bus; $3" EXIT
+		;;
+	esac
+}

@@ -7,6 +7,17 @@ SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 SYSCONFDIR ?= /etc
+# Where the daemon's system files go. systemd reads units from
+# /usr/local/lib/systemd/system as well as /usr/lib/systemd/system, and
+# dbus-daemon activation files from /usr/local/share/dbus-1/system-services
+# as well as /usr/share/...: both follow PREFIX. The D-Bus bus policy is read
+# only from /usr/share/dbus-1/system.d and /etc/dbus-1/system.d (the latter
+# for the local administrator), and polkitd reads actions only from
+# /usr/share/polkit-1/actions: those do not follow a PREFIX of /usr/local.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DBUS_SERVICEDIR ?= $(DATADIR)/dbus-1/system-services
+DBUS_POLICYDIR ?= $(if $(filter /usr,$(PREFIX)),$(DATADIR),$(SYSCONFDIR))/dbus-1/system.d
+POLKIT_ACTIONDIR ?= /usr/share/polkit-1/actions
 DESTDIR ?=
 BUILD ?= build
 SAN ?= 0
@@ -113,6 +124,23 @@ install: all
 	install -m 0644 policies/host.conf.example $(DESTDIR)$(DATADIR)/isolated/
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0755 $(BUILD)/isolated $(DESTDIR)$(SBINDIR)/isolated
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DBUS_SERVICEDIR) $(DESTDIR)$(DBUS_POLICYDIR) $(DESTDIR)$(POLKIT_ACTIONDIR)
+	@# The unit and the activation file name the daemon by its default path.
+	sed 's|/usr/local/sbin/isolated|$(SBINDIR)/isolated|' systemd/isolated.service >$(BUILD)/isolated.service
+	install -m 0644 $(BUILD)/isolated.service $(DESTDIR)$(UNITDIR)/isolated.service
+	[ ! -e systemd/io.isolated.Daemon1.service ] || { \
+		sed 's|/usr/local/sbin/isolated|$(SBINDIR)/isolated|' systemd/io.isolated.Daemon1.service \
+			>$(BUILD)/io.isolated.Daemon1.service && \
+		install -m 0644 $(BUILD)/io.isolated.Daemon1.service $(DESTDIR)$(DBUS_SERVICEDIR)/; }
+	[ ! -e systemd/io.isolated.Daemon1.conf ] || install -m 0644 systemd/io.isolated.Daemon1.conf $(DESTDIR)$(DBUS_POLICYDIR)/
+	[ ! -e systemd/io.isolated.policy ] || install -m 0644 systemd/io.isolated.policy $(DESTDIR)$(POLKIT_ACTIONDIR)/
+	@# The daemon's configuration: the example for reference, and as the
+	@# live file only where there is none (an administrator's is never replaced).
+	[ ! -e policies/isolated.conf.example ] || { \
+		install -m 0644 policies/isolated.conf.example $(DESTDIR)$(DATADIR)/isolated/ && \
+		{ [ -e $(DESTDIR)$(SYSCONFDIR)/isolated/isolated.conf ] || \
+		install -m 0644 policies/isolated.conf.example $(DESTDIR)$(SYSCONFDIR)/isolated/isolated.conf; }; }
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -191,16 +191,23 @@ void bus_free(struct bus *b);
 /* ---- Kernel events (procev.c, devev.c) ----
  * procev_start: NETLINK_CONNECTOR socket joined to CN_IDX_PROC, listening
  * switched on (PROC_CN_MCAST_LISTEN), on ev. Fork of a thread or process,
- * exec and comm events call holder_threads(); exit events are ignored;
- * ENOBUFS (the socket overflowed: events were lost) calls holder_rescan().
- * rcvbuf > 0 sets the socket's receive buffer (SO_RCVBUFFORCE, tests).
- * -EPERM / -EACCES / -EPROTONOSUPPORT when the kernel refuses (no
- * CAP_NET_ADMIN, not the initial network namespace): the caller falls back
- * to a rescan interval and says so. */
+ * exec and comm events call holder_threads(), once per batch drained, each
+ * tid once; exit events are ignored (a tid that exits within its batch is
+ * left out); ENOBUFS (the socket overflowed: events were lost) calls
+ * holder_rescan(). rcvbuf > 0 sets the socket's receive buffer
+ * (SO_RCVBUFFORCE, else SO_RCVBUF; tests), 0 gives 4 MiB. Events before
+ * procev_start returns are not delivered: start it before the first
+ * snapshot. -EPERM / -EACCES / -EPROTONOSUPPORT when the kernel refuses:
+ * -EPERM without CAP_NET_ADMIN before Linux 6.6 (6.6 on needs none) and
+ * when the kernel does not answer the request (outside the initial user or
+ * pid namespace, no CONFIG_PROC_EVENTS); -EPROTONOSUPPORT outside the
+ * initial network namespace or without CONFIG_CONNECTOR. The caller falls
+ * back to a rescan interval and says so. */
 struct procev;
 int procev_start(sd_event *ev, struct holder *h, int rcvbuf, struct procev **ret);
 void procev_free(struct procev *p);
-/* Events received and overflows, for the log and the benchmark. */
+/* Events received (every kind the kernel sent, acks aside) and overflows,
+ * for the log and the benchmark. */
 void procev_counters(const struct procev *p, unsigned long long *ret_events, unsigned long long *ret_overflows);
 
 /* devev_start: rtnetlink RTNLGRP_LINK (a link added, or IFF_UP set) and

@@ -211,9 +211,10 @@ static int state_value(const struct host_state *s, const struct journal_entry *e
 	return 0;
 }
 
-/* Put the journal's pristine value of e into the snapshot, so the plan is
- * made against the host as it was before isolated touched it. */
-static int state_set_pristine(struct host_state *s, const struct journal_entry *e)
+/* Put value (of e's target) into the snapshot: the journal's pristine
+ * values, so the plan is made against the host as it was before isolated
+ * touched it; or what a recovery put back. */
+static int state_set_value(struct host_state *s, const struct journal_entry *e, const char *value)
 {
 	struct irq_info *irq;
 	struct task_info *t;
@@ -224,7 +225,7 @@ static int state_set_pristine(struct host_state *s, const struct journal_entry *
 	case ACTION_SYSCTL:
 		for (size_t i = 0; i < s->n_sysctls; i++)
 			if (strcmp(s->sysctls[i].name, e->target) == 0) {
-				char *v = strdup(e->pristine);
+				char *v = strdup(value);
 				if (!v)
 					return -ENOMEM;
 				free(s->sysctls[i].value);
@@ -234,18 +235,18 @@ static int state_set_pristine(struct host_state *s, const struct journal_entry *
 	case ACTION_CPUMASK:
 		if (cpumask_which(e->target, &which) < 0)
 			return -EINVAL;
-		return cpus_parse(e->pristine, which == HOST_CPUMASK_IRQ_DEFAULT ? &s->irq_default : &s->wq_cpumask);
+		return cpus_parse(value, which == HOST_CPUMASK_IRQ_DEFAULT ? &s->irq_default : &s->wq_cpumask);
 	case ACTION_IRQ_AFFINITY:
 		irq = state_irq(s, e->irq);
-		return irq ? cpus_parse(e->pristine, &irq->affinity) : 0;
+		return irq ? cpus_parse(value, &irq->affinity) : 0;
 	case ACTION_THREAD_AFFINITY:
 		t = state_thread(s, e);
-		return t ? cpus_parse(e->pristine, &t->cpus) : 0;
+		return t ? cpus_parse(value, &t->cpus) : 0;
 	case ACTION_THREAD_SCHED:
 		t = state_thread(s, e);
 		if (!t)
 			return 0;
-		if (sched_parse(e->pristine, &policy, &prio) < 0)
+		if (sched_parse(value, &policy, &prio) < 0)
 			return -EINVAL;
 		t->policy = policy;
 		t->rt_priority = prio;
@@ -720,6 +721,16 @@ static size_t undo_steps(struct txn *t, size_t n)
 	return failed;
 }
 
+/* A snapshot the caller gave may predate a recovery: make it say what the
+ * host holds now. A partial one only for its own threads (the rest is its
+ * base's, and a threads-only apply does not plan it). */
+static int state_follow(struct txn *t, const struct journal_entry *e, const char *value)
+{
+	if (!t->s || (t->s->borrowed && !is_thread(e->kind)))
+		return 0;
+	return state_set_value(t->s, e, value) == -ENOMEM ? -ENOMEM : 0;
+}
+
 /* An earlier invocation died inside its transaction: put back what its
  * steps may have written (those not reached still hold "before"), then
  * drop the transaction. */
@@ -740,6 +751,10 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 			snprintf(err, errlen, "undoing the interrupted transaction: reading %s failed: %s", e->target,
 				 strerror(-r));
 			return r;
+		}
+		if (state_follow(t, e, cur) < 0) {
+			free(cur);
+			return -ENOMEM;
 		}
 		if (apply_value_equal(e->kind, cur, e->before)) {
 			free(cur);
@@ -764,6 +779,8 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 		undone++;
 		t->undo_writes++;
 		crash_point(t->o, "undo:%u", t->undo_writes);
+		if (state_follow(t, e, e->before) < 0)
+			return -ENOMEM;
 	}
 	add_notice(t->res, util_sprintf("an interrupted transaction (apply %s, pid %d) was undone: %zu value%s put "
 					"back%s",
@@ -773,20 +790,27 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 	return 0;
 }
 
-/* Drop thread targets whose thread exited (or whose tid was reused). */
-static int drop_exited(struct txn *t, struct journal *j)
+/* Drop thread targets whose thread exited (or whose tid was reused). A
+ * partial snapshot (threads_only) tells only about the tids it holds: a
+ * target is dropped when its tid is there with another start time. */
+static int drop_exited(struct txn *t, struct journal *j, size_t *ret_dropped)
 {
 	size_t dropped = 0;
 
 	for (size_t i = 0; i < j->n_targets;) {
 		const struct journal_entry *e = &j->targets[i];
-		if (is_thread(e->kind) && !state_thread(t->s, e)) {
+		const struct task_info *task = is_thread(e->kind) ? host_state_task(t->s, e->tid) : NULL;
+		bool gone = t->o->threads_only ? task && task->starttime != e->starttime
+					       : is_thread(e->kind) && !state_thread(t->s, e);
+
+		if (gone) {
 			journal_remove_target(j, i);
 			dropped++;
 		} else {
 			i++;
 		}
 	}
+	*ret_dropped = dropped;
 	if (dropped)
 		return add_notice(t->res, util_sprintf("%zu target%s of exited threads dropped from the journal",
 						       dropped, dropped == 1 ? "" : "s"));
@@ -822,15 +846,16 @@ static int load_journal(struct txn *t, const char *boot_id, struct journal **ret
 	return 0;
 }
 
-/* Write j, or remove it when it holds nothing (the host is vanilla). */
-static int store_journal(struct txn *t, struct journal *j, bool *ret_removed, char *err, size_t errlen)
+/* Write j, or remove it when it holds nothing (the host is vanilla, and
+ * no revert awaits confirmation). */
+static int store_journal(const struct host *h, struct journal *j, bool *ret_removed, char *err, size_t errlen)
 {
-	if (j->n_targets == 0 && !j->has_txn && strcmp(j->mode, "vanilla") == 0) {
+	if (j->n_targets == 0 && !j->has_txn && !j->has_confirm && strcmp(j->mode, "vanilla") == 0) {
 		*ret_removed = true;
-		return journal_remove(t->h, err, errlen);
+		return journal_remove(h, err, errlen);
 	}
 	*ret_removed = false;
-	return journal_save(t->h, j, err, errlen);
+	return journal_save(h, j, err, errlen);
 }
 
 static void count_outcomes(struct apply_result *res)
@@ -840,10 +865,38 @@ static void count_outcomes(struct apply_result *res)
 		res->counts[res->steps[i].outcome]++;
 }
 
-/* The journal after a successful transaction. */
-static int commit_journal(struct txn *t, struct journal *j, char **now)
+/* Replace *dst by src unless they are equal; *changed when replaced. */
+static int update_str(char **dst, const char *src, bool *changed)
+{
+	if ((!*dst && !src) || (*dst && src && strcmp(*dst, src) == 0))
+		return 0;
+	*changed = true;
+	return set_str(dst, src);
+}
+
+static int set_confirm(struct journal *j, const struct apply_confirm *c)
+{
+	journal_clear_confirm(j);
+	if (!c)
+		return 0;
+	j->has_confirm = true;
+	j->confirm_deadline = c->deadline_usec;
+	j->confirm_uid = c->uid;
+	if (set_str(&j->confirm_previous_mode, c->previous_mode) < 0 ||
+	    set_str(&j->confirm_previous_scope, c->previous_scope) < 0 || set_str(&j->confirm_session, c->session) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The journal after a successful transaction. in_view[i]: the value of
+ * j->targets[i] is known (now[i]; NULL when it is gone); targets out of
+ * view (threads_only: threads not in the partial snapshot, IRQs, sysctls,
+ * cpumasks) are kept as they are. *ret_changed: j differs from what it
+ * was (threads_only only keeps mode, scope, time and confirmation). */
+static int commit_journal(struct txn *t, struct journal *j, char **now, const bool *in_view, bool *ret_changed)
 {
 	struct apply_result *res = t->res;
+	bool changed = false;
 	char scope[256];
 	int r;
 
@@ -851,10 +904,15 @@ static int commit_journal(struct txn *t, struct journal *j, char **now)
 	for (size_t i = j->n_targets; i-- > 0;) {
 		const struct journal_entry *e = &j->targets[i];
 		bool stepped = false;
+
+		if (!in_view[i])
+			continue;
 		for (size_t k = 0; k < res->n_steps && !stepped; k++)
 			stepped = res->steps[k].e.kind == e->kind && strcmp(res->steps[k].e.target, e->target) == 0;
-		if (!stepped && (!now[i] || apply_value_equal(e->kind, now[i], e->pristine)))
+		if (!stepped && (!now[i] || apply_value_equal(e->kind, now[i], e->pristine))) {
 			journal_remove_target(j, i);
+			changed = true;
+		}
 	}
 	for (size_t k = 0; k < res->n_steps; k++) {
 		const struct apply_step *st = &res->steps[k];
@@ -865,12 +923,16 @@ static int commit_journal(struct txn *t, struct journal *j, char **now)
 		case STEP_PENDING:
 		case STEP_UNCHANGED:
 			if (st->restore || apply_value_equal(st->e.kind, st->e.wanted, st->e.pristine)) {
-				if (je)
+				if (je) {
 					journal_remove_target(j, (size_t)(je - j->targets));
+					changed = true;
+				}
 			} else if (je) {
-				if (set_str(&je->wanted, st->e.wanted) < 0 || set_str(&je->rule, st->e.rule) < 0)
+				if (update_str(&je->wanted, st->e.wanted, &changed) < 0 ||
+				    update_str(&je->rule, st->e.rule, &changed) < 0)
 					return -ENOMEM;
 			} else {
+				changed = true;
 				struct journal_entry e;
 				if ((r = journal_entry_copy(&e, &st->e)) < 0)
 					return r;
@@ -883,8 +945,10 @@ static int commit_journal(struct txn *t, struct journal *j, char **now)
 			}
 			break;
 		case STEP_GONE:
-			if (je)
+			if (je) {
 				journal_remove_target(j, (size_t)(je - j->targets));
+				changed = true;
+			}
 			break;
 		default:
 			/* not movable: nothing changed; conflict: the entry stays as it was */
@@ -892,8 +956,15 @@ static int commit_journal(struct txn *t, struct journal *j, char **now)
 		}
 	}
 	journal_clear_txn(j);
+	*ret_changed = changed;
+	/* The event path adds to the mode in force: its mode, scope, time and
+	 * pending confirmation stay. */
+	if (t->o->threads_only)
+		return 0;
+	*ret_changed = true;
 	if (set_str(&j->mode, t->p->name) < 0 ||
-	    set_str(&j->scope, policy_scope_format(&t->p->scope, scope, sizeof(scope))) < 0)
+	    set_str(&j->scope, policy_scope_format(&t->p->scope, scope, sizeof(scope))) < 0 ||
+	    set_confirm(j, t->o->confirm) < 0)
 		return -ENOMEM;
 	j->applied_at = (long long)time(NULL);
 	return 0;
@@ -922,17 +993,57 @@ static int fail_msg(char *err, size_t errlen, int r, const char *what)
 	return r;
 }
 
+/* Options that cannot work together, before anything is read. */
+static int check_opts(const struct apply_opts *o, char *err, size_t errlen)
+{
+	const struct apply_confirm *c = o->confirm;
+
+	if (o->threads_only && !o->state) {
+		snprintf(err, errlen, "a threads-only apply needs a snapshot");
+		return -EINVAL;
+	}
+	if (o->state && o->state->borrowed && !o->threads_only) {
+		snprintf(err, errlen, "a partial snapshot can only be applied threads-only");
+		return -EINVAL;
+	}
+	if (c && !o->threads_only &&
+	    (!c->previous_mode || !*c->previous_mode || !c->previous_scope || !*c->previous_scope ||
+	     (c->session && !*c->session) || c->uid == (uid_t)-1)) {
+		snprintf(err, errlen, "a confirmation needs the previous mode and scope and a valid caller");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The event path adds threads to the mode in force: a journal holding
+ * another mode (or none) means the caller's idea of it is stale. */
+static int check_threads_only(struct txn *t, const struct journal *j, char *err, size_t errlen)
+{
+	char scope[256];
+
+	policy_scope_format(&t->p->scope, scope, sizeof(scope));
+	if (strcmp(j->mode, t->p->name) == 0 && strcmp(j->scope, scope) == 0)
+		return 0;
+	snprintf(err, errlen,
+		 "the journal holds mode %s (scope %s), not %s (scope %s): a threads-only apply only adds "
+		 "threads to the mode in force",
+		 j->mode, j->scope, t->p->name, scope);
+	return -ESTALE;
+}
+
 int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *o, struct apply_result **ret, char *err,
 	       size_t errlen)
 {
 	struct txn t = {.h = h, .p = p, .o = o};
-	struct journal *j = NULL, *before = NULL;
+	struct journal *j = NULL;
 	char *boot_id = NULL, **now = NULL, scope[256];
-	bool *covered = NULL, removed = false;
+	bool *covered = NULL, *in_view = NULL, removed = false, changed = false, writes = false;
 	int lock_fd = -1, r, failure = 0;
-	size_t n_now = 0;
+	size_t n_now = 0, dropped = 0;
 
 	err[0] = '\0';
+	if ((r = check_opts(o, err, errlen)) < 0)
+		return r;
 	t.res = calloc(1, sizeof(*t.res));
 	if (!t.res)
 		return -ENOMEM;
@@ -945,7 +1056,12 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 	if (!o->dry_run && (r = journal_lock(h, !o->no_wait, &lock_fd, err, errlen)) < 0)
 		goto out;
 
-	r = host_read_boot_id(h, &boot_id);
+	/* A snapshot given by the caller has the boot id: one file less on
+	 * the event path. */
+	if (o->state)
+		r = (boot_id = strdup(o->state->boot_id ? o->state->boot_id : "")) ? 0 : -ENOMEM;
+	else
+		r = host_read_boot_id(h, &boot_id);
 	if (r == -ENOENT && (boot_id = strdup("")))
 		r = 0;
 	if (r < 0) {
@@ -954,42 +1070,65 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 	}
 	if ((r = load_journal(&t, boot_id, &j, err, errlen)) < 0)
 		goto out;
+	/* Before a recovery, which keeps a given snapshot up to date. */
+	t.s = o->state;
 	if (j->has_txn) {
 		if (o->dry_run)
 			add_notice(t.res, util_sprintf("an interrupted transaction (apply %s, pid %d) would be undone "
 						       "first; this plan is made against the host as it is now",
 						       j->txn_mode ? j->txn_mode : "?", j->txn_pid));
-		else if ((r = recover(&t, j, err, errlen)) < 0 || (r = store_journal(&t, j, &removed, err, errlen)) < 0)
+		else if ((r = recover(&t, j, err, errlen)) < 0 || (r = store_journal(h, j, &removed, err, errlen)) < 0)
 			goto out;
 	}
+	if (o->threads_only && (r = check_threads_only(&t, j, err, errlen)) < 0)
+		goto out;
 	if (!(t.res->previous_mode = strdup(j->mode))) {
 		r = -ENOMEM;
 		goto out;
 	}
 
-	if ((r = host_snapshot(h, &t.s, err, errlen)) < 0)
+	if (!o->state && (r = host_snapshot(h, &t.s, err, errlen)) < 0)
 		goto out;
-	if ((r = drop_exited(&t, j)) < 0)
+	if ((r = drop_exited(&t, j, &dropped)) < 0)
 		goto out;
 
-	/* The value of every journal target now, then the pristine view. */
+	/* The value of every journal target now, then the pristine view. A
+	 * threads-only apply sees only the threads of its snapshot: the other
+	 * targets are out of view, neither read nor restored. */
 	n_now = j->n_targets;
 	now = calloc(n_now + 1, sizeof(*now));
 	covered = calloc(n_now + 1, sizeof(*covered));
-	if (!now || !covered) {
+	in_view = calloc(n_now + 1, sizeof(*in_view));
+	if (!now || !covered || !in_view) {
 		r = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n_now; i++)
-		if ((r = state_value(t.s, &j->targets[i], &now[i])) < 0)
+	for (size_t i = 0; i < n_now; i++) {
+		const struct journal_entry *e = &j->targets[i];
+
+		/* The scheduling of an IRQ thread (it keeps its IRQ) is the
+		 * IRQ rules' business, which a threads-only plan leaves out. */
+		if (o->threads_only) {
+			const struct task_info *task = is_thread(e->kind) ? state_thread(t.s, e) : NULL;
+
+			if (!task || task->context_only || (e->kind == ACTION_THREAD_SCHED && e->irq))
+				continue;
+		}
+		in_view[i] = true;
+		if ((r = state_value(t.s, e, &now[i])) < 0)
 			goto out;
+	}
 	for (size_t i = 0; i < n_now; i++)
-		if ((r = state_set_pristine(t.s, &j->targets[i])) < 0) {
+		if (in_view[i] && (r = state_set_value(t.s, &j->targets[i], j->targets[i].pristine)) < 0) {
 			snprintf(err, errlen, "the journal's pristine value of %s (%s) is not a valid value",
 				 j->targets[i].target, j->targets[i].pristine);
 			goto out;
 		}
-	if ((r = plan_build(p, t.s, &t.res->plan, err, errlen)) < 0)
+	if (o->threads_only)
+		r = plan_build_threads(p, t.s, &t.res->plan, err, errlen);
+	else
+		r = plan_build(p, t.s, &t.res->plan, err, errlen);
+	if (r < 0)
 		goto out;
 	if ((r = compose(&t, j, now, covered)) < 0)
 		goto out;
@@ -999,10 +1138,10 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 		goto out;
 	}
 
-	/* The journal before this call, to put back if the transaction fails. */
-	if ((r = journal_copy(j, &before)) < 0 || (r = begin_txn(&t, j)) < 0)
+	if ((r = begin_txn(&t, j)) < 0)
 		goto out;
 	if (j->n_steps > 0) {
+		writes = true;
 		if ((r = journal_save(h, j, err, errlen)) < 0)
 			goto out;
 		crash_point(o, "journal", 0);
@@ -1037,14 +1176,23 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 				goto out;
 			}
 		}
-		r = store_journal(&t, before, &removed, err, errlen);
+		/* Everything put back: the journal as it was before this
+		 * transaction (begin_txn only added the transaction to it). */
+		journal_clear_txn(j);
+		r = store_journal(h, j, &removed, err, errlen);
 		if (r < 0)
 			goto out;
 		r = failure;
 		goto out;
 	}
 
-	if ((r = commit_journal(&t, j, now)) < 0 || (r = store_journal(&t, j, &removed, err, errlen)) < 0)
+	if ((r = commit_journal(&t, j, now, in_view, &changed)) < 0)
+		goto out;
+	/* The event path is hot: a journal that would be written back as it
+	 * is, is not written. */
+	if (!o->threads_only || writes || changed || dropped)
+		r = store_journal(h, j, &removed, err, errlen);
+	if (r < 0)
 		goto out;
 	r = 0;
 out:
@@ -1061,10 +1209,11 @@ out:
 		free(now[i]);
 	free(now);
 	free(covered);
+	free(in_view);
 	free(boot_id);
 	journal_free(j);
-	journal_free(before);
-	host_state_free(t.s);
+	if (t.s != o->state)
+		host_state_free(t.s);
 	if (r < 0 && !(t.res && t.res->failed)) {
 		if (err[0] == '\0')
 			snprintf(err, errlen, "%s", strerror(-r));
@@ -1175,4 +1324,70 @@ void apply_status_free(struct apply_status *st)
 	free(st->stale_boot_id);
 	journal_free(st->journal);
 	free(st);
+}
+
+/* ---- Confirmation ---- */
+
+static bool str_equal_or_null(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int apply_confirm(struct host *h, uid_t uid, const char *session, char **ret_mode, char *err, size_t errlen)
+{
+	struct journal *j = NULL;
+	char *boot_id = NULL, *mode = NULL;
+	bool removed = false;
+	int lock_fd = -1, r;
+
+	err[0] = '\0';
+	if ((r = journal_lock(h, true, &lock_fd, err, errlen)) < 0)
+		return r;
+	r = host_read_boot_id(h, &boot_id);
+	if (r == -ENOENT && (boot_id = strdup("")))
+		r = 0;
+	if (r < 0) {
+		fail_msg(err, errlen, r, "reading the boot id");
+		goto out;
+	}
+	r = journal_load(h, &j, err, errlen);
+	if (r == -ENOENT || (r == 0 && (strcmp(j->boot_id, boot_id) != 0 || !j->has_confirm))) {
+		/* A journal of another boot is left for the next apply to
+		 * discard: nothing of it is in force. */
+		snprintf(err, errlen, "nothing to confirm: no apply is awaiting confirmation");
+		r = -ENOENT;
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	if (uid != j->confirm_uid || !str_equal_or_null(session, j->confirm_session)) {
+		snprintf(err, errlen, "only the caller that applied %s may confirm it: uid %u, %s%s (not uid %u, %s%s)",
+			 j->mode, (unsigned)j->confirm_uid, j->confirm_session ? "session " : "no session",
+			 j->confirm_session ? j->confirm_session : "", (unsigned)uid,
+			 session ? "session " : "no session", session ? session : "");
+		r = -EPERM;
+		goto out;
+	}
+	if (ret_mode && !(mode = strdup(j->mode))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	journal_clear_confirm(j);
+	if ((r = store_journal(h, j, &removed, err, errlen)) < 0)
+		goto out;
+	if (ret_mode) {
+		*ret_mode = mode;
+		mode = NULL;
+	}
+	r = 0;
+out:
+	/* A confirmed revert leaves nothing: the lock goes with the journal. */
+	removed = faccessat(h->root_fd, JOURNAL_PATH, F_OK, AT_EACCESS) != 0;
+	journal_unlock(h, lock_fd, removed);
+	free(mode);
+	free(boot_id);
+	journal_free(j);
+	if (r < 0 && err[0] == '\0')
+		snprintf(err, errlen, "%s", strerror(-r));
+	return r;
 }

@@ -355,6 +355,13 @@ void host_state_free(struct host_state *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->n_tasks; i++)
+		task_info_done(&s->tasks[i]);
+	free(s->tasks);
+	if (s->borrowed) {
+		free(s);
+		return;
+	}
 	cpuset_free(&s->online);
 	cpuset_free(&s->possible);
 	free(s->cmdline);
@@ -371,9 +378,6 @@ void host_state_free(struct host_state *s)
 	for (size_t i = 0; i < s->n_irqs; i++)
 		irq_info_done(&s->irqs[i]);
 	free(s->irqs);
-	for (size_t i = 0; i < s->n_tasks; i++)
-		task_info_done(&s->tasks[i]);
-	free(s->tasks);
 	free(s);
 }
 
@@ -798,9 +802,35 @@ static int read_task_file(struct walk *w, const char *pid, const char *tid, cons
 	return 0;
 }
 
-/* One thread. Returns 1 when it vanished, 0 when added, -errno. */
-static int snap_thread(struct walk *w, const char *pid, const char *tid, const struct task_info *proc,
-		       struct task_vec *tv)
+static int task_vec_push(struct walk *w, struct task_vec *tv, struct task_info *t)
+{
+	if (tv->n == tv->cap) {
+		size_t cap = tv->cap ? tv->cap * 2 : 256;
+		struct task_info *v = realloc(tv->v, cap * sizeof(*v));
+		if (!v) {
+			task_info_done(t);
+			return walk_fail(w, -ENOMEM, "out of memory");
+		}
+		tv->v = v;
+		tv->cap = cap;
+	}
+	tv->v[tv->n++] = *t;
+	return 0;
+}
+
+static void task_vec_done(struct task_vec *tv)
+{
+	for (size_t i = 0; i < tv->n; i++)
+		task_info_done(&tv->v[i]);
+	free(tv->v);
+	*tv = (struct task_vec){0};
+}
+
+/* One thread of the process proc (read by read_process) into *ret: its
+ * stat, status and comm; for a context_only task its stat alone (see
+ * host.h). Returns 1 when it vanished, 0 when read, -errno. */
+static int read_thread(struct walk *w, const char *pid, const char *tid, const struct task_info *proc,
+		       bool context_only, struct task_info *ret)
 {
 	char path[PATH_MAX], *buf = NULL;
 	struct proc_stat st;
@@ -817,31 +847,33 @@ static int snap_thread(struct walk *w, const char *pid, const char *tid, const s
 	if (r < 0)
 		return walk_fail(w, r, "%s: %s", path, r == -EINVAL ? "malformed" : strerror(-r));
 
-	r = read_task_file(w, pid, tid, "status", path, sizeof(path), &buf, &len);
-	if (r != 0)
-		return r;
-	r = procfmt_parse_status(buf, len, &ss);
-	free(buf);
-	if (r < 0)
-		return walk_fail(w, r, "%s: %s", path, r == -EINVAL ? "malformed" : strerror(-r));
-	if (!ss.cpus_allowed_list) {
+	if (!context_only) {
+		r = read_task_file(w, pid, tid, "status", path, sizeof(path), &buf, &len);
+		if (r != 0)
+			return r;
+		r = procfmt_parse_status(buf, len, &ss);
+		free(buf);
+		if (r < 0)
+			return walk_fail(w, r, "%s: %s", path, r == -EINVAL ? "malformed" : strerror(-r));
+		if (!ss.cpus_allowed_list) {
+			procfmt_status_done(&ss);
+			return walk_fail(w, -EINVAL, "%s: no Cpus_allowed_list", path);
+		}
+		r = parse_cpus(w, path, ss.cpus_allowed_list, &t.cpus);
 		procfmt_status_done(&ss);
-		return walk_fail(w, -EINVAL, "%s: no Cpus_allowed_list", path);
-	}
-	r = parse_cpus(w, path, ss.cpus_allowed_list, &t.cpus);
-	procfmt_status_done(&ss);
-	if (r < 0)
-		return r;
+		if (r < 0)
+			return r;
 
-	r = util_path(path, sizeof(path), "proc/%s/task/%s/comm", pid, tid);
-	if (r >= 0)
-		r = walk_read(w, path, &t.comm, &len);
-	if (r >= 0)
-		chomp(t.comm, &len);
-	else if (vanished(r))
+		r = util_path(path, sizeof(path), "proc/%s/task/%s/comm", pid, tid);
+		if (r >= 0)
+			r = walk_read(w, path, &t.comm, &len);
+		if (r >= 0)
+			chomp(t.comm, &len);
+		else if (!vanished(r))
+			goto fail_msg;
+	}
+	if (!t.comm)
 		t.comm = strdup(st.comm);
-	else
-		goto fail_msg;
 
 	t.tid = st.pid;
 	t.tgid = ss.tgid ? ss.tgid : proc->tgid;
@@ -852,6 +884,7 @@ static int snap_thread(struct walk *w, const char *pid, const char *tid, const s
 	t.policy = (int)st.policy;
 	t.rt_priority = (int)st.rt_priority;
 	t.starttime = st.starttime;
+	t.context_only = context_only;
 	t.proc_comm = strdup(proc->proc_comm);
 	t.cmdline = strdup(proc->cmdline);
 	t.cgroup = strdup(proc->cgroup);
@@ -859,18 +892,7 @@ static int snap_thread(struct walk *w, const char *pid, const char *tid, const s
 		task_info_done(&t);
 		return walk_fail(w, -ENOMEM, "out of memory");
 	}
-
-	if (tv->n == tv->cap) {
-		size_t cap = tv->cap ? tv->cap * 2 : 256;
-		struct task_info *v = realloc(tv->v, cap * sizeof(*v));
-		if (!v) {
-			task_info_done(&t);
-			return walk_fail(w, -ENOMEM, "out of memory");
-		}
-		tv->v = v;
-		tv->cap = cap;
-	}
-	tv->v[tv->n++] = t;
+	*ret = t;
 	return 0;
 
 fail_msg:
@@ -880,28 +902,21 @@ fail_msg:
 	return r;
 }
 
-/* One process: its comm, cmdline and cgroup, then its threads. */
-static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
+/* What the threads of process pid share: its comm, cmdline and cgroup,
+ * into ret->proc_comm, cmdline, cgroup (and tgid). Returns 1 when the
+ * process vanished, 0 when read, -errno. */
+static int read_process(struct walk *w, const char *pid, pid_t tgid, struct task_info *ret)
 {
-	char path[PATH_MAX], *buf = NULL, **tids = NULL;
-	struct task_info proc = {0};
+	char path[PATH_MAX], *buf = NULL;
+	struct task_info proc = {.tgid = tgid};
 	size_t len;
-	long v;
 	int r;
-
-	if (util_parse_long(pid, 1, INT32_MAX, &v) < 0)
-		return 0;
-	/* isoctl itself is no part of the host it looks at: leaving it out
-	 * keeps a plan of the machine and a plan of its snapshot comparable. */
-	if (v == w->self)
-		return 0;
-	proc.tgid = (pid_t)v;
 
 	r = util_path(path, sizeof(path), "proc/%s/comm", pid);
 	if (r >= 0)
 		r = walk_read(w, path, &proc.proc_comm, &len);
 	if (vanished(r))
-		return 0;
+		return 1;
 	if (r < 0)
 		goto fail_msg;
 	chomp(proc.proc_comm, &len);
@@ -932,6 +947,36 @@ static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
 		r = -ENOMEM;
 		goto fail_oom;
 	}
+	*ret = proc;
+	return 0;
+
+fail_oom:
+	task_info_done(&proc);
+	return walk_fail(w, r, "out of memory");
+fail_msg:
+	task_info_done(&proc);
+	if (w->err && w->err[0] == '\0')
+		walk_fail(w, r, "%s: %s", path, strerror(-r));
+	return r;
+}
+
+/* One process: what its threads share, then its threads. */
+static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
+{
+	char path[PATH_MAX], **tids = NULL;
+	struct task_info proc;
+	long v;
+	int r;
+
+	if (util_parse_long(pid, 1, INT32_MAX, &v) < 0)
+		return 0;
+	/* isoctl itself is no part of the host it looks at: leaving it out
+	 * keeps a plan of the machine and a plan of its snapshot comparable. */
+	if (v == w->self)
+		return 0;
+	r = read_process(w, pid, (pid_t)v, &proc);
+	if (r != 0)
+		return r < 0 ? r : 0;
 
 	r = util_path(path, sizeof(path), "proc/%s/task", pid);
 	if (r >= 0)
@@ -940,24 +985,23 @@ static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
 		r = 0;
 		goto out;
 	}
-	if (r < 0)
-		goto fail_msg;
+	if (r < 0) {
+		if (w->err && w->err[0] == '\0')
+			walk_fail(w, r, "%s: %s", path, strerror(-r));
+		goto out;
+	}
 	for (size_t i = 0; tids && tids[i]; i++) {
+		struct task_info t;
+
 		if (!util_all_digits(tids[i]))
 			continue;
-		r = snap_thread(w, pid, tids[i], &proc, tv);
+		r = read_thread(w, pid, tids[i], &proc, false, &t);
+		if (r == 0)
+			r = task_vec_push(w, tv, &t);
 		if (r < 0)
 			goto out;
 	}
 	r = 0;
-	goto out;
-
-fail_oom:
-	r = walk_fail(w, r, "out of memory");
-	goto out;
-fail_msg:
-	if (w->err && w->err[0] == '\0')
-		walk_fail(w, r, "%s: %s", path, strerror(-r));
 out:
 	strv_free(tids);
 	task_info_done(&proc);
@@ -991,9 +1035,7 @@ static int snap_tasks(struct walk *w, struct host_state *s)
 	}
 	strv_free(pids);
 	if (r < 0) {
-		for (size_t i = 0; i < tv.n; i++)
-			task_info_done(&tv.v[i]);
-		free(tv.v);
+		task_vec_done(&tv);
 		return r;
 	}
 	if (tv.n > 0)
@@ -1031,6 +1073,287 @@ int host_snapshot(const struct host *h, struct host_state **ret, char *err, size
 	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid()};
 
 	return snapshot(&w, ret);
+}
+
+/* ---- Partial snapshots: the daemon's event path ---- */
+
+int host_read_task(const struct host *h, pid_t tgid, pid_t tid, struct task_info *ret)
+{
+	struct walk w = {h, -1, NULL, 0, 0};
+	struct task_info proc, t;
+	char pid[16], tids[16];
+	int r;
+
+	if (tgid <= 0 || tid <= 0)
+		return -EINVAL;
+	snprintf(pid, sizeof(pid), "%d", (int)tgid);
+	snprintf(tids, sizeof(tids), "%d", (int)tid);
+	r = read_process(&w, pid, tgid, &proc);
+	if (r != 0)
+		return r < 0 ? r : -ESRCH;
+	r = read_thread(&w, pid, tids, &proc, false, &t);
+	task_info_done(&proc);
+	if (r != 0)
+		return r < 0 ? r : -ESRCH;
+	*ret = t;
+	return 0;
+}
+
+void host_task_done(struct task_info *t)
+{
+	if (!t)
+		return;
+	task_info_done(t);
+	memset(t, 0, sizeof(*t));
+}
+
+/* A process's shared files, read once however many of its threads are
+ * asked for; gone: it vanished. */
+struct cached_proc {
+	struct task_info info;
+	bool gone;
+};
+
+/* A leader still to read as context. follow: then its parent too. lean:
+ * an ancestor, needed only for its ppid: stat alone. */
+struct want {
+	pid_t pid;
+	bool follow, lean;
+};
+
+struct partial {
+	struct walk *w;
+	struct cached_proc *procs;
+	size_t n_procs, cap_procs;
+	struct want *wants;
+	size_t n_wants, cap_wants;
+	struct task_vec tv;
+	size_t n_sorted; /* tv.v[0, n_sorted) is sorted (the threads asked for) */
+};
+
+static void partial_done(struct partial *p)
+{
+	for (size_t i = 0; i < p->n_procs; i++)
+		task_info_done(&p->procs[i].info);
+	free(p->procs);
+	free(p->wants);
+	task_vec_done(&p->tv);
+}
+
+/* The process tgid, read or from the cache; *ret NULL when it vanished. */
+static int partial_process(struct partial *p, pid_t tgid, const struct task_info **ret)
+{
+	struct cached_proc *c;
+	char pid[16];
+	int r;
+
+	for (size_t i = 0; i < p->n_procs; i++)
+		if (p->procs[i].info.tgid == tgid) {
+			*ret = p->procs[i].gone ? NULL : &p->procs[i].info;
+			return 0;
+		}
+	if (p->n_procs == p->cap_procs) {
+		size_t cap = p->cap_procs ? p->cap_procs * 2 : 8;
+		struct cached_proc *v = realloc(p->procs, cap * sizeof(*v));
+
+		if (!v)
+			return walk_fail(p->w, -ENOMEM, "out of memory");
+		p->procs = v;
+		p->cap_procs = cap;
+	}
+	c = &p->procs[p->n_procs];
+	*c = (struct cached_proc){.info = {.tgid = tgid}};
+	snprintf(pid, sizeof(pid), "%d", (int)tgid);
+	r = read_process(p->w, pid, tgid, &c->info);
+	if (r < 0)
+		return r;
+	c->gone = r == 1;
+	c->info.tgid = tgid;
+	p->n_procs++;
+	*ret = c->gone ? NULL : &c->info;
+	return 0;
+}
+
+/* Thread tid of process tgid appended to tv; 1 when it vanished. lean
+ * (a context leader needed only for its ppid): without the process's
+ * files, proc_comm is the comm, cmdline and cgroup are "". */
+static int partial_thread(struct partial *p, pid_t tgid, pid_t tid, bool context_only, bool lean)
+{
+	struct task_info none = {.tgid = tgid, .proc_comm = (char *)"", .cmdline = (char *)"", .cgroup = (char *)""};
+	const struct task_info *proc = lean ? &none : NULL;
+	struct task_info t;
+	char pid[16], tids[16];
+	int r;
+
+	if (!lean) {
+		r = partial_process(p, tgid, &proc);
+		if (r < 0)
+			return r;
+		if (!proc)
+			return 1;
+	}
+	snprintf(pid, sizeof(pid), "%d", (int)tgid);
+	snprintf(tids, sizeof(tids), "%d", (int)tid);
+	r = read_thread(p->w, pid, tids, proc, context_only, &t);
+	if (r != 0)
+		return r;
+	if (lean) {
+		free(t.proc_comm);
+		if (!(t.proc_comm = strdup(t.comm))) {
+			task_info_done(&t);
+			return walk_fail(p->w, -ENOMEM, "out of memory");
+		}
+	}
+	return task_vec_push(p->w, &p->tv, &t);
+}
+
+static int partial_want(struct partial *p, pid_t pid, bool follow, bool lean)
+{
+	if (p->n_wants == p->cap_wants) {
+		size_t cap = p->cap_wants ? p->cap_wants * 2 : 16;
+		struct want *v = realloc(p->wants, cap * sizeof(*v));
+
+		if (!v)
+			return walk_fail(p->w, -ENOMEM, "out of memory");
+		p->wants = v;
+		p->cap_wants = cap;
+	}
+	p->wants[p->n_wants++] = (struct want){pid, follow, lean};
+	return 0;
+}
+
+/* Is the leader of process pid (tid == tgid == pid) read already? */
+static bool partial_has_leader(const struct partial *p, pid_t pid)
+{
+	const struct task_info key = {.tid = pid, .tgid = pid};
+
+	if (p->n_sorted && bsearch(&key, p->tv.v, p->n_sorted, sizeof(key), cmp_task))
+		return true;
+	for (size_t i = p->n_sorted; i < p->tv.n; i++)
+		if (p->tv.v[i].tid == pid)
+			return true;
+	return false;
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct thread_ref *x = a, *y = b;
+
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+/* The threads asked for, each once, in (tgid, tid) order. */
+static int partial_requested(struct partial *p, const struct thread_ref *refs, size_t n)
+{
+	struct thread_ref *v;
+	int r = 0;
+
+	if (n == 0)
+		return 0;
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return walk_fail(p->w, -ENOMEM, "out of memory");
+	memcpy(v, refs, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_ref);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		if (v[i].tgid <= 0 || v[i].tid <= 0) {
+			r = walk_fail(p->w, -EINVAL, "thread %d of process %d: not a thread id", (int)v[i].tid,
+				      (int)v[i].tgid);
+			break;
+		}
+		if (i > 0 && cmp_ref(&v[i - 1], &v[i]) == 0)
+			continue;
+		r = partial_thread(p, v[i].tgid, v[i].tid, false, false);
+	}
+	free(v);
+	if (r < 0)
+		return r;
+	/* Status's Tgid wins over the one asked with; on the kernel they agree. */
+	if (p->tv.n > 1)
+		qsort(p->tv.v, p->tv.n, sizeof(*p->tv.v), cmp_task);
+	p->n_sorted = p->tv.n;
+	return 0;
+}
+
+/* What rules need to judge the threads read, as context_only tasks: the
+ * QEMU processes vhost workers serve (their cmdline names the VM), the
+ * threads' leaders, and with ancestors the leaders' parents up to pid 1
+ * (only their ppid matters: stat alone). */
+static int partial_context(struct partial *p, bool ancestors)
+{
+	int r = 0;
+
+	/* The vhost owners first: read in full, never as a lean ancestor. */
+	for (size_t i = 0; i < p->n_sorted && r >= 0; i++) {
+		const struct task_info *t = &p->tv.v[i];
+		long owner = procfmt_vhost_owner(t->comm);
+
+		if (owner > 0 && owner != t->tgid)
+			r = partial_want(p, (pid_t)owner, false, false);
+	}
+	for (size_t i = 0; i < p->n_sorted && r >= 0; i++) {
+		const struct task_info *t = &p->tv.v[i];
+
+		if (t->tid != t->tgid)
+			r = partial_want(p, t->tgid, ancestors, false);
+		else if (ancestors && t->ppid > 0)
+			r = partial_want(p, t->ppid, true, true);
+	}
+	/* wants grows while it is walked: each parent read asks for its own. */
+	for (size_t i = 0; i < p->n_wants && r >= 0; i++) {
+		struct want wt = p->wants[i];
+		size_t before = p->tv.n;
+
+		if (partial_has_leader(p, wt.pid))
+			continue;
+		/* Read once: as fully and as far up as any want of it asks. */
+		for (size_t k = i + 1; k < p->n_wants; k++)
+			if (p->wants[k].pid == wt.pid) {
+				wt.follow |= p->wants[k].follow;
+				wt.lean &= p->wants[k].lean;
+			}
+		r = partial_thread(p, wt.pid, wt.pid, true, wt.lean);
+		if (r < 0)
+			break;
+		r = 0;
+		if (wt.follow && p->tv.n > before && p->tv.v[before].ppid > 0)
+			r = partial_want(p, p->tv.v[before].ppid, true, true);
+	}
+	return r;
+}
+
+int host_snapshot_threads(const struct host *h, const struct host_state *base, const struct thread_ref *refs, size_t n,
+			  bool ancestors, struct host_state **ret, char *err, size_t errlen)
+{
+	struct walk w = {h, -1, err, errlen, 0};
+	struct partial p = {.w = &w};
+	struct host_state *s = NULL;
+	int r;
+
+	if (err && errlen > 0)
+		err[0] = '\0';
+	r = partial_requested(&p, refs, n);
+	if (r >= 0)
+		r = partial_context(&p, ancestors);
+	if (r >= 0 && !(s = malloc(sizeof(*s))))
+		r = walk_fail(&w, -ENOMEM, "out of memory");
+	if (r < 0) {
+		partial_done(&p);
+		return r;
+	}
+	if (p.tv.n > p.n_sorted)
+		qsort(p.tv.v, p.tv.n, sizeof(*p.tv.v), cmp_task);
+	/* Everything but the tasks is base's (see host.h). */
+	*s = *base;
+	s->tasks = p.tv.v;
+	s->n_tasks = p.tv.n;
+	s->borrowed = true;
+	p.tv = (struct task_vec){0};
+	partial_done(&p);
+	*ret = s;
+	return 0;
 }
 
 /* Files a user's bug report needs that the snapshot does not parse. */

@@ -152,6 +152,17 @@ void journal_clear_txn(struct journal *j)
 	j->has_txn = false;
 }
 
+void journal_clear_confirm(struct journal *j)
+{
+	free(j->confirm_previous_mode);
+	free(j->confirm_previous_scope);
+	free(j->confirm_session);
+	j->confirm_previous_mode = j->confirm_previous_scope = j->confirm_session = NULL;
+	j->confirm_deadline = 0;
+	j->confirm_uid = 0;
+	j->has_confirm = false;
+}
+
 void journal_free(struct journal *j)
 {
 	if (!j)
@@ -161,6 +172,7 @@ void journal_free(struct journal *j)
 	free(j->scope);
 	entries_free(j->targets, j->n_targets);
 	journal_clear_txn(j);
+	journal_clear_confirm(j);
 	free(j);
 }
 
@@ -191,10 +203,14 @@ int journal_copy(const struct journal *j, struct journal **ret)
 		return -ENOMEM;
 	*c = *j;
 	c->boot_id = c->mode = c->scope = c->txn_mode = NULL;
+	c->confirm_previous_mode = c->confirm_previous_scope = c->confirm_session = NULL;
 	c->targets = c->steps = NULL;
 	c->n_targets = c->n_steps = 0;
 	if (dup_opt(j->boot_id, &c->boot_id) < 0 || dup_opt(j->mode, &c->mode) < 0 ||
 	    dup_opt(j->scope, &c->scope) < 0 || dup_opt(j->txn_mode, &c->txn_mode) < 0 ||
+	    dup_opt(j->confirm_previous_mode, &c->confirm_previous_mode) < 0 ||
+	    dup_opt(j->confirm_previous_scope, &c->confirm_previous_scope) < 0 ||
+	    dup_opt(j->confirm_session, &c->confirm_session) < 0 ||
 	    entries_copy(j->targets, j->n_targets, &c->targets) < 0)
 		goto fail;
 	c->n_targets = j->n_targets;
@@ -337,8 +353,20 @@ static int check_journal(const struct journal *j, char *err, size_t errlen)
 			return r;
 	}
 	r = check_unique(j->targets, j->n_targets, err, errlen);
-	if (r < 0 || !j->has_txn)
+	if (r < 0)
 		return r;
+	if (j->has_confirm) {
+		if (!j->confirm_previous_mode || !*j->confirm_previous_mode)
+			return bad(err, errlen, "confirm", "empty \"previous_mode\"");
+		if (!j->confirm_previous_scope || !*j->confirm_previous_scope)
+			return bad(err, errlen, "confirm", "empty \"previous_scope\"");
+		if (j->confirm_session && !*j->confirm_session)
+			return bad(err, errlen, "confirm", "empty \"session\" (leave it out when there is none)");
+		if (j->confirm_uid == (uid_t)-1)
+			return bad(err, errlen, "confirm", "\"uid\" out of range");
+	}
+	if (!j->has_txn)
+		return 0;
 	if (!j->txn_mode || !*j->txn_mode)
 		return bad(err, errlen, "transaction", "empty \"mode\"");
 	if (j->txn_pid <= 0)
@@ -456,6 +484,20 @@ static struct json_object *journal_to_json(const struct journal *j)
 		r = put(o, "applied_at", json_object_new_int64(j->applied_at));
 	if (r >= 0)
 		r = put(o, "targets", entries_to_json(j->targets, j->n_targets));
+	if (r >= 0 && j->has_confirm) {
+		t = json_object_new_object();
+		r = put(o, "confirm", t);
+		if (r >= 0)
+			r = put(t, "deadline", json_object_new_int64(j->confirm_deadline));
+		if (r >= 0)
+			r = put(t, "previous_mode", json_object_new_string(j->confirm_previous_mode));
+		if (r >= 0)
+			r = put(t, "previous_scope", json_object_new_string(j->confirm_previous_scope));
+		if (r >= 0)
+			r = put(t, "uid", json_object_new_int64((int64_t)j->confirm_uid));
+		if (r >= 0 && j->confirm_session)
+			r = put(t, "session", json_object_new_string(j->confirm_session));
+	}
 	if (r >= 0 && j->has_txn) {
 		t = json_object_new_object();
 		r = put(o, "transaction", t);
@@ -520,8 +562,9 @@ int journal_format(const struct journal *j, char **ret, size_t *ret_len)
 
 /* ---- reading ---- */
 
-static const char *const top_keys[] = {"format",     "version", "boot_id",     "mode", "scope",
-				       "applied_at", "targets", "transaction", NULL};
+static const char *const top_keys[] = {"format",     "version", "boot_id",     "mode",	  "scope",
+				       "applied_at", "targets", "transaction", "confirm", NULL};
+static const char *const confirm_keys[] = {"deadline", "previous_mode", "previous_scope", "uid", "session", NULL};
 static const char *const txn_keys[] = {"mode", "started_at", "pid", "steps", NULL};
 static const char *const entry_keys[] = {"kind", "target",    "label",	  "rule",   "irq",    "tid",
 					 "tgid", "starttime", "pristine", "wanted", "before", NULL};
@@ -805,6 +848,31 @@ static int parse_object(struct json_object *o, struct journal *j, char *err, siz
 		r = parse_entries(v, "transaction.steps", true, &j->steps, &j->n_steps, err, errlen);
 		if (r < 0)
 			return r;
+	}
+
+	r = get(o, "confirm", json_type_object, false, NULL, &t, err, errlen);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		j->has_confirm = true;
+		r = check_keys(t, confirm_keys, "confirm", err, errlen);
+		if (r < 0)
+			return r;
+		r = get_int(t, "deadline", true, INT64_MIN, INT64_MAX, "confirm", &x, err, errlen);
+		if (r < 0)
+			return r;
+		j->confirm_deadline = x;
+		if ((r = get_str(t, "previous_mode", true, true, "confirm", &s, err, errlen)) < 0 ||
+		    dup_opt(s, &j->confirm_previous_mode) < 0 ||
+		    (r = get_str(t, "previous_scope", true, true, "confirm", &s, err, errlen)) < 0 ||
+		    dup_opt(s, &j->confirm_previous_scope) < 0 ||
+		    (r = get_str(t, "session", false, true, "confirm", &s, err, errlen)) < 0 ||
+		    dup_opt(s, &j->confirm_session) < 0)
+			return r < 0 ? r : -ENOMEM;
+		r = get_int(t, "uid", true, 0, (int64_t)UINT32_MAX - 1, "confirm", &x, err, errlen);
+		if (r < 0)
+			return r;
+		j->confirm_uid = (uid_t)x;
 	}
 	return check_journal(j, err, errlen);
 }

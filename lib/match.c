@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "isolated/plan.h"
+#include "isolated/procfmt.h"
 
 char *match_vm_name(const char *cmdline)
 {
@@ -41,18 +42,6 @@ char *match_vm_name(const char *cmdline)
 	}
 	free(copy);
 	return name;
-}
-
-/* "vhost-1234" -> 1234, else -1. */
-static long vhost_owner(const char *comm)
-{
-	char *end;
-	long pid;
-
-	if (strncmp(comm, "vhost-", 6) != 0 || !isdigit((unsigned char)comm[6]))
-		return -1;
-	pid = strtol(comm + 6, &end, 10);
-	return *end ? -1 : pid;
 }
 
 /* "CPU 3/KVM" or "CPU 3/TCG" -> 3, else -1. */
@@ -105,7 +94,7 @@ static bool thread_term(const struct match_term *m, const struct task_info *t, c
 	case TERM_KTHREAD:
 		return t->kthread == m->yes;
 	case TERM_VHOST:
-		return vhost_owner(t->comm) > 0;
+		return procfmt_vhost_owner(t->comm) > 0;
 	case TERM_VCPU:
 		n = vcpu_index(t->comm);
 		return n >= 0 && cpuset_isset(&m->set, (unsigned)n);
@@ -114,7 +103,7 @@ static bool thread_term(const struct match_term *m, const struct task_info *t, c
 			return true;
 		/* vhost workers: kernel threads before Linux 6.4, named after the
 		 * QEMU process they serve. */
-		n = vhost_owner(t->comm);
+		n = procfmt_vhost_owner(t->comm);
 		if (n > 0 && n != t->tgid) {
 			const struct task_info *owner = host_state_task(s, (pid_t)n);
 

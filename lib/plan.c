@@ -34,6 +34,8 @@ struct builder {
 	 * rules may touch, and the scope as text for messages. */
 	bool scoped;
 	bool *in_scope;
+	/* plan_build_threads: thread rules only (see plan.h). */
+	bool threads_only;
 	char scope_text[PATH_MAX + 16];
 };
 
@@ -367,6 +369,14 @@ static int plan_scope(struct builder *b, char *err, size_t errlen)
 		 * while its other threads run on. A thread id is not a process. */
 		for (size_t i = 0; i < s->n_tasks && !found; i++)
 			found = s->tasks[i].tgid == (pid_t)sc->pid;
+		/* A partial snapshot holds only a few threads: the process may
+		 * just not be among them, so nothing is in scope. */
+		if (!found && b->threads_only) {
+			b->in_scope = calloc(s->n_tasks + 1, sizeof(*b->in_scope));
+			if (!b->in_scope)
+				goto oom;
+			return 0;
+		}
 		if (!found) {
 			snprintf(err, errlen, "scope %s: no such process", b->scope_text);
 			return -ESRCH;
@@ -470,7 +480,7 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 			struct action *a;
 			char want[32];
 
-			if (irq_thread_number(task) != (long)irq->irq)
+			if (task->context_only || irq_thread_number(task) != (long)irq->irq)
 				continue;
 			found_thread = true;
 			if (sched_equal(&r->thread, task)) {
@@ -513,6 +523,9 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 		/* An IRQ thread follows its IRQ's affinity and takes its priority
 		 * from the IRQ rule: thread rules leave it alone. */
 		if (irqn >= 0 && has_irq(s, irqn))
+			continue;
+		/* Read only to judge others (a partial snapshot): never acted on. */
+		if (t->context_only)
 			continue;
 		if (b->scoped && !b->in_scope[i])
 			continue;
@@ -635,9 +648,10 @@ static int action_cmp(const void *x, const void *y)
 	return 0;
 }
 
-int plan_build(const struct policy *p, const struct host_state *s, struct plan **ret, char *err, size_t errlen)
+static int build(const struct policy *p, const struct host_state *s, bool threads_only, struct plan **ret, char *err,
+		 size_t errlen)
 {
-	struct builder b = {.p = p, .s = s};
+	struct builder b = {.p = p, .s = s, .threads_only = threads_only};
 	size_t *irq_hits, *thread_hits, fixed;
 	int r;
 
@@ -660,19 +674,24 @@ int plan_build(const struct policy *p, const struct host_state *s, struct plan *
 		free(b.in_scope);
 		return r;
 	}
-	if (b.scoped && (p->n_irq_rules || p->has_irq_default || p->has_wq_cpumask))
-		add_warning(&b, util_sprintf("scope %s: IRQ rules and [cpumask] are host-wide and are not applied",
-					     b.scope_text));
-	plan_requirements(&b);
-	plan_sysctls(&b);
-	if (!b.scoped) {
-		plan_cpumasks(&b);
-		plan_irqs(&b, irq_hits);
+	if (threads_only) {
+		plan_threads(&b, thread_hits);
+	} else {
+		if (b.scoped && (p->n_irq_rules || p->has_irq_default || p->has_wq_cpumask))
+			add_warning(&b, util_sprintf("scope %s: IRQ rules and [cpumask] are host-wide and are not "
+						     "applied",
+						     b.scope_text));
+		plan_requirements(&b);
+		plan_sysctls(&b);
+		if (!b.scoped) {
+			plan_cpumasks(&b);
+			plan_irqs(&b, irq_hits);
+		}
+		plan_threads(&b, thread_hits);
+		if (!b.scoped)
+			plan_unmatched(&b, p->irq_rules, p->n_irq_rules, irq_hits);
+		plan_unmatched(&b, p->thread_rules, p->n_thread_rules, thread_hits);
 	}
-	plan_threads(&b, thread_hits);
-	if (!b.scoped)
-		plan_unmatched(&b, p->irq_rules, p->n_irq_rules, irq_hits);
-	plan_unmatched(&b, p->thread_rules, p->n_thread_rules, thread_hits);
 	free(irq_hits);
 	free(thread_hits);
 	free(b.in_scope);
@@ -689,6 +708,16 @@ int plan_build(const struct policy *p, const struct host_state *s, struct plan *
 		qsort(b.pl->actions + fixed, b.pl->n_actions - fixed, sizeof(*b.pl->actions), action_cmp);
 	*ret = b.pl;
 	return 0;
+}
+
+int plan_build(const struct policy *p, const struct host_state *s, struct plan **ret, char *err, size_t errlen)
+{
+	return build(p, s, false, ret, err, errlen);
+}
+
+int plan_build_threads(const struct policy *p, const struct host_state *s, struct plan **ret, char *err, size_t errlen)
+{
+	return build(p, s, true, ret, err, errlen);
 }
 
 void plan_free(struct plan *pl)

@@ -1,5 +1,6 @@
 /* Parsers of the kernel's text formats (/proc/PID/stat, status, cmdline,
  * /proc/interrupts, the kernel command line) and /etc/default/grub. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -621,6 +622,18 @@ int procfmt_join_cmdline(const char *buf, size_t len, char **ret)
 	s[len] = '\0';
 	*ret = s;
 	return 0;
+}
+
+long procfmt_vhost_owner(const char *comm)
+{
+	char *end;
+	long pid;
+
+	if (strncmp(comm, "vhost-", 6) != 0 || !isdigit((unsigned char)comm[6]))
+		return -1;
+	errno = 0;
+	pid = strtol(comm + 6, &end, 10);
+	return *end || errno || pid > INT32_MAX ? -1 : pid;
 }
 
 int procfmt_cmdline_get(const char *cmdline, const char *key, char **ret_value)

@@ -25,7 +25,10 @@ struct apply_opts {
 	 * NULL: never. */
 	const char *crash_after;
 	/* The daemon: take this snapshot instead of reading one (apply may
-	 * change it: pristine values are put back into it). NULL: snapshot. */
+	 * change it: pristine values are put back into it; the caller still
+	 * owns it). Its boot_id is taken for the host's. NULL: snapshot. A
+	 * partial snapshot (host_snapshot_threads) needs threads_only
+	 * (-EINVAL otherwise). */
 	struct host_state *state;
 	/* The daemon's event path: state holds only some threads (from
 	 * host_snapshot_threads). Only thread rules are planned, only for
@@ -33,11 +36,20 @@ struct apply_opts {
 	 * threads, IRQs, sysctls and cpumasks are carried over untouched; a
 	 * journaled thread in state that no rule wants any more is restored.
 	 * No "matches nothing" warnings. The journal's mode and scope stay as
-	 * they are. Requires state. */
+	 * they are, and so do its applied_at and a pending confirmation
+	 * (confirm is ignored). A journal thread target whose tid is in state
+	 * with another start time is dropped (the tid was reused). When nothing
+	 * is written and the journal would not change, it is not rewritten.
+	 * -ESTALE (err says which) when the journal holds another mode or
+	 * scope than p (no journal: vanilla, host): the caller's idea of the
+	 * mode in force is out of date. Requires state. */
 	bool threads_only;
 	/* Apply unless confirmed: written into the journal with the commit (see
 	 * struct journal's confirm fields). NULL: none, and any pending
-	 * confirmation of the previous mode is dropped. */
+	 * confirmation of the previous mode is dropped. A failed transaction
+	 * leaves the journal, and its confirmation, as they were. A journal
+	 * awaiting confirmation is kept even when it holds nothing else (a
+	 * revert unless confirmed). */
 	const struct apply_confirm *confirm;
 };
 

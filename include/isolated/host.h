@@ -68,7 +68,10 @@ struct task_info {
 	/* Partial snapshots (host_snapshot_threads): read only so rules can be
 	 * evaluated for the threads asked for (their process leader, a vhost
 	 * worker's QEMU process, ancestors for a process scope). Plans never
-	 * act on a context_only task. Always false in host_snapshot. */
+	 * act on a context_only task. Always false in host_snapshot. Such a
+	 * task is read from stat and its process's files only: cpus is empty
+	 * and comm is stat's; an ancestor, from stat alone: proc_comm is its
+	 * comm, cmdline and cgroup are "". */
 	bool context_only;
 };
 
@@ -100,6 +103,9 @@ struct host_state {
 	size_t n_irqs;
 	struct task_info *tasks; /* sorted by tgid, then tid */
 	size_t n_tasks;
+	/* Private to host.c: a partial snapshot (host_snapshot_threads) whose
+	 * fields but tasks are its base's, which host_state_free leaves alone. */
+	bool borrowed;
 };
 
 /* The sysctls the modes touch or check, NULL-terminated. */
@@ -131,7 +137,12 @@ struct thread_ref {
  * each one's thread group leader, the QEMU process a vhost-PID worker
  * serves, and with ancestors the leaders' ppid chain up to pid 1 (for a
  * process scope). Duplicates in refs are fine. Threads that vanished are
- * skipped, not errors. Sorted like host_snapshot's tasks. */
+ * skipped, not errors. Sorted like host_snapshot's tasks. Unlike
+ * host_snapshot, the caller's own threads are read when asked for. A
+ * tgid or tid <= 0 in refs is -EINVAL. Reads: per thread asked for, what
+ * host_snapshot reads (stat, status, comm; the process's comm, cmdline,
+ * cgroup once per process); the leader's stat; a vhost owner's stat and
+ * process files; each ancestor's stat. */
 int host_snapshot_threads(const struct host *h, const struct host_state *base, const struct thread_ref *refs, size_t n,
 			  bool ancestors, struct host_state **ret, char *err, size_t errlen);
 

@@ -64,7 +64,10 @@ struct journal {
 	 * confirm_deadline (CLOCK_REALTIME, microseconds) passes before isoctl
 	 * confirm, the daemon -- or its next start, when it was down -- goes
 	 * back to confirm_previous_mode / confirm_previous_scope. Optional in
-	 * the file (absent: has_confirm false). */
+	 * the file (absent: has_confirm false). On disk:
+	 *   "confirm": {"deadline": USEC, "previous_mode": "rt-only",
+	 *               "previous_scope": "host", "uid": 1000, "session": "4"}
+	 * with "session" left out when confirm_session is NULL. */
 	bool has_confirm;
 	long long confirm_deadline;
 	char *confirm_previous_mode;
@@ -92,6 +95,8 @@ int journal_add_step(struct journal *j, const struct journal_entry *e);
 void journal_remove_target(struct journal *j, size_t i);
 /* Drop the transaction and its steps. */
 void journal_clear_txn(struct journal *j);
+/* Drop the confirmation fields (has_confirm false). */
+void journal_clear_confirm(struct journal *j);
 
 /* Serialise (JSON + trailer). ret is NUL-terminated; ret_len excludes the NUL. */
 int journal_format(const struct journal *j, char **ret, size_t *ret_len);

@@ -53,7 +53,16 @@ struct plan {
 	size_t unchanged; /* targets a rule covers that already hold the wanted value */
 };
 
+/* Tasks marked context_only (partial snapshots) are never planned. */
 int plan_build(const struct policy *p, const struct host_state *s, struct plan **ret, char *err, size_t errlen);
+/* The daemon's event path, against a partial snapshot
+ * (host_snapshot_threads): only the thread rules, only for the tasks that
+ * are not context_only. No sysctl, cpumask or IRQ actions (an IRQ thread
+ * of a known IRQ is left to the IRQ rules, as in plan_build), no warnings
+ * or skips for rules matching nothing, no kernel requirement warnings, no
+ * "IRQ rules are host-wide" warning. A process scope whose process is not
+ * in s puts nothing in scope: an empty plan, not -ESRCH. */
+int plan_build_threads(const struct policy *p, const struct host_state *s, struct plan **ret, char *err, size_t errlen);
 void plan_free(struct plan *pl);
 const char *plan_action_kind_name(enum action_kind k);
 /* A thread's scheduling in the plans' value format: "other", "fifo:50",

@@ -55,6 +55,10 @@ int procfmt_parse_grub(const char *buf, size_t len, char **ret_linux, char **ret
 /* /proc/PID/cmdline: NUL-separated argv -> one string joined with spaces. */
 int procfmt_join_cmdline(const char *buf, size_t len, char **ret);
 
+/* A vhost worker's comm, "vhost-PID": the PID of the QEMU process it
+ * serves; -1 for any other comm. */
+long procfmt_vhost_owner(const char *comm);
+
 /* Kernel command line: value of the last "key=value" or presence of "key".
  * Returns 1 found (ret_value allocated, NULL for a bare key), 0 not found.
  * Parameters after a bare "--" are init's and ignored. Quotes honoured.

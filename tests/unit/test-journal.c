@@ -156,6 +156,14 @@ static void assert_journal_equal(const struct journal *a, const struct journal *
 	assert_int_equal(a->n_targets, b->n_targets);
 	for (size_t i = 0; i < a->n_targets; i++)
 		assert_entry_equal(&a->targets[i], &b->targets[i]);
+	assert_int_equal(a->has_confirm, b->has_confirm);
+	if (a->has_confirm) {
+		assert_true(a->confirm_deadline == b->confirm_deadline);
+		assert_string_equal(a->confirm_previous_mode, b->confirm_previous_mode);
+		assert_string_equal(a->confirm_previous_scope, b->confirm_previous_scope);
+		assert_int_equal(a->confirm_uid, b->confirm_uid);
+		assert_str_or_null_equal(a->confirm_session, b->confirm_session);
+	}
 	assert_int_equal(a->has_txn, b->has_txn);
 	if (!a->has_txn)
 		return;
@@ -674,6 +682,137 @@ static void test_errors(void **state)
 }
 
 /* Defects of the file around the JSON: the trailer and what the CRC guards. */
+/* ---- apply unless confirmed ---- */
+
+#define CONFIRM(body) J(ENTRY_SYSCTL, ",\"confirm\":{" body "}")
+#define CONFIRM_OK                                                                                                     \
+	"\"deadline\":1767225660000000,\"previous_mode\":\"rt-only\",\"previous_scope\":\"host\",\"uid\":1000"
+
+static void set_confirm(struct journal *j, const char *session)
+{
+	j->has_confirm = true;
+	j->confirm_deadline = 1767225660123456LL;
+	set_str(&j->confirm_previous_mode, "rt-only");
+	set_str(&j->confirm_previous_scope, "process:4242");
+	j->confirm_uid = 1000;
+	free(j->confirm_session);
+	j->confirm_session = session ? strdup(session) : NULL;
+}
+
+static void test_confirm(void **state)
+{
+	struct journal *j = realistic(2, 2, true), *p, *c;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	/* absent: has_confirm false, and no key written */
+	buf = format(j, &len);
+	assert_null(strstr(buf, "confirm"));
+	p = parse_ok(buf, len);
+	assert_false(p->has_confirm);
+	assert_null(p->confirm_previous_mode);
+	journal_free(p);
+	free(buf);
+
+	set_confirm(j, "c4");
+	assert_round_trip(j);
+	buf = format(j, &len);
+	p = parse_ok(buf, len);
+	assert_true(p->has_confirm);
+	assert_true(p->confirm_deadline == 1767225660123456LL);
+	assert_string_equal(p->confirm_previous_mode, "rt-only");
+	assert_string_equal(p->confirm_previous_scope, "process:4242");
+	assert_int_equal(p->confirm_uid, 1000);
+	assert_string_equal(p->confirm_session, "c4");
+	journal_free(p);
+	free(buf);
+
+	/* no session: the key is left out */
+	set_confirm(j, NULL);
+	j->confirm_uid = 0;
+	assert_round_trip(j);
+	buf = format(j, &len);
+	assert_non_null(strstr(buf, "\"confirm\""));
+	assert_null(strstr(buf, "\"session\""));
+	free(buf);
+
+	/* copies are deep */
+	set_confirm(j, "c4");
+	assert_int_equal(journal_copy(j, &c), 0);
+	assert_true(c->has_confirm);
+	assert_ptr_not_equal(c->confirm_session, j->confirm_session);
+	assert_string_equal(c->confirm_session, "c4");
+	journal_clear_confirm(c);
+	assert_false(c->has_confirm);
+	assert_null(c->confirm_previous_mode);
+	assert_null(c->confirm_session);
+	assert_string_equal(j->confirm_previous_mode, "rt-only");
+	assert_round_trip(c);
+	journal_free(c);
+
+	/* what could not be read back is not written */
+	free(j->confirm_previous_scope);
+	j->confirm_previous_scope = NULL;
+	buf = (char *)SENTINEL;
+	assert_int_equal(journal_format(j, &buf, &len), -EINVAL);
+	assert_ptr_equal(buf, SENTINEL);
+	set_str(&j->confirm_previous_scope, "host");
+	set_str(&j->confirm_session, "");
+	assert_int_equal(journal_format(j, &buf, &len), -EINVAL);
+	journal_free(j);
+}
+
+static void test_confirm_errors(void **state)
+{
+	static const struct {
+		const char *json, *want;
+	} cases[] = {
+	    {CONFIRM(CONFIRM_OK), NULL},
+	    {CONFIRM(CONFIRM_OK ",\"session\":\"7\""), NULL},
+	    {J(ENTRY_SYSCTL, ",\"confirm\":[]"), "\"confirm\" is an array, expected an object"},
+	    {J(ENTRY_SYSCTL, ",\"confirm\":null"), "\"confirm\" is null, expected an object"},
+	    {CONFIRM("\"previous_mode\":\"a\",\"previous_scope\":\"host\",\"uid\":0"), "confirm: missing \"deadline\""},
+	    {CONFIRM("\"deadline\":\"soon\",\"previous_mode\":\"a\",\"previous_scope\":\"host\",\"uid\":0"),
+	     "confirm: \"deadline\" is a string, expected an integer"},
+	    {CONFIRM("\"deadline\":1.5,\"previous_mode\":\"a\",\"previous_scope\":\"host\",\"uid\":0"),
+	     "confirm: \"deadline\" is a fraction, expected an integer"},
+	    {CONFIRM("\"deadline\":1,\"previous_scope\":\"host\",\"uid\":0"), "confirm: missing \"previous_mode\""},
+	    {CONFIRM("\"deadline\":1,\"previous_mode\":\"\",\"previous_scope\":\"host\",\"uid\":0"),
+	     "confirm: empty \"previous_mode\""},
+	    {CONFIRM("\"deadline\":1,\"previous_mode\":3,\"previous_scope\":\"host\",\"uid\":0"),
+	     "confirm: \"previous_mode\" is an integer, expected a string"},
+	    {CONFIRM("\"deadline\":1,\"previous_mode\":\"a\",\"uid\":0"), "confirm: missing \"previous_scope\""},
+	    {CONFIRM("\"deadline\":1,\"previous_mode\":\"a\",\"previous_scope\":\"host\""), "confirm: missing \"uid\""},
+	    {CONFIRM("\"deadline\":1,\"previous_mode\":\"a\",\"previous_scope\":\"host\",\"uid\":-1"),
+	     "confirm: \"uid\" out of range: -1"},
+	    {CONFIRM("\"deadline\":1,\"previous_mode\":\"a\",\"previous_scope\":\"host\",\"uid\":4294967295"),
+	     "confirm: \"uid\" out of range: 4294967295"},
+	    {CONFIRM("\"deadline\":1,\"previous_mode\":\"a\",\"previous_scope\":\"host\",\"uid\":\"0\""),
+	     "confirm: \"uid\" is a string, expected an integer"},
+	    {CONFIRM(CONFIRM_OK ",\"session\":7"), "confirm: \"session\" is an integer, expected a string"},
+	    {CONFIRM(CONFIRM_OK ",\"session\":null"), "confirm: \"session\" is null, expected a string"},
+	    {CONFIRM(CONFIRM_OK ",\"session\":\"\""), "confirm: empty \"session\""},
+	    {CONFIRM(CONFIRM_OK ",\"owner\":\"me\""), "confirm: unknown key \"owner\""},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (!cases[i].want) {
+			size_t len;
+			char *buf = seal(cases[i].json, &len);
+			struct journal *j = parse_ok(buf, len);
+
+			assert_true(j->has_confirm);
+			assert_string_equal(j->confirm_previous_scope, "host");
+			journal_free(j);
+			free(buf);
+			continue;
+		}
+		assert_json_fails(cases[i].json, cases[i].want);
+	}
+}
+
 static void test_trailer_errors(void **state)
 {
 	static const char body[] = J(ENTRY_SYSCTL, TXN(STEP));
@@ -1326,6 +1465,8 @@ int main(void)
 	    cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_flips),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_confirm),
+	    cmocka_unit_test(test_confirm_errors),
 	    cmocka_unit_test(test_trailer_errors),
 	    cmocka_unit_test(test_sample),
 	    cmocka_unit_test(test_save_load),

@@ -1096,6 +1096,112 @@ static void test_deadline(void **state)
 	assert_int_equal(pl->actions[2].tgid, 210);
 }
 
+/* ---- 11. threads only: the daemon's event path ---- */
+
+static struct host_state *partial(struct ctx *c, const struct thread_ref *refs, size_t n, bool ancestors)
+{
+	struct host_state *s = NULL;
+	char err[256];
+	int r;
+
+	r = host_snapshot_threads(c->h, c->s, refs, n, ancestors, &s, err, sizeof(err));
+	if (r < 0)
+		fail_msg("host_snapshot_threads: %d %s", r, err);
+	return s;
+}
+
+static void test_threads_only(void **state)
+{
+	struct ctx *c = *state;
+	static const struct thread_ref refs[] = {{100, 101}, {100, 105}, {20, 20}, {2, 2}};
+	const struct xaction xa[] = {
+	    {ACTION_THREAD_AFFINITY, "tid/2", "kthreadd", "0-3", "0-2", "other", false},
+	    {ACTION_THREAD_AFFINITY, "tid/101", "CPU 0/KVM (qemu-system-x86 100)", "0-3", "3", "rt-vcpu", true},
+	    {ACTION_THREAD_AFFINITY, "tid/105", "vhost-100 (qemu-system-x86 100)", "0-3", "0-2", "qemu", false},
+	    {ACTION_THREAD_SCHED, "tid/101", "CPU 0/KVM (qemu-system-x86 100)", "other", "fifo:51", "rt-vcpu", true},
+	};
+	/* the thread's own skip stays: it says why that thread is as it is */
+	const struct xskip xs[] = {
+	    {ACTION_THREAD_AFFINITY, "tid/20", "ksoftirqd/3",
+	     "not movable: per-CPU kernel thread (PF_NO_SETAFFINITY), stays on 3", "other"},
+	};
+	struct host_state *s;
+	struct plan *pl = NULL;
+	char err[256] = "";
+
+	plan_of(c, &ded_tree, "dedicated", DED_HOSTCONF);
+	s = partial(c, refs, ARRAY_SIZE(refs), false);
+	/* qemu-system-x86 (100) is there as context_only */
+	assert_non_null(host_state_task(s, 100));
+	assert_true(host_state_task(s, 100)->context_only);
+
+	/* no sysctls, IRQs, cpumasks; no warnings; leader 100 not planned;
+	 * vhost-100's sched ("other") unchanged */
+	assert_int_equal(plan_build_threads(c->p, s, &pl, err, sizeof(err)), 0);
+	expect_plan(pl, N(xa), N(xs), NULL, 1);
+	assert_null(pl->warnings);
+	plan_free(pl);
+
+	/* plan_build on the partial: never the context_only leader */
+	assert_int_equal(plan_build(c->p, s, &pl, err, sizeof(err)), 0);
+	for (size_t i = 0; i < pl->n_actions; i++)
+		assert_int_not_equal(pl->actions[i].tid, 100);
+	plan_free(pl);
+	host_state_free(s);
+
+	/* the requirement and "matches nothing" warnings of a full plan are
+	 * not the event path's */
+	plan_of(c, &ded_tree, "requires-rt", "rt_cpus = 3\n");
+	assert_non_null(c->pl->warnings);
+	s = partial(c, refs, 1, false);
+	assert_int_equal(plan_build_threads(c->p, s, &pl, err, sizeof(err)), 0);
+	assert_null(pl->warnings);
+	assert_int_equal(pl->n_skips, 0);
+	assert_int_equal(pl->counts[ACTION_SYSCTL] + pl->counts[ACTION_IRQ_AFFINITY] + pl->counts[ACTION_CPUMASK], 0);
+	plan_free(pl);
+	host_state_free(s);
+}
+
+static void test_threads_only_scope(void **state)
+{
+	struct ctx *c = *state;
+	/* 305 is 300's great-grandchild; 321 (in scope) is already on 0-2;
+	 * 330 is not 300's */
+	static const struct thread_ref refs[] = {{305, 305}, {320, 321}, {330, 330}};
+	const struct xaction xa[] = {
+	    {ACTION_THREAD_AFFINITY, "tid/305", "great-grandchild", "0-3", "0-2", "other", false},
+	};
+	struct scope sc = {SCOPE_PROCESS, 999, NULL};
+	struct host_state *s;
+	struct plan *pl = NULL;
+	char err[256] = "";
+
+	plan_of(c, &scope_tree, "scope", "rt_cpus = 3\nscope = process:300\n");
+	s = partial(c, refs, ARRAY_SIZE(refs), true);
+	assert_int_equal(plan_build_threads(c->p, s, &pl, err, sizeof(err)), 0);
+	expect_plan(pl, N(xa), NULL, 0, NULL, 1);
+	plan_free(pl);
+	host_state_free(s);
+
+	/* without the ancestors nothing proves 305 is 300's */
+	s = partial(c, refs, 1, false);
+	assert_int_equal(plan_build_threads(c->p, s, &pl, err, sizeof(err)), 0);
+	expect_plan(pl, NULL, 0, NULL, 0, NULL, 0);
+	plan_free(pl);
+	host_state_free(s);
+
+	/* the scope's process is not in the partial snapshot: nothing in
+	 * scope, no error (plan_build says ESRCH) */
+	assert_int_equal(policy_set_scope(c->p, &sc), 0);
+	s = partial(c, refs, ARRAY_SIZE(refs), true);
+	assert_int_equal(plan_build_threads(c->p, s, &pl, err, sizeof(err)), 0);
+	expect_plan(pl, NULL, 0, NULL, 0, NULL, 0);
+	plan_free(pl);
+	pl = NULL;
+	assert_int_equal(plan_build(c->p, s, &pl, err, sizeof(err)), -ESRCH);
+	host_state_free(s);
+}
+
 /* ---- 8. small things ---- */
 
 static void test_misc(void **state)
@@ -1124,6 +1230,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_scope_process, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scope_cgroup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_threads_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_threads_only_scope, setup, teardown),
 	    cmocka_unit_test(test_misc),
 	};
 

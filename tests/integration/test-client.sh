@@ -106,12 +106,44 @@ expect_eq "verify --json managed" "$(jq .managed "$T/out")" 153
 expect_eq "verify wrote nothing" "$(tree_sum "$T/v")" "$before"
 run 0 --root "$T/v" revert --force
 
-# ---- confirm in direct mode ----
+# ---- confirm in direct mode (the daemon is down) ----
 fresh c kvm16
 run 1 --root "$T/c" confirm
-expect_grep "$T/err" '^isoctl: .*nothing to confirm'
+expect_grep "$T/err" '^isoctl: nothing to confirm'
 run 2 --root "$T/c" confirm extra
 expect_grep "$T/err" '^isoctl: usage: isoctl confirm$'
+# A mode applied unless confirmed (what the daemon does for
+# --confirm-within), by this shell's uid and session.
+if "$HELPERS/apply-unconfirmed" "$T/c" "$TOP/policies" "$T/c/etc/isolated/host.conf" dedicated 3600; then
+	run 0 --root "$T/c" status
+	expect_grep "$T/out" '^            unconfirmed: back to vanilla at [0-9-]+ [0-9:]+ [+-][0-9]+ unless isoctl confirm comes first$'
+	run 0 --root "$T/c" --json status
+	expect_eq "status: confirm" "$(jq -r '.isolated.confirm.previous_mode' "$T/out")" vanilla
+	run 0 --root "$T/c" confirm
+	expect_eq "confirm" "$(cat "$T/out")" "dedicated confirmed: it stays in force"
+	run 0 --root "$T/c" status
+	expect_no_grep "$T/out" 'unconfirmed'
+	expect_grep "$T/out" '^mode +dedicated \(scope host\)'
+	run 1 --root "$T/c" confirm
+	expect_grep "$T/err" '^isoctl: nothing to confirm'
+else
+	fail "apply-unconfirmed failed"
+fi
+# Applied by someone else: refused, the journal untouched.
+if "$HELPERS/apply-unconfirmed" "$T/c" "$TOP/policies" "$T/c/etc/isolated/host.conf" rt-only 3600 4242; then
+	cp "$T/c/run/isolated/journal" "$T/journal.before"
+	run 1 --root "$T/c" confirm
+	expect_grep "$T/err" '^isoctl: only the caller that applied rt-only may confirm it: uid 4242'
+	cmp -s "$T/journal.before" "$T/c/run/isolated/journal" || fail "a refused confirm changed the journal"
+	run 0 --root "$T/c" status
+	expect_grep "$T/out" 'unconfirmed: back to dedicated at '
+else
+	fail "apply-unconfirmed (uid 4242) failed"
+fi
+# A revert drops what waited for a confirmation.
+run 0 --root "$T/c" revert
+run 1 --root "$T/c" confirm
+expect_grep "$T/err" '^isoctl: nothing to confirm'
 
 # ---- --confirm-within ----
 before=$(tree_sum "$T/c")

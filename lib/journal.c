@@ -1287,7 +1287,11 @@ void journal_unlock(const struct host *h, int fd, bool cleanup)
 		 * sees it is gone and takes a new one */
 		(void)unlinkat(h->root_fd, JOURNAL_LOCK_PATH, 0);
 	close(fd);
-	if (cleanup)
-		/* not empty (a journal, a lock taken meanwhile): it stays */
+	/* A tree returns to exactly what it was. On the running kernel
+	 * /run/isolated stays: it is the daemon's RuntimeDirectory=, bind
+	 * mounted into its ProtectSystem=strict namespace, and removing it
+	 * from outside would leave the daemon a read-only directory. Not
+	 * empty (a journal, a lock taken meanwhile): it stays anyway. */
+	if (cleanup && h->is_tree)
 		(void)unlinkat(h->root_fd, JOURNAL_DIR, AT_REMOVEDIR);
 }

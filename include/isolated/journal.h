@@ -128,8 +128,9 @@ int journal_remove(const struct host *h, char *err, size_t errlen);
 int journal_lock(const struct host *h, bool wait, int *ret_fd, char *err, size_t errlen);
 /* Release. cleanup true (the host holds nothing of ours any more and there
  * is no journal): unlink the lock file while still holding it, and remove
- * JOURNAL_DIR if it is then empty, so a tree returns to exactly what it
- * was. */
+ * JOURNAL_DIR if it is then empty (trees only: on the running kernel
+ * /run/isolated is the daemon's RuntimeDirectory= and stays), so a tree
+ * returns to exactly what it was. */
 void journal_unlock(const struct host *h, int fd, bool cleanup);
 
 #endif

@@ -1,10 +1,13 @@
-/* isoctl's read-only views: list, show, plan, status, snapshot. Each prints a
- * table for people or, with --json, one JSON document for scripts. */
+/* isoctl's read-only views: list, show, plan, status, verify, snapshot. Each
+ * prints a table for people or, with --json, one JSON document for scripts;
+ * list, plan, status and verify ask the daemon when it is there. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "isolated/apply.h"
+#include "isolated/report.h"
 #include "isoctl.h"
 
 static int want_args(int argc, int n, const char *usage)
@@ -16,99 +19,25 @@ static int want_args(int argc, int n, const char *usage)
 	return EXIT_OK;
 }
 
-static char *list_of(const struct cpuset *s)
-{
-	char *out = NULL;
-
-	if (cpuset_format_list(s, &out) < 0)
-		return NULL;
-	return out;
-}
-
 /* ---- list ---- */
-
-static int mode_names(struct ctx *c, char ***ret)
-{
-	char **names = NULL;
-
-	for (size_t i = 0; c->policy_dirs[i]; i++) {
-		char **files = NULL;
-
-		if (policy_list_dir(c->policy_dirs[i], &files) < 0)
-			continue;
-		for (size_t j = 0; files[j]; j++) {
-			const char *base = strrchr(files[j], '/');
-			char *name = strdup(base ? base + 1 : files[j]);
-
-			if (!name)
-				continue;
-			name[strlen(name) - strlen(".conf")] = '\0';
-			if (strv_contains(names, name))
-				free(name);
-			else
-				strv_push(&names, name);
-		}
-		strv_free(files);
-	}
-	*ret = names;
-	return 0;
-}
 
 int cmd_list(struct ctx *c, int argc, char **argv)
 {
-	json_object *arr = NULL;
-	char **names = NULL;
 	int r;
 
 	(void)argv;
 	if ((r = want_args(argc, 0, "list")) != EXIT_OK)
 		return r;
+	if (c->bus) {
+		json_object *doc = NULL;
+
+		if ((r = client_call(c, "ListModes", &doc)) != EXIT_OK)
+			return r;
+		return render(c, DOC_MODES, doc);
+	}
 	if ((r = ctx_load_config(c)) != EXIT_OK)
 		return r;
-	mode_names(c, &names);
-	if (!names) {
-		err_msg("no policies found");
-		return EXIT_FAIL;
-	}
-	if (c->json)
-		arr = json_object_new_array();
-	else
-		printf("%-16s %-12s %s\n", "MODE", "TYPE", "SUMMARY");
-	for (size_t i = 0; names[i]; i++) {
-		struct policy *p = NULL;
-		struct diag d = {0};
-
-		/* Errors of one mode must not hide the others: list says which
-		 * are broken, check and show say why. */
-		ctx_policy(c, names[i], &p, &d);
-		if (c->json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "name", json_str(names[i]));
-			json_object_object_add(o, "type", p ? json_str(policy_mode_type_name(p->type)) : NULL);
-			json_object_object_add(o, "summary", p && p->summary ? json_str(p->summary) : NULL);
-			json_object_object_add(o, "file", p ? json_str(p->file) : NULL);
-			json_object_object_add(o, "valid", json_object_new_boolean(p != NULL));
-			if (!p) {
-				json_object *errs = json_object_new_array();
-
-				for (size_t k = 0; k < d.n; k++)
-					json_object_array_add(errs, json_str(d.lines[k]));
-				json_object_object_add(o, "errors", errs);
-			}
-			json_object_array_add(arr, o);
-		} else if (p)
-			printf("%-16s %-12s %s\n", names[i], policy_mode_type_name(p->type),
-			       p->summary ? p->summary : "");
-		else
-			printf("%-16s %-12s %s\n", names[i], "INVALID", "has errors: see isoctl check");
-		diag_free(&d);
-		policy_free(p);
-	}
-	strv_free(names);
-	if (c->json)
-		print_json(arr);
-	return EXIT_OK;
+	return render(c, DOC_MODES, report_modes(c->policy_dirs, c->hc, &c->online));
 }
 
 /* ---- show ---- */
@@ -241,130 +170,21 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 
 /* ---- plan ---- */
 
-static const char *const kind_titles[_ACTION_KIND_MAX] = {
-    [ACTION_SYSCTL] = "sysctl",
-    [ACTION_IRQ_AFFINITY] = "IRQ affinity",
-    [ACTION_THREAD_AFFINITY] = "thread affinity",
-    [ACTION_THREAD_SCHED] = "thread scheduling",
-    [ACTION_CPUMASK] = "cpumask",
-};
-
-const char *kind_title(enum action_kind k)
-{
-	return k < _ACTION_KIND_MAX && kind_titles[k] ? kind_titles[k] : "?";
-}
-
-static json_object *action_json(const struct action *a)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "kind", json_str(plan_action_kind_name(a->kind)));
-	json_object_object_add(o, "target", json_str(a->target));
-	json_object_object_add(o, "label", json_str(a->label));
-	json_object_object_add(o, "from", json_str(a->from));
-	json_object_object_add(o, "to", json_str(a->to));
-	json_object_object_add(o, "rule", json_str(a->rule));
-	json_object_object_add(o, "rt", json_object_new_boolean(a->rt));
-	return o;
-}
-
-static json_object *plan_json(const struct plan *pl, const struct host_state *s)
-{
-	json_object *o = json_object_new_object(), *acts = json_object_new_array();
-	json_object *skips = json_object_new_array(), *warns = json_object_new_array();
-	json_object *counts = json_object_new_object();
-	char *online = list_of(&s->online);
-
-	json_object_object_add(o, "mode", json_str(pl->policy->name));
-	json_object_object_add(o, "type", json_str(policy_mode_type_name(pl->policy->type)));
-	json_object_object_add(o, "kernel", json_str(s->osrelease));
-	json_object_object_add(o, "preempt_rt", json_object_new_boolean(s->preempt_rt));
-	json_object_object_add(o, "online_cpus", json_str(online));
-	free(online);
-	for (size_t i = 0; i < pl->n_actions; i++)
-		json_object_array_add(acts, action_json(&pl->actions[i]));
-	for (size_t i = 0; i < pl->n_skips; i++) {
-		json_object *k = json_object_new_object();
-
-		json_object_object_add(k, "kind", json_str(plan_action_kind_name(pl->skips[i].kind)));
-		json_object_object_add(k, "target", json_str(pl->skips[i].target));
-		json_object_object_add(k, "label", json_str(pl->skips[i].label));
-		json_object_object_add(k, "reason", json_str(pl->skips[i].reason));
-		json_object_object_add(k, "rule", json_str(pl->skips[i].rule));
-		json_object_array_add(skips, k);
-	}
-	for (size_t i = 0; pl->warnings && pl->warnings[i]; i++)
-		json_object_array_add(warns, json_str(pl->warnings[i]));
-	for (int k = 0; k < _ACTION_KIND_MAX; k++)
-		json_object_object_add(counts, plan_action_kind_name((enum action_kind)k),
-				       json_object_new_int64((int64_t)pl->counts[k]));
-	json_object_object_add(counts, "cannot", json_object_new_int64((int64_t)pl->n_skips));
-	json_object_object_add(counts, "unchanged", json_object_new_int64((int64_t)pl->unchanged));
-	json_object_object_add(o, "counts", counts);
-	json_object_object_add(o, "actions", acts);
-	json_object_object_add(o, "cannot", skips);
-	json_object_object_add(o, "warnings", warns);
-	return o;
-}
-
-static void plan_print(const struct plan *pl, const struct host_state *s, const char *root)
-{
-	char *online = list_of(&s->online);
-
-	printf("Plan for mode %s (%s) on %s: kernel %s%s, CPUs online %s\n", pl->policy->name,
-	       policy_mode_type_name(pl->policy->type), root ? root : "this host", s->osrelease ? s->osrelease : "?",
-	       s->preempt_rt ? " (PREEMPT_RT)" : "", online ? online : "?");
-	free(online);
-	/* In the order they are applied: host-wide defaults before IRQs and threads. */
-	static const enum action_kind order[] = {ACTION_SYSCTL, ACTION_CPUMASK, ACTION_IRQ_AFFINITY,
-						 ACTION_THREAD_AFFINITY, ACTION_THREAD_SCHED};
-	for (size_t oi = 0; oi < ARRAY_SIZE(order); oi++) {
-		int k = (int)order[oi];
-
-		if (!pl->counts[k])
-			continue;
-		printf("\n%s: %zu change%s\n", kind_title((enum action_kind)k), pl->counts[k],
-		       pl->counts[k] == 1 ? "" : "s");
-		for (size_t i = 0; i < pl->n_actions; i++) {
-			const struct action *a = &pl->actions[i];
-
-			if ((int)a->kind != k)
-				continue;
-			if (a->kind == ACTION_SYSCTL)
-				printf("  %-4s %-53s %12s -> %-12s [%s]\n", a->rt ? "RT" : "", a->target, a->from,
-				       a->to, a->rule);
-			else
-				printf("  %-4s %-12s %-40s %12s -> %-12s [%s]\n", a->rt ? "RT" : "", a->target,
-				       a->label, a->from, a->to, a->rule);
-		}
-	}
-	if (pl->n_skips) {
-		printf("\ncannot be done: %zu\n", pl->n_skips);
-		for (size_t i = 0; i < pl->n_skips; i++)
-			printf("  %-12s %-32s %s [%s]\n", pl->skips[i].target, pl->skips[i].label, pl->skips[i].reason,
-			       pl->skips[i].rule);
-	}
-	if (pl->warnings) {
-		printf("\nwarnings:\n");
-		for (size_t i = 0; pl->warnings[i]; i++)
-			printf("  %s\n", pl->warnings[i]);
-	}
-	printf("\n%zu change%s (%zu sysctl, %zu cpumask, %zu IRQ affinity, %zu thread affinity, %zu thread "
-	       "scheduling), %zu cannot be done, %zu already as wanted\n",
-	       pl->n_actions, pl->n_actions == 1 ? "" : "s", pl->counts[ACTION_SYSCTL], pl->counts[ACTION_CPUMASK],
-	       pl->counts[ACTION_IRQ_AFFINITY], pl->counts[ACTION_THREAD_AFFINITY], pl->counts[ACTION_THREAD_SCHED],
-	       pl->n_skips, pl->unchanged);
-}
-
 int cmd_plan(struct ctx *c, int argc, char **argv)
 {
 	struct policy *p = NULL;
 	struct plan *pl = NULL;
+	json_object *doc;
 	char err[256];
 	int r;
 
 	if ((r = want_args(argc, 1, "plan MODE")) != EXIT_OK)
 		return r;
+	if (c->bus) {
+		if ((r = client_plan(c, argv[0], &doc)) != EXIT_OK)
+			return r;
+		return render(c, DOC_PLAN, doc);
+	}
 	if ((r = ctx_load_policy(c, argv[0], &p)) != EXIT_OK)
 		return r;
 	if (plan_build(p, c->state, &pl, err, sizeof(err)) < 0) {
@@ -372,166 +192,59 @@ int cmd_plan(struct ctx *c, int argc, char **argv)
 		policy_free(p);
 		return EXIT_FAIL;
 	}
-	if (c->json)
-		print_json(plan_json(pl, c->state));
-	else
-		plan_print(pl, c->state, c->root);
+	doc = report_plan(c->host, pl, c->state);
 	plan_free(pl);
 	policy_free(p);
-	return EXIT_OK;
+	return render(c, DOC_PLAN, doc);
 }
 
-/* ---- status ---- */
-
-static char *sched_of(const struct task_info *t)
-{
-	static const char *const names[] = {"other", "fifo", "rr", "batch", "iso", "idle", "deadline"};
-	const char *n = t->policy >= 0 && t->policy < (int)ARRAY_SIZE(names) ? names[t->policy] : "?";
-
-	if (t->policy == 1 || t->policy == 2)
-		return util_sprintf("%s:%d", n, t->rt_priority);
-	return strdup(n);
-}
-
-/* A thread is "tuned" when it is not as a fresh thread would be: pinned to
- * fewer than the online CPUs, or not SCHED_OTHER. */
-static bool task_tuned(const struct task_info *t, const struct host_state *s)
-{
-	return t->policy != 0 || !cpuset_equal(&t->cpus, &s->online);
-}
+/* ---- status, verify ---- */
 
 int cmd_status(struct ctx *c, int argc, char **argv)
 {
-	const struct host_state *s;
-	char *online;
-	size_t tuned = 0;
-	bool held_ok;
+	json_object *doc = NULL;
 	int r;
 
 	(void)argv;
 	if ((r = want_args(argc, 0, "status")) != EXIT_OK)
 		return r;
+	if (c->bus) {
+		if ((r = client_call(c, "Status", &doc)) != EXIT_OK)
+			return r;
+		return render(c, DOC_STATUS, doc);
+	}
 	if ((r = ctx_load_host(c)) != EXIT_OK)
 		return r;
-	s = c->state;
-	online = list_of(&s->online);
-	if (c->json) {
-		json_object *o = json_object_new_object(), *sys = json_object_new_object();
-		json_object *irqs = json_object_new_array(), *tasks = json_object_new_array();
-		json_object *grub = json_object_new_object();
+	return render(c, DOC_STATUS, report_status(c->host, c->state));
+}
 
-		json_object *held = held_json(c->host);
+/* Direct mode compares the journal's wanted values with the host and
+ * reports; only the daemon re-applies (enforce = yes). */
+int cmd_verify(struct ctx *c, int argc, char **argv)
+{
+	struct apply_status *st = NULL;
+	json_object *doc = NULL;
+	char err[512] = "";
+	int r;
 
-		held_ok = json_object_object_get_ex(held, "error", NULL) == 0;
-		json_object_object_add(o, "isolated", held);
-		json_object_object_add(o, "kernel", json_str(s->osrelease));
-		json_object_object_add(o, "preempt_rt", json_object_new_boolean(s->preempt_rt));
-		json_object_object_add(o, "online_cpus", json_str(online));
-		json_object_object_add(o, "cmdline", json_str(s->cmdline));
-		if (s->has_grub) {
-			json_object_object_add(grub, "GRUB_CMDLINE_LINUX", json_str(s->grub_cmdline_linux));
-			json_object_object_add(grub, "GRUB_CMDLINE_LINUX_DEFAULT",
-					       json_str(s->grub_cmdline_linux_default));
-		}
-		json_object_object_add(o, "grub", s->has_grub ? grub : (json_object_put(grub), NULL));
-		for (size_t i = 0; i < s->n_sysctls; i++)
-			json_object_object_add(sys, s->sysctls[i].name, json_str(s->sysctls[i].value));
-		json_object_object_add(o, "sysctl", sys);
-		for (size_t i = 0; i < s->n_irqs; i++) {
-			const struct irq_info *q = &s->irqs[i];
-			json_object *j = json_object_new_object(), *acts = json_object_new_array();
-			char *aff = list_of(&q->affinity), *eff = list_of(&q->effective);
-
-			json_object_object_add(j, "irq", json_object_new_int((int)q->irq));
-			json_object_object_add(j, "chip", json_str(q->chip));
-			for (size_t k = 0; q->actions && q->actions[k]; k++)
-				json_object_array_add(acts, json_str(q->actions[k]));
-			json_object_object_add(j, "actions", acts);
-			json_object_object_add(j, "nic", json_str(q->nic));
-			json_object_object_add(j, "affinity", q->has_affinity ? json_str(aff) : NULL);
-			json_object_object_add(j, "effective", q->has_effective ? json_str(eff) : NULL);
-			json_object_array_add(irqs, j);
-			free(aff);
-			free(eff);
-		}
-		json_object_object_add(o, "irqs", irqs);
-		for (size_t i = 0; i < s->n_tasks; i++) {
-			const struct task_info *t = &s->tasks[i];
-			json_object *j;
-			char *cpus, *sched;
-
-			if (!c->all && !task_tuned(t, s))
-				continue;
-			j = json_object_new_object();
-			cpus = list_of(&t->cpus);
-			sched = sched_of(t);
-			json_object_object_add(j, "tid", json_object_new_int(t->tid));
-			json_object_object_add(j, "tgid", json_object_new_int(t->tgid));
-			json_object_object_add(j, "comm", json_str(t->comm));
-			json_object_object_add(j, "process", json_str(t->proc_comm));
-			json_object_object_add(j, "kthread", json_object_new_boolean(t->kthread));
-			json_object_object_add(j, "movable", json_object_new_boolean(!t->no_setaffinity));
-			json_object_object_add(j, "cpus", json_str(cpus));
-			json_object_object_add(j, "sched", json_str(sched));
-			json_object_array_add(tasks, j);
-			free(cpus);
-			free(sched);
-		}
-		json_object_object_add(o, "threads", tasks);
-		json_object_object_add(o, "threads_total", json_object_new_int64((int64_t)s->n_tasks));
-		print_json(o);
-		free(online);
-		return held_ok ? EXIT_OK : EXIT_FAIL;
+	(void)argv;
+	if ((r = want_args(argc, 0, "verify")) != EXIT_OK)
+		return r;
+	if (c->bus) {
+		if ((r = client_call(c, "Verify", &doc)) != EXIT_OK)
+			return r;
+		return render(c, DOC_VERIFY, doc);
 	}
-
-	held_ok = held_print(c->host, c->all);
-	printf("\nkernel      %s%s\n", s->osrelease ? s->osrelease : "?", s->preempt_rt ? " (PREEMPT_RT)" : "");
-	printf("online      %s\n", online ? online : "?");
-	printf("cmdline     %s\n", s->cmdline ? s->cmdline : "");
-	if (s->has_grub)
-		printf("grub        GRUB_CMDLINE_LINUX=\"%s\" GRUB_CMDLINE_LINUX_DEFAULT=\"%s\"\n",
-		       s->grub_cmdline_linux ? s->grub_cmdline_linux : "",
-		       s->grub_cmdline_linux_default ? s->grub_cmdline_linux_default : "");
-	printf("\nsysctl\n");
-	for (size_t i = 0; i < s->n_sysctls; i++)
-		printf("  %-30s %s\n", s->sysctls[i].name, s->sysctls[i].value ? s->sysctls[i].value : "(absent)");
-	printf("\n%-5s %-10s %-10s %-8s %s\n", "IRQ", "AFFINITY", "EFFECTIVE", "NIC", "ACTIONS");
-	for (size_t i = 0; i < s->n_irqs; i++) {
-		const struct irq_info *q = &s->irqs[i];
-		char *aff = list_of(&q->affinity), *eff = list_of(&q->effective);
-
-		printf("%-5u %-10s %-10s %-8s ", q->irq, q->has_affinity ? aff : "-", q->has_effective ? eff : "-",
-		       q->nic ? q->nic : "-");
-		for (size_t k = 0; q->actions && q->actions[k]; k++)
-			printf("%s%s", k ? "," : "", q->actions[k]);
-		putchar('\n');
-		free(aff);
-		free(eff);
+	if (!c->host && (r = ctx_open_host(c)) != EXIT_OK)
+		return r;
+	r = apply_status(c->host, &st, err, sizeof(err));
+	if (r < 0) {
+		err_msg("verify: %s", err[0] ? err : strerror(-r));
+		return EXIT_FAIL;
 	}
-	for (size_t i = 0; i < s->n_tasks; i++)
-		tuned += task_tuned(&s->tasks[i], s);
-	printf("\nthreads: %zu, of which %zu pinned or not SCHED_OTHER%s\n", s->n_tasks, tuned,
-	       c->all || !tuned ? "" : " (--all lists every thread)");
-	if (tuned || c->all) {
-		printf("%-8s %-8s %-10s %-12s %-8s %s\n", "TID", "PID", "CPUS", "SCHED", "MOVABLE", "THREAD");
-		for (size_t i = 0; i < s->n_tasks; i++) {
-			const struct task_info *t = &s->tasks[i];
-			char *cpus, *sched;
-
-			if (!c->all && !task_tuned(t, s))
-				continue;
-			cpus = list_of(&t->cpus);
-			sched = sched_of(t);
-			printf("%-8d %-8d %-10s %-12s %-8s %s%s%s%s\n", t->tid, t->tgid, cpus ? cpus : "?",
-			       sched ? sched : "?", t->no_setaffinity ? "no" : "yes", t->comm,
-			       t->tid != t->tgid ? " (" : "", t->tid != t->tgid ? t->proc_comm : "",
-			       t->tid != t->tgid ? ")" : "");
-			free(cpus);
-			free(sched);
-		}
-	}
-	free(online);
-	return held_ok ? EXIT_OK : EXIT_FAIL;
+	doc = report_verify(st, false);
+	apply_status_free(st);
+	return render(c, DOC_VERIFY, doc);
 }
 
 /* ---- snapshot ---- */

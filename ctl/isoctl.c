@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "isolated/modes.h"
 #include "isoctl.h"
 
 #ifndef ISO_DATADIR
@@ -76,7 +77,7 @@ int ctx_load_host(struct ctx *c)
 	return EXIT_OK;
 }
 
-static void print_diag(const struct diag *d)
+void print_diag(const struct diag *d)
 {
 	for (size_t i = 0; i < d->n; i++)
 		fprintf(stderr, "%s\n", d->lines[i]);
@@ -147,62 +148,24 @@ int ctx_load_config(struct ctx *c)
 	return EXIT_OK;
 }
 
-/* The file of MODE: the first policy directory that has it. */
-static int find_mode(struct ctx *c, const char *mode, char **ret)
+int ctx_load_policy(struct ctx *c, const char *mode, struct policy **ret)
 {
-	int r = -ENOENT;
-
-	for (size_t i = 0; c->policy_dirs[i]; i++) {
-		r = policy_find(c->policy_dirs[i], mode, ret);
-		if (r != -ENOENT)
-			return r;
-	}
-	return r;
-}
-
-int ctx_policy(struct ctx *c, const char *mode, struct policy **ret, struct diag *d)
-{
-	char *path = NULL;
+	struct diag d = {0};
 	int r = ctx_load_config(c);
 
 	if (r != EXIT_OK)
 		return r;
-	r = find_mode(c, mode, &path);
-	if (r == -EINVAL) {
-		diag_add(d, NULL, 0,
-			 "isoctl: invalid mode name \"%s\": a mode is a name of letters, digits, '-' and '_'", mode);
-		return EXIT_USAGE;
+	switch (modes_load(c->policy_dirs, c->hc, &c->online, mode, ret, &d)) {
+	case MODES_OK:
+		r = EXIT_OK;
+		break;
+	case MODES_USAGE:
+		r = EXIT_USAGE;
+		break;
+	default:
+		r = EXIT_FAIL;
+		break;
 	}
-	if (r < 0 && r != -ENOENT) {
-		diag_add(d, NULL, 0, "isoctl: looking for mode \"%s\": %s", mode, strerror(-r));
-		return EXIT_FAIL;
-	}
-	if (r < 0) {
-		char *dirs = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&dirs, &len);
-
-		for (size_t i = 0; f && c->policy_dirs[i]; i++)
-			fprintf(f, "%s%s", i ? ", " : "", c->policy_dirs[i]);
-		if (f)
-			fclose(f);
-		diag_add(d, NULL, 0, "isoctl: unknown mode \"%s\" (no %s.conf in %s; see isoctl list)", mode, mode,
-			 dirs ? dirs : "?");
-		free(dirs);
-		return EXIT_USAGE;
-	}
-	r = policy_load(path, c->hc, &c->online, ret, d);
-	if (r < 0 && d->n == 0)
-		diag_add(d, path, 0, "%s", strerror(-r));
-	free(path);
-	return r < 0 ? EXIT_USAGE : EXIT_OK;
-}
-
-int ctx_load_policy(struct ctx *c, const char *mode, struct policy **ret)
-{
-	struct diag d = {0};
-	int r = ctx_policy(c, mode, ret, &d);
-
 	print_diag(&d);
 	diag_free(&d);
 	return r;
@@ -251,12 +214,15 @@ static void usage(FILE *f)
 	      "  grub MODE            the GRUB_CMDLINE_LINUX_DEFAULT line MODE needs\n"
 	      "  status               the mode in force, what isolated changed (pristine / wanted / now)\n"
 	      "                       and the current value of every knob the modes touch\n"
+	      "  verify               the values isolated wrote that were changed behind its back\n"
+	      "                       (exit 1 when there are any)\n"
 	      "  snapshot DIR         copy this host's relevant files into DIR (for --root)\n"
 	      "\n"
 	      "Commands that change the host (root):\n"
 	      "  apply MODE           switch the host to MODE in one transaction, journaling the\n"
 	      "                       pristine values first; undone completely if a write fails\n"
 	      "  revert               put back every value isolated changed (= apply vanilla)\n"
+	      "  confirm              keep the mode applied with --confirm-within\n"
 	      "  grub MODE --write    put MODE's boot parameters into /etc/default/grub (the original\n"
 	      "                       is saved in /var/lib/isolated/grub.orig before the first change)\n"
 	      "  grub --restore       put that original back\n"
@@ -272,21 +238,33 @@ static void usage(FILE *f)
 	      "                       after isolated wrote them (normally left alone)\n"
 	      "      --no-wait        apply, revert, grub: fail instead of waiting for another isoctl\n"
 	      "      --scope SCOPE    apply: host, process:PID or cgroup:PATH (overrides the policy)\n"
+	      "      --confirm-within DURATION\n"
+	      "                       apply: go back to the previous mode after DURATION (60s, 2m,\n"
+	      "                       1h) unless isoctl confirm comes first (needs the daemon)\n"
+	      "      --direct         do the work in isoctl even when the isolated daemon runs\n"
 	      "  -h, --help           this text\n"
-	      "  -V, --version        the version\n",
+	      "  -V, --version        the version\n"
+	      "\n"
+	      "list, plan, status, verify, apply, revert and confirm go through the isolated daemon\n"
+	      "on the system bus when it runs or can be started, unless --direct, --root,\n"
+	      "--policies or --config is given; the output is the same either way.\n"
+	      "Exit status: 0 done, 1 failed (or a check, a conflict, drift), 2 bad arguments,\n"
+	      "policy or host.conf.\n",
 	      f);
 }
 
 /* Long-only options. */
-enum { OPT_WRITE = 0x100, OPT_RESTORE, OPT_NO_WAIT, OPT_SCOPE };
+enum { OPT_WRITE = 0x100, OPT_RESTORE, OPT_NO_WAIT, OPT_SCOPE, OPT_CONFIRM_WITHIN, OPT_DIRECT };
 
 static const struct command {
 	const char *name;
 	int (*fn)(struct ctx *c, int argc, char **argv);
+	bool bus; /* the daemon has a method for it */
 } commands[] = {
-    {"list", cmd_list},		{"show", cmd_show},   {"plan", cmd_plan},
-    {"check", cmd_check},	{"grub", cmd_grub},   {"status", cmd_status},
-    {"snapshot", cmd_snapshot}, {"apply", cmd_apply}, {"revert", cmd_revert},
+    {"list", cmd_list, true},	       {"show", cmd_show, false},      {"plan", cmd_plan, true},
+    {"check", cmd_check, false},       {"grub", cmd_grub, false},      {"status", cmd_status, true},
+    {"snapshot", cmd_snapshot, false}, {"apply", cmd_apply, true},     {"revert", cmd_revert, true},
+    {"verify", cmd_verify, true},      {"confirm", cmd_confirm, true},
 };
 
 int main(int argc, char **argv)
@@ -305,10 +283,12 @@ int main(int argc, char **argv)
 	    {"force", no_argument, NULL, 'f'},
 	    {"no-wait", no_argument, NULL, OPT_NO_WAIT},
 	    {"scope", required_argument, NULL, OPT_SCOPE},
+	    {"confirm-within", required_argument, NULL, OPT_CONFIRM_WITHIN},
+	    {"direct", no_argument, NULL, OPT_DIRECT},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ctx c = {0};
-	const char *policies = NULL, *config = NULL;
+	const char *policies = NULL, *config = NULL, *confirm_within = NULL;
 	int opt, r = EXIT_USAGE;
 
 	/* Options may come before or after the command ("isoctl plan dedicated --json"). */
@@ -340,6 +320,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SCOPE:
 			c.scope = optarg;
+			break;
+		case OPT_CONFIRM_WITHIN:
+			confirm_within = optarg;
+			break;
+		case OPT_DIRECT:
+			c.direct = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -377,8 +363,14 @@ int main(int argc, char **argv)
 		err_msg("--no-wait is an option of apply, revert and grub only");
 		return EXIT_USAGE;
 	}
-	if (c.scope && strcmp(argv[optind], "apply") != 0) {
-		err_msg("--scope is an option of apply only");
+	if ((c.scope || confirm_within) && strcmp(argv[optind], "apply") != 0) {
+		err_msg("--%s is an option of apply only", c.scope ? "scope" : "confirm-within");
+		return EXIT_USAGE;
+	}
+	if (confirm_within && (r = ctx_set_confirm_within(&c, confirm_within)) != EXIT_OK)
+		return r;
+	if (confirm_within && c.dry_run) {
+		err_msg("--confirm-within and --dry-run: a dry run applies nothing to confirm");
 		return EXIT_USAGE;
 	}
 	if (c.root) {
@@ -390,6 +382,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (policies) {
+		c.policies_given = true;
 		if (strv_push_dup(&c.policy_dirs, policies) < 0)
 			goto oom;
 	} else {
@@ -421,6 +414,8 @@ int main(int argc, char **argv)
 
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (strcmp(argv[optind], commands[i].name) == 0) {
+			if (commands[i].bus)
+				client_open(&c);
 			r = commands[i].fn(&c, argc - optind - 1, argv + optind + 1);
 			goto out;
 		}
@@ -431,6 +426,7 @@ out:
 		err_msg("writing output: %s", strerror(errno));
 		r = EXIT_FAIL;
 	}
+	client_close(&c);
 	hostconf_free(c.hc);
 	cpuset_free(&c.online);
 	host_state_free(c.state);

@@ -9,6 +9,8 @@
 #include "isolated/plan.h"
 #include "isolated/policy.h"
 
+struct sd_bus;
+
 /* Exit statuses. */
 #define EXIT_OK 0
 #define EXIT_FAIL 1  /* a check failed, or the host could not be read */
@@ -22,11 +24,15 @@ struct ctx {
 	char *example;	     /* host.conf.example to point a newcomer at */
 	bool json;
 	bool all;
-	bool grub_write, grub_restore; /* grub --write, grub --restore */
-	bool dry_run;		       /* apply, revert */
-	bool force;		       /* apply, revert: overwrite targets changed behind our back */
-	bool no_wait;		       /* apply, revert: fail when another invocation holds the lock */
-	const char *scope;	       /* apply: --scope, overrides the policy's */
+	bool grub_write, grub_restore;	 /* grub --write, grub --restore */
+	bool dry_run;			 /* apply, revert */
+	bool force;			 /* apply, revert: overwrite targets changed behind our back */
+	bool no_wait;			 /* apply, revert: fail when another invocation holds the lock */
+	const char *scope;		 /* apply: --scope, overrides the policy's */
+	unsigned long long confirm_usec; /* apply: --confirm-within, 0 if not given */
+	bool direct;			 /* --direct: never ask the daemon */
+	bool policies_given;		 /* --policies was given */
+	struct sd_bus *bus;		 /* the daemon's bus; NULL: direct mode */
 	struct host *host;
 	struct host_state *state;
 	bool online_only; /* the command needs only the online CPUs, not a snapshot */
@@ -42,10 +48,12 @@ int ctx_open_host(struct ctx *c);
 int ctx_load_host(struct ctx *c);
 /* host + host.conf; prints errors; returns an exit status. */
 int ctx_load_config(struct ctx *c);
-/* Find and load MODE; error lines into d; returns an exit status. */
-int ctx_policy(struct ctx *c, const char *mode, struct policy **ret, struct diag *d);
-/* The same, printing the error lines to stderr. */
+/* Find and load MODE (modes_load), printing the error lines to stderr;
+ * returns an exit status. */
 int ctx_load_policy(struct ctx *c, const char *mode, struct policy **ret);
+void print_diag(const struct diag *d);
+/* --confirm-within DURATION; prints errors, returns an exit status. */
+int ctx_set_confirm_within(struct ctx *c, const char *arg);
 /* Print JSON to stdout, pretty. Takes ownership. */
 void print_json(struct json_object *o);
 json_object *json_str(const char *s);
@@ -61,8 +69,31 @@ int cmd_check(struct ctx *c, int argc, char **argv);
 int cmd_grub(struct ctx *c, int argc, char **argv);
 int cmd_apply(struct ctx *c, int argc, char **argv);
 int cmd_revert(struct ctx *c, int argc, char **argv);
-/* status: what isolated holds (mode, targets: pristine / wanted / now). */
-json_object *held_json(const struct host *h);
-bool held_print(const struct host *h, bool all);
+int cmd_verify(struct ctx *c, int argc, char **argv);
+int cmd_confirm(struct ctx *c, int argc, char **argv);
+
+/* render.c: the documents of isolated/report.h, as text or (--json) as
+ * they are. Takes ownership of doc (NULL: out of memory); returns the exit
+ * status the document means (apply failed or conflicts, status with an
+ * unreadable journal, verify with drift: 1) and prints a failed apply's
+ * error on stderr. */
+enum doc_kind { DOC_PLAN, DOC_APPLY, DOC_STATUS, DOC_VERIFY, DOC_MODES, DOC_CONFIRM };
+int render(const struct ctx *c, enum doc_kind kind, json_object *doc);
+
+/* client.c: the daemon on the system bus. client_open connects when isoctl
+ * should use the daemon (not --direct, no --root, --policies or --config,
+ * and ISOLATED_BUS_NAME has an owner or is activatable); otherwise, or when
+ * there is no bus at all, it leaves c->bus NULL, silently: direct mode. */
+void client_open(struct ctx *c);
+void client_close(struct ctx *c);
+/* Why direct mode is used, for messages ("--direct was given"). */
+const char *client_why_direct(const struct ctx *c);
+/* Method calls (isolated/busapi.h). Each returns an exit status; on
+ * EXIT_OK *ret is the document, otherwise the error was printed as direct
+ * mode would print it. */
+int client_apply(struct ctx *c, const char *mode, json_object **ret); /* mode NULL: Revert */
+int client_plan(struct ctx *c, const char *mode, json_object **ret);
+/* Status, Verify, ListModes, Confirm. */
+int client_call(struct ctx *c, const char *method, json_object **ret);
 
 #endif

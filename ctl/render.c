@@ -1,0 +1,572 @@
+/* isoctl's output, rendered from the JSON documents of isolated/report.h:
+ * text for people, or the document itself with --json. The documents come
+ * from the engine (direct mode) or from the daemon (the bus), so the output
+ * is the same either way. Every reader here tolerates a missing or mistyped
+ * field: a document from the bus is input. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "isolated/apply.h"
+#include "isoctl.h"
+
+/* ---- reading documents ---- */
+
+static json_object *get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+/* NULL when missing, null or not a string. */
+static const char *str(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* printf's rendering of a NULL string, for the fields the text always
+ * printed as they were. */
+static const char *raw(const char *s)
+{
+	return s ? s : "(null)";
+}
+
+static long long num(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+
+	return v && json_object_is_type(v, json_type_int) ? (long long)json_object_get_int64(v) : 0;
+}
+
+static size_t count(json_object *o, const char *key)
+{
+	long long n = num(o, key);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+static bool flag(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+
+	return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+static json_object *array(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+
+	return v && json_object_is_type(v, json_type_array) ? v : NULL;
+}
+
+static size_t alen(json_object *a)
+{
+	return a ? json_object_array_length(a) : 0;
+}
+
+static json_object *at(json_object *a, size_t i)
+{
+	return json_object_array_get_idx(a, i);
+}
+
+/* An array of strings, element i. */
+static const char *sat(json_object *a, size_t i)
+{
+	json_object *v = at(a, i);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static char *time_string(long long t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	char buf[64];
+
+	if (t <= 0 || !localtime_r(&tt, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %z", &tm) == 0)
+		return strdup("?");
+	return strdup(buf);
+}
+
+/* ---- kinds and outcomes, by their names in the documents ---- */
+
+static const char *const kind_titles[_ACTION_KIND_MAX] = {
+    [ACTION_SYSCTL] = "sysctl",
+    [ACTION_IRQ_AFFINITY] = "IRQ affinity",
+    [ACTION_THREAD_AFFINITY] = "thread affinity",
+    [ACTION_THREAD_SCHED] = "thread scheduling",
+    [ACTION_CPUMASK] = "cpumask",
+};
+
+const char *kind_title(enum action_kind k)
+{
+	return k < _ACTION_KIND_MAX && kind_titles[k] ? kind_titles[k] : "?";
+}
+
+static int kind_of(const char *name)
+{
+	for (int k = 0; name && k < _ACTION_KIND_MAX; k++)
+		if (strcmp(plan_action_kind_name((enum action_kind)k), name) == 0)
+			return k;
+	return -1;
+}
+
+static const char *kind_title_of(const char *name)
+{
+	int k = kind_of(name);
+
+	return k < 0 ? "?" : kind_title((enum action_kind)k);
+}
+
+static int outcome_of(const char *name)
+{
+	for (int k = 0; name && k < _STEP_OUTCOME_MAX; k++)
+		if (strcmp(apply_outcome_name((enum step_outcome)k), name) == 0)
+			return k;
+	return -1;
+}
+
+static size_t outcome_count(json_object *counts, enum step_outcome k)
+{
+	return count(counts, apply_outcome_name(k));
+}
+
+/* "tid/2205 CPU 0/KVM (qemu-system-x86 2201)"; sysctls are their own name. */
+static char *what(json_object *e)
+{
+	const char *target = raw(str(e, "target")), *label = str(e, "label");
+
+	if (kind_of(str(e, "kind")) == ACTION_SYSCTL || !label || !label[0])
+		return strdup(target);
+	return util_sprintf("%s %s", target, label);
+}
+
+static const char *plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* ---- plan ---- */
+
+static int plan_text(json_object *doc)
+{
+	/* In the order they are applied: host-wide defaults before IRQs and threads. */
+	static const enum action_kind order[] = {ACTION_SYSCTL, ACTION_CPUMASK, ACTION_IRQ_AFFINITY,
+						 ACTION_THREAD_AFFINITY, ACTION_THREAD_SCHED};
+	json_object *acts = array(doc, "actions"), *skips = array(doc, "cannot"), *warns = array(doc, "warnings");
+	json_object *counts = get(doc, "counts");
+	const char *root = str(doc, "root"), *kernel = str(doc, "kernel"), *online = str(doc, "online_cpus");
+
+	printf("Plan for mode %s (%s) on %s: kernel %s%s, CPUs online %s\n", raw(str(doc, "mode")),
+	       raw(str(doc, "type")), root ? root : "this host", kernel ? kernel : "?",
+	       flag(doc, "preempt_rt") ? " (PREEMPT_RT)" : "", online ? online : "?");
+	for (size_t oi = 0; oi < ARRAY_SIZE(order); oi++) {
+		const char *kname = plan_action_kind_name(order[oi]);
+		size_t n = count(counts, kname);
+
+		if (!n)
+			continue;
+		printf("\n%s: %zu change%s\n", kind_title(order[oi]), n, plural(n));
+		for (size_t i = 0; i < alen(acts); i++) {
+			json_object *a = at(acts, i);
+			const char *kind = str(a, "kind");
+
+			if (!kind || strcmp(kind, kname) != 0)
+				continue;
+			if (order[oi] == ACTION_SYSCTL)
+				printf("  %-4s %-53s %12s -> %-12s [%s]\n", flag(a, "rt") ? "RT" : "",
+				       raw(str(a, "target")), raw(str(a, "from")), raw(str(a, "to")),
+				       raw(str(a, "rule")));
+			else
+				printf("  %-4s %-12s %-40s %12s -> %-12s [%s]\n", flag(a, "rt") ? "RT" : "",
+				       raw(str(a, "target")), raw(str(a, "label")), raw(str(a, "from")),
+				       raw(str(a, "to")), raw(str(a, "rule")));
+		}
+	}
+	if (alen(skips)) {
+		printf("\ncannot be done: %zu\n", alen(skips));
+		for (size_t i = 0; i < alen(skips); i++) {
+			json_object *k = at(skips, i);
+
+			printf("  %-12s %-32s %s [%s]\n", raw(str(k, "target")), raw(str(k, "label")),
+			       raw(str(k, "reason")), raw(str(k, "rule")));
+		}
+	}
+	if (alen(warns)) {
+		printf("\nwarnings:\n");
+		for (size_t i = 0; i < alen(warns); i++)
+			printf("  %s\n", raw(sat(warns, i)));
+	}
+	printf("\n%zu change%s (%zu sysctl, %zu cpumask, %zu IRQ affinity, %zu thread affinity, %zu thread "
+	       "scheduling), %zu cannot be done, %zu already as wanted\n",
+	       alen(acts), plural(alen(acts)), count(counts, plan_action_kind_name(ACTION_SYSCTL)),
+	       count(counts, plan_action_kind_name(ACTION_CPUMASK)),
+	       count(counts, plan_action_kind_name(ACTION_IRQ_AFFINITY)),
+	       count(counts, plan_action_kind_name(ACTION_THREAD_AFFINITY)),
+	       count(counts, plan_action_kind_name(ACTION_THREAD_SCHED)), alen(skips), count(counts, "unchanged"));
+	return EXIT_OK;
+}
+
+/* ---- apply, revert ---- */
+
+static void step_text(json_object *st)
+{
+	char *w = what(st);
+	const char *from = str(st, "from"), *to = str(st, "to"), *msg = str(st, "message");
+
+	printf("  %-11s %-17s %-44s %10s -> %-10s%s%s\n", raw(str(st, "outcome")), kind_title_of(str(st, "kind")),
+	       w ? w : raw(str(st, "target")), from ? from : "", to ? to : "", msg ? "  " : "", msg ? msg : "");
+	free(w);
+}
+
+/* "unconfirmed: ..." for a mode applied with --confirm-within. */
+static void confirm_text(json_object *conf, const char *indent)
+{
+	char *when;
+
+	if (!conf || !json_object_is_type(conf, json_type_object))
+		return;
+	when = time_string(num(conf, "deadline_usec") / 1000000);
+	printf("%sunconfirmed: back to %s at %s unless isoctl confirm comes first\n", indent,
+	       raw(str(conf, "previous_mode")), when ? when : "?");
+	free(when);
+}
+
+static void apply_text(json_object *doc, bool all)
+{
+	json_object *steps = array(doc, "steps"), *skips = array(doc, "cannot"), *warns = array(doc, "warnings");
+	json_object *notes = array(doc, "notices"), *counts = get(doc, "counts");
+	const char *mode = raw(str(doc, "mode")), *prev = str(doc, "previous_mode"), *root = str(doc, "root");
+	const char *result = str(doc, "result");
+	bool dry_run = result && strcmp(result, "dry-run") == 0, failed = result && strcmp(result, "failed") == 0;
+	size_t writes = 0, conflicts;
+
+	for (size_t i = 0; i < alen(notes); i++)
+		printf("note: %s\n", raw(sat(notes, i)));
+	for (size_t i = 0; i < alen(steps); i++) {
+		int o = outcome_of(str(at(steps, i), "outcome"));
+
+		writes += flag(at(steps, i), "write") || o == STEP_UNDONE || o == STEP_FAILED;
+	}
+	if (strcmp(mode, "vanilla") == 0)
+		printf("%s %s to vanilla on %s: %zu change%s\n", dry_run ? "Would revert" : "Reverting",
+		       prev ? prev : "?", root ? root : "this host", writes, plural(writes));
+	else
+		printf("%s %s (from %s, scope %s) on %s: %zu change%s\n", dry_run ? "Would apply" : "Applying", mode,
+		       prev ? prev : "?", raw(str(doc, "scope")), root ? root : "this host", writes, plural(writes));
+	for (size_t i = 0; i < alen(steps); i++) {
+		int o = outcome_of(str(at(steps, i), "outcome"));
+
+		/* Without --all a real run lists only what did not simply work. */
+		if (dry_run || all ||
+		    (o != STEP_DONE && o != STEP_UNCHANGED && o != STEP_PENDING && o != STEP_UNDONE &&
+		     o != STEP_NOT_DONE))
+			step_text(at(steps, i));
+	}
+	if (alen(skips)) {
+		printf("cannot be done: %zu (see isoctl plan %s)\n", alen(skips), mode);
+		for (size_t i = 0; all && i < alen(skips); i++) {
+			json_object *k = at(skips, i);
+
+			printf("  %-12s %-32s %s\n", raw(str(k, "target")), raw(str(k, "label")),
+			       raw(str(k, "reason")));
+		}
+	}
+	for (size_t i = 0; i < alen(warns); i++)
+		printf("warning: %s\n", raw(sat(warns, i)));
+	if (dry_run) {
+		printf("dry run: nothing was written\n");
+		return;
+	}
+	if (failed) {
+		size_t undone = outcome_count(counts, STEP_UNDONE);
+
+		printf("failed: %zu change%s undone, %zu not attempted (--all lists them); the error is on stderr\n",
+		       undone, plural(undone), outcome_count(counts, STEP_NOT_DONE));
+		return;
+	}
+	conflicts = outcome_count(counts, STEP_CONFLICT);
+	printf("%s in force: %zu done, %zu pending, %zu unchanged, %zu not movable, %zu gone, %zu conflict%s\n", mode,
+	       outcome_count(counts, STEP_DONE), outcome_count(counts, STEP_PENDING),
+	       outcome_count(counts, STEP_UNCHANGED), outcome_count(counts, STEP_NOT_MOVABLE),
+	       outcome_count(counts, STEP_GONE), conflicts, plural(conflicts));
+	if (conflicts)
+		printf("conflicts were left alone: another tool changed them after isolated did; "
+		       "--force overwrites them\n");
+	confirm_text(get(doc, "confirm"), "");
+	if (flag(doc, "journal_removed"))
+		printf("isolated holds nothing on this host any more\n");
+}
+
+/* Failed, or conflicts left alone: exit 1. The error goes to stderr after
+ * the document, text or JSON. */
+static int apply_status_of(json_object *doc)
+{
+	const char *result = str(doc, "result");
+	bool failed = result && strcmp(result, "failed") == 0;
+
+	if (failed)
+		err_msg("%s", raw(str(doc, "error")));
+	return failed || outcome_count(get(doc, "counts"), STEP_CONFLICT) ? EXIT_FAIL : EXIT_OK;
+}
+
+/* ---- status, verify ---- */
+
+/* The document of a held mode has "applied_at" exactly when a journal is. */
+static bool held_has_journal(json_object *held)
+{
+	return get(held, "applied_at") != NULL;
+}
+
+static void held_header(json_object *held)
+{
+	const char *mode = raw(str(held, "mode"));
+	long long applied = num(held, "applied_at");
+	json_object *txn = get(held, "interrupted_transaction");
+
+	if (applied > 0) {
+		char *when = time_string(applied);
+
+		printf("mode        %s (scope %s), applied %s\n", mode, raw(str(held, "scope")), when ? when : "?");
+		free(when);
+	} else
+		printf("mode        %s\n", mode);
+	if (txn)
+		printf("            INTERRUPTED: a transaction to %s (pid %lld) did not finish; the next isoctl apply "
+		       "or revert undoes it\n",
+		       str(held, "interrupted_transaction") ? str(held, "interrupted_transaction") : "?",
+		       num(held, "interrupted_pid"));
+	confirm_text(get(held, "confirm"), "            ");
+}
+
+static void held_nothing(json_object *held)
+{
+	const char *stale = str(held, "stale_journal_boot_id");
+
+	printf("mode        vanilla (isolated holds nothing on this host)\n");
+	if (stale)
+		printf("            (a journal from another boot, %s, is left; the next apply or revert discards it)\n",
+		       stale);
+}
+
+static void target_line(json_object *t)
+{
+	char *w = what(t);
+	const char *now = str(t, "now");
+
+	printf("%c %-17s %-44s %-12s %-12s %s\n", flag(t, "drift") ? '*' : ' ', kind_title_of(str(t, "kind")),
+	       w ? w : raw(str(t, "target")), raw(str(t, "pristine")), raw(str(t, "wanted")), now ? now : "(gone)");
+	free(w);
+}
+
+static void targets_header(void)
+{
+	printf("\n  %-17s %-44s %-12s %-12s %s\n", "KIND", "TARGET", "PRISTINE", "WANTED", "NOW");
+}
+
+/* What isolated holds; false when the journal could not be read. */
+static bool held_text(json_object *held, bool all)
+{
+	json_object *targets = array(held, "targets");
+	size_t shown = 0, drift = count(held, "drift");
+
+	if (get(held, "error")) {
+		printf("mode        unknown: %s\n", raw(str(held, "error")));
+		return false;
+	}
+	if (!held_has_journal(held)) {
+		held_nothing(held);
+		return true;
+	}
+	held_header(held);
+	printf("managed     %zu targets, %zu drifted%s, %zu gone\n", alen(targets), drift, drift ? " (marked *)" : "",
+	       count(held, "gone"));
+	targets_header();
+	for (size_t i = 0; i < alen(targets); i++) {
+		json_object *t = at(targets, i);
+
+		if (!all && !flag(t, "drift") && str(t, "now") && shown >= 40)
+			continue;
+		shown++;
+		target_line(t);
+	}
+	if (shown < alen(targets))
+		printf("  ... %zu more, all as wanted (--all lists them)\n", alen(targets) - shown);
+	return true;
+}
+
+static int status_text(json_object *doc, bool all)
+{
+	json_object *sys = get(doc, "sysctl"), *irqs = array(doc, "irqs"), *tasks = array(doc, "threads");
+	json_object *grub = get(doc, "grub");
+	const char *kernel = str(doc, "kernel"), *online = str(doc, "online_cpus"), *cmdline = str(doc, "cmdline");
+	size_t tuned = count(doc, "threads_tuned");
+	bool held_ok = held_text(get(doc, "isolated"), all);
+
+	printf("\nkernel      %s%s\n", kernel ? kernel : "?", flag(doc, "preempt_rt") ? " (PREEMPT_RT)" : "");
+	printf("online      %s\n", online ? online : "?");
+	printf("cmdline     %s\n", cmdline ? cmdline : "");
+	if (grub && json_object_is_type(grub, json_type_object)) {
+		const char *lin = str(grub, "GRUB_CMDLINE_LINUX"), *def = str(grub, "GRUB_CMDLINE_LINUX_DEFAULT");
+
+		printf("grub        GRUB_CMDLINE_LINUX=\"%s\" GRUB_CMDLINE_LINUX_DEFAULT=\"%s\"\n", lin ? lin : "",
+		       def ? def : "");
+	}
+	printf("\nsysctl\n");
+	if (sys && json_object_is_type(sys, json_type_object)) {
+		json_object_object_foreach(sys, name, v)
+		{
+			const char *value =
+			    v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+
+			printf("  %-30s %s\n", name, value ? value : "(absent)");
+		}
+	}
+	printf("\n%-5s %-10s %-10s %-8s %s\n", "IRQ", "AFFINITY", "EFFECTIVE", "NIC", "ACTIONS");
+	for (size_t i = 0; i < alen(irqs); i++) {
+		json_object *q = at(irqs, i), *acts = array(q, "actions");
+		const char *aff = str(q, "affinity"), *eff = str(q, "effective"), *nic = str(q, "nic");
+
+		printf("%-5u %-10s %-10s %-8s ", (unsigned)num(q, "irq"), aff ? aff : "-", eff ? eff : "-",
+		       nic ? nic : "-");
+		for (size_t k = 0; k < alen(acts); k++)
+			printf("%s%s", k ? "," : "", raw(sat(acts, k)));
+		putchar('\n');
+	}
+	printf("\nthreads: %zu, of which %zu pinned or not SCHED_OTHER%s\n", count(doc, "threads_total"), tuned,
+	       all || !tuned ? "" : " (--all lists every thread)");
+	if (tuned || all) {
+		printf("%-8s %-8s %-10s %-12s %-8s %s\n", "TID", "PID", "CPUS", "SCHED", "MOVABLE", "THREAD");
+		for (size_t i = 0; i < alen(tasks); i++) {
+			json_object *t = at(tasks, i);
+			const char *cpus = str(t, "cpus"), *sched = str(t, "sched");
+			long long tid = num(t, "tid"), tgid = num(t, "tgid");
+
+			if (!all && !flag(t, "tuned"))
+				continue;
+			printf("%-8lld %-8lld %-10s %-12s %-8s %s%s%s%s\n", tid, tgid, cpus ? cpus : "?",
+			       sched ? sched : "?", flag(t, "movable") ? "yes" : "no", raw(str(t, "comm")),
+			       tid != tgid ? " (" : "", tid != tgid ? raw(str(t, "process")) : "",
+			       tid != tgid ? ")" : "");
+		}
+	}
+	return held_ok ? EXIT_OK : EXIT_FAIL;
+}
+
+/* Without --all, status shows the threads that are tuned; the document has
+ * them all. */
+static void status_trim(json_object *doc)
+{
+	json_object *tasks = array(doc, "threads"), *kept;
+
+	if (!tasks || !(kept = json_object_new_array()))
+		return;
+	for (size_t i = 0; i < alen(tasks); i++)
+		if (flag(at(tasks, i), "tuned"))
+			json_object_array_add(kept, json_object_get(at(tasks, i)));
+	json_object_object_add(doc, "threads", kept);
+}
+
+static void verify_text(json_object *doc)
+{
+	json_object *targets = array(doc, "targets");
+	size_t drift = count(doc, "drift"), managed = count(doc, "managed"), gone = count(doc, "gone");
+	const char *mode = raw(str(doc, "mode"));
+
+	if (!held_has_journal(doc)) {
+		held_nothing(doc);
+		printf("nothing to verify\n");
+		return;
+	}
+	held_header(doc);
+	if (!drift) {
+		printf("no drift: %zu target%s as wanted, %zu gone\n", managed - (gone < managed ? gone : managed),
+		       plural(managed - (gone < managed ? gone : managed)), gone);
+		return;
+	}
+	printf("drift       %zu of %zu targets changed behind isolated's back\n", drift, managed);
+	targets_header();
+	for (size_t i = 0; i < alen(targets); i++)
+		target_line(at(targets, i));
+	if (flag(doc, "enforced"))
+		printf("re-applied: the daemon enforces %s\n", mode);
+	else
+		printf("left as they are: isoctl apply %s --force puts them back\n", mode);
+}
+
+static int verify_status_of(json_object *doc)
+{
+	return count(doc, "drift") ? EXIT_FAIL : EXIT_OK;
+}
+
+/* ---- list, confirm ---- */
+
+static void modes_text(json_object *doc)
+{
+	printf("%-16s %-12s %s\n", "MODE", "TYPE", "SUMMARY");
+	for (size_t i = 0; i < alen(doc); i++) {
+		json_object *m = at(doc, i);
+		const char *summary = str(m, "summary");
+
+		if (flag(m, "valid"))
+			printf("%-16s %-12s %s\n", raw(str(m, "name")), raw(str(m, "type")), summary ? summary : "");
+		else
+			printf("%-16s %-12s %s\n", raw(str(m, "name")), "INVALID", "has errors: see isoctl check");
+	}
+}
+
+/* ---- one entry point ---- */
+
+int render(const struct ctx *c, enum doc_kind kind, json_object *doc)
+{
+	int r = EXIT_OK;
+
+	if (!doc) {
+		err_msg("out of memory");
+		return EXIT_FAIL;
+	}
+	if (kind == DOC_MODES && !(json_object_is_type(doc, json_type_array) && alen(doc))) {
+		json_object_put(doc);
+		err_msg("no policies found");
+		return EXIT_FAIL;
+	}
+	if (kind == DOC_STATUS && !c->all)
+		status_trim(doc);
+	if (c->json) {
+		if (kind == DOC_STATUS)
+			r = get(get(doc, "isolated"), "error") ? EXIT_FAIL : EXIT_OK;
+		print_json(json_object_get(doc));
+	} else
+		switch (kind) {
+		case DOC_PLAN:
+			r = plan_text(doc);
+			break;
+		case DOC_APPLY:
+			apply_text(doc, c->all);
+			break;
+		case DOC_STATUS:
+			r = status_text(doc, c->all);
+			break;
+		case DOC_VERIFY:
+			verify_text(doc);
+			break;
+		case DOC_MODES:
+			modes_text(doc);
+			break;
+		case DOC_CONFIRM:
+			printf("%s confirmed: it stays in force\n", raw(str(doc, "confirmed")));
+			break;
+		}
+	if (kind == DOC_APPLY)
+		r = apply_status_of(doc);
+	else if (kind == DOC_VERIFY)
+		r = verify_status_of(doc);
+	json_object_put(doc);
+	return r;
+}

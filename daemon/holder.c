@@ -1006,26 +1006,17 @@ int holder_confirm(struct holder *h, const struct caller *c, json_object **ret, 
 
 /* ---- Bus methods ---- */
 
-/* Map an apply_mode failure with no result to what isoctl prints. */
+/* Map an apply_mode failure with no result to what isoctl prints. The
+ * daemon never waits for the lock (the loop must not block), so a held
+ * lock is Busy, without isoctl's "(--no-wait given)". */
 static int apply_error(struct holder *h, const char *name, bool dry_run, int r, const char *err, struct op_error *e)
 {
-	if (r == -EBADMSG) {
-		char *path = util_sprintf("%s/%s", h->root ? h->root : "", JOURNAL_PATH);
+	char *m = report_apply_error(h->host, name, r, err[0] ? err : strerror(-r), dry_run, false);
 
-		r = op_fail(
-		    e, ISOLATED_BUS_ERROR_FAILED, r,
-		    "isoctl: %s\nisoctl: refusing to change the host: the journal records what isolated changed "
-		    "and the pristine values, and it cannot be read. It was left as it is. To recover: restore "
-		    "the pristine values it shows by hand, or reboot (runtime settings reset at boot); then move "
-		    "it away (mv %s %s.bad) and run isoctl again",
-		    err, path ? path : JOURNAL_PATH, path ? path : JOURNAL_PATH);
-		free(path);
-		return r;
-	}
-	if (r == -EWOULDBLOCK)
-		return op_fail(e, ISOLATED_BUS_ERROR_BUSY, r, "isoctl: %s", err);
-	return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: %s %s: %s", dry_run ? "planning" : "applying", name,
-		       err[0] ? err : strerror(-r));
+	free(e->message);
+	e->name = r == -EWOULDBLOCK ? ISOLATED_BUS_ERROR_BUSY : ISOLATED_BUS_ERROR_FAILED;
+	e->message = m;
+	return r;
 }
 
 /* Apply p (taken) as a bus method: the report, or an error. A failed
@@ -1049,7 +1040,7 @@ static int run_apply(struct holder *h, struct policy *p, struct apply_opts *o, j
 		free(previous);
 		return r;
 	}
-	doc = report_apply(res, o->dry_run);
+	doc = report_apply(h->host, res, o->dry_run, o->confirm);
 	if (!o->dry_run) {
 		char what[128];
 
@@ -1167,7 +1158,7 @@ int holder_plan(struct holder *h, const char *mode, const char *scope, json_obje
 		policy_free(p);
 		return r;
 	}
-	doc = report_plan(pl, s);
+	doc = report_plan(h->host, pl, s);
 	plan_free(pl);
 	host_state_free(s);
 	policy_free(p);

@@ -119,6 +119,12 @@ expect_eq "Mode after Apply" "$(jq -r .data "$T/out")" rt-only
 wait_notify '^STATUS=Holding rt-only' || fail "no STATUS= for rt-only"
 expect_eq "timer_migration in rt-only" "$(cat "$tree/proc/sys/kernel/timer_migration")" 1
 bus call Apply 'sa{sv}' dedicated 0
+# An unknown mode: the bus error carries isoctl's message; nothing changes.
+busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" call io.isolated.Daemon1 /io/isolated/Daemon1 io.isolated.Daemon1 \
+	Apply 'sa{sv}' nosuch 0 >"$T/out" 2>"$T/err" && fail "Apply(nosuch) succeeded"
+expect_grep "$T/err" 'isoctl: unknown mode "nosuch" \(no nosuch.conf in '
+bus get-property Mode
+expect_eq "Mode after a failed Apply" "$(jq -r .data "$T/out")" dedicated
 expect_eq "timer_migration in dedicated again" "$(cat "$tree/proc/sys/kernel/timer_migration")" 0
 
 # SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1 again.

@@ -77,7 +77,7 @@ struct holder {
 	 * path's partial snapshots share (tasks stripped). */
 	struct host_state *base;
 
-	sd_event_source *confirm_timer, *verify_timer, *replan_timer, *trim;
+	sd_event_source *confirm_timer, *verify_timer, *replan_timer, *trim, *recount;
 	char *replan_why;
 	unsigned long long busy_retry;
 
@@ -724,6 +724,42 @@ void holder_devices_changed(struct holder *h, const char *why)
 
 /* ---- The event path: single threads ---- */
 
+/* Threads change the number of targets STATUS= shows. Reading the journal
+ * back after every batch would double the event path's cost during a storm
+ * of new threads: count once, a second after the first change. */
+#define RECOUNT_USEC (1000 * 1000ULL)
+
+static int on_recount(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct holder *h = userdata;
+	char err[ERRLEN] = "";
+	int r;
+
+	(void)s;
+	(void)usec;
+	r = sync_journal(h, err, sizeof(err));
+	if (r < 0)
+		log_warning("reading back the journal: %s", err[0] ? err : strerror(-r));
+	publish(h);
+	return 0;
+}
+
+static void recount_soon(struct holder *h)
+{
+	int enabled = SD_EVENT_OFF, r;
+	uint64_t now;
+
+	if (h->recount && sd_event_source_get_enabled(h->recount, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+		return;
+	r = sd_event_now(h->ev, CLOCK_MONOTONIC, &now);
+	if (r >= 0 && !h->recount)
+		r = sd_event_add_time(h->ev, &h->recount, CLOCK_MONOTONIC, now + RECOUNT_USEC, 100000, on_recount, h);
+	else if (r >= 0 && (r = sd_event_source_set_time(h->recount, now + RECOUNT_USEC)) >= 0)
+		r = sd_event_source_set_enabled(h->recount, SD_EVENT_ONESHOT);
+	if (r < 0)
+		log_errno(LOG_DEBUG, r, "arming the target recount");
+}
+
 void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 {
 	struct apply_opts o = {.no_wait = true, .threads_only = true};
@@ -773,12 +809,8 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 		log_step(h, &res->steps[i], LOG_INFO);
 	if (res->failed)
 		log_error("applying %s to new threads: %s", h->mode, res->error ? res->error : "failed");
-	if (res->counts[STEP_DONE] || res->counts[STEP_PENDING] || res->counts[STEP_GONE]) {
-		r = sync_journal(h, err, sizeof(err));
-		if (r < 0)
-			log_warning("reading back the journal: %s", err[0] ? err : strerror(-r));
-		publish(h);
-	}
+	if (res->counts[STEP_DONE] || res->counts[STEP_PENDING] || res->counts[STEP_GONE])
+		recount_soon(h);
 	apply_result_free(res);
 }
 
@@ -1279,6 +1311,7 @@ void holder_free(struct holder *h)
 	sd_event_source_disable_unref(h->verify_timer);
 	sd_event_source_disable_unref(h->replan_timer);
 	sd_event_source_disable_unref(h->trim);
+	sd_event_source_disable_unref(h->recount);
 	sd_event_unref(h->ev);
 	host_state_free(h->base);
 	policy_free(h->policy);

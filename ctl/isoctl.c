@@ -171,36 +171,6 @@ int ctx_load_policy(struct ctx *c, const char *mode, struct policy **ret)
 	return r;
 }
 
-/* Running from a build tree (build/isoctl, build/san/isoctl): the repo's
- * policies/ beside it. */
-static char *build_tree_policies(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	for (int up = 0; up < 3; up++) {
-		char *slash = strrchr(exe, '/');
-		char *dir, *mk;
-		struct stat st;
-		bool ok;
-
-		if (!slash || slash == exe)
-			return NULL;
-		*slash = '\0';
-		dir = util_sprintf("%s/policies", exe);
-		mk = util_sprintf("%s/lib/plan.c", exe);
-		ok = dir && mk && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(mk, F_OK) == 0;
-		free(mk);
-		if (ok)
-			return dir;
-		free(dir);
-	}
-	return NULL;
-}
-
 static void usage(FILE *f)
 {
 	fputs("Usage: isoctl [OPTIONS] COMMAND [ARGS]\n"
@@ -386,7 +356,7 @@ int main(int argc, char **argv)
 		if (strv_push_dup(&c.policy_dirs, policies) < 0)
 			goto oom;
 	} else {
-		char *repo = build_tree_policies();
+		char *repo = modes_build_tree_dir();
 
 		if (repo) {
 			c.example = util_sprintf("%s/host.conf.example", repo);

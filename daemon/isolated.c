@@ -232,38 +232,9 @@ static void conf_load(const char *file, bool given, struct daemon_config *cfg, s
 		diag_add(d, file, 0, "cannot parse (%d)", r);
 }
 
-/* Running from a build tree (build/isolated): the repository's policies/,
- * as isoctl does. */
-static char *build_tree_policies(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	for (int up = 0; up < 3; up++) {
-		char *slash = strrchr(exe, '/'), *dir, *mk;
-		struct stat st;
-		bool ok;
-
-		if (!slash || slash == exe)
-			return NULL;
-		*slash = '\0';
-		dir = util_sprintf("%s/policies", exe);
-		mk = util_sprintf("%s/lib/plan.c", exe);
-		ok = dir && mk && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(mk, F_OK) == 0;
-		free(mk);
-		if (ok)
-			return dir;
-		free(dir);
-	}
-	return NULL;
-}
-
 static int config_defaults(struct daemon_config *cfg)
 {
-	char *repo = build_tree_policies();
+	char *repo = modes_build_tree_dir();
 
 	cfg->rescan_interval = 2;
 	if (repo)

@@ -2,9 +2,12 @@
  * direct mode and the daemon: one place for the lookup order, the built-in
  * vanilla and the messages a user sees. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "isolated/busapi.h"
 #include "isolated/modes.h"
@@ -144,4 +147,32 @@ int modes_names(char *const *dirs, char ***ret)
 	qsort(names, strv_len(names), sizeof(*names), cmp_name);
 	*ret = names;
 	return 0;
+}
+
+char *modes_build_tree_dir(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	for (int up = 0; up < 3; up++) {
+		char *slash = strrchr(exe, '/');
+		char *dir, *mk;
+		struct stat st;
+		bool ok;
+
+		if (!slash || slash == exe)
+			return NULL;
+		*slash = '\0';
+		dir = util_sprintf("%s/policies", exe);
+		mk = util_sprintf("%s/lib/plan.c", exe);
+		ok = dir && mk && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(mk, F_OK) == 0;
+		free(mk);
+		if (ok)
+			return dir;
+		free(dir);
+	}
+	return NULL;
 }

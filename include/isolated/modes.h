@@ -35,4 +35,10 @@ int modes_vanilla(struct policy **ret);
 /* Names of the modes in dirs, sorted, duplicates (a later dir's) dropped. */
 int modes_names(char *const *dirs, char ***ret);
 
+/* Running from a build tree (build/isoctl, build/san/isolated ...): the
+ * repository's policies/ beside the executable, allocated; NULL when the
+ * executable is not in one. Used by isoctl and the daemon to find the
+ * modes before they are installed. */
+char *modes_build_tree_dir(void);
+
 #endif

@@ -49,6 +49,8 @@ LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CTL_SRC := $(sort $(wildcard ctl/*.c))
 CTL_OBJ := $(CTL_SRC:%.c=$(BUILD)/%.o)
+# Everything but main(), for the unit tests of isoctl's modules (bench output).
+CTL_LIB_OBJ := $(filter-out $(BUILD)/ctl/isoctl.o,$(CTL_OBJ))
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 # Everything but main(), for the unit tests of the daemon's modules.
@@ -79,8 +81,14 @@ $(BUILD)/libisolated.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/isoctl: $(CTL_OBJ) $(BUILD)/libisolated.a
-	$(CC) $(CFLAGS) $(LDFLAGS_HARD) $(LDFLAGS) -o $@ $(CTL_OBJ) $(BUILD)/libisolated.a $(PKG_LIBS)
+$(BUILD)/libctl.a: $(CTL_LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/isoctl: $(BUILD)/ctl/isoctl.o $(BUILD)/libctl.a $(BUILD)/libisolated.a
+	$(CC) $(CFLAGS) $(LDFLAGS_HARD) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
+$(BUILD)/ctl/%.o: ctl/isoctl.h ctl/bench.h
 
 $(BUILD)/libdaemon.a: $(DAEMON_LIB_OBJ)
 	@rm -f $@
@@ -94,10 +102,10 @@ $(BUILD)/daemon/%.o: daemon/daemon.h
 # Unit tests link the daemon's modules too (a test that defines holder_*
 # stubs gets procev.o or bus.o without holder.o: archive members are only
 # pulled in for symbols still undefined).
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdaemon.a $(BUILD)/libisolated.a $(wildcard include/isolated/*.h tests/unit/*.h daemon/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdaemon.a $(BUILD)/libctl.a $(BUILD)/libisolated.a $(wildcard include/isolated/*.h tests/unit/*.h daemon/*.h ctl/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ISO_CFLAGS) -Idaemon $(TEST_CFLAGS) $(CFLAGS) -Wno-missing-prototypes -DTEST_DATADIR='"$(CURDIR)/tests/data"' \
-		$(LDFLAGS_HARD) -o $@ $< $(BUILD)/libdaemon.a $(BUILD)/libisolated.a $(PKG_LIBS) $(TEST_LIBS)
+	$(CC) $(ISO_CFLAGS) -Idaemon -Ictl $(TEST_CFLAGS) $(CFLAGS) -Wno-missing-prototypes -DTEST_DATADIR='"$(CURDIR)/tests/data"' \
+		$(LDFLAGS_HARD) -o $@ $< $(BUILD)/libdaemon.a $(BUILD)/libctl.a $(BUILD)/libisolated.a $(PKG_LIBS) $(TEST_LIBS) -lpthread -lm
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/libisolated.a $(wildcard include/isolated/*.h)
 	@mkdir -p $(dir $@)

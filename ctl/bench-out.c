@@ -16,6 +16,8 @@
 
 const char *const bench_probe_name[_BENCH_PROBE_MAX] = {"wakeup", "netrt"};
 const char *const bench_probe_title[_BENCH_PROBE_MAX] = {"wakeup latency", "NetRT round trip"};
+/* The probes in the table's header. */
+static const char *const probe_label[_BENCH_PROBE_MAX] = {"wakeup", "NetRT"};
 
 double bench_rel(double a, double b)
 {
@@ -75,12 +77,6 @@ static double stat_rel(const struct us_stats *a, const struct us_stats *b, int i
 	if (a->samples == 0 || b->samples == 0)
 		return NAN;
 	return bench_rel(a->v[i], b->v[i]);
-}
-
-/* < 0 means "that load was off" (bench.h); NAN passes through bench_rel. */
-static double load_rel(double a, double b)
-{
-	return bench_rel(a, b);
 }
 
 static bool probe_ran(const struct bench_result *r, int p)
@@ -248,11 +244,10 @@ static void print_header(FILE *f, const struct bench_result *r)
 			continue;
 		probe_stats(&r->calibration[p], &s);
 		if (s.samples)
-			k = snprintf(line + n, sizeof(line) - n, "%s%s p50 %s p99 %s µs", n ? "; " : "",
-				     bench_probe_name[p], fmt_us(d1, sizeof(d1), s.v[ST_P50]),
-				     fmt_us(d2, sizeof(d2), s.v[ST_P99]));
+			k = snprintf(line + n, sizeof(line) - n, "%s%s p50 %s p99 %s µs", n ? "; " : "", probe_label[p],
+				     fmt_us(d1, sizeof(d1), s.v[ST_P50]), fmt_us(d2, sizeof(d2), s.v[ST_P99]));
 		else
-			k = snprintf(line + n, sizeof(line) - n, "%s%s no samples", n ? "; " : "", bench_probe_name[p]);
+			k = snprintf(line + n, sizeof(line) - n, "%s%s no samples", n ? "; " : "", probe_label[p]);
 		if (k < 0 || (size_t)k >= sizeof(line) - n)
 			break;
 		n += (size_t)k;
@@ -324,8 +319,14 @@ static void print_busy(FILE *f, const struct bench_mode_result *m)
 	if (!m->cpu_util_per_cpu || m->n_cpus == 0 || m->n_cpus > 12)
 		return;
 	fputs("  ", f);
-	for (unsigned i = 0; i < m->n_cpus; i++)
-		fprintf(f, "%s%.0f", i ? "/" : "", m->cpu_util_per_cpu[i]);
+	for (unsigned i = 0; i < m->n_cpus; i++) {
+		double v = m->cpu_util_per_cpu[i];
+
+		if (isfinite(v) && v >= 0)
+			fprintf(f, "%s%.0f", i ? "/" : "", v);
+		else
+			fprintf(f, "%s-", i ? "/" : "");
+	}
 	fputc('%', f);
 }
 
@@ -345,8 +346,8 @@ static void print_load(FILE *f, const struct bench_result *r, int mw)
 		if (i == 0)
 			continue;
 		fprintf(f, "  vs %-*s %12s %11s\n", mw - 5, r->modes[0].mode,
-			fmt_pct(b1, sizeof(b1), load_rel(r->modes[0].stream_MBps, m->stream_MBps)),
-			fmt_pct(b2, sizeof(b2), load_rel(r->modes[0].hog_ops, m->hog_ops)));
+			fmt_pct(b1, sizeof(b1), bench_rel(r->modes[0].stream_MBps, m->stream_MBps)),
+			fmt_pct(b2, sizeof(b2), bench_rel(r->modes[0].hog_ops, m->hog_ops)));
 	}
 }
 
@@ -545,8 +546,8 @@ static json_object *json_relative(struct jb *b, const struct bench_mode_result *
 		}
 		jset(b, o, bench_probe_name[p], po);
 	}
-	jset(b, o, "stream_pct", jnum(b, load_rel(a->stream_MBps, m->stream_MBps), 1));
-	jset(b, o, "hog_ops_pct", jnum(b, load_rel(a->hog_ops, m->hog_ops), 1));
+	jset(b, o, "stream_pct", jnum(b, bench_rel(a->stream_MBps, m->stream_MBps), 1));
+	jset(b, o, "hog_ops_pct", jnum(b, bench_rel(a->hog_ops, m->hog_ops), 1));
 	return o;
 }
 
@@ -901,6 +902,9 @@ static int svg_panel(struct sbuf *b, const struct bench_result *r, int p, double
 	double *bins, ymax = 0;
 	char v1[32], v2[32];
 	double ly = y0 + PLOT_DY + 12;
+	/* two lines a legend entry; closer when many modes would run into
+	 * the next panel */
+	double step = (r->n_modes + 2) * 38.0 > PANEL_H - PLOT_DY - 10 ? 30 : 38;
 
 	svg_printf(b, "<g class=\"panel\" id=\"%s\">\n", bench_probe_name[p]);
 	svg_printf(b, "<text x=\"%d\" y=\"%.1f\" font-size=\"15\" font-weight=\"bold\">%s</text>\n", PLOT_X0, y0 + 24,
@@ -944,7 +948,7 @@ static int svg_panel(struct sbuf *b, const struct bench_result *r, int p, double
 			   LEGEND_X + 30, ly);
 		svg_printf(b, "<text x=\"%d\" y=\"%.1f\" fill=\"#555\">p50 %s µs, p99 %s µs</text>\n", LEGEND_X + 30,
 			   ly + 15, fmt_us(v1, sizeof(v1), s.v[ST_P50]), fmt_us(v2, sizeof(v2), s.v[ST_P99]));
-		ly += 38;
+		ly += step;
 	}
 
 	for (size_t i = 0; i < r->n_modes; i++) {
@@ -974,7 +978,7 @@ static int svg_panel(struct sbuf *b, const struct bench_result *r, int p, double
 				   fmt_us(v1, sizeof(v1), s.v[ST_P50]), fmt_us(v2, sizeof(v2), s.v[ST_P99]));
 		else
 			svg_printf(b, "<text x=\"%d\" y=\"%.1f\">no samples</text>\n", LEGEND_X + 30, ly + 15);
-		ly += 38;
+		ly += step;
 	}
 	svg_printf(b,
 		   "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#444\" stroke-dasharray=\"6 4\"/>\n"

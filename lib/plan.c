@@ -313,7 +313,10 @@ static unsigned char process_in_scope(const struct host_state *s, pid_t pid, siz
 			result = state[cur];
 			break;
 		}
-		if (t->tgid == pid) {
+		/* A child of the scope's process is in scope even when the
+		 * snapshot does not hold that process: isoctl leaves itself out
+		 * of its readings, and isoctl bench scopes the modes to itself. */
+		if (t->tgid == pid || t->ppid == pid) {
 			result = WALK_IN;
 			break;
 		}
@@ -366,9 +369,12 @@ static int plan_scope(struct builder *b, char *err, size_t errlen)
 		bool found = false;
 
 		/* Any thread of the process will do: its leader may have exited
-		 * while its other threads run on. A thread id is not a process. */
+		 * while its other threads run on. A thread id is not a process.
+		 * A process with children in the snapshot exists even when it is
+		 * not in it itself (isoctl bench's own process). */
 		for (size_t i = 0; i < s->n_tasks && !found; i++)
-			found = s->tasks[i].tgid == (pid_t)sc->pid;
+			found = s->tasks[i].tgid == (pid_t)sc->pid ||
+				(s->tasks[i].ppid == (pid_t)sc->pid && s->tasks[i].tid == s->tasks[i].tgid);
 		/* A partial snapshot holds only a few threads: the process may
 		 * just not be among them, so nothing is in scope. */
 		if (!found && b->threads_only) {

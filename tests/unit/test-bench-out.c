@@ -1,0 +1,710 @@
+/* Unit tests of isoctl bench's output (ctl/bench-out.c) on a result built
+ * from known samples: the table's numbers and relative rows, the JSON
+ * against tests/data/bench.schema.json (and the schema against broken
+ * documents, so it is not vacuous), the CSV's shape, the SVG's structure
+ * and its atomic write, bench_rel's edge cases.
+ *
+ * The samples are values that are the highest of their histogram bucket
+ * (10239 ns = 160 * 64 - 1, ...), so every percentile is exact and the
+ * relative changes are the round numbers written below. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "bench.h"
+#include "isolated/util.h"
+
+#define PY "/usr/bin/python3"
+
+struct sample {
+	uint64_t ns, n;
+};
+
+static void fill(struct bench_probe_result *p, const struct sample *s, size_t n, uint64_t lost)
+{
+	hist_init(&p->hist);
+	for (size_t i = 0; i < n; i++)
+		hist_record_n(&p->hist, s[i].ns, s[i].n);
+	p->lost = lost;
+}
+
+#define FILL(p, set, lost) fill(p, set, ARRAY_SIZE(set), lost)
+
+/* wakeup: vanilla p50 10.2 µs, p99 102.4; dedicated p50 5.1 (-50%), p99 30.7
+ * (-70%), stddev 9.6 -> 2.7 (-72%); rt-only in between. */
+static const struct sample wake_vanilla[] = {{10239, 989}, {102399, 11}};
+static const struct sample wake_dedicated[] = {{5119, 989}, {30719, 11}};
+static const struct sample wake_rtonly[] = {{8191, 990}, {51199, 10}};
+/* NetRT: vanilla p50 41.0, p99 81.9, p99.9 204.8; dedicated -50%, -50%, -70%;
+ * rt-only has no samples. */
+static const struct sample net_vanilla[] = {{40959, 500}, {81919, 490}, {204799, 10}};
+static const struct sample net_dedicated[] = {{20479, 500}, {40959, 490}, {61439, 10}};
+static const struct sample cal_wake[] = {{2047, 1000}};
+static const struct sample cal_net[] = {{16383, 100}};
+
+static double *per_cpu(double a, double b)
+{
+	double *v = calloc(2, sizeof(*v));
+
+	assert_non_null(v);
+	v[0] = a;
+	v[1] = b;
+	return v;
+}
+
+/* The result the tests print; bench_result_free frees it (ASan's leak check
+ * proves it frees everything). */
+static struct bench_result *make_result(void)
+{
+	struct bench_result *r = calloc(1, sizeof(*r));
+	struct bench_mode_result *m;
+
+	assert_non_null(r);
+	r->cfg = (struct bench_config){
+	    .scope = strdup("process:4242"),
+	    .rt_cpus = strdup("1"),
+	    .housekeeping_cpus = strdup("0"),
+	    .rt_vm = strdup("isobench-4242"),
+	    .probe_tool = "isolated",
+	    .net = "veth",
+	    .load_cpu = true,
+	    .load_net = true,
+	    .n_hogs = 2,
+	    .interval_us = 1000,
+	    .netrt_min_us = 1000,
+	    .netrt_max_us = 10000,
+	    .duration_s = 20,
+	    .warmup_s = 2,
+	    .calibration_s = 5,
+	    .kernel = strdup("6.18.0-test"),
+	    .online_cpus = 2,
+	};
+	assert_int_equal(strv_push_dup(&r->cfg.held_back, "kernel.sched_rt_runtime_us: left as it is in the "
+							  "process scope (the probes never run long enough to be "
+							  "throttled)"),
+			 0);
+	FILL(&r->calibration[BENCH_WAKEUP], cal_wake, 0);
+	FILL(&r->calibration[BENCH_NETRT], cal_net, 0);
+	r->clock_read_ns = 20.4;
+	r->record_ns = 4.6;
+
+	r->n_modes = 3;
+	r->modes = m = calloc(3, sizeof(*m));
+	assert_non_null(m);
+	m[0] = (struct bench_mode_result){.mode = strdup("vanilla"),
+					  .measured_s = 20.001,
+					  .stream_MBps = 1000,
+					  .hog_ops = 400e6,
+					  .cpu_util = 99,
+					  .cpu_util_per_cpu = per_cpu(98, 100),
+					  .n_cpus = 2};
+	FILL(&m[0].probe[BENCH_WAKEUP], wake_vanilla, 3);
+	FILL(&m[0].probe[BENCH_NETRT], net_vanilla, 0);
+	m[1] = (struct bench_mode_result){.mode = strdup("dedicated"),
+					  .measured_s = 20.002,
+					  .stream_MBps = 600,
+					  .hog_ops = 300e6,
+					  .cpu_util = 60,
+					  .cpu_util_per_cpu = per_cpu(20, 100),
+					  .n_cpus = 2,
+					  .n_changed = 37};
+	FILL(&m[1].probe[BENCH_WAKEUP], wake_dedicated, 0);
+	FILL(&m[1].probe[BENCH_NETRT], net_dedicated, 1);
+	m[2] = (struct bench_mode_result){.mode = strdup("rt-only"),
+					  .measured_s = 19.5,
+					  .stream_MBps = 900,
+					  .hog_ops = 400e6,
+					  .cpu_util = 95,
+					  .cpu_util_per_cpu = per_cpu(90, 100),
+					  .n_cpus = 2,
+					  .n_changed = 5};
+	FILL(&m[2].probe[BENCH_WAKEUP], wake_rtonly, 0);
+	hist_init(&m[2].probe[BENCH_NETRT].hist);
+	return r;
+}
+
+static void free_result(struct bench_result *r)
+{
+	bench_result_free(r);
+	free(r);
+}
+
+static char *capture(void (*fn)(FILE *, const struct bench_result *), const struct bench_result *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	fn(f, r);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* A line of text equal to want once runs of blanks are one space (the
+ * columns' widths are not what these tests are about). */
+static bool has_line(const char *text, const char *want)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		char line[512];
+		size_t k = 0;
+
+		for (size_t i = 0; i < n && k + 1 < sizeof(line); i++) {
+			if (p[i] == ' ' && (k == 0 || line[k - 1] == ' '))
+				continue;
+			line[k++] = p[i];
+		}
+		while (k && line[k - 1] == ' ')
+			k--;
+		line[k] = '\0';
+		if (strcmp(line, want) == 0)
+			return true;
+		p += n + (e ? 1 : 0);
+	}
+	return false;
+}
+
+#define assert_line(text, want)                                                                                        \
+	do {                                                                                                           \
+		if (!has_line(text, want))                                                                             \
+			fail_msg("no line \"%s\" in:\n%s", want, text);                                                \
+	} while (0)
+
+static void test_rel(void **state)
+{
+	(void)state;
+	assert_true(fabs(bench_rel(100, 30) - -70) < 1e-9);
+	assert_true(fabs(bench_rel(100, 105) - 5) < 1e-9);
+	assert_true(fabs(bench_rel(100, 0) - -100) < 1e-9);
+	assert_true(bench_rel(7, 7) == 0);
+	assert_true(isnan(bench_rel(0, 5))); /* nothing to compare against */
+	assert_true(isnan(bench_rel(0, 0)));
+	assert_true(isnan(bench_rel(-1, 5))); /* a load that was off */
+	assert_true(isnan(bench_rel(5, -1)));
+	assert_true(isnan(bench_rel(NAN, 5)));
+	assert_true(isnan(bench_rel(5, NAN)));
+	assert_true(isnan(bench_rel(INFINITY, 5)));
+	assert_string_equal(bench_probe_name[BENCH_WAKEUP], "wakeup");
+	assert_string_equal(bench_probe_name[BENCH_NETRT], "netrt");
+	assert_string_equal(bench_probe_title[BENCH_NETRT], "NetRT round trip");
+}
+
+static void test_table(void **state)
+{
+	struct bench_result *r = make_result();
+	char *t = capture(bench_print_table, r);
+
+	(void)state;
+	fputs(t, stdout);
+	/* what ran */
+	assert_non_null(strstr(t, "isoctl bench: vanilla, dedicated, rt-only; 20 s per mode after 2 s warm-up\n"));
+	assert_line(t, "load 2 CPU hogs + TCP stream over veth");
+	assert_line(t, "CPUs RT 1, housekeeping 0; scope process:4242 (as VM isobench-4242)");
+	assert_line(t, "probes wakeup every 1000 µs (isolated); NetRT every 1000..10000 µs over veth");
+	/* wrapped at a blank to 100 columns */
+	assert_line(t,
+		    "held back kernel.sched_rt_runtime_us: left as it is in the process scope (the probes never run");
+	assert_line(t, "long enough to be throttled)");
+	assert_line(t, "calibration probes alone, no load, no mode, 5 s; clock read 20 ns, record 5 ns");
+	assert_line(t, "wakeup p50 2.0 p99 2.0 µs; NetRT p50 16.4 p99 16.4 µs");
+	assert_line(t, "modes values changed: vanilla 0, dedicated 37, rt-only 5");
+
+	/* wakeup: means 11.3 / 5.4 / 8.6 µs, stddev 9.6 / 2.7 / 4.3 */
+	assert_non_null(strstr(t, "\nwakeup latency, µs\n"));
+	assert_line(t, "mode samples mean p50 p99 p99.9 max stddev lost");
+	assert_line(t, "vanilla 1000 11.3 10.2 102.4 102.4 102.4 9.6 3");
+	assert_line(t, "dedicated 1000 5.4 5.1 30.7 30.7 30.7 2.7 0");
+	assert_line(t, "vs vanilla -52% -50% -70% -70% -70% -72%");
+	assert_line(t, "rt-only 1000 8.6 8.2 8.2 51.2 51.2 4.3 0");
+	assert_line(t, "vs vanilla -23% -20% -92% -50% -50% -55%");
+
+	/* NetRT: rt-only has no samples: "-" in its row and its relative row */
+	assert_non_null(strstr(t, "\nNetRT round trip, µs\n"));
+	assert_line(t, "vanilla 1000 62.7 41.0 81.9 204.8 204.8 24.9 0");
+	assert_line(t, "dedicated 1000 30.9 20.5 41.0 61.4 61.4 10.6 1");
+	assert_line(t, "vs vanilla -51% -50% -50% -70% -70% -57%");
+	assert_line(t, "rt-only 0 - - - - - - 0");
+	assert_line(t, "vs vanilla - - - - - -");
+
+	/* the best-effort load and what the modes cost it */
+	assert_line(t, "mode stream MB/s hog Mops/s CPU busy (per CPU)");
+	assert_line(t, "vanilla 1000.0 400.0 99% 98/100%");
+	assert_line(t, "dedicated 600.0 300.0 60% 20/100%");
+	assert_line(t, "vs vanilla -40% -25%");
+	assert_line(t, "rt-only 900.0 400.0 95% 90/100%");
+	assert_line(t, "vs vanilla -10% 0%");
+	/* 100 columns are enough */
+	for (const char *p = t; *p;) {
+		const char *e = strchr(p, '\n');
+
+		size_t cols = 0;
+
+		assert_non_null(e);
+		for (const char *q = p; q < e; q++)
+			cols += ((unsigned char)*q & 0xc0) != 0x80; /* UTF-8: "µ" is one column */
+		if (cols > 100)
+			fail_msg("longer than 100 columns: %.*s", (int)(e - p), p);
+		p = e + 1;
+	}
+	free(t);
+
+	/* A load that was off: "off", and no relative number for it. */
+	r->cfg.load_net = false;
+	for (size_t i = 0; i < r->n_modes; i++)
+		r->modes[i].stream_MBps = -1;
+	t = capture(bench_print_table, r);
+	assert_line(t, "load 2 CPU hogs");
+	assert_line(t, "vanilla off 400.0 99% 98/100%");
+	assert_line(t, "vs vanilla - -25%");
+	free(t);
+	free_result(r);
+}
+
+/* A long mode name keeps the columns aligned: the header's "samples" ends
+ * where every row's sample count ends. */
+static void test_table_long_names(void **state)
+{
+	struct bench_result *r = make_result();
+	char *t, *hdr, *row;
+
+	(void)state;
+	free(r->modes[0].mode);
+	r->modes[0].mode = strdup("sixteen-chars-xy");
+	t = capture(bench_print_table, r);
+	hdr = strstr(t, "\nmode ");
+	row = strstr(t, "\n  vs sixteen-chars-xy ");
+	assert_non_null(hdr);
+	assert_non_null(row);
+	assert_int_equal(strstr(hdr, "samples") + 7 - hdr,
+			 strstr(strstr(t, "\ndedicated "), "1000") + 4 - strstr(t, "\ndedicated "));
+	assert_int_equal(strstr(hdr, " mean") + 5 - hdr, strstr(row, "%") + 1 - row);
+	free(t);
+	free_result(r);
+}
+
+/* Run python3 on a script with arguments; its exit status. */
+static int run_py(const char *script, const char *a1, const char *a2)
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl(PY, PY, "-c", script, a1, a2, (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* 0 valid, 3 invalid; anything else (no jsonschema, a broken schema) is a
+ * failure of the test itself. */
+static const char validate_py[] = "import json, sys\n"
+				  "import jsonschema\n"
+				  "schema = json.load(open(sys.argv[1]))\n"
+				  "doc = json.load(open(sys.argv[2]))\n"
+				  "cls = jsonschema.validators.validator_for(schema)\n"
+				  "cls.check_schema(schema)\n"
+				  "errs = list(cls(schema).iter_errors(doc))\n"
+				  "for e in errs: print('invalid:', e.json_path if hasattr(e, 'json_path') else "
+				  "list(e.path), e.message[:200], file=sys.stderr)\n"
+				  "sys.exit(3 if errs else 0)\n";
+
+static char tmpdir[64];
+
+static void tmp_path(char *buf, size_t len, const char *name)
+{
+	if (!tmpdir[0]) {
+		snprintf(tmpdir, sizeof(tmpdir), "%s/test-bench-out.XXXXXX",
+			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+		assert_non_null(mkdtemp(tmpdir));
+	}
+	snprintf(buf, len, "%s/%s", tmpdir, name);
+}
+
+static int validate(json_object *doc)
+{
+	char path[128];
+
+	tmp_path(path, sizeof(path), "doc.json");
+	assert_int_equal(json_object_to_file_ext(path, doc, JSON_C_TO_STRING_PLAIN), 0);
+	return run_py(validate_py, TEST_DATADIR "/bench.schema.json", path);
+}
+
+static json_object *jget(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	assert_true(json_object_object_get_ex(o, key, &v));
+	return v;
+}
+
+static double dget(json_object *o, const char *key)
+{
+	json_object *v = jget(o, key);
+
+	assert_non_null(v);
+	return json_object_get_double(v);
+}
+
+static void test_json(void **state)
+{
+	struct bench_result *r = make_result();
+	json_object *doc = bench_json(r), *modes, *m, *p, *rel, *h;
+
+	(void)state;
+	assert_non_null(doc);
+	assert_int_equal(validate(doc), 0);
+
+	/* the numbers */
+	assert_int_equal(json_object_get_int(jget(doc, "version")), 1);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(jget(jget(doc, "config"), "load"), 1)),
+			    "net");
+	modes = jget(doc, "modes");
+	assert_int_equal(json_object_array_length(modes), 3);
+	m = json_object_array_get_idx(modes, 0);
+	assert_true(json_object_is_type(jget(m, "relative"), json_type_null));
+	p = jget(jget(m, "probes"), "wakeup");
+	assert_int_equal(json_object_get_int64(jget(p, "samples")), 1000);
+	assert_true(dget(p, "p99_us") == 102.399);
+	assert_true(dget(p, "min_us") == 10.239);
+	assert_true(dget(p, "mean_us") == 11.253);
+	assert_int_equal(json_object_get_int64(jget(p, "lost")), 3);
+	/* two non-empty buckets: [low, high, count] */
+	h = jget(p, "histogram");
+	assert_int_equal(json_object_array_length(h), 2);
+	assert_true(json_object_get_double(json_object_array_get_idx(json_object_array_get_idx(h, 0), 1)) == 10.239);
+	assert_int_equal(json_object_get_int64(json_object_array_get_idx(json_object_array_get_idx(h, 1), 2)), 11);
+	assert_true(dget(jget(m, "load"), "hog_ops_per_s") == 400e6);
+	assert_int_equal(json_object_array_length(jget(jget(m, "load"), "cpu_busy_pct_per_cpu")), 2);
+
+	m = json_object_array_get_idx(modes, 1);
+	rel = jget(m, "relative");
+	assert_string_equal(json_object_get_string(jget(rel, "against")), "vanilla");
+	assert_true(fabs(dget(jget(rel, "wakeup"), "p99_pct") - -70.0) < 0.05);
+	assert_true(fabs(dget(rel, "stream_pct") - -40.0) < 1e-9);
+	assert_int_equal(json_object_get_int64(jget(m, "changed")), 37);
+
+	/* no samples: statistics and relative numbers are null */
+	m = json_object_array_get_idx(modes, 2);
+	p = jget(jget(m, "probes"), "netrt");
+	assert_int_equal(json_object_get_int64(jget(p, "samples")), 0);
+	assert_null(jget(p, "p99_us"));
+	assert_int_equal(json_object_array_length(jget(p, "histogram")), 0);
+	assert_null(jget(jget(jget(m, "relative"), "netrt"), "p99_pct"));
+	json_object_put(doc);
+
+	/* loads off: null throughput */
+	r->cfg.load_net = false;
+	r->cfg.load_cpu = false;
+	for (size_t i = 0; i < r->n_modes; i++)
+		r->modes[i].stream_MBps = r->modes[i].hog_ops = -1;
+	doc = bench_json(r);
+	m = json_object_array_get_idx(jget(doc, "modes"), 1);
+	assert_null(jget(jget(m, "load"), "stream_MBps"));
+	assert_null(jget(jget(m, "relative"), "hog_ops_pct"));
+	assert_int_equal(json_object_array_length(jget(jget(doc, "config"), "load")), 0);
+	assert_int_equal(validate(doc), 0);
+	json_object_put(doc);
+	free_result(r);
+}
+
+/* The schema is not vacuous: each of these breaks the document. */
+static void test_schema_rejects(void **state)
+{
+	struct bench_result *r = make_result();
+	json_object *doc, *m;
+
+	(void)state;
+	/* a required key missing */
+	doc = bench_json(r);
+	m = json_object_array_get_idx(jget(doc, "modes"), 1);
+	json_object_object_del(jget(jget(m, "probes"), "wakeup"), "p99_us");
+	assert_int_equal(validate(doc), 3);
+	json_object_put(doc);
+
+	/* a wrong type */
+	doc = bench_json(r);
+	m = json_object_array_get_idx(jget(doc, "modes"), 0);
+	json_object_object_add(jget(jget(m, "probes"), "netrt"), "samples", json_object_new_string("1000"));
+	assert_int_equal(validate(doc), 3);
+	json_object_put(doc);
+
+	/* a key the schema does not know */
+	doc = bench_json(r);
+	json_object_object_add(jget(doc, "config"), "typo", json_object_new_int(1));
+	assert_int_equal(validate(doc), 3);
+	json_object_put(doc);
+
+	/* no mode at all */
+	doc = bench_json(r);
+	json_object_object_add(doc, "modes", json_object_new_array());
+	assert_int_equal(validate(doc), 3);
+	json_object_put(doc);
+
+	/* the baseline with a relative row */
+	doc = bench_json(r);
+	m = json_object_array_get_idx(jget(doc, "modes"), 0);
+	json_object_object_add(m, "relative",
+			       json_object_get(jget(json_object_array_get_idx(jget(doc, "modes"), 1), "relative")));
+	assert_int_equal(validate(doc), 3);
+	json_object_put(doc);
+
+	/* a histogram entry that is not [low, high, count] */
+	doc = bench_json(r);
+	m = json_object_array_get_idx(jget(doc, "modes"), 0);
+	json_object_array_add(json_object_array_get_idx(jget(jget(jget(m, "probes"), "wakeup"), "histogram"), 0),
+			      json_object_new_int(1));
+	assert_int_equal(validate(doc), 3);
+	json_object_put(doc);
+	free_result(r);
+}
+
+static size_t count_char(const char *s, char c)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+static void test_csv(void **state)
+{
+	struct bench_result *r = make_result();
+	char *t = capture(bench_print_csv, r), *line, *save = NULL;
+	size_t n = 0;
+
+	(void)state;
+	/* header + 2 calibration rows + 3 modes x 2 probes, 13 fields each */
+	assert_int_equal(count_char(t, '\n'), 1 + 2 + 3 * 2);
+	for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		assert_int_equal(count_char(line, ','), 12);
+		if (n == 0)
+			assert_string_equal(line, "mode,probe,samples,mean_us,p50_us,p99_us,p999_us,max_us,stddev_us,"
+						  "lost,stream_MBps,hog_ops_per_s,cpu_busy_pct");
+		if (n == 1)
+			assert_string_equal(line, "calibration,wakeup,1000,2.047,2.047,2.047,2.047,2.047,0.000,0,,,");
+		if (n == 3)
+			assert_string_equal(line, "vanilla,wakeup,1000,11.253,10.239,102.399,102.399,102.399,9.613,"
+						  "3,1000.000,400000000,99.0");
+		if (n == 8)
+			assert_string_equal(line, "rt-only,netrt,0,,,,,,,0,900.000,400000000,95.0");
+	}
+	assert_int_equal(n, 9);
+	free(t);
+
+	/* RFC 4180 quoting, should a name ever need it */
+	free(r->modes[2].mode);
+	r->modes[2].mode = strdup("odd,\"name\"");
+	t = capture(bench_print_csv, r);
+	assert_non_null(strstr(t, "\n\"odd,\"\"name\"\"\",netrt,0,,,,,,,0,900.000,400000000,95.0\n"));
+	free(t);
+	free_result(r);
+}
+
+static char *read_file(const char *path)
+{
+	struct stat st;
+	char *buf;
+	FILE *f;
+
+	assert_int_equal(stat(path, &st), 0);
+	buf = malloc((size_t)st.st_size + 1);
+	assert_non_null(buf);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fread(buf, 1, (size_t)st.st_size, f), (size_t)st.st_size);
+	buf[st.st_size] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static size_t count_str(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, needle))) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+/* Entries of dir whose name starts with prefix ("" for all). */
+static size_t dir_entries(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !strncmp(e->d_name, prefix, strlen(prefix)))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void test_svg(void **state)
+{
+	struct bench_result *r = make_result();
+	char path[128], err[256] = "", *svg, *wake, *net;
+	struct stat st;
+
+	(void)state;
+	tmp_path(path, sizeof(path), "plot.svg");
+	assert_int_equal(bench_write_svg(path, r, err, sizeof(err)), 0);
+	assert_int_equal(run_py("import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])", path, NULL), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	svg = read_file(path);
+	assert_null(strstr(svg, "<script"));
+	assert_null(strstr(svg, "href"));
+	assert_null(strstr(svg, "@import"));
+	/* two panels: wakeup then NetRT; one line per mode with samples in each */
+	assert_non_null(strstr(svg, "<g class=\"panel\" id=\"wakeup\">"));
+	net = strstr(svg, "<g class=\"panel\" id=\"netrt\">");
+	assert_non_null(net);
+	wake = strndup(svg, (size_t)(net - svg));
+	assert_non_null(wake);
+	assert_int_equal(count_str(wake, "<polyline class=\"mode\""), 3);
+	assert_int_equal(count_str(wake, "<line class=\"p99\""), 3);
+	assert_int_equal(count_str(wake, "<polyline class=\"calibration\""), 1);
+	assert_non_null(strstr(wake, ">wakeup latency</text>"));
+	assert_non_null(strstr(wake, ">isoctl bench: vanilla vs dedicated vs rt-only</text>"));
+	assert_non_null(strstr(wake, "load: 2 CPU hogs + TCP stream over veth"));
+	assert_non_null(strstr(wake, ">vanilla</text>"));
+	assert_non_null(strstr(wake, ">p50 10.2 µs, p99 102.4 µs</text>"));
+	assert_non_null(strstr(wake, ">p50 5.1 µs, p99 30.7 µs</text>"));
+	assert_non_null(strstr(wake, ">wakeup latency, µs (log scale)</text>"));
+	/* decade ticks covering 2 µs .. 102 µs */
+	assert_non_null(strstr(wake, ">1</text>"));
+	assert_non_null(strstr(wake, ">10</text>"));
+	assert_non_null(strstr(wake, ">100</text>"));
+	assert_non_null(strstr(wake, ">1000</text>"));
+	assert_int_equal(count_str(net, "<polyline class=\"mode\""), 2); /* rt-only: no samples */
+	assert_non_null(strstr(net, ">rt-only</text>"));
+	assert_non_null(strstr(net, ">no samples</text>"));
+	assert_non_null(strstr(net, ">p50 41.0 µs, p99 81.9 µs</text>"));
+	free(wake);
+	free(svg);
+
+	/* Written again: replaced, no temporary file left. */
+	assert_int_equal(bench_write_svg(path, r, err, sizeof(err)), 0);
+	assert_int_equal(dir_entries(tmpdir, "plot.svg"), 1);
+	free_result(r);
+}
+
+static void test_svg_errors(void **state)
+{
+	struct bench_result *r = make_result();
+	char path[160], dir[128], err[256] = "";
+	int ret;
+
+	(void)state;
+	/* a directory that does not exist */
+	tmp_path(dir, sizeof(dir), "no-such-dir");
+	snprintf(path, sizeof(path), "%s/plot.svg", dir);
+	ret = bench_write_svg(path, r, err, sizeof(err));
+	assert_int_equal(ret, -ENOENT);
+	assert_non_null(strstr(err, path));
+	assert_int_equal(access(dir, F_OK), -1);
+
+	/* a target that cannot be replaced (a directory): the temporary file
+	 * is gone again */
+	tmp_path(dir, sizeof(dir), "errs");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/plot.svg", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	err[0] = '\0';
+	ret = bench_write_svg(path, r, err, sizeof(err));
+	assert_true(ret == -EISDIR || ret == -EEXIST || ret == -ENOTEMPTY);
+	assert_non_null(strstr(err, "cannot write"));
+	assert_int_equal(dir_entries(dir, ""), 1);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	free_result(r);
+}
+
+/* Only the calibration and one mode, no NetRT at all (no network). */
+static void test_minimal(void **state)
+{
+	struct bench_result r = {0};
+	char *t, path[128], err[256];
+	json_object *doc;
+
+	(void)state;
+	r.cfg.scope = strdup("host");
+	r.cfg.rt_cpus = strdup("1");
+	r.cfg.rt_vm = strdup("isobench-1");
+	r.cfg.interval_us = 1000;
+	r.cfg.duration_s = 1;
+	r.cfg.online_cpus = 1;
+	r.n_modes = 1;
+	r.modes = calloc(1, sizeof(*r.modes));
+	assert_non_null(r.modes);
+	r.modes[0].mode = strdup("vanilla");
+	r.modes[0].stream_MBps = r.modes[0].hog_ops = -1;
+	FILL(&r.modes[0].probe[BENCH_WAKEUP], wake_vanilla, 0);
+	hist_init(&r.modes[0].probe[BENCH_NETRT].hist);
+	hist_init(&r.calibration[BENCH_WAKEUP].hist);
+	hist_init(&r.calibration[BENCH_NETRT].hist);
+
+	t = capture(bench_print_table, &r);
+	assert_line(t, "load none");
+	assert_null(strstr(t, "NetRT round trip"));
+	assert_null(strstr(t, " vs "));
+	assert_line(t, "wakeup no samples");
+	free(t);
+	doc = bench_json(&r);
+	assert_int_equal(validate(doc), 0);
+	json_object_put(doc);
+	tmp_path(path, sizeof(path), "minimal.svg");
+	assert_int_equal(bench_write_svg(path, &r, err, sizeof(err)), 0);
+	assert_int_equal(run_py("import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])", path, NULL), 0);
+	assert_int_equal(unlink(path), 0);
+	bench_result_free(&r);
+	assert_null(r.modes);
+}
+
+static int cleanup(void **state)
+{
+	char path[160];
+
+	(void)state;
+	if (!tmpdir[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/doc.json", tmpdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/plot.svg", tmpdir);
+	unlink(path);
+	return rmdir(tmpdir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_rel),	 cmocka_unit_test(test_table),		cmocka_unit_test(test_table_long_names),
+	    cmocka_unit_test(test_json), cmocka_unit_test(test_schema_rejects), cmocka_unit_test(test_csv),
+	    cmocka_unit_test(test_svg),	 cmocka_unit_test(test_svg_errors),	cmocka_unit_test(test_minimal),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, cleanup);
+}

@@ -232,6 +232,9 @@ static void print_header(FILE *f, const struct bench_result *r)
 	print_field(f, "probes", "wakeup every %u µs (%s); %s", c->interval_us, probe_tool(r), line);
 	for (size_t i = 0; c->held_back && c->held_back[i]; i++)
 		print_field(f, "held back", "%s", c->held_back[i]);
+	print_field(f, "idle states", "%s",
+		    c->pm_qos ? "/dev/cpu_dma_latency held at 0 while measuring (as cyclictest does)"
+			      : "left to the kernel (--keep-idle, or /dev/cpu_dma_latency could not be held)");
 
 	print_field(f, "calibration", "probes alone, no load, no mode, %s; clock read %.0f ns, record %.0f ns",
 		    fmt_seconds(d3, sizeof(d3), c->calibration_s), r->clock_read_ns, r->record_ns);
@@ -463,6 +466,7 @@ static json_object *json_config(struct jb *b, const struct bench_config *c)
 	for (size_t i = 0; c->held_back && c->held_back[i]; i++)
 		jpush(b, held, jstr(b, c->held_back[i]));
 	jset(b, o, "held_back", held);
+	jset(b, o, "pm_qos", json_object_new_boolean(c->pm_qos));
 	return o;
 }
 

@@ -64,12 +64,13 @@ struct bench_config {
 	const char *net;	 /* "veth" or "loopback"; NULL: no network */
 	bool load_cpu, load_net; /* CPU hogs, TCP stream */
 	unsigned n_hogs;
-	unsigned interval_us; /* wakeup period */
+	unsigned interval_us;		     /* wakeup period */
 	unsigned netrt_min_us, netrt_max_us; /* NetRT request spacing, uniform */
 	double duration_s, warmup_s, calibration_s;
 	char *kernel; /* uname -r */
 	unsigned online_cpus;
 	char **held_back; /* settings of the modes the bench leaves alone, with why */
+	bool pm_qos;	  /* /dev/cpu_dma_latency held at 0 while measuring, as cyclictest does */
 };
 
 struct bench_result {
@@ -86,7 +87,7 @@ void bench_result_free(struct bench_result *r);
 
 /* ---- output (bench-out.c) ---- */
 
-extern const char *const bench_probe_name[_BENCH_PROBE_MAX]; /* "wakeup", "netrt" */
+extern const char *const bench_probe_name[_BENCH_PROBE_MAX];  /* "wakeup", "netrt" */
 extern const char *const bench_probe_title[_BENCH_PROBE_MAX]; /* "wakeup latency", "NetRT round trip" */
 
 /* The comparison table for people (stdout of isoctl bench). */
@@ -135,17 +136,21 @@ void bench_net_done(struct bench_net *n);
 /* Shared memory between the bench and its processes (one MAP_SHARED page
  * set, passed to the re-executed RT VM process as a memfd). */
 enum bench_phase { BENCH_IDLE, BENCH_MEASURE, BENCH_STOP };
+/* The phase word: a generation count and the phase, so a probe's
+ * acknowledgement ("seen") names the exact switch it acted on. */
+#define BENCH_WORD(gen, phase) ((int)(((unsigned)(gen) << 2) | (unsigned)(phase)))
+#define BENCH_PHASE(word) ((enum bench_phase)((unsigned)(word)&3U))
 
 struct bench_shm {
 	/* Set by the bench. */
-	_Atomic int phase;   /* enum bench_phase */
+	_Atomic int phase;   /* BENCH_WORD(generation, enum bench_phase) */
 	_Atomic int load_on; /* hogs and stream run (else they wait) */
 	unsigned interval_us, netrt_min_us, netrt_max_us;
-	bool cyclictest;	/* the wakeup thread runs cyclictest instead */
-	unsigned duration_ms;	/* cyclictest: how long */
+	bool cyclictest;      /* the wakeup thread runs cyclictest instead */
+	unsigned duration_ms; /* cyclictest: how long */
 	/* Set by the processes. */
-	_Atomic int ready;		   /* processes set up (threads named, sockets ready) */
-	_Atomic int seen[_BENCH_PROBE_MAX]; /* the phase each probe thread last acted on */
+	_Atomic int ready;		    /* processes set up (threads named, sockets ready) */
+	_Atomic int seen[_BENCH_PROBE_MAX]; /* the phase word each probe thread last acted on */
 	_Atomic uint64_t stream_bytes;
 	_Atomic uint64_t hog_ops;
 	double clock_read_ns, record_ns;

@@ -19,6 +19,34 @@
 #define CHANGE_TIMEOUT_USEC (10ULL * 60 * 1000000)
 #define LOOK_TIMEOUT_USEC (2ULL * 60 * 1000000)
 
+/* 1 when the daemon's name has an owner on bus, 0 when not, -errno. */
+static int name_has_owner(sd_bus *bus)
+{
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	int has = 0, r;
+
+	r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+			       "NameHasOwner", &error, &reply, "s", ISOLATED_BUS_NAME);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "b", &has);
+	sd_bus_message_unref(reply);
+	sd_bus_error_free(&error);
+	return r < 0 ? r : !!has;
+}
+
+bool client_daemon_running(void)
+{
+	sd_bus *bus = NULL;
+	int r;
+
+	if (sd_bus_open_system(&bus) < 0)
+		return false;
+	r = name_has_owner(bus);
+	sd_bus_flush_close_unref(bus);
+	return r > 0;
+}
+
 /* True when NAME has an owner on bus, or the bus can start one. Any error:
  * false (direct mode). */
 static bool daemon_available(sd_bus *bus)
@@ -26,20 +54,11 @@ static bool daemon_available(sd_bus *bus)
 	sd_bus_error error = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
 	char **names = NULL;
-	int has = 0, r;
 	bool found;
+	int r = name_has_owner(bus);
 
-	r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-			       "NameHasOwner", &error, &reply, "s", ISOLATED_BUS_NAME);
-	if (r >= 0)
-		r = sd_bus_message_read(reply, "b", &has);
-	sd_bus_message_unref(reply);
-	reply = NULL;
-	sd_bus_error_free(&error);
-	if (r < 0)
-		return false;
-	if (has)
-		return true;
+	if (r != 0)
+		return r > 0;
 	r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
 			       "ListActivatableNames", &error, &reply, NULL);
 	if (r >= 0)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "isolated/modes.h"
 #include "isoctl.h"
 
@@ -86,7 +87,7 @@ void print_diag(const struct diag *d)
 /* The online CPUs, which is all host.conf and policies need: the snapshot's,
  * or with online_only (apply, which snapshots the host itself, under the
  * lock) one read of sys/devices/system/cpu/online instead of all of /proc. */
-static int ctx_load_online(struct ctx *c)
+int ctx_load_online(struct ctx *c)
 {
 	char *buf = NULL, msg[128];
 	int r;
@@ -196,6 +197,8 @@ static void usage(FILE *f)
 	      "  grub MODE --write    put MODE's boot parameters into /etc/default/grub (the original\n"
 	      "                       is saved in /var/lib/isolated/grub.orig before the first change)\n"
 	      "  grub --restore       put that original back\n"
+	      "  bench MODE [MODE...] the same RT probes and best-effort load under each mode in turn,\n"
+	      "                       compared side by side (latency percentiles, throughput)\n"
 	      "\n"
 	      "Options:\n"
 	      "  -r, --root DIR       read a tree laid out like / instead of the running kernel\n"
@@ -212,6 +215,20 @@ static void usage(FILE *f)
 	      "                       apply: go back to the previous mode after DURATION (60s, 2m,\n"
 	      "                       1h) unless isoctl confirm comes first (needs the daemon)\n"
 	      "      --direct         do the work in isoctl even when the isolated daemon runs\n"
+	      "\n"
+	      "bench options (see isoctl(8)):\n"
+	      "      --duration D     measure each mode this long (default 20s)\n"
+	      "      --warmup D       run the load this long before measuring (default 2s)\n"
+	      "      --interval USEC  wakeup probe period (default 1000)\n"
+	      "      --probe P        wakeup probe: isolated (default) or cyclictest (rt-tests)\n"
+	      "      --net N          NetRT and stream path: veth (default) or loopback\n"
+	      "      --load L         cpu,net (default), cpu, net or none\n"
+	      "      --hogs N         CPU hogs (default: one per online CPU)\n"
+	      "      --rt-cpus LIST   the RT CPUs (default: host.conf's rt_cpus, else the last CPU)\n"
+	      "      --keep-idle      do not hold /dev/cpu_dma_latency at 0 while measuring\n"
+	      "      --scope host     apply the modes to the whole host (default: the bench only)\n"
+	      "      --csv            CSV instead of the table\n"
+	      "      --plot FILE.svg  also draw the latency distributions\n"
 	      "  -h, --help           this text\n"
 	      "  -V, --version        the version\n"
 	      "\n"
@@ -224,7 +241,25 @@ static void usage(FILE *f)
 }
 
 /* Long-only options. */
-enum { OPT_WRITE = 0x100, OPT_RESTORE, OPT_NO_WAIT, OPT_SCOPE, OPT_CONFIRM_WITHIN, OPT_DIRECT };
+enum {
+	OPT_WRITE = 0x100,
+	OPT_RESTORE,
+	OPT_NO_WAIT,
+	OPT_SCOPE,
+	OPT_CONFIRM_WITHIN,
+	OPT_DIRECT,
+	OPT_DURATION,
+	OPT_WARMUP,
+	OPT_INTERVAL,
+	OPT_PROBE,
+	OPT_NET,
+	OPT_LOAD,
+	OPT_HOGS,
+	OPT_RT_CPUS,
+	OPT_KEEP_IDLE,
+	OPT_CSV,
+	OPT_PLOT,
+};
 
 static const struct command {
 	const char *name;
@@ -234,7 +269,7 @@ static const struct command {
     {"list", cmd_list, true},	       {"show", cmd_show, false},      {"plan", cmd_plan, true},
     {"check", cmd_check, false},       {"grub", cmd_grub, false},      {"status", cmd_status, true},
     {"snapshot", cmd_snapshot, false}, {"apply", cmd_apply, true},     {"revert", cmd_revert, true},
-    {"verify", cmd_verify, true},      {"confirm", cmd_confirm, true},
+    {"verify", cmd_verify, true},      {"confirm", cmd_confirm, true}, {"bench", cmd_bench, false},
 };
 
 int main(int argc, char **argv)
@@ -255,12 +290,26 @@ int main(int argc, char **argv)
 	    {"scope", required_argument, NULL, OPT_SCOPE},
 	    {"confirm-within", required_argument, NULL, OPT_CONFIRM_WITHIN},
 	    {"direct", no_argument, NULL, OPT_DIRECT},
+	    {"duration", required_argument, NULL, OPT_DURATION},
+	    {"warmup", required_argument, NULL, OPT_WARMUP},
+	    {"interval", required_argument, NULL, OPT_INTERVAL},
+	    {"probe", required_argument, NULL, OPT_PROBE},
+	    {"net", required_argument, NULL, OPT_NET},
+	    {"load", required_argument, NULL, OPT_LOAD},
+	    {"hogs", required_argument, NULL, OPT_HOGS},
+	    {"rt-cpus", required_argument, NULL, OPT_RT_CPUS},
+	    {"keep-idle", no_argument, NULL, OPT_KEEP_IDLE},
+	    {"csv", no_argument, NULL, OPT_CSV},
+	    {"plot", required_argument, NULL, OPT_PLOT},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ctx c = {0};
 	const char *policies = NULL, *config = NULL, *confirm_within = NULL;
 	int opt, r = EXIT_USAGE;
 
+	/* isoctl bench re-executes itself as the RT VM it measures (bench.h). */
+	if (argc >= 2 && strcmp(argv[1], BENCH_VM_ARG) == 0)
+		return bench_vm_main(argc, argv);
 	/* Options may come before or after the command ("isoctl plan dedicated --json"). */
 	while ((opt = getopt_long(argc, argv, "r:p:c:jahVnf", opts, NULL)) != -1) {
 		switch (opt) {
@@ -296,6 +345,48 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DIRECT:
 			c.direct = true;
+			break;
+		case OPT_DURATION:
+			c.bench.duration = optarg;
+			c.bench.any = true;
+			break;
+		case OPT_WARMUP:
+			c.bench.warmup = optarg;
+			c.bench.any = true;
+			break;
+		case OPT_INTERVAL:
+			c.bench.interval = optarg;
+			c.bench.any = true;
+			break;
+		case OPT_PROBE:
+			c.bench.probe = optarg;
+			c.bench.any = true;
+			break;
+		case OPT_NET:
+			c.bench.net = optarg;
+			c.bench.any = true;
+			break;
+		case OPT_LOAD:
+			c.bench.load = optarg;
+			c.bench.any = true;
+			break;
+		case OPT_HOGS:
+			c.bench.hogs = optarg;
+			c.bench.any = true;
+			break;
+		case OPT_RT_CPUS:
+			c.bench.rt_cpus = optarg;
+			c.bench.any = true;
+			break;
+		case OPT_KEEP_IDLE:
+			c.bench.keep_idle = c.bench.any = true;
+			break;
+		case OPT_CSV:
+			c.bench.csv = c.bench.any = true;
+			break;
+		case OPT_PLOT:
+			c.bench.plot = optarg;
+			c.bench.any = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -333,8 +424,17 @@ int main(int argc, char **argv)
 		err_msg("--no-wait is an option of apply, revert and grub only");
 		return EXIT_USAGE;
 	}
-	if ((c.scope || confirm_within) && strcmp(argv[optind], "apply") != 0) {
-		err_msg("--%s is an option of apply only", c.scope ? "scope" : "confirm-within");
+	if (c.scope && strcmp(argv[optind], "apply") != 0 && strcmp(argv[optind], "bench") != 0) {
+		err_msg("--scope is an option of apply and bench only");
+		return EXIT_USAGE;
+	}
+	if (confirm_within && strcmp(argv[optind], "apply") != 0) {
+		err_msg("--confirm-within is an option of apply only");
+		return EXIT_USAGE;
+	}
+	if (c.bench.any && strcmp(argv[optind], "bench") != 0) {
+		err_msg("--duration, --warmup, --interval, --probe, --net, --load, --hogs, --rt-cpus, --keep-idle, "
+			"--csv and --plot are options of bench only");
 		return EXIT_USAGE;
 	}
 	if (confirm_within && (r = ctx_set_confirm_within(&c, confirm_within)) != EXIT_OK)

@@ -31,8 +31,13 @@ struct ctx {
 	const char *scope;		 /* apply: --scope, overrides the policy's */
 	unsigned long long confirm_usec; /* apply: --confirm-within, 0 if not given */
 	bool direct;			 /* --direct: never ask the daemon */
-	bool policies_given;		 /* --policies was given */
-	struct sd_bus *bus;		 /* the daemon's bus; NULL: direct mode */
+	struct bench_args {		 /* bench's options, as given (NULL: not given) */
+		const char *duration, *warmup, *interval, *probe, *net, *load, *hogs, *rt_cpus, *plot;
+		bool csv, keep_idle;
+		bool any; /* one of them was given */
+	} bench;
+	bool policies_given; /* --policies was given */
+	struct sd_bus *bus;  /* the daemon's bus; NULL: direct mode */
 	struct host *host;
 	struct host_state *state;
 	bool online_only; /* the command needs only the online CPUs, not a snapshot */
@@ -44,6 +49,9 @@ struct ctx {
 void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Open the host (c->root or the running kernel); prints errors. */
 int ctx_open_host(struct ctx *c);
+/* The online CPUs into c->online (one read of sys/devices/system/cpu/online
+ * with online_only); prints errors, returns an exit status. */
+int ctx_load_online(struct ctx *c);
 /* Load the host and its snapshot; on failure prints and returns EXIT_FAIL. */
 int ctx_load_host(struct ctx *c);
 /* host + host.conf; prints errors; returns an exit status. */
@@ -71,6 +79,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv);
 int cmd_revert(struct ctx *c, int argc, char **argv);
 int cmd_verify(struct ctx *c, int argc, char **argv);
 int cmd_confirm(struct ctx *c, int argc, char **argv);
+int cmd_bench(struct ctx *c, int argc, char **argv);
 
 /* render.c: the documents of isolated/report.h, as text or (--json) as
  * they are. Takes ownership of doc (NULL: out of memory); returns the exit
@@ -86,6 +95,9 @@ int render(const struct ctx *c, enum doc_kind kind, json_object *doc);
  * there is no bus at all, it leaves c->bus NULL, silently: direct mode. */
 void client_open(struct ctx *c);
 void client_close(struct ctx *c);
+/* The daemon runs (its name has an owner on the system bus); activation
+ * does not count. */
+bool client_daemon_running(void);
 /* Why direct mode is used, for messages ("--direct was given"). */
 const char *client_why_direct(const struct ctx *c);
 /* Method calls (isolated/busapi.h). Each returns an exit status; on

@@ -1,0 +1,227 @@
+#!/bin/bash
+# isoctl bench on the running kernel, as root, scoped to its own processes:
+# a short run (2 s per mode, vanilla and dedicated) must produce a document
+# that validates against tests/data/bench.schema.json with samples from
+# every probe in every mode; the dedicated mode must really govern the
+# bench's probe threads while it is in force; afterwards the host must be as
+# it was (sysctls, no journal, no namespaces, links or processes left), also
+# after SIGINT in the middle of a run. Figures are printed, not asserted.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "not root: bench skipped" >&2
+	finish
+fi
+if [ "$(nproc)" -lt 2 ]; then
+	echo "one CPU: no RT CPU to isolate; skipped" >&2
+	finish
+fi
+PY=/usr/bin/python3
+$PY -c 'import jsonschema' 2>/dev/null || { fail "python3-jsonschema is not installed (apt-get install python3-jsonschema)"; finish; }
+SCHEMA=$TOP/tests/data/bench.schema.json
+
+sysctls() {
+	for f in timer_migration sched_rt_runtime_us numa_balancing; do
+		printf '%s=%s ' $f "$(cat /proc/sys/kernel/$f)"
+	done
+}
+before=$(sysctls)
+tm0=$(cat /proc/sys/kernel/timer_migration)
+nb0=$(cat /proc/sys/kernel/numa_balancing)
+rt0=$(cat /proc/sys/kernel/sched_rt_runtime_us)
+bpid=
+cleanup() {
+	[ -n "$bpid" ] && kill -9 "$bpid" 2>/dev/null
+	"$ISOCTL" --direct revert --force >/dev/null 2>&1
+	echo "$tm0" >/proc/sys/kernel/timer_migration
+	echo "$nb0" >/proc/sys/kernel/numa_balancing
+	[ "$(cat /proc/sys/kernel/sched_rt_runtime_us)" = "$rt0" ] || echo "$rt0" >/proc/sys/kernel/sched_rt_runtime_us
+	pkill -9 -f '^isobench-vm --bench-vm' 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+held_mode() { "$ISOCTL" --direct status --json 2>/dev/null | jq -r .isolated.mode; }
+
+# The host as isolated found it: no journal, no bench processes, no links.
+host_clean() { # WHEN
+	local now
+	now=$(sysctls)
+	expect_eq "$1: sysctls" "$now" "$before"
+	expect_eq "$1: the mode held" "$(held_mode)" vanilla
+	pgrep -f '^isobench-vm --bench-vm' >/dev/null && fail "$1: an isobench-vm process is left"
+	pgrep -x isobench-hog >/dev/null && fail "$1: a CPU hog is left"
+	ip -o link 2>/dev/null | grep -q isobench && fail "$1: an isobench link is in the host's namespace"
+	return 0
+}
+
+validate() { # FILE
+	$PY - "$SCHEMA" "$1" <<'EOF' || fail "$(basename "$1") does not validate against bench.schema.json"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.validate(json.load(open(sys.argv[2])), schema, format_checker=jsonschema.FormatChecker())
+EOF
+}
+
+# ---- arguments ----
+run 2 bench
+expect_grep "$T/err" '^isoctl: usage: isoctl bench '
+run 2 bench nosuchmode
+expect_grep "$T/err" 'unknown mode "nosuchmode"'
+run 2 bench 'bad/name'
+expect_grep "$T/err" 'is not a mode name'
+run 2 bench --duration 0 vanilla
+expect_grep "$T/err" '^isoctl: --duration 0: from 1s to 1h$'
+run 2 bench --duration soon vanilla
+expect_grep "$T/err" '^isoctl: --duration soon: not a duration'
+run 2 bench --probe dtrace vanilla
+expect_grep "$T/err" '^isoctl: --probe dtrace: isolated or cyclictest$'
+run 2 bench --net wifi vanilla
+expect_grep "$T/err" '^isoctl: --net wifi: veth or loopback$'
+run 2 bench --load disk vanilla
+expect_grep "$T/err" '^isoctl: --load disk: '
+run 2 bench --scope process:1 vanilla
+expect_grep "$T/err" '^isoctl: --scope process:1: bench takes only --scope host'
+run 2 bench --json --csv vanilla
+expect_grep "$T/err" '^isoctl: --json and --csv: choose one$'
+run 2 status --duration 5
+expect_grep "$T/err" 'options of bench only'
+run 2 bench --rt-cpus 0-4095 vanilla
+expect_grep "$T/err" '^isoctl: --rt-cpus 0-4095: '
+setpriv --reuid=65534 --regid=65534 --clear-groups "$ISOCTL" bench vanilla >"$T/out" 2>"$T/err"
+expect_eq "bench as nobody: exit status" "$?" 1
+expect_grep "$T/err" '^isoctl: bench needs root'
+host_clean "after the argument errors"
+
+# ---- a mode in force: the bench refuses and changes nothing ----
+mkdir -p "$T/pol" "$T/conf"
+cat >"$T/pol/pin.conf" <<'EOF'
+[mode]
+name = pin
+summary = the test's sleep on CPU 0
+type = rt-only
+[thread s]
+match = comm:sleep
+cpus = 0
+EOF
+: >"$T/conf/host.conf"
+sleep 300 &
+spid=$!
+if run 0 --policies "$T/pol" --config "$T/conf" --direct apply pin --scope process:$spid; then
+	run 1 bench --duration 1 vanilla
+	expect_grep "$T/err" '^isoctl: mode pin is in force \(scope process:[0-9]+\); .*isoctl revert first$'
+	run 0 --policies "$T/pol" --config "$T/conf" --direct revert
+fi
+kill $spid
+wait $spid 2>/dev/null
+
+# ---- the short run: JSON ----
+# While it runs, catch the dedicated mode in force and look at the probes.
+"$ISOCTL" bench --duration 2 --warmup 1 --json vanilla dedicated >"$T/bench.json" 2>"$T/bench.err" &
+bpid=$!
+seen_dedicated=
+while kill -0 $bpid 2>/dev/null; do
+	if [ "$(held_mode)" = dedicated ]; then
+		vm=$(pgrep -f '^isobench-vm --bench-vm' | head -1)
+		for t in /proc/$vm/task/*; do
+			[ "$(cat $t/comm 2>/dev/null)" = "CPU 1/KVM" ] || continue
+			pol=$(chrt -p ${t##*/} 2>/dev/null | sed -n 's/.*policy: //p')
+			cpus=$(taskset -cp ${t##*/} 2>/dev/null | sed 's/.*: //')
+			# Read again: the mode may have ended between the two reads.
+			if [ "$(held_mode)" = dedicated ]; then
+				seen_dedicated="$pol on $cpus"
+			fi
+		done
+		[ -n "$seen_dedicated" ] && break
+	fi
+	sleep 0.05
+done
+wait $bpid
+st=$?
+bpid=
+expect_eq "bench --json: exit status" "$st" 0
+[ "$st" = 0 ] || cat "$T/bench.err" >&2
+last=$(($(nproc) - 1))
+expect_eq "the wakeup probe under dedicated" "$seen_dedicated" "SCHED_FIFO on $last"
+validate "$T/bench.json"
+$PY - "$T/bench.json" <<'EOF' || fail "bench.json: structure"
+import json, sys
+d = json.load(open(sys.argv[1]))
+modes = [m["mode"] for m in d["modes"]]
+assert modes == ["vanilla", "dedicated"], modes
+for m in d["modes"]:
+    for p in ("wakeup", "netrt"):
+        s = m["probes"][p]
+        assert s["samples"] > 0, (m["mode"], p, s["samples"])
+        assert s["p50_us"] <= s["p99_us"] <= s["p999_us"] <= s["max_us"], (m["mode"], p)
+        assert sum(b[2] for b in s["histogram"]) == s["samples"], (m["mode"], p)
+    # 2 s at one wakeup a millisecond
+    assert m["probes"]["wakeup"]["samples"] > 1000, m["probes"]["wakeup"]["samples"]
+    assert m["load"]["stream_MBps"] > 0 and m["load"]["hog_ops_per_s"] > 0, m["load"]
+assert d["modes"][0]["relative"] is None
+assert d["modes"][1]["relative"]["against"] == "vanilla"
+assert any("sched_rt_runtime_us" in h for h in d["config"]["held_back"]), d["config"]["held_back"]
+assert d["modes"][1]["changed"] > 0
+for m in d["modes"]:
+    w, n = m["probes"]["wakeup"], m["probes"]["netrt"]
+    print("%-10s wakeup p50 %.1f p99 %.1f max %.1f | netrt p50 %.1f p99 %.1f | stream %.0f MB/s" % (
+        m["mode"], w["p50_us"], w["p99_us"], w["max_us"], n["p50_us"], n["p99_us"], m["load"]["stream_MBps"]))
+EOF
+host_clean "after the JSON run"
+
+# A document that lacks a key must not validate: the schema is not vacuous.
+$PY - "$SCHEMA" "$T/bench.json" <<'EOF' || fail "the schema accepts a document without modes[0].probes"
+import json, sys, jsonschema
+d = json.load(open(sys.argv[2]))
+del d["modes"][0]["probes"]
+try:
+    jsonschema.validate(d, json.load(open(sys.argv[1])))
+except jsonschema.ValidationError:
+    sys.exit(0)
+sys.exit(1)
+EOF
+
+# ---- table, CSV, plot; loopback, CPU load only ----
+run 0 bench --duration 1 --warmup 0 --net loopback --load cpu --plot "$T/b.svg" vanilla dedicated
+expect_grep "$T/out" 'wakeup'
+expect_grep "$T/out" 'NetRT'
+expect_grep "$T/out" 'vs vanilla'
+$PY -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])' "$T/b.svg" || fail "b.svg is not well-formed"
+expect_grep "$T/b.svg" 'dedicated'
+run 0 bench --duration 1 --warmup 0 --load none --csv vanilla
+expect_eq "CSV lines (header, calibration and vanilla for two probes)" "$(wc -l <"$T/out")" 5
+expect_grep "$T/out" '^mode,probe,samples,'
+host_clean "after the table and CSV runs"
+
+# ---- cyclictest as the wakeup probe ----
+if command -v cyclictest >/dev/null; then
+	run 0 bench --duration 2 --warmup 0 --probe cyclictest --json vanilla dedicated &&
+		$PY - "$T/out" <<'EOF' || fail "bench --probe cyclictest: no samples"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["config"]["probe_tool"] == "cyclictest"
+for m in d["modes"]:
+    assert m["probes"]["wakeup"]["samples"] > 1000, m["probes"]["wakeup"]["samples"]
+    print("cyclictest %-10s p50 %.1f p99 %.1f" % (m["mode"], m["probes"]["wakeup"]["p50_us"], m["probes"]["wakeup"]["p99_us"]))
+EOF
+	host_clean "after the cyclictest run"
+else
+	fail "cyclictest is not installed (apt-get install rt-tests)"
+fi
+
+# ---- SIGINT in the middle: reverted, nothing left ----
+"$ISOCTL" bench --duration 60 --warmup 0 vanilla dedicated >"$T/int.out" 2>"$T/int.err" &
+bpid=$!
+for _ in $(seq 400); do
+	[ "$(held_mode)" = dedicated ] && break
+	sleep 0.1
+done
+kill -INT $bpid
+wait $bpid
+st=$?
+bpid=
+expect_eq "bench after SIGINT: exit status" "$st" 1
+expect_grep "$T/int.err" 'interrupted by signal 2; the host is back as it was'
+host_clean "after SIGINT"
+
+finish

@@ -113,26 +113,58 @@ static int parse_cyclictest(FILE *f, struct hist *h)
 	return any ? 0 : -EBADMSG;
 }
 
-/* Give cyclictest's threads what the mode gave this one: cyclictest sets
- * its own priority and pins its measurement thread itself when that thread
- * starts, and the bench wants the mode to decide both. The thread may set
- * them after it appears, so its settings are watched and put right for
- * 300 ms after it does (a few of its first samples see its own settings). */
-static void adopt_cyclictest(pid_t pid)
-{
-	struct sched_param sp = {0};
-	int policy = sched_getscheduler(0);
+/* Scheduling policy, priority and CPUs of a thread. */
+struct sched_set {
+	int policy;
+	struct sched_param sp;
 	cpu_set_t cpus;
-	char path[64];
-	uint64_t until = 0;
+};
 
-	sched_getparam(0, &sp);
-	sched_getaffinity(0, sizeof(cpus), &cpus);
+static void sched_get(pid_t tid, struct sched_set *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->policy = sched_getscheduler(tid);
+	sched_getparam(tid, &s->sp);
+	sched_getaffinity(tid, sizeof(s->cpus), &s->cpus);
+}
+
+/* Set what differs; true if something did. */
+static bool sched_put(pid_t tid, const struct sched_set *want)
+{
+	struct sched_set now;
+	bool changed = false;
+
+	sched_get(tid, &now);
+	if (now.policy != want->policy || now.sp.sched_priority != want->sp.sched_priority) {
+		sched_setscheduler(tid, want->policy, &want->sp);
+		changed = true;
+	}
+	if (!CPU_EQUAL(&now.cpus, &want->cpus)) {
+		sched_setaffinity(tid, sizeof(want->cpus), &want->cpus);
+		changed = true;
+	}
+	return changed;
+}
+
+/* Give cyclictest's measurement thread what the mode gave the wakeup probe
+ * (rt), and its main thread what the mode gave this process's main thread
+ * (other): cyclictest sets its own priority and pins its measurement
+ * thread itself when that thread starts, and the bench wants the mode to
+ * decide. The thread may do so after it appears, so its settings are
+ * watched until they have held for 50 ms (a few of its first samples see
+ * its own settings). The caller runs this off the RT CPU, as the process's
+ * main thread, so the watching does not delay the samples. */
+static void adopt_cyclictest(pid_t pid, const struct sched_set *rt, const struct sched_set *other)
+{
+	char path[64];
+	uint64_t settled = 0;
+
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	for (int tries = 0; tries < 20000; tries++) {
+	for (int tries = 0; tries < 5000; tries++) {
 		pid_t tids[8];
 		size_t n = 0;
 		struct dirent *de;
+		bool changed = false;
 		DIR *d = opendir(path);
 
 		if (!d)
@@ -141,19 +173,13 @@ static void adopt_cyclictest(pid_t pid)
 			if (util_all_digits(de->d_name))
 				tids[n++] = (pid_t)atoi(de->d_name);
 		closedir(d);
-		for (size_t i = 0; i < n; i++) {
-			struct sched_param now = {0};
-			cpu_set_t on;
-
-			if (sched_getscheduler(tids[i]) != policy || sched_getparam(tids[i], &now) < 0 ||
-			    now.sched_priority != sp.sched_priority)
-				sched_setscheduler(tids[i], policy, &sp);
-			if (sched_getaffinity(tids[i], sizeof(on), &on) < 0 || !CPU_EQUAL(&on, &cpus))
-				sched_setaffinity(tids[i], sizeof(cpus), &cpus);
-		}
-		if (n >= 2 && !until)
-			until = now_ns() + 300000000ULL;
-		if (until && now_ns() > until)
+		for (size_t i = 0; i < n; i++)
+			changed |= sched_put(tids[i], tids[i] == pid ? other : rt);
+		if (n < 2 || changed)
+			settled = 0;
+		else if (!settled)
+			settled = now_ns();
+		else if (now_ns() - settled > 50000000ULL)
 			return;
 		usleep(1000);
 	}
@@ -165,11 +191,14 @@ static void run_cyclictest(struct vm *vm, int word)
 	struct bench_probe_result *res = &shm->probe[BENCH_WAKEUP];
 	char interval[32], duration[32], prio[32], policy[32];
 	struct sched_param sp = {0};
+	struct sched_set rt, other;
 	int p = sched_getscheduler(0), pipefd[2], status;
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	FILE *f;
 
+	sched_get(0, &rt);
+	sched_get(getpid(), &other);
 	sched_getparam(0, &sp);
 	snprintf(interval, sizeof(interval), "%u", shm->interval_us);
 	snprintf(duration, sizeof(duration), "%u", (shm->duration_ms + 999) / 1000);
@@ -187,7 +216,12 @@ static void run_cyclictest(struct vm *vm, int word)
 		fail(shm, "cannot run cyclictest: %s (install rt-tests)", strerror(errno));
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
-	adopt_cyclictest(pid);
+	/* Watch cyclictest's threads from where this process's other threads
+	 * run, not from the RT CPU it measures on. */
+	sched_put(0, &other);
+	adopt_cyclictest(pid, &rt, &other);
+	/* Back to the probe's own settings, or the revert finds a conflict. */
+	sched_put(0, &rt);
 	f = fdopen(pipefd[0], "r");
 	if (!f)
 		fail(shm, "cyclictest: %s", strerror(errno));

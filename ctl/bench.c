@@ -32,6 +32,7 @@
 #include "bench.h"
 #include "isolated/apply.h"
 #include "isolated/modes.h"
+#include "isolated/procfmt.h"
 #include "isolated/report.h"
 #include "isoctl.h"
 
@@ -372,6 +373,23 @@ static int hold_back(struct bench *b, struct policy *p)
 	return 0;
 }
 
+/* Threaded IRQs: a PREEMPT_RT kernel or threadirqs on the command line. */
+static bool threaded_irqs(struct bench *b)
+{
+	char *rt = NULL, *version = NULL, *cmdline = NULL;
+	bool yes;
+
+	host_read(b->c->host, "sys/kernel/realtime", &rt, NULL);
+	host_read(b->c->host, "proc/sys/kernel/version", &version, NULL);
+	host_read(b->c->host, "proc/cmdline", &cmdline, NULL);
+	yes = (rt && strcmp(util_strip(rt), "1") == 0) || (version && strstr(version, "PREEMPT_RT")) ||
+	      (cmdline && procfmt_cmdline_get(cmdline, "threadirqs", NULL) == 1);
+	free(rt);
+	free(version);
+	free(cmdline);
+	return yes;
+}
+
 static int load_modes(struct bench *b, char **modes, size_t n)
 {
 	struct ctx *c = b->c;
@@ -413,6 +431,12 @@ static int load_modes(struct bench *b, char **modes, size_t n)
 			goto oom;
 		if (!c->scope && hold_back(b, b->pol[i]) < 0)
 			goto oom;
+		/* The bench measures what the mode does on this kernel, but a
+		 * mode built for another should not be mistaken for bad. */
+		if ((b->pol[i]->requires & POLICY_REQ_PREEMPT_RT) && !threaded_irqs(b))
+			err_msg("bench: warning: %s requires threaded IRQs (PREEMPT_RT or threadirqs) and this kernel "
+				"has none: softirq work stays with whatever it interrupts (isoctl check %s)",
+				modes[i], modes[i]);
 	}
 	policy_scope_done(&s);
 	if (modes_vanilla(&b->vanilla) < 0)

@@ -189,8 +189,17 @@ expect_grep "$T/out" 'vs vanilla'
 $PY -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])' "$T/b.svg" || fail "b.svg is not well-formed"
 expect_grep "$T/b.svg" 'dedicated'
 run 0 bench --duration 1 --warmup 0 --load none --csv vanilla
+expect_no_grep "$T/err" 'warning'
 expect_eq "CSV lines (header, calibration and vanilla for two probes)" "$(wc -l <"$T/out")" 5
 expect_grep "$T/out" '^mode,probe,samples,'
+# rt-only needs threaded IRQs: on a kernel without them the bench says so.
+run 0 bench --duration 1 --warmup 0 --load none --csv rt-only
+if [ "$(cat /sys/kernel/realtime 2>/dev/null)" != 1 ] && ! grep -qw threadirqs /proc/cmdline &&
+	! grep -q PREEMPT_RT /proc/sys/kernel/version; then
+	expect_grep "$T/err" '^isoctl: bench: warning: rt-only requires threaded IRQs \(PREEMPT_RT or threadirqs\)'
+else
+	expect_no_grep "$T/err" 'warning'
+fi
 host_clean "after the table and CSV runs"
 
 # ---- cyclictest as the wakeup probe ----

@@ -424,7 +424,11 @@ static int parse_term(struct vctx *c, const char *word, bool is_irq, unsigned li
 	if (*w == '!')
 		t->negate = true, w++;
 	if (!*w) {
-		ERR(c, line, "\"!\" must be followed by a match term");
+		/* "" (or a variable that expands to "" inside quotes) is no term either. */
+		if (t->negate)
+			ERR(c, line, "\"!\" must be followed by a match term");
+		else
+			ERR(c, line, "empty match term \"\" (use \"*\" to match everything)");
 		return -EINVAL;
 	}
 	if (strcmp(w, "*") == 0) {

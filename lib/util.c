@@ -10,6 +10,35 @@
 
 #include "isolated/util.h"
 
+/* Control characters of a bad file (ESC, CR, backspace...) would reach the
+ * terminal or the log as they are; show them as \xNN. Tabs are harmless. */
+static char *diag_escape(char *s)
+{
+	size_t n = 0;
+	char *out, *o;
+
+	for (const char *p = s; *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			n++;
+	if (!n)
+		return s;
+	out = malloc(strlen(s) + 3 * n + 1);
+	if (!out) {
+		free(s);
+		return NULL;
+	}
+	o = out;
+	for (const char *p = s; *p; p++) {
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			o += sprintf(o, "\\x%02x", (unsigned char)*p);
+		else
+			*o++ = *p;
+	}
+	*o = '\0';
+	free(s);
+	return out;
+}
+
 void diag_vadd(struct diag *d, const char *file, unsigned line, const char *fmt, va_list ap)
 {
 	char *msg = NULL, *out = NULL;
@@ -23,6 +52,8 @@ void diag_vadd(struct diag *d, const char *file, unsigned line, const char *fmt,
 	else
 		out = msg, msg = NULL;
 	free(msg);
+	if (out)
+		out = diag_escape(out);
 	if (!out)
 		return;
 	if (d->n + 1 >= d->cap) {

@@ -26,11 +26,16 @@ struct hvar {
 	enum var_state state;
 };
 
+/* How deep ${a} -> ${b} -> ... may go. Each level is a few stack frames: a
+ * chain of 20000 variables (a valid 360 KB file) overflowed the stack. */
+#define HOSTCONF_MAX_DEPTH 32
+
 struct hctx {
 	struct hvar *vars;
 	size_t n;
 	struct hvar **stack; /* expansion in progress, for naming cycles */
 	size_t depth;
+	bool too_deep_reported;
 	const struct cpuset *online;
 	unsigned n_errors;
 	struct diag *d;
@@ -137,6 +142,19 @@ static const char *host_lookup(void *userdata, const char *name, char *err, size
 	}
 	case VAR_UNSEEN:
 		break;
+	}
+	if (h->depth >= HOSTCONF_MAX_DEPTH) {
+		/* Said once, at the variable that goes one level too far; the
+		 * ones that lead there fail quietly (ECANCELED). */
+		if (h->too_deep_reported) {
+			*ret_r = -ECANCELED;
+		} else {
+			snprintf(err, errlen, "variable references nested deeper than %d levels (at ${%s})",
+				 HOSTCONF_MAX_DEPTH, name);
+			h->too_deep_reported = true;
+			*ret_r = -EINVAL;
+		}
+		return NULL;
 	}
 	r = expand_var(h, v);
 	if (r < 0) {

@@ -544,6 +544,14 @@ static const struct hc_case bad_hostconfs[] = {
      "rt_cpus = ${housekeeping_cpus}\n",
      {"FILE:1: recursive variable reference: rt_cpus -> housekeeping_cpus -> rt_cpus"}},
     {"unknown", "a = 1\nb = ${a}${c}\nd = ${b}\n", {"FILE:2: unknown variable ${c}"}},
+    /* 33 references deep: a1..a33 -> a34; one error, where it goes too far */
+    {"too-deep",
+     "a1 = ${a2}\na2 = ${a3}\na3 = ${a4}\na4 = ${a5}\na5 = ${a6}\na6 = ${a7}\na7 = ${a8}\na8 = ${a9}\na9 = ${a10}\na10 "
+     "= ${a11}\na11 = ${a12}\na12 = ${a13}\na13 = ${a14}\na14 = ${a15}\na15 = ${a16}\na16 = ${a17}\na17 = ${a18}\na18 "
+     "= ${a19}\na19 = ${a20}\na20 = ${a21}\na21 = ${a22}\na22 = ${a23}\na23 = ${a24}\na24 = ${a25}\na25 = ${a26}\na26 "
+     "= ${a27}\na27 = ${a28}\na28 = ${a29}\na29 = ${a30}\na30 = ${a31}\na31 = ${a32}\na32 = ${a33}\na33 = ${a34}\na34 "
+     "= x\n",
+     {"FILE:32: variable references nested deeper than 32 levels (at ${a33})"}},
     {"bad-name",
      "Rt_cpus = 1\nrt-nic = eth0\n",
      {"FILE:1: invalid variable name \"Rt_cpus\" (allowed: a-z 0-9 _, not starting with a digit)",

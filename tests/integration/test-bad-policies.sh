@@ -23,7 +23,8 @@ type = rt-only
 # Cases without a committed input: made by prepare() below.
 GEN_CASES="gen-empty-host-ok gen-nul gen-nul-host gen-garbage gen-10mb gen-10mb-host gen-limit-plus-one
 gen-1mb-line gen-1mb-line-host gen-perm-group gen-perm-other gen-perm-host gen-owner gen-owner-host
-gen-host-missing gen-host-dir gen-host-fifo gen-host-devnull gen-policy-dir gen-proc-mem gen-proc-mem-host"
+gen-host-missing gen-host-dir gen-host-fifo gen-host-devnull gen-policy-dir gen-proc-mem gen-proc-mem-host
+gen-host-symlink-loop gen-deep-chain"
 
 # Deterministic bytes that look like an executable: an ELF header (with its
 # NUL bytes) and then 4 KiB of a linear congruential generator.
@@ -102,6 +103,15 @@ prepare() {
 	gen-policy-dir) # a directory where the policy should be
 		rm -f "$p"
 		mkdir "$p" ;;
+	gen-host-symlink-loop) ln -sf host.conf "$h" ;;
+	gen-deep-chain) # 20000 variables, each naming the next: once a stack overflow
+		{
+			echo 'rt_cpus = 6-7'
+			for ((i = 1; i <= 20000; i++)); do
+				echo "a$i = \${a$((i + 1))}"
+			done
+			echo 'a20001 = 1'
+		} >"$h" ;;
 	gen-proc-mem) # a regular file (to stat) whose read fails: EIO at address 0
 		[ $is_root = 1 ] || return 1
 		ln -sf /proc/self/mem "$p" ;;
@@ -204,6 +214,29 @@ $(diff "$CASES/$n.expect" err | head -c 1500)"
 done
 [ "$(tree_sum "$W/tree")" == "$pristine" ] ||
 	fail "the tree differs from the fixture: $(diff -r "$FIX/kvm16" "$W/tree" 2>&1 | head -c 800)"
+
+# The case list at the end of the README: name and first message.
+readme_list() {
+	local f n k m extra
+	for f in "$CASES"/*.expect; do
+		n=${f##*/}
+		n=${n%.expect}
+		k=$(wc -l <"$f")
+		m=$(head -1 "$f" | sed -E 's/^(pol\/[^:]*|conf\/host\.conf)(:[0-9]+)?: //' |
+			LC_ALL=C sed 's/[^[:print:]]/?/g' | cut -c1-80)
+		extra=''
+		[ "$k" -gt 1 ] && extra=" +$((k - 1))"
+		printf '%-38s %s%s\n' "$n" "$m" "$extra"
+	done
+}
+if [ $regen = 1 ]; then
+	sed -i '/^Cases, one a line/,$d' "$CASES/README"
+	{
+		printf 'Cases, one a line: the name and the first message it expects, shortened\n'
+		printf '(NAME.expect has them all; "+N" says how many more lines it has).\n\n'
+		readme_list
+	} >>"$CASES/README"
+fi
 
 echo "bad policies: $ran cases run, $skipped skipped" >&2
 [ "$ran" -ge 100 ] || fail "only $ran cases ran"

@@ -298,10 +298,13 @@ static void parse_sysctl(struct vctx *c, const struct conf_section *sec)
 		}
 		p->sysctls = nv;
 		nv[p->n_sysctls].name = strdup(e->key);
-		nv[p->n_sysctls].value = v;
+		/* The number, not the text: "+0" or "007" passed the check but
+		 * the kernel's proc_dointvec refuses a "+". */
+		nv[p->n_sysctls].value = util_sprintf("%ld", val);
 		nv[p->n_sysctls].line = e->line;
 		p->n_sysctls++;
-		if (!nv[p->n_sysctls - 1].name)
+		free(v);
+		if (!nv[p->n_sysctls - 1].name || !nv[p->n_sysctls - 1].value)
 			c->r = -ENOMEM;
 	}
 }

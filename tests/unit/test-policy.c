@@ -967,6 +967,27 @@ static void test_scope_cpumask(void **state)
 	hostconf_free(hc);
 }
 
+/* A sysctl value is written as the number it was checked as: the kernel's
+ * proc_dointvec refuses "+0". */
+static void test_sysctl_canonical(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] = "[mode]\ntype = rt-only\n[sysctl]\nkernel.numa_balancing = +0\n"
+				   "kernel.sched_rt_period_us = 0001000000\nkernel.sched_rt_runtime_us = -1\n";
+	struct policy *p = NULL;
+	struct diag d = {0};
+	char *path = write_file(f, "canon.conf", text, sizeof(text) - 1);
+
+	assert_int_equal(policy_load(path, NULL, &f->online16, &p, &d), 0);
+	assert_int_equal(p->n_sysctls, 3);
+	assert_string_equal(p->sysctls[0].value, "0");
+	assert_string_equal(p->sysctls[1].value, "1000000");
+	assert_string_equal(p->sysctls[2].value, "-1");
+	policy_free(p);
+	free(path);
+	diag_free(&d);
+}
+
 /* ---- directories ---- */
 
 static void test_list_find(void **state)
@@ -1124,6 +1145,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_terms, setup, teardown),
 	    cmocka_unit_test(test_sched),
 	    cmocka_unit_test(test_scope_parse),
+	    cmocka_unit_test_setup_teardown(test_sysctl_canonical, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scope_cpumask, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_find, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shipped_16cpu, setup, teardown),

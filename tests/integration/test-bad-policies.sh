@@ -113,11 +113,8 @@ prepare() {
 			echo 'a20001 = 1'
 		} >"$h" ;;
 	gen-proc-mem) # a regular file (to stat) whose read fails: EIO at address 0
-		[ $is_root = 1 ] || return 1
 		ln -sf /proc/self/mem "$p" ;;
-	gen-proc-mem-host)
-		[ $is_root = 1 ] || return 1
-		ln -sf /proc/self/mem "$h" ;;
+	gen-proc-mem-host) ln -sf /proc/self/mem "$h" ;;
 	*)
 		fail "$1: no input (neither $1.conf nor $1.host.conf) and not a generated case"
 		return 1 ;;

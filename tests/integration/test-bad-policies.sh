@@ -36,7 +36,7 @@ garbage() {
 		printf -v b '\\x%02x' $(((x >> 16) & 255))
 		s+=$b
 		if ((i % 256 == 255)); then
-			printf "$s"
+			printf %b "$s"
 			s=''
 		fi
 	done
@@ -136,7 +136,7 @@ for n in $GEN_CASES; do
 done
 mapfile -t names < <(printf '%s\n' "${names[@]}" | LC_ALL=C sort -u)
 
-if [ $regen = 0 ]; then
+if [ "$regen" = 0 ]; then
 	for f in "$CASES"/*.expect; do
 		n=${f##*/}
 		n=${n%.expect}
@@ -188,7 +188,7 @@ for n in "${names[@]}"; do
 	timeout 20 "$ISOCTL" --root tree --policies pol --config conf apply "$n" >out 2>err
 	st=$?
 	ran=$((ran + 1))
-	if [ $regen = 1 ]; then
+	if [ "$regen" = 1 ]; then
 		cp err "$CASES/$n.expect"
 		echo "== $n (exit $st)"
 		cat err
@@ -226,7 +226,7 @@ readme_list() {
 		printf '%-38s %s%s\n' "$n" "$m" "$extra"
 	done
 }
-if [ $regen = 1 ]; then
+if [ "$regen" = 1 ]; then
 	sed -i '/^Cases, one a line/,$d' "$CASES/README"
 	{
 		printf 'Cases, one a line: the name and the first message it expects, shortened\n'

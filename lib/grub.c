@@ -125,6 +125,12 @@ static int make_want(const char *param, struct want *ret, char *err, size_t errl
 			return -EINVAL;
 		}
 	}
+	/* A bare "--" is not a parameter: it ends the kernel's, and what
+	 * follows it (every parameter appended later) would go to init. */
+	if (strcmp(param, "--") == 0) {
+		util_set_err(err, errlen, "boot parameter \"--\": it ends the kernel's parameters");
+		return -EINVAL;
+	}
 	w.key = grub_param_split(param, &w.value);
 	if (!w.key)
 		return -ENOMEM;

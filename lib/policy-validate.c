@@ -346,7 +346,8 @@ static bool valid_param(const char *s)
 	const char *eq = strchr(s, '=');
 	size_t klen = eq ? (size_t)(eq - s) : strlen(s);
 
-	if (!klen)
+	/* "--" ends the kernel's parameters: the rest would go to init. */
+	if (!klen || strcmp(s, "--") == 0)
 		return false;
 	for (size_t i = 0; i < klen; i++)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')

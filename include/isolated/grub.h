@@ -39,7 +39,7 @@ char *grub_quote(const char *value);
  * Every other parameter, its quotes and the white space between them stay
  * as they are. A value with white space is written key="value".
  * -EINVAL with a message: a parameter the kernel cannot take (a double
- * quote or a control character in it, an empty key, one key required with
+ * quote or a control character in it, an empty key, a bare "--", one key required with
  * two values), an unbalanced double quote in a variable, or a "--" in
  * GRUB_CMDLINE_LINUX (everything after it goes to init).
  * *ret_linux is NULL when cmdline_linux is; *ret_default is NULL only when

@@ -167,6 +167,7 @@ static const struct bad_policy bad_policies[] = {
      MODE_VANILLA "[cmdline]\nrequire = isolcpus=${empty}\n",
      {"FILE:4: kernel parameter \"isolcpus=\" has an empty value (is the variable set in host.conf?)"}},
     {"cmdline-bad-param", MODE_VANILLA "[cmdline]\nrecommend = =1\n", {"FILE:4: invalid kernel parameter \"=1\""}},
+    {"cmdline-dashdash", MODE_VANILLA "[cmdline]\nrequire = quiet --\n", {"FILE:4: invalid kernel parameter \"--\""}},
     {"unknown-variable", MODE_VANILLA "[irq a]\nmatch = nic:${nope}\n", {"FILE:4: unknown variable ${nope}"}},
     {"bad-variable-ref", MODE_VANILLA "[irq a]\nmatch = nic:${Nope}\n", {"FILE:4: invalid variable reference ${Nope}"}},
     {"unterminated-variable",

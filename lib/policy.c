@@ -38,7 +38,8 @@ bool conf_valid_var_name(const char *s)
 	return true;
 }
 
-int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, char **ret, char *err, size_t errlen)
+int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, size_t *budget, char **ret, char *err,
+		size_t errlen)
 {
 	struct sbuf b = {0};
 	char *out;
@@ -78,8 +79,17 @@ int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, char **ret
 				r = -EINVAL;
 			break;
 		}
+		if (b.len + strlen(val) > CONF_MAX_VALUE) {
+			snprintf(err, errlen, "value longer than %d bytes after variable expansion", CONF_MAX_VALUE);
+			r = -EINVAL;
+			break;
+		}
 		sbuf_adds(&b, val);
 		p = close + 1;
+	}
+	if (r >= 0 && b.len > *budget) {
+		snprintf(err, errlen, "variables expand to more than %d bytes in all", CONF_MAX_EXPANDED);
+		r = -EINVAL;
 	}
 	out = sbuf_take(&b);
 	if (r >= 0 && !out)
@@ -88,6 +98,7 @@ int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, char **ret
 		free(out);
 		return r;
 	}
+	*budget -= strlen(out);
 	*ret = out;
 	return 0;
 }

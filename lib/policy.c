@@ -119,6 +119,11 @@ struct reader {
 	bool have_prev_key; /* mirrors inih's prev_name: a key since the last section header */
 	struct conf_doc *doc;
 	struct diag *d;
+	/* The value continuation lines are appended to, its length and the
+	 * size allocated: grown by doubling, so a value of many lines is
+	 * joined in linear time. */
+	char *cont_value;
+	size_t cont_len, cont_cap;
 	int r; /* -ENOMEM seen */
 };
 
@@ -287,19 +292,33 @@ static int reader_handler(void *user, const char *section, const char *name, con
 
 	(void)section; /* ours is doc's last section, recorded by the reader */
 	if (rd->kind == LINE_CONT) {
-		char *joined;
+		size_t vlen = strlen(value), need;
 
 		sec = doc->n_sections ? &doc->sections[doc->n_sections - 1] : NULL;
 		if (!sec || !sec->n_entries)
 			return 1;
 		ent = &sec->entries[sec->n_entries - 1];
-		joined = util_sprintf("%s%s%s", ent->value, *ent->value ? " " : "", value);
-		if (!joined) {
-			rd->r = -ENOMEM;
-			return 1;
+		if (ent->value != rd->cont_value) {
+			rd->cont_value = ent->value;
+			rd->cont_len = strlen(ent->value);
+			rd->cont_cap = rd->cont_len + 1;
 		}
-		free(ent->value);
-		ent->value = joined;
+		need = rd->cont_len + 1 + vlen + 1; /* " " value NUL */
+		if (need > rd->cont_cap) {
+			size_t cap = rd->cont_cap * 2 > need ? rd->cont_cap * 2 : need;
+			char *nv = realloc(ent->value, cap);
+
+			if (!nv) {
+				rd->r = -ENOMEM;
+				return 1;
+			}
+			ent->value = rd->cont_value = nv;
+			rd->cont_cap = cap;
+		}
+		if (rd->cont_len)
+			ent->value[rd->cont_len++] = ' ';
+		memcpy(ent->value + rd->cont_len, value, vlen + 1);
+		rd->cont_len += vlen;
 		return 1;
 	}
 	if (rd->kind != LINE_KEY) {

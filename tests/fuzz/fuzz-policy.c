@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char hpath[64], ppath[64];
 	int hfd, pfd, r;
 
-	if (size > 256 * 1024)
+	if (size > 2 * 1024 * 1024) /* twice the loaders' limit */
 		return 0;
 	hconf_len = fuzz_split(data, size, "\n----\n", &pol, &pol_len);
 	hconf = data;

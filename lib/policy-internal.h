@@ -17,6 +17,10 @@
  * 8192 cpus is about 20 KiB), all values of one file to CONF_MAX_EXPANDED. */
 #define CONF_MAX_VALUE (64 * 1024)
 #define CONF_MAX_EXPANDED (16 * 1024 * 1024)
+/* Sections and keys of one file: the checks compare keys, variables and
+ * rules pairwise, which is nothing for a page of text and minutes for a
+ * megabyte of "k1 = 1" lines. */
+#define CONF_MAX_ITEMS 4096
 
 struct conf_entry {
 	char *key;

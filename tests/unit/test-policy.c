@@ -623,6 +623,46 @@ static void test_hostconf_expansion_budget(void **state)
 	free(text);
 }
 
+/* A file is a page of text: 4096 sections and keys load, one more does
+ * not (and the checks that compare them pairwise stay fast). */
+static void test_hostconf_max_items(void **state)
+{
+	struct fixture *f = *state;
+	char *text = NULL, *path, line[512];
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	assert_non_null(m);
+	for (int i = 0; i < 4096; i++)
+		fprintf(m, "v%d = %d\n", i, i);
+	fprintf(m, "# a comment after the last key is fine\n");
+	assert_int_equal(fflush(m), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		struct hostconf *hc = NULL;
+		struct diag d = {0};
+
+		path = write_file(f, "items", text, len);
+		if (pass == 0) {
+			assert_int_equal(hostconf_load(path, &f->online2, &hc, &d), 0);
+			assert_string_equal(hostconf_get(hc, "v4095"), "4095");
+			hostconf_free(hc);
+			fprintf(m, "v4096 = x\nv4097 = y\n");
+			assert_int_equal(fflush(m), 0);
+		} else {
+			assert_int_equal(hostconf_load(path, &f->online2, &hc, &d), -EINVAL);
+			assert_null(hc);
+			assert_int_equal(d.n, 1);
+			snprintf(line, sizeof(line), "%s:4098: more than 4096 sections and keys: the rest of the file is not read",
+				 path);
+			assert_string_equal(d.lines[0], line);
+		}
+		diag_free(&d);
+		free(path);
+	}
+	assert_int_equal(fclose(m), 0);
+	free(text);
+}
+
 static void test_hostconf_expansion(void **state)
 {
 	struct fixture *f = *state;
@@ -1156,6 +1196,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_hostconfs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostconf_expansion_budget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostconf_max_items, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostconf_expansion, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostconf_strv, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_terms, setup, teardown),

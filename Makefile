@@ -172,11 +172,12 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -Itests/fuzz -O1 -g $(FUZZ_SAN) \
 	-DISO_DATADIR='"$(DATADIR)/isolated"' -DISO_SYSCONFDIR='"$(SYSCONFDIR)/isolated"' $(PKG_CFLAGS)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+
 $(FUZZ_BUILD)/lib/%.o: lib/%.c $(wildcard include/isolated/*.h lib/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) $(wildcard include/isolated/*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) -lpthread -lm
 
 fuzz-build: $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz-%)

@@ -61,6 +61,11 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # notify socket listener, ...): tests/helpers/NAME.c -> $(BUILD)/tests/helpers/NAME
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
+# Fuzz harnesses: tests/fuzz/fuzz-NAME.c. `make check` replays their
+# regression corpus (tests/fuzz/corpus/NAME/) through $(BUILD)/tests/fuzz-replay-NAME;
+# `make fuzz` (clang, libFuzzer) runs them. See tests/fuzz/README.
+FUZZ_NAMES := $(sort $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c)))
+FUZZ_REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz-replay-%)
 
 all: check-deps $(BUILD)/isoctl $(BUILD)/isolated
 
@@ -112,12 +117,20 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/libisolated.a $(wildcard in
 	$(CC) $(ISO_CFLAGS) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS_HARD) -o $@ $< $(BUILD)/libisolated.a \
 		$(PKG_LIBS) -lpthread
 
+# The harness with a main() that feeds it files, built like the unit tests.
+$(BUILD)/tests/fuzz-replay-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(BUILD)/libisolated.a $(wildcard include/isolated/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ISO_CFLAGS) -Itests/fuzz $(CFLAGS) $(LDFLAGS_HARD) -o $@ $< tests/fuzz/replay.c $(BUILD)/libisolated.a \
+		$(PKG_LIBS)
+
 unit: $(UNIT_BIN)
+
+fuzz-replay: $(FUZZ_REPLAY_BIN)
 
 helpers: $(HELPER_BIN)
 
 # One pass: unit tests, then the integration tests against the built isoctl.
-check-one: all unit helpers
+check-one: all unit helpers fuzz-replay
 	@tests/run-tests.sh "$(BUILD)" $(UNIT_BIN)
 
 check: all
@@ -150,11 +163,40 @@ install: all
 		{ [ -e $(DESTDIR)$(SYSCONFDIR)/isolated/isolated.conf ] || \
 		install -m 0644 policies/isolated.conf.example $(DESTDIR)$(SYSCONFDIR)/isolated/isolated.conf; }; }
 
+# ---- make fuzz: libFuzzer with clang, the engine rebuilt instrumented in $(FUZZ_BUILD) ----
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZ_BUILD := build/fuzz
+FUZZ ?= $(FUZZ_NAMES)
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -Itests/fuzz -O1 -g $(FUZZ_SAN) \
+	-DISO_DATADIR='"$(DATADIR)/isolated"' -DISO_SYSCONFDIR='"$(SYSCONFDIR)/isolated"' $(PKG_CFLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+
+$(FUZZ_BUILD)/lib/%.o: lib/%.c $(wildcard include/isolated/*.h lib/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) $(wildcard include/isolated/*.h)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) -lpthread -lm
+
+fuzz-build: $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz-%)
+# Not intermediate: keep the instrumented engine between runs.
+.SECONDARY: $(FUZZ_LIB_OBJ)
+
+# Each harness for FUZZ_TIME seconds, one after the other (FUZZ=NAME... for
+# some): seeds made from the fixtures, the regression corpus, new inputs into
+# a scratch corpus under $(FUZZ_BUILD) (never into the repo), crashes into
+# $(FUZZ_BUILD)/crashes/. Fails if any harness found anything.
+fuzz: fuzz-build $(BUILD)/isoctl
+	@rm -rf $(FUZZ_BUILD)/seeds && tests/fuzz/make-seeds.sh $(FUZZ_BUILD)/seeds $(BUILD)/isoctl
+	tests/fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build
 
-.PHONY: all check-deps unit helpers check check-one install format clean
+.PHONY: all check-deps unit helpers fuzz-replay check check-one install format clean fuzz fuzz-build
 -include $(LIB_OBJ:.o=.d) $(CTL_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d)

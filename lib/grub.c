@@ -125,6 +125,12 @@ static int make_want(const char *param, struct want *ret, char *err, size_t errl
 			return -EINVAL;
 		}
 	}
+	/* A bare "--" is not a parameter: it ends the kernel's, and what
+	 * follows it (every parameter appended later) would go to init. */
+	if (strcmp(param, "--") == 0) {
+		util_set_err(err, errlen, "boot parameter \"--\": it ends the kernel's parameters");
+		return -EINVAL;
+	}
 	w.key = grub_param_split(param, &w.value);
 	if (!w.key)
 		return -ENOMEM;
@@ -912,7 +918,7 @@ static int read_back(const char *buf, size_t len, char *const *old, const struct
 	int r;
 
 	r = procfmt_parse_shell(buf, len, names, got);
-	if (r < 0 && r != -EINVAL)
+	if (r < 0 && r != -EINVAL && r != -E2BIG)
 		return r;
 	want[0] = old[0] ? apply_value(old[0], el) : NULL;
 	want[1] = old[1] || ed->n ? apply_value(old[1] ? old[1] : "", ed) : NULL;
@@ -943,6 +949,11 @@ int grub_edit(const char *buf, size_t len, char *const *params, char **ret, size
 	r = procfmt_parse_shell(buf, len, names, v);
 	if (r == -EINVAL)
 		util_set_err(err, errlen, "unterminated quote");
+	if (r == -E2BIG) {
+		util_set_err(err, errlen, "a value longer than %d bytes after variable expansion",
+			     PROCFMT_SHELL_MAX_VALUE);
+		r = -EINVAL;
+	}
 	if (r < 0)
 		return r;
 	r = make_wants(params, &w, &nw, err, errlen);

@@ -517,7 +517,9 @@ static int snap_system(struct walk *w, struct host_state *s)
 		free(buf);
 		if (r < 0)
 			return walk_fail(w, r, "etc/default/grub: %s",
-					 r == -EINVAL ? "unterminated quote" : strerror(-r));
+					 r == -EINVAL  ? "unterminated quote"
+					 : r == -E2BIG ? "a GRUB_CMDLINE value too long after variable expansion"
+						       : strerror(-r));
 	}
 	return 0;
 }

@@ -39,7 +39,8 @@ struct hctx {
 	const struct cpuset *online;
 	unsigned n_errors;
 	struct diag *d;
-	int r; /* -ENOMEM */
+	size_t budget; /* CONF_MAX_EXPANDED minus what is expanded so far */
+	int r;	       /* -ENOMEM */
 };
 
 static struct hvar *find_var(struct hctx *h, const char *name)
@@ -201,7 +202,7 @@ static int expand_var(struct hctx *h, struct hvar *v)
 	if (v->is_default) {
 		r = default_housekeeping(h, &out);
 	} else {
-		r = conf_expand(v->raw, host_lookup, h, &out, err, sizeof(err));
+		r = conf_expand(v->raw, host_lookup, h, &h->budget, &out, err, sizeof(err));
 		if (r == -EINVAL)
 			HERR(h, v, "%s", err);
 	}
@@ -358,7 +359,7 @@ static int finish(struct hctx *h, const char *file, struct hostconf **ret)
 
 int hostconf_load(const char *path, const struct cpuset *online, struct hostconf **ret, struct diag *d)
 {
-	struct hctx h = {.online = online, .d = d};
+	struct hctx h = {.online = online, .d = d, .budget = CONF_MAX_EXPANDED};
 	struct conf_doc doc;
 	size_t first = d ? d->n : 0;
 	int r;
@@ -392,7 +393,7 @@ int hostconf_load(const char *path, const struct cpuset *online, struct hostconf
 
 int hostconf_from_strv(char *const *assignments, const struct cpuset *online, struct hostconf **ret, struct diag *d)
 {
-	struct hctx h = {.online = online, .d = d};
+	struct hctx h = {.online = online, .d = d, .budget = CONF_MAX_EXPANDED};
 	int r = 0;
 
 	if (!online || !ret)

@@ -11,6 +11,16 @@
 
 /* Larger files are refused: a policy is a page of text, not a data set. */
 #define CONF_MAX_SIZE (1024 * 1024)
+/* ${name} expansion is bounded too: each reference can double a value
+ * ("a = ${b}${b}", "b = ${c}${c}", ...), so thirty lines would otherwise ask
+ * for gigabytes. One value may grow to CONF_MAX_VALUE bytes (a cpu list of
+ * 8192 cpus is about 20 KiB), all values of one file to CONF_MAX_EXPANDED. */
+#define CONF_MAX_VALUE (64 * 1024)
+#define CONF_MAX_EXPANDED (16 * 1024 * 1024)
+/* Sections and keys of one file: the checks compare keys, variables and
+ * rules pairwise, which is nothing for a page of text and minutes for a
+ * megabyte of "k1 = 1" lines. */
+#define CONF_MAX_ITEMS 4096
 
 struct conf_entry {
 	char *key;
@@ -58,8 +68,12 @@ bool conf_valid_var_name(const char *s);
 typedef const char *(*conf_lookup_fn)(void *userdata, const char *name, char *err, size_t errlen, int *ret_r);
 
 /* Replace every ${name} in s. A "$" not followed by "{" is literal. Errors as
- * conf_lookup_fn, plus -EINVAL for "${" without "}" or a bad name. */
-int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, char **ret, char *err, size_t errlen);
+ * conf_lookup_fn, plus -EINVAL for "${" without "}" or a bad name, for a
+ * value that variables make longer than CONF_MAX_VALUE, and for a result
+ * longer than *budget (what is left of the file's CONF_MAX_EXPANDED; the
+ * result's length is taken from it on success). */
+int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, size_t *budget, char **ret, char *err,
+		size_t errlen);
 
 /* Policy semantics (policy-validate.c): turn a parsed document into a policy;
  * every error is counted in *n_errors. Returns -ENOMEM only. */

@@ -17,7 +17,8 @@ struct vctx {
 	struct policy *p;
 	unsigned *n_errors;
 	struct diag *d;
-	int r; /* -ENOMEM */
+	size_t budget; /* CONF_MAX_EXPANDED minus what is expanded so far */
+	int r;	       /* -ENOMEM */
 
 	unsigned mode_line, sysctl_line, cmdline_line;
 	unsigned irq_default_line, wq_cpumask_line; /* [cpumask] keys, valid or not */
@@ -61,7 +62,7 @@ static char *expand(struct vctx *c, const struct conf_entry *e)
 	char err[512], *out = NULL;
 	int r;
 
-	r = conf_expand(e->value, policy_lookup, (void *)c->hc, &out, err, sizeof(err));
+	r = conf_expand(e->value, policy_lookup, (void *)c->hc, &c->budget, &out, err, sizeof(err));
 	if (r == -ENOMEM) {
 		c->r = r;
 		return NULL;
@@ -349,7 +350,8 @@ static bool valid_param(const char *s)
 	const char *eq = strchr(s, '=');
 	size_t klen = eq ? (size_t)(eq - s) : strlen(s);
 
-	if (!klen)
+	/* "--" ends the kernel's parameters: the rest would go to init. */
+	if (!klen || strcmp(s, "--") == 0)
 		return false;
 	for (size_t i = 0; i < klen; i++)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
@@ -694,6 +696,7 @@ int policy_validate_doc(const struct conf_doc *doc, const struct hostconf *hc, c
 	    .p = p,
 	    .n_errors = n_errors,
 	    .d = d,
+	    .budget = CONF_MAX_EXPANDED,
 	};
 	static const char *const singles[] = {"mode", "sysctl", "cmdline", "cpumask"};
 	unsigned single_line[ARRAY_SIZE(singles)] = {0};

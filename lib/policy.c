@@ -38,7 +38,8 @@ bool conf_valid_var_name(const char *s)
 	return true;
 }
 
-int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, char **ret, char *err, size_t errlen)
+int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, size_t *budget, char **ret, char *err,
+		size_t errlen)
 {
 	struct sbuf b = {0};
 	char *out;
@@ -78,8 +79,17 @@ int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, char **ret
 				r = -EINVAL;
 			break;
 		}
+		if (b.len + strlen(val) > CONF_MAX_VALUE) {
+			snprintf(err, errlen, "value longer than %d bytes after variable expansion", CONF_MAX_VALUE);
+			r = -EINVAL;
+			break;
+		}
 		sbuf_adds(&b, val);
 		p = close + 1;
+	}
+	if (r >= 0 && b.len > *budget) {
+		snprintf(err, errlen, "variables expand to more than %d bytes in all", CONF_MAX_EXPANDED);
+		r = -EINVAL;
 	}
 	out = sbuf_take(&b);
 	if (r >= 0 && !out)
@@ -88,6 +98,7 @@ int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, char **ret
 		free(out);
 		return r;
 	}
+	*budget -= strlen(out);
 	*ret = out;
 	return 0;
 }
@@ -108,7 +119,13 @@ struct reader {
 	bool have_prev_key; /* mirrors inih's prev_name: a key since the last section header */
 	struct conf_doc *doc;
 	struct diag *d;
-	int r; /* -ENOMEM seen */
+	/* The value continuation lines are appended to, its length and the
+	 * size allocated: grown by doubling, so a value of many lines is
+	 * joined in linear time. */
+	char *cont_value;
+	size_t cont_len, cont_cap;
+	size_t n_items; /* sections and keys, up to CONF_MAX_ITEMS */
+	int r;		/* -ENOMEM seen */
 };
 
 /* inih's rule: an inline comment starts at ';' after white space. Returns the
@@ -163,6 +180,19 @@ static void reader_error(struct reader *rd, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* At a section header or a key: counts it, or, when the file has its
+ * CONF_MAX_ITEMS already, reports and returns true. The file fails to load
+ * then, and the rest of it cannot change that: the reader ends the stream. */
+static bool reader_full(struct reader *rd)
+{
+	if (rd->n_items < CONF_MAX_ITEMS) {
+		rd->n_items++;
+		return false;
+	}
+	reader_error(rd, "more than %d sections and keys: the rest of the file is not read", CONF_MAX_ITEMS);
+	return true;
+}
+
 /* The ini_reader: hands inih one line at a time, after classifying it the way
  * inih will, so the handler knows the line number and the section (even an
  * empty one), and so over-long lines and syntax errors are reported here, each
@@ -191,6 +221,8 @@ static char *reader_next(char *str, int num, void *stream)
 		reader_error(rd, "line longer than %zu characters", max);
 		for (p = start; p < start + n && isspace((unsigned char)*p); p++)
 			;
+		if (*p == '[' && reader_full(rd))
+			return NULL;
 		if (*p == '[' && doc_add_section(rd, NULL, 0, true) < 0)
 			rd->r = -ENOMEM;
 		if (*p == '[') {
@@ -226,6 +258,8 @@ static char *reader_next(char *str, int num, void *stream)
 		}
 		rd->kind = LINE_CONT;
 	} else if (*p == '[') {
+		if (reader_full(rd))
+			return NULL;
 		e = find_chars_or_comment(p + 1, "]");
 		if (*e != ']') {
 			reader_error(rd, "missing \"]\" in section header");
@@ -259,6 +293,8 @@ static char *reader_next(char *str, int num, void *stream)
 			strcpy(str, "\n");
 			return str;
 		}
+		if (reader_full(rd))
+			return NULL;
 		rd->kind = LINE_KEY;
 		rd->have_prev_key = true;
 	}
@@ -276,19 +312,33 @@ static int reader_handler(void *user, const char *section, const char *name, con
 
 	(void)section; /* ours is doc's last section, recorded by the reader */
 	if (rd->kind == LINE_CONT) {
-		char *joined;
+		size_t vlen = strlen(value), need;
 
 		sec = doc->n_sections ? &doc->sections[doc->n_sections - 1] : NULL;
 		if (!sec || !sec->n_entries)
 			return 1;
 		ent = &sec->entries[sec->n_entries - 1];
-		joined = util_sprintf("%s%s%s", ent->value, *ent->value ? " " : "", value);
-		if (!joined) {
-			rd->r = -ENOMEM;
-			return 1;
+		if (ent->value != rd->cont_value) {
+			rd->cont_value = ent->value;
+			rd->cont_len = strlen(ent->value);
+			rd->cont_cap = rd->cont_len + 1;
 		}
-		free(ent->value);
-		ent->value = joined;
+		need = rd->cont_len + 1 + vlen + 1; /* " " value NUL */
+		if (need > rd->cont_cap) {
+			size_t cap = rd->cont_cap * 2 > need ? rd->cont_cap * 2 : need;
+			char *nv = realloc(ent->value, cap);
+
+			if (!nv) {
+				rd->r = -ENOMEM;
+				return 1;
+			}
+			ent->value = rd->cont_value = nv;
+			rd->cont_cap = cap;
+		}
+		if (rd->cont_len)
+			ent->value[rd->cont_len++] = ' ';
+		memcpy(ent->value + rd->cont_len, value, vlen + 1);
+		rd->cont_len += vlen;
 		return 1;
 	}
 	if (rd->kind != LINE_KEY) {
@@ -491,26 +541,44 @@ static unsigned diag_line_of(const char *s, size_t flen)
 	return (unsigned)strtoul(s + flen + 1, NULL, 10);
 }
 
+struct diag_key {
+	unsigned line;
+	size_t index; /* ties keep their order: qsort is not stable */
+	char *s;
+};
+
+static int cmp_diag_key(const void *a, const void *b)
+{
+	const struct diag_key *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
 void conf_sort_diag(struct diag *d, size_t from, const char *file)
 {
-	size_t flen = strlen(file);
+	size_t flen = strlen(file), n;
+	struct diag_key *keys;
 
-	if (!d)
+	if (!d || from >= d->n)
 		return;
 	for (size_t i = from; i < d->n; i++)
 		if (strncmp(d->lines[i], file, flen) != 0 || d->lines[i][flen] != ':')
 			return;
-	for (size_t i = from + 1; i < d->n; i++) {
-		char *cur = d->lines[i];
-		unsigned l = diag_line_of(cur, flen);
-		size_t j = i;
-
-		while (j > from && diag_line_of(d->lines[j - 1], flen) > l) {
-			d->lines[j] = d->lines[j - 1];
-			j--;
-		}
-		d->lines[j] = cur;
-	}
+	/* A file of syntax errors has a line of diag per line of text: sort in
+	 * n log n, not by insertion. Without memory the lines stay in the
+	 * order they were found, which is only less tidy. */
+	n = d->n - from;
+	keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = (struct diag_key){diag_line_of(d->lines[from + i], flen), i, d->lines[from + i]};
+	qsort(keys, n, sizeof(*keys), cmp_diag_key);
+	for (size_t i = 0; i < n; i++)
+		d->lines[from + i] = keys[i].s;
+	free(keys);
 }
 
 /* ---- policies ---- */

@@ -405,6 +405,7 @@ fail:
 struct shell_vars {
 	const char *const *names;
 	char **values;
+	bool *too_long; /* set when $NAME would grow a value past PROCFMT_SHELL_MAX_VALUE */
 };
 
 static bool is_name_char(char c, bool first)
@@ -438,8 +439,15 @@ static const char *shell_expand(const char *p, const char *end, const struct she
 		return p + 1;
 	}
 	char **slot = shell_slot(vars, name, (size_t)(q - name));
-	if (slot && *slot)
-		sbuf_add(out, *slot, strlen(*slot));
+	if (slot && *slot) {
+		size_t n = strlen(*slot);
+
+		/* A="$A$A" on every line doubles A: refuse instead of growing. */
+		if (out->len + n > PROCFMT_SHELL_MAX_VALUE)
+			*vars->too_long = true;
+		else
+			sbuf_add(out, *slot, n);
+	}
 	return brace ? q + 1 : q;
 }
 
@@ -523,7 +531,8 @@ static const char *shell_skip_line(const char *p, const char *end)
 int procfmt_parse_shell(const char *buf, size_t len, const char *const *names, char **ret_values)
 {
 	size_t n = 0;
-	struct shell_vars vars = {names, NULL};
+	bool too_long = false;
+	struct shell_vars vars = {names, NULL, &too_long};
 	const char *p = buf, *end = buf + len;
 	int r;
 
@@ -563,9 +572,9 @@ int procfmt_parse_shell(const char *buf, size_t len, const char *const *names, c
 		size_t nlen = (size_t)(p - name);
 		struct sbuf val = {0};
 		p = shell_word(p + 1, end, &vars, &val);
-		if (!p) {
+		if (!p || too_long) {
 			free(val.s);
-			r = -EINVAL;
+			r = p ? -E2BIG : -EINVAL;
 			goto fail;
 		}
 		char **slot = shell_slot(&vars, name, nlen);

@@ -39,7 +39,7 @@ char *grub_quote(const char *value);
  * Every other parameter, its quotes and the white space between them stay
  * as they are. A value with white space is written key="value".
  * -EINVAL with a message: a parameter the kernel cannot take (a double
- * quote or a control character in it, an empty key, one key required with
+ * quote or a control character in it, an empty key, a bare "--", one key required with
  * two values), an unbalanced double quote in a variable, or a "--" in
  * GRUB_CMDLINE_LINUX (everything after it goes to init).
  * *ret_linux is NULL when cmdline_linux is; *ret_default is NULL only when
@@ -59,7 +59,8 @@ int grub_edit_values(const char *cmdline_linux, const char *cmdline_default, cha
  * value spanning lines, command substitution or a variable reference in the
  * value, a value made of several quoted parts, more commands on its line,
  * an assignment not at the start of its line, the variable used other than
- * in an assignment (export NAME, unset NAME), an unterminated quote, quotes
+ * in an assignment (export NAME, unset NAME), an unterminated quote, a value
+ * that $NAME references make longer than PROCFMT_SHELL_MAX_VALUE, quotes
  * and substitutions nested too deeply to follow, or a file whose edited
  * version procfmt_parse_shell does not read back as the values intended.
  * *ret is the new file (NUL-terminated; a copy of buf when nothing changes,

@@ -48,7 +48,10 @@ void procfmt_interrupts_free(struct proc_interrupt *v, size_t n);
  * the values of the NULL-terminated names into ret_values (one per name,
  * allocated, NULL when not set): quotes removed, backslash continuations
  * joined, $NAME/${NAME} of the names asked for expanded, last assignment wins.
- * -EINVAL on an unterminated quote; ret_values untouched on failure. */
+ * -EINVAL on an unterminated quote, -E2BIG when $NAME would make a value
+ * longer than PROCFMT_SHELL_MAX_VALUE (A="$A$A" on every line doubles it);
+ * ret_values untouched on failure. */
+#define PROCFMT_SHELL_MAX_VALUE (64 * 1024)
 int procfmt_parse_shell(const char *buf, size_t len, const char *const *names, char **ret_values);
 int procfmt_parse_grub(const char *buf, size_t len, char **ret_linux, char **ret_linux_default);
 

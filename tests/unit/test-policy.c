@@ -167,6 +167,7 @@ static const struct bad_policy bad_policies[] = {
      MODE_VANILLA "[cmdline]\nrequire = isolcpus=${empty}\n",
      {"FILE:4: kernel parameter \"isolcpus=\" has an empty value (is the variable set in host.conf?)"}},
     {"cmdline-bad-param", MODE_VANILLA "[cmdline]\nrecommend = =1\n", {"FILE:4: invalid kernel parameter \"=1\""}},
+    {"cmdline-dashdash", MODE_VANILLA "[cmdline]\nrequire = quiet --\n", {"FILE:4: invalid kernel parameter \"--\""}},
     {"unknown-variable", MODE_VANILLA "[irq a]\nmatch = nic:${nope}\n", {"FILE:4: unknown variable ${nope}"}},
     {"bad-variable-ref", MODE_VANILLA "[irq a]\nmatch = nic:${Nope}\n", {"FILE:4: invalid variable reference ${Nope}"}},
     {"unterminated-variable",
@@ -567,6 +568,24 @@ static const struct hc_case bad_hostconfs[] = {
     {"rtnet-prio", "rtnet_prio = 0\n", {"FILE:1: priority 0 out of range 1..99"}},
     {"rtnet-prio-nan", "rtnet_prio = high\n", {"FILE:1: rtnet_prio \"high\" is not an integer"}},
     {"rt-nic", "rt_nic = eth0/1\n", {"FILE:1: invalid interface name \"eth0/1\""}},
+    /* Each line doubles the value: a13 would be 128 KiB (a39 a terabyte). */
+    {"expansion-doubling",
+     "a0 = xxxxxxxxxxxxxxxx\n"
+     "a1 = ${a0}${a0}\n"
+     "a2 = ${a1}${a1}\n"
+     "a3 = ${a2}${a2}\n"
+     "a4 = ${a3}${a3}\n"
+     "a5 = ${a4}${a4}\n"
+     "a6 = ${a5}${a5}\n"
+     "a7 = ${a6}${a6}\n"
+     "a8 = ${a7}${a7}\n"
+     "a9 = ${a8}${a8}\n"
+     "a10 = ${a9}${a9}\n"
+     "a11 = ${a10}${a10}\n"
+     "a12 = ${a11}${a11}\n"
+     "a13 = ${a12}${a12}\n"
+     "a14 = ${a13}\n",
+     {"FILE:14: value longer than 65536 bytes after variable expansion"}},
 };
 
 static void test_bad_hostconfs(void **state)
@@ -585,6 +604,77 @@ static void test_bad_hostconfs(void **state)
 		diag_free(&d);
 		free(path);
 	}
+}
+
+/* Values under CONF_MAX_VALUE each, but too many of them: 300 copies of a
+ * 64 KiB value are more than the 16 MiB a file may expand to. */
+static void test_hostconf_expansion_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct hostconf *hc = NULL;
+	struct diag d = {0};
+	char *text = NULL, *path, line[80];
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	assert_non_null(m);
+	fprintf(m, "a0 = xxxxxxxxxxxxxxxx\n");
+	for (int i = 1; i <= 12; i++)
+		fprintf(m, "a%d = ${a%d}${a%d}\n", i, i - 1, i - 1);
+	for (int i = 0; i < 300; i++)
+		fprintf(m, "b%d = ${a12}\n", i);
+	assert_int_equal(fclose(m), 0);
+	path = write_file(f, "budget", text, len);
+	assert_int_equal(hostconf_load(path, &f->online2, &hc, &d), -EINVAL);
+	assert_null(hc);
+	/* a0..a12 are 128 KiB, 254 b's fill the rest: b254, line 268, is one too many. */
+	assert_true(d.n > 0);
+	snprintf(line, sizeof(line), ":268: variables expand to more than %d bytes in all", 16 * 1024 * 1024);
+	if (!strstr(d.lines[0], line))
+		fail_msg("first error: %s", d.lines[0]);
+	diag_free(&d);
+	free(path);
+	free(text);
+}
+
+/* A file is a page of text: 4096 sections and keys load, one more does
+ * not (and the checks that compare them pairwise stay fast). */
+static void test_hostconf_max_items(void **state)
+{
+	struct fixture *f = *state;
+	char *text = NULL, *path, line[512];
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	assert_non_null(m);
+	for (int i = 0; i < 4096; i++)
+		fprintf(m, "v%d = %d\n", i, i);
+	fprintf(m, "# a comment after the last key is fine\n");
+	assert_int_equal(fflush(m), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		struct hostconf *hc = NULL;
+		struct diag d = {0};
+
+		path = write_file(f, "items", text, len);
+		if (pass == 0) {
+			assert_int_equal(hostconf_load(path, &f->online2, &hc, &d), 0);
+			assert_string_equal(hostconf_get(hc, "v4095"), "4095");
+			hostconf_free(hc);
+			fprintf(m, "v4096 = x\nv4097 = y\n");
+			assert_int_equal(fflush(m), 0);
+		} else {
+			assert_int_equal(hostconf_load(path, &f->online2, &hc, &d), -EINVAL);
+			assert_null(hc);
+			assert_int_equal(d.n, 1);
+			snprintf(line, sizeof(line), "%s:4098: more than 4096 sections and keys: the rest of the file is not read",
+				 path);
+			assert_string_equal(d.lines[0], line);
+		}
+		diag_free(&d);
+		free(path);
+	}
+	assert_int_equal(fclose(m), 0);
+	free(text);
 }
 
 static void test_hostconf_expansion(void **state)
@@ -1140,6 +1230,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_file_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_hostconfs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostconf_expansion_budget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostconf_max_items, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostconf_expansion, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostconf_strv, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_terms, setup, teardown),

@@ -511,6 +511,27 @@ static void test_shell(void **state)
 	assert_string_equal(v[0], "untouched");
 }
 
+/* A="$A$A" doubles A on every line: forty lines would be a terabyte. */
+static void test_shell_doubling(void **state)
+{
+	static const char *const names[] = {"A", NULL};
+	char text[4096], *v[1] = {(char *)"untouched"};
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof(text), "A=xxxxxxxxxxxxxxxx\n");
+	for (int i = 0; i < 12; i++) /* 64 KiB: the most a value may be */
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "A=\"$A$A\"\n");
+	assert_int_equal(procfmt_parse_shell(text, n, names, v), 0);
+	assert_int_equal(strlen(v[0]), PROCFMT_SHELL_MAX_VALUE);
+	free(v[0]);
+	v[0] = (char *)"untouched";
+	for (int i = 0; i < 28; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "A=\"$A$A\"\n");
+	assert_int_equal(procfmt_parse_shell(text, n, names, v), -E2BIG);
+	assert_string_equal(v[0], "untouched");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +540,7 @@ int main(void)
 	    cmocka_unit_test(test_interrupts_bad), cmocka_unit_test(test_grub),
 	    cmocka_unit_test(test_join_cmdline),   cmocka_unit_test(test_cmdline_get),
 	    cmocka_unit_test(test_cmdline_real),   cmocka_unit_test(test_shell),
+	    cmocka_unit_test(test_shell_doubling),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

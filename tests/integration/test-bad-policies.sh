@@ -104,7 +104,7 @@ prepare() {
 		rm -f "$p"
 		mkdir "$p" ;;
 	gen-host-symlink-loop) ln -sf host.conf "$h" ;;
-	gen-deep-chain) # 20000 variables, each naming the next: once a stack overflow
+	gen-deep-chain) # 20000 variables, each naming the next: once a stack overflow; now cut at the 4097th key
 		{
 			echo 'rt_cpus = 6-7'
 			for ((i = 1; i <= 20000; i++)); do

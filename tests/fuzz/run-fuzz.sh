@@ -43,4 +43,6 @@ for h in "$@"; do
 		fail+=("$h")
 	fi
 done
+# The closing line CI reads, as tests/run-tests.sh prints it.
+printf 'fuzz: %d passed, %d failed\n' $(($# - ${#fail[@]})) "${#fail[@]}"
 [ "${#fail[@]}" -eq 0 ] || { echo "fuzz: found something in: ${fail[*]}" >&2; exit 1; }

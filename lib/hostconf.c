@@ -247,6 +247,37 @@ static void check_cpus(struct hctx *h, struct hvar *v)
 	cpuset_free(&off);
 }
 
+/* A CPU is real-time or housekeeping, not both: with an explicit
+ * housekeeping_cpus that includes rt_cpus, a dedicated mode would put the
+ * RT work on housekeeping CPUs (refused at every rule that uses the two) and
+ * an rt-only mode would take it silently. */
+static void check_overlap(struct hctx *h, const struct hvar *rt, const struct hvar *hk)
+{
+	struct cpuset rs = CPUSET_INIT, hs = CPUSET_INIT, both = CPUSET_INIT;
+	char err[256], *o = NULL;
+
+	if (!rt || rt->state != VAR_DONE || !*rt->value || hk->state != VAR_DONE || hk->is_default ||
+	    !*hk->value)
+		return;
+	if (cpuset_parse_list(rt->value, &rs, err, sizeof(err)) == 0 &&
+	    cpuset_parse_list(hk->value, &hs, err, sizeof(err)) == 0) {
+		if (cpuset_and(&both, &rs, &hs) < 0) {
+			h->r = -ENOMEM;
+		} else if (!cpuset_empty(&both)) {
+			if (cpuset_format_list(&both, &o) < 0)
+				h->r = -ENOMEM;
+			else
+				HERR(h, hk, "housekeeping_cpus %s overlap rt_cpus %s (%s %s): a CPU is real-time or "
+					    "housekeeping, not both",
+				     hk->value, rt->value, cpuset_count(&both) == 1 ? "cpu" : "cpus", o);
+			free(o);
+		}
+	}
+	cpuset_free(&rs);
+	cpuset_free(&hs);
+	cpuset_free(&both);
+}
+
 static bool valid_ifname(const char *s)
 {
 	size_t len = strlen(s);
@@ -268,8 +299,10 @@ static void check_vars(struct hctx *h)
 
 	if ((v = find_var(h, "rt_cpus")))
 		check_cpus(h, v);
-	if ((v = find_var(h, "housekeeping_cpus")))
+	if ((v = find_var(h, "housekeeping_cpus"))) {
 		check_cpus(h, v);
+		check_overlap(h, find_var(h, "rt_cpus"), v);
+	}
 	v = find_var(h, "rt_vcpus");
 	if (v && v->state == VAR_DONE && *v->value) {
 		struct cpuset set = CPUSET_INIT;

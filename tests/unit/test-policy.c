@@ -564,6 +564,8 @@ static const struct hc_case bad_hostconfs[] = {
     {"rt-cpus-malformed", "rt_cpus = 1,,2\n", {"FILE:1: invalid cpu list: unexpected ',' at position 3 in \"1,,2\""}},
     {"rt-cpus-offline", "cpu = 9\nrt_cpus = ${cpu}\n", {"FILE:2: cpu 9 is not online (online: 0-1)"}},
     {"hk-offline", "housekeeping_cpus = 0-2\n", {"FILE:1: cpu 2 is not online (online: 0-1)"}},
+    {"hk-overlap", "rt_cpus = 1\nhousekeeping_cpus = 0-1\n",
+     {"FILE:2: housekeeping_cpus 0-1 overlap rt_cpus 1 (cpu 1): a CPU is real-time or housekeeping, not both"}},
     {"rt-vcpus", "rt_vcpus = one\n", {"FILE:1: invalid vcpu list: unexpected 'o' at position 1 in \"one\""}},
     {"rtnet-prio", "rtnet_prio = 0\n", {"FILE:1: priority 0 out of range 1..99"}},
     {"rtnet-prio-nan", "rtnet_prio = high\n", {"FILE:1: rtnet_prio \"high\" is not an integer"}},

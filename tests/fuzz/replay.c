@@ -4,56 +4,36 @@
  * is the failure; otherwise prints nothing and exits 0. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
 #include "fuzz.h"
+#include "isolated/util.h"
+
+/* Inputs larger than this are no fuzz input (libFuzzer's -max_len is 20000). */
+#define REPLAY_MAX_INPUT (64 * 1024 * 1024)
 
 static int replay_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
+	char *buf = NULL;
+	uint8_t *exact;
+	size_t len = 0;
+	int r = util_read_at(AT_FDCWD, path, REPLAY_MAX_INPUT, &buf, &len);
 
-	if (!f) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", path, strerror(-r));
 		return -1;
 	}
-	for (;;) {
-		size_t n;
-
-		if (len == cap) {
-			uint8_t *nb = realloc(buf, cap ? cap * 2 : 4096);
-
-			if (!nb)
-				abort();
-			buf = nb;
-			cap = cap ? cap * 2 : 4096;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "%s: read error\n", path);
-		fclose(f);
-		free(buf);
-		return -1;
-	}
-	fclose(f);
 	/* An exact-size copy, so reads past the end are caught under ASan. */
-	{
-		uint8_t *exact = malloc(len ? len : 1);
-
-		if (!exact)
-			abort();
-		if (len)
-			memcpy(exact, buf, len);
-		free(buf);
-		LLVMFuzzerTestOneInput(exact, len);
-		free(exact);
-	}
+	exact = malloc(len ? len : 1);
+	if (!exact)
+		abort();
+	if (len)
+		memcpy(exact, buf, len);
+	free(buf);
+	LLVMFuzzerTestOneInput(exact, len);
+	free(exact);
 	return 0;
 }
 

@@ -248,7 +248,8 @@ json_object *report_apply(const struct host *h, const struct apply_result *res, 
 	return jdone(&b, o);
 }
 
-char *report_apply_error(const struct host *h, const char *mode, int r, const char *err, bool dry_run, bool no_wait)
+static char *apply_error_text(const struct host *h, const char *mode, int r, const char *err, bool dry_run,
+			      bool no_wait)
 {
 	const char *root = h && h->is_tree ? h->root_path : "";
 
@@ -263,6 +264,18 @@ char *report_apply_error(const struct host *h, const char *mode, int r, const ch
 	if (r == -EWOULDBLOCK && no_wait)
 		return util_sprintf("isoctl: %s (--no-wait given)", err);
 	return util_sprintf("isoctl: %s %s: %s", dry_run ? "planning" : "applying", mode, err);
+}
+
+char *report_apply_error(const struct host *h, const char *mode, int r, const char *err, bool dry_run, bool no_wait)
+{
+	/* err may name a thread: these are lines for people, escaped as the text of the documents is */
+	char *e = util_escape(err ? err : "", false), *m;
+
+	if (!e)
+		return NULL;
+	m = apply_error_text(h, mode, r, e, dry_run, no_wait);
+	free(e);
+	return m;
 }
 
 /* ---- status, verify: what isolated holds ---- */

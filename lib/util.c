@@ -85,6 +85,17 @@ char *util_escape(const char *s, bool keep_newlines)
 	return sbuf_take(&b);
 }
 
+char *util_escape_vsprintf(bool keep_newlines, const char *fmt, va_list ap)
+{
+	char *s = NULL, *e;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return NULL;
+	e = util_escape(s, keep_newlines);
+	free(s);
+	return e;
+}
+
 void diag_vadd(struct diag *d, const char *file, unsigned line, const char *fmt, va_list ap)
 {
 	char *msg = NULL, *out = NULL;

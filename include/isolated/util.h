@@ -57,6 +57,8 @@ int util_path(char *buf, size_t len, const char *fmt, ...) ISO_PRINTF(3, 4);
  * U+0080..U+009F and bytes that are not UTF-8 become \xNN, one escape a
  * byte. Backslashes stay: escaping twice changes nothing. NULL: ENOMEM. */
 char *util_escape(const char *s, bool keep_newlines);
+/* vasprintf, then util_escape: a line for people with fields from others. */
+char *util_escape_vsprintf(bool keep_newlines, const char *fmt, va_list ap) ISO_PRINTF(2, 0);
 /* util_escape would change s. */
 bool util_escape_needed(const char *s, bool keep_newlines);
 /* The length (1..4) of the valid UTF-8 sequence s starts with; 0 when it

@@ -25,17 +25,23 @@ static const struct {
     /* valid UTF-8 stays, the C1 controls (CSI is U+009B) do not */
     {"vm-\xc3\xa9t\xc3\xa9", "vm-\xc3\xa9t\xc3\xa9", NULL},
     {"\xe2\x82\xac \xf0\x9f\x90\xa7", "\xe2\x82\xac \xf0\x9f\x90\xa7", NULL},
-    {"\xc2\x9b" "2J", "\\xc2\\x9b2J", NULL},
+    {"\xc2\x9b"
+     "2J",
+     "\\xc2\\x9b2J", NULL},
     {"\xc2\x80\xc2\x9f\xc2\xa0", "\\xc2\\x80\\xc2\\x9f\xc2\xa0", NULL},
     /* bytes that are not UTF-8, one escape each; what follows them is read afresh */
-    {"d\xe9" "dicated", "d\\xe9dicated", NULL},
-    {"\x9b" "2J", "\\x9b2J", NULL},
+    {"d\xe9"
+     "dicated",
+     "d\\xe9dicated", NULL},
+    {"\x9b"
+     "2J",
+     "\\x9b2J", NULL},
     {"\xc3", "\\xc3", NULL},
     {"\xc3\xc3\xa9", "\\xc3\xc3\xa9", NULL},
-    {"\xc0\xaf", "\\xc0\\xaf", NULL},		/* overlong "/" */
-    {"\xed\xa0\x80", "\\xed\\xa0\\x80", NULL},	/* a surrogate */
+    {"\xc0\xaf", "\\xc0\\xaf", NULL},			/* overlong "/" */
+    {"\xed\xa0\x80", "\\xed\\xa0\\x80", NULL},		/* a surrogate */
     {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80", NULL}, /* beyond U+10FFFF */
-    {"\xe2\x82", "\\xe2\\x82", NULL},		/* cut short */
+    {"\xe2\x82", "\\xe2\\x82", NULL},			/* cut short */
     /* a backslash is left alone: escaping an escaped line changes nothing */
     {"\\x1b", "\\x1b", NULL},
 };
@@ -74,13 +80,41 @@ static void test_utf8_seq(void **state)
 	assert_int_equal(util_utf8_seq("\xff"), 0);
 }
 
+static char *vfmt(bool keep, const char *fmt, ...) ISO_PRINTF(2, 3);
+static char *vfmt(bool keep, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = util_escape_vsprintf(keep, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* The fields are escaped, and so are the format's own newlines unless kept. */
+static void test_escape_vsprintf(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = vfmt(false, "tid/%d (%s)\n", 813, "\x1b[2J");
+	assert_string_equal(s, "tid/813 (\\x1b[2J)\\x0a");
+	free(s);
+	s = vfmt(true, "a %s\nb\n", "\r");
+	assert_string_equal(s, "a \\x0d\nb\n");
+	free(s);
+}
+
 /* Diag lines reach a terminal or a D-Bus caller: escaped, as isoctl prints them. */
 static void test_diag_escaped(void **state)
 {
 	struct diag d = {0};
 
 	(void)state;
-	diag_add(&d, "f.conf", 2, "unknown type \"%s\"", "d\xe9" "dicated");
+	diag_add(&d, "f.conf", 2, "unknown type \"%s\"",
+		 "d\xe9"
+		 "dicated");
 	diag_add(&d, "f.conf", 3, "value \"%s\"", "0\x1b[2J");
 	diag_add(&d, NULL, 0, "%s", "ok \xc3\xa9\ttab");
 	assert_int_equal(d.n, 3);
@@ -95,6 +129,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_escape),
 	    cmocka_unit_test(test_utf8_seq),
+	    cmocka_unit_test(test_escape_vsprintf),
 	    cmocka_unit_test(test_diag_escaped),
 	};
 

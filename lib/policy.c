@@ -483,8 +483,9 @@ int conf_parse_file(const char *path, struct conf_doc *ret, struct diag *d)
 	int fd, r;
 
 	/* As root, like sshd with authorized_keys: only files, and directories
-	 * to them, that no one but root can change. */
-	r = trust_open(path, &fd, &st, msg, sizeof(msg));
+	 * to them, that no one but root can change; and only files others may
+	 * read, as the daemon shows them and their errors to anyone. */
+	r = trust_open(path, TRUST_PUBLIC, &fd, &st, msg, sizeof(msg));
 	if (r < 0) {
 		conf_error(&dummy, d, path, 0, "%s", msg);
 		return r;

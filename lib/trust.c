@@ -252,8 +252,9 @@ static int walk_open(struct walk *w, char *todo, int *ret_fd)
 	return r;
 }
 
-/* The file opened: regular; as root, root's and writable by no one else. */
-static int check_file(int fd, bool strict, bool via_link, struct stat *st, char *err, size_t errlen)
+/* The file opened: regular; as root, root's, writable by no one else and,
+ * when public, readable by others. */
+static int check_file(int fd, unsigned flags, bool strict, bool via_link, struct stat *st, char *err, size_t errlen)
 {
 	const char *what = via_link ? "symlink target " : "";
 
@@ -278,10 +279,17 @@ static int check_file(int fd, bool strict, bool via_link, struct stat *st, char 
 			     (unsigned)(st->st_mode & 07777));
 		return -EPERM;
 	}
+	if ((flags & TRUST_PUBLIC) && !(st->st_mode & S_IROTH)) {
+		util_set_err(err, errlen,
+			     "refusing: %snot readable by others (mode %04o): isolated shows what it reads, errors "
+			     "included, to anyone who asks",
+			     what, (unsigned)(st->st_mode & 07777));
+		return -EPERM;
+	}
 	return 0;
 }
 
-int trust_open(const char *path, int *ret_fd, struct stat *ret_st, char *err, size_t errlen)
+int trust_open(const char *path, unsigned flags, int *ret_fd, struct stat *ret_st, char *err, size_t errlen)
 {
 	struct walk w = {.fd = -1, .err = err, .errlen = errlen};
 	bool strict = geteuid() == 0;
@@ -298,7 +306,7 @@ int trust_open(const char *path, int *ret_fd, struct stat *ret_st, char *err, si
 	else
 		r = walk_open(&w, util_sprintf("%s/%s", w.cwd, path), &fd);
 	if (r == 0)
-		r = check_file(fd, strict, w.via_link, &st, err, errlen);
+		r = check_file(fd, flags, strict, w.via_link, &st, err, errlen);
 	if (w.fd >= 0)
 		close(w.fd);
 	free(w.path);

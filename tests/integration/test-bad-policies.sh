@@ -24,13 +24,19 @@ type = rt-only
 READ_POLICY='[mode]
 type = bogus
 '
+# A secret of root's that others cannot read (an ssh key; /etc/shadow is
+# root's and 0640 too): every line of it would be quoted in an error.
+SECRET='-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
+-----END OPENSSH PRIVATE KEY-----
+'
 
 # Cases without a committed input: made by prepare() below.
 GEN_CASES="gen-empty-host-ok gen-nul gen-nul-host gen-garbage gen-10mb gen-10mb-host gen-limit-plus-one
 gen-1mb-line gen-1mb-line-host gen-perm-group gen-perm-other gen-perm-host gen-owner gen-owner-host
 gen-host-missing gen-host-dir gen-host-fifo gen-host-devnull gen-policy-dir gen-proc-mem gen-proc-mem-host
 gen-host-symlink-loop gen-deep-chain gen-dir-world-writable gen-dir-group-writable gen-dir-owner
-gen-host-dir-writable gen-symlink-trusted gen-symlink-untrusted gen-sticky-dir
+gen-host-dir-writable gen-symlink-trusted gen-symlink-untrusted gen-symlink-secret gen-sticky-dir
 gen-sticky-symlink gen-sticky-dir-owner"
 
 # Deterministic bytes that look like an executable: an ELF header (with its
@@ -92,6 +98,12 @@ prepare() {
 		chmod 0777 untrusted
 		chmod 644 untrusted/real.conf
 		ln -sf ../untrusted/real.conf "$p" ;;
+	gen-symlink-secret) # a root file others cannot read: its lines must not reach a bus caller
+		[ $is_root = 1 ] || return 1
+		trusted_real
+		printf '%s' "$SECRET" >trusted/secret
+		chmod 0640 trusted/secret
+		ln -sf ../trusted/secret "$p" ;;
 	gen-sticky-dir) # like /tmp: others may add files but not replace root's: read
 		[ $is_root = 1 ] || return 1
 		chmod 1777 pol
@@ -164,9 +176,13 @@ prepare() {
 			done
 			echo 'a20001 = 1'
 		} >"$h" ;;
-	gen-proc-mem) # a regular file (to stat) whose read fails: EIO at address 0
+	gen-proc-mem) # a regular file (to stat) whose read fails, EIO at address 0; as root it
+		# is refused before: others cannot read it (mode 0600)
+		[ $is_root = 1 ] || return 1
 		ln -sf /proc/self/mem "$p" ;;
-	gen-proc-mem-host) ln -sf /proc/self/mem "$h" ;;
+	gen-proc-mem-host)
+		[ $is_root = 1 ] || return 1
+		ln -sf /proc/self/mem "$h" ;;
 	*)
 		fail "$1: no input (neither $1.conf nor $1.host.conf) and not a generated case"
 		return 1 ;;

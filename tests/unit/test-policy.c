@@ -687,10 +687,17 @@ static void test_trust_symlinks(void **state)
 	free(link);
 	free(sdir);
 
-	/* A root file of another uid, through a symlink. */
-	secret = write_file(f, "trusted/secret", "x = 1\n", 6);
+	/* A root file others cannot read (/etc/shadow is 0640): refused, never quoted. */
+	secret = write_file(f, "trusted/secret", "root:$y$j9T$hash:19700:0:99999:7:::\n", 37);
+	assert_int_equal(chmod(secret, 0640), 0);
+	expect_load(f, secret, -EPERM,
+		    "refusing: not readable by others (mode 0640): isolated shows what it reads, errors included, to "
+		    "anyone who asks");
 	link = sub(f, "e.conf");
 	assert_int_equal(symlink(secret, link), 0);
+	expect_load(f, link, -EPERM,
+		    "refusing: symlink target not readable by others (mode 0640): isolated shows what it reads, errors "
+		    "included, to anyone who asks");
 	assert_int_equal(chown(secret, 1000, 0), 0);
 	expect_load(f, link, -EPERM, "refusing: symlink target owned by uid 1000");
 	free(link);

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 #include <zlib.h>
 
+#include "isolated/action.h"
 #include "isolated/journal.h"
 #include "isolated/util.h"
 
@@ -39,11 +40,6 @@ static const struct {
     {"thread-sched", ACTION_THREAD_SCHED},
     {"cpumask", ACTION_CPUMASK},
 };
-
-static bool kind_is_thread(enum action_kind k)
-{
-	return k == ACTION_THREAD_AFFINITY || k == ACTION_THREAD_SCHED;
-}
 
 /* A parse error: "WHERE: message", or "message" at the top level. */
 static int bad(char *err, size_t errlen, const char *where, const char *fmt, ...) ISO_PRINTF(4, 5);
@@ -287,7 +283,7 @@ static int check_entry(const struct journal_entry *e, const char *where, bool st
 		return bad(err, errlen, where, "missing \"before\"");
 	if (!step && e->before)
 		return bad(err, errlen, where, "\"before\" in a target (only transaction steps have one)");
-	if (kind_is_thread(e->kind) && (e->tid <= 0 || e->tgid <= 0))
+	if (action_kind_is_thread(e->kind) && (e->tid <= 0 || e->tgid <= 0))
 		return bad(err, errlen, where, "a thread entry needs a positive \"tid\" and \"tgid\"");
 	return 0;
 }
@@ -426,7 +422,7 @@ static struct json_object *entry_to_json(const struct journal_entry *e)
 	 * its IRQ too (see journal.h). */
 	if (r >= 0 && e->irq)
 		r = put(o, "irq", json_object_new_int64(e->irq));
-	if (r >= 0 && kind_is_thread(e->kind)) {
+	if (r >= 0 && action_kind_is_thread(e->kind)) {
 		r = put(o, "tid", json_object_new_int64(e->tid));
 		if (r >= 0)
 			r = put(o, "tgid", json_object_new_int64(e->tgid));
@@ -714,7 +710,7 @@ static int parse_entry(struct json_object *o, const char *where, bool step, stru
 		return bad(err, errlen, where, "unknown kind \"%s\"", printable(kind, strlen(kind), p, sizeof(p)));
 	}
 	e.kind = kinds[k].kind;
-	thread = kind_is_thread(e.kind);
+	thread = action_kind_is_thread(e.kind);
 
 	if ((r = get_str(o, "target", true, true, where, &target, err, errlen)) < 0 ||
 	    (r = get_str(o, "label", true, false, where, &label, err, errlen)) < 0 ||

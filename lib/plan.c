@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "isolated/action.h"
 #include "isolated/plan.h"
 #include "isolated/procfmt.h"
 
@@ -115,26 +116,6 @@ static void add_warning(struct builder *b, char *w)
 		b->error = -ENOMEM;
 }
 
-char *plan_sched_value(int policy, int prio)
-{
-	switch (policy) {
-	case 0:
-		return strdup("other");
-	case 1:
-		return util_sprintf("fifo:%d", prio);
-	case 2:
-		return util_sprintf("rr:%d", prio);
-	case 3:
-		return strdup("batch");
-	case 5:
-		return strdup("idle");
-	case 6:
-		return strdup("deadline");
-	default:
-		return util_sprintf("policy%d:%d", policy, prio);
-	}
-}
-
 static bool sched_equal(const struct sched_spec *want, const struct task_info *t)
 {
 	switch (want->kind) {
@@ -172,13 +153,6 @@ static bool is_deadline(const struct task_info *t)
 }
 
 static const char deadline_reason[] = "SCHED_DEADLINE thread: isolated leaves it alone";
-
-static char *cpus_string(const struct cpuset *c)
-{
-	char *s = NULL;
-
-	return cpuset_format_list(c, &s) < 0 ? NULL : s;
-}
 
 static char *thread_label(const struct task_info *t)
 {
@@ -276,8 +250,8 @@ static void plan_cpumask(struct builder *b, bool want_set, const struct cpuset *
 		b->pl->unchanged++;
 		return;
 	}
-	add_action(b, ACTION_CPUMASK, strdup(target), strdup(label), cpus_string(cur), cpus_string(want), "cpumask",
-		   false);
+	add_action(b, ACTION_CPUMASK, strdup(target), strdup(label), action_cpus_format(cur), action_cpus_format(want),
+		   "cpumask", false);
 }
 
 static void plan_cpumasks(struct builder *b)
@@ -473,8 +447,8 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 				b->pl->unchanged++;
 			else {
 				struct action *a = add_action(b, ACTION_IRQ_AFFINITY, util_sprintf("irq/%u", irq->irq),
-							      irq_label(irq), cpus_string(&irq->affinity),
-							      cpus_string(&r->cpus), r->name, rule_is_rt(p, r));
+							      irq_label(irq), action_cpus_format(&irq->affinity),
+							      action_cpus_format(&r->cpus), r->name, rule_is_rt(p, r));
 				if (a)
 					a->irq = irq->irq;
 			}
@@ -499,7 +473,7 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 				continue;
 			}
 			a = add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)task->tid),
-				       thread_label(task), plan_sched_value(task->policy, task->rt_priority),
+				       thread_label(task), action_sched_format(task->policy, task->rt_priority),
 				       strdup(policy_sched_format(&r->thread, want, sizeof(want))), r->name,
 				       rule_is_rt(p, r));
 			set_thread(a, task);
@@ -558,7 +532,7 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 						      deadline_reason),
 					 r->name);
 			} else if (t->no_setaffinity) {
-				char *cur = cpus_string(&t->cpus);
+				char *cur = action_cpus_format(&t->cpus);
 
 				/* Bound to one CPU: a per-CPU kthread. Wider: a workqueue
 				 * worker or rescuer, whose CPUs follow the workqueue
@@ -576,9 +550,10 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 					 r->name);
 				free(cur);
 			} else {
-				struct action *a = add_action(
-				    b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
-				    cpus_string(&t->cpus), cpus_string(&r->cpus), r->name, rule_is_rt(p, r));
+				struct action *a =
+				    add_action(b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid),
+					       thread_label(t), action_cpus_format(&t->cpus),
+					       action_cpus_format(&r->cpus), r->name, rule_is_rt(p, r));
 				set_thread(a, t);
 			}
 		}
@@ -596,7 +571,7 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 				continue;
 			}
 			a = add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
-				       plan_sched_value(t->policy, t->rt_priority),
+				       action_sched_format(t->policy, t->rt_priority),
 				       strdup(policy_sched_format(&r->sched, want, sizeof(want))), r->name,
 				       rule_is_rt(p, r));
 			set_thread(a, t);

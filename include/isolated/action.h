@@ -1,0 +1,52 @@
+/* Actions' vocabulary: the kinds of change isolated makes and the values of
+ * each kind, as plans, the journal and the transactions write, read and
+ * compare them. Pure functions on strings: reads nothing, writes nothing. */
+#ifndef ISOLATED_ACTION_H
+#define ISOLATED_ACTION_H
+
+#include <stdbool.h>
+
+#include "isolated/cpuset.h"
+#include "isolated/host.h"
+
+enum action_kind {
+	ACTION_SYSCTL,
+	ACTION_IRQ_AFFINITY,
+	ACTION_THREAD_AFFINITY,
+	ACTION_THREAD_SCHED,
+	ACTION_CPUMASK, /* [cpumask]: "cpumask/irq_default", "cpumask/workqueue" */
+	_ACTION_KIND_MAX,
+};
+
+/* thread-affinity and thread-sched: the two kinds a thread target has. */
+bool action_kind_is_thread(enum action_kind k);
+/* irq-affinity, thread-affinity, cpumask: values are cpu lists. */
+bool action_kind_is_cpulist(enum action_kind k);
+
+/* Values, by kind:
+ *   cpu lists   "0-3,8", as cpuset_parse_list reads them (any spelling of a
+ *               set: "0,1" and "0-1" are the same value)
+ *   thread-sched "other" "batch" "idle" "fifo:N" "rr:N" (N in 1..99)
+ *   sysctl      the value as /proc/sys shows it, without its newline */
+
+/* A cpu list. 0, or -EINVAL/-ERANGE/-ENOMEM (*ret untouched). */
+int action_cpus_parse(const char *s, struct cpuset *ret);
+/* Allocated; "" for the empty set; NULL on ENOMEM. */
+char *action_cpus_format(const struct cpuset *c);
+/* A scheduling value into its policy (SCHED_OTHER 0, FIFO 1, RR 2, BATCH 3,
+ * IDLE 5) and priority (1..99 for FIFO and RR, 0 otherwise). -EINVAL. */
+int action_sched_parse(const char *s, int *ret_policy, int *ret_prio);
+/* A thread's scheduling as a value: the inverse of action_sched_parse, and
+ * "deadline" or "policyN:PRIO" for the policies isolated does not set
+ * (action_sched_parse refuses those). Allocated; NULL on ENOMEM. */
+char *action_sched_format(int policy, int prio);
+/* Values of a kind compare equal: cpu lists as sets, sysctls with white
+ * space normalised and numbers as numbers, scheduling as strings. NULL
+ * equals only NULL. */
+bool action_value_equal(enum action_kind kind, const char *a, const char *b);
+
+/* The knob of a cpumask target ("cpumask/irq_default" ->
+ * HOST_CPUMASK_IRQ_DEFAULT). -EINVAL for any other string. */
+int action_cpumask_which(const char *target, enum host_cpumask *ret);
+
+#endif

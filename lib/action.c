@@ -1,0 +1,146 @@
+/* Actions' vocabulary: the values of each kind of change, parsed, formatted
+ * and compared in one place for plans, the journal and the transactions. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isolated/action.h"
+#include "isolated/util.h"
+
+bool action_kind_is_thread(enum action_kind k)
+{
+	return k == ACTION_THREAD_AFFINITY || k == ACTION_THREAD_SCHED;
+}
+
+bool action_kind_is_cpulist(enum action_kind k)
+{
+	return k == ACTION_IRQ_AFFINITY || k == ACTION_THREAD_AFFINITY || k == ACTION_CPUMASK;
+}
+
+/* ---- cpu lists ---- */
+
+int action_cpus_parse(const char *s, struct cpuset *ret)
+{
+	char msg[128];
+
+	return cpuset_parse_list(s, ret, msg, sizeof(msg));
+}
+
+char *action_cpus_format(const struct cpuset *c)
+{
+	char *s = NULL;
+
+	return cpuset_format_list(c, &s) < 0 ? NULL : s;
+}
+
+/* ---- scheduling ---- */
+
+/* "other" "batch" "idle" "fifo:N" "rr:N": the scheduling values plans use. */
+int action_sched_parse(const char *s, int *ret_policy, int *ret_prio)
+{
+	static const struct {
+		const char *name;
+		int policy;
+	} plain[] = {{"other", 0}, {"batch", 3}, {"idle", 5}};
+	long prio;
+
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+		if (strcmp(s, plain[i].name) == 0) {
+			*ret_policy = plain[i].policy;
+			*ret_prio = 0;
+			return 0;
+		}
+	if (strncmp(s, "fifo:", 5) == 0 && util_parse_long(s + 5, 1, 99, &prio) == 0) {
+		*ret_policy = 1;
+		*ret_prio = (int)prio;
+		return 0;
+	}
+	if (strncmp(s, "rr:", 3) == 0 && util_parse_long(s + 3, 1, 99, &prio) == 0) {
+		*ret_policy = 2;
+		*ret_prio = (int)prio;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+char *action_sched_format(int policy, int prio)
+{
+	switch (policy) {
+	case 0:
+		return strdup("other");
+	case 1:
+		return util_sprintf("fifo:%d", prio);
+	case 2:
+		return util_sprintf("rr:%d", prio);
+	case 3:
+		return strdup("batch");
+	case 5:
+		return strdup("idle");
+	case 6:
+		return strdup("deadline");
+	default:
+		return util_sprintf("policy%d:%d", policy, prio);
+	}
+}
+
+/* ---- comparing ---- */
+
+/* Sysctl values: white space runs are one space, numbers compare as numbers. */
+static bool sysctl_equal(const char *a, const char *b)
+{
+	long x, y;
+
+	if (util_parse_long(a, -(1L << 62), 1L << 62, &x) == 0 && util_parse_long(b, -(1L << 62), 1L << 62, &y) == 0)
+		return x == y;
+	for (;;) {
+		while (*a == ' ' || *a == '\t' || *a == '\n')
+			a++;
+		while (*b == ' ' || *b == '\t' || *b == '\n')
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		while (*a && *a != ' ' && *a != '\t' && *a != '\n') {
+			if (*a++ != *b++)
+				return false;
+		}
+		if (*b && *b != ' ' && *b != '\t' && *b != '\n')
+			return false;
+	}
+}
+
+bool action_value_equal(enum action_kind kind, const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	if (kind == ACTION_SYSCTL)
+		return sysctl_equal(a, b);
+	if (action_kind_is_cpulist(kind)) {
+		struct cpuset x = CPUSET_INIT, y = CPUSET_INIT;
+		bool eq;
+
+		if (action_cpus_parse(a, &x) < 0 || action_cpus_parse(b, &y) < 0) {
+			cpuset_free(&x);
+			cpuset_free(&y);
+			return strcmp(a, b) == 0;
+		}
+		eq = cpuset_equal(&x, &y);
+		cpuset_free(&x);
+		cpuset_free(&y);
+		return eq;
+	}
+	return strcmp(a, b) == 0;
+}
+
+/* ---- targets ---- */
+
+int action_cpumask_which(const char *target, enum host_cpumask *ret)
+{
+	if (strcmp(target, "cpumask/irq_default") == 0)
+		*ret = HOST_CPUMASK_IRQ_DEFAULT;
+	else if (strcmp(target, "cpumask/workqueue") == 0)
+		*ret = HOST_CPUMASK_WORKQUEUE;
+	else
+		return -EINVAL;
+	return 0;
+}

@@ -1,6 +1,7 @@
 /* Actions' vocabulary: the values of each kind of change, parsed, formatted
  * and compared in one place for plans, the journal and the transactions. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,13 +135,69 @@ bool action_value_equal(enum action_kind kind, const char *a, const char *b)
 
 /* ---- targets ---- */
 
+static const char *const cpumask_targets[] = {
+    [HOST_CPUMASK_IRQ_DEFAULT] = "cpumask/irq_default",
+    [HOST_CPUMASK_WORKQUEUE] = "cpumask/workqueue",
+};
+
+static const char *irq_target(unsigned irq, char buf[ACTION_TARGET_ID_MAX])
+{
+	snprintf(buf, ACTION_TARGET_ID_MAX, "irq/%u", irq);
+	return buf;
+}
+
+static const char *tid_target(pid_t tid, char buf[ACTION_TARGET_ID_MAX])
+{
+	snprintf(buf, ACTION_TARGET_ID_MAX, "tid/%d", (int)tid);
+	return buf;
+}
+
+char *action_irq_target(unsigned irq)
+{
+	char buf[ACTION_TARGET_ID_MAX];
+
+	return strdup(irq_target(irq, buf));
+}
+
+char *action_tid_target(pid_t tid)
+{
+	char buf[ACTION_TARGET_ID_MAX];
+
+	return strdup(tid_target(tid, buf));
+}
+
+const char *action_cpumask_target(enum host_cpumask which)
+{
+	return (size_t)which < ARRAY_SIZE(cpumask_targets) ? cpumask_targets[which] : "cpumask/?";
+}
+
 int action_cpumask_which(const char *target, enum host_cpumask *ret)
 {
-	if (strcmp(target, "cpumask/irq_default") == 0)
-		*ret = HOST_CPUMASK_IRQ_DEFAULT;
-	else if (strcmp(target, "cpumask/workqueue") == 0)
-		*ret = HOST_CPUMASK_WORKQUEUE;
-	else
-		return -EINVAL;
-	return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(cpumask_targets); i++)
+		if (strcmp(target, cpumask_targets[i]) == 0) {
+			*ret = (enum host_cpumask)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *action_canonical_target(enum action_kind k, const char *target, unsigned irq, pid_t tid,
+				    char buf[ACTION_TARGET_ID_MAX])
+{
+	char path[PATH_MAX];
+	enum host_cpumask which;
+
+	switch (k) {
+	case ACTION_SYSCTL:
+		return host_sysctl_path(target, path, sizeof(path)) == 0 ? target : NULL;
+	case ACTION_CPUMASK:
+		return action_cpumask_which(target, &which) == 0 ? action_cpumask_target(which) : NULL;
+	case ACTION_IRQ_AFFINITY:
+		return irq_target(irq, buf);
+	case ACTION_THREAD_AFFINITY:
+	case ACTION_THREAD_SCHED:
+		return tid > 0 ? tid_target(tid, buf) : NULL;
+	default:
+		return NULL;
+	}
 }

@@ -259,10 +259,11 @@ static void plan_cpumasks(struct builder *b)
 	const struct policy *p = b->p;
 	const struct host_state *s = b->s;
 
-	plan_cpumask(b, p->has_irq_default, &p->irq_default, s->has_irq_default, &s->irq_default, "cpumask/irq_default",
-		     "default IRQ affinity", "the kernel has no /proc/irq/default_smp_affinity");
-	plan_cpumask(b, p->has_wq_cpumask, &p->wq_cpumask, s->has_wq_cpumask, &s->wq_cpumask, "cpumask/workqueue",
-		     "workqueue cpumask",
+	plan_cpumask(b, p->has_irq_default, &p->irq_default, s->has_irq_default, &s->irq_default,
+		     action_cpumask_target(HOST_CPUMASK_IRQ_DEFAULT), "default IRQ affinity",
+		     "the kernel has no /proc/irq/default_smp_affinity");
+	plan_cpumask(b, p->has_wq_cpumask, &p->wq_cpumask, s->has_wq_cpumask, &s->wq_cpumask,
+		     action_cpumask_target(HOST_CPUMASK_WORKQUEUE), "workqueue cpumask",
 		     "no /sys/devices/virtual/workqueue/cpumask (kernel without unbound workqueue cpumask)");
 }
 
@@ -440,13 +441,13 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 		rule_hits[ri]++;
 		if (r->has_cpus) {
 			if (!irq->has_affinity)
-				add_skip(b, ACTION_IRQ_AFFINITY, util_sprintf("irq/%u", irq->irq), irq_label(irq),
+				add_skip(b, ACTION_IRQ_AFFINITY, action_irq_target(irq->irq), irq_label(irq),
 					 strdup("no smp_affinity_list: the kernel does not let this IRQ be moved"),
 					 r->name);
 			else if (cpuset_equal(&irq->affinity, &r->cpus))
 				b->pl->unchanged++;
 			else {
-				struct action *a = add_action(b, ACTION_IRQ_AFFINITY, util_sprintf("irq/%u", irq->irq),
+				struct action *a = add_action(b, ACTION_IRQ_AFFINITY, action_irq_target(irq->irq),
 							      irq_label(irq), action_cpus_format(&irq->affinity),
 							      action_cpus_format(&r->cpus), r->name, rule_is_rt(p, r));
 				if (a)
@@ -468,12 +469,12 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 				continue;
 			}
 			if (is_deadline(task)) {
-				add_skip(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)task->tid),
-					 thread_label(task), strdup(deadline_reason), r->name);
+				add_skip(b, ACTION_THREAD_SCHED, action_tid_target(task->tid), thread_label(task),
+					 strdup(deadline_reason), r->name);
 				continue;
 			}
-			a = add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)task->tid),
-				       thread_label(task), action_sched_format(task->policy, task->rt_priority),
+			a = add_action(b, ACTION_THREAD_SCHED, action_tid_target(task->tid), thread_label(task),
+				       action_sched_format(task->policy, task->rt_priority),
 				       strdup(policy_sched_format(&r->thread, want, sizeof(want))), r->name,
 				       rule_is_rt(p, r));
 			set_thread(a, task);
@@ -481,7 +482,7 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 				a->irq = irq->irq;
 		}
 		if (!found_thread)
-			add_skip(b, ACTION_THREAD_SCHED, util_sprintf("irq/%u", irq->irq), irq_label(irq),
+			add_skip(b, ACTION_THREAD_SCHED, action_irq_target(irq->irq), irq_label(irq),
 				 strdup(threaded_irqs(s) ? "this IRQ has no irq/N thread"
 							 : "no IRQ thread: the kernel is not PREEMPT_RT and was not "
 							   "booted with threadirqs"),
@@ -525,8 +526,7 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 			    (t->no_setaffinity && cpuset_subset(&t->cpus, &r->cpus)))
 				b->pl->unchanged++;
 			else if (is_deadline(t)) {
-				add_skip(b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid),
-					 thread_label(t),
+				add_skip(b, ACTION_THREAD_AFFINITY, action_tid_target(t->tid), thread_label(t),
 					 util_sprintf("%s (the kernel refuses affinity changes that would break "
 						      "deadline admission: EBUSY)",
 						      deadline_reason),
@@ -537,8 +537,7 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 				/* Bound to one CPU: a per-CPU kthread. Wider: a workqueue
 				 * worker or rescuer, whose CPUs follow the workqueue
 				 * cpumask (/sys/devices/virtual/workqueue/cpumask). */
-				add_skip(b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid),
-					 thread_label(t),
+				add_skip(b, ACTION_THREAD_AFFINITY, action_tid_target(t->tid), thread_label(t),
 					 cpuset_count(&t->cpus) == 1
 					     ? util_sprintf("not movable: per-CPU kernel thread (PF_NO_SETAFFINITY), "
 							    "stays on %s",
@@ -550,10 +549,9 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 					 r->name);
 				free(cur);
 			} else {
-				struct action *a =
-				    add_action(b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid),
-					       thread_label(t), action_cpus_format(&t->cpus),
-					       action_cpus_format(&r->cpus), r->name, rule_is_rt(p, r));
+				struct action *a = add_action(b, ACTION_THREAD_AFFINITY, action_tid_target(t->tid),
+							      thread_label(t), action_cpus_format(&t->cpus),
+							      action_cpus_format(&r->cpus), r->name, rule_is_rt(p, r));
 				set_thread(a, t);
 			}
 		}
@@ -566,11 +564,11 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 				continue;
 			}
 			if (is_deadline(t)) {
-				add_skip(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
+				add_skip(b, ACTION_THREAD_SCHED, action_tid_target(t->tid), thread_label(t),
 					 strdup(deadline_reason), r->name);
 				continue;
 			}
-			a = add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
+			a = add_action(b, ACTION_THREAD_SCHED, action_tid_target(t->tid), thread_label(t),
 				       action_sched_format(t->policy, t->rt_priority),
 				       strdup(policy_sched_format(&r->sched, want, sizeof(want))), r->name,
 				       rule_is_rt(p, r));

@@ -5,6 +5,7 @@
 #define ISOLATED_ACTION_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "isolated/cpuset.h"
 #include "isolated/host.h"
@@ -45,8 +46,32 @@ char *action_sched_format(int policy, int prio);
  * equals only NULL. */
 bool action_value_equal(enum action_kind kind, const char *a, const char *b);
 
+/* Targets name what a change is to, in one spelling each, so that equal
+ * targets name the same thing:
+ *   sysctl       its name: "kernel.timer_migration" (as host_sysctl_path takes it)
+ *   irq-affinity "irq/N", N the IRQ
+ *   thread-affinity, thread-sched
+ *                "tid/N", N the thread id (both kinds of a thread share it)
+ *   cpumask      "cpumask/irq_default", "cpumask/workqueue"
+ * N in decimal without leading zeros. */
+
+/* "irq/41", "tid/2205". Allocated; NULL on ENOMEM. */
+char *action_irq_target(unsigned irq);
+char *action_tid_target(pid_t tid);
+/* "cpumask/irq_default", "cpumask/workqueue" (static). */
+const char *action_cpumask_target(enum host_cpumask which);
 /* The knob of a cpumask target ("cpumask/irq_default" ->
  * HOST_CPUMASK_IRQ_DEFAULT). -EINVAL for any other string. */
 int action_cpumask_which(const char *target, enum host_cpumask *ret);
+/* Room for "irq/N" and "tid/N". */
+#define ACTION_TARGET_ID_MAX sizeof("tid/-2147483648")
+/* The target a change of kind k must have: built in buf from irq
+ * (irq-affinity) or tid (the thread kinds), the arguments the kind does not
+ * use being ignored; a sysctl's or a cpumask's target is all that
+ * identifies it, so for those target itself, when it is valid. NULL when
+ * target is not a sysctl name or not a cpumask target, tid <= 0, k
+ * unknown. */
+const char *action_canonical_target(enum action_kind k, const char *target, unsigned irq, pid_t tid,
+				    char buf[ACTION_TARGET_ID_MAX]);
 
 #endif

@@ -146,11 +146,69 @@ static void test_cpumask_which(void **state)
 	assert_int_equal(w, HOST_CPUMASK_WORKQUEUE);
 }
 
+static void test_targets(void **state)
+{
+	static const struct {
+		enum action_kind kind;
+		const char *target;
+		unsigned irq;
+		pid_t tid;
+		const char *canonical; /* NULL: not valid for the kind */
+	} cases[] = {
+	    {ACTION_SYSCTL, "kernel.timer_migration", 0, 0, "kernel.timer_migration"},
+	    {ACTION_SYSCTL, "net.core.rtnet_prio", 7, 8, "net.core.rtnet_prio"}, /* irq, tid ignored */
+	    {ACTION_SYSCTL, "tid/../../../etc", 0, 0, NULL},
+	    {ACTION_SYSCTL, "kernel..x", 0, 0, NULL},
+	    {ACTION_SYSCTL, ".kernel.x", 0, 0, NULL},
+	    {ACTION_SYSCTL, "Kernel.X", 0, 0, NULL},
+	    {ACTION_SYSCTL, "", 0, 0, NULL},
+	    {ACTION_CPUMASK, "cpumask/irq_default", 0, 0, "cpumask/irq_default"},
+	    {ACTION_CPUMASK, "cpumask/workqueue", 0, 0, "cpumask/workqueue"},
+	    {ACTION_CPUMASK, "cpumask/../workqueue", 0, 0, NULL},
+	    {ACTION_IRQ_AFFINITY, "irq/41", 41, 0, "irq/41"},
+	    {ACTION_IRQ_AFFINITY, "irq/041", 41, 0, "irq/41"}, /* built from irq alone */
+	    {ACTION_IRQ_AFFINITY, "", 0, 5, "irq/0"},
+	    {ACTION_IRQ_AFFINITY, NULL, 4294967295u, 0, "irq/4294967295"},
+	    {ACTION_THREAD_AFFINITY, "tid/02205", 0, 2205, "tid/2205"},
+	    {ACTION_THREAD_SCHED, "tid/../../../etc", 41, 1, "tid/1"},
+	    {ACTION_THREAD_SCHED, "tid/0", 0, 0, NULL},
+	    {ACTION_THREAD_AFFINITY, "tid/-3", 0, -3, NULL},
+	    {_ACTION_KIND_MAX, "tid/1", 0, 1, NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char buf[ACTION_TARGET_ID_MAX];
+		const char *t =
+		    action_canonical_target(cases[i].kind, cases[i].target, cases[i].irq, cases[i].tid, buf);
+
+		if (!t || !cases[i].canonical) {
+			if (t != cases[i].canonical)
+				fail_msg("case %zu (%s): \"%s\", wanted %s", i,
+					 cases[i].target ? cases[i].target : "NULL", t ? t : "NULL",
+					 cases[i].canonical ? cases[i].canonical : "NULL");
+			continue;
+		}
+		assert_string_equal(t, cases[i].canonical);
+	}
+	/* the builders the planner uses are the same spelling */
+	{
+		char *a = action_irq_target(9), *b = action_tid_target(2205);
+
+		assert_string_equal(a, "irq/9");
+		assert_string_equal(b, "tid/2205");
+		free(a);
+		free(b);
+	}
+	assert_string_equal(action_cpumask_target(HOST_CPUMASK_IRQ_DEFAULT), "cpumask/irq_default");
+	assert_string_equal(action_cpumask_target(HOST_CPUMASK_WORKQUEUE), "cpumask/workqueue");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kinds), cmocka_unit_test(test_sched),		cmocka_unit_test(test_cpus),
-	    cmocka_unit_test(test_equal), cmocka_unit_test(test_cpumask_which),
+	    cmocka_unit_test(test_equal), cmocka_unit_test(test_cpumask_which), cmocka_unit_test(test_targets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -113,9 +113,12 @@ static struct journal *realistic(size_t n_threads, size_t n_steps, bool txn)
 	j->txn_started = 1767229200;
 	j->txn_pid = 4321;
 	for (size_t i = 0; i < n_steps; i++) {
+		bool sched = i % 2;
+
 		snprintf(target, sizeof(target), "tid/%zu", 3000 + i);
-		add_step(j, ent(i % 2 ? ACTION_THREAD_SCHED : ACTION_THREAD_AFFINITY, target, "vhost-2201", "rt-vhost",
-				0, 3000 + (pid_t)i, 2201, 999 + i, "0-7", "2-3", "0-7"));
+		add_step(j, ent(sched ? ACTION_THREAD_SCHED : ACTION_THREAD_AFFINITY, target, "vhost-2201", "rt-vhost",
+				0, 3000 + (pid_t)i, 2201, 999 + i, sched ? "other" : "0-7", sched ? "fifo:55" : "2-3",
+				sched ? "other" : "0-7"));
 	}
 	add_step(j, ent(ACTION_SYSCTL, "kernel.timer_migration", "kernel.timer_migration", "sysctl", 0, 0, 0, 0, "1",
 			"1", "0"));
@@ -344,6 +347,11 @@ static void test_round_trip(void **state)
 	e = journal_find(j, ACTION_THREAD_AFFINITY, "tid/2205");
 	e->starttime = UINT64_MAX;
 	e->tid = INT_MAX;
+	set_str(&e->target, "tid/2147483647");
+	e = journal_find(j, ACTION_IRQ_AFFINITY, "irq/40");
+	e->irq = UINT_MAX;
+	set_str(&e->target, "irq/4294967295");
+	e = journal_find(j, ACTION_THREAD_SCHED, "tid/912");
 	e->irq = UINT_MAX;
 	assert_round_trip(j);
 	journal_free(j);
@@ -367,20 +375,24 @@ static void test_escapes(void **state)
 
 	(void)state;
 	assert_non_null(j);
+	/* Free text: labels, rules, modes, scopes, and sysctl values (any
+	 * bytes but a newline). */
 	for (size_t i = 0; i < ARRAY_SIZE(strings); i++) {
 		char target[32];
-		const char *s = strings[i];
+		const char *s = strings[i], *v = strchr(s, '\n') ? "1" : s;
 
 		snprintf(target, sizeof(target), "tid/%zu", 100 + i);
-		add_target(j, ent(ACTION_THREAD_SCHED, target, s, s, 0, 100 + (pid_t)i, 100, i, s, s, NULL));
-		add_target(j, ent(ACTION_SYSCTL, *s ? s : "empty", s, NULL, 0, 0, 0, 0, s, s, NULL));
+		add_target(j,
+			   ent(ACTION_THREAD_SCHED, target, s, s, 0, 100 + (pid_t)i, 100, i, "other", "fifo:1", NULL));
+		snprintf(target, sizeof(target), "kernel.escape%zu", i);
+		add_target(j, ent(ACTION_SYSCTL, target, s, NULL, 0, 0, 0, 0, v, v, NULL));
 	}
 	set_str(&j->mode, "mode \"quoted\" \xc3\xa9");
 	set_str(&j->scope, "cgroup:/machine.slice/machine-qemu\\x2d1\\x2drtvm.scope");
 	j->has_txn = true;
 	set_str(&j->txn_mode, "tab\tmode");
 	j->txn_pid = 77;
-	add_step(j, ent(ACTION_CPUMASK, "cpumask/workqueue", "\"", "\\", 0, 0, 0, 0, "\t", "\n", "\xc3\xa9"));
+	add_step(j, ent(ACTION_SYSCTL, "kernel.escape", "\"", "\\", 0, 0, 0, 0, "\t", "4096\t87380", "\xc3\xa9"));
 	assert_round_trip(j);
 
 	/* no "\/" (NOSLASHESCAPE), and the escapes of JSON */

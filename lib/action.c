@@ -65,23 +65,83 @@ int action_sched_parse(const char *s, int *ret_policy, int *ret_prio)
 	return -EINVAL;
 }
 
-char *action_sched_format(int policy, int prio)
+/* "fifo:99", "policy2147483647:-2147483648" */
+#define SCHED_VALUE_MAX 40
+
+static const char *sched_format(int policy, int prio, char buf[SCHED_VALUE_MAX])
 {
 	switch (policy) {
 	case 0:
-		return strdup("other");
+		return "other";
 	case 1:
-		return util_sprintf("fifo:%d", prio);
+		snprintf(buf, SCHED_VALUE_MAX, "fifo:%d", prio);
+		return buf;
 	case 2:
-		return util_sprintf("rr:%d", prio);
+		snprintf(buf, SCHED_VALUE_MAX, "rr:%d", prio);
+		return buf;
 	case 3:
-		return strdup("batch");
+		return "batch";
 	case 5:
-		return strdup("idle");
+		return "idle";
 	case 6:
-		return strdup("deadline");
+		return "deadline";
 	default:
-		return util_sprintf("policy%d:%d", policy, prio);
+		snprintf(buf, SCHED_VALUE_MAX, "policy%d:%d", policy, prio);
+		return buf;
+	}
+}
+
+char *action_sched_format(int policy, int prio)
+{
+	char buf[SCHED_VALUE_MAX];
+
+	return strdup(sched_format(policy, prio, buf));
+}
+
+/* ---- checking ---- */
+
+int action_value_check(enum action_kind k, const char *value, char *why, size_t whylen)
+{
+	struct cpuset set = CPUSET_INIT;
+	char msg[160], buf[SCHED_VALUE_MAX];
+	const char *canonical;
+	int policy, prio, r;
+
+	switch (k) {
+	case ACTION_SYSCTL:
+		/* host_write_sysctl writes one line */
+		if (strchr(value, '\n')) {
+			snprintf(why, whylen, "a sysctl value (it has a newline)");
+			return -EINVAL;
+		}
+		return 0;
+	case ACTION_IRQ_AFFINITY:
+	case ACTION_THREAD_AFFINITY:
+	case ACTION_CPUMASK:
+		r = cpuset_parse_list(value, &set, msg, sizeof(msg));
+		cpuset_free(&set);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			snprintf(why, whylen, "a CPU list (%s)", msg);
+			return -EINVAL;
+		}
+		return 0;
+	case ACTION_THREAD_SCHED:
+		if (action_sched_parse(value, &policy, &prio) < 0) {
+			snprintf(why, whylen,
+				 "a scheduling value (other, batch, idle, fifo:N or rr:N with N in 1..99)");
+			return -EINVAL;
+		}
+		canonical = sched_format(policy, prio, buf);
+		if (strcmp(canonical, value) != 0) {
+			snprintf(why, whylen, "the canonical form %s", canonical);
+			return -EINVAL;
+		}
+		return 0;
+	default:
+		snprintf(why, whylen, "a value of a known kind");
+		return -EINVAL;
 	}
 }
 

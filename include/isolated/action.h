@@ -41,6 +41,13 @@ int action_sched_parse(const char *s, int *ret_policy, int *ret_prio);
  * "deadline" or "policyN:PRIO" for the policies isolated does not set
  * (action_sched_parse refuses those). Allocated; NULL on ENOMEM. */
 char *action_sched_format(int policy, int prio);
+/* Is value one of kind k? 0; -EINVAL with what it is not in why, to
+ * follow "VALUE is not ": "a CPU list (unexpected 'x' at position 3 in
+ * "0-x")", "a scheduling value (...)", "the canonical form fifo:50" (a
+ * scheduling value compares as a string, so it has one spelling: the one
+ * action_sched_format writes), "a sysctl value (it has a newline)";
+ * -ENOMEM. */
+int action_value_check(enum action_kind k, const char *value, char *why, size_t whylen);
 /* Values of a kind compare equal: cpu lists as sets, sysctls with white
  * space normalised and numbers as numbers, scheduling as strings. NULL
  * equals only NULL. */

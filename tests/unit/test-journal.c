@@ -941,6 +941,32 @@ static void test_duplicate_keys(void **state)
 		assert_json_fails(json, want);
 	}
 
+	/* objects of many keys (past the few compared one by one), with and
+	 * without a duplicate of the first or of the last key */
+	{
+		static const size_t sizes[] = {15, 16, 17, 18, 40};
+
+		for (size_t k = 0; k < ARRAY_SIZE(sizes); k++)
+			for (size_t dup = 0; dup < 3; dup++) {
+				char json[1024], want[64];
+				size_t len = 0;
+
+				len += (size_t)snprintf(json + len, sizeof(json) - len, "{\"targets\":[{");
+				for (size_t i = 0; i < sizes[k]; i++)
+					len += (size_t)snprintf(json + len, sizeof(json) - len, "\"k%zu\":0,", i);
+				if (dup < 2)
+					len += (size_t)snprintf(json + len, sizeof(json) - len, "\"k%zu\":1,",
+								dup ? sizes[k] - 1 : 0);
+				snprintf(json + len - 1, sizeof(json) - len + 1, "}]}");
+				if (dup < 2)
+					snprintf(want, sizeof(want), "targets[0]: duplicate key \"k%zu\" at byte ",
+						 dup ? sizes[k] - 1 : 0);
+				else
+					snprintf(want, sizeof(want), "not an isolated journal (no \"format\")");
+				assert_json_fails(json, want);
+			}
+	}
+
 	/* linear: one object with 200 000 keys, the last one a duplicate of the first */
 	{
 		size_t n = 200000, cap = n * 16 + 64, len = 0;

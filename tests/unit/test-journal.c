@@ -269,6 +269,27 @@ static void assert_json_fails(const char *json, const char *want)
 	free(buf);
 }
 
+/* A table of JSON bodies, sealed: want NULL parses, else fails saying want. */
+struct json_case {
+	const char *json, *want;
+};
+
+static void run_json_cases(const struct json_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		char *buf;
+
+		if (cases[i].want) {
+			assert_json_fails(cases[i].json, cases[i].want);
+			continue;
+		}
+		buf = seal(cases[i].json, &len);
+		journal_free(parse_ok(buf, len));
+		free(buf);
+	}
+}
+
 /* ---- in memory ---- */
 
 static void test_new(void **state)
@@ -617,9 +638,7 @@ static void test_flips(void **state)
 
 static void test_errors(void **state)
 {
-	static const struct {
-		const char *json, *want;
-	} cases[] = {
+	static const struct json_case cases[] = {
 	    /* the base cases parse: the defects below are each one change */
 	    {J(ENTRY_SYSCTL, TXN(STEP)), NULL},
 	    {J("", ""), NULL},
@@ -697,18 +716,7 @@ static void test_errors(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		size_t len;
-		char *buf;
-
-		if (cases[i].want) {
-			assert_json_fails(cases[i].json, cases[i].want);
-			continue;
-		}
-		buf = seal(cases[i].json, &len);
-		journal_free(parse_ok(buf, len));
-		free(buf);
-	}
+	run_json_cases(cases, ARRAY_SIZE(cases));
 }
 
 /* Defects of the file around the JSON: the trailer and what the CRC guards. */
@@ -738,9 +746,7 @@ static void test_errors(void **state)
  * so what it says must be what it means. */
 static void test_meaning(void **state)
 {
-	static const struct {
-		const char *json, *want;
-	} cases[] = {
+	static const struct json_case cases[] = {
 	    /* issue 13, item 7: revert would set PID 1 to FIFO 99 */
 	    {J(THREAD_E("thread-sched", "tid/../../../etc", "1", "", V("fifo:99", "other")), ""),
 	     "targets[0]: target \"tid/../../../etc\" is not the canonical form tid/1 of its \"tid\""},
@@ -848,27 +854,14 @@ static void test_meaning(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		size_t len;
-		char *buf;
-
-		if (cases[i].want) {
-			assert_json_fails(cases[i].json, cases[i].want);
-			continue;
-		}
-		buf = seal(cases[i].json, &len);
-		journal_free(parse_ok(buf, len));
-		free(buf);
-	}
+	run_json_cases(cases, ARRAY_SIZE(cases));
 }
 
 /* json-c keeps the last of two equal keys without a word: any object of the
  * file with a key twice is refused, the key spelled in any of JSON's ways. */
 static void test_duplicate_keys(void **state)
 {
-	static const struct {
-		const char *json, *want;
-	} cases[] = {
+	static const struct json_case cases[] = {
 	    {"{" HEAD "\"mode\":\"n\",\"applied_at\":0,\"targets\":[]}", "duplicate key \"mode\" at byte "},
 	    {"{" HEAD "\"applied_at\":0,\"targets\":[],\"targets\":[" ENTRY_SYSCTL "]}",
 	     "duplicate key \"targets\" at byte "},
@@ -918,18 +911,7 @@ static void test_duplicate_keys(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		size_t len;
-		char *buf;
-
-		if (cases[i].want) {
-			assert_json_fails(cases[i].json, cases[i].want);
-			continue;
-		}
-		buf = seal(cases[i].json, &len);
-		journal_free(parse_ok(buf, len));
-		free(buf);
-	}
+	run_json_cases(cases, ARRAY_SIZE(cases));
 
 	/* the byte is the second key's opening quote */
 	{

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "isolated/action.h"
 #include "isolated/apply.h"
 #include "isolated/util.h"
 
@@ -24,117 +25,6 @@ static const char *const outcome_names[] = {
 const char *apply_outcome_name(enum step_outcome o)
 {
 	return o < _STEP_OUTCOME_MAX ? outcome_names[o] : "?";
-}
-
-/* ---- Values ---- */
-
-static bool is_thread(enum action_kind k)
-{
-	return k == ACTION_THREAD_AFFINITY || k == ACTION_THREAD_SCHED;
-}
-
-static bool is_cpulist(enum action_kind k)
-{
-	return k == ACTION_IRQ_AFFINITY || k == ACTION_THREAD_AFFINITY || k == ACTION_CPUMASK;
-}
-
-static int cpus_parse(const char *s, struct cpuset *ret)
-{
-	char msg[128];
-
-	return cpuset_parse_list(s, ret, msg, sizeof(msg));
-}
-
-static char *cpus_format(const struct cpuset *c)
-{
-	char *s = NULL;
-
-	return cpuset_format_list(c, &s) < 0 ? NULL : s;
-}
-
-/* "other" "batch" "idle" "fifo:N" "rr:N": the scheduling values plans use. */
-static int sched_parse(const char *s, int *ret_policy, int *ret_prio)
-{
-	static const struct {
-		const char *name;
-		int policy;
-	} plain[] = {{"other", 0}, {"batch", 3}, {"idle", 5}};
-	long prio;
-
-	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
-		if (strcmp(s, plain[i].name) == 0) {
-			*ret_policy = plain[i].policy;
-			*ret_prio = 0;
-			return 0;
-		}
-	if (strncmp(s, "fifo:", 5) == 0 && util_parse_long(s + 5, 1, 99, &prio) == 0) {
-		*ret_policy = 1;
-		*ret_prio = (int)prio;
-		return 0;
-	}
-	if (strncmp(s, "rr:", 3) == 0 && util_parse_long(s + 3, 1, 99, &prio) == 0) {
-		*ret_policy = 2;
-		*ret_prio = (int)prio;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-/* Sysctl values: white space runs are one space, numbers compare as numbers. */
-static bool sysctl_equal(const char *a, const char *b)
-{
-	long x, y;
-
-	if (util_parse_long(a, -(1L << 62), 1L << 62, &x) == 0 && util_parse_long(b, -(1L << 62), 1L << 62, &y) == 0)
-		return x == y;
-	for (;;) {
-		while (*a == ' ' || *a == '\t' || *a == '\n')
-			a++;
-		while (*b == ' ' || *b == '\t' || *b == '\n')
-			b++;
-		if (!*a || !*b)
-			return !*a && !*b;
-		while (*a && *a != ' ' && *a != '\t' && *a != '\n') {
-			if (*a++ != *b++)
-				return false;
-		}
-		if (*b && *b != ' ' && *b != '\t' && *b != '\n')
-			return false;
-	}
-}
-
-bool apply_value_equal(enum action_kind kind, const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	if (kind == ACTION_SYSCTL)
-		return sysctl_equal(a, b);
-	if (is_cpulist(kind)) {
-		struct cpuset x = CPUSET_INIT, y = CPUSET_INIT;
-		bool eq;
-
-		if (cpus_parse(a, &x) < 0 || cpus_parse(b, &y) < 0) {
-			cpuset_free(&x);
-			cpuset_free(&y);
-			return strcmp(a, b) == 0;
-		}
-		eq = cpuset_equal(&x, &y);
-		cpuset_free(&x);
-		cpuset_free(&y);
-		return eq;
-	}
-	return strcmp(a, b) == 0;
-}
-
-static int cpumask_which(const char *target, enum host_cpumask *ret)
-{
-	if (strcmp(target, "cpumask/irq_default") == 0)
-		*ret = HOST_CPUMASK_IRQ_DEFAULT;
-	else if (strcmp(target, "cpumask/workqueue") == 0)
-		*ret = HOST_CPUMASK_WORKQUEUE;
-	else
-		return -EINVAL;
-	return 0;
 }
 
 /* ---- The snapshot as a table of values ---- */
@@ -178,12 +68,12 @@ static int state_value(const struct host_state *s, const struct journal_entry *e
 			return -ENOMEM;
 		break;
 	case ACTION_CPUMASK:
-		if (cpumask_which(e->target, &which) < 0)
+		if (action_cpumask_which(e->target, &which) < 0)
 			break;
 		if (which == HOST_CPUMASK_IRQ_DEFAULT && s->has_irq_default)
-			out = cpus_format(&s->irq_default);
+			out = action_cpus_format(&s->irq_default);
 		else if (which == HOST_CPUMASK_WORKQUEUE && s->has_wq_cpumask)
-			out = cpus_format(&s->wq_cpumask);
+			out = action_cpus_format(&s->wq_cpumask);
 		else
 			break;
 		if (!out)
@@ -191,7 +81,7 @@ static int state_value(const struct host_state *s, const struct journal_entry *e
 		break;
 	case ACTION_IRQ_AFFINITY:
 		irq = state_irq(s, e->irq);
-		if (irq && irq->has_affinity && !(out = cpus_format(&irq->affinity)))
+		if (irq && irq->has_affinity && !(out = action_cpus_format(&irq->affinity)))
 			return -ENOMEM;
 		break;
 	case ACTION_THREAD_AFFINITY:
@@ -199,8 +89,8 @@ static int state_value(const struct host_state *s, const struct journal_entry *e
 		t = state_thread(s, e);
 		if (!t)
 			break;
-		out = e->kind == ACTION_THREAD_AFFINITY ? cpus_format(&t->cpus)
-							: plan_sched_value(t->policy, t->rt_priority);
+		out = e->kind == ACTION_THREAD_AFFINITY ? action_cpus_format(&t->cpus)
+							: action_sched_format(t->policy, t->rt_priority);
 		if (!out)
 			return -ENOMEM;
 		break;
@@ -233,20 +123,20 @@ static int state_set_value(struct host_state *s, const struct journal_entry *e, 
 			}
 		return 0;
 	case ACTION_CPUMASK:
-		if (cpumask_which(e->target, &which) < 0)
+		if (action_cpumask_which(e->target, &which) < 0)
 			return -EINVAL;
-		return cpus_parse(value, which == HOST_CPUMASK_IRQ_DEFAULT ? &s->irq_default : &s->wq_cpumask);
+		return action_cpus_parse(value, which == HOST_CPUMASK_IRQ_DEFAULT ? &s->irq_default : &s->wq_cpumask);
 	case ACTION_IRQ_AFFINITY:
 		irq = state_irq(s, e->irq);
-		return irq ? cpus_parse(value, &irq->affinity) : 0;
+		return irq ? action_cpus_parse(value, &irq->affinity) : 0;
 	case ACTION_THREAD_AFFINITY:
 		t = state_thread(s, e);
-		return t ? cpus_parse(value, &t->cpus) : 0;
+		return t ? action_cpus_parse(value, &t->cpus) : 0;
 	case ACTION_THREAD_SCHED:
 		t = state_thread(s, e);
 		if (!t)
 			return 0;
-		if (sched_parse(value, &policy, &prio) < 0)
+		if (action_sched_parse(value, &policy, &prio) < 0)
 			return -EINVAL;
 		t->policy = policy;
 		t->rt_priority = prio;
@@ -267,16 +157,16 @@ static int write_value(struct host *h, const struct journal_entry *e, const char
 	if (e->kind == ACTION_SYSCTL)
 		return host_write_sysctl(h, e->target, value);
 	if (e->kind == ACTION_THREAD_SCHED) {
-		if (sched_parse(value, &policy, &prio) < 0)
+		if (action_sched_parse(value, &policy, &prio) < 0)
 			return -EINVAL;
 		return host_set_thread_sched(h, e->tgid, e->tid, policy, prio);
 	}
-	r = cpus_parse(value, &set);
+	r = action_cpus_parse(value, &set);
 	if (r < 0)
 		return r;
 	switch (e->kind) {
 	case ACTION_CPUMASK:
-		r = cpumask_which(e->target, &which);
+		r = action_cpumask_which(e->target, &which);
 		if (r >= 0)
 			r = host_write_cpumask(h, which, &set);
 		break;
@@ -312,17 +202,17 @@ static int read_value(const struct host *h, const struct journal_entry *e, const
 		r = host_read_sysctl(h, e->target, &out);
 		break;
 	case ACTION_CPUMASK:
-		r = cpumask_which(e->target, &which);
+		r = action_cpumask_which(e->target, &which);
 		if (r >= 0)
 			r = host_read_cpumask(h, which, &aff);
-		if (r >= 0 && !(out = cpus_format(&aff)))
+		if (r >= 0 && !(out = action_cpus_format(&aff)))
 			r = -ENOMEM;
 		break;
 	case ACTION_IRQ_AFFINITY:
 		r = host_read_irq_affinity(h, e->irq, &aff, &eff, &has_eff);
-		if (r >= 0 && !(out = cpus_format(&aff)))
+		if (r >= 0 && !(out = action_cpus_format(&aff)))
 			r = -ENOMEM;
-		if (r >= 0 && has_eff && want && cpus_parse(want, &w) == 0 && !cpuset_empty(&eff))
+		if (r >= 0 && has_eff && want && action_cpus_parse(want, &w) == 0 && !cpuset_empty(&eff))
 			*ret_pending = !cpuset_subset(&eff, &w);
 		break;
 	case ACTION_THREAD_AFFINITY:
@@ -331,8 +221,8 @@ static int read_value(const struct host *h, const struct journal_entry *e, const
 		if (r >= 0 && now.starttime != e->starttime)
 			r = -ESRCH;
 		if (r >= 0) {
-			out = e->kind == ACTION_THREAD_AFFINITY ? cpus_format(&now.cpus)
-								: plan_sched_value(now.policy, now.rt_priority);
+			out = e->kind == ACTION_THREAD_AFFINITY ? action_cpus_format(&now.cpus)
+								: action_sched_format(now.policy, now.rt_priority);
 			if (!out)
 				r = -ENOMEM;
 		}
@@ -569,10 +459,10 @@ static int compose(struct txn *t, struct journal *j, char **now, bool *covered)
 			step_done(&st);
 			return -ENOMEM;
 		}
-		st.write = !apply_value_equal(a->kind, cur, a->to);
+		st.write = !action_value_equal(a->kind, cur, a->to);
 		st.outcome = STEP_PLANNED;
-		if (je && st.write && !t->o->force && !apply_value_equal(a->kind, cur, je->pristine) &&
-		    !apply_value_equal(a->kind, cur, je->wanted)) {
+		if (je && st.write && !t->o->force && !action_value_equal(a->kind, cur, je->pristine) &&
+		    !action_value_equal(a->kind, cur, je->wanted)) {
 			st.outcome = STEP_CONFLICT;
 			st.write = false;
 			st.message = util_sprintf("changed behind isolated's back: it is %s, isolated wrote %s "
@@ -592,7 +482,7 @@ static int compose(struct txn *t, struct journal *j, char **now, bool *covered)
 		if (covered[k] || !now[k])
 			continue;
 		/* Back where it started without us: nothing to write. */
-		if (apply_value_equal(je->kind, now[k], je->pristine))
+		if (action_value_equal(je->kind, now[k], je->pristine))
 			continue;
 		if ((r = journal_entry_copy(&st.e, je)) < 0)
 			return r;
@@ -602,7 +492,7 @@ static int compose(struct txn *t, struct journal *j, char **now, bool *covered)
 		}
 		st.write = true;
 		st.outcome = STEP_PLANNED;
-		if (!t->o->force && !apply_value_equal(je->kind, now[k], je->wanted)) {
+		if (!t->o->force && !action_value_equal(je->kind, now[k], je->wanted)) {
 			st.outcome = STEP_CONFLICT;
 			st.write = false;
 			st.message = util_sprintf("changed behind isolated's back: it is %s, isolated wrote %s; "
@@ -624,7 +514,7 @@ static enum step_outcome classify(struct txn *t, struct apply_step *st, int r)
 	char *why = NULL;
 
 	st->error = err;
-	if (is_thread(e->kind) && err == ESRCH) {
+	if (action_kind_is_thread(e->kind) && err == ESRCH) {
 		st->message = strdup("the thread exited");
 		return STEP_GONE;
 	}
@@ -664,7 +554,7 @@ static void execute(struct txn *t, struct apply_step *st)
 	t->writes++;
 	crash_point(t->o, "%u", t->writes);
 	r = read_value(t->h, &st->e, st->e.wanted, &back, &pending);
-	if (r == -ESRCH && is_thread(st->e.kind)) {
+	if (r == -ESRCH && action_kind_is_thread(st->e.kind)) {
 		st->outcome = STEP_GONE;
 		st->message = strdup("the thread exited");
 		return;
@@ -676,7 +566,7 @@ static void execute(struct txn *t, struct apply_step *st)
 		    util_sprintf("written, but reading it back failed: %s (%s)", path_strerror(-r), errno_name(-r));
 		return;
 	}
-	if (!apply_value_equal(st->e.kind, back, st->e.wanted)) {
+	if (!action_value_equal(st->e.kind, back, st->e.wanted)) {
 		st->error = EIO;
 		st->outcome = STEP_FAILED;
 		st->message = util_sprintf("wrote %s, but it reads back as %s", st->e.wanted, back);
@@ -707,7 +597,7 @@ static size_t undo_steps(struct txn *t, size_t n)
 		if (!changed(st))
 			continue;
 		r = write_value(t->h, &st->e, st->e.before);
-		if (r < 0 && !(is_thread(st->e.kind) && r == -ESRCH)) {
+		if (r < 0 && !(action_kind_is_thread(st->e.kind) && r == -ESRCH)) {
 			failed++;
 			add_notice(t->res, util_sprintf("could not undo %s %s (%s): writing %s back failed: %s (%s)",
 							st->e.target, kind_verb(st->e.kind), st->e.label, st->e.before,
@@ -726,7 +616,7 @@ static size_t undo_steps(struct txn *t, size_t n)
  * base's, and a threads-only apply does not plan it). */
 static int state_follow(struct txn *t, const struct journal_entry *e, const char *value)
 {
-	if (!t->s || (t->s->borrowed && !is_thread(e->kind)))
+	if (!t->s || (t->s->borrowed && !action_kind_is_thread(e->kind)))
 		return 0;
 	return state_set_value(t->s, e, value) == -ENOMEM ? -ENOMEM : 0;
 }
@@ -773,11 +663,11 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 			free(cur);
 			return -ENOMEM;
 		}
-		if (apply_value_equal(e->kind, cur, e->before)) {
+		if (action_value_equal(e->kind, cur, e->before)) {
 			free(cur);
 			continue;
 		}
-		if (!apply_value_equal(e->kind, cur, e->wanted)) {
+		if (!action_value_equal(e->kind, cur, e->wanted)) {
 			/* Changed by someone else meanwhile: left alone, but its
 			 * pristine value is never dropped. A target the journal
 			 * did not hold yet (this transaction's first change of
@@ -798,7 +688,7 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 		}
 		free(cur);
 		r = write_value(t->h, e, e->before);
-		if (r < 0 && !(is_thread(e->kind) && r == -ESRCH)) {
+		if (r < 0 && !(action_kind_is_thread(e->kind) && r == -ESRCH)) {
 			snprintf(err, errlen,
 				 "undoing the interrupted transaction: writing %s back to %s %s failed: %s (%s)",
 				 e->before, e->target, kind_verb(e->kind), path_strerror(-r), errno_name(-r));
@@ -827,9 +717,9 @@ static int drop_exited(struct txn *t, struct journal *j, size_t *ret_dropped)
 
 	for (size_t i = 0; i < j->n_targets;) {
 		const struct journal_entry *e = &j->targets[i];
-		const struct task_info *task = is_thread(e->kind) ? host_state_task(t->s, e->tid) : NULL;
+		const struct task_info *task = action_kind_is_thread(e->kind) ? host_state_task(t->s, e->tid) : NULL;
 		bool gone = t->o->threads_only ? task && task->starttime != e->starttime
-					       : is_thread(e->kind) && !state_thread(t->s, e);
+					       : action_kind_is_thread(e->kind) && !state_thread(t->s, e);
 
 		if (gone) {
 			journal_remove_target(j, i);
@@ -937,7 +827,7 @@ static int commit_journal(struct txn *t, struct journal *j, char **now, const bo
 			continue;
 		for (size_t k = 0; k < res->n_steps && !stepped; k++)
 			stepped = res->steps[k].e.kind == e->kind && strcmp(res->steps[k].e.target, e->target) == 0;
-		if (!stepped && (!now[i] || apply_value_equal(e->kind, now[i], e->pristine))) {
+		if (!stepped && (!now[i] || action_value_equal(e->kind, now[i], e->pristine))) {
 			journal_remove_target(j, i);
 			changed = true;
 		}
@@ -950,7 +840,7 @@ static int commit_journal(struct txn *t, struct journal *j, char **now, const bo
 		case STEP_DONE:
 		case STEP_PENDING:
 		case STEP_UNCHANGED:
-			if (st->restore || apply_value_equal(st->e.kind, st->e.wanted, st->e.pristine)) {
+			if (st->restore || action_value_equal(st->e.kind, st->e.wanted, st->e.pristine)) {
 				if (je) {
 					journal_remove_target(j, (size_t)(je - j->targets));
 					changed = true;
@@ -1130,7 +1020,7 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 		/* The scheduling of an IRQ thread (it keeps its IRQ) is the
 		 * IRQ rules' business, which a threads-only plan leaves out. */
 		if (o->threads_only) {
-			const struct task_info *task = is_thread(e->kind) ? state_thread(t.s, e) : NULL;
+			const struct task_info *task = action_kind_is_thread(e->kind) ? state_thread(t.s, e) : NULL;
 
 			if (!task || task->context_only || (e->kind == ACTION_THREAD_SCHED && e->irq))
 				continue;
@@ -1321,7 +1211,7 @@ int apply_status(const struct host *h, struct apply_status **ret, char *err, siz
 			apply_status_free(st);
 			return r;
 		}
-		t->drift = !apply_value_equal(t->e->kind, t->now, t->e->wanted);
+		t->drift = !action_value_equal(t->e->kind, t->now, t->e->wanted);
 		st->n_drift += t->drift;
 	}
 	*ret = st;

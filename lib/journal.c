@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 #include <zlib.h>
 
+#include "isolated/action.h"
 #include "isolated/journal.h"
 #include "isolated/util.h"
 
@@ -40,11 +41,6 @@ static const struct {
     {"thread-sched", ACTION_THREAD_SCHED},
     {"cpumask", ACTION_CPUMASK},
 };
-
-static bool kind_is_thread(enum action_kind k)
-{
-	return k == ACTION_THREAD_AFFINITY || k == ACTION_THREAD_SCHED;
-}
 
 /* A parse error: "WHERE: message", or "message" at the top level. */
 static int bad(char *err, size_t errlen, const char *where, const char *fmt, ...) ISO_PRINTF(4, 5);
@@ -270,10 +266,59 @@ void journal_remove_target(struct journal *j, size_t i)
 
 /* ---- what a journal must satisfy, written or read ---- */
 
+/* irq-affinity names its IRQ; the scheduling of an IRQ thread keeps it too
+ * (see journal.h). */
+static bool kind_has_irq(enum action_kind k)
+{
+	return k == ACTION_IRQ_AFFINITY || k == ACTION_THREAD_SCHED;
+}
+
+static const char irq_only[] = "\"irq\" is only for irq-affinity and thread-sched entries";
+static const char thread_only[] = "\"tid\", \"tgid\" and \"starttime\" are only for threads";
+
+/* The target says what an entry is for, the engine acts on its fields (a
+ * revert writes pristine to the thread "tid" names, the IRQ "irq" names):
+ * the two must agree, in the one spelling plans build, or two entries could
+ * name one thing and pass for two. */
+static int check_target(const struct journal_entry *e, const char *where, char *err, size_t errlen)
+{
+	char buf[ACTION_TARGET_ID_MAX], p[64];
+	const char *canonical = action_canonical_target(e->kind, e->target, e->irq, e->tid, buf);
+
+	printable(e->target, strlen(e->target), p, sizeof(p));
+	if (!canonical && e->kind == ACTION_CPUMASK)
+		return bad(err, errlen, where, "target \"%s\" is not %s or %s", p,
+			   action_cpumask_target(HOST_CPUMASK_IRQ_DEFAULT),
+			   action_cpumask_target(HOST_CPUMASK_WORKQUEUE));
+	if (!canonical)
+		return bad(err, errlen, where, "target \"%s\" is not a sysctl name", p);
+	if (strcmp(canonical, e->target) != 0)
+		return bad(err, errlen, where, "target \"%s\" is not the canonical form %s of its \"%s\"", p, canonical,
+			   action_kind_is_thread(e->kind) ? "tid" : "irq");
+	return 0;
+}
+
+/* What is restored and compared: a value of the entry's kind, as the
+ * transactions parse it. */
+static int check_value(const struct journal_entry *e, const char *name, const char *value, const char *where, char *err,
+		       size_t errlen)
+{
+	char why[192], p[64], q[192];
+	int r;
+
+	r = action_value_check(e->kind, value, why, sizeof(why));
+	if (r != -EINVAL)
+		return r;
+	return bad(err, errlen, where, "%s \"%s\" is not %s", name, printable(value, strlen(value), p, sizeof(p)),
+		   printable(why, strlen(why), q, sizeof(q)));
+}
+
 /* The rules both journal_format and journal_parse enforce, so that whatever
  * is written reads back. */
 static int check_entry(const struct journal_entry *e, const char *where, bool step, char *err, size_t errlen)
 {
+	int r;
+
 	if ((unsigned)e->kind >= _ACTION_KIND_MAX)
 		return bad(err, errlen, where, "unknown kind %d", (int)e->kind);
 	if (!e->target || !*e->target)
@@ -288,8 +333,17 @@ static int check_entry(const struct journal_entry *e, const char *where, bool st
 		return bad(err, errlen, where, "missing \"before\"");
 	if (!step && e->before)
 		return bad(err, errlen, where, "\"before\" in a target (only transaction steps have one)");
-	if (kind_is_thread(e->kind) && (e->tid <= 0 || e->tgid <= 0))
+	if (action_kind_is_thread(e->kind) && (e->tid <= 0 || e->tgid <= 0))
 		return bad(err, errlen, where, "a thread entry needs a positive \"tid\" and \"tgid\"");
+	if (!action_kind_is_thread(e->kind) && (e->tid || e->tgid || e->starttime))
+		return bad(err, errlen, where, "%s", thread_only);
+	if (!kind_has_irq(e->kind) && e->irq)
+		return bad(err, errlen, where, "%s", irq_only);
+	if ((r = check_target(e, where, err, errlen)) < 0 ||
+	    (r = check_value(e, "pristine", e->pristine, where, err, errlen)) < 0 ||
+	    (r = check_value(e, "wanted", e->wanted, where, err, errlen)) < 0 ||
+	    (step && (r = check_value(e, "before", e->before, where, err, errlen)) < 0))
+		return r;
 	return 0;
 }
 
@@ -427,7 +481,7 @@ static struct json_object *entry_to_json(const struct journal_entry *e)
 	 * its IRQ too (see journal.h). */
 	if (r >= 0 && e->irq)
 		r = put(o, "irq", json_object_new_int64(e->irq));
-	if (r >= 0 && kind_is_thread(e->kind)) {
+	if (r >= 0 && action_kind_is_thread(e->kind)) {
 		r = put(o, "tid", json_object_new_int64(e->tid));
 		if (r >= 0)
 			r = put(o, "tgid", json_object_new_int64(e->tgid));
@@ -715,7 +769,14 @@ static int parse_entry(struct json_object *o, const char *where, bool step, stru
 		return bad(err, errlen, where, "unknown kind \"%s\"", printable(kind, strlen(kind), p, sizeof(p)));
 	}
 	e.kind = kinds[k].kind;
-	thread = kind_is_thread(e.kind);
+	thread = action_kind_is_thread(e.kind);
+	/* Present at all, not only non-zero: a 0 that journal_format would
+	 * leave out is still a field the kind does not have. */
+	if (!thread && (json_object_object_get_ex(o, "tid", NULL) || json_object_object_get_ex(o, "tgid", NULL) ||
+			json_object_object_get_ex(o, "starttime", NULL)))
+		return bad(err, errlen, where, "%s", thread_only);
+	if (!kind_has_irq(e.kind) && json_object_object_get_ex(o, "irq", NULL))
+		return bad(err, errlen, where, "%s", irq_only);
 
 	if ((r = get_str(o, "target", true, true, where, &target, err, errlen)) < 0 ||
 	    (r = get_str(o, "label", true, false, where, &label, err, errlen)) < 0 ||
@@ -728,8 +789,6 @@ static int parse_entry(struct json_object *o, const char *where, bool step, stru
 	    (r = get_str(o, "wanted", true, false, where, &wanted, err, errlen)) < 0 ||
 	    (r = get_str(o, "before", step, false, where, &before, err, errlen)) < 0)
 		return r;
-	if (!thread && (tid || tgid || starttime))
-		return bad(err, errlen, where, "\"tid\", \"tgid\" and \"starttime\" are only for threads");
 	if (!step && before)
 		return bad(err, errlen, where, "\"before\" in a target (only transaction steps have one)");
 
@@ -936,6 +995,308 @@ malformed:
 	return bad(err, errlen, NULL, "malformed end line \"%s\"", printable(line, (size_t)(nl - line), q, sizeof(q)));
 }
 
+/* ---- keys json-c would drop ---- */
+
+/* json-c keeps the last of two equal keys of an object and says nothing, so
+ * {"tid":1, ..., "tid":2} would read as whichever came last. After json-c
+ * has parsed the text (its syntax is valid), one more pass over it decodes
+ * the keys of each open object as json-c does and refuses one that object
+ * already has, saying where. Linear in the file: an object's keys are
+ * compared one by one while it has few (a journal's have a dozen at most),
+ * and through a hashed set (a json-c object) past that. */
+
+#define KEYS_LINEAR 16
+/* json-c parses no deeper (json_tokener_new). */
+#define KEY_SCOPES JSON_TOKENER_DEFAULT_DEPTH
+
+struct key_scope {
+	bool object;
+	bool want_key;		 /* in an object: the next string is a key */
+	size_t index;		 /* in an array: the element we are in */
+	size_t first, last;	 /* in an object: its keys are keys[first..], the member we are in keys[last] */
+	size_t mark;		 /* text_len when it opened */
+	struct json_object *set; /* in an object past KEYS_LINEAR keys: all its keys, hashed */
+};
+
+struct key_ref {
+	size_t off, len; /* in key_scan.text, NUL-terminated */
+};
+
+/* The keys of the open objects, as stacks: an object's go when it closes. */
+struct key_scan {
+	struct key_scope scope[KEY_SCOPES];
+	size_t depth;
+	struct key_ref *keys;
+	size_t n_keys, cap_keys;
+	char *text;
+	size_t text_len, text_cap;
+};
+
+static unsigned hex4(const char *s)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++)
+		v = v << 4 | (unsigned)(s[i] <= '9' ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10);
+	return v;
+}
+
+static size_t put_utf8(char *out, unsigned c)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | c >> 6);
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | c >> 12);
+		out[1] = (char)(0x80 | (c >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | c >> 18);
+	out[1] = (char)(0x80 | (c >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (c >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* The character a backslash escape other than \u stands for. */
+static char unescape(char c)
+{
+	switch (c) {
+	case 'b':
+		return '\b';
+	case 'f':
+		return '\f';
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	default: /* '"', '\\', '/' */
+		return c;
+	}
+}
+
+/* The text between a key's quotes (valid: json-c took it), decoded as json-c
+ * does: the escapes, \uXXXX in UTF-8, a surrogate pair as one character, a
+ * lone surrogate as U+FFFD. Decoding never lengthens: out has room for len
+ * bytes. Returns the decoded length. */
+static size_t decode_key(const char *s, size_t len, char *out)
+{
+	size_t n = 0, i = 0;
+
+	while (i < len) {
+		unsigned c, lo;
+
+		if (s[i] != '\\' || i + 1 >= len) {
+			out[n++] = s[i++];
+			continue;
+		}
+		if (s[i + 1] != 'u' || i + 6 > len) {
+			out[n++] = unescape(s[i + 1]);
+			i += 2;
+			continue;
+		}
+		c = hex4(s + i + 2);
+		i += 6;
+		if (c >= 0xd800 && c <= 0xdbff && i + 6 <= len && s[i] == '\\' && s[i + 1] == 'u' &&
+		    (lo = hex4(s + i + 2)) >= 0xdc00 && lo <= 0xdfff) {
+			c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+			i += 6;
+		} else if (c >= 0xd800 && c <= 0xdfff) {
+			c = 0xfffd;
+		}
+		n += put_utf8(out + n, c);
+	}
+	return n;
+}
+
+/* "transaction.steps[0]": how the innermost object is reached; NULL for the
+ * top level. */
+static const char *scan_where(const struct key_scan *ks, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i + 1 < ks->depth && n < len; i++) {
+		const struct key_scope *sc = &ks->scope[i];
+		char p[40];
+		int w =
+		    sc->object
+			? snprintf(buf + n, len - n, "%s%s", i ? "." : "",
+				   printable(ks->text + ks->keys[sc->last].off, ks->keys[sc->last].len, p, sizeof(p)))
+			: snprintf(buf + n, len - n, "[%zu]", sc->index);
+
+		n += w > 0 ? (size_t)w : 0;
+	}
+	return ks->depth > 1 ? buf : NULL;
+}
+
+static int scan_open(struct key_scan *ks, bool object, size_t at, char *err, size_t errlen)
+{
+	if (ks->depth == KEY_SCOPES)
+		return bad(err, errlen, NULL, "bad JSON at byte %zu: nested too deep", at);
+	ks->scope[ks->depth++] =
+	    (struct key_scope){.object = object, .want_key = object, .first = ks->n_keys, .mark = ks->text_len};
+	return 0;
+}
+
+static void scan_close(struct key_scan *ks)
+{
+	struct key_scope *sc;
+
+	if (ks->depth == 0)
+		return;
+	sc = &ks->scope[--ks->depth];
+	json_object_put(sc->set);
+	ks->n_keys = sc->first;
+	ks->text_len = sc->mark;
+}
+
+/* v with room for n elements of size sz (*cap of them now), or NULL. */
+static void *grow(void *v, size_t *cap, size_t n, size_t sz)
+{
+	size_t c = *cap ? *cap : 64;
+
+	while (c < n)
+		c *= 2;
+	if (c == *cap)
+		return v;
+	v = realloc(v, c * sz);
+	if (v)
+		*cap = c;
+	return v;
+}
+
+/* Has the object of sc a key equal to key (len bytes)? */
+static bool scan_has_key(const struct key_scan *ks, const struct key_scope *sc, const char *key, size_t len)
+{
+	if (sc->set)
+		return json_object_object_get_ex(sc->set, key, NULL);
+	for (size_t i = sc->first; i < ks->n_keys; i++)
+		if (ks->keys[i].len == len && memcmp(ks->text + ks->keys[i].off, key, len) == 0)
+			return true;
+	return false;
+}
+
+/* A key of the innermost object: n bytes at s between its quotes, the
+ * opening quote at byte at. */
+static int scan_key(struct key_scan *ks, const char *s, size_t n, size_t at, char *err, size_t errlen)
+{
+	struct key_scope *sc = &ks->scope[ks->depth - 1];
+	char where[160], p[64], *key;
+	size_t len;
+	void *v;
+
+	if (!(v = grow(ks->text, &ks->text_cap, ks->text_len + n + 1, 1)))
+		return -ENOMEM;
+	ks->text = v;
+	if (!(v = grow(ks->keys, &ks->cap_keys, ks->n_keys + 1, sizeof(*ks->keys))))
+		return -ENOMEM;
+	ks->keys = v;
+	key = ks->text + ks->text_len;
+	len = decode_key(s, n, key);
+	key[len] = '\0';
+	/* json-c's keys are C strings: "target\u0000x" would be "target" */
+	if (strlen(key) != len)
+		return bad(err, errlen, scan_where(ks, where, sizeof(where)), "key with a NUL byte at byte %zu", at);
+	if (scan_has_key(ks, sc, key, len))
+		return bad(err, errlen, scan_where(ks, where, sizeof(where)), "duplicate key \"%s\" at byte %zu",
+			   printable(key, len, p, sizeof(p)), at);
+
+	ks->keys[ks->n_keys] = (struct key_ref){ks->text_len, len};
+	sc->last = ks->n_keys++;
+	ks->text_len += len + 1;
+	/* past KEYS_LINEAR keys, a set takes those before, then each new one */
+	if (ks->n_keys - sc->first == KEYS_LINEAR + 1) {
+		if (!(sc->set = json_object_new_object()))
+			return -ENOMEM;
+		for (size_t i = sc->first; i < sc->last; i++)
+			if (json_object_object_add(sc->set, ks->text + ks->keys[i].off, NULL) < 0)
+				return -ENOMEM;
+	}
+	if (sc->set && json_object_object_add(sc->set, key, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The end of the string whose text starts at buf[i]: its closing quote, the
+ * first one not escaped by an odd run of backslashes. */
+static size_t string_end(const char *buf, size_t len, size_t i)
+{
+	for (;;) {
+		const char *q = memchr(buf + i, '"', len - i);
+		size_t end, n = 0;
+
+		if (!q)
+			return len;
+		end = (size_t)(q - buf);
+		while (end - n > i && buf[end - n - 1] == '\\')
+			n++;
+		if (n % 2 == 0)
+			return end;
+		i = end + 1;
+	}
+}
+
+static int check_duplicate_keys(const char *buf, size_t len, char *err, size_t errlen)
+{
+	/* all that matters outside strings; white space, numbers, literals, ':' do not */
+	static const bool structural[256] = {
+	    ['{'] = 1, ['}'] = 1, ['['] = 1, [']'] = 1, [','] = 1, ['"'] = 1, ['\''] = 1};
+	struct key_scan ks = {.depth = 0};
+	int r = 0;
+
+	for (size_t i = 0; i < len && r == 0; i++) {
+		struct key_scope *top = ks.depth ? &ks.scope[ks.depth - 1] : NULL;
+		size_t end;
+
+		while (i < len && !structural[(unsigned char)buf[i]])
+			i++;
+		if (i == len)
+			break;
+		switch (buf[i]) {
+		case '{':
+		case '[':
+			r = scan_open(&ks, buf[i] == '{', i, err, errlen);
+			break;
+		case '}':
+		case ']':
+			scan_close(&ks);
+			break;
+		case ',':
+			if (top && top->object)
+				top->want_key = true;
+			else if (top)
+				top->index++;
+			break;
+		case '\'':
+			r = bad(err, errlen, NULL, "bad JSON at byte %zu: a string in single quotes", i);
+			break;
+		default: /* '"' */
+			end = string_end(buf, len, i + 1);
+			if (top && top->object && top->want_key) {
+				top->want_key = false;
+				r = scan_key(&ks, buf + i + 1, end - i - 1, i, err, errlen);
+			}
+			i = end;
+			break;
+		}
+	}
+	while (ks.depth)
+		scan_close(&ks);
+	free(ks.keys);
+	free(ks.text);
+	return r;
+}
+
 int journal_parse(const char *buf, size_t len, struct journal **ret, char *err, size_t errlen)
 {
 	struct json_tokener *tok;
@@ -961,7 +1322,9 @@ int journal_parse(const char *buf, size_t len, struct journal **ret, char *err, 
 	tok = json_tokener_new();
 	if (!tok)
 		return -ENOMEM;
-	/* strict: no trailing commas, single quotes or other JSON-ish liberties */
+	/* strict: no trailing commas, single-quoted values or other JSON-ish
+	 * liberties (keys in single quotes get through: check_duplicate_keys
+	 * refuses them) */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, buf, (int)body);
 	jerr = json_tokener_get_error(tok);
@@ -975,6 +1338,11 @@ int journal_parse(const char *buf, size_t len, struct journal **ret, char *err, 
 	if (end != body) { /* a NUL byte ends json-c's parse early */
 		json_object_put(o);
 		return bad(err, errlen, NULL, "bad JSON at byte %zu: data after the object", end);
+	}
+	r = check_duplicate_keys(buf, body, err, errlen);
+	if (r < 0) {
+		json_object_put(o);
+		return r;
 	}
 
 	j = calloc(1, sizeof(*j));

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "isolated/action.h"
 #include "isolated/plan.h"
 #include "isolated/procfmt.h"
 
@@ -115,26 +116,6 @@ static void add_warning(struct builder *b, char *w)
 		b->error = -ENOMEM;
 }
 
-char *plan_sched_value(int policy, int prio)
-{
-	switch (policy) {
-	case 0:
-		return strdup("other");
-	case 1:
-		return util_sprintf("fifo:%d", prio);
-	case 2:
-		return util_sprintf("rr:%d", prio);
-	case 3:
-		return strdup("batch");
-	case 5:
-		return strdup("idle");
-	case 6:
-		return strdup("deadline");
-	default:
-		return util_sprintf("policy%d:%d", policy, prio);
-	}
-}
-
 static bool sched_equal(const struct sched_spec *want, const struct task_info *t)
 {
 	switch (want->kind) {
@@ -172,13 +153,6 @@ static bool is_deadline(const struct task_info *t)
 }
 
 static const char deadline_reason[] = "SCHED_DEADLINE thread: isolated leaves it alone";
-
-static char *cpus_string(const struct cpuset *c)
-{
-	char *s = NULL;
-
-	return cpuset_format_list(c, &s) < 0 ? NULL : s;
-}
 
 static char *thread_label(const struct task_info *t)
 {
@@ -276,8 +250,8 @@ static void plan_cpumask(struct builder *b, bool want_set, const struct cpuset *
 		b->pl->unchanged++;
 		return;
 	}
-	add_action(b, ACTION_CPUMASK, strdup(target), strdup(label), cpus_string(cur), cpus_string(want), "cpumask",
-		   false);
+	add_action(b, ACTION_CPUMASK, strdup(target), strdup(label), action_cpus_format(cur), action_cpus_format(want),
+		   "cpumask", false);
 }
 
 static void plan_cpumasks(struct builder *b)
@@ -285,10 +259,11 @@ static void plan_cpumasks(struct builder *b)
 	const struct policy *p = b->p;
 	const struct host_state *s = b->s;
 
-	plan_cpumask(b, p->has_irq_default, &p->irq_default, s->has_irq_default, &s->irq_default, "cpumask/irq_default",
-		     "default IRQ affinity", "the kernel has no /proc/irq/default_smp_affinity");
-	plan_cpumask(b, p->has_wq_cpumask, &p->wq_cpumask, s->has_wq_cpumask, &s->wq_cpumask, "cpumask/workqueue",
-		     "workqueue cpumask",
+	plan_cpumask(b, p->has_irq_default, &p->irq_default, s->has_irq_default, &s->irq_default,
+		     action_cpumask_target(HOST_CPUMASK_IRQ_DEFAULT), "default IRQ affinity",
+		     "the kernel has no /proc/irq/default_smp_affinity");
+	plan_cpumask(b, p->has_wq_cpumask, &p->wq_cpumask, s->has_wq_cpumask, &s->wq_cpumask,
+		     action_cpumask_target(HOST_CPUMASK_WORKQUEUE), "workqueue cpumask",
 		     "no /sys/devices/virtual/workqueue/cpumask (kernel without unbound workqueue cpumask)");
 }
 
@@ -466,15 +441,15 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 		rule_hits[ri]++;
 		if (r->has_cpus) {
 			if (!irq->has_affinity)
-				add_skip(b, ACTION_IRQ_AFFINITY, util_sprintf("irq/%u", irq->irq), irq_label(irq),
+				add_skip(b, ACTION_IRQ_AFFINITY, action_irq_target(irq->irq), irq_label(irq),
 					 strdup("no smp_affinity_list: the kernel does not let this IRQ be moved"),
 					 r->name);
 			else if (cpuset_equal(&irq->affinity, &r->cpus))
 				b->pl->unchanged++;
 			else {
-				struct action *a = add_action(b, ACTION_IRQ_AFFINITY, util_sprintf("irq/%u", irq->irq),
-							      irq_label(irq), cpus_string(&irq->affinity),
-							      cpus_string(&r->cpus), r->name, rule_is_rt(p, r));
+				struct action *a = add_action(b, ACTION_IRQ_AFFINITY, action_irq_target(irq->irq),
+							      irq_label(irq), action_cpus_format(&irq->affinity),
+							      action_cpus_format(&r->cpus), r->name, rule_is_rt(p, r));
 				if (a)
 					a->irq = irq->irq;
 			}
@@ -494,12 +469,12 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 				continue;
 			}
 			if (is_deadline(task)) {
-				add_skip(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)task->tid),
-					 thread_label(task), strdup(deadline_reason), r->name);
+				add_skip(b, ACTION_THREAD_SCHED, action_tid_target(task->tid), thread_label(task),
+					 strdup(deadline_reason), r->name);
 				continue;
 			}
-			a = add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)task->tid),
-				       thread_label(task), plan_sched_value(task->policy, task->rt_priority),
+			a = add_action(b, ACTION_THREAD_SCHED, action_tid_target(task->tid), thread_label(task),
+				       action_sched_format(task->policy, task->rt_priority),
 				       strdup(policy_sched_format(&r->thread, want, sizeof(want))), r->name,
 				       rule_is_rt(p, r));
 			set_thread(a, task);
@@ -507,7 +482,7 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 				a->irq = irq->irq;
 		}
 		if (!found_thread)
-			add_skip(b, ACTION_THREAD_SCHED, util_sprintf("irq/%u", irq->irq), irq_label(irq),
+			add_skip(b, ACTION_THREAD_SCHED, action_irq_target(irq->irq), irq_label(irq),
 				 strdup(threaded_irqs(s) ? "this IRQ has no irq/N thread"
 							 : "no IRQ thread: the kernel is not PREEMPT_RT and was not "
 							   "booted with threadirqs"),
@@ -551,20 +526,18 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 			    (t->no_setaffinity && cpuset_subset(&t->cpus, &r->cpus)))
 				b->pl->unchanged++;
 			else if (is_deadline(t)) {
-				add_skip(b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid),
-					 thread_label(t),
+				add_skip(b, ACTION_THREAD_AFFINITY, action_tid_target(t->tid), thread_label(t),
 					 util_sprintf("%s (the kernel refuses affinity changes that would break "
 						      "deadline admission: EBUSY)",
 						      deadline_reason),
 					 r->name);
 			} else if (t->no_setaffinity) {
-				char *cur = cpus_string(&t->cpus);
+				char *cur = action_cpus_format(&t->cpus);
 
 				/* Bound to one CPU: a per-CPU kthread. Wider: a workqueue
 				 * worker or rescuer, whose CPUs follow the workqueue
 				 * cpumask (/sys/devices/virtual/workqueue/cpumask). */
-				add_skip(b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid),
-					 thread_label(t),
+				add_skip(b, ACTION_THREAD_AFFINITY, action_tid_target(t->tid), thread_label(t),
 					 cpuset_count(&t->cpus) == 1
 					     ? util_sprintf("not movable: per-CPU kernel thread (PF_NO_SETAFFINITY), "
 							    "stays on %s",
@@ -576,9 +549,9 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 					 r->name);
 				free(cur);
 			} else {
-				struct action *a = add_action(
-				    b, ACTION_THREAD_AFFINITY, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
-				    cpus_string(&t->cpus), cpus_string(&r->cpus), r->name, rule_is_rt(p, r));
+				struct action *a = add_action(b, ACTION_THREAD_AFFINITY, action_tid_target(t->tid),
+							      thread_label(t), action_cpus_format(&t->cpus),
+							      action_cpus_format(&r->cpus), r->name, rule_is_rt(p, r));
 				set_thread(a, t);
 			}
 		}
@@ -591,12 +564,12 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 				continue;
 			}
 			if (is_deadline(t)) {
-				add_skip(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
+				add_skip(b, ACTION_THREAD_SCHED, action_tid_target(t->tid), thread_label(t),
 					 strdup(deadline_reason), r->name);
 				continue;
 			}
-			a = add_action(b, ACTION_THREAD_SCHED, util_sprintf("tid/%d", (int)t->tid), thread_label(t),
-				       plan_sched_value(t->policy, t->rt_priority),
+			a = add_action(b, ACTION_THREAD_SCHED, action_tid_target(t->tid), thread_label(t),
+				       action_sched_format(t->policy, t->rt_priority),
 				       strdup(policy_sched_format(&r->sched, want, sizeof(want))), r->name,
 				       rule_is_rt(p, r));
 			set_thread(a, t);

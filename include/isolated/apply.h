@@ -140,8 +140,4 @@ void apply_status_free(struct apply_status *st);
  * the mode confirmed, allocated. */
 int apply_confirm(struct host *h, uid_t uid, const char *session, char **ret_mode, char *err, size_t errlen);
 
-/* Values of a kind compare equal (cpu lists as sets, sysctls with white
- * space normalised and numbers as numbers). */
-bool apply_value_equal(enum action_kind kind, const char *a, const char *b);
-
 #endif

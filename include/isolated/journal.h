@@ -31,13 +31,14 @@
  * has two, its affinity and its scheduling, both named "tid/N". */
 struct journal_entry {
 	enum action_kind kind;
-	char *target; /* "kernel.timer_migration", "irq/41", "tid/2205", "cpumask/workqueue" */
+	char *target; /* "kernel.timer_migration", "irq/41", "tid/2205", "cpumask/workqueue":
+		       * the canonical form of the fields (action_canonical_target) */
 	char *label;  /* for people: "CPU 0/KVM (qemu-system-x86 2201)" */
 	char *rule;   /* the rule that wanted it ("rt-vcpu", "sysctl"); may be NULL */
 	unsigned irq; /* irq-affinity, and thread-sched of an IRQ thread */
 	pid_t tid, tgid;
 	unsigned long long starttime; /* threads: stat field 22, so a reused tid is not mistaken for ours */
-	char *pristine;		      /* the value before isolated first changed it (plan value format) */
+	char *pristine;		      /* the value before isolated first changed it (a value of its kind, action.h) */
 	char *wanted;		      /* targets: what isolated last wrote; steps: what this transaction writes */
 	char *before;		      /* steps only: the value when the transaction started; NULL in targets */
 };
@@ -101,10 +102,14 @@ void journal_clear_confirm(struct journal *j);
 /* Serialise (JSON + trailer). ret is NUL-terminated; ret_len excludes the NUL. */
 int journal_format(const struct journal *j, char **ret, size_t *ret_len);
 /* Parse what journal_format wrote. Any defect (empty, truncated, bad
- * trailer, checksum mismatch, bad JSON, missing or mistyped field, unknown
- * kind, a version newer than JOURNAL_VERSION) is -EBADMSG with a one-line
- * message in err saying what is wrong ("truncated: no end line after byte
- * 1234", "checksum mismatch: ..."); *ret untouched. */
+ * trailer, checksum mismatch, bad JSON, a key twice in an object, missing or
+ * mistyped field, unknown kind, a field the kind does not have, a target
+ * that is not the canonical form of the entry's fields, a value that does
+ * not parse for its kind, a version newer than JOURNAL_VERSION) is -EBADMSG
+ * with a one-line message in err saying what is wrong and where
+ * ("truncated: no end line after byte 1234", "targets[3]: target
+ * \"tid/02205\" is not the canonical form tid/2205 of its \"tid\""); *ret
+ * untouched. journal_format refuses (-EINVAL) what this would refuse. */
 int journal_parse(const char *buf, size_t len, struct journal **ret, char *err, size_t errlen);
 
 /* Read JOURNAL_PATH of the host. -ENOENT when there is none (err empty);

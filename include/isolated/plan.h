@@ -7,17 +7,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "isolated/action.h"
 #include "isolated/host.h"
 #include "isolated/policy.h"
-
-enum action_kind {
-	ACTION_SYSCTL,
-	ACTION_IRQ_AFFINITY,
-	ACTION_THREAD_AFFINITY,
-	ACTION_THREAD_SCHED,
-	ACTION_CPUMASK, /* [cpumask]: "cpumask/irq_default", "cpumask/workqueue" */
-	_ACTION_KIND_MAX,
-};
 
 struct action {
 	enum action_kind kind;
@@ -65,9 +57,6 @@ int plan_build(const struct policy *p, const struct host_state *s, struct plan *
 int plan_build_threads(const struct policy *p, const struct host_state *s, struct plan **ret, char *err, size_t errlen);
 void plan_free(struct plan *pl);
 const char *plan_action_kind_name(enum action_kind k);
-/* A thread's scheduling in the plans' value format: "other", "fifo:50",
- * "rr:5", "batch", "idle", "deadline". Allocated; NULL on ENOMEM. */
-char *plan_sched_value(int policy, int prio);
 
 /* Selectors, exposed for tests. */
 bool match_thread(const struct rule *r, const struct task_info *t, const struct host_state *s);

@@ -113,9 +113,12 @@ static struct journal *realistic(size_t n_threads, size_t n_steps, bool txn)
 	j->txn_started = 1767229200;
 	j->txn_pid = 4321;
 	for (size_t i = 0; i < n_steps; i++) {
+		bool sched = i % 2;
+
 		snprintf(target, sizeof(target), "tid/%zu", 3000 + i);
-		add_step(j, ent(i % 2 ? ACTION_THREAD_SCHED : ACTION_THREAD_AFFINITY, target, "vhost-2201", "rt-vhost",
-				0, 3000 + (pid_t)i, 2201, 999 + i, "0-7", "2-3", "0-7"));
+		add_step(j, ent(sched ? ACTION_THREAD_SCHED : ACTION_THREAD_AFFINITY, target, "vhost-2201", "rt-vhost",
+				0, 3000 + (pid_t)i, 2201, 999 + i, sched ? "other" : "0-7", sched ? "fifo:55" : "2-3",
+				sched ? "other" : "0-7"));
 	}
 	add_step(j, ent(ACTION_SYSCTL, "kernel.timer_migration", "kernel.timer_migration", "sysctl", 0, 0, 0, 0, "1",
 			"1", "0"));
@@ -266,6 +269,27 @@ static void assert_json_fails(const char *json, const char *want)
 	free(buf);
 }
 
+/* A table of JSON bodies, sealed: want NULL parses, else fails saying want. */
+struct json_case {
+	const char *json, *want;
+};
+
+static void run_json_cases(const struct json_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		char *buf;
+
+		if (cases[i].want) {
+			assert_json_fails(cases[i].json, cases[i].want);
+			continue;
+		}
+		buf = seal(cases[i].json, &len);
+		journal_free(parse_ok(buf, len));
+		free(buf);
+	}
+}
+
 /* ---- in memory ---- */
 
 static void test_new(void **state)
@@ -344,6 +368,11 @@ static void test_round_trip(void **state)
 	e = journal_find(j, ACTION_THREAD_AFFINITY, "tid/2205");
 	e->starttime = UINT64_MAX;
 	e->tid = INT_MAX;
+	set_str(&e->target, "tid/2147483647");
+	e = journal_find(j, ACTION_IRQ_AFFINITY, "irq/40");
+	e->irq = UINT_MAX;
+	set_str(&e->target, "irq/4294967295");
+	e = journal_find(j, ACTION_THREAD_SCHED, "tid/912");
 	e->irq = UINT_MAX;
 	assert_round_trip(j);
 	journal_free(j);
@@ -367,20 +396,24 @@ static void test_escapes(void **state)
 
 	(void)state;
 	assert_non_null(j);
+	/* Free text: labels, rules, modes, scopes, and sysctl values (any
+	 * bytes but a newline). */
 	for (size_t i = 0; i < ARRAY_SIZE(strings); i++) {
 		char target[32];
-		const char *s = strings[i];
+		const char *s = strings[i], *v = strchr(s, '\n') ? "1" : s;
 
 		snprintf(target, sizeof(target), "tid/%zu", 100 + i);
-		add_target(j, ent(ACTION_THREAD_SCHED, target, s, s, 0, 100 + (pid_t)i, 100, i, s, s, NULL));
-		add_target(j, ent(ACTION_SYSCTL, *s ? s : "empty", s, NULL, 0, 0, 0, 0, s, s, NULL));
+		add_target(j,
+			   ent(ACTION_THREAD_SCHED, target, s, s, 0, 100 + (pid_t)i, 100, i, "other", "fifo:1", NULL));
+		snprintf(target, sizeof(target), "kernel.escape%zu", i);
+		add_target(j, ent(ACTION_SYSCTL, target, s, NULL, 0, 0, 0, 0, v, v, NULL));
 	}
 	set_str(&j->mode, "mode \"quoted\" \xc3\xa9");
 	set_str(&j->scope, "cgroup:/machine.slice/machine-qemu\\x2d1\\x2drtvm.scope");
 	j->has_txn = true;
 	set_str(&j->txn_mode, "tab\tmode");
 	j->txn_pid = 77;
-	add_step(j, ent(ACTION_CPUMASK, "cpumask/workqueue", "\"", "\\", 0, 0, 0, 0, "\t", "\n", "\xc3\xa9"));
+	add_step(j, ent(ACTION_SYSCTL, "kernel.escape", "\"", "\\", 0, 0, 0, 0, "\t", "4096\t87380", "\xc3\xa9"));
 	assert_round_trip(j);
 
 	/* no "\/" (NOSLASHESCAPE), and the escapes of JSON */
@@ -464,6 +497,24 @@ static void test_format_invalid(void **state)
 	    {"no pristine", false, {ACTION_SYSCTL, "a.d", "x", NULL, 0, 0, 0, 0, NULL, "0", NULL}},
 	    {"bad kind", false, {_ACTION_KIND_MAX, "a.e", "x", NULL, 0, 0, 0, 0, "1", "0", NULL}},
 	    {"duplicate", false, {ACTION_SYSCTL, "kernel.timer_migration", "x", NULL, 0, 0, 0, 0, "1", "0", NULL}},
+	    /* what the entries mean (test_meaning) */
+	    {"tid not as its target says",
+	     false,
+	     {ACTION_THREAD_SCHED, "tid/../../../etc", "x", NULL, 0, 1, 1, 1, "fifo:99", "other", NULL}},
+	    {"leading zero", false, {ACTION_THREAD_AFFINITY, "tid/05", "x", NULL, 0, 5, 5, 1, "0-1", "1", NULL}},
+	    {"irq not as its target says",
+	     false,
+	     {ACTION_IRQ_AFFINITY, "irq/7", "x", NULL, 8, 0, 0, 0, "0-1", "1", NULL}},
+	    {"not a sysctl name", false, {ACTION_SYSCTL, "a/b", "x", NULL, 0, 0, 0, 0, "1", "0", NULL}},
+	    {"not a cpumask", false, {ACTION_CPUMASK, "cpumask/x", "x", NULL, 0, 0, 0, 0, "0-1", "1", NULL}},
+	    {"irq on a sysctl", false, {ACTION_SYSCTL, "a.f", "x", NULL, 3, 0, 0, 0, "1", "0", NULL}},
+	    {"irq on a thread's affinity",
+	     false,
+	     {ACTION_THREAD_AFFINITY, "tid/6", "x", NULL, 3, 6, 6, 1, "0-1", "1", NULL}},
+	    {"tid on an IRQ", false, {ACTION_IRQ_AFFINITY, "irq/3", "x", NULL, 3, 7, 0, 0, "0-1", "1", NULL}},
+	    {"cpus as sched", false, {ACTION_THREAD_SCHED, "tid/6", "x", NULL, 0, 6, 6, 1, "0-7", "other", NULL}},
+	    {"sched as cpus", true, {ACTION_CPUMASK, "cpumask/workqueue", "x", NULL, 0, 0, 0, 0, "0-1", "1", "other"}},
+	    {"sysctl with a newline", false, {ACTION_SYSCTL, "a.g", "x", NULL, 0, 0, 0, 0, "1\n", "0", NULL}},
 	};
 
 	(void)state;
@@ -587,9 +638,7 @@ static void test_flips(void **state)
 
 static void test_errors(void **state)
 {
-	static const struct {
-		const char *json, *want;
-	} cases[] = {
+	static const struct json_case cases[] = {
 	    /* the base cases parse: the defects below are each one change */
 	    {J(ENTRY_SYSCTL, TXN(STEP)), NULL},
 	    {J("", ""), NULL},
@@ -667,18 +716,7 @@ static void test_errors(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		size_t len;
-		char *buf;
-
-		if (cases[i].want) {
-			assert_json_fails(cases[i].json, cases[i].want);
-			continue;
-		}
-		buf = seal(cases[i].json, &len);
-		journal_free(parse_ok(buf, len));
-		free(buf);
-	}
+	run_json_cases(cases, ARRAY_SIZE(cases));
 }
 
 /* Defects of the file around the JSON: the trailer and what the CRC guards. */
@@ -687,6 +725,244 @@ static void test_errors(void **state)
 #define CONFIRM(body) J(ENTRY_SYSCTL, ",\"confirm\":{" body "}")
 #define CONFIRM_OK                                                                                                     \
 	"\"deadline\":1767225660000000,\"previous_mode\":\"rt-only\",\"previous_scope\":\"host\",\"uid\":1000"
+
+/* ---- what the entries mean ---- */
+
+/* Entries of each kind, to vary one field at a time. */
+#define V(p, w) "\"pristine\":\"" p "\",\"wanted\":\"" w "\""
+#define VB(p, w, b) V(p, w) ",\"before\":\"" b "\""
+#define SYSCTL_E(target, extra, vals) "{\"kind\":\"sysctl\",\"target\":\"" target "\",\"label\":\"l\"," extra vals "}"
+#define MASK_E(target, extra, vals) "{\"kind\":\"cpumask\",\"target\":\"" target "\",\"label\":\"l\"," extra vals "}"
+#define IRQ_E(target, extra, vals)                                                                                     \
+	"{\"kind\":\"irq-affinity\",\"target\":\"" target "\",\"label\":\"l\"," extra vals "}"
+#define THREAD_E(kind, target, tid, extra, vals)                                                                       \
+	"{\"kind\":\"" kind "\",\"target\":\"" target "\",\"label\":\"l\",\"tid\":" tid ",\"tgid\":" tid               \
+	",\"starttime\":1," extra vals "}"
+#define SCHED_MSG "is not a scheduling value (other, batch, idle, fifo:N or rr:N with N in 1..99)"
+
+/* The target is the canonical form of the entry's fields, the fields are
+ * those of its kind, and the values parse as values of its kind: a journal
+ * read back is acted on (revert writes pristine to the thread "tid" names),
+ * so what it says must be what it means. */
+static void test_meaning(void **state)
+{
+	static const struct json_case cases[] = {
+	    /* issue 13, item 7: revert would set PID 1 to FIFO 99 */
+	    {J(THREAD_E("thread-sched", "tid/../../../etc", "1", "", V("fifo:99", "other")), ""),
+	     "targets[0]: target \"tid/../../../etc\" is not the canonical form tid/1 of its \"tid\""},
+	    /* ... and a second entry for one thread passed the duplicate check */
+	    {J(THREAD_E("thread-affinity", "tid/2205", "2205", "",
+			V("0-7", "2")) "," THREAD_E("thread-affinity", "tid/02205", "2205", "", V("0-7", "3")),
+	       ""),
+	     "targets[1]: target \"tid/02205\" is not the canonical form tid/2205 of its \"tid\""},
+
+	    /* targets, kind by kind */
+	    {J(THREAD_E("thread-affinity", "tid/2205", "2205", "",
+			V("0-7", "2")) "," THREAD_E("thread-sched", "tid/2205", "2205", "", V("other", "fifo:50")),
+	       ""),
+	     NULL},
+	    {J(THREAD_E("thread-affinity", "tid/2205/sched", "2205", "", V("0-7", "2")), ""),
+	     "targets[0]: target \"tid/2205/sched\" is not the canonical form tid/2205 of its \"tid\""},
+	    {J(THREAD_E("thread-sched", "tid/+5", "5", "", V("other", "rr:1")), ""),
+	     "targets[0]: target \"tid/+5\" is not the canonical form tid/5 of its \"tid\""},
+	    {J(THREAD_E("thread-sched", "tid/6", "5", "", V("other", "rr:1")), ""),
+	     "targets[0]: target \"tid/6\" is not the canonical form tid/5 of its \"tid\""},
+	    {J(THREAD_E("thread-sched", "irq/5", "5", "", V("other", "rr:1")), ""),
+	     "targets[0]: target \"irq/5\" is not the canonical form tid/5 of its \"tid\""},
+	    {J("", TXN(THREAD_E("thread-sched", "tid/05", "5", "", VB("other", "fifo:1", "other")))),
+	     "transaction.steps[0]: target \"tid/05\" is not the canonical form tid/5 of its \"tid\""},
+	    {J(IRQ_E("irq/41", "\"irq\":41,", V("0-7", "0-1")), ""), NULL},
+	    {J(IRQ_E("irq/41", "\"irq\":40,", V("0-7", "0-1")), ""),
+	     "targets[0]: target \"irq/41\" is not the canonical form irq/40 of its \"irq\""},
+	    {J(IRQ_E("irq/041", "\"irq\":41,", V("0-7", "0-1")), ""),
+	     "targets[0]: target \"irq/041\" is not the canonical form irq/41 of its \"irq\""},
+	    {J(IRQ_E("irq/41/../../../etc", "\"irq\":41,", V("0-7", "0-1")), ""),
+	     "targets[0]: target \"irq/41/../../../etc\" is not the canonical form irq/41 of its \"irq\""},
+	    /* IRQ 0: journal_format leaves "irq" out when it is 0 */
+	    {J(IRQ_E("irq/0", "", V("0-7", "0-1")), ""), NULL},
+	    {J(IRQ_E("irq/41", "", V("0-7", "0-1")), ""),
+	     "targets[0]: target \"irq/41\" is not the canonical form irq/0 of its \"irq\""},
+	    {J(SYSCTL_E("tid/../../../etc", "", V("1", "0")), ""),
+	     "targets[0]: target \"tid/../../../etc\" is not a sysctl name"},
+	    {J(SYSCTL_E("kernel/timer_migration", "", V("1", "0")), ""),
+	     "targets[0]: target \"kernel/timer_migration\" is not a sysctl name"},
+	    {J(SYSCTL_E("kernel..timer_migration", "", V("1", "0")), ""),
+	     "targets[0]: target \"kernel..timer_migration\" is not a sysctl name"},
+	    {J(SYSCTL_E("kernel.timer_migration\\n", "", V("1", "0")), ""),
+	     "targets[0]: target \"kernel.timer_migration?\" is not a sysctl name"},
+	    {J(MASK_E("cpumask/irq_default", "", V("0-7", "0-1")) "," MASK_E("cpumask/workqueue", "", V("0-7", "0-1")),
+	       ""),
+	     NULL},
+	    {J(MASK_E("cpumask/irq_default/", "", V("0-7", "0-1")), ""),
+	     "targets[0]: target \"cpumask/irq_default/\" is not cpumask/irq_default or cpumask/workqueue"},
+	    {J(MASK_E("cpumask/../workqueue", "", V("0-7", "0-1")), ""),
+	     "targets[0]: target \"cpumask/../workqueue\" is not cpumask/irq_default or cpumask/workqueue"},
+
+	    /* the fields of a kind, even when 0 */
+	    {J(SYSCTL_E("kernel.timer_migration", "\"irq\":3,", V("1", "0")), ""),
+	     "targets[0]: \"irq\" is only for irq-affinity and thread-sched entries"},
+	    {J(SYSCTL_E("kernel.timer_migration", "\"irq\":0,", V("1", "0")), ""),
+	     "targets[0]: \"irq\" is only for irq-affinity and thread-sched entries"},
+	    {J(MASK_E("cpumask/workqueue", "\"irq\":1,", V("0-7", "0-1")), ""),
+	     "targets[0]: \"irq\" is only for irq-affinity and thread-sched entries"},
+	    {J(THREAD_E("thread-affinity", "tid/5", "5", "\"irq\":41,", V("0-7", "2")), ""),
+	     "targets[0]: \"irq\" is only for irq-affinity and thread-sched entries"},
+	    /* the scheduling of an IRQ thread keeps its IRQ */
+	    {J(THREAD_E("thread-sched", "tid/5", "5", "\"irq\":41,", V("fifo:50", "fifo:60")), ""), NULL},
+	    {J(SYSCTL_E("kernel.timer_migration", "\"starttime\":0,", V("1", "0")), ""),
+	     "targets[0]: \"tid\", \"tgid\" and \"starttime\" are only for threads"},
+	    {J(MASK_E("cpumask/workqueue", "\"tid\":0,", V("0-7", "0-1")), ""),
+	     "targets[0]: \"tid\", \"tgid\" and \"starttime\" are only for threads"},
+	    {J(IRQ_E("irq/3", "\"irq\":3,\"tgid\":7,", V("0-7", "0-1")), ""),
+	     "targets[0]: \"tid\", \"tgid\" and \"starttime\" are only for threads"},
+
+	    /* values parse as values of the kind */
+	    {J(THREAD_E("thread-sched", "tid/5", "5", "", V("batch", "idle")) "," THREAD_E("thread-sched", "tid/6", "6",
+											   "", V("rr:99", "fifo:1")),
+	       ""),
+	     NULL},
+	    {J(THREAD_E("thread-sched", "tid/5", "5", "", V("0-7", "fifo:1")), ""),
+	     "targets[0]: pristine \"0-7\" " SCHED_MSG},
+	    {J(THREAD_E("thread-sched", "tid/5", "5", "", V("other", "fifo:100")), ""),
+	     "targets[0]: wanted \"fifo:100\" " SCHED_MSG},
+	    {J(THREAD_E("thread-sched", "tid/5", "5", "", V("deadline", "fifo:1")), ""),
+	     "targets[0]: pristine \"deadline\" " SCHED_MSG},
+	    {J(THREAD_E("thread-sched", "tid/5", "5", "", V("other", "FIFO:1")), ""),
+	     "targets[0]: wanted \"FIFO:1\" " SCHED_MSG},
+	    /* scheduling values compare as strings: one spelling each */
+	    {J(THREAD_E("thread-sched", "tid/5", "5", "", V("other", "fifo:050")), ""),
+	     "targets[0]: wanted \"fifo:050\" is not the canonical form fifo:50"},
+	    {J(THREAD_E("thread-sched", "tid/5", "5", "", V("rr:+7", "other")), ""),
+	     "targets[0]: pristine \"rr:+7\" is not the canonical form rr:7"},
+	    {J("", TXN(THREAD_E("thread-sched", "tid/5", "5", "", VB("other", "fifo:1", "policy7:0")))),
+	     "transaction.steps[0]: before \"policy7:0\" " SCHED_MSG},
+	    {J(IRQ_E("irq/3", "\"irq\":3,", V("", "0-15:2/4")) "," MASK_E("cpumask/workqueue", "", V(" 0-3 ", "1,3")),
+	       ""),
+	     NULL},
+	    {J(IRQ_E("irq/3", "\"irq\":3,", V("0-x", "0")), ""),
+	     "targets[0]: pristine \"0-x\" is not a CPU list (unexpected 'x' at position 3 in \"0-x\")"},
+	    {J(MASK_E("cpumask/workqueue", "", V("0-7", "all")), ""), "targets[0]: wanted \"all\" is not a CPU list"},
+	    {J(THREAD_E("thread-affinity", "tid/5", "5", "", V("0-7", "other")), ""),
+	     "targets[0]: wanted \"other\" is not a CPU list"},
+	    {J("", TXN(THREAD_E("thread-affinity", "tid/5", "5", "", VB("0-7", "2", "3-1")))),
+	     "transaction.steps[0]: before \"3-1\" is not a CPU list (range 3-1 in \"3-1\" is reversed)"},
+	    {J(SYSCTL_E("net.ipv4.tcp_rmem", "", V("4096\\t87380\\t6291456", "")), ""), NULL},
+	    {J(SYSCTL_E("kernel.timer_migration", "", V("1\\n2", "0")), ""),
+	     "targets[0]: pristine \"1?2\" is not a sysctl value (it has a newline)"},
+	    {J("", TXN(SYSCTL_E("kernel.timer_migration", "", VB("1", "0", "0\\n")))),
+	     "transaction.steps[0]: before \"0?\" is not a sysctl value (it has a newline)"},
+	};
+
+	(void)state;
+	run_json_cases(cases, ARRAY_SIZE(cases));
+}
+
+/* json-c keeps the last of two equal keys without a word: any object of the
+ * file with a key twice is refused, the key spelled in any of JSON's ways. */
+static void test_duplicate_keys(void **state)
+{
+	static const struct json_case cases[] = {
+	    {"{" HEAD "\"mode\":\"n\",\"applied_at\":0,\"targets\":[]}", "duplicate key \"mode\" at byte "},
+	    {"{" HEAD "\"applied_at\":0,\"targets\":[],\"targets\":[" ENTRY_SYSCTL "]}",
+	     "duplicate key \"targets\" at byte "},
+	    {J("{\"kind\":\"sysctl\",\"target\":\"kernel.timer_migration\",\"label\":\"l\",\"pristine\":\"1\","
+	       "\"wanted\":\"0\",\"target\":\"kernel.numa_balancing\"}",
+	       ""),
+	     "targets[0]: duplicate key \"target\" at byte "},
+	    {J(ENTRY_SYSCTL ",{\"kind\":\"sysctl\",\"target\":\"a.b\",\"\\u0074arget\":\"a.c\",\"label\":\"l\","
+			    "\"pristine\":\"1\",\"wanted\":\"0\"}",
+	       ""),
+	     "targets[1]: duplicate key \"target\" at byte "},
+	    {J(THREAD_E("thread-sched", "tid/5", "5", "\"t\\u0069d\":1,", V("other", "fifo:1")), ""),
+	     "targets[0]: duplicate key \"tid\" at byte "},
+	    {J(SYSCTL_E("a.b", "\"l\\u0061bel\":\"m\",", V("1", "0")), ""),
+	     "targets[0]: duplicate key \"label\" at byte "},
+	    {J("",
+	       TXN(THREAD_E("thread-sched", "tid/5", "5", "\"before\":\"other\",", VB("other", "fifo:1", "other")))),
+	     "transaction.steps[0]: duplicate key \"before\" at byte "},
+	    {J("", ",\"transaction\":{\"mode\":\"m\",\"started_at\":1,\"pid\":5,\"pid\":1,\"steps\":[]}"),
+	     "transaction: duplicate key \"pid\" at byte "},
+	    {J(ENTRY_SYSCTL, ",\"confirm\":{" CONFIRM_OK ",\"uid\":0}"), "confirm: duplicate key \"uid\" at byte "},
+	    /* wherever the object is */
+	    {J(SYSCTL_E("a.b", "\"rule\":{\"a\":1,\"b\":{},\"a\":2},", V("1", "0")), ""),
+	     "targets[0].rule: duplicate key \"a\" at byte "},
+	    {J("", ",\"x\":[[1,{\"a\":[]}],[{\"a\":1,\"a\":2}]]"), "x[1][0]: duplicate key \"a\" at byte "},
+	    /* json-c's decoding: \/ is /, lone surrogates are U+FFFD, pairs are one character */
+	    {J(SYSCTL_E("a.b", "\"rule\":{\"a\\/b\":1,\"a/b\":2},", V("1", "0")), ""),
+	     "targets[0].rule: duplicate key \"a/b\" at byte "},
+	    {J(SYSCTL_E("a.b", "\"rule\":{\"\\ud800\":1,\"\\udfff\":2},", V("1", "0")), ""),
+	     "targets[0].rule: duplicate key \"???\" at byte "},
+	    {J(SYSCTL_E("a.b", "\"rule\":{\"\\ud83d\\ude00\":1,\"\xf0\x9f\x98\x80\":2},", V("1", "0")), ""),
+	     "targets[0].rule: duplicate key \"????\" at byte "},
+	    /* a NUL would end the key for json-c: "target\u0000" would be "target" */
+	    {J("{\"kind\":\"sysctl\",\"target\\u0000x\":\"a.b\",\"label\":\"l\",\"pristine\":\"1\",\"wanted\":\"0\"}",
+	       ""),
+	     "targets[0]: key with a NUL byte at byte "},
+	    /* json-c's strict mode takes keys in single quotes (not values); journal_format
+	     * never writes them */
+	    {"{'format':\"isolated-journal\"}", "bad JSON at byte 1: a string in single quotes"},
+	    {J(SYSCTL_E("a.b", "'rule':\"r\",", V("1", "0")), ""), "bad JSON at byte "},
+	    {J(SYSCTL_E("a.b", "\"rule\":'r',", V("1", "0")), ""), "bad JSON at byte "},
+	    /* what only looks like keys */
+	    {J(ENTRY_SYSCTL "," ENTRY_AB, ""), NULL},
+	    {J(SYSCTL_E("a.b", "\"rule\":\"\\\"target\\\":\\\"x\\\"}, {'it''s'\",", V("1", "0")), ""), NULL},
+	    {J(SYSCTL_E("a.b", "\"rule\":\"target\",", V("1", "0")), ""), NULL},
+	    {J(SYSCTL_E("a.b", "\"rule\":\"a\\\\\",", V("1", "0")) "," SYSCTL_E("a.c", "", V("1", "0")), ""), NULL},
+	};
+
+	(void)state;
+	run_json_cases(cases, ARRAY_SIZE(cases));
+
+	/* the byte is the second key's opening quote */
+	{
+		static const char json[] = J("", ",\"transaction\":{\"mode\":\"m\",\"started_at\":1,\"mode\":\"n\"}");
+		char want[64];
+
+		snprintf(want, sizeof(want), "transaction: duplicate key \"mode\" at byte %zu",
+			 (size_t)(strstr(strstr(json, "\"started_at\""), "\"mode\"") - json));
+		assert_json_fails(json, want);
+	}
+
+	/* objects of many keys (past the few compared one by one), with and
+	 * without a duplicate of the first or of the last key */
+	{
+		static const size_t sizes[] = {15, 16, 17, 18, 40};
+
+		for (size_t k = 0; k < ARRAY_SIZE(sizes); k++)
+			for (size_t dup = 0; dup < 3; dup++) {
+				char json[1024], want[64];
+				size_t len = 0;
+
+				len += (size_t)snprintf(json + len, sizeof(json) - len, "{\"targets\":[{");
+				for (size_t i = 0; i < sizes[k]; i++)
+					len += (size_t)snprintf(json + len, sizeof(json) - len, "\"k%zu\":0,", i);
+				if (dup < 2)
+					len += (size_t)snprintf(json + len, sizeof(json) - len, "\"k%zu\":1,",
+								dup ? sizes[k] - 1 : 0);
+				snprintf(json + len - 1, sizeof(json) - len + 1, "}]}");
+				if (dup < 2)
+					snprintf(want, sizeof(want), "targets[0]: duplicate key \"k%zu\" at byte ",
+						 dup ? sizes[k] - 1 : 0);
+				else
+					snprintf(want, sizeof(want), "not an isolated journal (no \"format\")");
+				assert_json_fails(json, want);
+			}
+	}
+
+	/* linear: one object with 200 000 keys, the last one a duplicate of the first */
+	{
+		size_t n = 200000, cap = n * 16 + 64, len = 0;
+		char *json = malloc(cap);
+
+		assert_non_null(json);
+		len += (size_t)snprintf(json + len, cap - len, "{");
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(json + len, cap - len, "\"k%zu\":0,", i);
+		snprintf(json + len, cap - len, "\"k0\":1}");
+		assert_json_fails(json, "duplicate key \"k0\" at byte ");
+		free(json);
+	}
+}
 
 static void set_confirm(struct journal *j, const char *session)
 {
@@ -1465,6 +1741,8 @@ int main(void)
 	    cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_flips),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_meaning),
+	    cmocka_unit_test(test_duplicate_keys),
 	    cmocka_unit_test(test_confirm),
 	    cmocka_unit_test(test_confirm_errors),
 	    cmocka_unit_test(test_trailer_errors),

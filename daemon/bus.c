@@ -29,6 +29,7 @@
  * when polkit answers. Polkit absent, an error, a reply we cannot read, or
  * "not authorized": denied. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -267,6 +268,14 @@ static int read_options(sd_bus_message *m, const char *method, unsigned allowed,
 			r = sd_bus_message_read_basic(m, 't', &usec);
 			if (r < 0)
 				return r;
+			/* 0 is "none", as when absent: isoctl sends nothing then. */
+			if (usec != 0 && (usec < ISOLATED_BUS_CONFIRM_MIN_USEC || usec > ISOLATED_BUS_CONFIRM_MAX_USEC))
+				return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
+							 "isoctl: --confirm-within: %" PRIu64
+							 " microseconds: between 1s and 24h (%llu to %llu "
+							 "microseconds), or 0 for no confirmation",
+							 usec, ISOLATED_BUS_CONFIRM_MIN_USEC,
+							 ISOLATED_BUS_CONFIRM_MAX_USEC);
 			o->confirm_usec = usec;
 			break;
 		}

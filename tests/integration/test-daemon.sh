@@ -201,6 +201,14 @@ run 0 revert
 same_tree "crash between modes, restart, revert"
 
 # ---- 6. --confirm-within ----
+# Over the bus as from isoctl: 0 (none) or 1 s to 24 h. 2^64-1 microseconds
+# used to be a deadline in the past: applied, then taken back at once.
+for usec in 18446744073709551615 9223372036854775807 86400000001 999999; do
+	out=$(busctl call "$BUSNAME" "$BUSPATH" "$BUSIF" Apply 'sa{sv}' dedicated 1 confirm-within t "$usec" 2>&1)
+	echo "$out" | grep -q "between 1s and 24h" || fail "Apply confirm-within $usec: $out"
+done
+expect_eq "mode after confirm-within out of range" "$("$ISOCTL" --json status | jq -r .isolated.mode)" vanilla
+same_tree "after confirm-within out of range"
 # Unconfirmed: back to the previous mode (dedicated) at the deadline, +-1 s.
 run 0 apply dedicated
 t0=$(date +%s.%N)

@@ -1063,6 +1063,39 @@ static void test_bad_options(void **state)
 	assert_string_equal(stub.scope, "host");
 }
 
+/* confirm-within is 0 (none, as absent) or 1 s to 24 h, as isoctl's own
+ * --confirm-within: UINT64_MAX would be a deadline in the past (applied and
+ * taken back at once), values near INT64_MAX overflow the deadline. */
+static void test_confirm_within_range(void **state)
+{
+	static const uint64_t bad[] = {
+	    1, 999999, 86400000001ULL, INT64_MAX - 1, INT64_MAX, (uint64_t)INT64_MAX + 1, UINT64_MAX};
+	static const uint64_t good[] = {0, 1000000, 60000000, 86400000000ULL};
+	struct result res;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		call(AS_ROOT, 0, &res, "Apply", "sa{sv}", "dedicated", 1, "confirm-within", "t", bad[i]);
+		expect_error(&res, ISOLATED_BUS_ERROR_ARGUMENT);
+		if (!strstr(res.message, "between 1s and 24h"))
+			fail_msg("confirm-within %llu: %s", (unsigned long long)bad[i], res.message);
+		/* before authorisation: nobody hears the same */
+		call(NOBODY, 0, &res, "Apply", "sa{sv}", "dedicated", 1, "confirm-within", "t", bad[i]);
+		expect_error(&res, ISOLATED_BUS_ERROR_ARGUMENT);
+	}
+	assert_int_equal(holder_calls(), 0);
+	call(AS_ROOT, 0, &res, "Apply", "sa{sv}", "dedicated", 1, "confirm-within", "t", UINT64_MAX);
+	assert_string_equal(res.message, "isoctl: --confirm-within: 18446744073709551615 microseconds: between 1s "
+					 "and 24h (1000000 to 86400000000 microseconds), or 0 for no confirmation");
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		stub.opts.confirm_usec = 4711;
+		call(AS_ROOT, 0, &res, "Apply", "sa{sv}", "dedicated", 1, "confirm-within", "t", good[i]);
+		expect_doc(&res, "Apply", "dedicated");
+		assert_int_equal(stub.opts.confirm_usec, good[i]);
+	}
+}
+
 static void fail_next(int r, const char *name, const char *message)
 {
 	pthread_mutex_lock(&stub_lock);
@@ -1399,6 +1432,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_changes_root, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_mode_names, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_options, test_setup, test_teardown),
+	    cmocka_unit_test_setup_teardown(test_confirm_within_range, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_op_errors, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_signals, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_polkit_yes, test_setup, test_teardown),

@@ -6,6 +6,7 @@
  * confirmed in time; a verification pass finds what another program
  * changed. All state lives in struct holder. */
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -116,6 +117,19 @@ static long long now_realtime_usec(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* The deadline within usec from now, CLOCK_REALTIME µs as the journal
+ * keeps it; -ERANGE when it does not fit (the bus allows 24 h at most; the
+ * holder does not count on that). */
+static int confirm_deadline(unsigned long long usec, long long *ret)
+{
+	long long now = now_realtime_usec(), d;
+
+	if (usec > (unsigned long long)LLONG_MAX || __builtin_add_overflow(now, (long long)usec, &d))
+		return -ERANGE;
+	*ret = d;
+	return 0;
 }
 
 static const char *where(const struct holder *h)
@@ -1117,7 +1131,14 @@ int holder_apply(struct holder *h, const char *mode, const struct holder_apply_o
 	diag_free(&d);
 	if (o->confirm_usec && !o->dry_run) {
 		char err[ERRLEN];
+		long long deadline;
 
+		if (confirm_deadline(o->confirm_usec, &deadline) < 0) {
+			policy_free(p);
+			return op_fail(e, ISOLATED_BUS_ERROR_ARGUMENT, -ERANGE,
+				       "isoctl: --confirm-within: %llu microseconds: the deadline is out of range",
+				       o->confirm_usec);
+		}
 		/* Back to the last confirmed mode: the previous one, or, when
 		 * that is itself unconfirmed, the one it would go back to. */
 		r = sync_journal(h, err, sizeof(err));
@@ -1132,7 +1153,7 @@ int holder_apply(struct holder *h, const char *mode, const struct holder_apply_o
 			return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
 		}
 		confirm = (struct apply_confirm){
-		    .deadline_usec = now_realtime_usec() + (long long)o->confirm_usec,
+		    .deadline_usec = deadline,
 		    .previous_mode = prev_mode ? prev_mode : "vanilla",
 		    .previous_scope = prev_scope ? prev_scope : "host",
 		    .uid = c ? c->uid : 0,

@@ -495,6 +495,38 @@ static void test_confirm_expired_while_down(void **state)
 	assert_true(same_as_orig(f));
 }
 
+/* A confirmation window whose deadline does not fit in the journal's 64-bit
+ * microseconds is refused, and nothing is applied: now + UINT64_MAX as a
+ * signed number is in the past (applied, then taken back at once), now +
+ * INT64_MAX overflows. The bus refuses more than 24 h before this; the
+ * holder does not rely on it. */
+static void test_confirm_overflow(void **state)
+{
+	static const unsigned long long huge[] = {INT64_MAX, INT64_MAX - 1000, (unsigned long long)INT64_MAX + 1,
+						  UINT64_MAX};
+	struct fx *f = *state;
+	struct caller c = {.uid = 0};
+
+	assert_int_equal(holder_start(f->h), 0);
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		struct holder_apply_opts o = {.confirm_usec = huge[i]};
+		struct op_error e = {0};
+		json_object *doc = NULL;
+		int r = holder_apply(f->h, "dedicated", &o, &c, &doc, &e);
+
+		if (r >= 0)
+			fail_msg("confirm_usec %llu: applied (%s)", huge[i], json_object_to_json_string(doc));
+		assert_string_equal(e.name, ISOLATED_BUS_ERROR_ARGUMENT);
+		assert_non_null(strstr(e.message, "confirm-within"));
+		assert_null(doc);
+		op_error_done(&e);
+		assert_string_equal(holder_mode(f->h), "vanilla");
+		assert_string_equal(holder_state(f->h), "idle");
+	}
+	assert_int_equal(f->seen.mode_changed, 0);
+	assert_true(same_as_orig(f));
+}
+
 /* A child applies with ISOLATED_CRASH_AFTER and is killed mid-transaction;
  * a new holder's start undoes it. */
 static void crash_child(struct fx *f, const char *point, const char *mode)
@@ -804,6 +836,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_confirm_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_confirm_owner, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_confirm_expired_while_down, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_confirm_overflow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_recovery_at_start, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_thread_renamed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads_idle, setup, teardown),

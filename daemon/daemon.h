@@ -9,6 +9,8 @@
  *               event path (threads), re-plans (rescan, devices), drift
  *   bus.c       sd-bus: the io.isolated.Daemon1 object, authorisation
  *               (uid 0 or polkit), argument checks, signals, properties
+ *   limit.c     what a caller other than root may cost: calls a uid may
+ *               make (a token bucket), refusals logged (a few a minute)
  *   procev.c    the proc connector (libnl-3): fork / exec / comm events
  *   devev.c     rtnetlink link events (libnl-route-3) and kobject uevents
  *   log.c       the journal (sd-journal, structured) or stderr
@@ -83,6 +85,44 @@ int log_errno(int priority, int r, const char *fmt, ...) __attribute__((format(p
 int caps_drop(bool tree);
 /* True when the effective set holds cap (a CAP_* value). */
 bool caps_have(int cap);
+
+/* ---- Limits on callers other than root (limit.c) ----
+ * Bookkeeping only, per uid: the time is a parameter (CLOCK_MONOTONIC µs),
+ * so tests drive it. Calls: a token bucket of burst calls, one call more
+ * every interval_usec (up to burst again). Refusals to log: the first
+ * log_first of a uid in a window of log_window_usec from its first one are
+ * logged, the rest counted, and the count reported once the window ended
+ * (limits_log, limits_flush). A uid whose bucket is full again and that has
+ * nothing left to report is forgotten, so the table holds only the uids
+ * that called lately (at most LIMITS_MAX_UIDS; beyond that a new uid is
+ * refused). uid 0 is never limited and never counted. */
+struct limits_config {
+	unsigned burst;			  /* >= 1 */
+	unsigned long long interval_usec; /* >= 1; burst * interval_usec must fit */
+	unsigned log_first;
+	unsigned long long log_window_usec; /* >= 1 */
+};
+#define LIMITS_BURST 20
+#define LIMITS_INTERVAL_USEC 1000000ULL
+#define LIMITS_LOG_FIRST 5
+#define LIMITS_LOG_WINDOW_USEC (60 * 1000000ULL)
+#define LIMITS_MAX_UIDS 4096
+struct limits;
+/* -EINVAL for a config out of range, -ENOMEM. */
+int limits_new(const struct limits_config *cfg, struct limits **ret);
+void limits_free(struct limits *l);
+/* A call by uid at now: true, and a token taken; false when none is left,
+ * with the time until there is one in *ret_retry_usec. */
+bool limits_take(struct limits *l, uid_t uid, unsigned long long now, unsigned long long *ret_retry_usec);
+/* A refusal of uid at now: true when it is to be logged. *ret_suppressed:
+ * the refusals of uid left out of the log in a window that has ended, to
+ * be reported before this one (0: none). */
+bool limits_log(struct limits *l, uid_t uid, unsigned long long now, unsigned long long *ret_suppressed);
+/* Report (report(userdata, uid, n)) and reset the windows ended by now
+ * with refusals left out. Returns when the next such window ends, 0 when
+ * none is open. now = ULLONG_MAX reports them all (at exit). */
+unsigned long long limits_flush(struct limits *l, unsigned long long now,
+				void (*report)(void *userdata, uid_t uid, unsigned long long n), void *userdata);
 
 /* ---- The holder (holder.c) ---- */
 struct holder;

@@ -89,7 +89,10 @@ bool caps_have(int cap);
 /* ---- Limits on callers other than root (limit.c) ----
  * Bookkeeping only, per uid: the time is a parameter (CLOCK_MONOTONIC µs),
  * so tests drive it. Calls: a token bucket of burst calls, one call more
- * every interval_usec (up to burst again). Refusals to log: the first
+ * every interval_usec (up to burst again); a call counts once for every
+ * call_usec of the daemon's time it took, at least once (limits_charge:
+ * the bucket may go below empty, and the uid waits until it is not).
+ * Refusals to log: the first
  * log_first of a uid in a window of log_window_usec from its first one are
  * logged, the rest counted, and the count reported once the window ended
  * (limits_log, limits_flush). A uid whose bucket is full again and that has
@@ -98,12 +101,14 @@ bool caps_have(int cap);
  * refused). uid 0 is never limited and never counted. */
 struct limits_config {
 	unsigned burst;			  /* >= 1 */
-	unsigned long long interval_usec; /* >= 1; burst * interval_usec must fit */
+	unsigned long long interval_usec; /* >= 1; burst * interval_usec <= LLONG_MAX / 2 */
+	unsigned long long call_usec;	  /* 0: every call counts once */
 	unsigned log_first;
 	unsigned long long log_window_usec; /* >= 1 */
 };
 #define LIMITS_BURST 20
 #define LIMITS_INTERVAL_USEC 1000000ULL
+#define LIMITS_CALL_USEC (50 * 1000ULL)
 #define LIMITS_LOG_FIRST 5
 #define LIMITS_LOG_WINDOW_USEC (60 * 1000000ULL)
 #define LIMITS_MAX_UIDS 4096
@@ -114,6 +119,9 @@ void limits_free(struct limits *l);
 /* A call by uid at now: true, and a token taken; false when none is left,
  * with the time until there is one in *ret_retry_usec. */
 bool limits_take(struct limits *l, uid_t uid, unsigned long long now, unsigned long long *ret_retry_usec);
+/* The call uid was let make took usec of the daemon's time, ending at now:
+ * charge what it cost beyond the call limits_take took. */
+void limits_charge(struct limits *l, uid_t uid, unsigned long long now, unsigned long long usec);
 /* A refusal of uid at now: true when it is to be logged. *ret_suppressed:
  * the refusals of uid left out of the log in a window that has ended, to
  * be reported before this one (0: none). */

@@ -10,11 +10,17 @@
 
 #include "daemon.h"
 
+/* Credit stays within [-CREDIT_MAX, full], full <= CREDIT_MAX: no sum or
+ * difference of two credits overflows. */
+#define CREDIT_MAX (LLONG_MAX / 2)
+
 struct entry {
 	uid_t uid;
 	/* The bucket, in µs of credit: one call costs interval_usec, the
-	 * credit grows by one µs a µs up to burst * interval_usec. */
-	unsigned long long credit, last;
+	 * credit grows by one µs a µs up to burst * interval_usec; below 0
+	 * after a call that cost more than it had. */
+	long long credit;
+	unsigned long long last;
 	/* The log window: from the first refusal logged; logged, then
 	 * suppressed (counted, to be reported when the window ends). */
 	unsigned long long window_start;
@@ -24,7 +30,7 @@ struct entry {
 
 struct limits {
 	struct limits_config cfg;
-	unsigned long long full; /* burst * interval_usec */
+	long long full; /* burst * interval_usec */
 	struct entry *v;
 	size_t n, size;
 };
@@ -35,13 +41,13 @@ int limits_new(const struct limits_config *cfg, struct limits **ret)
 	unsigned long long full;
 
 	if (cfg->burst < 1 || cfg->interval_usec < 1 || cfg->log_window_usec < 1 ||
-	    __builtin_mul_overflow((unsigned long long)cfg->burst, cfg->interval_usec, &full))
+	    __builtin_mul_overflow((unsigned long long)cfg->burst, cfg->interval_usec, &full) || full > CREDIT_MAX)
 		return -EINVAL;
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	l->cfg = *cfg;
-	l->full = full;
+	l->full = (long long)full;
 	*ret = l;
 	return 0;
 }
@@ -56,11 +62,20 @@ void limits_free(struct limits *l)
 
 /* The credit of e at now (now before e->last, as a clock set back would
  * give: no credit for it). */
-static unsigned long long credit_at(const struct limits *l, const struct entry *e, unsigned long long now)
+static long long credit_at(const struct limits *l, const struct entry *e, unsigned long long now)
 {
 	unsigned long long gained = now > e->last ? now - e->last : 0;
 
-	return gained >= l->full - e->credit ? l->full : e->credit + gained;
+	return gained >= (unsigned long long)(l->full - e->credit) ? l->full : e->credit + (long long)gained;
+}
+
+/* e's credit brought to now. */
+static long long refill(const struct limits *l, struct entry *e, unsigned long long now)
+{
+	e->credit = credit_at(l, e, now);
+	if (now > e->last)
+		e->last = now;
+	return e->credit;
 }
 
 static bool window_over(const struct limits *l, const struct entry *e, unsigned long long now)
@@ -105,8 +120,8 @@ static struct entry *entry_of(struct limits *l, uid_t uid, unsigned long long no
 
 bool limits_take(struct limits *l, uid_t uid, unsigned long long now, unsigned long long *ret_retry_usec)
 {
+	long long call = (long long)l->cfg.interval_usec, c;
 	struct entry *e;
-	unsigned long long c;
 
 	if (uid == 0)
 		return true;
@@ -115,16 +130,33 @@ bool limits_take(struct limits *l, uid_t uid, unsigned long long now, unsigned l
 		*ret_retry_usec = l->cfg.interval_usec;
 		return false;
 	}
-	c = credit_at(l, e, now);
-	if (now > e->last)
-		e->last = now;
-	if (c < l->cfg.interval_usec) {
-		e->credit = c;
-		*ret_retry_usec = l->cfg.interval_usec - c;
+	c = refill(l, e, now);
+	if (c < call) {
+		*ret_retry_usec = (unsigned long long)(call - c);
 		return false;
 	}
-	e->credit = c - l->cfg.interval_usec;
+	e->credit = c - call;
 	return true;
+}
+
+void limits_charge(struct limits *l, uid_t uid, unsigned long long now, unsigned long long usec)
+{
+	unsigned long long calls = l->cfg.call_usec ? usec / l->cfg.call_usec : 0, debit;
+	struct entry *e;
+	long long c;
+
+	/* The first call was taken before. */
+	if (uid == 0 || calls <= 1)
+		return;
+	e = entry_of(l, uid, now);
+	if (!e)
+		return;
+	c = refill(l, e, now);
+	if (__builtin_mul_overflow(calls - 1, l->cfg.interval_usec, &debit) ||
+	    debit > (unsigned long long)(c + CREDIT_MAX))
+		e->credit = -CREDIT_MAX;
+	else
+		e->credit = c - (long long)debit;
 }
 
 bool limits_log(struct limits *l, uid_t uid, unsigned long long now, unsigned long long *ret_suppressed)

@@ -17,14 +17,15 @@
 
 #define S 1000000ULL /* a second, in µs */
 
-enum op { OP_TAKE, OP_LOG, OP_FLUSH };
+enum op { OP_TAKE, OP_CHARGE, OP_LOG, OP_FLUSH };
 
 struct step {
 	enum op op;
 	uid_t uid;
 	unsigned long long now;
 	bool ok;		  /* TAKE: allowed; LOG: to be logged */
-	unsigned long long value; /* TAKE refused: retry; LOG: suppressed before; FLUSH: next */
+	unsigned long long value; /* TAKE refused: retry; CHARGE: the call's time (given);
+				     LOG: suppressed before; FLUSH: next */
 	const char *reported;	  /* FLUSH: "uid:n uid:n" in table order */
 };
 
@@ -57,6 +58,11 @@ static void run_steps(const struct limits_config *cfg, const struct step *steps,
 			if (ok)
 				v = 0;
 			break;
+		case OP_CHARGE:
+			limits_charge(l, s->uid, s->now, s->value);
+			ok = s->ok;
+			v = s->value;
+			break;
 		case OP_LOG:
 			ok = limits_log(l, s->uid, s->now, &v);
 			break;
@@ -75,20 +81,14 @@ static void run_steps(const struct limits_config *cfg, const struct step *steps,
 	limits_free(l);
 }
 
-/* TAKE(uid, now, allowed, retry), LOG(uid, now, logged, suppressed before),
- * FLUSH(now, next, "uid:n ...") */
-#define TAKE(u, t, ok, v)                                                                                              \
-	{                                                                                                              \
-		OP_TAKE, u, t, ok, v, NULL                                                                             \
-	}
-#define LOG(u, t, ok, v)                                                                                               \
-	{                                                                                                              \
-		OP_LOG, u, t, ok, v, NULL                                                                              \
-	}
-#define FLUSH(t, next, rep)                                                                                            \
-	{                                                                                                              \
-		OP_FLUSH, 0, t, false, next, rep                                                                       \
-	}
+/* TAKE(uid, now, allowed, retry), CHARGE(uid, now, usec the call took),
+ * LOG(uid, now, logged, suppressed before), FLUSH(now, next, "uid:n ...") */
+/* clang-format off */
+#define TAKE(u, t, ok, v) {OP_TAKE, u, t, ok, v, NULL}
+#define CHARGE(u, t, usec) {OP_CHARGE, u, t, false, usec, NULL}
+#define LOG(u, t, ok, v) {OP_LOG, u, t, ok, v, NULL}
+#define FLUSH(t, next, rep) {OP_FLUSH, 0, t, false, next, rep}
+/* clang-format on */
 #define RUN(cfg, steps) run_steps(&(cfg), steps, sizeof(steps) / sizeof(steps[0]))
 
 static const struct limits_config three_a_second = {
@@ -154,6 +154,55 @@ static void test_bucket_clock(void **state)
 	    /* a first call at 0 and at the end of time */
 	    TAKE(8, 0, true, 0),
 	    TAKE(9, ULLONG_MAX, true, 0),
+	};
+
+	(void)state;
+	RUN(three_a_second, steps);
+}
+
+/* A call counts once per 50 ms of the daemon's time, at least once: the
+ * bucket goes below empty after an expensive call, and the uid waits. */
+static void test_charge(void **state)
+{
+	static const struct limits_config cfg = {
+	    .burst = 3, .interval_usec = S, .call_usec = 50000, .log_first = 2, .log_window_usec = 60 * S};
+	static const struct step steps[] = {
+	    /* under 100 ms: once */
+	    TAKE(5, 10 * S, true, 0),
+	    CHARGE(5, 10 * S, 40000),
+	    TAKE(5, 10 * S, true, 0),
+	    CHARGE(5, 10 * S, 99999),
+	    TAKE(5, 10 * S, true, 0),
+	    TAKE(5, 10 * S, false, S),
+	    /* a second: 20 calls, of which the bucket had 2 and regained 1 while
+	     * it ran; 16 s to wait for the next */
+	    TAKE(6, 10 * S, true, 0),
+	    CHARGE(6, 11 * S, S),
+	    TAKE(6, 11 * S, false, 17 * S),
+	    TAKE(6, 27 * S, false, S),
+	    TAKE(6, 28 * S, true, 0),
+	    /* root: no charge, no limit */
+	    CHARGE(0, 28 * S, 1000 * S),
+	    TAKE(0, 28 * S, true, 0),
+	    /* the charge of a call that took for ever stops at a floor */
+	    TAKE(7, 0, true, 0),
+	    CHARGE(7, 0, ULLONG_MAX),
+	    TAKE(7, 0, false, S + LLONG_MAX / 2),
+	    /* a uid unknown to the table is charged from a full bucket */
+	    CHARGE(8, 0, 10 * S),
+	    TAKE(8, 0, false, 197 * S),
+	};
+
+	(void)state;
+	RUN(cfg, steps);
+}
+
+/* Without call_usec every call counts once, whatever it took. */
+static void test_charge_off(void **state)
+{
+	static const struct step steps[] = {
+	    TAKE(5, 10 * S, true, 0), CHARGE(5, 10 * S, 1000 * S), TAKE(5, 10 * S, true, 0),
+	    TAKE(5, 10 * S, true, 0), TAKE(5, 10 * S, false, S),
 	};
 
 	(void)state;
@@ -254,6 +303,7 @@ static void test_config(void **state)
 	    {.burst = 1, .interval_usec = S, .log_window_usec = 0},
 	    {.burst = UINT_MAX, .interval_usec = ULLONG_MAX / 2, .log_window_usec = S},
 	    {.burst = 3, .interval_usec = ULLONG_MAX / 2, .log_window_usec = S},
+	    {.burst = 1, .interval_usec = LLONG_MAX / 2 + 1, .log_window_usec = S},
 	};
 	struct limits *l = NULL;
 
@@ -264,8 +314,7 @@ static void test_config(void **state)
 	}
 	assert_int_equal(
 	    limits_new(
-		&(struct limits_config){.burst = 2, .interval_usec = ULLONG_MAX / 2, .log_window_usec = ULLONG_MAX},
-		&l),
+		&(struct limits_config){.burst = 1, .interval_usec = LLONG_MAX / 2, .log_window_usec = ULLONG_MAX}, &l),
 	    0);
 	limits_free(l);
 }
@@ -273,8 +322,9 @@ static void test_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bucket),   cmocka_unit_test(test_bucket_clock), cmocka_unit_test(test_log),
-	    cmocka_unit_test(test_log_none), cmocka_unit_test(test_table),	  cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_bucket),     cmocka_unit_test(test_bucket_clock), cmocka_unit_test(test_charge),
+	    cmocka_unit_test(test_charge_off), cmocka_unit_test(test_log),	    cmocka_unit_test(test_log_none),
+	    cmocka_unit_test(test_table),      cmocka_unit_test(test_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

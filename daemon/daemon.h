@@ -198,6 +198,17 @@ int holder_status(struct holder *h, json_object **ret, struct op_error *e);
 int holder_verify(struct holder *h, json_object **ret, struct op_error *e);
 int holder_list_modes(struct holder *h, json_object **ret, struct op_error *e);
 
+/* The summary document (report_summary) of what is held: mode, scope,
+ * state, number of targets, the drift the last verification found, a
+ * pending confirmation. From memory: no /proc, no journal; rebuilt when
+ * one of them changes. Borrowed, valid until the next operation; NULL on
+ * ENOMEM. What Status() answers a caller other than root. */
+json_object *holder_summary(struct holder *h);
+/* A number that changes whenever the summary does: a Status document read
+ * at one generation stays right about what is held while it is the same
+ * (not about threads that came and went). */
+unsigned long long holder_generation(const struct holder *h);
+
 /* "vanilla" when nothing is held. */
 const char *holder_mode(const struct holder *h);
 /* "idle" (vanilla, nothing held), "holding" (a mode in force),

@@ -66,6 +66,7 @@ struct holder {
 	char *scope;	       /* its scope ("host", "process:PID", ...) */
 	struct policy *policy; /* its policy with that scope; NULL for vanilla or when it cannot be loaded */
 	size_t n_targets;
+	long long applied_at; /* the journal's; 0: nothing applied */
 	struct pending pending;
 
 	char *want_mode, *want_scope; /* the mode to hold whose policy did not load */
@@ -87,6 +88,9 @@ struct holder {
 	void *status_userdata;
 	const char *published_state;
 	char *status_text;
+	/* The summary document as last published, and its generation. */
+	json_object *summary;
+	unsigned long long generation;
 };
 
 /* ---- Small things ---- */
@@ -234,12 +238,57 @@ static char *status_line(const struct holder *h)
 			    h->pending.on ? (h->pending.previous_mode ? h->pending.previous_mode : "?") : "");
 }
 
+static const struct apply_confirm *carry_confirm(const struct holder *h, struct apply_confirm *buf);
+
+static json_object *build_summary(const struct holder *h)
+{
+	struct apply_confirm cbuf;
+
+	return report_summary(&(struct report_held){
+	    .mode = h->mode,
+	    .scope = h->scope,
+	    .state = holder_state(h),
+	    .applied_at = strcmp(h->mode, "vanilla") == 0 ? 0 : h->applied_at,
+	    .managed = h->n_targets,
+	    .drift = h->drifted ? h->n_drift : 0,
+	    .confirm = carry_confirm(h, &cbuf),
+	});
+}
+
+/* The summary again, and a new generation when it differs. */
+static void publish_summary(struct holder *h)
+{
+	json_object *now = build_summary(h);
+
+	if (now && h->summary && json_object_equal(now, h->summary)) {
+		json_object_put(now);
+		return;
+	}
+	json_object_put(h->summary);
+	h->summary = now; /* NULL on ENOMEM: built again when asked */
+	h->generation++;
+}
+
+json_object *holder_summary(struct holder *h)
+{
+	if (!h->summary)
+		publish_summary(h);
+	return h->summary;
+}
+
+unsigned long long holder_generation(const struct holder *h)
+{
+	return h->generation;
+}
+
 /* After every operation: tell the bus when State changed, and main when the
- * STATUS= line did. */
+ * STATUS= line did; the summary follows. */
 static void publish(struct holder *h)
 {
 	const char *state = holder_state(h);
 	char *line = status_line(h);
+
+	publish_summary(h);
 
 	if (line && (!h->status_text || strcmp(line, h->status_text) != 0)) {
 		free(h->status_text);
@@ -298,11 +347,13 @@ static int sync_journal(struct holder *h, char *err, size_t errlen)
 		journal_free(j);
 		pending_clear(&h->pending);
 		h->n_targets = 0;
+		h->applied_at = 0;
 		return set_str(&h->mode, "vanilla") < 0 || set_str(&h->scope, "host") < 0 ? -ENOMEM : 0;
 	}
 	if (r < 0)
 		return r;
 	h->n_targets = j->n_targets;
+	h->applied_at = j->applied_at;
 	pending_clear(&h->pending);
 	if (j->has_confirm) {
 		struct pending *p = &h->pending;
@@ -1353,6 +1404,7 @@ void holder_free(struct holder *h)
 	free(h->want_scope);
 	free(h->replan_why);
 	free(h->status_text);
+	json_object_put(h->summary);
 	free(h);
 }
 

@@ -42,6 +42,9 @@
  *                           unavailable (default 2)
  *   policies = DIR[:DIR]    mode directories (default as isoctl's)
  *   host-conf = FILE        host.conf (default as isoctl's)
+ *   call-burst = N          calls a uid other than 0 may make at once
+ *                           (default LIMITS_BURST)
+ *   call-interval = SECS    and one more every SECS after them (default 1)
  * Command line only: --root TREE (a fixture tree instead of the kernel),
  * --netlink-rcvbuf BYTES (proc connector socket buffer, for tests),
  * --no-proc-connector (force the rescan fallback), --conf FILE,
@@ -55,6 +58,7 @@ struct daemon_config {
 	char **policy_dirs; /* strv */
 	char *hostconf_path;
 	bool hostconf_given;
+	unsigned call_burst, call_interval;
 	char *root;
 	int netlink_rcvbuf;
 	bool no_proc_connector;
@@ -246,9 +250,19 @@ void holder_devices_changed(struct holder *h, const char *why);
  * restarts the daemon. bus_start does not log; -EEXIST: another process
  * owns ISOLATED_BUS_NAME. bus_free unregisters from the holder with
  * holder_set_events(h, all-NULL events): the holder skips NULL callbacks.
- * Call it after holder_stop (which may still raise events). */
+ * Call it after holder_stop (which may still raise events). A uid other
+ * than 0 is limited as cfg->limits says (bus.c's header says how);
+ * -EINVAL for limits out of range. */
 struct bus;
-int bus_start(sd_event *ev, struct holder *h, struct bus **ret);
+/* What bus_start takes; NULL: the defaults (LIMITS_*) on the loop's clock. */
+struct bus_config {
+	struct limits_config limits;
+	/* CLOCK_MONOTONIC µs for the limits; NULL: the system's. Tests pass
+	 * a clock of their own. */
+	unsigned long long (*now)(void *userdata);
+	void *now_userdata;
+};
+int bus_start(sd_event *ev, struct holder *h, const struct bus_config *cfg, struct bus **ret);
 void bus_free(struct bus *b);
 
 /* ---- Kernel events (procev.c, devev.c) ----

@@ -29,6 +29,11 @@
  * A dry-run Apply/Revert is still a "changes the machine" method for
  * authorisation (it takes the lock and reads the journal).
  *
+ * Every method call of a uid other than 0 takes one of the calls that uid
+ * may make (daemon/limit.c; isolated(8) says how many): beyond them the
+ * answer is org.freedesktop.DBus.Error.LimitsExceeded, which says when to
+ * try again, before anything else is done.
+ *
  * Method arguments are checked before anything else: a mode is a name of at
  * most ISOLATED_BUS_MODE_MAX characters from [A-Za-z0-9_-] (never a path);
  * option keys must be known, with the right type; a scope at most

@@ -134,6 +134,36 @@ nobody busctl call "$BUSNAME" "$BUSPATH" "$BUSIF" Revert 'a{sv}' 0 >/dev/null 2>
 nobody busctl call "$BUSNAME" "$BUSPATH" "$BUSIF" Status >/dev/null 2>&1 || fail "Status as nobody was refused"
 same_tree "after the refused calls"
 
+# ---- 2b. What a caller other than root may cost ----
+# call-burst calls at once, then one an hour: a burst one longer gets exactly
+# one refusal, whatever the machine's speed. Refused calls (denied, limited)
+# reach the log five a minute; the rest are one count, said at the latest
+# when the daemon stops. Root is never limited.
+stop_daemon
+printf '[daemon]\ncall-burst = 6\ncall-interval = 3600\n' >"$S/limits.conf"
+start_daemon -- --conf "$S/limits.conf" || finish
+: >"$S/daemon.log"
+refused=0
+for _ in $(seq 7); do
+	out=$(nobody busctl call "$BUSNAME" "$BUSPATH" "$BUSIF" Apply 'sa{sv}' dedicated 0 2>&1)
+	case $out in
+	*"too many calls from uid 65534: try again in "*) refused=$((refused + 1)) ;;
+	*"Access denied"* | *AccessDenied* | *"needs root"*) ;;
+	*) fail "Apply as nobody in a burst: $out" ;;
+	esac
+done
+expect_eq "refusals in a burst of call-burst + 1" "$refused" 1
+nobody "$ISOCTL" status >"$S/n.out" 2>"$S/n.err"
+expect_eq "status as nobody beyond the burst exit status" $? 1
+expect_grep "$S/n.err" "^isoctl: the isolated daemon: Status: too many calls from uid 65534: try again in 3[0-9]{3} s \(a uid other than 0 may make 6 calls at once, then one every 3600 s\) \(org.freedesktop.DBus.Error.LimitsExceeded\)$"
+for _ in $(seq 10); do run 0 status; done
+expect_grep "$T/out" "^mode +vanilla"
+stop_daemon
+expect_eq "denials logged one by one" "$(grep -c "from uid 65534 pid [0-9]*: \(denied\|refused\)" "$S/daemon.log")" 5
+expect_grep "$S/daemon.log" "^isolated: 3 more denied calls from uid 65534 suppressed \(the first 5 of every 60 s are logged\)$"
+start_daemon || finish
+same_tree "after the limits"
+
 # ---- 3. polkit: a stand-in authorises uid 65534 ----
 "$HELPERS/fake-polkit" --allow-uid 65534 >"$S/polkit.out" 2>&1 &
 FPID=$!

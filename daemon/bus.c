@@ -37,10 +37,17 @@
  * that took the daemon longer (a Plan of a big host: a second) counts once
  * for every LIMITS_CALL_USEC of it, so what a uid can take of the daemon's
  * time is bounded, not only its number of calls. Its refusals (denied,
- * limited) reach the log a few a minute, then as a count. */
+ * limited) reach the log a few a minute, then as a count.
+ *
+ * Status() gives such a caller the holder's summary (from memory); the
+ * whole document, which on a 1 024-CPU host is a snapshot of /proc and
+ * megabytes, is root's, or anyone's through StatusEx({"details": true}),
+ * where one read serves every caller but root for STATUS_SHARED_USEC, as
+ * long as the holder's generation stays. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -72,13 +79,15 @@ enum method {
 	METHOD_CONFIRM,
 	METHOD_PLAN,
 	METHOD_STATUS,
+	METHOD_STATUS_EX,
 	METHOD_VERIFY,
 	METHOD_LIST_MODES,
 };
 
 static const char *const method_names[] = {
-    [METHOD_APPLY] = "Apply",	[METHOD_REVERT] = "Revert", [METHOD_CONFIRM] = "Confirm",      [METHOD_PLAN] = "Plan",
-    [METHOD_STATUS] = "Status", [METHOD_VERIFY] = "Verify", [METHOD_LIST_MODES] = "ListModes",
+    [METHOD_APPLY] = "Apply",	[METHOD_REVERT] = "Revert",	   [METHOD_CONFIRM] = "Confirm",
+    [METHOD_PLAN] = "Plan",	[METHOD_STATUS] = "Status",	   [METHOD_STATUS_EX] = "StatusEx",
+    [METHOD_VERIFY] = "Verify", [METHOD_LIST_MODES] = "ListModes",
 };
 
 /* Who called, as the bus driver reports it; r < 0 when it did not (uid is
@@ -127,6 +136,11 @@ struct bus {
 	unsigned long long (*now)(void *userdata);
 	void *now_userdata;
 	sd_event_source *flush_timer; /* reports the refusals left out of the log */
+	/* The whole Status document as last read for a caller other than
+	 * root, compact; the holder's generation and the time then. */
+	char *shared;
+	unsigned long long shared_gen, shared_at;
+	sd_event_source *shared_timer; /* drops it when too old */
 };
 
 /* ---- Mode names ---- */
@@ -198,22 +212,29 @@ enum option {
 	OPT_FORCE,
 	OPT_SCOPE,
 	OPT_CONFIRM_WITHIN,
+	OPT_DETAILS,
 };
 
 static const struct {
 	const char *key;
 	const char *type; /* D-Bus signature of the variant's contents */
 } option_table[] = {
-    [OPT_DRY_RUN] = {"dry-run", "b"},
-    [OPT_FORCE] = {"force", "b"},
-    [OPT_SCOPE] = {"scope", "s"},
-    [OPT_CONFIRM_WITHIN] = {"confirm-within", "t"},
+    [OPT_DRY_RUN] = {"dry-run", "b"}, [OPT_FORCE] = {"force", "b"},
+    [OPT_SCOPE] = {"scope", "s"},     [OPT_CONFIRM_WITHIN] = {"confirm-within", "t"},
+    [OPT_DETAILS] = {"details", "b"},
+};
+
+/* What the options of a call said. */
+struct options {
+	struct holder_apply_opts apply; /* dry-run, force, scope, confirm-within */
+	bool details;
 };
 
 #define OPT_BIT(o) (1u << (o))
 #define APPLY_OPTIONS (OPT_BIT(OPT_DRY_RUN) | OPT_BIT(OPT_FORCE) | OPT_BIT(OPT_SCOPE) | OPT_BIT(OPT_CONFIRM_WITHIN))
 #define REVERT_OPTIONS (OPT_BIT(OPT_DRY_RUN) | OPT_BIT(OPT_FORCE))
 #define PLAN_OPTIONS (OPT_BIT(OPT_SCOPE))
+#define STATUS_EX_OPTIONS (OPT_BIT(OPT_DETAILS))
 
 static void options_known(unsigned allowed, char *buf, size_t size)
 {
@@ -228,9 +249,10 @@ static void options_known(unsigned allowed, char *buf, size_t size)
 /* Read the a{sv} at the message's position into o. Unknown keys, keys this
  * method does not take, a key twice, a wrong type, a bad scope: the
  * argument error in error. */
-static int read_options(sd_bus_message *m, const char *method, unsigned allowed, struct holder_apply_opts *o,
+static int read_options(sd_bus_message *m, const char *method, unsigned allowed, struct options *opts,
 			sd_bus_error *error)
 {
+	struct holder_apply_opts *o = &opts->apply;
 	unsigned seen = 0;
 	int r;
 
@@ -274,16 +296,14 @@ static int read_options(sd_bus_message *m, const char *method, unsigned allowed,
 			return r;
 		switch ((enum option)i) {
 		case OPT_DRY_RUN:
-		case OPT_FORCE: {
+		case OPT_FORCE:
+		case OPT_DETAILS: {
 			int b;
 
 			r = sd_bus_message_read_basic(m, 'b', &b);
 			if (r < 0)
 				return r;
-			if (i == OPT_DRY_RUN)
-				o->dry_run = b;
-			else
-				o->force = b;
+			*(i == OPT_DRY_RUN ? &o->dry_run : i == OPT_FORCE ? &o->force : &opts->details) = b;
 			break;
 		}
 		case OPT_SCOPE:
@@ -672,6 +692,7 @@ static int authorise_and_run(struct bus *b, sd_bus_message *call, const struct r
 static int method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct request req = {.method = METHOD_APPLY};
+	struct options o = {0};
 	struct sender who;
 	int r;
 
@@ -684,24 +705,27 @@ static int method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	r = check_mode(req.mode, error);
 	if (r < 0)
 		return r;
-	r = read_options(m, "Apply", APPLY_OPTIONS, &req.opts, error);
+	r = read_options(m, "Apply", APPLY_OPTIONS, &o, error);
 	if (r < 0)
 		return r;
+	req.opts = o.apply;
 	return authorise_and_run(userdata, m, &req, &who);
 }
 
 static int method_revert(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct request req = {.method = METHOD_REVERT};
+	struct options o = {0};
 	struct sender who;
 	int r;
 
 	r = admit(userdata, m, req.method, &who);
 	if (r != 0)
 		return r;
-	r = read_options(m, "Revert", REVERT_OPTIONS, &req.opts, error);
+	r = read_options(m, "Revert", REVERT_OPTIONS, &o, error);
 	if (r < 0)
 		return r;
+	req.opts = o.apply;
 	return authorise_and_run(userdata, m, &req, &who);
 }
 
@@ -721,7 +745,7 @@ static int method_confirm(sd_bus_message *m, void *userdata, sd_bus_error *error
 static int method_plan(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct bus *b = userdata;
-	struct holder_apply_opts o = {0};
+	struct options o = {0};
 	struct op_error e = {0};
 	json_object *doc = NULL;
 	struct sender who;
@@ -740,15 +764,92 @@ static int method_plan(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	r = read_options(m, "Plan", PLAN_OPTIONS, &o, error);
 	if (r < 0)
 		return r;
-	r = holder_plan(b->holder, mode, o.scope, &doc, &e);
+	r = holder_plan(b->holder, mode, o.apply.scope, &doc, &e);
 	return charged(b, &who, send_result(m, r, doc, &e));
 }
 
+/* ---- Status ---- */
+
+/* The holder's summary, from memory: what anyone may ask for any time. */
+static int reply_summary(struct bus *b, sd_bus_message *call)
+{
+	json_object *doc = holder_summary(b->holder);
+	int r;
+
+	if (!doc)
+		r = sd_bus_reply_method_errorf(call, ISOLATED_BUS_ERROR_FAILED, "isoctl: out of memory");
+	else
+		r = sd_bus_reply_method_return(call, "s", json_object_to_json_string_ext(doc, JSON_FLAGS));
+	return r < 0 ? r : 1;
+}
+
+static void shared_drop(struct bus *b)
+{
+	free(b->shared);
+	b->shared = NULL;
+	/* megabytes on a big host: give them back */
+	malloc_trim(0);
+}
+
+/* The shared document is dropped once it is too old to be served. */
+static int on_shared_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct bus *b = userdata;
+	unsigned long long age = bus_now(b) - b->shared_at;
+
+	(void)s, (void)usec;
+	if (!b->shared || age >= STATUS_SHARED_USEC) {
+		shared_drop(b);
+		return 0;
+	}
+	timer_in(b, &b->shared_timer, STATUS_SHARED_USEC - age, on_shared_timer, "the shared status");
+	return 0;
+}
+
+static void shared_keep(struct bus *b, char *text, unsigned long long gen, unsigned long long now)
+{
+	free(b->shared);
+	b->shared = text;
+	b->shared_gen = gen;
+	b->shared_at = now;
+	timer_in(b, &b->shared_timer, STATUS_SHARED_USEC, on_shared_timer, "the shared status");
+}
+
+/* The whole Status document: read now for root; for the others one read
+ * serves all of them while it is fresh (STATUS_SHARED_USEC) and the
+ * holder's generation is the same. */
+static int reply_details(struct bus *b, sd_bus_message *call, uid_t uid)
+{
+	unsigned long long now, gen = holder_generation(b->holder);
+	struct op_error e = {0};
+	json_object *doc = NULL;
+	char *text;
+	int r;
+
+	if (uid == 0) {
+		r = holder_status(b->holder, &doc, &e);
+		return send_result(call, r, doc, &e);
+	}
+	now = bus_now(b);
+	if (!b->shared || b->shared_gen != gen || now < b->shared_at || now - b->shared_at >= STATUS_SHARED_USEC) {
+		r = holder_status(b->holder, &doc, &e);
+		if (r < 0 || !doc)
+			return send_result(call, r, doc, &e);
+		text = strdup(json_object_to_json_string_ext(doc, JSON_FLAGS));
+		json_object_put(doc);
+		if (!text)
+			return send_result(call, -ENOMEM, NULL, &(struct op_error){0});
+		shared_keep(b, text, gen, now);
+	}
+	r = sd_bus_reply_method_return(call, "s", b->shared);
+	return r < 0 ? r : 1;
+}
+
+/* Status(): root gets the whole document, as isoctl --direct builds it;
+ * anyone else the summary (StatusEx asks for the rest). */
 static int method_status(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct bus *b = userdata;
-	struct op_error e = {0};
-	json_object *doc = NULL;
 	struct sender who;
 	int r;
 
@@ -756,8 +857,25 @@ static int method_status(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	r = admit(b, m, METHOD_STATUS, &who);
 	if (r != 0)
 		return r;
-	r = holder_status(b->holder, &doc, &e);
-	return charged(b, &who, send_result(m, r, doc, &e));
+	if (who.uid == 0)
+		return reply_details(b, m, 0);
+	return charged(b, &who, reply_summary(b, m));
+}
+
+static int method_status_ex(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct bus *b = userdata;
+	struct options o = {0};
+	struct sender who;
+	int r;
+
+	r = admit(b, m, METHOD_STATUS_EX, &who);
+	if (r != 0)
+		return r;
+	r = read_options(m, "StatusEx", STATUS_EX_OPTIONS, &o, error);
+	if (r < 0)
+		return r;
+	return charged(b, &who, o.details ? reply_details(b, m, who.uid) : reply_summary(b, m));
 }
 
 static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -822,6 +940,8 @@ static const sd_bus_vtable bus_vtable[] = {
     SD_BUS_METHOD_WITH_ARGS("Verify", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", report), method_verify,
 			    SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_ARGS("ListModes", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", report), method_list_modes,
+			    SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_ARGS("StatusEx", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("s", report), method_status_ex,
 			    SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_SIGNAL_WITH_ARGS("ModeChanged", SD_BUS_ARGS("s", mode, "s", previous), 0),
     SD_BUS_SIGNAL_WITH_ARGS("DriftFound", SD_BUS_ARGS("s", report), 0),
@@ -960,6 +1080,8 @@ void bus_free(struct bus *b)
 		limits_flush(b->limits, ULLONG_MAX, log_suppressed, b);
 	limits_free(b->limits);
 	sd_event_source_disable_unref(b->flush_timer);
+	sd_event_source_disable_unref(b->shared_timer);
+	free(b->shared);
 	sd_event_unref(b->ev);
 	sd_bus_slot_unref(b->vtable_slot);
 	sd_bus_flush_close_unref(b->bus);

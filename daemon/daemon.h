@@ -257,11 +257,14 @@ struct bus;
 /* What bus_start takes; NULL: the defaults (LIMITS_*) on the loop's clock. */
 struct bus_config {
 	struct limits_config limits;
-	/* CLOCK_MONOTONIC µs for the limits; NULL: the system's. Tests pass
-	 * a clock of their own. */
+	/* CLOCK_MONOTONIC µs for the limits and the shared status; NULL:
+	 * the system's. Tests pass a clock of their own. */
 	unsigned long long (*now)(void *userdata);
 	void *now_userdata;
 };
+/* How long one read of the whole Status document (StatusEx details) serves
+ * every caller but root, while the holder's generation stays. */
+#define STATUS_SHARED_USEC (5 * 1000000ULL)
 int bus_start(sd_event *ev, struct holder *h, const struct bus_config *cfg, struct bus **ret);
 void bus_free(struct bus *b);
 

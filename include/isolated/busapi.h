@@ -15,7 +15,11 @@
  *       options: "dry-run" b, "force" b
  *   Confirm() -> (s report)                         changes the machine
  *   Plan(s mode, a{sv} options) -> (s report)       read-only; "scope" s
- *   Status() -> (s report)                          read-only
+ *   Status() -> (s report)                          read-only: the status
+ *       document for root; for anyone else a summary (report_summary)
+ *   StatusEx(a{sv} options) -> (s report)           read-only; "details" b:
+ *       the status document for anyone (for callers other than root one
+ *       read serves all of them for a few seconds); without it the summary
  *   Verify() -> (s report)                          read-only (re-applies
  *       drift only when the daemon is configured with enforce = yes)
  *   ListModes() -> (s report)                       read-only

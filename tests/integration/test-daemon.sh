@@ -133,6 +133,21 @@ nobody busctl call "$BUSNAME" "$BUSPATH" "$BUSIF" Revert 'a{sv}' 0 >/dev/null 2>
 	fail "Revert as nobody succeeded"
 nobody busctl call "$BUSNAME" "$BUSPATH" "$BUSIF" Status >/dev/null 2>&1 || fail "Status as nobody was refused"
 same_tree "after the refused calls"
+# Status for nobody is the daemon's summary; --all asks for the whole
+# document, which is then what root sees.
+run 0 apply dedicated
+nobody "$ISOCTL" status >"$S/n.out" 2>"$S/n.err" || fail "status as nobody: $(cat "$S/n.err")"
+expect_grep "$S/n.out" "^mode +dedicated \(scope host\), applied "
+expect_grep "$S/n.out" "^state +holding$"
+expect_grep "$S/n.out" "^managed +153 targets, 0 drifted at the last verification$"
+expect_grep "$S/n.out" "isoctl status --all asks it for every target and thread"
+expect_no_grep "$S/n.out" "^kernel"
+expect_eq "summary for nobody (--json)" "$(nobody "$ISOCTL" --json status | jq -c '[.summary, .isolated.state, .isolated.managed, (.threads|type)]')" '[true,"holding",153,"null"]'
+"$ISOCTL" --all status >"$S/r.all" 2>&1
+nobody "$ISOCTL" --all status >"$S/n.all" 2>&1 || fail "status --all as nobody: $(head -3 "$S/n.all")"
+cmp -s "$S/r.all" "$S/n.all" || fail "status --all as nobody differs from root's: $(diff "$S/r.all" "$S/n.all" | head -5)"
+run 0 revert
+same_tree "after the summaries"
 
 # ---- 2b. What a caller other than root may cost ----
 # call-burst calls at once, then one an hour: a burst one longer gets exactly

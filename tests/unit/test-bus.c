@@ -78,9 +78,13 @@ static struct {
 	int n_logs;
 	char log[1024], log_uid[64];
 	char logs[32][1024];
+	/* holder_generation(); holder_summary() calls */
+	unsigned long long generation;
+	int n_summary;
 	/* how long Plan takes, on the tests' clock */
 	unsigned long long plan_usec;
 } stub;
+static json_object *stub_summary;
 
 /* The bus's clock for its limits: CLOCK_MONOTONIC µs as the tests set it
  * (under stub_lock). */
@@ -284,6 +288,30 @@ int holder_list_modes(struct holder *h, json_object **ret, struct op_error *e)
 	r = stub_answer("ListModes", NULL, ret, e);
 	pthread_mutex_unlock(&stub_lock);
 	return r;
+}
+
+/* A canned summary; the real one is the holder's (report_summary). */
+json_object *holder_summary(struct holder *h)
+{
+	(void)h;
+	pthread_mutex_lock(&stub_lock);
+	stub.n_summary++;
+	if (!stub_summary)
+		stub_summary = json_tokener_parse("{\"summary\": true, \"method\": \"Summary\", \"path\": "
+						  "\"/etc/isolated\", \"isolated\": {\"mode\": \"dedicated\"}}");
+	pthread_mutex_unlock(&stub_lock);
+	return stub_summary;
+}
+
+unsigned long long holder_generation(const struct holder *h)
+{
+	unsigned long long g;
+
+	(void)h;
+	pthread_mutex_lock(&stub_lock);
+	g = stub.generation;
+	pthread_mutex_unlock(&stub_lock);
+	return g;
 }
 
 /* The pointers stay valid: the tests change mode and state only while the
@@ -850,6 +878,7 @@ static void test_introspection(void **state)
 	    "<method name=\"Status\">",
 	    "<method name=\"Verify\">",
 	    "<method name=\"ListModes\">",
+	    "<method name=\"StatusEx\">",
 	    "<property name=\"Mode\" type=\"s\" access=\"read\">",
 	    "<property name=\"State\" type=\"s\" access=\"read\">",
 	    "<signal name=\"ModeChanged\">",
@@ -872,9 +901,11 @@ static void read_only_as(uid_t uid)
 {
 	struct result res;
 
+	/* the whole status for root, the holder's summary for others */
 	call(uid, 0, &res, "Status", NULL);
-	expect_doc(&res, "Status", NULL);
-	assert_int_equal(counter(&stub.n_status), 1);
+	expect_doc(&res, uid == 0 ? "Status" : "Summary", NULL);
+	assert_int_equal(counter(&stub.n_status), uid == 0 ? 1 : 0);
+	assert_int_equal(counter(&stub.n_summary), uid == 0 ? 0 : 1);
 
 	call(uid, 0, &res, "ListModes", NULL);
 	expect_doc(&res, "ListModes", NULL);
@@ -1556,7 +1587,7 @@ static void test_limit_methods(void **state)
 		call(NOBODY, 0, &res, "Apply", "sa{sv}", "../x", 0);
 		expect_error(&res, ISOLATED_BUS_ERROR_ARGUMENT);
 	}
-	before = holder_calls();
+	before = holder_calls() + counter(&stub.n_summary);
 	call(NOBODY, 0, &res, "Status", NULL);
 	expect_error(&res, LIMITED);
 	assert_non_null(strstr(res.message, "Status: too many calls"));
@@ -1572,7 +1603,9 @@ static void test_limit_methods(void **state)
 	expect_error(&res, LIMITED);
 	call(NOBODY, 0, &res, "Apply", "sa{sv}", "../x", 0);
 	expect_error(&res, LIMITED);
-	assert_int_equal(holder_calls(), before);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 0);
+	expect_error(&res, LIMITED);
+	assert_int_equal(holder_calls() + counter(&stub.n_summary), before);
 	/* properties are not methods: read as often as one likes */
 	call_iface(NOBODY, 0, &res, "org.freedesktop.DBus.Properties", "Get", "ss", ISOLATED_BUS_INTERFACE, "Mode");
 	expect_ok(&res);
@@ -1656,6 +1689,69 @@ static void test_limit_log(void **state)
 	assert_non_null(strstr(stub.log, "Confirm from uid 2 "));
 }
 
+/* StatusEx: the summary, or with "details" the whole document: root's
+ * fresh every time, others' shared for STATUS_SHARED_USEC while the
+ * holder's generation stays. */
+static void test_status_details(void **state)
+{
+	char first[sizeof(((struct result *)0)->reply)];
+	struct result res;
+
+	(void)state;
+	call(AS_ROOT, 0, &res, "StatusEx", "a{sv}", 0);
+	expect_doc(&res, "Summary", NULL);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 0);
+	expect_doc(&res, "Summary", NULL);
+	assert_int_equal(counter(&stub.n_status), 0);
+	assert_int_equal(counter(&stub.n_summary), 2);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "detail", "b", 1);
+	expect_error(&res, ISOLATED_BUS_ERROR_ARGUMENT);
+	assert_string_equal(res.message, "isoctl: StatusEx: unknown option \"detail\" (StatusEx takes details)");
+
+	call(AS_ROOT, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_doc(&res, "Status", NULL);
+	call(AS_ROOT, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_doc(&res, "Status", NULL);
+	assert_int_equal(counter(&stub.n_status), 2);
+
+	/* others: one document for all of them */
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_doc(&res, "Status", NULL);
+	assert_int_equal(counter(&stub.n_status), 3);
+	snprintf(first, sizeof(first), "%s", res.reply);
+	clock_advance(STATUS_SHARED_USEC - 1);
+	call(OTHER_UID, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	assert_string_equal(res.reply, first);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	assert_string_equal(res.reply, first);
+	assert_int_equal(counter(&stub.n_status), 3);
+	/* too old: read again */
+	clock_advance(1);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_doc(&res, "Status", NULL);
+	assert_int_equal(counter(&stub.n_status), 4);
+	/* the holder changed what it holds: read again */
+	pthread_mutex_lock(&stub_lock);
+	stub.generation++;
+	pthread_mutex_unlock(&stub_lock);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_doc(&res, "Status", NULL);
+	assert_int_equal(counter(&stub.n_status), 5);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	assert_int_equal(counter(&stub.n_status), 5);
+	/* an error is not kept */
+	clock_advance(STATUS_SHARED_USEC);
+	fail_next(-EIO, ISOLATED_BUS_ERROR_FAILED, "isoctl: cannot read the running kernel: I/O error");
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_error(&res, ISOLATED_BUS_ERROR_FAILED);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_doc(&res, "Status", NULL);
+	assert_int_equal(counter(&stub.n_status), 7);
+	/* root's Status is never the shared one */
+	call(AS_ROOT, 0, &res, "Status", NULL);
+	assert_int_equal(counter(&stub.n_status), 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1680,6 +1776,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_limit_methods, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_limit_cost, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_limit_log, test_setup, test_teardown),
+	    cmocka_unit_test_setup_teardown(test_status_details, test_setup, test_teardown),
 	};
 
 	if (geteuid() != 0) {

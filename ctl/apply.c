@@ -8,6 +8,7 @@
 #include <systemd/sd-login.h>
 
 #include "isolated/apply.h"
+#include "isolated/busapi.h"
 #include "isolated/modes.h"
 #include "isolated/report.h"
 #include "isoctl.h"
@@ -76,7 +77,7 @@ static int parse_duration(const char *s, unsigned long long *ret)
 
 	for (; *p >= '0' && *p <= '9'; p++) {
 		n = n * 10 + (unsigned long long)(*p - '0');
-		if (n > 86400)
+		if (n > ISOLATED_BUS_CONFIRM_MAX_USEC / 1000000ULL) /* before n * unit can overflow */
 			return -ERANGE;
 	}
 	if (p == s)
@@ -84,7 +85,7 @@ static int parse_duration(const char *s, unsigned long long *ret)
 	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
 		if (strcmp(p, units[i].unit) == 0) {
 			n *= units[i].usec;
-			if (n < 1000000ULL || n > 86400ULL * 1000000ULL)
+			if (n < ISOLATED_BUS_CONFIRM_MIN_USEC || n > ISOLATED_BUS_CONFIRM_MAX_USEC)
 				return -ERANGE;
 			*ret = n;
 			return 0;

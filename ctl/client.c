@@ -152,8 +152,9 @@ static int print_bus_error(const sd_bus_error *e, int r)
 	return EXIT_FAIL;
 }
 
-/* Send m (consumed), read the document. */
-static int call(struct ctx *c, sd_bus_message *m, bool changes, json_object **ret)
+/* Send m (consumed), read the document. unknown_ok: a daemon that does not
+ * know the method (an older one) is not an error: EXIT_OK, *ret NULL. */
+static int call(struct ctx *c, sd_bus_message *m, bool changes, bool unknown_ok, json_object **ret)
 {
 	sd_bus_error error = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
@@ -167,6 +168,11 @@ static int call(struct ctx *c, sd_bus_message *m, bool changes, json_object **re
 	r = sd_bus_call(c->bus, m, changes ? CHANGE_TIMEOUT_USEC : LOOK_TIMEOUT_USEC, &error, &reply);
 	sd_bus_message_unref(m);
 	m = NULL;
+	if (r < 0 && unknown_ok && sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD)) {
+		sd_bus_error_free(&error);
+		*ret = NULL;
+		return EXIT_OK;
+	}
 	if (r < 0) {
 		status = print_bus_error(&error, r);
 		sd_bus_error_free(&error);
@@ -244,7 +250,7 @@ int client_apply(struct ctx *c, const char *mode, json_object **ret)
 		err_msg("calling the isolated daemon: %s", strerror(-r));
 		return EXIT_FAIL;
 	}
-	return call(c, m, true, ret);
+	return call(c, m, true, false, ret);
 }
 
 int client_plan(struct ctx *c, const char *mode, json_object **ret)
@@ -262,7 +268,7 @@ int client_plan(struct ctx *c, const char *mode, json_object **ret)
 		err_msg("calling the isolated daemon: %s", strerror(-r));
 		return EXIT_FAIL;
 	}
-	return call(c, m, false, ret);
+	return call(c, m, false, false, ret);
 }
 
 int client_call(struct ctx *c, const char *method, json_object **ret)
@@ -271,5 +277,31 @@ int client_call(struct ctx *c, const char *method, json_object **ret)
 
 	if (new_call(c, method, &m) < 0)
 		return EXIT_FAIL;
-	return call(c, m, strcmp(method, "Confirm") == 0, ret);
+	return call(c, m, strcmp(method, "Confirm") == 0, false, ret);
+}
+
+int client_status(struct ctx *c, bool details, json_object **ret)
+{
+	sd_bus_message *m = NULL;
+	json_object *doc = NULL;
+	int r;
+
+	if (!details)
+		return client_call(c, "Status", ret);
+	if (new_call(c, "StatusEx", &m) < 0)
+		return EXIT_FAIL;
+	r = sd_bus_message_append(m, "a{sv}", 1, "details", "b", 1);
+	if (r < 0) {
+		sd_bus_message_unref(m);
+		err_msg("calling the isolated daemon: %s", strerror(-r));
+		return EXIT_FAIL;
+	}
+	r = call(c, m, false, true, &doc);
+	if (r != EXIT_OK)
+		return r;
+	/* A daemon from before StatusEx: its Status() is the whole document. */
+	if (!doc)
+		return client_call(c, "Status", ret);
+	*ret = doc;
+	return EXIT_OK;
 }

@@ -169,8 +169,10 @@ int cmd_status(struct ctx *c, int argc, char **argv)
 	(void)argv;
 	if ((r = want_args(argc, 0, "status")) != EXIT_OK)
 		return r;
+	/* --all shows everything: the daemon gives it to a user other than
+	 * root only when asked. */
 	if (c->bus) {
-		if ((r = client_call(c, "Status", &doc)) != EXIT_OK)
+		if ((r = client_status(c, c->all, &doc)) != EXIT_OK)
 			return r;
 		return render(c, DOC_STATUS, doc);
 	}

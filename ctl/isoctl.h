@@ -107,5 +107,8 @@ int client_apply(struct ctx *c, const char *mode, json_object **ret); /* mode NU
 int client_plan(struct ctx *c, const char *mode, json_object **ret);
 /* Status, Verify, ListModes, Confirm. */
 int client_call(struct ctx *c, const char *method, json_object **ret);
+/* Status() (the whole document for root, a summary for other users), or
+ * with details StatusEx({"details": true}): the whole document for anyone. */
+int client_status(struct ctx *c, bool details, json_object **ret);
 
 #endif

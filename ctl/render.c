@@ -529,6 +529,25 @@ static int status_text(json_object *doc, bool all)
 	return held_ok ? EXIT_OK : EXIT_FAIL;
 }
 
+/* The daemon's summary, which it gives a caller other than root: what is
+ * held, no targets, no threads. */
+static void summary_text(json_object *doc)
+{
+	json_object *held = get(doc, "isolated");
+	size_t managed = count(held, "managed");
+
+	if (held_has_journal(held))
+		held_header(held);
+	else
+		held_nothing(held);
+	printf("state       %s\n", raw(str(held, "state")));
+	if (held_has_journal(held))
+		printf("managed     %zu target%s, %zu drifted at the last verification\n", managed, plural(managed),
+		       count(held, "drift"));
+	printf("\n(the daemon's summary for users other than root: isoctl status --all asks it for every target "
+	       "and thread)\n");
+}
+
 /* Without --all, status shows the threads that are tuned; the document has
  * them all. */
 static void status_trim(json_object *doc)
@@ -684,7 +703,10 @@ int render(const struct ctx *c, enum doc_kind kind, json_object *doc)
 			apply_text(doc, c->all);
 			break;
 		case DOC_STATUS:
-			r = status_text(doc, c->all);
+			if (flag(doc, "summary"))
+				summary_text(doc);
+			else
+				r = status_text(doc, c->all);
 			break;
 		case DOC_VERIFY:
 			verify_text(doc);

@@ -9,6 +9,8 @@
  *               event path (threads), re-plans (rescan, devices), drift
  *   bus.c       sd-bus: the io.isolated.Daemon1 object, authorisation
  *               (uid 0 or polkit), argument checks, signals, properties
+ *   limit.c     what a caller other than root may cost: calls a uid may
+ *               make (a token bucket), refusals logged (a few a minute)
  *   procev.c    the proc connector (libnl-3): fork / exec / comm events
  *   devev.c     rtnetlink link events (libnl-route-3) and kobject uevents
  *   log.c       the journal (sd-journal, structured) or stderr
@@ -40,6 +42,9 @@
  *                           unavailable (default 2)
  *   policies = DIR[:DIR]    mode directories (default as isoctl's)
  *   host-conf = FILE        host.conf (default as isoctl's)
+ *   call-burst = N          calls a uid other than 0 may make at once
+ *                           (default LIMITS_BURST)
+ *   call-interval = SECS    and one more every SECS after them (default 1)
  * Command line only: --root TREE (a fixture tree instead of the kernel),
  * --netlink-rcvbuf BYTES (proc connector socket buffer, for tests),
  * --no-proc-connector (force the rescan fallback), --conf FILE,
@@ -53,6 +58,7 @@ struct daemon_config {
 	char **policy_dirs; /* strv */
 	char *hostconf_path;
 	bool hostconf_given;
+	unsigned call_burst, call_interval;
 	char *root;
 	int netlink_rcvbuf;
 	bool no_proc_connector;
@@ -83,6 +89,52 @@ int log_errno(int priority, int r, const char *fmt, ...) __attribute__((format(p
 int caps_drop(bool tree);
 /* True when the effective set holds cap (a CAP_* value). */
 bool caps_have(int cap);
+
+/* ---- Limits on callers other than root (limit.c) ----
+ * Bookkeeping only, per uid: the time is a parameter (CLOCK_MONOTONIC µs),
+ * so tests drive it. Calls: a token bucket of burst calls, one call more
+ * every interval_usec (up to burst again); a call counts once for every
+ * call_usec of the daemon's time it took, at least once (limits_charge:
+ * the bucket may go below empty, and the uid waits until it is not).
+ * Refusals to log: the first
+ * log_first of a uid in a window of log_window_usec from its first one are
+ * logged, the rest counted, and the count reported once the window ended
+ * (limits_log, limits_flush). A uid whose bucket is full again and that has
+ * nothing left to report is forgotten, so the table holds only the uids
+ * that called lately (at most LIMITS_MAX_UIDS; beyond that a new uid is
+ * refused). uid 0 is never limited and never counted. */
+struct limits_config {
+	unsigned burst;			  /* >= 1 */
+	unsigned long long interval_usec; /* >= 1; burst * interval_usec <= LLONG_MAX / 2 */
+	unsigned long long call_usec;	  /* 0: every call counts once */
+	unsigned log_first;
+	unsigned long long log_window_usec; /* >= 1 */
+};
+#define LIMITS_BURST 20
+#define LIMITS_INTERVAL_USEC 1000000ULL
+#define LIMITS_CALL_USEC (50 * 1000ULL)
+#define LIMITS_LOG_FIRST 5
+#define LIMITS_LOG_WINDOW_USEC (60 * 1000000ULL)
+#define LIMITS_MAX_UIDS 4096
+struct limits;
+/* -EINVAL for a config out of range, -ENOMEM. */
+int limits_new(const struct limits_config *cfg, struct limits **ret);
+void limits_free(struct limits *l);
+/* A call by uid at now: true, and a token taken; false when none is left,
+ * with the time until there is one in *ret_retry_usec. */
+bool limits_take(struct limits *l, uid_t uid, unsigned long long now, unsigned long long *ret_retry_usec);
+/* The call uid was let make took usec of the daemon's time, ending at now:
+ * charge what it cost beyond the call limits_take took. */
+void limits_charge(struct limits *l, uid_t uid, unsigned long long now, unsigned long long usec);
+/* A refusal of uid at now: true when it is to be logged. *ret_suppressed:
+ * the refusals of uid left out of the log in a window that has ended, to
+ * be reported before this one (0: none). */
+bool limits_log(struct limits *l, uid_t uid, unsigned long long now, unsigned long long *ret_suppressed);
+/* Report (report(userdata, uid, n)) and reset the windows ended by now
+ * with refusals left out. Returns when the next such window ends, 0 when
+ * none is open. now = ULLONG_MAX reports them all (at exit). */
+unsigned long long limits_flush(struct limits *l, unsigned long long now,
+				void (*report)(void *userdata, uid_t uid, unsigned long long n), void *userdata);
 
 /* ---- The holder (holder.c) ---- */
 struct holder;
@@ -150,6 +202,17 @@ int holder_status(struct holder *h, json_object **ret, struct op_error *e);
 int holder_verify(struct holder *h, json_object **ret, struct op_error *e);
 int holder_list_modes(struct holder *h, json_object **ret, struct op_error *e);
 
+/* The summary document (report_summary) of what is held: mode, scope,
+ * state, number of targets, the drift the last verification found, a
+ * pending confirmation. From memory: no /proc, no journal; rebuilt when
+ * one of them changes. Borrowed, valid until the next operation; NULL on
+ * ENOMEM. What Status() answers a caller other than root. */
+json_object *holder_summary(struct holder *h);
+/* A number that changes whenever the summary does: a Status document read
+ * at one generation stays right about what is held while it is the same
+ * (not about threads that came and went). */
+unsigned long long holder_generation(const struct holder *h);
+
 /* "vanilla" when nothing is held. */
 const char *holder_mode(const struct holder *h);
 /* "idle" (vanilla, nothing held), "holding" (a mode in force),
@@ -187,9 +250,22 @@ void holder_devices_changed(struct holder *h, const char *why);
  * restarts the daemon. bus_start does not log; -EEXIST: another process
  * owns ISOLATED_BUS_NAME. bus_free unregisters from the holder with
  * holder_set_events(h, all-NULL events): the holder skips NULL callbacks.
- * Call it after holder_stop (which may still raise events). */
+ * Call it after holder_stop (which may still raise events). A uid other
+ * than 0 is limited as cfg->limits says (bus.c's header says how);
+ * -EINVAL for limits out of range. */
 struct bus;
-int bus_start(sd_event *ev, struct holder *h, struct bus **ret);
+/* What bus_start takes; NULL: the defaults (LIMITS_*) on the loop's clock. */
+struct bus_config {
+	struct limits_config limits;
+	/* CLOCK_MONOTONIC µs for the limits and the shared status; NULL:
+	 * the system's. Tests pass a clock of their own. */
+	unsigned long long (*now)(void *userdata);
+	void *now_userdata;
+};
+/* How long one read of the whole Status document (StatusEx details) serves
+ * every caller but root, while the holder's generation stays. */
+#define STATUS_SHARED_USEC (5 * 1000000ULL)
+int bus_start(sd_event *ev, struct holder *h, const struct bus_config *cfg, struct bus **ret);
 void bus_free(struct bus *b);
 
 /* ---- Kernel events (procev.c, devev.c) ----

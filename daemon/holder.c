@@ -6,6 +6,7 @@
  * confirmed in time; a verification pass finds what another program
  * changed. All state lives in struct holder. */
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,6 +66,7 @@ struct holder {
 	char *scope;	       /* its scope ("host", "process:PID", ...) */
 	struct policy *policy; /* its policy with that scope; NULL for vanilla or when it cannot be loaded */
 	size_t n_targets;
+	long long applied_at; /* the journal's; 0: nothing applied */
 	struct pending pending;
 
 	char *want_mode, *want_scope; /* the mode to hold whose policy did not load */
@@ -86,6 +88,9 @@ struct holder {
 	void *status_userdata;
 	const char *published_state;
 	char *status_text;
+	/* The summary document as last published, and its generation. */
+	json_object *summary;
+	unsigned long long generation;
 };
 
 /* ---- Small things ---- */
@@ -116,6 +121,19 @@ static long long now_realtime_usec(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* The deadline within usec from now, CLOCK_REALTIME µs as the journal
+ * keeps it; -ERANGE when it does not fit (the bus allows 24 h at most; the
+ * holder does not count on that). */
+static int confirm_deadline(unsigned long long usec, long long *ret)
+{
+	long long now = now_realtime_usec(), d;
+
+	if (usec > (unsigned long long)LLONG_MAX || __builtin_add_overflow(now, (long long)usec, &d))
+		return -ERANGE;
+	*ret = d;
+	return 0;
 }
 
 static const char *where(const struct holder *h)
@@ -220,12 +238,57 @@ static char *status_line(const struct holder *h)
 			    h->pending.on ? (h->pending.previous_mode ? h->pending.previous_mode : "?") : "");
 }
 
+static const struct apply_confirm *carry_confirm(const struct holder *h, struct apply_confirm *buf);
+
+static json_object *build_summary(const struct holder *h)
+{
+	struct apply_confirm cbuf;
+
+	return report_summary(&(struct report_held){
+	    .mode = h->mode,
+	    .scope = h->scope,
+	    .state = holder_state(h),
+	    .applied_at = strcmp(h->mode, "vanilla") == 0 ? 0 : h->applied_at,
+	    .managed = h->n_targets,
+	    .drift = h->drifted ? h->n_drift : 0,
+	    .confirm = carry_confirm(h, &cbuf),
+	});
+}
+
+/* The summary again, and a new generation when it differs. */
+static void publish_summary(struct holder *h)
+{
+	json_object *now = build_summary(h);
+
+	if (now && h->summary && json_object_equal(now, h->summary)) {
+		json_object_put(now);
+		return;
+	}
+	json_object_put(h->summary);
+	h->summary = now; /* NULL on ENOMEM: built again when asked */
+	h->generation++;
+}
+
+json_object *holder_summary(struct holder *h)
+{
+	if (!h->summary)
+		publish_summary(h);
+	return h->summary;
+}
+
+unsigned long long holder_generation(const struct holder *h)
+{
+	return h->generation;
+}
+
 /* After every operation: tell the bus when State changed, and main when the
- * STATUS= line did. */
+ * STATUS= line did; the summary follows. */
 static void publish(struct holder *h)
 {
 	const char *state = holder_state(h);
 	char *line = status_line(h);
+
+	publish_summary(h);
 
 	if (line && (!h->status_text || strcmp(line, h->status_text) != 0)) {
 		free(h->status_text);
@@ -284,11 +347,13 @@ static int sync_journal(struct holder *h, char *err, size_t errlen)
 		journal_free(j);
 		pending_clear(&h->pending);
 		h->n_targets = 0;
+		h->applied_at = 0;
 		return set_str(&h->mode, "vanilla") < 0 || set_str(&h->scope, "host") < 0 ? -ENOMEM : 0;
 	}
 	if (r < 0)
 		return r;
 	h->n_targets = j->n_targets;
+	h->applied_at = j->applied_at;
 	pending_clear(&h->pending);
 	if (j->has_confirm) {
 		struct pending *p = &h->pending;
@@ -1117,7 +1182,14 @@ int holder_apply(struct holder *h, const char *mode, const struct holder_apply_o
 	diag_free(&d);
 	if (o->confirm_usec && !o->dry_run) {
 		char err[ERRLEN];
+		long long deadline;
 
+		if (confirm_deadline(o->confirm_usec, &deadline) < 0) {
+			policy_free(p);
+			return op_fail(e, ISOLATED_BUS_ERROR_ARGUMENT, -ERANGE,
+				       "isoctl: --confirm-within: %llu microseconds: the deadline is out of range",
+				       o->confirm_usec);
+		}
 		/* Back to the last confirmed mode: the previous one, or, when
 		 * that is itself unconfirmed, the one it would go back to. */
 		r = sync_journal(h, err, sizeof(err));
@@ -1132,7 +1204,7 @@ int holder_apply(struct holder *h, const char *mode, const struct holder_apply_o
 			return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
 		}
 		confirm = (struct apply_confirm){
-		    .deadline_usec = now_realtime_usec() + (long long)o->confirm_usec,
+		    .deadline_usec = deadline,
 		    .previous_mode = prev_mode ? prev_mode : "vanilla",
 		    .previous_scope = prev_scope ? prev_scope : "host",
 		    .uid = c ? c->uid : 0,
@@ -1332,6 +1404,7 @@ void holder_free(struct holder *h)
 	free(h->want_scope);
 	free(h->replan_why);
 	free(h->status_text);
+	json_object_put(h->summary);
 	free(h);
 }
 

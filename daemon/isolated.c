@@ -33,6 +33,8 @@
 #define CONF_DEFAULT ISO_SYSCONFDIR "/isolated.conf"
 
 #define EXIT_USAGE 2
+/* call-burst: up to this many (burst * call-interval must fit in 64 bits of µs). */
+#define CALL_BURST_MAX 10000
 
 /* ---- Options and the configuration file ---- */
 
@@ -133,8 +135,9 @@ static char *conf_reader(char *str, int num, void *stream)
 
 static int conf_key(void *user, const char *section, const char *name, const char *value)
 {
-	static const char *const keys[] = {
-	    "mode", "revert-on-stop", "verify-interval", "enforce", "rescan-interval", "policies", "host-conf"};
+	static const char *const keys[] = {"mode",	"revert-on-stop",  "verify-interval",
+					   "enforce",	"rescan-interval", "policies",
+					   "host-conf", "call-burst",	   "call-interval"};
 	struct conf_parse *c = user;
 	struct daemon_config *cfg = c->cfg;
 	size_t k;
@@ -152,7 +155,7 @@ static int conf_key(void *user, const char *section, const char *name, const cha
 	if (k == ARRAY_SIZE(keys)) {
 		diag_add(c->d, c->file, c->line,
 			 "unknown key \"%s\" (known: mode, revert-on-stop, verify-interval, enforce, rescan-interval, "
-			 "policies, host-conf)",
+			 "policies, host-conf, call-burst, call-interval)",
 			 name);
 		return 1;
 	}
@@ -202,6 +205,20 @@ static int conf_key(void *user, const char *section, const char *name, const cha
 		free(cfg->hostconf_path);
 		r = (cfg->hostconf_path = strdup(value)) ? 0 : -ENOMEM;
 		cfg->hostconf_given = true;
+		break;
+	case 7:
+		if (util_parse_long(value, 1, CALL_BURST_MAX, &n) < 0)
+			diag_add(c->d, c->file, c->line, "call-burst = %s: expected a number of calls, 1 to %d", value,
+				 CALL_BURST_MAX);
+		else
+			cfg->call_burst = (unsigned)n;
+		break;
+	case 8:
+		if (parse_secs(value, 1, &n) < 0)
+			diag_add(c->d, c->file, c->line, "call-interval = %s: expected a number of seconds, at least 1",
+				 value);
+		else
+			cfg->call_interval = (unsigned)n;
 		break;
 	default:
 		break;
@@ -258,6 +275,8 @@ static int config_defaults(struct daemon_config *cfg)
 	char *repo = modes_build_tree_dir();
 
 	cfg->rescan_interval = 2;
+	cfg->call_burst = LIMITS_BURST;
+	cfg->call_interval = (unsigned)(LIMITS_INTERVAL_USEC / 1000000);
 	if (repo)
 		return strv_push(&cfg->policy_dirs, repo);
 	if (strv_push_dup(&cfg->policy_dirs, ISO_SYSCONFDIR) < 0 ||
@@ -694,7 +713,13 @@ static int run(int argc, char **argv)
 
 	/* The daemon's API is the bus: without it there is no daemon. The name
 	 * appears once the mode is held, so bus-activated callers wait. */
-	r = bus_start(d.ev, d.holder, &d.bus);
+	r = bus_start(d.ev, d.holder,
+		      &(struct bus_config){.limits = {.burst = cfg.call_burst,
+						      .interval_usec = cfg.call_interval * 1000000ULL,
+						      .call_usec = LIMITS_CALL_USEC,
+						      .log_first = LIMITS_LOG_FIRST,
+						      .log_window_usec = LIMITS_LOG_WINDOW_USEC}},
+		      &d.bus);
 	if (r == -EEXIST) {
 		log_error("Another process owns %s on the system bus: is isolated running already?", ISOLATED_BUS_NAME);
 		goto out;

@@ -431,6 +431,25 @@ json_object *report_status(const struct host *h, const struct host_state *s)
 	return jdone(&b, o);
 }
 
+json_object *report_summary(const struct report_held *s)
+{
+	struct jb b = {0};
+	json_object *o = jobj(&b), *held = jobj(&b);
+	const struct apply_confirm *c = s->confirm;
+
+	jset(&b, o, "summary", jbool(&b, true));
+	jset(&b, held, "mode", jstr(&b, s->mode));
+	jset(&b, held, "scope", s->applied_at ? jstr(&b, s->scope) : NULL);
+	jset(&b, held, "applied_at", s->applied_at ? jint(&b, s->applied_at) : NULL);
+	jset(&b, held, "state", jstr(&b, s->state));
+	jset(&b, held, "managed", jint(&b, (int64_t)s->managed));
+	jset(&b, held, "drift", jint(&b, (int64_t)s->drift));
+	jset(&b, held, "confirm",
+	     c ? confirm_json(&b, c->deadline_usec, c->previous_mode, c->previous_scope, c->uid) : NULL);
+	jset(&b, o, "isolated", held);
+	return jdone(&b, o);
+}
+
 json_object *report_verify(const struct apply_status *st, bool enforced)
 {
 	struct jb b = {0};

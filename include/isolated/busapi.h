@@ -8,12 +8,18 @@
  *
  *   Apply(s mode, a{sv} options) -> (s report)      changes the machine
  *       options: "dry-run" b, "force" b, "scope" s ("host", "process:PID",
- *       "cgroup:PATH"), "confirm-within" t (microseconds; 0 = none)
+ *       "cgroup:PATH"), "confirm-within" t (microseconds, from
+ *       ISOLATED_BUS_CONFIRM_MIN_USEC to ISOLATED_BUS_CONFIRM_MAX_USEC, as
+ *       isoctl's --confirm-within; 0, as absent: no confirmation)
  *   Revert(a{sv} options) -> (s report)             changes the machine
  *       options: "dry-run" b, "force" b
  *   Confirm() -> (s report)                         changes the machine
  *   Plan(s mode, a{sv} options) -> (s report)       read-only; "scope" s
- *   Status() -> (s report)                          read-only
+ *   Status() -> (s report)                          read-only: the status
+ *       document for root; for anyone else a summary (report_summary)
+ *   StatusEx(a{sv} options) -> (s report)           read-only; "details" b:
+ *       the status document for anyone (for callers other than root one
+ *       read serves all of them for a few seconds); without it the summary
  *   Verify() -> (s report)                          read-only (re-applies
  *       drift only when the daemon is configured with enforce = yes)
  *   ListModes() -> (s report)                       read-only
@@ -27,11 +33,16 @@
  * A dry-run Apply/Revert is still a "changes the machine" method for
  * authorisation (it takes the lock and reads the journal).
  *
+ * Every method call of a uid other than 0 takes one of the calls that uid
+ * may make (daemon/limit.c; isolated(8) says how many): beyond them the
+ * answer is org.freedesktop.DBus.Error.LimitsExceeded, which says when to
+ * try again, before anything else is done.
+ *
  * Method arguments are checked before anything else: a mode is a name of at
  * most ISOLATED_BUS_MODE_MAX characters from [A-Za-z0-9_-] (never a path);
  * option keys must be known, with the right type; a scope at most
- * ISOLATED_BUS_SCOPE_MAX characters of printable ASCII. Anything else is
- * ISOLATED_BUS_ERROR_ARGUMENT. */
+ * ISOLATED_BUS_SCOPE_MAX characters of printable ASCII; confirm-within 0 or
+ * in its range. Anything else is ISOLATED_BUS_ERROR_ARGUMENT. */
 #ifndef ISOLATED_BUSAPI_H
 #define ISOLATED_BUSAPI_H
 
@@ -43,6 +54,9 @@
 
 #define ISOLATED_BUS_MODE_MAX 64
 #define ISOLATED_BUS_SCOPE_MAX 4096
+/* Apply's "confirm-within": 1 s to 24 h. */
+#define ISOLATED_BUS_CONFIRM_MIN_USEC 1000000ULL
+#define ISOLATED_BUS_CONFIRM_MAX_USEC (86400ULL * 1000000ULL)
 
 /* Errors. isoctl maps them to its exit statuses: ARGUMENT and POLICY -> 2,
  * the others -> 1. The message is what isoctl prints on stderr, one line

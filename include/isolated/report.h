@@ -40,6 +40,21 @@ json_object *report_plan(const struct host *h, const struct plan *pl, const stru
  * document says so ("isolated": {"mode": null, "error": ...}) and isoctl
  * exits 1. h must be readable. */
 json_object *report_status(const struct host *h, const struct host_state *s);
+/* What the daemon holds, as it knows it without reading anything
+ * (daemon/holder.c fills it). */
+struct report_held {
+	const char *mode, *scope, *state;    /* state: as the daemon's State property */
+	long long applied_at;		     /* the journal's; 0: nothing applied */
+	size_t managed;			     /* targets */
+	size_t drift;			     /* drifted, found by the last verification and left so */
+	const struct apply_confirm *confirm; /* NULL: none pending */
+};
+/* The summary the daemon's Status() gives a caller other than root:
+ * {"summary": true, "isolated": {"mode", "scope", "applied_at", "state",
+ * "managed", "drift", "confirm"}}, the keys of the status document's
+ * "isolated" where they mean the same (scope and applied_at null when
+ * nothing is applied). */
+json_object *report_summary(const struct report_held *s);
 /* isoctl verify: the status document's "isolated" part with only the
  * drifted targets ("drift": N of "managed": M), and "enforced": true when
  * the daemon re-applied them. */

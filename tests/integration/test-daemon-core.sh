@@ -34,6 +34,17 @@ expect_grep "$T/err" "^$T/bad.conf:5: unknown key \"bogus\""
 expect_grep "$T/err" "^$T/bad.conf:7: \[other\]: isolated.conf has only a \[daemon\] section"
 expect_grep "$T/err" "4 errors in the configuration: not starting"
 
+# The limits on callers other than root: a burst of 1 to 10000 calls, an
+# interval of at least a second.
+printf '[daemon]\ncall-burst = 0\ncall-interval = 0\n' >"$T/limits.conf"
+"$ISOLATED" --conf "$T/limits.conf" --check --root "$tree" >"$T/out" 2>"$T/err"
+expect_eq "bad limits exit status" "$?" 2
+expect_grep "$T/err" "^$T/limits.conf:2: call-burst = 0: expected a number of calls, 1 to 10000$"
+expect_grep "$T/err" "^$T/limits.conf:3: call-interval = 0: expected a number of seconds, at least 1$"
+printf '[daemon]\ncall-burst = 10001\n' >"$T/limits.conf"
+"$ISOLATED" --conf "$T/limits.conf" --check --root "$tree" >"$T/out" 2>"$T/err"
+expect_grep "$T/err" "^$T/limits.conf:2: call-burst = 10001: expected a number of calls, 1 to 10000$"
+
 "$ISOLATED" --conf "$T/missing.conf" --check --root "$tree" >"$T/out" 2>"$T/err"
 expect_eq "named config missing" "$?" 2
 expect_grep "$T/err" "missing.conf: cannot open: No such file or directory"

@@ -133,6 +133,51 @@ nobody busctl call "$BUSNAME" "$BUSPATH" "$BUSIF" Revert 'a{sv}' 0 >/dev/null 2>
 	fail "Revert as nobody succeeded"
 nobody busctl call "$BUSNAME" "$BUSPATH" "$BUSIF" Status >/dev/null 2>&1 || fail "Status as nobody was refused"
 same_tree "after the refused calls"
+# Status for nobody is the daemon's summary; --all asks for the whole
+# document, which is then what root sees.
+run 0 apply dedicated
+nobody "$ISOCTL" status >"$S/n.out" 2>"$S/n.err" || fail "status as nobody: $(cat "$S/n.err")"
+expect_grep "$S/n.out" "^mode +dedicated \(scope host\), applied "
+expect_grep "$S/n.out" "^state +holding$"
+expect_grep "$S/n.out" "^managed +153 targets, 0 drifted at the last verification$"
+expect_grep "$S/n.out" "isoctl status --all asks it for every target and thread"
+expect_no_grep "$S/n.out" "^kernel"
+expect_eq "summary for nobody (--json)" "$(nobody "$ISOCTL" --json status | jq -c '[.summary, .isolated.state, .isolated.managed, (.threads|type)]')" '[true,"holding",153,"null"]'
+"$ISOCTL" --all status >"$S/r.all" 2>&1
+nobody "$ISOCTL" --all status >"$S/n.all" 2>&1 || fail "status --all as nobody: $(head -3 "$S/n.all")"
+cmp -s "$S/r.all" "$S/n.all" || fail "status --all as nobody differs from root's: $(diff "$S/r.all" "$S/n.all" | head -5)"
+run 0 revert
+same_tree "after the summaries"
+
+# ---- 2b. What a caller other than root may cost ----
+# call-burst calls at once, then one an hour: a burst one longer gets exactly
+# one refusal, whatever the machine's speed. Refused calls (denied, limited)
+# reach the log five a minute; the rest are one count, said at the latest
+# when the daemon stops. Root is never limited.
+stop_daemon
+printf '[daemon]\ncall-burst = 6\ncall-interval = 3600\n' >"$S/limits.conf"
+start_daemon -- --conf "$S/limits.conf" || finish
+: >"$S/daemon.log"
+refused=0
+for _ in $(seq 7); do
+	out=$(nobody busctl call "$BUSNAME" "$BUSPATH" "$BUSIF" Apply 'sa{sv}' dedicated 0 2>&1)
+	case $out in
+	*"too many calls from uid 65534: try again in "*) refused=$((refused + 1)) ;;
+	*"Access denied"* | *AccessDenied* | *"needs root"*) ;;
+	*) fail "Apply as nobody in a burst: $out" ;;
+	esac
+done
+expect_eq "refusals in a burst of call-burst + 1" "$refused" 1
+nobody "$ISOCTL" status >"$S/n.out" 2>"$S/n.err"
+expect_eq "status as nobody beyond the burst exit status" $? 1
+expect_grep "$S/n.err" "^isoctl: the isolated daemon: Status: too many calls from uid 65534: try again in 3[0-9]{3} s \(a uid other than 0 may make 6 calls at once, then one every 3600 s\) \(org.freedesktop.DBus.Error.LimitsExceeded\)$"
+for _ in $(seq 10); do run 0 status; done
+expect_grep "$T/out" "^mode +vanilla"
+stop_daemon
+expect_eq "denials logged one by one" "$(grep -c "from uid 65534 pid [0-9]*: \(denied\|refused\)" "$S/daemon.log")" 5
+expect_grep "$S/daemon.log" "^isolated: 3 more denied calls from uid 65534 suppressed \(the first 5 of every 60 s are logged\)$"
+start_daemon || finish
+same_tree "after the limits"
 
 # ---- 3. polkit: a stand-in authorises uid 65534 ----
 "$HELPERS/fake-polkit" --allow-uid 65534 >"$S/polkit.out" 2>&1 &
@@ -201,6 +246,14 @@ run 0 revert
 same_tree "crash between modes, restart, revert"
 
 # ---- 6. --confirm-within ----
+# Over the bus as from isoctl: 0 (none) or 1 s to 24 h. 2^64-1 microseconds
+# used to be a deadline in the past: applied, then taken back at once.
+for usec in 18446744073709551615 9223372036854775807 86400000001 999999; do
+	out=$(busctl call "$BUSNAME" "$BUSPATH" "$BUSIF" Apply 'sa{sv}' dedicated 1 confirm-within t "$usec" 2>&1)
+	echo "$out" | grep -q "between 1s and 24h" || fail "Apply confirm-within $usec: $out"
+done
+expect_eq "mode after confirm-within out of range" "$("$ISOCTL" --json status | jq -r .isolated.mode)" vanilla
+same_tree "after confirm-within out of range"
 # Unconfirmed: back to the previous mode (dedicated) at the deadline, +-1 s.
 run 0 apply dedicated
 t0=$(date +%s.%N)

@@ -7,7 +7,11 @@
  * this process and as nobody (65534) from forked children that drop their
  * ids before connecting. A stand-in for polkit (a thread owning
  * org.freedesktop.PolicyKit1 on the private bus) runs only in the tests
- * that need one; elsewhere polkit is absent, as on a host without it. */
+ * that need one; elsewhere polkit is absent, as on a host without it. The
+ * limits on callers other than root run on a clock of the tests' own
+ * (fake_now): it stands still within a test, so a burst is a burst however
+ * slow the machine, and moves an hour between tests, so every test starts
+ * with full buckets. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -34,6 +38,11 @@
 #include "isolated/busapi.h"
 
 #define NOBODY 65534
+/* Other uids that have a passwd entry (dbus-daemon refuses a uid without
+ * one): daemon, bin and sys of Debian's base-passwd. */
+#define OTHER_UID 1
+#define LOG_UID 2
+#define LOG_UID2 3
 #define DENIED "org.freedesktop.DBus.Error.AccessDenied"
 
 /* ---- The stub holder ---- */
@@ -65,10 +74,39 @@ static struct {
 	bool fire_events;
 	/* holder_mode(), holder_state() */
 	char mode[256], state[64];
-	/* the last log line and its caller-uid field */
+	/* the last log line and its caller-uid field; the last lines */
 	int n_logs;
 	char log[1024], log_uid[64];
+	char logs[32][1024];
+	/* holder_generation(); holder_summary() calls */
+	unsigned long long generation;
+	int n_summary;
+	/* how long Plan takes, on the tests' clock */
+	unsigned long long plan_usec;
 } stub;
+static json_object *stub_summary;
+
+/* The bus's clock for its limits: CLOCK_MONOTONIC µs as the tests set it
+ * (under stub_lock). */
+static unsigned long long fake_now = 1000ULL * 3600 * 1000000;
+
+static unsigned long long clock_now(void *userdata)
+{
+	unsigned long long t;
+
+	(void)userdata;
+	pthread_mutex_lock(&stub_lock);
+	t = fake_now;
+	pthread_mutex_unlock(&stub_lock);
+	return t;
+}
+
+static void clock_advance(unsigned long long usec)
+{
+	pthread_mutex_lock(&stub_lock);
+	fake_now += usec;
+	pthread_mutex_unlock(&stub_lock);
+}
 
 static void stub_reset(void)
 {
@@ -195,6 +233,7 @@ int holder_plan(struct holder *h, const char *mode, const char *scope, json_obje
 	(void)h;
 	pthread_mutex_lock(&stub_lock);
 	stub.n_plan++;
+	fake_now += stub.plan_usec;
 	snprintf(stub.mode_arg, sizeof(stub.mode_arg), "%s", mode);
 	stub.has_scope = scope != NULL;
 	snprintf(stub.scope, sizeof(stub.scope), "%s", scope ? scope : "");
@@ -251,6 +290,30 @@ int holder_list_modes(struct holder *h, json_object **ret, struct op_error *e)
 	return r;
 }
 
+/* A canned summary; the real one is the holder's (report_summary). */
+json_object *holder_summary(struct holder *h)
+{
+	(void)h;
+	pthread_mutex_lock(&stub_lock);
+	stub.n_summary++;
+	if (!stub_summary)
+		stub_summary = json_tokener_parse("{\"summary\": true, \"method\": \"Summary\", \"path\": "
+						  "\"/etc/isolated\", \"isolated\": {\"mode\": \"dedicated\"}}");
+	pthread_mutex_unlock(&stub_lock);
+	return stub_summary;
+}
+
+unsigned long long holder_generation(const struct holder *h)
+{
+	unsigned long long g;
+
+	(void)h;
+	pthread_mutex_lock(&stub_lock);
+	g = stub.generation;
+	pthread_mutex_unlock(&stub_lock);
+	return g;
+}
+
 /* The pointers stay valid: the tests change mode and state only while the
  * bus thread is idle. */
 const char *holder_mode(const struct holder *h)
@@ -268,8 +331,9 @@ const char *holder_state(const struct holder *h)
 static void stub_log(const char *const *fields, const char *fmt, va_list ap)
 {
 	pthread_mutex_lock(&stub_lock);
-	stub.n_logs++;
 	vsnprintf(stub.log, sizeof(stub.log), fmt, ap);
+	snprintf(stub.logs[stub.n_logs % 32], sizeof(stub.logs[0]), "%s", stub.log);
+	stub.n_logs++;
 	stub.log_uid[0] = '\0';
 	for (size_t i = 0; fields && fields[i]; i++)
 		if (strncmp(fields[i], "ISOLATED_CALLER_UID=", 20) == 0)
@@ -366,9 +430,19 @@ static char busdir[] = "/tmp/test-bus-XXXXXX";
 static pid_t bus_pid;
 static struct loop server;
 
+/* The daemon's defaults, on the tests' clock. */
+static const struct bus_config server_config = {
+    .limits = {.burst = LIMITS_BURST,
+	       .interval_usec = LIMITS_INTERVAL_USEC,
+	       .call_usec = LIMITS_CALL_USEC,
+	       .log_first = LIMITS_LOG_FIRST,
+	       .log_window_usec = LIMITS_LOG_WINDOW_USEC},
+    .now = clock_now,
+};
+
 static int server_setup(struct loop *l, sd_event *ev)
 {
-	return bus_start(ev, &the_holder, (struct bus **)&l->data);
+	return bus_start(ev, &the_holder, &server_config, (struct bus **)&l->data);
 }
 
 static void server_teardown(struct loop *l)
@@ -449,6 +523,8 @@ static int test_setup(void **state)
 {
 	(void)state;
 	stub_reset();
+	/* every bucket full again, every log window over */
+	clock_advance(3600ULL * 1000000);
 	return 0;
 }
 
@@ -802,6 +878,7 @@ static void test_introspection(void **state)
 	    "<method name=\"Status\">",
 	    "<method name=\"Verify\">",
 	    "<method name=\"ListModes\">",
+	    "<method name=\"StatusEx\">",
 	    "<property name=\"Mode\" type=\"s\" access=\"read\">",
 	    "<property name=\"State\" type=\"s\" access=\"read\">",
 	    "<signal name=\"ModeChanged\">",
@@ -824,9 +901,11 @@ static void read_only_as(uid_t uid)
 {
 	struct result res;
 
+	/* the whole status for root, the holder's summary for others */
 	call(uid, 0, &res, "Status", NULL);
-	expect_doc(&res, "Status", NULL);
-	assert_int_equal(counter(&stub.n_status), 1);
+	expect_doc(&res, uid == 0 ? "Status" : "Summary", NULL);
+	assert_int_equal(counter(&stub.n_status), uid == 0 ? 1 : 0);
+	assert_int_equal(counter(&stub.n_summary), uid == 0 ? 0 : 1);
 
 	call(uid, 0, &res, "ListModes", NULL);
 	expect_doc(&res, "ListModes", NULL);
@@ -1061,6 +1140,39 @@ static void test_bad_options(void **state)
 	call(AS_ROOT, 0, &res, "Apply", "sa{sv}", "dedicated", 1, "scope", "s", "host");
 	expect_doc(&res, "Apply", "dedicated");
 	assert_string_equal(stub.scope, "host");
+}
+
+/* confirm-within is 0 (none, as absent) or 1 s to 24 h, as isoctl's own
+ * --confirm-within: UINT64_MAX would be a deadline in the past (applied and
+ * taken back at once), values near INT64_MAX overflow the deadline. */
+static void test_confirm_within_range(void **state)
+{
+	static const uint64_t bad[] = {
+	    1, 999999, 86400000001ULL, INT64_MAX - 1, INT64_MAX, (uint64_t)INT64_MAX + 1, UINT64_MAX};
+	static const uint64_t good[] = {0, 1000000, 60000000, 86400000000ULL};
+	struct result res;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		call(AS_ROOT, 0, &res, "Apply", "sa{sv}", "dedicated", 1, "confirm-within", "t", bad[i]);
+		expect_error(&res, ISOLATED_BUS_ERROR_ARGUMENT);
+		if (!strstr(res.message, "between 1s and 24h"))
+			fail_msg("confirm-within %llu: %s", (unsigned long long)bad[i], res.message);
+		/* before authorisation: nobody hears the same */
+		call(NOBODY, 0, &res, "Apply", "sa{sv}", "dedicated", 1, "confirm-within", "t", bad[i]);
+		expect_error(&res, ISOLATED_BUS_ERROR_ARGUMENT);
+	}
+	assert_int_equal(holder_calls(), 0);
+	call(AS_ROOT, 0, &res, "Apply", "sa{sv}", "dedicated", 1, "confirm-within", "t", UINT64_MAX);
+	assert_string_equal(res.message, "isoctl: --confirm-within: 18446744073709551615 microseconds: between 1s "
+					 "and 24h (1000000 to 86400000000 microseconds), or 0 for no confirmation");
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		stub.opts.confirm_usec = 4711;
+		call(AS_ROOT, 0, &res, "Apply", "sa{sv}", "dedicated", 1, "confirm-within", "t", good[i]);
+		expect_doc(&res, "Apply", "dedicated");
+		assert_int_equal(stub.opts.confirm_usec, good[i]);
+	}
 }
 
 static void fail_next(int r, const char *name, const char *message)
@@ -1380,13 +1492,264 @@ static void test_name_taken(void **state)
 
 	(void)state;
 	assert_true(sd_event_new(&ev) >= 0);
-	assert_int_equal(bus_start(ev, &the_holder, &b), -EEXIST);
+	assert_int_equal(bus_start(ev, &the_holder, &server_config, &b), -EEXIST);
 	assert_null(b);
 	assert_int_equal(counter(&stub.n_set_events), n);
 	sd_event_unref(ev);
 	/* the first one still answers */
 	call(AS_ROOT, 0, &res, "Status", NULL);
 	expect_doc(&res, "Status", NULL);
+}
+
+/* ---- Limits on callers other than root ---- */
+
+#define LIMITED "org.freedesktop.DBus.Error.LimitsExceeded"
+
+/* Log lines since the from-th that hold needle (the stub keeps 32). */
+static int logs_since(int from, const char *needle)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&stub_lock);
+	assert_true(stub.n_logs - from <= 32);
+	for (int i = from; i < stub.n_logs; i++)
+		n += strstr(stub.logs[i % 32], needle) != NULL;
+	pthread_mutex_unlock(&stub_lock);
+	return n;
+}
+
+/* A burst of LIMITS_BURST + 1 calls from one uid: exactly one refused, the
+ * last, with when to try again; the holder never hears of it. Root is never
+ * limited, another uid has a bucket of its own, time gives calls back. */
+static void test_limit_burst(void **state)
+{
+	struct result res;
+	int refused = 0;
+
+	(void)state;
+	for (int i = 0; i < LIMITS_BURST + 1; i++) {
+		call(NOBODY, 0, &res, "ListModes", NULL);
+		if (res.r < 0) {
+			expect_error(&res, LIMITED);
+			refused++;
+			assert_int_equal(i, LIMITS_BURST);
+		}
+	}
+	assert_int_equal(refused, 1);
+	assert_int_equal(counter(&stub.n_list), LIMITS_BURST);
+	assert_string_equal(res.message, "ListModes: too many calls from uid 65534: try again in 1 s (a uid other "
+					 "than 0 may make 20 calls at once, then one every 1 s)");
+	/* and the refusal is logged, with the uid */
+	assert_string_equal(stub.log_uid, "65534");
+	assert_non_null(strstr(stub.log, "too many calls"));
+
+	/* root: any number */
+	for (int i = 0; i < 2 * LIMITS_BURST; i++) {
+		call(AS_ROOT, 0, &res, "ListModes", NULL);
+		expect_doc(&res, "ListModes", NULL);
+	}
+	/* another uid: a bucket of its own */
+	call(OTHER_UID, 0, &res, "ListModes", NULL);
+	expect_doc(&res, "ListModes", NULL);
+
+	/* 0.4 s later: still none, 0.6 s to go */
+	clock_advance(400000);
+	call(NOBODY, 0, &res, "ListModes", NULL);
+	expect_error(&res, LIMITED);
+	assert_non_null(strstr(res.message, "try again in 0.6 s"));
+	/* a second after the refusal: one more, then none */
+	clock_advance(600000);
+	call(NOBODY, 0, &res, "ListModes", NULL);
+	expect_doc(&res, "ListModes", NULL);
+	call(NOBODY, 0, &res, "ListModes", NULL);
+	expect_error(&res, LIMITED);
+	assert_int_equal(counter(&stub.n_list), 3 * LIMITS_BURST + 2);
+}
+
+/* Every method counts, reading or changing, answered or refused: the
+ * denials too, and calls with bad arguments. Beyond the burst, nothing
+ * reaches the holder, polkit or the argument checks. */
+static void test_limit_methods(void **state)
+{
+	struct result res;
+	int before;
+
+	(void)state;
+	for (int i = 0; i < LIMITS_BURST / 5; i++) {
+		call(NOBODY, 0, &res, "Status", NULL);
+		expect_ok(&res);
+		call(NOBODY, 0, &res, "Verify", NULL);
+		expect_ok(&res);
+		call(NOBODY, 0, &res, "Plan", "sa{sv}", "dedicated", 0);
+		expect_ok(&res);
+		call(NOBODY, 0, &res, "Apply", "sa{sv}", "dedicated", 0);
+		expect_error(&res, DENIED);
+		call(NOBODY, 0, &res, "Apply", "sa{sv}", "../x", 0);
+		expect_error(&res, ISOLATED_BUS_ERROR_ARGUMENT);
+	}
+	before = holder_calls() + counter(&stub.n_summary);
+	call(NOBODY, 0, &res, "Status", NULL);
+	expect_error(&res, LIMITED);
+	assert_non_null(strstr(res.message, "Status: too many calls"));
+	call(NOBODY, 0, &res, "Verify", NULL);
+	expect_error(&res, LIMITED);
+	call(NOBODY, 0, &res, "Plan", "sa{sv}", "dedicated", 0);
+	expect_error(&res, LIMITED);
+	call(NOBODY, 0, &res, "ListModes", NULL);
+	expect_error(&res, LIMITED);
+	call(NOBODY, 0, &res, "Revert", "a{sv}", 0);
+	expect_error(&res, LIMITED);
+	call(NOBODY, 0, &res, "Confirm", NULL);
+	expect_error(&res, LIMITED);
+	call(NOBODY, 0, &res, "Apply", "sa{sv}", "../x", 0);
+	expect_error(&res, LIMITED);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 0);
+	expect_error(&res, LIMITED);
+	assert_int_equal(holder_calls() + counter(&stub.n_summary), before);
+	/* properties are not methods: read as often as one likes */
+	call_iface(NOBODY, 0, &res, "org.freedesktop.DBus.Properties", "Get", "ss", ISOLATED_BUS_INTERFACE, "Mode");
+	expect_ok(&res);
+	assert_string_equal(res.reply, "vanilla");
+}
+
+/* A call counts once for every LIMITS_CALL_USEC of the daemon's time it
+ * took: a Plan of 2 s (the tests' clock runs while the stub plans) is 40
+ * calls, of a burst of 20, and the uid waits 20 s. Root's cost nothing. */
+static void test_limit_cost(void **state)
+{
+	struct result res;
+
+	(void)state;
+	pthread_mutex_lock(&stub_lock);
+	stub.plan_usec = 2000000;
+	pthread_mutex_unlock(&stub_lock);
+	for (int i = 0; i < 3; i++) {
+		call(AS_ROOT, 0, &res, "Plan", "sa{sv}", "dedicated", 0);
+		expect_doc(&res, "Plan", "dedicated");
+	}
+	call(OTHER_UID, 0, &res, "Plan", "sa{sv}", "dedicated", 0);
+	expect_doc(&res, "Plan", "dedicated");
+	call(OTHER_UID, 0, &res, "ListModes", NULL);
+	expect_error(&res, LIMITED);
+	assert_non_null(strstr(res.message, "try again in 20 s"));
+	clock_advance(20000000);
+	call(OTHER_UID, 0, &res, "ListModes", NULL);
+	expect_doc(&res, "ListModes", NULL);
+	call(OTHER_UID, 0, &res, "ListModes", NULL);
+	expect_error(&res, LIMITED);
+	assert_non_null(strstr(res.message, "try again in 1 s"));
+	/* under twice LIMITS_CALL_USEC a call counts once: a burst of them
+	 * goes through (counted twice, the eleventh would not) */
+	pthread_mutex_lock(&stub_lock);
+	stub.plan_usec = 2 * LIMITS_CALL_USEC - 1;
+	pthread_mutex_unlock(&stub_lock);
+	for (int i = 0; i < LIMITS_BURST; i++) {
+		call(NOBODY, 0, &res, "Plan", "sa{sv}", "dedicated", 0);
+		expect_doc(&res, "Plan", "dedicated");
+	}
+}
+
+/* Refusals of a uid reach the log LIMITS_LOG_FIRST times a window, the rest
+ * as one count when the uid is refused again after the window (or when the
+ * window ends, on a timer, or at exit). */
+static void test_limit_log(void **state)
+{
+	struct result res;
+	int logs;
+
+	(void)state;
+	logs = counter(&stub.n_logs);
+	for (int i = 0; i < LIMITS_LOG_FIRST + 3; i++) {
+		call(LOG_UID, 0, &res, "Confirm", NULL);
+		expect_error(&res, DENIED);
+	}
+	assert_int_equal(logs_since(logs, "from uid 2 "), LIMITS_LOG_FIRST);
+	/* the rest of the burst, and the refusals beyond: counted, not logged */
+	for (int i = LIMITS_LOG_FIRST + 3; i < LIMITS_BURST + 4; i++) {
+		call(LOG_UID, 0, &res, "Confirm", NULL);
+		expect_error(&res, i < LIMITS_BURST ? DENIED : LIMITED);
+	}
+	assert_int_equal(logs_since(logs, "uid 2 "), LIMITS_LOG_FIRST);
+	/* another uid is logged on its own */
+	call(LOG_UID2, 0, &res, "Confirm", NULL);
+	expect_error(&res, DENIED);
+	assert_int_equal(logs_since(logs, "from uid 3 "), 1);
+	assert_string_equal(stub.log_uid, "3");
+
+	/* a window later: the count, then the refusal */
+	clock_advance(LIMITS_LOG_WINDOW_USEC);
+	logs = counter(&stub.n_logs);
+	call(LOG_UID, 0, &res, "Confirm", NULL);
+	expect_error(&res, DENIED);
+	assert_int_equal(counter(&stub.n_logs), logs + 2);
+	assert_int_equal(logs_since(logs, "19 more denied calls from uid 2 suppressed (the first 5 of every 60 s are "
+					  "logged)"),
+			 1);
+	assert_string_equal(stub.log_uid, "2");
+	assert_non_null(strstr(stub.log, "Confirm from uid 2 "));
+}
+
+/* StatusEx: the summary, or with "details" the whole document: root's
+ * fresh every time, others' shared for STATUS_SHARED_USEC while the
+ * holder's generation stays. */
+static void test_status_details(void **state)
+{
+	char first[sizeof(((struct result *)0)->reply)];
+	struct result res;
+
+	(void)state;
+	call(AS_ROOT, 0, &res, "StatusEx", "a{sv}", 0);
+	expect_doc(&res, "Summary", NULL);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 0);
+	expect_doc(&res, "Summary", NULL);
+	assert_int_equal(counter(&stub.n_status), 0);
+	assert_int_equal(counter(&stub.n_summary), 2);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "detail", "b", 1);
+	expect_error(&res, ISOLATED_BUS_ERROR_ARGUMENT);
+	assert_string_equal(res.message, "isoctl: StatusEx: unknown option \"detail\" (StatusEx takes details)");
+
+	call(AS_ROOT, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_doc(&res, "Status", NULL);
+	call(AS_ROOT, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_doc(&res, "Status", NULL);
+	assert_int_equal(counter(&stub.n_status), 2);
+
+	/* others: one document for all of them */
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_doc(&res, "Status", NULL);
+	assert_int_equal(counter(&stub.n_status), 3);
+	snprintf(first, sizeof(first), "%s", res.reply);
+	clock_advance(STATUS_SHARED_USEC - 1);
+	call(OTHER_UID, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	assert_string_equal(res.reply, first);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	assert_string_equal(res.reply, first);
+	assert_int_equal(counter(&stub.n_status), 3);
+	/* too old: read again */
+	clock_advance(1);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_doc(&res, "Status", NULL);
+	assert_int_equal(counter(&stub.n_status), 4);
+	/* the holder changed what it holds: read again */
+	pthread_mutex_lock(&stub_lock);
+	stub.generation++;
+	pthread_mutex_unlock(&stub_lock);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_doc(&res, "Status", NULL);
+	assert_int_equal(counter(&stub.n_status), 5);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	assert_int_equal(counter(&stub.n_status), 5);
+	/* an error is not kept */
+	clock_advance(STATUS_SHARED_USEC);
+	fail_next(-EIO, ISOLATED_BUS_ERROR_FAILED, "isoctl: cannot read the running kernel: I/O error");
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_error(&res, ISOLATED_BUS_ERROR_FAILED);
+	call(NOBODY, 0, &res, "StatusEx", "a{sv}", 1, "details", "b", 1);
+	expect_doc(&res, "Status", NULL);
+	assert_int_equal(counter(&stub.n_status), 7);
+	/* root's Status is never the shared one */
+	call(AS_ROOT, 0, &res, "Status", NULL);
+	assert_int_equal(counter(&stub.n_status), 8);
 }
 
 int main(void)
@@ -1399,6 +1762,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_changes_root, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_mode_names, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_options, test_setup, test_teardown),
+	    cmocka_unit_test_setup_teardown(test_confirm_within_range, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_op_errors, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_signals, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_polkit_yes, test_setup, test_teardown),
@@ -1408,6 +1772,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_polkit_garbage, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_polkit_gone, test_setup, test_teardown),
 	    cmocka_unit_test_setup_teardown(test_name_taken, test_setup, test_teardown),
+	    cmocka_unit_test_setup_teardown(test_limit_burst, test_setup, test_teardown),
+	    cmocka_unit_test_setup_teardown(test_limit_methods, test_setup, test_teardown),
+	    cmocka_unit_test_setup_teardown(test_limit_cost, test_setup, test_teardown),
+	    cmocka_unit_test_setup_teardown(test_limit_log, test_setup, test_teardown),
+	    cmocka_unit_test_setup_teardown(test_status_details, test_setup, test_teardown),
 	};
 
 	if (geteuid() != 0) {

@@ -101,6 +101,21 @@ static char *status_field(const char *root, pid_t tgid, pid_t tid, const char *k
 	return out;
 }
 
+/* Another program's write: the vCPU thread 2205 of rtvm pinned from one
+ * CPU list to another, in the tree. */
+static void repin_vcpu(const char *root, const char *from, const char *to)
+{
+	char *st = read_file(root, "proc/2201/task/2205/status"), want[64], *p;
+
+	snprintf(want, sizeof(want), "Cpus_allowed_list:\t%s", from);
+	p = strstr(st, want);
+	assert_non_null(p);
+	assert_int_equal(strlen(from), strlen(to));
+	memcpy(p + strlen("Cpus_allowed_list:\t"), to, strlen(to));
+	write_file(root, "proc/2201/task/2205/status", st);
+	free(st);
+}
+
 /* stat fields 40 (rt_priority) and 41 (policy) of a tree thread. */
 static void thread_sched(const char *root, pid_t tgid, pid_t tid, int *ret_policy, int *ret_prio)
 {
@@ -495,6 +510,38 @@ static void test_confirm_expired_while_down(void **state)
 	assert_true(same_as_orig(f));
 }
 
+/* A confirmation window whose deadline does not fit in the journal's 64-bit
+ * microseconds is refused, and nothing is applied: now + UINT64_MAX as a
+ * signed number is in the past (applied, then taken back at once), now +
+ * INT64_MAX overflows. The bus refuses more than 24 h before this; the
+ * holder does not rely on it. */
+static void test_confirm_overflow(void **state)
+{
+	static const unsigned long long huge[] = {INT64_MAX, INT64_MAX - 1000, (unsigned long long)INT64_MAX + 1,
+						  UINT64_MAX};
+	struct fx *f = *state;
+	struct caller c = {.uid = 0};
+
+	assert_int_equal(holder_start(f->h), 0);
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		struct holder_apply_opts o = {.confirm_usec = huge[i]};
+		struct op_error e = {0};
+		json_object *doc = NULL;
+		int r = holder_apply(f->h, "dedicated", &o, &c, &doc, &e);
+
+		if (r >= 0)
+			fail_msg("confirm_usec %llu: applied (%s)", huge[i], json_object_to_json_string(doc));
+		assert_string_equal(e.name, ISOLATED_BUS_ERROR_ARGUMENT);
+		assert_non_null(strstr(e.message, "confirm-within"));
+		assert_null(doc);
+		op_error_done(&e);
+		assert_string_equal(holder_mode(f->h), "vanilla");
+		assert_string_equal(holder_state(f->h), "idle");
+	}
+	assert_int_equal(f->seen.mode_changed, 0);
+	assert_true(same_as_orig(f));
+}
+
 /* A child applies with ISOLATED_CRASH_AFTER and is killed mid-transaction;
  * a new holder's start undoes it. */
 static void crash_child(struct fx *f, const char *point, const char *mode)
@@ -705,16 +752,11 @@ static void test_drift(void **state)
 	struct fx *f = *state;
 	struct op_error e = {0};
 	json_object *doc = NULL, *en = NULL;
-	char *st, *p, *v;
+	char *v;
 
 	assert_int_equal(holder_start(f->h), 0);
 	json_object_put(do_apply(f, "dedicated", NULL, NULL));
-	st = read_file(f->tree, "proc/2201/task/2205/status");
-	p = strstr(st, "Cpus_allowed_list:\t6-7");
-	assert_non_null(p);
-	memcpy(p + strlen("Cpus_allowed_list:\t"), "0-1", 3);
-	write_file(f->tree, "proc/2201/task/2205/status", st);
-	free(st);
+	repin_vcpu(f->tree, "6-7", "0-1");
 
 	assert_int_equal(holder_verify(f->h, &doc, &e), 0);
 	assert_true(json_object_object_get_ex(doc, "enforced", &en));
@@ -743,6 +785,94 @@ static void test_drift(void **state)
 
 /* mode = in the configuration is applied at start; the journal's mode is
  * held by a later start without it; revert-on-stop reverts. */
+/* The value of a path of keys ("isolated", "mode") in o, as JSON text. */
+static const char *jpath(json_object *o, const char *a, const char *b)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, a, &v) || (b && !json_object_object_get_ex(v, b, &v)))
+		return "(absent)";
+	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+}
+
+/* The summary follows what is held, from memory; its generation changes
+ * exactly when it does, not for reads. */
+static void test_summary(void **state)
+{
+	struct fx *f = *state;
+	struct holder_apply_opts o = {.confirm_usec = 60ULL * 1000000};
+	struct caller c = {.uid = 1000, .pid = 1, .session = "7"};
+	struct op_error e = {0};
+	json_object *doc = NULL, *sum;
+	unsigned long long g;
+
+	assert_int_equal(holder_start(f->h), 0);
+	sum = holder_summary(f->h);
+	assert_string_equal(jpath(sum, "summary", NULL), "true");
+	assert_string_equal(jpath(sum, "isolated", "mode"), "\"vanilla\"");
+	assert_string_equal(jpath(sum, "isolated", "state"), "\"idle\"");
+	assert_string_equal(jpath(sum, "isolated", "applied_at"), "null");
+	assert_string_equal(jpath(sum, "isolated", "scope"), "null");
+	assert_string_equal(jpath(sum, "isolated", "managed"), "0");
+	assert_string_equal(jpath(sum, "isolated", "confirm"), "null");
+	g = holder_generation(f->h);
+
+	json_object_put(do_apply(f, "dedicated", NULL, NULL));
+	assert_true(holder_generation(f->h) != g);
+	g = holder_generation(f->h);
+	sum = holder_summary(f->h);
+	assert_string_equal(jpath(sum, "isolated", "mode"), "\"dedicated\"");
+	assert_string_equal(jpath(sum, "isolated", "scope"), "\"host\"");
+	assert_string_equal(jpath(sum, "isolated", "state"), "\"holding\"");
+	assert_string_equal(jpath(sum, "isolated", "managed"), "153");
+	assert_string_equal(jpath(sum, "isolated", "drift"), "0");
+	assert_true(
+	    json_object_get_int64(json_object_object_get(json_object_object_get(sum, "isolated"), "applied_at")) > 0);
+
+	/* reads change nothing */
+	assert_int_equal(holder_status(f->h, &doc, &e), 0);
+	json_object_put(doc);
+	assert_int_equal(holder_plan(f->h, "rt-only", NULL, &doc, &e), 0);
+	json_object_put(doc);
+	assert_int_equal(holder_verify(f->h, &doc, &e), 0);
+	json_object_put(doc);
+	assert_int_equal(holder_generation(f->h), g);
+
+	/* drift found and left: the count and the state */
+	repin_vcpu(f->tree, "6-7", "0-1");
+	assert_int_equal(holder_verify(f->h, &doc, &e), 0);
+	json_object_put(doc);
+	assert_true(holder_generation(f->h) != g);
+	g = holder_generation(f->h);
+	sum = holder_summary(f->h);
+	assert_string_equal(jpath(sum, "isolated", "state"), "\"drifted\"");
+	assert_string_equal(jpath(sum, "isolated", "drift"), "1");
+	/* the same drift again: the same summary */
+	assert_int_equal(holder_verify(f->h, &doc, &e), 0);
+	json_object_put(doc);
+	assert_int_equal(holder_generation(f->h), g);
+	/* put back by hand: no drift any more */
+	repin_vcpu(f->tree, "0-1", "6-7");
+	assert_int_equal(holder_verify(f->h, &doc, &e), 0);
+	json_object_put(doc);
+	assert_string_equal(jpath(holder_summary(f->h), "isolated", "state"), "\"holding\"");
+
+	/* awaiting confirmation: the deadline and where it goes back to */
+	json_object_put(do_apply(f, "rt-only", &o, &c));
+	sum = holder_summary(f->h);
+	assert_string_equal(jpath(sum, "isolated", "mode"), "\"rt-only\"");
+	assert_string_equal(jpath(sum, "isolated", "state"), "\"awaiting-confirmation\"");
+	assert_string_equal(jpath(sum, "isolated", "drift"), "0");
+	assert_string_equal(jpath(json_object_object_get(sum, "isolated"), "confirm", "previous_mode"),
+			    "\"dedicated\"");
+	assert_string_equal(jpath(json_object_object_get(sum, "isolated"), "confirm", "uid"), "1000");
+	do_revert(f);
+	sum = holder_summary(f->h);
+	assert_string_equal(jpath(sum, "isolated", "mode"), "\"vanilla\"");
+	assert_string_equal(jpath(sum, "isolated", "applied_at"), "null");
+	assert_true(same_as_orig(f));
+}
+
 static void test_start_mode_and_stop(void **state)
 {
 	struct fx *f = *state;
@@ -804,11 +934,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_confirm_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_confirm_owner, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_confirm_expired_while_down, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_confirm_overflow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_recovery_at_start, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_thread_renamed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads_idle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_adopts_direct_changes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_drift, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_start_mode_and_stop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_hostconf, setup, teardown),
 	};

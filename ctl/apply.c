@@ -194,7 +194,7 @@ int cmd_confirm(struct ctx *c, int argc, char **argv)
 	r = apply_confirm(c->host, getuid(), session, &mode, err, sizeof(err));
 	free(session);
 	if (r < 0) {
-		err_msg("%s", err[0] ? err : strerror(-r));
+		err_msg("%s", err[0] ? err : path_strerror(-r));
 		return EXIT_FAIL;
 	}
 	doc = report_confirm(mode);

@@ -407,7 +407,7 @@ static int cmp_str(const void *a, const void *b)
  * GRUB_CMDLINE_LINUX_DEFAULT there). Sorted, relative to the root. */
 static char **grub_overrides(const struct ctx *c)
 {
-	int dfd = openat(c->host->root_fd, "etc/default/grub.d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = host_openat(c->host, "etc/default/grub.d", O_RDONLY | O_DIRECTORY, 0);
 	struct dirent *e;
 	char **v = NULL;
 	DIR *d;
@@ -599,14 +599,14 @@ static int grub_write_file(struct ctx *c, const struct policy *p, char **overrid
 		goto out;
 	r = host_read(c->host, GRUB_PATH, &old, &old_len);
 	if (r < 0) {
-		err_msg("%s: %s", file, strerror(-r));
+		err_msg("%s: %s", file, path_strerror(-r));
 		goto out;
 	}
 	r = grub_edit(old, old_len, p->cmdline_require ? p->cmdline_require : none, &new, &new_len, &changed, err,
 		      sizeof(err));
 	if (r < 0) {
 		err_msg("%s: %s; nothing written (isoctl grub %s shows the line to put there by hand)", file,
-			r == -ENOMEM ? strerror(-r) : err, p->name);
+			r == -ENOMEM ? path_strerror(-r) : err, p->name);
 		goto out;
 	}
 	if (changed) {
@@ -616,7 +616,7 @@ static int grub_write_file(struct ctx *c, const struct policy *p, char **overrid
 			goto out;
 		}
 	}
-	have_backup = made || fstatat(c->host->root_fd, GRUB_BACKUP_PATH, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	have_backup = made || host_lstat(c->host, GRUB_BACKUP_PATH, &st) == 0;
 	if (c->json) {
 		json_object *o = json_object_new_object();
 
@@ -671,12 +671,12 @@ static int grub_restore_file(struct ctx *c)
 		goto out;
 	}
 	if (r < 0) {
-		err_msg("%s: %s", backup, strerror(-r));
+		err_msg("%s: %s", backup, path_strerror(-r));
 		goto out;
 	}
 	r = host_read(c->host, GRUB_PATH, &cur, &cur_len);
 	if (r < 0 && r != -ENOENT) {
-		err_msg("%s: %s", file, strerror(-r));
+		err_msg("%s: %s", file, path_strerror(-r));
 		goto out;
 	}
 	r = grub_restore(c->host, err, sizeof(err));
@@ -717,7 +717,7 @@ static int grub_lock(struct ctx *c, int *ret_fd)
 	int r = journal_lock(c->host, !c->no_wait, ret_fd, err, sizeof(err));
 
 	if (r < 0) {
-		err_msg("%s%s", err[0] ? err : strerror(-r),
+		err_msg("%s%s", err[0] ? err : path_strerror(-r),
 			r == -EWOULDBLOCK && c->no_wait ? " (--no-wait given)" : "");
 		return EXIT_FAIL;
 	}
@@ -727,7 +727,7 @@ static int grub_lock(struct ctx *c, int *ret_fd)
 static void grub_unlock(struct ctx *c, int fd)
 {
 	/* Without a journal isolated holds nothing: leave no lock file behind. */
-	journal_unlock(c->host, fd, faccessat(c->host->root_fd, JOURNAL_PATH, F_OK, AT_EACCESS) != 0);
+	journal_unlock(c->host, fd, !journal_exists(c->host));
 }
 
 int cmd_grub(struct ctx *c, int argc, char **argv)

@@ -239,7 +239,7 @@ int cmd_verify(struct ctx *c, int argc, char **argv)
 		return r;
 	r = apply_status(c->host, &st, err, sizeof(err));
 	if (r < 0) {
-		err_msg("verify: %s", err[0] ? err : strerror(-r));
+		err_msg("verify: %s", err[0] ? err : path_strerror(-r));
 		return EXIT_FAIL;
 	}
 	doc = report_verify(st, false);
@@ -258,12 +258,12 @@ int cmd_snapshot(struct ctx *c, int argc, char **argv)
 		return r;
 	r = host_open(c->root, &c->host);
 	if (r < 0) {
-		err_msg("cannot open %s: %s", c->root ? c->root : "/", strerror(-r));
+		err_msg("cannot open %s: %s", c->root ? c->root : "/", path_strerror(-r));
 		return EXIT_FAIL;
 	}
 	r = host_dump(c->host, argv[0], err, sizeof(err));
 	if (r < 0) {
-		err_msg("snapshot into %s: %s", argv[0], err[0] ? err : strerror(-r));
+		err_msg("snapshot into %s: %s", argv[0], err[0] ? err : path_strerror(-r));
 		return EXIT_FAIL;
 	}
 	if (c->json) {

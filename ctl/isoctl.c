@@ -55,7 +55,7 @@ int ctx_open_host(struct ctx *c)
 		return EXIT_USAGE;
 	}
 	if (r < 0) {
-		err_msg("cannot open %s: %s", c->root ? c->root : "/", strerror(-r));
+		err_msg("cannot open %s: %s", c->root ? c->root : "/", path_strerror(-r));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -72,7 +72,7 @@ int ctx_load_host(struct ctx *c)
 		return r;
 	r = host_snapshot(c->host, &c->state, err, sizeof(err));
 	if (r < 0) {
-		err_msg("cannot read %s: %s", c->root ? c->root : "the running kernel", err[0] ? err : strerror(-r));
+		err_msg("cannot read %s: %s", c->root ? c->root : "the running kernel", err[0] ? err : path_strerror(-r));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -104,7 +104,7 @@ int ctx_load_online(struct ctx *c)
 		r = host_read(c->host, "sys/devices/system/cpu/online", &buf, NULL);
 		if (r < 0) {
 			err_msg("cannot read %s/sys/devices/system/cpu/online: %s", c->root ? c->root : "",
-				strerror(-r));
+				path_strerror(-r));
 			return EXIT_FAIL;
 		}
 		r = cpuset_parse_list(buf, &c->online, msg, sizeof(msg));
@@ -141,7 +141,7 @@ int ctx_load_config(struct ctx *c)
 		if (d.n)
 			print_diag(&d);
 		else
-			err_msg("%s: %s", c->hostconf_path, strerror(-r));
+			err_msg("%s: %s", c->hostconf_path, path_strerror(-r));
 		diag_free(&d);
 		return EXIT_USAGE;
 	}

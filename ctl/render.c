@@ -246,6 +246,7 @@ static void apply_text(json_object *doc, bool all)
 	const char *result = str(doc, "result");
 	bool dry_run = result && strcmp(result, "dry-run") == 0, failed = result && strcmp(result, "failed") == 0;
 	size_t writes = 0, conflicts;
+	char head[128];
 
 	for (size_t i = 0; i < alen(notes); i++)
 		printf("note: %s\n", raw(sat(notes, i)));
@@ -292,11 +293,17 @@ static void apply_text(json_object *doc, bool all)
 		return;
 	}
 	conflicts = outcome_count(counts, STEP_CONFLICT);
-	printf("%s in force: %zu done, %zu pending, %zu unchanged, %zu not movable, %zu gone, %zu conflict%s\n", mode,
+	/* A revert that left a value alone has not put the host back. */
+	snprintf(head, sizeof(head), "%s in force", mode);
+	printf("%s: %zu done, %zu pending, %zu unchanged, %zu not movable, %zu gone, %zu conflict%s\n",
+	       conflicts && strcmp(mode, "vanilla") == 0 ? "revert incomplete" : head,
 	       outcome_count(counts, STEP_DONE), outcome_count(counts, STEP_PENDING),
 	       outcome_count(counts, STEP_UNCHANGED), outcome_count(counts, STEP_NOT_MOVABLE),
 	       outcome_count(counts, STEP_GONE), conflicts, plural(conflicts));
-	if (conflicts)
+	if (conflicts && strcmp(mode, "vanilla") == 0)
+		printf("conflicts were left alone: another tool changed them after isolated did; the journal keeps "
+		       "their pristine values (isoctl status), isoctl revert --force restores them\n");
+	else if (conflicts)
 		printf("conflicts were left alone: another tool changed them after isolated did; "
 		       "--force overwrites them\n");
 	confirm_text(get(doc, "confirm"), "");

@@ -332,7 +332,7 @@ static int read_online(const struct host *host, struct cpuset *ret, char *err, s
 
 	r = host_read(host, "sys/devices/system/cpu/online", &buf, NULL);
 	if (r < 0) {
-		util_set_err(err, errlen, "cannot read sys/devices/system/cpu/online: %s", strerror(-r));
+		util_set_err(err, errlen, "cannot read sys/devices/system/cpu/online: %s", path_strerror(-r));
 		return r;
 	}
 	r = cpuset_parse_list(buf, ret, msg, sizeof(msg));
@@ -354,7 +354,7 @@ static int load_hostconf(const struct holder *h, const struct cpuset *online, st
 			 "or name a directory with --config DIR",
 			 h->hostconf_path, ISO_DATADIR "/host.conf.example");
 	} else if (r < 0 && d->n == 0) {
-		diag_add(d, NULL, 0, "isoctl: %s: %s", h->hostconf_path, strerror(-r));
+		diag_add(d, NULL, 0, "isoctl: %s: %s", h->hostconf_path, path_strerror(-r));
 	}
 	return r;
 }
@@ -558,7 +558,7 @@ static void hold(struct holder *h, struct policy *p)
 	h->drifted = false;
 	r = sync_journal(h, err, sizeof(err));
 	if (r < 0)
-		log_warning("reading back the journal: %s", err[0] ? err : strerror(-r));
+		log_warning("reading back the journal: %s", err[0] ? err : path_strerror(-r));
 	/* Vanilla holds nothing: no policy for the event path to follow. */
 	if (p && strcmp(h->mode, "vanilla") != 0 && strcmp(h->mode, p->name) == 0)
 		h->policy = p;
@@ -585,8 +585,8 @@ static int reapply(struct holder *h, const char *why, bool force, bool wait)
 	if (!res) {
 		if (r == -EWOULDBLOCK)
 			return r;
-		log_error("re-applying %s (%s): %s", h->mode, why, err[0] ? err : strerror(-r));
-		set_failed(h, err[0] ? err : strerror(-r));
+		log_error("re-applying %s (%s): %s", h->mode, why, err[0] ? err : path_strerror(-r));
+		set_failed(h, err[0] ? err : path_strerror(-r));
 		return r;
 	}
 	snprintf(what, sizeof(what), "re-applied %s (%s)", h->policy->name, why);
@@ -599,7 +599,7 @@ static int reapply(struct holder *h, const char *why, bool force, bool wait)
 	/* The policy stays ours; the journal may say more (targets). */
 	r = sync_journal(h, err, sizeof(err));
 	if (r < 0)
-		log_warning("reading back the journal: %s", err[0] ? err : strerror(-r));
+		log_warning("reading back the journal: %s", err[0] ? err : path_strerror(-r));
 	return 0;
 }
 
@@ -617,7 +617,7 @@ static void adopt_journal(struct holder *h)
 
 	r = sync_journal(h, err, sizeof(err));
 	if (r < 0) {
-		log_warning("reading the journal: %s", err[0] ? err : strerror(-r));
+		log_warning("reading the journal: %s", err[0] ? err : path_strerror(-r));
 		return;
 	}
 	if (h->policy && strcmp(h->policy->name, h->mode) == 0 &&
@@ -739,7 +739,7 @@ static int on_recount(sd_event_source *s, uint64_t usec, void *userdata)
 	(void)usec;
 	r = sync_journal(h, err, sizeof(err));
 	if (r < 0)
-		log_warning("reading back the journal: %s", err[0] ? err : strerror(-r));
+		log_warning("reading back the journal: %s", err[0] ? err : path_strerror(-r));
 	publish(h);
 	return 0;
 }
@@ -780,7 +780,7 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 				  sizeof(err));
 	if (r < 0) {
 		log_warning("reading %zu new thread%s: %s; rescanning", n, n == 1 ? "" : "s",
-			    err[0] ? err : strerror(-r));
+			    err[0] ? err : path_strerror(-r));
 		replan_arm(h, "a thread could not be read", DEBOUNCE_USEC);
 		return;
 	}
@@ -800,7 +800,7 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 		else if (r == -ESTALE)
 			replan_arm(h, "the journal's mode changed behind the daemon", DEBOUNCE_USEC);
 		else
-			log_error("applying %s to new threads: %s", h->mode, err[0] ? err : strerror(-r));
+			log_error("applying %s to new threads: %s", h->mode, err[0] ? err : path_strerror(-r));
 		return;
 	}
 	for (size_t i = 0; res->notices && res->notices[i]; i++)
@@ -846,7 +846,7 @@ static int verify_pass(struct holder *h, json_object **ret, struct op_error *e)
 	adopt_journal(h);
 	r = apply_status(h->host, &st, err, sizeof(err));
 	if (r < 0)
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: %s", err[0] ? err : strerror(-r));
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: %s", err[0] ? err : path_strerror(-r));
 	for (size_t i = 0; i < st->n_targets; i++)
 		if (st->targets[i].drift)
 			log_drift(h, &st->targets[i]);
@@ -938,8 +938,8 @@ static int go_back(struct holder *h, const char *why, bool wait)
 	log_notice("%s was not confirmed %s: going back to %s", unconfirmed, why, p->name);
 	r = transaction(h, p, &o, &res, err, sizeof(err));
 	if (!res) {
-		log_error("going back to %s: %s", p->name, err[0] ? err : strerror(-r));
-		set_failed(h, err[0] ? err : strerror(-r));
+		log_error("going back to %s: %s", p->name, err[0] ? err : path_strerror(-r));
+		set_failed(h, err[0] ? err : path_strerror(-r));
 		goto out;
 	}
 	log_result(h, res, "confirmation timed out");
@@ -977,7 +977,7 @@ static int on_confirm_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	/* The journal is the truth: isoctl confirm --direct may have come. */
 	r = sync_journal(h, err, sizeof(err));
 	if (r < 0)
-		log_warning("reading the journal: %s", err[0] ? err : strerror(-r));
+		log_warning("reading the journal: %s", err[0] ? err : path_strerror(-r));
 	else if (h->pending.on && h->pending.deadline <= now_realtime_usec() && go_back(h, "in time", false) < 0)
 		/* Still pending: the next try in a few seconds, or at the next start. */
 		h->pending.deadline = now_realtime_usec() + (long long)CONFIRM_RETRY_USEC;
@@ -1018,14 +1018,14 @@ int holder_confirm(struct holder *h, const struct caller *c, json_object **ret, 
 		return op_fail(e, ISOLATED_BUS_ERROR_NOT_OWNER, r, "isoctl: %s",
 			       err[0] ? err : "the confirmation belongs to another caller");
 	if (r == -EWOULDBLOCK)
-		return op_fail(e, ISOLATED_BUS_ERROR_BUSY, r, "isoctl: %s", err[0] ? err : strerror(-r));
+		return op_fail(e, ISOLATED_BUS_ERROR_BUSY, r, "isoctl: %s", err[0] ? err : path_strerror(-r));
 	if (r < 0)
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: confirm: %s", err[0] ? err : strerror(-r));
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: confirm: %s", err[0] ? err : path_strerror(-r));
 	log_notice("%s confirmed by uid %u%s%s", mode ? mode : "?", (unsigned)c->uid, c->session ? ", session " : "",
 		   c->session ? c->session : "");
 	r = sync_journal(h, err, sizeof(err));
 	if (r < 0)
-		log_warning("reading back the journal: %s", err[0] ? err : strerror(-r));
+		log_warning("reading back the journal: %s", err[0] ? err : path_strerror(-r));
 	confirm_timer_update(h);
 	publish(h);
 	doc = report_confirm(mode ? mode : h->mode);
@@ -1043,7 +1043,7 @@ int holder_confirm(struct holder *h, const struct caller *c, json_object **ret, 
  * lock is Busy, without isoctl's "(--no-wait given)". */
 static int apply_error(struct holder *h, const char *name, bool dry_run, int r, const char *err, struct op_error *e)
 {
-	char *m = report_apply_error(h->host, name, r, err[0] ? err : strerror(-r), dry_run, false);
+	char *m = report_apply_error(h->host, name, r, err[0] ? err : path_strerror(-r), dry_run, false);
 
 	free(e->message);
 	e->name = r == -EWOULDBLOCK ? ISOLATED_BUS_ERROR_BUSY : ISOLATED_BUS_ERROR_FAILED;
@@ -1181,7 +1181,7 @@ int holder_plan(struct holder *h, const char *mode, const char *scope, json_obje
 	if (r < 0) {
 		policy_free(p);
 		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: cannot read %s: %s", where(h),
-			       err[0] ? err : strerror(-r));
+			       err[0] ? err : path_strerror(-r));
 	}
 	r = plan_build(p, s, &pl, err, sizeof(err));
 	if (r < 0) {
@@ -1211,7 +1211,7 @@ int holder_status(struct holder *h, json_object **ret, struct op_error *e)
 	r = host_snapshot(h->host, &s, err, sizeof(err));
 	if (r < 0)
 		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: cannot read %s: %s", where(h),
-			       err[0] ? err : strerror(-r));
+			       err[0] ? err : path_strerror(-r));
 	doc = report_status(h->host, s);
 	host_state_free(s);
 	trim_soon(h);
@@ -1284,7 +1284,7 @@ int holder_new(const struct daemon_config *cfg, sd_event *ev, struct holder **re
 	if (r == -ENOENT)
 		r = set_str(&h->boot_id, "");
 	if (r < 0) {
-		log_errno(LOG_ERR, r, "reading the boot id of %s", where(h));
+		log_errno(LOG_ERR, r, "reading proc/sys/kernel/random/boot_id of %s", where(h));
 		goto fail;
 	}
 	r = read_online(h->host, &h->online, err, sizeof(err));
@@ -1348,7 +1348,7 @@ static int start_journal(struct holder *h, struct journal **ret)
 		return 0;
 	}
 	if (r < 0) {
-		log_error("%s/%s: %s", h->root ? h->root : "", JOURNAL_PATH, err[0] ? err : strerror(-r));
+		log_error("%s/%s: %s", h->root ? h->root : "", JOURNAL_PATH, err[0] ? err : path_strerror(-r));
 		if (r == -EBADMSG)
 			log_error(
 			    "refusing to run: the journal records what isolated changed and the pristine values, "
@@ -1382,8 +1382,8 @@ static int take_mode(struct holder *h, struct policy *p, const char *why, const 
 
 	r = transaction(h, p, &o, &res, err, sizeof(err));
 	if (!res) {
-		log_error("applying %s (%s): %s", p->name, why, err[0] ? err : strerror(-r));
-		set_failed(h, err[0] ? err : strerror(-r));
+		log_error("applying %s (%s): %s", p->name, why, err[0] ? err : path_strerror(-r));
+		set_failed(h, err[0] ? err : path_strerror(-r));
 		policy_free(p);
 		return r;
 	}
@@ -1428,7 +1428,7 @@ int holder_start(struct holder *h)
 	if (r < 0)
 		return r;
 	if (j && (r = sync_journal(h, err, sizeof(err))) < 0)
-		log_warning("reading the journal: %s", err[0] ? err : strerror(-r));
+		log_warning("reading the journal: %s", err[0] ? err : path_strerror(-r));
 	if (j && j->has_confirm && h->start_mode && strcmp(h->start_mode, j->mode) != 0)
 		log_notice("mode = %s of the configuration is not applied: %s is waiting for confirmation",
 			   h->start_mode, j->mode);
@@ -1575,7 +1575,7 @@ int holder_stop(struct holder *h)
 		return log_errno(LOG_ERR, r, "stopping");
 	r = transaction(h, p, &o, &res, err, sizeof(err));
 	if (!res) {
-		log_error("reverting on stop: %s", err[0] ? err : strerror(-r));
+		log_error("reverting on stop: %s", err[0] ? err : path_strerror(-r));
 		policy_free(p);
 		return r;
 	}

@@ -106,7 +106,7 @@ int log_errno(int priority, int r, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	if (msg && asprintf(&full, "%s: %s", msg, strerror(r < 0 ? -r : r)) < 0)
+	if (msg && asprintf(&full, "%s: %s", msg, path_strerror(r < 0 ? -r : r)) < 0)
 		full = NULL;
 	log_write(priority, NULL, full ? full : msg ? msg : fmt);
 	free(full);

@@ -644,7 +644,7 @@ static enum step_outcome classify(struct txn *t, struct apply_step *st, int r)
 	}
 	if (e->kind == ACTION_THREAD_SCHED && err == EPERM)
 		why = eperm_sched_message(t->h, t->s, e);
-	st->message = util_sprintf("%s (%s)%s%s", strerror(err), errno_name(err), why ? ": " : "", why ? why : "");
+	st->message = util_sprintf("%s (%s)%s%s", path_strerror(err), errno_name(err), why ? ": " : "", why ? why : "");
 	free(why);
 	return STEP_FAILED;
 }
@@ -673,7 +673,7 @@ static void execute(struct txn *t, struct apply_step *st)
 		st->error = -r;
 		st->outcome = STEP_FAILED;
 		st->message =
-		    util_sprintf("written, but reading it back failed: %s (%s)", strerror(-r), errno_name(-r));
+		    util_sprintf("written, but reading it back failed: %s (%s)", path_strerror(-r), errno_name(-r));
 		return;
 	}
 	if (!apply_value_equal(st->e.kind, back, st->e.wanted)) {
@@ -711,7 +711,7 @@ static size_t undo_steps(struct txn *t, size_t n)
 			failed++;
 			add_notice(t->res, util_sprintf("could not undo %s %s (%s): writing %s back failed: %s (%s)",
 							st->e.target, kind_verb(st->e.kind), st->e.label, st->e.before,
-							strerror(-r), errno_name(-r)));
+							path_strerror(-r), errno_name(-r)));
 			continue;
 		}
 		st->outcome = STEP_UNDONE;
@@ -729,6 +729,23 @@ static int state_follow(struct txn *t, const struct journal_entry *e, const char
 	if (!t->s || (t->s->borrowed && !is_thread(e->kind)))
 		return 0;
 	return state_set_value(t->s, e, value) == -ENOMEM ? -ENOMEM : 0;
+}
+
+/* A step as a journal target: its pristine value, and the value it writes
+ * as the one isolated wrote. */
+static int add_target(struct journal *j, const struct journal_entry *step)
+{
+	struct journal_entry e;
+	int r;
+
+	r = journal_entry_copy(&e, step);
+	if (r < 0)
+		return r;
+	free(e.before);
+	e.before = NULL;
+	r = journal_add_target(j, &e);
+	journal_entry_done(&e);
+	return r;
 }
 
 /* An earlier invocation died inside its transaction: put back what its
@@ -749,7 +766,7 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 			continue;
 		if (r < 0) {
 			snprintf(err, errlen, "undoing the interrupted transaction: reading %s failed: %s", e->target,
-				 strerror(-r));
+				 path_strerror(-r));
 			return r;
 		}
 		if (state_follow(t, e, cur) < 0) {
@@ -761,10 +778,21 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 			continue;
 		}
 		if (!apply_value_equal(e->kind, cur, e->wanted)) {
+			/* Changed by someone else meanwhile: left alone, but its
+			 * pristine value is never dropped. A target the journal
+			 * did not hold yet (this transaction's first change of
+			 * it) becomes one, so that a revert reports it as a
+			 * conflict, keeps the journal, and --force restores it. */
 			conflicts++;
+			r = journal_find(j, e->kind, e->target) ? 0 : add_target(j, e);
+			if (r < 0) {
+				free(cur);
+				return r;
+			}
 			add_notice(t->res, util_sprintf("interrupted transaction: %s (%s) is %s, neither the %s it had "
-							"nor the %s being written; left alone",
-							e->target, e->label, cur, e->before, e->wanted));
+							"nor the %s being written; left alone, its pristine value %s "
+							"stays in the journal (isoctl revert --force restores it)",
+							e->target, e->label, cur, e->before, e->wanted, e->pristine));
 			free(cur);
 			continue;
 		}
@@ -773,7 +801,7 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 		if (r < 0 && !(is_thread(e->kind) && r == -ESRCH)) {
 			snprintf(err, errlen,
 				 "undoing the interrupted transaction: writing %s back to %s %s failed: %s (%s)",
-				 e->before, e->target, kind_verb(e->kind), strerror(-r), errno_name(-r));
+				 e->before, e->target, kind_verb(e->kind), path_strerror(-r), errno_name(-r));
 			return r;
 		}
 		undone++;
@@ -933,14 +961,7 @@ static int commit_journal(struct txn *t, struct journal *j, char **now, const bo
 					return -ENOMEM;
 			} else {
 				changed = true;
-				struct journal_entry e;
-				if ((r = journal_entry_copy(&e, &st->e)) < 0)
-					return r;
-				free(e.before);
-				e.before = NULL;
-				r = journal_add_target(j, &e);
-				journal_entry_done(&e);
-				if (r < 0)
+				if ((r = add_target(j, &st->e)) < 0)
 					return r;
 			}
 			break;
@@ -989,7 +1010,7 @@ static int begin_txn(struct txn *t, struct journal *j)
 static int fail_msg(char *err, size_t errlen, int r, const char *what)
 {
 	if (err[0] == '\0')
-		snprintf(err, errlen, "%s: %s", what, strerror(-r));
+		snprintf(err, errlen, "%s: %s", what, path_strerror(-r));
 	return r;
 }
 
@@ -1065,7 +1086,7 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 	if (r == -ENOENT && (boot_id = strdup("")))
 		r = 0;
 	if (r < 0) {
-		fail_msg(err, errlen, r, "reading the boot id");
+		fail_msg(err, errlen, r, "reading proc/sys/kernel/random/boot_id");
 		goto out;
 	}
 	if ((r = load_journal(&t, boot_id, &j, err, errlen)) < 0)
@@ -1200,7 +1221,7 @@ out:
 		count_outcomes(t.res);
 	/* With no journal on disk the host holds nothing of ours: the lock file
 	 * and its directory go too, so a tree is left exactly as it was. */
-	removed = faccessat(h->root_fd, JOURNAL_PATH, F_OK, AT_EACCESS) != 0;
+	removed = !journal_exists(h);
 	if (lock_fd >= 0)
 		journal_unlock(h, lock_fd, removed);
 	if (t.res)
@@ -1216,7 +1237,7 @@ out:
 		host_state_free(t.s);
 	if (r < 0 && !(t.res && t.res->failed)) {
 		if (err[0] == '\0')
-			snprintf(err, errlen, "%s", strerror(-r));
+			snprintf(err, errlen, "%s", path_strerror(-r));
 		apply_result_free(t.res);
 		return r;
 	}
@@ -1296,7 +1317,7 @@ int apply_status(const struct host *h, struct apply_status **ret, char *err, siz
 			continue;
 		}
 		if (r < 0) {
-			snprintf(err, errlen, "reading %s: %s", t->e->target, strerror(-r));
+			snprintf(err, errlen, "reading %s: %s", t->e->target, path_strerror(-r));
 			apply_status_free(st);
 			return r;
 		}
@@ -1310,7 +1331,7 @@ fail:
 	journal_free(j);
 	free(st);
 	if (err[0] == '\0')
-		snprintf(err, errlen, "%s", strerror(-r));
+		snprintf(err, errlen, "%s", path_strerror(-r));
 	return r;
 }
 
@@ -1347,7 +1368,7 @@ int apply_confirm(struct host *h, uid_t uid, const char *session, char **ret_mod
 	if (r == -ENOENT && (boot_id = strdup("")))
 		r = 0;
 	if (r < 0) {
-		fail_msg(err, errlen, r, "reading the boot id");
+		fail_msg(err, errlen, r, "reading proc/sys/kernel/random/boot_id");
 		goto out;
 	}
 	r = journal_load(h, &j, err, errlen);
@@ -1382,12 +1403,12 @@ int apply_confirm(struct host *h, uid_t uid, const char *session, char **ret_mod
 	r = 0;
 out:
 	/* A confirmed revert leaves nothing: the lock goes with the journal. */
-	removed = faccessat(h->root_fd, JOURNAL_PATH, F_OK, AT_EACCESS) != 0;
+	removed = !journal_exists(h);
 	journal_unlock(h, lock_fd, removed);
 	free(mode);
 	free(boot_id);
 	journal_free(j);
 	if (r < 0 && err[0] == '\0')
-		snprintf(err, errlen, "%s", strerror(-r));
+		snprintf(err, errlen, "%s", path_strerror(-r));
 	return r;
 }

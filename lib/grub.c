@@ -1025,75 +1025,19 @@ static int fail_errno(const struct host *h, const char *what, const char *rel, i
 {
 	char p[4096];
 
-	util_set_err(err, errlen, "%s%s%s: %s", what, *what ? " " : "", host_path(h, rel, p, sizeof(p)), strerror(-r));
+	util_set_err(err, errlen, "%s%s%s: %s", what, *what ? " " : "", host_path(h, rel, p, sizeof(p)), path_strerror(-r));
 	return r;
-}
-
-/* fsync a directory of the host, so that a rename or a new entry in it
- * survives a crash. */
-static int sync_dir(const struct host *h, const char *rel, char *err, size_t errlen)
-{
-	int fd = openat(h->root_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = 0;
-
-	if (fd < 0 || fsync(fd) < 0)
-		r = -errno;
-	if (fd >= 0)
-		close(fd);
-	return r < 0 ? fail_errno(h, "syncing", rel, r, err, errlen) : 0;
 }
 
 /* mkdir -p of a path of the host, each new directory 0755 whatever the
  * umask, and its parent synced. */
 static int mkdirs(const struct host *h, const char *rel, char *err, size_t errlen)
 {
-	char *p = strdup(rel);
-	int r = 0;
+	int fd = path_mkdirs(h->root_fd, rel, 0755, host_resolve(h), true);
 
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p; r == 0; s++) {
-		bool last = *s == '\0';
-		struct stat st;
-
-		if (*s != '/' && !last)
-			continue;
-		*s = '\0';
-		if (mkdirat(h->root_fd, p, 0755) == 0) {
-			char *slash = strrchr(p, '/');
-
-			if (fchmodat(h->root_fd, p, 0755, 0) < 0)
-				r = fail_errno(h, "setting the mode of", p, -errno, err, errlen);
-			else if (slash) {
-				*slash = '\0';
-				r = sync_dir(h, p, err, errlen);
-				*slash = '/';
-			} else
-				r = sync_dir(h, ".", err, errlen);
-		} else if (errno != EEXIST)
-			r = fail_errno(h, "creating", p, -errno, err, errlen);
-		else if (fstatat(h->root_fd, p, &st, 0) < 0 || !S_ISDIR(st.st_mode))
-			r = fail_errno(h, "", p, -ENOTDIR, err, errlen);
-		if (last)
-			break;
-		*s = '/';
-	}
-	free(p);
-	return r;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
+	if (fd < 0)
+		return fail_errno(h, "creating", rel, fd, err, errlen);
+	close(fd);
 	return 0;
 }
 
@@ -1112,9 +1056,9 @@ static int write_atomic(const struct host *h, const char *dir, const char *name,
 	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.isoctl-tmp", name) >= sizeof(tmp) ||
 	    (size_t)snprintf(rel, sizeof(rel), "%s/%s", dir, name) >= sizeof(rel))
 		return -ENAMETOOLONG;
-	dfd = openat(h->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = host_openat(h, dir, O_RDONLY | O_DIRECTORY, 0);
 	if (dfd < 0)
-		return fail_errno(h, "opening", dir, -errno, err, errlen);
+		return fail_errno(h, "opening", dir, dfd, err, errlen);
 	/* A stale one from an interrupted run goes first. */
 	if (unlinkat(dfd, tmp, 0) < 0 && errno != ENOENT) {
 		r = -errno;
@@ -1125,7 +1069,7 @@ static int write_atomic(const struct host *h, const char *dir, const char *name,
 		r = -errno;
 		goto fail;
 	}
-	r = write_all(fd, buf, len);
+	r = util_write_all(fd, buf, len);
 	if (r < 0)
 		goto fail_tmp;
 	what = "setting the mode and owner of";
@@ -1180,8 +1124,10 @@ static int grub_stat(const struct host *h, struct stat *ret, char *err, size_t e
 {
 	char p[4096];
 
-	if (fstatat(h->root_fd, GRUB_PATH, ret, AT_SYMLINK_NOFOLLOW) < 0)
-		return fail_errno(h, "", GRUB_PATH, -errno, err, errlen);
+	int r = host_lstat(h, GRUB_PATH, ret);
+
+	if (r < 0)
+		return fail_errno(h, "", GRUB_PATH, r, err, errlen);
 	if (!S_ISREG(ret->st_mode)) {
 		util_set_err(err, errlen, "%s %s: edit it by hand", host_path(h, GRUB_PATH, p, sizeof(p)),
 			     S_ISLNK(ret->st_mode) ? "is a symbolic link (replacing it would cut the link)"
@@ -1201,9 +1147,10 @@ int grub_write(const struct host *h, const char *old_buf, size_t old_len, const 
 	r = grub_stat(h, &st, err, errlen);
 	if (r < 0)
 		return r;
-	if (fstatat(h->root_fd, GRUB_BACKUP_PATH, &bst, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno != ENOENT)
-			return fail_errno(h, "", GRUB_BACKUP_PATH, -errno, err, errlen);
+	r = host_lstat(h, GRUB_BACKUP_PATH, &bst);
+	if (r < 0) {
+		if (r != -ENOENT)
+			return fail_errno(h, "", GRUB_BACKUP_PATH, r, err, errlen);
 		r = mkdirs(h, GRUB_BACKUP_DIR, err, errlen);
 		if (r < 0)
 			return r;
@@ -1229,7 +1176,16 @@ int grub_restore(const struct host *h, char *err, size_t errlen)
 	size_t len;
 	int r, dfd;
 
-	r = util_read_at(h->root_fd, GRUB_BACKUP_PATH, 16 << 20, &buf, &len);
+	/* Our own file: never a symbolic link (which could lead to any file
+	 * of the host, to be made its boot configuration). */
+	r = host_lstat(h, GRUB_BACKUP_PATH, &st);
+	if (r == 0 && !S_ISREG(st.st_mode)) {
+		util_set_err(err, errlen, "%s is not a regular file (isolated writes it as one): restore by hand",
+			     host_path(h, GRUB_BACKUP_PATH, p, sizeof(p)));
+		return -EINVAL;
+	}
+	if (r == 0)
+		r = path_read(h->root_fd, GRUB_BACKUP_PATH, host_resolve(h), 16 << 20, &buf, &len);
 	if (r == -ENOENT) {
 		util_set_err(err, errlen, "%s: no backup to restore", host_path(h, GRUB_BACKUP_PATH, p, sizeof(p)));
 		return r;
@@ -1238,23 +1194,26 @@ int grub_restore(const struct host *h, char *err, size_t errlen)
 		return fail_errno(h, "reading", GRUB_BACKUP_PATH, r, err, errlen);
 	/* The mode and owner of the file replaced; with none (removed by
 	 * hand), the backup's. */
-	if (fstatat(h->root_fd, GRUB_PATH, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
+	r = host_lstat(h, GRUB_PATH, &st);
+	if (r != -ENOENT) {
 		r = grub_stat(h, &st, err, errlen);
 		if (r < 0)
 			goto out;
-	} else if (fstatat(h->root_fd, GRUB_BACKUP_PATH, &st, 0) < 0) {
-		r = fail_errno(h, "", GRUB_BACKUP_PATH, -errno, err, errlen);
+	} else if ((r = host_lstat(h, GRUB_BACKUP_PATH, &st)) < 0) {
+		r = fail_errno(h, "", GRUB_BACKUP_PATH, r, err, errlen);
 		goto out;
 	}
 	r = write_atomic(h, "etc/default", "grub", buf, len, st.st_mode & 07777, st.st_uid, st.st_gid, false, err,
 			 errlen);
 	if (r < 0)
 		goto out;
-	dfd = openat(h->root_fd, GRUB_BACKUP_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = host_openat(h, GRUB_BACKUP_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd < 0)
+		errno = -dfd;
 	if (dfd < 0 || unlinkat(dfd, "grub.orig", 0) < 0 || fsync(dfd) < 0) {
 		r = -errno;
 		util_set_err(err, errlen, "the original is back, but removing %s failed: %s",
-			     host_path(h, GRUB_BACKUP_PATH, p, sizeof(p)), strerror(-r));
+			     host_path(h, GRUB_BACKUP_PATH, p, sizeof(p)), path_strerror(-r));
 	}
 	if (dfd >= 0)
 		close(dfd);

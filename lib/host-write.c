@@ -190,28 +190,20 @@ static int kernel_write(const struct host *h, const char *path, const char *valu
 	return r;
 }
 
-/* Rewrite an existing tree file in place: it keeps its mode, and a missing
- * file is -ENOENT rather than created (the kernel creates no files). */
+/* Rewrite an existing tree file the way the kernel changes its files: a
+ * reader sees the old value or the new one, whatever instant we are killed
+ * at (path_replace). It keeps its mode, and a missing file is -ENOENT
+ * rather than created (the kernel creates no files). The new content is
+ * written in the tree's run/isolated/ when it is there -- the lock holder
+ * sweeps what a killed writer left in it -- else beside the file. */
 static int tree_put(const struct host *h, const char *path, const char *buf, size_t len)
 {
-	int fd, r = 0;
+	int scratch = host_openat(h, "run/isolated", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
+	int r;
 
-	fd = openat(h->root_fd, path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	if (close(fd) < 0 && r == 0 && errno != EINTR)
-		r = -errno;
+	r = path_replace(h->root_fd, path, host_resolve(h), buf, len, scratch);
+	if (scratch >= 0)
+		close(scratch);
 	return r;
 }
 
@@ -417,8 +409,8 @@ int host_write_sysctl(struct host *h, const char *name, const char *value)
 	}
 
 	r = fault(h, name);
-	if (r == 0 && fstatat(h->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		r = -errno;
+	if (r == 0)
+		r = host_lstat(h, path, &st);
 	/* /proc/sys refuses root too when the sysctl has no write bit. */
 	if (r == 0 && !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)))
 		r = -EACCES;
@@ -549,15 +541,18 @@ int host_write_cpumask(struct host *h, enum host_cpumask which, const struct cpu
 static int tree_thread_dir(const struct host *h, pid_t tgid, pid_t tid)
 {
 	char path[PATH_MAX];
-	struct stat st;
 	int r;
+
+	int fd;
 
 	r = util_path(path, sizeof(path), "proc/%d/task/%d", (int)tgid, (int)tid);
 	if (r < 0)
 		return r;
-	if (fstatat(h->root_fd, path, &st, 0) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? -ESRCH : -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ESRCH;
+	fd = host_openat(h, path, O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return fd == -ENOENT || fd == -ENOTDIR ? -ESRCH : fd;
+	close(fd);
+	return 0;
 }
 
 /* The thread's NAME files to rewrite: proc/TGID/task/TID/NAME, and

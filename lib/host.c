@@ -66,11 +66,38 @@ void host_free(struct host *h)
 	free(h);
 }
 
+unsigned host_resolve(const struct host *h)
+{
+	return h->is_tree ? PATH_BENEATH : 0;
+}
+
+int host_openat(const struct host *h, const char *path, int flags, mode_t mode)
+{
+	return path_open(h->root_fd, path, flags, mode, host_resolve(h));
+}
+
+int host_open_parent(const struct host *h, const char *path, char name[NAME_MAX + 1])
+{
+	return path_open_parent(h->root_fd, path, host_resolve(h), name);
+}
+
+int host_lstat(const struct host *h, const char *path, struct stat *ret)
+{
+	char name[NAME_MAX + 1];
+	int dfd, r = 0;
+
+	dfd = host_open_parent(h, path, name);
+	if (dfd < 0)
+		return dfd;
+	if (fstatat(dfd, name, ret, AT_SYMLINK_NOFOLLOW) < 0)
+		r = -errno;
+	close(dfd);
+	return r;
+}
+
 int host_read(const struct host *h, const char *path, char **ret, size_t *ret_len)
 {
-	if (!path || path[0] == '/' || path[0] == '\0')
-		return -EINVAL;
-	return util_read_at(h->root_fd, path, HOST_READ_MAX, ret, ret_len);
+	return path_read(h->root_fd, path, host_resolve(h), HOST_READ_MAX, ret, ret_len);
 }
 
 int host_sysctl_path(const char *name, char *buf, size_t len)
@@ -109,6 +136,17 @@ int host_read_sysctl(const struct host *h, const char *name, char **ret)
 	return 0;
 }
 
+/* path exists in the host (resolved as every path of it is). */
+static bool host_exists(const struct host *h, const char *path)
+{
+	int fd = host_openat(h, path, O_PATH, 0);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 /* A snapshot walks the host through these helpers. When dst_fd >= 0 (a dump)
  * every file read is also copied to the same relative path under dst_fd, so a
  * snapshot of the dump reads exactly what the original snapshot read. */
@@ -138,53 +176,47 @@ static bool vanished(int r)
 	return r == -ENOENT || r == -ESRCH;
 }
 
-/* mkdir -p of a relative path under dfd; with parent_only, not the last component. */
-static int mkdirs_at(int dfd, const char *path, bool parent_only)
-{
-	char buf[PATH_MAX];
-	size_t n = strlen(path);
+/* How the dump resolves its own paths: inside the directory it writes, no
+ * symbolic link followed (it makes none; nobody else may write there). */
+#define DUMP_HOW (PATH_BENEATH | PATH_NO_SYMLINKS)
 
-	if (n >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf; *p; p++) {
-		if (*p != '/' || p == buf)
-			continue;
-		*p = '\0';
-		if (mkdirat(dfd, buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (!parent_only && mkdirat(dfd, buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
+/* A directory of the dump, with its parents. */
+static int dump_mkdirs(int dfd, const char *path)
+{
+	int fd = path_mkdirs(dfd, path, 0755, DUMP_HOW, false);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
 	return 0;
 }
 
+/* A new file of the dump: never one that is there already (O_EXCL), so
+ * nothing is truncated or written through. */
 static int write_at(int dfd, const char *path, const char *buf, size_t len)
 {
 	int fd, r;
 
-	r = mkdirs_at(dfd, path, true);
-	if (r < 0)
-		return r;
-	fd = openat(dfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			close(fd);
+	fd = path_open(dfd, path, O_WRONLY | O_CREAT | O_EXCL, 0644, DUMP_HOW);
+	if (fd == -ENOENT) {
+		const char *slash = strrchr(path, '/');
+		char dir[PATH_MAX];
+
+		if (!slash || (size_t)(slash - path) >= sizeof(dir))
+			return -ENOENT;
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+		r = dump_mkdirs(dfd, dir);
+		if (r < 0)
 			return r;
-		}
-		buf += n;
-		len -= (size_t)n;
+		fd = path_open(dfd, path, O_WRONLY | O_CREAT | O_EXCL, 0644, DUMP_HOW);
 	}
-	if (close(fd) < 0)
-		return -errno;
-	return 0;
+	if (fd < 0)
+		return fd;
+	r = util_write_all(fd, buf, len);
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
 }
 
 /* Read a file of the host (copying it when dumping). Returns the read's
@@ -202,7 +234,7 @@ static int walk_read(struct walk *w, const char *path, char **ret, size_t *ret_l
 		r = write_at(w->dst_fd, path, buf, len);
 		if (r < 0) {
 			free(buf);
-			return walk_fail(w, r, "writing %s: %s", path, strerror(-r));
+			return walk_fail(w, r, "writing %s: %s", path, path_strerror(-r));
 		}
 	}
 	*ret = buf;
@@ -224,7 +256,7 @@ static int walk_read_opt(struct walk *w, const char *path, char **ret, size_t *r
 		return 0;
 	}
 	if (r < 0 && w->err && w->err[0] == '\0')
-		return walk_fail(w, r, "%s: %s", path, strerror(-r));
+		return walk_fail(w, r, "%s: %s", path, path_strerror(-r));
 	return r;
 }
 
@@ -233,7 +265,7 @@ static int walk_read_req(struct walk *w, const char *path, char **ret, size_t *r
 	int r = walk_read(w, path, ret, ret_len);
 
 	if (r < 0 && w->err && w->err[0] == '\0')
-		return walk_fail(w, r, "%s: %s", path, strerror(-r));
+		return walk_fail(w, r, "%s: %s", path, path_strerror(-r));
 	return r;
 }
 
@@ -258,9 +290,9 @@ static int walk_list(struct walk *w, const char *path, enum list_kind kind, cons
 	DIR *d;
 	int fd, r = 0;
 
-	fd = openat(w->h->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = host_openat(w->h, path, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	d = fdopendir(fd);
 	if (!d) {
 		r = -errno;
@@ -299,17 +331,17 @@ static int walk_list(struct walk *w, const char *path, enum list_kind kind, cons
 
 	if (w->dst_fd >= 0 && kind != LIST_ALL && v) {
 		char p[PATH_MAX];
-		r = mkdirs_at(w->dst_fd, dump_path, false);
+		r = dump_mkdirs(w->dst_fd, dump_path);
 		for (size_t i = 0; r >= 0 && v[i]; i++) {
 			r = util_path(p, sizeof(p), "%s/%s", dump_path, v[i]);
-			if (r >= 0 && kind == LIST_DIRS_MKDIR && mkdirat(w->dst_fd, p, 0755) < 0 && errno != EEXIST)
-				r = -errno;
+			if (r >= 0 && kind == LIST_DIRS_MKDIR)
+				r = dump_mkdirs(w->dst_fd, p);
 			if (r >= 0 && kind == LIST_ALL_TOUCH)
 				r = write_at(w->dst_fd, p, "", 0);
 		}
 		if (r < 0) {
 			strv_free(v);
-			return walk_fail(w, r, "writing %s: %s", dump_path, strerror(-r));
+			return walk_fail(w, r, "writing %s: %s", dump_path, path_strerror(-r));
 		}
 	}
 	*ret = v;
@@ -322,7 +354,7 @@ static int parse_cpus(struct walk *w, const char *path, const char *text, struct
 	int r = cpuset_parse_list(text, ret, perr, sizeof(perr));
 
 	if (r < 0)
-		return walk_fail(w, r, "%s: %s", path, perr[0] ? perr : strerror(-r));
+		return walk_fail(w, r, "%s: %s", path, perr[0] ? perr : path_strerror(-r));
 	return 0;
 }
 
@@ -452,7 +484,7 @@ static int snap_system(struct walk *w, struct host_state *s)
 		r = cpuset_copy(&s->possible, &s->online);
 	}
 	if (r < 0)
-		return walk_fail(w, r, "sys/devices/system/cpu/possible: %s", strerror(-r));
+		return walk_fail(w, r, "sys/devices/system/cpu/possible: %s", path_strerror(-r));
 
 	r = walk_read_req(w, "proc/cmdline", &s->cmdline, NULL);
 	if (r < 0)
@@ -498,7 +530,7 @@ static int snap_system(struct walk *w, struct host_state *s)
 		char path[PATH_MAX];
 		r = host_sysctl_path(host_known_sysctls[i], path, sizeof(path));
 		if (r < 0)
-			return walk_fail(w, r, "%s: %s", host_known_sysctls[i], strerror(-r));
+			return walk_fail(w, r, "%s: %s", host_known_sysctls[i], path_strerror(-r));
 		s->sysctls[i].name = host_known_sysctls[i];
 		s->n_sysctls++;
 		r = walk_read_opt(w, path, &s->sysctls[i].value, &len);
@@ -519,7 +551,7 @@ static int snap_system(struct walk *w, struct host_state *s)
 			return walk_fail(w, r, "etc/default/grub: %s",
 					 r == -EINVAL  ? "unterminated quote"
 					 : r == -E2BIG ? "a GRUB_CMDLINE value too long after variable expansion"
-						       : strerror(-r));
+						       : path_strerror(-r));
 	}
 	return 0;
 }
@@ -569,7 +601,7 @@ static int snap_nics(struct walk *w, struct nic_map *m)
 	if (r == -ENOENT || r == -ENOTDIR)
 		return 0;
 	if (r < 0)
-		return walk_fail(w, r, "sys/class/net: %s", strerror(-r));
+		return walk_fail(w, r, "sys/class/net: %s", path_strerror(-r));
 
 	for (size_t i = 0; ifs && ifs[i]; i++) {
 		char dev[PATH_MAX], path[PATH_MAX], cfg[PATH_MAX], **irqs = NULL;
@@ -583,7 +615,7 @@ static int snap_nics(struct walk *w, struct nic_map *m)
 			r = util_path(cfg, sizeof(cfg), "sys/class/net/%s/device/config", ifs[i]);
 			if (r >= 0)
 				r = util_path(path, sizeof(path), "sys/class/net/%s/device/../msi_irqs", ifs[i]);
-			if (r >= 0 && faccessat(w->h->root_fd, cfg, F_OK, 0) == 0)
+			if (r >= 0 && host_exists(w->h, cfg))
 				r = -ENOENT;
 			else if (r >= 0)
 				r = walk_list(w, path, LIST_ALL_TOUCH, dev, &irqs);
@@ -593,7 +625,7 @@ static int snap_nics(struct walk *w, struct nic_map *m)
 		if (r < 0) {
 			strv_free(ifs);
 			if (w->err && w->err[0] == '\0')
-				walk_fail(w, r, "%s: %s", dev, strerror(-r));
+				walk_fail(w, r, "%s: %s", dev, path_strerror(-r));
 			return r;
 		}
 		for (size_t j = 0; irqs && irqs[j]; j++) {
@@ -627,7 +659,7 @@ static int irq_actions(struct walk *w, unsigned irq, const char *text, char ***r
 		r = 0;
 	if (r < 0) {
 		if (w->err && w->err[0] == '\0')
-			walk_fail(w, r, "%s: %s", path, strerror(-r));
+			walk_fail(w, r, "%s: %s", path, path_strerror(-r));
 		return r;
 	}
 
@@ -674,7 +706,7 @@ static int read_irq_cpus(struct walk *w, unsigned irq, const char *file, struct 
 
 	r = util_path(path, sizeof(path), "proc/irq/%u/%s", irq, file);
 	if (r < 0)
-		return walk_fail(w, r, "proc/irq/%u/%s: %s", irq, file, strerror(-r));
+		return walk_fail(w, r, "proc/irq/%u/%s: %s", irq, file, path_strerror(-r));
 	r = walk_read_opt(w, path, &buf, NULL);
 	if (r < 0)
 		return r;
@@ -710,7 +742,7 @@ static int snap_irqs(struct walk *w, struct host_state *s)
 	r = procfmt_parse_interrupts(buf, len, &pi, &npi);
 	free(buf);
 	if (r < 0)
-		return walk_fail(w, r, "proc/interrupts: %s", r == -EINVAL ? "malformed" : strerror(-r));
+		return walk_fail(w, r, "proc/interrupts: %s", r == -EINVAL ? "malformed" : path_strerror(-r));
 
 	r = snap_nics(w, &nics);
 	if (r < 0)
@@ -796,7 +828,7 @@ static int read_task_file(struct walk *w, const char *pid, const char *tid, cons
 	if (vanished(r))
 		return 1;
 	if (r < 0)
-		return walk_fail(w, r, "%s: %s", path, strerror(-r));
+		return walk_fail(w, r, "%s: %s", path, path_strerror(-r));
 	if (*ret_len == 0) {
 		free(*ret);
 		return 1;
@@ -847,7 +879,7 @@ static int read_thread(struct walk *w, const char *pid, const char *tid, const s
 	r = procfmt_parse_stat(buf, len, &st);
 	free(buf);
 	if (r < 0)
-		return walk_fail(w, r, "%s: %s", path, r == -EINVAL ? "malformed" : strerror(-r));
+		return walk_fail(w, r, "%s: %s", path, r == -EINVAL ? "malformed" : path_strerror(-r));
 
 	if (!context_only) {
 		r = read_task_file(w, pid, tid, "status", path, sizeof(path), &buf, &len);
@@ -856,7 +888,7 @@ static int read_thread(struct walk *w, const char *pid, const char *tid, const s
 		r = procfmt_parse_status(buf, len, &ss);
 		free(buf);
 		if (r < 0)
-			return walk_fail(w, r, "%s: %s", path, r == -EINVAL ? "malformed" : strerror(-r));
+			return walk_fail(w, r, "%s: %s", path, r == -EINVAL ? "malformed" : path_strerror(-r));
 		if (!ss.cpus_allowed_list) {
 			procfmt_status_done(&ss);
 			return walk_fail(w, -EINVAL, "%s: no Cpus_allowed_list", path);
@@ -900,7 +932,7 @@ static int read_thread(struct walk *w, const char *pid, const char *tid, const s
 fail_msg:
 	task_info_done(&t);
 	if (w->err && w->err[0] == '\0')
-		walk_fail(w, r, "%s: %s", path, strerror(-r));
+		walk_fail(w, r, "%s: %s", path, path_strerror(-r));
 	return r;
 }
 
@@ -958,7 +990,7 @@ fail_oom:
 fail_msg:
 	task_info_done(&proc);
 	if (w->err && w->err[0] == '\0')
-		walk_fail(w, r, "%s: %s", path, strerror(-r));
+		walk_fail(w, r, "%s: %s", path, path_strerror(-r));
 	return r;
 }
 
@@ -989,7 +1021,7 @@ static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
 	}
 	if (r < 0) {
 		if (w->err && w->err[0] == '\0')
-			walk_fail(w, r, "%s: %s", path, strerror(-r));
+			walk_fail(w, r, "%s: %s", path, path_strerror(-r));
 		goto out;
 	}
 	for (size_t i = 0; tids && tids[i]; i++) {
@@ -1027,7 +1059,7 @@ static int snap_tasks(struct walk *w, struct host_state *s)
 
 	r = walk_list(w, "proc", LIST_ALL, NULL, &pids);
 	if (r < 0)
-		return walk_fail(w, r, "proc: %s", strerror(-r));
+		return walk_fail(w, r, "proc: %s", path_strerror(-r));
 	for (size_t i = 0; pids && pids[i]; i++) {
 		if (!util_all_digits(pids[i]))
 			continue;
@@ -1384,7 +1416,7 @@ static int dump_extras(struct walk *w, const struct host_state *s)
 		for (size_t j = 0; j < ARRAY_SIZE(files); j++) {
 			r = util_path(path, sizeof(path), "proc/irq/%u/%s", s->irqs[i].irq, files[j]);
 			if (r < 0)
-				return walk_fail(w, r, "proc/irq/%u/%s: %s", s->irqs[i].irq, files[j], strerror(-r));
+				return walk_fail(w, r, "proc/irq/%u/%s: %s", s->irqs[i].irq, files[j], path_strerror(-r));
 			r = walk_read_opt(w, path, &buf, NULL);
 			if (r < 0)
 				return r;
@@ -1394,27 +1426,24 @@ static int dump_extras(struct walk *w, const struct host_state *s)
 	return 0;
 }
 
-/* mkdir -p of an absolute or relative path. */
-static int mkdir_p(const char *dir)
+/* mkdir -p of the directories above dir (not dir itself), as the user
+ * named them. */
+static int mkdir_parents(const char *dir)
 {
 	char buf[PATH_MAX];
 	size_t n = strlen(dir);
 
-	if (n == 0)
-		return -EINVAL;
 	if (n >= sizeof(buf))
 		return -ENAMETOOLONG;
 	memcpy(buf, dir, n + 1);
 	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
+		if (*p != '/' || p[-1] == '/')
 			continue;
 		*p = '\0';
 		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
 	return 0;
 }
 
@@ -1442,6 +1471,51 @@ static int dir_is_empty(int fd)
 	return r;
 }
 
+/* The directory a dump goes into (DESIGN.md, invariant 8): made by us, or
+ * one the caller alone owns, empty, and not a symbolic link. Then nobody
+ * else can put or swap anything in it while we write. The fd or -errno
+ * with a message. */
+static int dump_open_dir(struct walk *w, const char *dir)
+{
+	struct stat st;
+	int fd, r;
+
+	if (!*dir)
+		return walk_fail(w, -EINVAL, "an empty directory name");
+	r = mkdir_parents(dir);
+	if (r < 0)
+		return walk_fail(w, r, "%s: cannot create its parent directories: %s", dir, path_strerror(-r));
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return walk_fail(w, -errno, "%s: %s", dir, path_strerror(errno));
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+		return walk_fail(w, -ELOOP, "%s is a symbolic link: name the directory itself", dir);
+	if (fd < 0)
+		return walk_fail(w, -errno, "%s: %s", dir, path_strerror(errno));
+	if (fstat(fd, &st) < 0)
+		r = walk_fail(w, -errno, "%s: %s", dir, path_strerror(errno));
+	else if (st.st_uid != geteuid())
+		r = walk_fail(w, -EPERM,
+			      "%s is owned by uid %u, not by you (uid %u): a snapshot goes into a new directory or "
+			      "an empty one you own",
+			      dir, (unsigned)st.st_uid, (unsigned)geteuid());
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		r = walk_fail(w, -EPERM,
+			      "%s is writable by %s (mode %04o): others could swap files in it while it is written",
+			      dir, (st.st_mode & S_IWOTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777));
+	else if ((r = dir_is_empty(fd)) == 0)
+		r = walk_fail(w, -ENOTEMPTY, "%s: directory is not empty", dir);
+	else if (r < 0)
+		r = walk_fail(w, r, "%s: %s", dir, path_strerror(-r));
+	else
+		r = 0;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int host_dump(const struct host *h, const char *dir, char *err, size_t errlen)
 {
 	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid()};
@@ -1450,21 +1524,14 @@ int host_dump(const struct host *h, const char *dir, char *err, size_t errlen)
 
 	if (err && errlen > 0)
 		err[0] = '\0';
-	r = mkdir_p(dir);
-	if (r < 0)
-		return walk_fail(&w, r, "%s: %s", dir, strerror(-r));
-	w.dst_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	w.dst_fd = dump_open_dir(&w, dir);
 	if (w.dst_fd < 0)
-		return walk_fail(&w, -errno, "%s: %s", dir, strerror(errno));
-	r = dir_is_empty(w.dst_fd);
-	if (r == 0)
-		r = walk_fail(&w, -ENOTEMPTY, "%s: directory is not empty", dir);
-	else if (r < 0)
-		r = walk_fail(&w, r, "%s: %s", dir, strerror(-r));
+		return w.dst_fd;
 	/* Where the journal of a tree lives (run/isolated/), so that the dump
 	 * can be applied to like the host. */
-	if (r >= 0 && mkdirat(w.dst_fd, "run", 0755) < 0)
-		r = walk_fail(&w, -errno, "%s/run: %s", dir, strerror(errno));
+	r = dump_mkdirs(w.dst_fd, "run");
+	if (r < 0)
+		r = walk_fail(&w, r, "%s/run: %s", dir, path_strerror(-r));
 	if (r >= 0)
 		r = snapshot(&w, &s);
 	if (r >= 0)

@@ -23,6 +23,7 @@
 #define JOURNAL_FORMAT "isolated-journal"
 #define JOURNAL_FILE "journal" /* JOURNAL_PATH within JOURNAL_DIR */
 #define JOURNAL_TMP "journal.tmp"
+#define JOURNAL_LOCK_FILE "lock" /* JOURNAL_LOCK_PATH within JOURNAL_DIR */
 /* Far above any real host (a few hundred bytes a target): a bigger file is
  * not ours, and reading it whole would only waste memory. */
 #define JOURNAL_MAX (64u << 20)
@@ -1009,7 +1010,7 @@ int journal_load(const struct host *h, struct journal **ret, char *err, size_t e
 	int r;
 
 	util_set_err(err, errlen, "%s", "");
-	r = util_read_at(h->root_fd, JOURNAL_PATH, JOURNAL_MAX, &buf, &len);
+	r = path_read(h->root_fd, JOURNAL_PATH, host_resolve(h), JOURNAL_MAX, &buf, &len);
 	if (r == -ENOENT)
 		return r;
 	user_path(h, JOURNAL_PATH, path, sizeof(path));
@@ -1018,67 +1019,66 @@ int journal_load(const struct host *h, struct journal **ret, char *err, size_t e
 		return r;
 	}
 	if (r < 0) {
-		util_set_err(err, errlen, "%s: %s", path, strerror(-r));
+		util_set_err(err, errlen, "%s: %s", path, path_strerror(-r));
 		return r;
 	}
 	msg[0] = '\0';
 	r = journal_parse(buf, len, ret, msg, sizeof(msg));
 	free(buf);
 	if (r < 0)
-		util_set_err(err, errlen, "%s: %s", path, r == -ENOMEM ? strerror(ENOMEM) : msg);
+		util_set_err(err, errlen, "%s: %s", path, r == -ENOMEM ? path_strerror(ENOMEM) : msg);
 	return r;
 }
 
 /* JOURNAL_DIR, created if missing (0755 whatever the umask: anyone may read
- * what isolated holds), opened for fsync and *at() calls. */
+ * what isolated holds), opened for fsync and *at() calls. Its parent is
+ * resolved inside a tree; the directory itself is ours and never a
+ * symbolic link. */
 static int open_dir(const struct host *h, bool create, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], name[NAME_MAX + 1];
 	bool made = false;
-	int fd, r;
+	int pfd, fd, r;
 
-	if (create) {
-		if (mkdirat(h->root_fd, JOURNAL_DIR, 0755) == 0)
-			made = true;
-		else if (errno == ENOENT) {
-			user_path(h, "run", path, sizeof(path));
+	pfd = host_open_parent(h, JOURNAL_DIR, name);
+	if (pfd < 0) {
+		r = pfd;
+		user_path(h, "run", path, sizeof(path));
+		if (r == -ENOENT)
 			util_set_err(err, errlen, "%s does not exist", path);
-			return -ENOENT;
-		} else if (errno != EEXIST) {
+		else
+			util_set_err(err, errlen, "cannot open %s: %s", path, path_strerror(-r));
+		return r;
+	}
+	if (create) {
+		if (mkdirat(pfd, name, 0755) == 0)
+			made = true;
+		else if (errno != EEXIST) {
 			r = -errno;
+			close(pfd);
 			user_path(h, JOURNAL_DIR, path, sizeof(path));
-			util_set_err(err, errlen, "cannot create %s: %s", path, strerror(-r));
+			util_set_err(err, errlen, "cannot create %s: %s", path, path_strerror(-r));
 			return r;
 		}
 	}
-	fd = openat(h->root_fd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	r = -errno;
+	/* O_NOFOLLOW|O_DIRECTORY says ENOTDIR of a link: say what it is. */
+	if (fd < 0 && r == -ENOTDIR) {
+		struct stat st;
+
+		if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			r = -ELOOP;
+	}
+	close(pfd);
 	if (fd < 0) {
-		r = -errno;
 		user_path(h, JOURNAL_DIR, path, sizeof(path));
-		util_set_err(err, errlen, "cannot open %s: %s", path, strerror(-r));
+		util_set_err(err, errlen, "cannot open %s: %s", path, path_strerror(-r));
 		return r;
 	}
 	if (made)
 		(void)fchmod(fd, 0755);
 	return fd;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 int journal_save(const struct host *h, const struct journal *j, char *err, size_t errlen)
@@ -1093,7 +1093,7 @@ int journal_save(const struct host *h, const struct journal *j, char *err, size_
 	msg[0] = '\0';
 	r = format_journal(j, &buf, &len, msg, sizeof(msg));
 	if (r < 0) {
-		util_set_err(err, errlen, "cannot write %s: %s", path, r == -ENOMEM ? strerror(ENOMEM) : msg);
+		util_set_err(err, errlen, "cannot write %s: %s", path, r == -ENOMEM ? path_strerror(ENOMEM) : msg);
 		return r;
 	}
 	dfd = open_dir(h, true, err, errlen);
@@ -1114,7 +1114,7 @@ int journal_save(const struct host *h, const struct journal *j, char *err, size_
 	if (fchmod(fd, 0644) < 0)
 		goto fail;
 	step = "write";
-	r = write_all(fd, buf, len);
+	r = util_write_all(fd, buf, len);
 	if (r < 0) {
 		errno = -r;
 		goto fail;
@@ -1136,7 +1136,7 @@ int journal_save(const struct host *h, const struct journal *j, char *err, size_
 		/* in place, but perhaps not on disk yet: say so, nothing to undo */
 		r = -errno;
 		user_path(h, JOURNAL_DIR, path, sizeof(path));
-		util_set_err(err, errlen, "cannot fsync directory %s: %s", path, strerror(-r));
+		util_set_err(err, errlen, "cannot fsync directory %s: %s", path, path_strerror(-r));
 		close(dfd);
 		return r;
 	}
@@ -1152,7 +1152,7 @@ fail:
 fail_nocreate:
 	r = -errno;
 out:
-	util_set_err(err, errlen, "cannot %s %s%s: %s", step, path, to, strerror(-r));
+	util_set_err(err, errlen, "cannot %s %s%s: %s", step, path, to, path_strerror(-r));
 	close(dfd);
 	free(buf);
 	return r;
@@ -1163,15 +1163,13 @@ int journal_remove(const struct host *h, char *err, size_t errlen)
 	char path[PATH_MAX];
 	int dfd, r;
 
-	dfd = openat(h->root_fd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		r = -errno;
-		user_path(h, JOURNAL_DIR, path, sizeof(path));
-		util_set_err(err, errlen, "cannot open %s: %s", path, strerror(-r));
-		return r;
+	dfd = open_dir(h, false, err, errlen);
+	if (dfd == -ENOENT) {
+		util_set_err(err, errlen, "%s", "");
+		return 0;
 	}
+	if (dfd < 0)
+		return dfd;
 	/* a temp file left by a save that was killed goes with the journal,
 	 * so that journal_unlock can remove the directory */
 	(void)unlinkat(dfd, JOURNAL_TMP, 0);
@@ -1181,14 +1179,14 @@ int journal_remove(const struct host *h, char *err, size_t errlen)
 		if (r == -ENOENT)
 			return 0;
 		user_path(h, JOURNAL_PATH, path, sizeof(path));
-		util_set_err(err, errlen, "cannot remove %s: %s", path, strerror(-r));
+		util_set_err(err, errlen, "cannot remove %s: %s", path, path_strerror(-r));
 		return r;
 	}
 	if (fsync(dfd) < 0) {
 		r = -errno;
 		close(dfd);
 		user_path(h, JOURNAL_DIR, path, sizeof(path));
-		util_set_err(err, errlen, "cannot fsync directory %s: %s", path, strerror(-r));
+		util_set_err(err, errlen, "cannot fsync directory %s: %s", path, path_strerror(-r));
 		return r;
 	}
 	close(dfd);
@@ -1211,10 +1209,25 @@ static long lock_holder(int fd)
 	return pid;
 }
 
+/* The lock file in dfd is still the one fd holds (a holder's cleanup may
+ * have removed it, or its directory, meanwhile). */
+static bool lock_current(const struct host *h, int fd)
+{
+	struct stat a, b;
+	int dfd = open_dir(h, false, NULL, 0);
+	bool same;
+
+	if (dfd < 0)
+		return false;
+	same = fstat(fd, &a) == 0 && fstatat(dfd, JOURNAL_LOCK_FILE, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	close(dfd);
+	return same;
+}
+
 int journal_lock(const struct host *h, bool wait, int *ret_fd, char *err, size_t errlen)
 {
 	char path[PATH_MAX], line[32];
-	struct stat a, b;
 	int fd, r, len;
 
 	user_path(h, JOURNAL_LOCK_PATH, path, sizeof(path));
@@ -1225,13 +1238,15 @@ int journal_lock(const struct host *h, bool wait, int *ret_fd, char *err, size_t
 
 		if (dfd < 0)
 			return dfd;
-		close(dfd);
-		fd = openat(h->root_fd, JOURNAL_LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		fd = openat(dfd, JOURNAL_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
 		if (fd < 0) {
-			if (errno == ENOENT) /* the directory went with a holder's cleanup */
-				continue;
 			r = -errno;
-			util_set_err(err, errlen, "cannot open %s: %s", path, strerror(-r));
+			if (r == -ENOENT) { /* the directory went with a holder's cleanup */
+				close(dfd);
+				continue;
+			}
+			util_set_err(err, errlen, "cannot open %s: %s", path, path_strerror(-r));
+			close(dfd);
 			return r;
 		}
 		while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
@@ -1248,29 +1263,30 @@ int journal_lock(const struct host *h, bool wait, int *ret_fd, char *err, size_t
 					util_set_err(err, errlen,
 						     "another isoctl or isolated (unknown pid) is changing this host");
 			} else
-				util_set_err(err, errlen, "cannot lock %s: %s", path, strerror(-r));
+				util_set_err(err, errlen, "cannot lock %s: %s", path, path_strerror(-r));
 			close(fd);
+			close(dfd);
 			return r;
 		}
-		if (fstat(fd, &a) < 0) {
-			r = -errno;
-			util_set_err(err, errlen, "cannot stat %s: %s", path, strerror(-r));
+		if (!lock_current(h, fd)) {
 			close(fd);
-			return r;
-		}
-		if (fstatat(h->root_fd, JOURNAL_LOCK_PATH, &b, AT_SYMLINK_NOFOLLOW) < 0 || a.st_dev != b.st_dev ||
-		    a.st_ino != b.st_ino) {
-			close(fd);
+			close(dfd);
 			continue;
 		}
 		len = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
 		errno = EIO; /* a short pwrite sets none */
 		if (ftruncate(fd, 0) < 0 || pwrite(fd, line, (size_t)len, 0) != len) {
 			r = -errno;
-			util_set_err(err, errlen, "cannot write %s: %s", path, strerror(-r));
+			util_set_err(err, errlen, "cannot write %s: %s", path, path_strerror(-r));
 			close(fd);
+			close(dfd);
 			return r;
 		}
+		/* What a tree write killed before its rename left (see
+		 * path_replace): only we write now. */
+		if (h->is_tree)
+			path_sweep_scratch(dfd);
+		close(dfd);
 		*ret_fd = fd;
 		return 0;
 	}
@@ -1280,18 +1296,38 @@ int journal_lock(const struct host *h, bool wait, int *ret_fd, char *err, size_t
 
 void journal_unlock(const struct host *h, int fd, bool cleanup)
 {
+	char name[NAME_MAX + 1];
+	int dfd;
+
 	if (fd < 0)
 		return;
-	if (cleanup)
+	if (cleanup && (dfd = open_dir(h, false, NULL, 0)) >= 0) {
 		/* while still holding it: a waiter that then gets the old file
 		 * sees it is gone and takes a new one */
-		(void)unlinkat(h->root_fd, JOURNAL_LOCK_PATH, 0);
+		(void)unlinkat(dfd, JOURNAL_LOCK_FILE, 0);
+		close(dfd);
+	}
 	close(fd);
 	/* A tree returns to exactly what it was. On the running kernel
 	 * /run/isolated stays: it is the daemon's RuntimeDirectory=, bind
 	 * mounted into its ProtectSystem=strict namespace, and removing it
 	 * from outside would leave the daemon a read-only directory. Not
 	 * empty (a journal, a lock taken meanwhile): it stays anyway. */
-	if (cleanup && h->is_tree)
-		(void)unlinkat(h->root_fd, JOURNAL_DIR, AT_REMOVEDIR);
+	if (cleanup && h->is_tree && (dfd = host_open_parent(h, JOURNAL_DIR, name)) >= 0) {
+		(void)unlinkat(dfd, name, AT_REMOVEDIR);
+		close(dfd);
+	}
+}
+
+bool journal_exists(const struct host *h)
+{
+	struct stat st;
+	int dfd = open_dir(h, false, NULL, 0);
+	bool there;
+
+	if (dfd < 0)
+		return false;
+	there = fstatat(dfd, JOURNAL_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	close(dfd);
+	return there;
 }

@@ -5,11 +5,14 @@
 #ifndef ISOLATED_HOST_H
 #define ISOLATED_HOST_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "isolated/cpuset.h"
+#include "isolated/path.h"
 
 struct host_fault;
 
@@ -26,6 +29,21 @@ struct host {
 /* root NULL: the running kernel. Otherwise a tree directory. -errno. */
 int host_open(const char *root, struct host **ret);
 void host_free(struct host *h);
+
+/* A tree may be hostile (DESIGN.md, invariant 8): every path of a tree,
+ * read or written, resolves inside it -- a symbolic link or mount point
+ * that leads out of it is -EXDEV, and only regular files are read or
+ * replaced (PATH_ENOTREG otherwise), never blocking on a FIFO. See
+ * isolated/path.h; path_strerror() words these errnos. On the running
+ * kernel paths resolve as the kernel resolves them. */
+unsigned host_resolve(const struct host *h);
+/* openat() of a path of the host, resolved as above. fd or -errno. */
+int host_openat(const struct host *h, const char *path, int flags, mode_t mode);
+/* The directory of path's last component (O_RDONLY|O_DIRECTORY) and that
+ * component into name, for *at() calls that must not be redirected. */
+int host_open_parent(const struct host *h, const char *path, char name[NAME_MAX + 1]);
+/* lstat() of a path of the host (the last component not followed). */
+int host_lstat(const struct host *h, const char *path, struct stat *ret);
 
 /* Read a file of the host. Limit 16 MiB. -ENOENT when missing. */
 int host_read(const struct host *h, const char *path, char **ret, size_t *ret_len);

@@ -132,5 +132,7 @@ int journal_lock(const struct host *h, bool wait, int *ret_fd, char *err, size_t
  * /run/isolated is the daemon's RuntimeDirectory= and stays), so a tree
  * returns to exactly what it was. */
 void journal_unlock(const struct host *h, int fd, bool cleanup);
+/* JOURNAL_PATH exists (isolated holds something on the host). */
+bool journal_exists(const struct host *h);
 
 #endif

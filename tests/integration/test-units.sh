@@ -145,7 +145,7 @@ is_allowed() { [ "${allowed[$1]:-}" = 1 ]; }
 for s in sched_setaffinity sched_setscheduler sched_setattr sched_getaffinity sched_getscheduler \
 	sched_getparam sched_getattr socket bind connect sendmsg recvmsg sendto recvfrom setsockopt \
 	getsockopt getsockname getpeername openat read write pread64 pwrite64 close fstat newfstatat \
-	getdents64 readlinkat mkdirat unlinkat renameat renameat2 fsync fdatasync flock ftruncate fchmod \
+	getdents64 readlinkat mkdirat unlinkat renameat renameat2 openat2 fsync fdatasync flock ftruncate fchmod \
 	fcntl ioctl epoll_create1 epoll_ctl epoll_wait epoll_pwait timerfd_create timerfd_settime \
 	signalfd4 eventfd2 rt_sigprocmask rt_sigaction capget capset prctl memfd_create getrandom \
 	clock_gettime prlimit64 kill exit_group; do
@@ -165,7 +165,10 @@ declare -A wrapper=([fork]="clone" [_Fork]="clone" [daemon]="clone" [pthread_cre
 	[posix_spawn]="clone3 clone" [posix_spawnp]="clone3 clone" [system]="clone3 clone" [popen]="clone3 clone"
 	[fexecve]="execveat" [setrlimit]="prlimit64" [getrlimit]="prlimit64" [nice]="setpriority"
 	[seteuid]="setresuid" [setegid]="setresgid" [umount]="umount2" [pthread_setschedparam]="sched_setscheduler"
-	[pthread_setaffinity_np]="sched_setaffinity")
+	[pthread_setaffinity_np]="sched_setaffinity" [syscall]="openat2")
+# syscall() is a wrapper of any system call: ours is openat2 alone (lib/path.c).
+grep -rhoE '\bsyscall\([A-Za-z0-9_]+' "$TOP/lib" "$TOP/daemon" | sort -u >"$T/syscalls"
+expect_eq "system calls made through syscall()" "$(tr '\n' ' ' <"$T/syscalls")" "syscall(SYS_openat2 "
 declare -A known=()
 for s in $(expand @known); do known[$s]=1; done
 nm -D --undefined-only "$ISOLATED" >"$T/imports" 2>&1 || fail "nm -D $ISOLATED: $(head -c 300 "$T/imports")"

@@ -931,6 +931,18 @@ static void stop_thread(struct our_thread *o)
 {
 	assert_int_equal(write(o->release[1], "x", 1), 1);
 	assert_int_equal(pthread_join(o->th, NULL), 0);
+	/* pthread_join returns when the kernel clears the thread's tid, which
+	 * is before the thread is released: /proc/self/task/TID may still be
+	 * there for a moment. Wait until it is gone (an exiting thread still
+	 * exists, and a snapshot rightly reads it). */
+	{
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d", (int)o->tid);
+		for (int i = 0; i < 5000 && access(path, F_OK) == 0; i++)
+			usleep(1000);
+		assert_int_not_equal(access(path, F_OK), 0);
+	}
 	for (int i = 0; i < 2; i++) {
 		close(o->ready[i]);
 		close(o->release[i]);

@@ -95,6 +95,11 @@ int host_lstat(const struct host *h, const char *path, struct stat *ret)
 	return r;
 }
 
+int host_open_read(const struct host *h, const char *path)
+{
+	return path_open_read(h->root_fd, path, host_resolve(h));
+}
+
 int host_read(const struct host *h, const char *path, char **ret, size_t *ret_len)
 {
 	return path_read(h->root_fd, path, host_resolve(h), HOST_READ_MAX, ret, ret_len);
@@ -191,9 +196,9 @@ static int dump_mkdirs(int dfd, const char *path)
 	return 0;
 }
 
-/* A new file of the dump: never one that is there already (O_EXCL), so
- * nothing is truncated or written through. */
-static int write_at(int dfd, const char *path, const char *buf, size_t len)
+/* A new file of the dump, opened to write: never one that is there
+ * already (O_EXCL), so nothing is truncated or written through. */
+static int dump_create(int dfd, const char *path)
 {
 	int fd, r;
 
@@ -211,6 +216,14 @@ static int write_at(int dfd, const char *path, const char *buf, size_t len)
 			return r;
 		fd = path_open(dfd, path, O_WRONLY | O_CREAT | O_EXCL, 0644, DUMP_HOW);
 	}
+	return fd;
+}
+
+static int write_at(int dfd, const char *path, const char *buf, size_t len)
+{
+	int fd, r;
+
+	fd = dump_create(dfd, path);
 	if (fd < 0)
 		return fd;
 	r = util_write_all(fd, buf, len);
@@ -728,21 +741,73 @@ static int cmp_irq(const void *a, const void *b)
 	return x->irq < y->irq ? -1 : x->irq > y->irq;
 }
 
+/* /proc/interrupts is read in chunks of this size and parsed as it comes:
+ * the file is 23 MB on 1 024 CPUs with 2 000 IRQs, 180 MB on 8 192 CPUs,
+ * and what is held is a chunk and the line the parser is in the middle of
+ * (see procfmt.h for the limits of a line and of the file). */
+#define HOST_INTERRUPTS_CHUNK (64u * 1024)
+
+/* proc/interrupts parsed as it is read (and copied chunk by chunk when
+ * dumping). Errors with a message. */
+static int walk_interrupts(struct walk *w, struct proc_interrupt **ret, size_t *ret_n)
+{
+	static const char path[] = "proc/interrupts";
+	struct procfmt_interrupts p;
+	int fd, out = -1, r = 0;
+	char *buf;
+
+	fd = host_open_read(w->h, path);
+	if (fd < 0)
+		return walk_fail(w, fd, "%s: %s", path, path_strerror(-fd));
+	buf = malloc(HOST_INTERRUPTS_CHUNK);
+	if (!buf) {
+		close(fd);
+		return walk_fail(w, -ENOMEM, "out of memory");
+	}
+	if (w->dst_fd >= 0 && (out = dump_create(w->dst_fd, path)) < 0)
+		r = walk_fail(w, out, "writing %s: %s", path, path_strerror(-out));
+	procfmt_interrupts_init(&p);
+	while (r == 0) {
+		ssize_t n = read(fd, buf, HOST_INTERRUPTS_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0)
+				r = walk_fail(w, -errno, "%s: %s", path, path_strerror(errno));
+			break;
+		}
+		if (out >= 0 && (r = util_write_all(out, buf, (size_t)n)) < 0)
+			r = walk_fail(w, r, "writing %s: %s", path, path_strerror(-r));
+		else if (procfmt_interrupts_feed(&p, buf, (size_t)n) < 0)
+			break; /* reported by finish */
+	}
+	if (out >= 0 && close(out) < 0 && r == 0)
+		r = walk_fail(w, -errno, "writing %s: %s", path, path_strerror(errno));
+	close(fd);
+	free(buf);
+	if (r < 0) {
+		procfmt_interrupts_done(&p);
+		return r;
+	}
+	r = procfmt_interrupts_finish(&p, ret, ret_n);
+	if (r == -ENOMEM)
+		return walk_fail(w, r, "out of memory");
+	if (r < 0)
+		return walk_fail(w, r, "%s:%zu: %s", path, p.lineno, p.why);
+	return 0;
+}
+
 static int snap_irqs(struct walk *w, struct host_state *s)
 {
 	struct proc_interrupt *pi = NULL;
 	struct nic_map nics = {0};
-	size_t npi = 0, len;
-	char *buf;
+	size_t npi = 0;
 	int r;
 
-	r = walk_read_req(w, "proc/interrupts", &buf, &len);
+	r = walk_interrupts(w, &pi, &npi);
 	if (r < 0)
 		return r;
-	r = procfmt_parse_interrupts(buf, len, &pi, &npi);
-	free(buf);
-	if (r < 0)
-		return walk_fail(w, r, "proc/interrupts: %s", r == -EINVAL ? "malformed" : path_strerror(-r));
 
 	r = snap_nics(w, &nics);
 	if (r < 0)

@@ -390,7 +390,7 @@ static int read_fd(int fd, size_t max, char **ret, size_t *ret_len)
 	return 0;
 }
 
-int path_read(int dirfd, const char *path, unsigned how, size_t max, char **ret, size_t *ret_len)
+int path_open_read(int dirfd, const char *path, unsigned how)
 {
 	struct stat st;
 	int fd, r;
@@ -408,6 +408,16 @@ int path_read(int dirfd, const char *path, unsigned how, size_t max, char **ret,
 			return r;
 		}
 	}
+	return fd;
+}
+
+int path_read(int dirfd, const char *path, unsigned how, size_t max, char **ret, size_t *ret_len)
+{
+	int fd, r;
+
+	fd = path_open_read(dirfd, path, how);
+	if (fd < 0)
+		return fd;
 	r = read_fd(fd, max, ret, ret_len);
 	close(fd);
 	return r;

@@ -407,6 +407,18 @@ static void test_tree_dump(void **state)
 	assert_int_equal(len, 21);
 	assert_memory_equal(buf, "qemu\0-name\0guest=vm1\0", 21);
 	free(buf);
+	/* proc/interrupts, read in chunks, is copied as it is. */
+	{
+		char *orig;
+		size_t olen;
+
+		assert_int_equal(host_read(h, "proc/interrupts", &orig, &olen), 0);
+		assert_int_equal(host_read(hd, "proc/interrupts", &buf, &len), 0);
+		assert_int_equal(len, olen);
+		assert_memory_equal(buf, orig, len);
+		free(orig);
+		free(buf);
+	}
 	/* node is not read by the snapshot: not copied */
 	assert_int_equal(host_read(hd, "proc/irq/9/node", &buf, &len), -ENOENT);
 	/* An empty run/, where the journal of the dump will live. */

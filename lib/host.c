@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,7 +17,60 @@
 #include "isolated/procfmt.h"
 #include "isolated/util.h"
 
-#define HOST_READ_MAX (16u * 1024 * 1024)
+/* The most a file of a host can hold, by what the file is: a file larger is
+ * -EFBIG, because no kernel writes one (in a tree it is hostile). First
+ * match wins; fnmatch(3) without FNM_PATHNAME, so '*' spans '/'.
+ * /proc/interrupts is not among them: it is streamed (walk_interrupts). */
+#define KIB(n) ((size_t)(n) << 10)
+#define MIB(n) ((size_t)(n) << 20)
+/* A list of CPUSET_MAX_CPUS CPUs at its longest, every other one
+ * ("0,2,4,...,65534": 32 768 numbers and commas, 190 KiB); a mask of them
+ * is 18 KiB. */
+#define HOST_CPUSET_MAX KIB(256)
+static const struct read_limit {
+	const char *glob;
+	size_t max;
+} read_limits[] = {
+    /* COMMAND_LINE_SIZE: 2 KiB on x86, 4 KiB elsewhere, configurable up
+     * to 1 MiB on s390; bootconfig appends at most 32 KiB. */
+    {"proc/cmdline", MIB(2)},
+    /* A sysctl: numbers, or a string as long as its table allows; the
+     * longest are bitmaps printed as lists (net.ipv4.ip_local_reserved_ports,
+     * 65 536 ports: 380 KiB at worst). */
+    {"proc/sys/*", MIB(1)},
+    /* smp_affinity(_list), effective_affinity(_list), default_smp_affinity. */
+    {"proc/irq/*", HOST_CPUSET_MAX},
+    /* argv and the environment of execve() take at most 6 MiB (3/4 of
+     * _STK_LIM, fs/exec.c), which is what cmdline shows at its longest (a
+     * process that rewrote its argv over its environment). */
+    {"proc/*/cmdline", MIB(8)},
+    /* Groups: lists up to NGROUPS_MAX (65 536) ids of 10 digits (720 KiB);
+     * Cpus_allowed_list and Mems_allowed_list, HOST_CPUSET_MAX at most. */
+    {"proc/*/status", MIB(1) + HOST_CPUSET_MAX},
+    /* 52 numbers of at most 20 digits and a comm of at most 64 bytes. */
+    {"proc/*/stat", KIB(4)},
+    /* 64 bytes at most (TASK_COMM_LEN, or a kernel thread's full name),
+     * each escaped at worst to 4. */
+    {"proc/*/comm", KIB(4)},
+    /* A line per hierarchy, each a path of at most PATH_MAX: 64 of them. */
+    {"proc/*/cgroup", KIB(256)},
+    /* sysfs and cgroupfs attributes are a page at most (64 KiB with the
+     * largest pages); CPU lists and masks, HOST_CPUSET_MAX at most. */
+    {"sys/*", HOST_CPUSET_MAX},
+    /* Configuration an administrator writes (etc/default/grub, host.conf,
+     * etc/default/irqbalance): a few KiB. */
+    {"etc/*", MIB(1)},
+};
+/* Anything else: nothing reads more. */
+#define HOST_READ_MAX MIB(1)
+
+static size_t read_limit(const char *path)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(read_limits); i++)
+		if (fnmatch(read_limits[i].glob, path, 0) == 0)
+			return read_limits[i].max;
+	return HOST_READ_MAX;
+}
 
 const char *const host_known_sysctls[] = {
     "kernel.timer_migration", "kernel.sched_rt_runtime_us", "kernel.sched_rt_period_us",
@@ -102,7 +156,7 @@ int host_open_read(const struct host *h, const char *path)
 
 int host_read(const struct host *h, const char *path, char **ret, size_t *ret_len)
 {
-	return path_read(h->root_fd, path, host_resolve(h), HOST_READ_MAX, ret, ret_len);
+	return path_read(h->root_fd, path, host_resolve(h), read_limit(path), ret, ret_len);
 }
 
 int host_sysctl_path(const char *name, char *buf, size_t len)

@@ -341,55 +341,6 @@ int path_mkdirs(int dirfd, const char *path, mode_t mode, unsigned how, bool syn
 	return path_open(dirfd, buf, O_RDONLY | O_DIRECTORY, 0, how);
 }
 
-static int read_fd(int fd, size_t max, char **ret, size_t *ret_len)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			char *nb;
-
-			if (cap > max) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap *= 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = -errno;
-
-			free(buf);
-			return r;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > max) {
-		free(buf);
-		return -EFBIG;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	if (ret_len)
-		*ret_len = len;
-	return 0;
-}
-
 int path_open_read(int dirfd, const char *path, unsigned how)
 {
 	struct stat st;
@@ -418,7 +369,7 @@ int path_read(int dirfd, const char *path, unsigned how, size_t max, char **ret,
 	fd = path_open_read(dirfd, path, how);
 	if (fd < 0)
 		return fd;
-	r = read_fd(fd, max, ret, ret_len);
+	r = util_read_fd(fd, max, ret, ret_len);
 	close(fd);
 	return r;
 }

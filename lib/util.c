@@ -185,20 +185,14 @@ int strv_split_quoted(const char *s, char ***ret, char *err, size_t errlen)
 	return 0;
 }
 
-int util_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+int util_read_fd(int fd, size_t max, char **ret, size_t *ret_len)
 {
 	size_t cap = 4096, len = 0;
-	char *buf;
-	int fd, r;
+	char *buf = malloc(cap);
+	int r;
 
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
+	if (!buf)
 		return -ENOMEM;
-	}
 	for (;;) {
 		ssize_t n;
 
@@ -232,15 +226,25 @@ int util_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
 		r = -EFBIG;
 		goto fail;
 	}
-	close(fd);
 	buf[len] = '\0';
 	*ret = buf;
 	if (ret_len)
 		*ret_len = len;
 	return 0;
 fail:
-	close(fd);
 	free(buf);
+	return r;
+}
+
+int util_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	int fd, r;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	r = util_read_fd(fd, max, ret, ret_len);
+	close(fd);
 	return r;
 }
 

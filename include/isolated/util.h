@@ -37,6 +37,8 @@ int strv_split_quoted(const char *s, char ***ret, char *err, size_t errlen);
 /* Read a whole file relative to dirfd into a NUL-terminated buffer. Refuses
  * files larger than max (-EFBIG). Works for /proc files (size 0 in stat). */
 int util_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same from an open file, read to its end. */
+int util_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* Write all of buf to fd, retrying short writes and EINTR. 0 or -errno
  * (-EIO when write() returns 0). */
 int util_write_all(int fd, const char *buf, size_t len);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -170,6 +172,46 @@ static void test_open_openat2(void **state)
 static void test_open_walk(void **state)
 {
 	run_open_cases(*state, path_open_walk, "path_open_walk");
+}
+
+/* A mount point inside the tree is a way out of it too (a tree with the
+ * real /proc mounted in it). Needs a mount namespace of our own: as root. */
+static void test_mount_point(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX];
+	pid_t pid;
+	int status;
+
+	if (geteuid() != 0) {
+		printf("# not root: the mount point case needs a mount namespace\n");
+		return;
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		snprintf(path, sizeof(path), "%s/a/b/mnt", f->root);
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mkdir(path, 0755) < 0 || mount("none", path, "tmpfs", 0, NULL) < 0)
+			_exit(2);
+		put_mode(path, "x", "x\n", 0644);
+		{
+			/* The fd from before the unshare sees the old namespace's mounts. */
+			int root = open(f->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			int a = path_open(root, "a/b/mnt/x", O_RDONLY, 0, PATH_BENEATH);
+			int b = path_open_walk(root, "a/b/mnt/x", O_RDONLY, 0, PATH_BENEATH);
+			int c = path_open_walk(root, "a/b/mnt", O_RDONLY | O_DIRECTORY, 0, PATH_BENEATH);
+
+			if (a != -EXDEV || b != -EXDEV || c != -EXDEV) {
+				dprintf(2, "# mount point: openat2 %d, walk %d, walk to it %d (want %d)\n", a, b, c, -EXDEV);
+				_exit(1);
+			}
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void test_open_parent(void **state)
@@ -360,6 +402,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open_openat2, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_walk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mount_point, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_parent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replace, setup, teardown),

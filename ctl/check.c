@@ -28,6 +28,22 @@ struct report {
 static void item(struct report *rep, enum verdict v, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* printf of one line whose fields come from the host or a tree (the kernel's
+ * command line, etc/default/grub, file names): escaped as render.c escapes
+ * the documents, so that no control character reaches the terminal. */
+static void line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void line(const char *fmt, ...)
+{
+	va_list ap;
+	char *e;
+
+	va_start(ap, fmt);
+	e = util_escape_vsprintf(false, fmt, ap);
+	va_end(ap);
+	puts(e ? e : "?");
+	free(e);
+}
+
 static void item(struct report *rep, enum verdict v, const char *what, const char *fmt, ...)
 {
 	va_list ap;
@@ -47,7 +63,7 @@ static void item(struct report *rep, enum verdict v, const char *what, const cha
 		json_object_object_add(o, "detail", json_str(detail ? detail : ""));
 		json_object_array_add(rep->items, o);
 	} else
-		printf("%-5s %-32s %s\n", verdict_names[v], what, detail ? detail : "");
+		line("%-5s %-32s %s", verdict_names[v], what, detail ? detail : "");
 	free(detail);
 }
 
@@ -307,7 +323,7 @@ static int check_all(struct ctx *c)
 				bad++;
 			} else {
 				if (!c->json)
-					printf("ok    %s\n", files[j]);
+					line("ok    %s", files[j]);
 				good++;
 			}
 			policy_free(p);
@@ -446,9 +462,9 @@ static void print_overrides(const struct ctx *c, char **overrides, const char *p
 	for (size_t i = 0; overrides && overrides[i]; i++) {
 		char *f = grub_file(c, overrides[i]);
 
-		printf("%snote: %s is read after etc/default/grub and sets GRUB_CMDLINE_LINUX or "
-		       "GRUB_CMDLINE_LINUX_DEFAULT: it may override these parameters\n",
-		       prefix, f ? f : overrides[i]);
+		line("%snote: %s is read after etc/default/grub and sets GRUB_CMDLINE_LINUX or "
+		     "GRUB_CMDLINE_LINUX_DEFAULT: it may override these parameters",
+		     prefix, f ? f : overrides[i]);
 		free(f);
 	}
 }
@@ -464,12 +480,18 @@ static json_object *json_strv(char *const *v)
 
 static void print_recommended(const struct policy *p, const char *prefix)
 {
+	struct sbuf b = {0};
+	char *s;
+
 	if (!p->cmdline_recommend)
 		return;
-	printf("%srecommended, not added:", prefix);
-	for (size_t k = 0; p->cmdline_recommend[k]; k++)
-		printf(" %s", p->cmdline_recommend[k]);
-	printf("\n");
+	for (size_t k = 0; p->cmdline_recommend[k]; k++) {
+		sbuf_addc(&b, ' ');
+		sbuf_adds(&b, p->cmdline_recommend[k]);
+	}
+	s = sbuf_take(&b);
+	line("%srecommended, not added:%s", prefix, s ? s : " ?");
+	free(s);
 }
 
 static bool same_str(const char *a, const char *b)
@@ -519,9 +541,9 @@ static void print_diff(const char *from, const char *to, const char *old, size_t
 
 		if (!(has_o && has_n && no == nn && memcmp(po, pn, no) == 0)) {
 			if (has_o)
-				printf("-%.*s\n", (int)no, po);
+				line("-%.*s", (int)no, po);
 			if (has_n)
-				printf("+%.*s\n", (int)nn, pn);
+				line("+%.*s", (int)nn, pn);
 		}
 		if (has_o)
 			po = lo ? lo + 1 : eo;
@@ -562,11 +584,11 @@ static int grub_show(struct ctx *c, const struct policy *p, char **overrides)
 		bool linux_changed = !same_str(lin, s->grub_cmdline_linux);
 
 		q = grub_quote(def ? def : "");
-		printf("GRUB_CMDLINE_LINUX_DEFAULT=%s\n", q ? q : "?");
+		line("GRUB_CMDLINE_LINUX_DEFAULT=%s", q ? q : "?");
 		free(q);
 		if (linux_changed) {
 			q = grub_quote(lin);
-			printf("GRUB_CMDLINE_LINUX=%s\n", q ? q : "?");
+			line("GRUB_CMDLINE_LINUX=%s", q ? q : "?");
 			printf("# GRUB_CMDLINE_LINUX gives some of these parameters other values: the line above "
 			       "changes them there too\n");
 			free(q);

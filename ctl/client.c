@@ -129,10 +129,17 @@ static int print_bus_error(const sd_bus_error *e, int r)
 	    sd_bus_error_has_name(e, ISOLATED_BUS_ERROR_NOT_OWNER)) {
 		size_t len = msg ? strlen(msg) : 0;
 
-		/* The daemon's message is the lines isoctl prints. */
-		if (msg)
-			fprintf(stderr, "%s%s", msg, msg[len - 1] == '\n' ? "" : "\n");
-		else
+		/* The daemon's message is the lines isoctl prints (escaped there:
+		 * this escapes only what another program on the name sends). */
+		if (msg) {
+			char *m = util_escape(msg, true);
+
+			if (m)
+				fprintf(stderr, "%s%s", m, msg[len - 1] == '\n' ? "" : "\n");
+			else
+				err_msg("out of memory");
+			free(m);
+		} else
 			err_msg("%s", e->name);
 		return sd_bus_error_has_name(e, ISOLATED_BUS_ERROR_ARGUMENT) ||
 			       sd_bus_error_has_name(e, ISOLATED_BUS_ERROR_POLICY)

@@ -82,21 +82,10 @@ static json_object *rule_json(const struct rule *r)
 	return o;
 }
 
-static void rule_print(const struct rule *r)
-{
-	char buf[32];
-
-	printf("\n[%s %s]\nmatch = %s\n", r->is_irq ? "irq" : "thread", r->name, r->match_text ? r->match_text : "");
-	if (r->has_cpus)
-		printf("cpus = %s\n", r->cpus_text ? r->cpus_text : "");
-	if (r->sched.kind != SCHED_KIND_UNSET)
-		printf("sched = %s\n", policy_sched_format(&r->sched, buf, sizeof(buf)));
-	if (r->thread.kind != SCHED_KIND_UNSET)
-		printf("thread = %s\n", policy_sched_format(&r->thread, buf, sizeof(buf)));
-}
-
+/* The policy as a document: --json prints it, the text is rendered from it. */
 int cmd_show(struct ctx *c, int argc, char **argv)
 {
+	json_object *o, *vars, *sys, *irqs, *threads;
 	struct policy *p = NULL;
 	char req[64];
 	char *require, *recommend;
@@ -108,64 +97,36 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 		return r;
 	require = joined(p->cmdline_require);
 	recommend = joined(p->cmdline_recommend);
-	if (c->json) {
-		json_object *o = json_object_new_object(), *vars = json_object_new_object();
-		json_object *sys = json_object_new_object(), *irqs = json_object_new_array();
-		json_object *threads = json_object_new_array();
-
-		json_object_object_add(o, "name", json_str(p->name));
-		json_object_object_add(o, "file", json_str(p->file));
-		json_object_object_add(o, "type", json_str(policy_mode_type_name(p->type)));
-		json_object_object_add(o, "summary", json_str(p->summary));
-		json_object_object_add(o, "requires", json_str(req_names(p->requires, req, sizeof(req))));
-		json_object_object_add(o, "strict", json_object_new_boolean(p->strict));
-		for (size_t i = 0; i < c->hc->n_vars; i++)
-			json_object_object_add(vars, c->hc->vars[i].name, json_str(c->hc->vars[i].value));
-		json_object_object_add(o, "variables", vars);
-		for (size_t i = 0; i < p->n_sysctls; i++)
-			json_object_object_add(sys, p->sysctls[i].name, json_str(p->sysctls[i].value));
-		json_object_object_add(o, "sysctl", sys);
-		json_object_object_add(o, "cmdline_require", json_str(require));
-		json_object_object_add(o, "cmdline_recommend", json_str(recommend));
-		for (size_t i = 0; i < p->n_irq_rules; i++)
-			json_object_array_add(irqs, rule_json(&p->irq_rules[i]));
-		for (size_t i = 0; i < p->n_thread_rules; i++)
-			json_object_array_add(threads, rule_json(&p->thread_rules[i]));
-		json_object_object_add(o, "irq_rules", irqs);
-		json_object_object_add(o, "thread_rules", threads);
-		print_json(o);
-	} else {
-		printf("# %s, variables from %s resolved:\n", p->file, c->hc->file ? c->hc->file : "(none)");
-		for (size_t i = 0; i < c->hc->n_vars; i++)
-			printf("#   %s = %s\n", c->hc->vars[i].name, c->hc->vars[i].value);
-		printf("\n[mode]\nname = %s\ntype = %s\n", p->name, policy_mode_type_name(p->type));
-		if (p->summary)
-			printf("summary = %s\n", p->summary);
-		if (p->requires)
-			printf("requires = %s\n", req_names(p->requires, req, sizeof(req)));
-		if (p->strict)
-			printf("strict = yes\n");
-		if (p->n_sysctls) {
-			printf("\n[sysctl]\n");
-			for (size_t i = 0; i < p->n_sysctls; i++)
-				printf("%s = %s\n", p->sysctls[i].name, p->sysctls[i].value);
-		}
-		if ((require && *require) || (recommend && *recommend)) {
-			printf("\n[cmdline]\n");
-			if (require && *require)
-				printf("require = %s\n", require);
-			if (recommend && *recommend)
-				printf("recommend = %s\n", recommend);
-		}
-		for (size_t i = 0; i < p->n_irq_rules; i++)
-			rule_print(&p->irq_rules[i]);
-		for (size_t i = 0; i < p->n_thread_rules; i++)
-			rule_print(&p->thread_rules[i]);
-	}
+	o = json_object_new_object();
+	vars = json_object_new_object();
+	sys = json_object_new_object();
+	irqs = json_object_new_array();
+	threads = json_object_new_array();
+	json_object_object_add(o, "name", json_str(p->name));
+	json_object_object_add(o, "file", json_str(p->file));
+	json_object_object_add(o, "hostconf", json_str(c->hc->file));
+	json_object_object_add(o, "type", json_str(policy_mode_type_name(p->type)));
+	json_object_object_add(o, "summary", json_str(p->summary));
+	json_object_object_add(o, "requires", json_str(req_names(p->requires, req, sizeof(req))));
+	json_object_object_add(o, "strict", json_object_new_boolean(p->strict));
+	for (size_t i = 0; i < c->hc->n_vars; i++)
+		json_object_object_add(vars, c->hc->vars[i].name, json_str(c->hc->vars[i].value));
+	json_object_object_add(o, "variables", vars);
+	for (size_t i = 0; i < p->n_sysctls; i++)
+		json_object_object_add(sys, p->sysctls[i].name, json_str(p->sysctls[i].value));
+	json_object_object_add(o, "sysctl", sys);
+	json_object_object_add(o, "cmdline_require", json_str(require));
+	json_object_object_add(o, "cmdline_recommend", json_str(recommend));
+	for (size_t i = 0; i < p->n_irq_rules; i++)
+		json_object_array_add(irqs, rule_json(&p->irq_rules[i]));
+	for (size_t i = 0; i < p->n_thread_rules; i++)
+		json_object_array_add(threads, rule_json(&p->thread_rules[i]));
+	json_object_object_add(o, "irq_rules", irqs);
+	json_object_object_add(o, "thread_rules", threads);
 	free(require);
 	free(recommend);
 	policy_free(p);
-	return EXIT_OK;
+	return render(c, DOC_SHOW, o);
 }
 
 /* ---- plan ---- */

@@ -23,15 +23,18 @@
 #endif
 #define ISO_VERSION "0.1"
 
+/* One line: what it quotes (a thread's name in a failed write, a line of a
+ * file) is escaped as text output is. */
 void err_msg(const char *fmt, ...)
 {
 	va_list ap;
+	char *e;
 
-	fputs("isoctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	e = util_escape_vsprintf(false, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "isoctl: %s\n", e ? e : "out of memory");
+	free(e);
 }
 
 void print_json(struct json_object *o)

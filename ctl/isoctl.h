@@ -86,7 +86,7 @@ int cmd_bench(struct ctx *c, int argc, char **argv);
  * status the document means (apply failed or conflicts, status with an
  * unreadable journal, verify with drift: 1) and prints a failed apply's
  * error on stderr. */
-enum doc_kind { DOC_PLAN, DOC_APPLY, DOC_STATUS, DOC_VERIFY, DOC_MODES, DOC_CONFIRM };
+enum doc_kind { DOC_PLAN, DOC_APPLY, DOC_STATUS, DOC_VERIFY, DOC_MODES, DOC_CONFIRM, DOC_SHOW };
 int render(const struct ctx *c, enum doc_kind kind, json_object *doc);
 
 /* client.c: the daemon on the system bus. client_open connects when isoctl

@@ -2,7 +2,10 @@
  * text for people, or the document itself with --json. The documents come
  * from the engine (direct mode) or from the daemon (the bus), so the output
  * is the same either way. Every reader here tolerates a missing or mistyped
- * field: a document from the bus is input. */
+ * field: a document from the bus is input. Every string of a document is
+ * escaped once before the text is rendered (doc_escape): no renderer below
+ * prints a control character a thread name or a file brought. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +25,16 @@ static json_object *get(json_object *o, const char *key)
 	return v;
 }
 
+/* NULL when null or not a string. */
+static const char *string_of(json_object *v)
+{
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
 /* NULL when missing, null or not a string. */
 static const char *str(json_object *o, const char *key)
 {
-	json_object *v = get(o, key);
-
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	return string_of(get(o, key));
 }
 
 /* printf's rendering of a NULL string, for the fields the text always
@@ -78,9 +85,66 @@ static json_object *at(json_object *a, size_t i)
 /* An array of strings, element i. */
 static const char *sat(json_object *a, size_t i)
 {
-	json_object *v = at(a, i);
+	return string_of(at(a, i));
+}
 
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+/* Text shows names anyone may choose (a thread's comm, set with
+ * prctl(PR_SET_NAME): "\e]0;pwned\a\e[2J" retitles and clears a terminal),
+ * cgroup paths, IRQ and NIC names, lines of policies: every string and key
+ * of the document becomes util_escape's, here, once, so that each renderer
+ * may print its fields as they are. --json prints the document untouched
+ * (json-c escapes control characters itself). -ENOMEM, the document then
+ * half escaped: it must not be printed. */
+static int doc_escape(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_string: {
+		const char *s = json_object_get_string(o);
+		char *e;
+		int r;
+
+		if (!util_escape_needed(s, false))
+			return 0;
+		if (!(e = util_escape(s, false)))
+			return -ENOMEM;
+		r = json_object_set_string(o, e); /* 1: set */
+		free(e);
+		return r == 1 ? 0 : -ENOMEM;
+	}
+	case json_type_array:
+		for (size_t i = 0; i < alen(o); i++)
+			if (doc_escape(at(o, i)) < 0)
+				return -ENOMEM;
+		return 0;
+	case json_type_object: {
+		char **keys = NULL;
+		int r = 0;
+
+		json_object_object_foreach(o, key, v)
+		{
+			if (r == 0 && util_escape_needed(key, false))
+				r = strv_push_dup(&keys, key);
+			if (r == 0)
+				r = doc_escape(v);
+		}
+		/* A key is replaced, not renamed: json-c has no rename. */
+		for (size_t i = 0; r == 0 && keys && keys[i]; i++) {
+			char *e = util_escape(keys[i], false);
+			json_object *val = json_object_get(get(o, keys[i]));
+
+			json_object_object_del(o, keys[i]);
+			if (!e || json_object_object_add(o, e, val) < 0) {
+				json_object_put(val);
+				r = -ENOMEM;
+			}
+			free(e);
+		}
+		strv_free(keys);
+		return r;
+	}
+	default:
+		return 0;
+	}
 }
 
 static char *time_string(long long t)
@@ -429,8 +493,7 @@ static int status_text(json_object *doc, bool all)
 	if (sys && json_object_is_type(sys, json_type_object)) {
 		json_object_object_foreach(sys, name, v)
 		{
-			const char *value =
-			    v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+			const char *value = string_of(v);
 
 			printf("  %-30s %s\n", name, value ? value : "(absent)");
 		}
@@ -528,6 +591,64 @@ static void modes_text(json_object *doc)
 	}
 }
 
+/* ---- show ---- */
+
+/* The policy as a file again, variables resolved. */
+static void rules_text(json_object *rules, const char *kind)
+{
+	for (size_t i = 0; i < alen(rules); i++) {
+		json_object *r = at(rules, i);
+		const char *match = str(r, "match"), *cpus = str(r, "cpus"), *sched = str(r, "sched");
+		const char *thread = str(r, "thread");
+
+		printf("\n[%s %s]\nmatch = %s\n", kind, raw(str(r, "name")), match ? match : "");
+		if (json_object_object_get_ex(r, "cpus", NULL))
+			printf("cpus = %s\n", cpus ? cpus : "");
+		if (sched)
+			printf("sched = %s\n", sched);
+		if (thread)
+			printf("thread = %s\n", thread);
+	}
+}
+
+static void show_text(json_object *doc)
+{
+	json_object *vars = get(doc, "variables"), *sys = get(doc, "sysctl");
+	const char *hostconf = str(doc, "hostconf"), *summary = str(doc, "summary"), *req = str(doc, "requires");
+	const char *require = str(doc, "cmdline_require"), *recommend = str(doc, "cmdline_recommend");
+
+	printf("# %s, variables from %s resolved:\n", raw(str(doc, "file")), hostconf ? hostconf : "(none)");
+	if (vars && json_object_is_type(vars, json_type_object)) {
+		json_object_object_foreach(vars, name, v)
+		{
+			printf("#   %s = %s\n", name, raw(string_of(v)));
+		}
+	}
+	printf("\n[mode]\nname = %s\ntype = %s\n", raw(str(doc, "name")), raw(str(doc, "type")));
+	if (summary)
+		printf("summary = %s\n", summary);
+	if (req && *req)
+		printf("requires = %s\n", req);
+	if (flag(doc, "strict"))
+		printf("strict = yes\n");
+	if (sys && json_object_is_type(sys, json_type_object) && json_object_object_length(sys)) {
+		printf("\n[sysctl]\n");
+		json_object_object_foreach(sys, name, v)
+		{
+			printf("%s = %s\n", name, raw(string_of(v)));
+		}
+	}
+	if ((require && *require) || (recommend && *recommend)) {
+		printf("\n[cmdline]\n");
+		if (require && *require)
+			printf("require = %s\n", require);
+		if (recommend && *recommend)
+			printf("recommend = %s\n", recommend);
+	}
+	rules_text(array(doc, "irq_rules"), "irq");
+	rules_text(array(doc, "thread_rules"), "thread");
+}
+
 /* ---- one entry point ---- */
 
 int render(const struct ctx *c, enum doc_kind kind, json_object *doc)
@@ -545,6 +666,11 @@ int render(const struct ctx *c, enum doc_kind kind, json_object *doc)
 	}
 	if (kind == DOC_STATUS && !c->all)
 		status_trim(doc);
+	if (!c->json && doc_escape(doc) < 0) {
+		json_object_put(doc);
+		err_msg("out of memory");
+		return EXIT_FAIL;
+	}
 	if (c->json) {
 		if (kind == DOC_STATUS)
 			r = get(get(doc, "isolated"), "error") ? EXIT_FAIL : EXIT_OK;
@@ -565,6 +691,9 @@ int render(const struct ctx *c, enum doc_kind kind, json_object *doc)
 			break;
 		case DOC_MODES:
 			modes_text(doc);
+			break;
+		case DOC_SHOW:
+			show_text(doc);
 			break;
 		case DOC_CONFIRM:
 			printf("%s confirmed: it stays in force\n", raw(str(doc, "confirmed")));

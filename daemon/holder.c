@@ -136,11 +136,11 @@ static int op_fail(struct op_error *e, const char *name, int r, const char *fmt,
 static int op_fail(struct op_error *e, const char *name, int r, const char *fmt, ...)
 {
 	va_list ap;
-	char *m = NULL;
+	char *m;
 
+	/* Escaped: the caller prints it, and the bus carries only UTF-8. */
 	va_start(ap, fmt);
-	if (vasprintf(&m, fmt, ap) < 0)
-		m = NULL;
+	m = util_escape_vsprintf(false, fmt, ap);
 	va_end(ap);
 	free(e->message);
 	e->name = name;

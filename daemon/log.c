@@ -54,18 +54,26 @@ static const char *priority_prefix(int priority)
 	return "";
 }
 
-static void log_write(int priority, const char *const *fields, const char *msg)
+/* A message quotes what others named (a thread in a step, a line of a file,
+ * a cgroup): escaped here, for the journal and stderr alike, so that neither
+ * journalctl -a nor a terminal gets a control character from it, nor a
+ * newline that would forge a line of its own. */
+static void log_write(int priority, const char *const *fields, const char *raw)
 {
+	char *msg, *m = NULL;
+	const char *text;
+
 	if (priority > log_target.max_priority)
 		return;
-	if (log_target.journal) {
+	msg = util_escape(raw, false);
+	text = msg ? msg : "out of memory: a message is lost";
+	if (!log_target.journal)
+		fprintf(stderr, "isolated: %s%s\n", priority_prefix(priority), text);
+	else if (asprintf(&m, "MESSAGE=%s", text) >= 0) {
 		struct iovec iov[3 + 16];
 		char prio[16];
-		char *m = NULL;
 		size_t n = 0;
 
-		if (asprintf(&m, "MESSAGE=%s", msg) < 0)
-			return;
 		snprintf(prio, sizeof(prio), "PRIORITY=%d", priority);
 		iov[n++] = (struct iovec){m, strlen(m)};
 		iov[n++] = (struct iovec){prio, strlen(prio)};
@@ -74,9 +82,8 @@ static void log_write(int priority, const char *const *fields, const char *msg)
 			iov[n++] = (struct iovec){(char *)fields[i], strlen(fields[i])};
 		sd_journal_sendv(iov, (int)n);
 		free(m);
-		return;
 	}
-	fprintf(stderr, "isolated: %s%s\n", priority_prefix(priority), msg);
+	free(msg);
 }
 
 void log_fields(int priority, const char *const *fields, const char *fmt, ...)

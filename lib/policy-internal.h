@@ -43,8 +43,9 @@ struct conf_doc {
 	unsigned n_errors; /* syntax errors reported while parsing */
 };
 
-/* Open path (refusing unsafe files when running as root), read it into memory
- * and parse it with inih. Every syntax error is a diag line counted in
+/* Open path with trust_open (as root refusing a file, or a directory on the
+ * way to it, that others could change, and a file others cannot read), read
+ * it into memory and parse it with inih. Every syntax error is a diag line counted in
  * ret->n_errors. Returns a negative errno, with a diag line, only when the file
  * cannot be read or is refused as a whole (-ENOENT, -EPERM, -EFBIG, -EINVAL for
  * a binary file); *ret is then untouched. */

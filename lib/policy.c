@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "isolated/policy.h"
+#include "isolated/trust.h"
 #include "policy-internal.h"
 
 void conf_error(unsigned *n_errors, struct diag *d, const char *file, unsigned line, const char *fmt, ...)
@@ -474,40 +476,19 @@ static int read_fd(int fd, char **ret, size_t *ret_len)
 int conf_parse_file(const char *path, struct conf_doc *ret, struct diag *d)
 {
 	unsigned dummy = 0;
+	char msg[PATH_MAX + 256];
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		r = -errno;
-		conf_error(&dummy, d, path, 0, "cannot open: %s", strerror(-r));
+	/* As root, like sshd with authorized_keys: only files, and directories
+	 * to them, that no one but root can change; and only files others may
+	 * read, as the daemon shows them and their errors to anyone. */
+	r = trust_open(path, TRUST_PUBLIC, &fd, &st, msg, sizeof(msg));
+	if (r < 0) {
+		conf_error(&dummy, d, path, 0, "%s", msg);
 		return r;
-	}
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		conf_error(&dummy, d, path, 0, "cannot stat: %s", strerror(-r));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		conf_error(&dummy, d, path, 0, "not a regular file");
-		r = -EINVAL;
-		goto out;
-	}
-	/* Like sudo with sudoers: as root, trust only files only root can change. */
-	if (geteuid() == 0) {
-		if (st.st_uid != 0) {
-			conf_error(&dummy, d, path, 0, "refusing: owned by uid %u", (unsigned)st.st_uid);
-			r = -EPERM;
-			goto out;
-		}
-		if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-			conf_error(&dummy, d, path, 0, "refusing: writable by group or others (mode %04o)",
-				   (unsigned)(st.st_mode & 07777));
-			r = -EPERM;
-			goto out;
-		}
 	}
 	if (st.st_size > CONF_MAX_SIZE) {
 		r = -EFBIG;

@@ -27,50 +27,25 @@ static json_object *jb_check(struct jb *b, json_object *o)
 /* Strings go onto the bus, which takes only valid UTF-8; thread names are
  * any bytes a process chose (prctl PR_SET_NAME). Invalid sequences become
  * '?', in direct mode too, so both say the same. */
-static size_t utf8_seq(const unsigned char *s)
-{
-	unsigned c = s[0], n, min;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, min = 0x80, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, min = 0x800, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, min = 0x10000, cp = c & 0x07;
-	else
-		return 0;
-	for (unsigned i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 static json_object *jstr(struct jb *b, const char *s)
 {
-	const unsigned char *p;
+	const char *p;
 	json_object *o;
 	char *fixed;
 	size_t n;
 
 	if (!s)
 		return NULL;
-	for (p = (const unsigned char *)s; *p; p += n)
-		if (!(n = utf8_seq(p)))
+	for (p = s; *p; p += n)
+		if (!(n = util_utf8_seq(p)))
 			break;
 	if (!*p)
 		return jb_check(b, json_object_new_string(s));
 	fixed = strdup(s);
 	if (!fixed)
 		return jb_check(b, NULL);
-	for (unsigned char *q = (unsigned char *)fixed; *q; q += n)
-		if (!(n = utf8_seq(q))) {
+	for (char *q = fixed; *q; q += n)
+		if (!(n = util_utf8_seq(q))) {
 			*q = '?';
 			n = 1;
 		}
@@ -273,7 +248,8 @@ json_object *report_apply(const struct host *h, const struct apply_result *res, 
 	return jdone(&b, o);
 }
 
-char *report_apply_error(const struct host *h, const char *mode, int r, const char *err, bool dry_run, bool no_wait)
+static char *apply_error_text(const struct host *h, const char *mode, int r, const char *err, bool dry_run,
+			      bool no_wait)
 {
 	const char *root = h && h->is_tree ? h->root_path : "";
 
@@ -288,6 +264,18 @@ char *report_apply_error(const struct host *h, const char *mode, int r, const ch
 	if (r == -EWOULDBLOCK && no_wait)
 		return util_sprintf("isoctl: %s (--no-wait given)", err);
 	return util_sprintf("isoctl: %s %s: %s", dry_run ? "planning" : "applying", mode, err);
+}
+
+char *report_apply_error(const struct host *h, const char *mode, int r, const char *err, bool dry_run, bool no_wait)
+{
+	/* err may name a thread: these are lines for people, escaped as the text of the documents is */
+	char *e = util_escape(err ? err : "", false), *m;
+
+	if (!e)
+		return NULL;
+	m = apply_error_text(h, mode, r, e, dry_run, no_wait);
+	free(e);
+	return m;
 }
 
 /* ---- status, verify: what isolated holds ---- */

@@ -1,7 +1,8 @@
 /* Small helpers shared by the engine: diagnostics, string vectors, reading
- * whole files relative to a directory fd. */
+ * whole files relative to a directory fd, text made safe to show. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,33 +11,89 @@
 
 #include "isolated/util.h"
 
-/* Control characters of a bad file (ESC, CR, backspace...) would reach the
- * terminal or the log as they are; show them as \xNN. Tabs are harmless. */
-static char *diag_escape(char *s)
+size_t util_utf8_seq(const char *str)
 {
-	size_t n = 0;
-	char *out, *o;
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned c = s[0], n, min;
+	uint32_t cp;
 
-	for (const char *p = s; *p; p++)
-		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
-			n++;
-	if (!n)
-		return s;
-	out = malloc(strlen(s) + 3 * n + 1);
-	if (!out) {
-		free(s);
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, min = 0x80, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, min = 0x800, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	/* A NUL ends the loop at the first byte that is not a continuation. */
+	for (unsigned i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* The bytes at p that are shown or escaped as one: a UTF-8 sequence, or one
+ * byte that does not start one. *esc: escape them. */
+static size_t escape_unit(const unsigned char *p, bool keep_newlines, bool *esc)
+{
+	size_t n = util_utf8_seq((const char *)p);
+
+	if (n == 0) {
+		*esc = true;
+		return 1;
+	}
+	if (n == 1)
+		*esc = (p[0] < 0x20 && p[0] != '\t' && !(keep_newlines && p[0] == '\n')) || p[0] == 0x7f;
+	else /* U+0080..U+009F: the C1 controls, CSI (U+009B) among them */
+		*esc = n == 2 && p[0] == 0xc2 && p[1] < 0xa0;
+	return n;
+}
+
+bool util_escape_needed(const char *s, bool keep_newlines)
+{
+	bool esc = false;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p && !esc;)
+		p += escape_unit(p, keep_newlines, &esc);
+	return esc;
+}
+
+char *util_escape(const char *s, bool keep_newlines)
+{
+	struct sbuf b = {0};
+
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		bool esc;
+		size_t n = escape_unit(p, keep_newlines, &esc);
+
+		for (size_t i = 0; esc && i < n; i++) {
+			char x[5];
+
+			snprintf(x, sizeof(x), "\\x%02x", p[i]);
+			sbuf_adds(&b, x);
+		}
+		if (!esc)
+			sbuf_add(&b, (const char *)p, n);
+		p += n;
+	}
+	return sbuf_take(&b);
+}
+
+char *util_escape_vsprintf(bool keep_newlines, const char *fmt, va_list ap)
+{
+	char *s = NULL, *e;
+
+	if (vasprintf(&s, fmt, ap) < 0)
 		return NULL;
-	}
-	o = out;
-	for (const char *p = s; *p; p++) {
-		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
-			o += sprintf(o, "\\x%02x", (unsigned char)*p);
-		else
-			*o++ = *p;
-	}
-	*o = '\0';
+	e = util_escape(s, keep_newlines);
 	free(s);
-	return out;
+	return e;
 }
 
 void diag_vadd(struct diag *d, const char *file, unsigned line, const char *fmt, va_list ap)
@@ -52,8 +109,14 @@ void diag_vadd(struct diag *d, const char *file, unsigned line, const char *fmt,
 	else
 		out = msg, msg = NULL;
 	free(msg);
-	if (out)
-		out = diag_escape(out);
+	/* Control characters of a bad file (ESC, CR, backspace...) would reach
+	 * the terminal or the log as they are. */
+	if (out && util_escape_needed(out, false)) {
+		char *e = util_escape(out, false);
+
+		free(out);
+		out = e;
+	}
 	if (!out)
 		return;
 	if (d->n + 1 >= d->cap) {

@@ -28,7 +28,8 @@ json_object *report_apply(const struct host *h, const struct apply_result *res, 
 /* What isoctl prints on stderr when apply_mode() returned no result (r,
  * err): "isoctl: ..." lines joined by "\n", no final newline; the bus error
  * message of a failed Apply/Revert. mode: the mode being applied
- * ("vanilla" for revert). Allocated; NULL on ENOMEM. */
+ * ("vanilla" for revert). err is escaped (util_escape): it may name a
+ * thread. Allocated; NULL on ENOMEM. */
 char *report_apply_error(const struct host *h, const char *mode, int r, const char *err, bool dry_run, bool no_wait);
 /* isoctl plan MODE. */
 json_object *report_plan(const struct host *h, const struct plan *pl, const struct host_state *s);

@@ -1,5 +1,5 @@
 /* Small helpers shared by the engine: string vectors, diagnostics, file reads
- * relative to a directory fd. */
+ * relative to a directory fd, text made safe to show. */
 #ifndef ISOLATED_UTIL_H
 #define ISOLATED_UTIL_H
 
@@ -55,6 +55,20 @@ void util_set_err(char *err, size_t errlen, const char *fmt, ...) ISO_PRINTF(3, 
 bool util_all_digits(const char *s);
 /* snprintf of a path into buf: 0, or -ENAMETOOLONG when it does not fit. */
 int util_path(char *buf, size_t len, const char *fmt, ...) ISO_PRINTF(3, 4);
+
+/* Text from the host or from a file (thread names are any bytes a process
+ * chose), made safe to show to people on a terminal or in a log: control
+ * characters but tab (and newline with keep_newlines), DEL, the C1 controls
+ * U+0080..U+009F and bytes that are not UTF-8 become \xNN, one escape a
+ * byte. Backslashes stay: escaping twice changes nothing. NULL: ENOMEM. */
+char *util_escape(const char *s, bool keep_newlines);
+/* vasprintf, then util_escape: a line for people with fields from others. */
+char *util_escape_vsprintf(bool keep_newlines, const char *fmt, va_list ap) ISO_PRINTF(2, 0);
+/* util_escape would change s. */
+bool util_escape_needed(const char *s, bool keep_newlines);
+/* The length (1..4) of the valid UTF-8 sequence s starts with; 0 when it
+ * starts none (overlong, surrogate, beyond U+10FFFF, cut short). */
+size_t util_utf8_seq(const char *s);
 
 /* A growable string. Appends never fail on the spot: an allocation failure
  * is remembered in oom and reported by sbuf_take. */

@@ -19,12 +19,25 @@ is_root=0
 OK_POLICY='[mode]
 type = rt-only
 '
+# One with an error on line 2, for the cases whose file must be read (the
+# error shows it was).
+READ_POLICY='[mode]
+type = bogus
+'
+# A secret of root's that others cannot read (an ssh key; /etc/shadow is
+# root's and 0640 too): every line of it would be quoted in an error.
+SECRET='-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
+-----END OPENSSH PRIVATE KEY-----
+'
 
 # Cases without a committed input: made by prepare() below.
 GEN_CASES="gen-empty-host-ok gen-nul gen-nul-host gen-garbage gen-10mb gen-10mb-host gen-limit-plus-one
 gen-1mb-line gen-1mb-line-host gen-perm-group gen-perm-other gen-perm-host gen-owner gen-owner-host
 gen-host-missing gen-host-dir gen-host-fifo gen-host-devnull gen-policy-dir gen-proc-mem gen-proc-mem-host
-gen-host-symlink-loop gen-deep-chain"
+gen-host-symlink-loop gen-deep-chain gen-dir-world-writable gen-dir-group-writable gen-dir-owner
+gen-host-dir-writable gen-symlink-trusted gen-symlink-untrusted gen-symlink-secret gen-sticky-dir
+gen-sticky-symlink gen-sticky-dir-owner"
 
 # Deterministic bytes that look like an executable: an ELF header (with its
 # NUL bytes) and then 4 KiB of a linear congruential generator.
@@ -48,12 +61,63 @@ big() {
 		head -c "$2" >"$1"
 }
 
+# trusted/real.conf: READ_POLICY, in a directory root alone can change, and
+# untrusted/, a directory anyone can write to.
+trusted_real() {
+	mkdir -m 0755 trusted
+	printf '%s' "$READ_POLICY" >trusted/real.conf
+	chmod 644 trusted/real.conf
+}
+
 # prepare NAME: make pol/NAME.conf and conf/host.conf for a generated case
 # (conf/host.conf is already the fixture's, pol/NAME.conf the fine policy).
 # Returns 1 when the case cannot run here (it needs root).
 prepare() {
 	local p="pol/$1.conf" h=conf/host.conf
 	case $1 in
+	gen-dir-world-writable) # the policy's directory: anyone could put their own there
+		[ $is_root = 1 ] || return 1
+		chmod 0777 pol ;;
+	gen-dir-group-writable)
+		[ $is_root = 1 ] || return 1
+		chmod 0775 pol ;;
+	gen-dir-owner) # its owner may chmod it, and change what is in it
+		[ $is_root = 1 ] || return 1
+		chown 65534 pol ;;
+	gen-host-dir-writable)
+		[ $is_root = 1 ] || return 1
+		chmod 0777 conf ;;
+	gen-symlink-trusted) # a symlink to a file root alone can change: read (its error shows it)
+		[ $is_root = 1 ] || return 1
+		trusted_real
+		ln -sf ../trusted/real.conf "$p" ;;
+	gen-symlink-untrusted) # the same file, in a directory anyone can write to
+		[ $is_root = 1 ] || return 1
+		mkdir -m 0777 untrusted
+		printf '%s' "$READ_POLICY" >untrusted/real.conf
+		chmod 0777 untrusted
+		chmod 644 untrusted/real.conf
+		ln -sf ../untrusted/real.conf "$p" ;;
+	gen-symlink-secret) # a root file others cannot read: its lines must not reach a bus caller
+		[ $is_root = 1 ] || return 1
+		trusted_real
+		printf '%s' "$SECRET" >trusted/secret
+		chmod 0640 trusted/secret
+		ln -sf ../trusted/secret "$p" ;;
+	gen-sticky-dir) # like /tmp: others may add files but not replace root's: read
+		[ $is_root = 1 ] || return 1
+		chmod 1777 pol
+		printf '%s' "$READ_POLICY" >"$p" ;;
+	gen-sticky-symlink) # but a symlink someone else owns there is theirs to replace
+		[ $is_root = 1 ] || return 1
+		trusted_real
+		chmod 1777 pol
+		ln -sf ../trusted/real.conf "$p"
+		chown -h 65534 "$p" ;;
+	gen-sticky-dir-owner) # a sticky directory's owner may still replace everything in it
+		[ $is_root = 1 ] || return 1
+		chmod 1777 pol
+		chown 65534 pol ;;
 	gen-empty-host-ok) # an empty host.conf is valid: the fault is the empty policy
 		: >"$h"
 		: >"$p" ;;
@@ -112,9 +176,13 @@ prepare() {
 			done
 			echo 'a20001 = 1'
 		} >"$h" ;;
-	gen-proc-mem) # a regular file (to stat) whose read fails: EIO at address 0
+	gen-proc-mem) # a regular file (to stat) whose read fails, EIO at address 0; as root it
+		# is refused before: others cannot read it (mode 0600)
+		[ $is_root = 1 ] || return 1
 		ln -sf /proc/self/mem "$p" ;;
-	gen-proc-mem-host) ln -sf /proc/self/mem "$h" ;;
+	gen-proc-mem-host)
+		[ $is_root = 1 ] || return 1
+		ln -sf /proc/self/mem "$h" ;;
 	*)
 		fail "$1: no input (neither $1.conf nor $1.host.conf) and not a generated case"
 		return 1 ;;
@@ -160,8 +228,8 @@ pristine=$(tree_sum "$FIX/kvm16")
 
 ran=0 skipped=0
 for n in "${names[@]}"; do
-	rm -rf "${W:?}/pol" "$W/conf"
-	mkdir "$W/pol" "$W/conf"
+	rm -rf "${W:?}/pol" "$W/conf" "$W/trusted" "$W/untrusted"
+	mkdir -m 0755 "$W/pol" "$W/conf"
 	cd "$W" || exit 1
 	# install -m 644: a checkout made with umask 002 would be group-writable,
 	# which root refuses, and that is not what these cases are about.

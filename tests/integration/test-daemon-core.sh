@@ -36,7 +36,26 @@ expect_grep "$T/err" "4 errors in the configuration: not starting"
 
 "$ISOLATED" --conf "$T/missing.conf" --check --root "$tree" >"$T/out" 2>"$T/err"
 expect_eq "named config missing" "$?" 2
-expect_grep "$T/err" "missing.conf: No such file or directory"
+expect_grep "$T/err" "missing.conf: cannot open: No such file or directory"
+
+# As root the configuration is trusted as policies are: it names the policy
+# directories, host.conf and the mode root applies.
+if [ "$(id -u)" = 0 ]; then
+	mkdir -m 0777 "$T/open"
+	chmod 0777 "$T/open"
+	printf '[daemon]\nhost-conf = %s\n' "$HC" >"$T/open/isolated.conf"
+	"$ISOLATED" --conf "$T/open/isolated.conf" --check --root "$tree" --policies "$POL" >"$T/out" 2>"$T/err"
+	expect_eq "config in a directory anyone can write to" "$?" 2
+	expect_eq "config in a directory anyone can write to: stderr" "$(head -1 "$T/err")" \
+		"$T/open/isolated.conf: refusing: directory $T/open is writable by group or others (mode 0777)"
+	chmod 0755 "$T/open"
+	chmod 0600 "$T/open/isolated.conf"
+	"$ISOLATED" --conf "$T/open/isolated.conf" --check --root "$tree" --policies "$POL" >"$T/out" 2>"$T/err"
+	expect_eq "config root alone can read and change" "$?" 0
+fi
+# /dev/null: every default.
+"$ISOLATED" --conf /dev/null --check --root "$tree" --policies "$POL" --host-conf "$HC" >"$T/out" 2>"$T/err"
+expect_eq "--conf /dev/null" "$?" 0
 
 # The example's keys, uncommented, are a valid configuration.
 { echo '[daemon]'; sed -n 's/^#\([a-z-]* = \)/\1/p' "$TOP/policies/isolated.conf.example"; } >"$T/example.conf"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -527,6 +528,241 @@ static void test_permissions(void **state)
 	free(path);
 }
 
+/* ---- trust: the directories to a file, symlinks, who may read it ---- */
+
+/* policy_load of path, as the one line "path: " and the rest. */
+static void expect_load(const struct fixture *f, const char *path, int want_r, const char *fmt, ...) ISO_PRINTF(4, 5);
+static void expect_load(const struct fixture *f, const char *path, int want_r, const char *fmt, ...)
+{
+	struct policy *p = NULL;
+	struct diag d = {0};
+	char *rest = NULL, *want = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	assert_true(vasprintf(&rest, fmt, ap) >= 0);
+	va_end(ap);
+	assert_true(asprintf(&want, "%s: %s", path, rest) > 0);
+	r = policy_load(path, f->hc, &f->online2, &p, &d);
+	if (r != want_r || d.n != 1 || strcmp(d.lines[0], want) != 0)
+		print_error("%s: r = %d (want %d), \"%s\"\n  want \"%s\"\n", path, r, want_r, d.n ? d.lines[0] : "",
+			    want);
+	assert_int_equal(r, want_r);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.lines[0], want);
+	assert_null(p);
+	diag_free(&d);
+	free(rest);
+	free(want);
+}
+
+static void expect_loads(const struct fixture *f, const char *path)
+{
+	struct policy *p = NULL;
+	struct diag d = {0};
+	int r = policy_load(path, f->hc, &f->online2, &p, &d);
+
+	if (r != 0)
+		print_error("%s: r = %d, %s\n", path, r, d.n ? d.lines[0] : "");
+	assert_int_equal(r, 0);
+	policy_free(p);
+	diag_free(&d);
+}
+
+static char *sub(const struct fixture *f, const char *name)
+{
+	char *s = NULL;
+
+	assert_true(asprintf(&s, "%s/%s", f->dir, name) > 0);
+	return s;
+}
+
+static void test_trust_dirs(void **state)
+{
+	struct fixture *f = *state;
+	char *dir, *path, *link, *fifo, cwd[PATH_MAX];
+
+	if (geteuid() != 0)
+		skip();
+	/* The scratch directory is below /tmp: sticky, 1777, fine for root's entries. */
+	dir = sub(f, "pol");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	path = write_file(f, "pol/a.conf", MODE_VANILLA, strlen(MODE_VANILLA));
+	expect_loads(f, path);
+
+	assert_int_equal(chmod(dir, 0777), 0);
+	expect_load(f, path, -EPERM, "refusing: directory %s is writable by group or others (mode 0777)", dir);
+	assert_int_equal(chmod(dir, 0770), 0);
+	expect_load(f, path, -EPERM, "refusing: directory %s is writable by group or others (mode 0770)", dir);
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(chown(dir, 65534, 0), 0);
+	expect_load(f, path, -EPERM, "refusing: directory %s is owned by uid 65534", dir);
+	assert_int_equal(chown(dir, 0, 0), 0);
+
+	/* A directory above: the scratch directory itself. */
+	assert_int_equal(chmod(f->dir, 0757), 0);
+	expect_load(f, path, -EPERM, "refusing: directory %s is writable by group or others (mode 0757)", f->dir);
+	assert_int_equal(chmod(f->dir, 0700), 0);
+
+	/* Sticky: root's entries are safe from others, someone else's symlink is not. */
+	assert_int_equal(chmod(dir, 01777), 0);
+	expect_loads(f, path);
+	link = sub(f, "pol/b.conf");
+	assert_int_equal(symlink("a.conf", link), 0);
+	expect_loads(f, link);
+	assert_int_equal(lchown(link, 65534, 65534), 0);
+	expect_load(f, link, -EPERM, "refusing: symlink %s is owned by uid 65534 in sticky directory %s (mode 1777)",
+		    link, dir);
+	assert_int_equal(chmod(dir, 0755), 0);
+	/* elsewhere a symlink's owner cannot change it: only who can write its directory */
+	expect_loads(f, link);
+
+	/* Relative paths: the working directory's own directories count, and
+	 * messages name directories below it relative to it. */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(f->dir), 0);
+	expect_loads(f, "pol/a.conf");
+	assert_int_equal(chmod(dir, 0777), 0);
+	expect_load(f, "pol/a.conf", -EPERM, "refusing: directory pol is writable by group or others (mode 0777)");
+	assert_int_equal(chdir(dir), 0);
+	expect_load(f, "a.conf", -EPERM, "refusing: directory %s is writable by group or others (mode 0777)", dir);
+	assert_int_equal(chmod(dir, 0755), 0);
+	expect_loads(f, "a.conf");
+	expect_loads(f, "../pol/./a.conf");
+	assert_int_equal(chdir(cwd), 0);
+
+	/* Not a file: refused without being opened (a FIFO would block). */
+	fifo = sub(f, "pol/fifo.conf");
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	expect_load(f, fifo, -EINVAL, "not a regular file");
+	free(fifo);
+	free(link);
+	free(path);
+	free(dir);
+}
+
+static void test_trust_symlinks(void **state)
+{
+	struct fixture *f = *state;
+	char *open_dir, *trusted, *path, *link, *secret, *loop, *sdir;
+
+	if (geteuid() != 0)
+		skip();
+	trusted = sub(f, "trusted");
+	open_dir = sub(f, "open");
+	assert_int_equal(mkdir(trusted, 0755), 0);
+	assert_int_equal(mkdir(open_dir, 0755), 0);
+	assert_int_equal(chmod(open_dir, 0777), 0);
+	path = write_file(f, "trusted/real.conf", MODE_VANILLA, strlen(MODE_VANILLA));
+	free(write_file(f, "open/real.conf", MODE_VANILLA, strlen(MODE_VANILLA)));
+
+	/* A chain of symlinks, relative and absolute, to a trusted file. */
+	link = sub(f, "a.conf");
+	assert_int_equal(symlink("b.conf", link), 0);
+	free(link);
+	link = sub(f, "b.conf");
+	assert_int_equal(symlink(path, link), 0);
+	free(link);
+	link = sub(f, "a.conf");
+	expect_loads(f, link);
+	free(link);
+
+	/* Through a directory anyone can write to: refused, even when the path
+	 * leaves it at once (every directory passed through counts, as the
+	 * kernel passes through it). */
+	link = sub(f, "c.conf");
+	assert_int_equal(symlink("open/../trusted/real.conf", link), 0);
+	expect_load(f, link, -EPERM, "refusing: directory %s is writable by group or others (mode 0777)", open_dir);
+	free(link);
+	link = sub(f, "d.conf");
+	assert_int_equal(symlink("trusted/../open/real.conf", link), 0);
+	expect_load(f, link, -EPERM, "refusing: directory %s is writable by group or others (mode 0777)", open_dir);
+	free(link);
+	/* a directory reached through a symlink */
+	sdir = sub(f, "sdir");
+	assert_int_equal(symlink("open", sdir), 0);
+	link = sub(f, "sdir/real.conf");
+	expect_load(f, link, -EPERM, "refusing: directory %s is writable by group or others (mode 0777)", open_dir);
+	free(link);
+	free(sdir);
+
+	/* A root file others cannot read (/etc/shadow is 0640): refused, never quoted. */
+	secret = write_file(f, "trusted/secret", "root:$y$j9T$hash:19700:0:99999:7:::\n", 37);
+	assert_int_equal(chmod(secret, 0640), 0);
+	expect_load(f, secret, -EPERM,
+		    "refusing: not readable by others (mode 0640): isolated shows what it reads, errors included, to "
+		    "anyone who asks");
+	link = sub(f, "e.conf");
+	assert_int_equal(symlink(secret, link), 0);
+	expect_load(f, link, -EPERM,
+		    "refusing: symlink target not readable by others (mode 0640): isolated shows what it reads, errors "
+		    "included, to anyone who asks");
+	assert_int_equal(chown(secret, 1000, 0), 0);
+	expect_load(f, link, -EPERM, "refusing: symlink target owned by uid 1000");
+	free(link);
+
+	/* The kernel's links in /proc lead where the kernel says: a memfd read
+	 * by its /proc/self/fd name (as the fuzzer does) has no directory. */
+	{
+		int fd = memfd_create("policy", MFD_CLOEXEC);
+		char name[64];
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, MODE_VANILLA, strlen(MODE_VANILLA)), (ssize_t)strlen(MODE_VANILLA));
+		snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+		expect_load(f, name, -EPERM, "refusing: symlink target writable by group or others (mode 0777)");
+		assert_int_equal(fchmod(fd, 0644), 0);
+		expect_loads(f, name);
+		close(fd);
+	}
+
+	loop = sub(f, "loop.conf");
+	assert_int_equal(symlink("loop.conf", loop), 0);
+	expect_load(f, loop, -ELOOP, "cannot open: Too many levels of symbolic links");
+	free(loop);
+	link = sub(f, "missing.conf");
+	assert_int_equal(symlink("trusted/nothing.conf", link), 0);
+	expect_load(f, link, -ENOENT, "cannot open: No such file or directory");
+	free(link);
+	link = sub(f, "trusted/real.conf/x.conf");
+	expect_load(f, link, -ENOTDIR, "cannot open: Not a directory");
+	free(link);
+	free(secret);
+	free(path);
+	free(open_dir);
+	free(trusted);
+}
+
+/* host.conf goes the same way. */
+static void test_trust_hostconf(void **state)
+{
+	struct fixture *f = *state;
+	struct hostconf *hc = NULL;
+	struct diag d = {0};
+	char *dir, *path, *want = NULL;
+
+	if (geteuid() != 0)
+		skip();
+	dir = sub(f, "conf");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	path = write_file(f, "conf/host.conf", "rt_cpus = 1\n", 12);
+	assert_int_equal(hostconf_load(path, &f->online2, &hc, &d), 0);
+	hostconf_free(hc);
+	hc = NULL;
+	assert_int_equal(chmod(dir, 0775), 0);
+	assert_int_equal(hostconf_load(path, &f->online2, &hc, &d), -EPERM);
+	assert_true(
+	    asprintf(&want, "%s: refusing: directory %s is writable by group or others (mode 0775)", path, dir) > 0);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.lines[0], want);
+	assert_null(hc);
+	diag_free(&d);
+	free(want);
+	free(path);
+	free(dir);
+}
+
 /* ---- host.conf ---- */
 
 struct hc_case {
@@ -564,7 +800,8 @@ static const struct hc_case bad_hostconfs[] = {
     {"rt-cpus-malformed", "rt_cpus = 1,,2\n", {"FILE:1: invalid cpu list: unexpected ',' at position 3 in \"1,,2\""}},
     {"rt-cpus-offline", "cpu = 9\nrt_cpus = ${cpu}\n", {"FILE:2: cpu 9 is not online (online: 0-1)"}},
     {"hk-offline", "housekeeping_cpus = 0-2\n", {"FILE:1: cpu 2 is not online (online: 0-1)"}},
-    {"hk-overlap", "rt_cpus = 1\nhousekeeping_cpus = 0-1\n",
+    {"hk-overlap",
+     "rt_cpus = 1\nhousekeeping_cpus = 0-1\n",
      {"FILE:2: housekeeping_cpus 0-1 overlap rt_cpus 1 (cpu 1): a CPU is real-time or housekeeping, not both"}},
     {"rt-vcpus", "rt_vcpus = one\n", {"FILE:1: invalid vcpu list: unexpected 'o' at position 1 in \"one\""}},
     {"rtnet-prio", "rtnet_prio = 0\n", {"FILE:1: priority 0 out of range 1..99"}},
@@ -668,8 +905,8 @@ static void test_hostconf_max_items(void **state)
 			assert_int_equal(hostconf_load(path, &f->online2, &hc, &d), -EINVAL);
 			assert_null(hc);
 			assert_int_equal(d.n, 1);
-			snprintf(line, sizeof(line), "%s:4098: more than 4096 sections and keys: the rest of the file is not read",
-				 path);
+			snprintf(line, sizeof(line),
+				 "%s:4098: more than 4096 sections and keys: the rest of the file is not read", path);
 			assert_string_equal(d.lines[0], line);
 		}
 		diag_free(&d);
@@ -1231,6 +1468,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_dirs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_symlinks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trust_hostconf, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_hostconfs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostconf_expansion_budget, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostconf_max_items, setup, teardown),

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,7 +17,60 @@
 #include "isolated/procfmt.h"
 #include "isolated/util.h"
 
-#define HOST_READ_MAX (16u * 1024 * 1024)
+/* The most a file of a host can hold, by what the file is: a file larger is
+ * -EFBIG, because no kernel writes one (in a tree it is hostile). First
+ * match wins; fnmatch(3) without FNM_PATHNAME, so '*' spans '/'.
+ * /proc/interrupts is not among them: it is streamed (walk_interrupts). */
+#define KIB(n) ((size_t)(n) << 10)
+#define MIB(n) ((size_t)(n) << 20)
+/* A list of CPUSET_MAX_CPUS CPUs at its longest, every other one
+ * ("0,2,4,...,65534": 32 768 numbers and commas, 190 KiB); a mask of them
+ * is 18 KiB. */
+#define HOST_CPUSET_MAX KIB(256)
+static const struct read_limit {
+	const char *glob;
+	size_t max;
+} read_limits[] = {
+    /* COMMAND_LINE_SIZE: 2 KiB on x86, 4 KiB elsewhere, configurable up
+     * to 1 MiB on s390; bootconfig appends at most 32 KiB. */
+    {"proc/cmdline", MIB(2)},
+    /* A sysctl: numbers, or a string as long as its table allows; the
+     * longest are bitmaps printed as lists (net.ipv4.ip_local_reserved_ports,
+     * 65 536 ports: 380 KiB at worst). */
+    {"proc/sys/*", MIB(1)},
+    /* smp_affinity(_list), effective_affinity(_list), default_smp_affinity. */
+    {"proc/irq/*", HOST_CPUSET_MAX},
+    /* argv and the environment of execve() take at most 6 MiB (3/4 of
+     * _STK_LIM, fs/exec.c), which is what cmdline shows at its longest (a
+     * process that rewrote its argv over its environment). */
+    {"proc/*/cmdline", MIB(8)},
+    /* Groups: lists up to NGROUPS_MAX (65 536) ids of 10 digits (720 KiB);
+     * Cpus_allowed_list and Mems_allowed_list, HOST_CPUSET_MAX at most. */
+    {"proc/*/status", MIB(1) + HOST_CPUSET_MAX},
+    /* 52 numbers of at most 20 digits and a comm of at most 64 bytes. */
+    {"proc/*/stat", KIB(4)},
+    /* 64 bytes at most (TASK_COMM_LEN, or a kernel thread's full name),
+     * each escaped at worst to 4. */
+    {"proc/*/comm", KIB(4)},
+    /* A line per hierarchy, each a path of at most PATH_MAX: 64 of them. */
+    {"proc/*/cgroup", KIB(256)},
+    /* sysfs and cgroupfs attributes are a page at most (64 KiB with the
+     * largest pages); CPU lists and masks, HOST_CPUSET_MAX at most. */
+    {"sys/*", HOST_CPUSET_MAX},
+    /* Configuration an administrator writes (etc/default/grub, host.conf,
+     * etc/default/irqbalance): a few KiB. */
+    {"etc/*", MIB(1)},
+};
+/* Anything else: nothing reads more. */
+#define HOST_READ_MAX MIB(1)
+
+static size_t read_limit(const char *path)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(read_limits); i++)
+		if (fnmatch(read_limits[i].glob, path, 0) == 0)
+			return read_limits[i].max;
+	return HOST_READ_MAX;
+}
 
 const char *const host_known_sysctls[] = {
     "kernel.timer_migration", "kernel.sched_rt_runtime_us", "kernel.sched_rt_period_us",
@@ -95,9 +149,14 @@ int host_lstat(const struct host *h, const char *path, struct stat *ret)
 	return r;
 }
 
+int host_open_read(const struct host *h, const char *path)
+{
+	return path_open_read(h->root_fd, path, host_resolve(h));
+}
+
 int host_read(const struct host *h, const char *path, char **ret, size_t *ret_len)
 {
-	return path_read(h->root_fd, path, host_resolve(h), HOST_READ_MAX, ret, ret_len);
+	return path_read(h->root_fd, path, host_resolve(h), read_limit(path), ret, ret_len);
 }
 
 int host_sysctl_path(const char *name, char *buf, size_t len)
@@ -191,9 +250,9 @@ static int dump_mkdirs(int dfd, const char *path)
 	return 0;
 }
 
-/* A new file of the dump: never one that is there already (O_EXCL), so
- * nothing is truncated or written through. */
-static int write_at(int dfd, const char *path, const char *buf, size_t len)
+/* A new file of the dump, opened to write: never one that is there
+ * already (O_EXCL), so nothing is truncated or written through. */
+static int dump_create(int dfd, const char *path)
 {
 	int fd, r;
 
@@ -211,6 +270,14 @@ static int write_at(int dfd, const char *path, const char *buf, size_t len)
 			return r;
 		fd = path_open(dfd, path, O_WRONLY | O_CREAT | O_EXCL, 0644, DUMP_HOW);
 	}
+	return fd;
+}
+
+static int write_at(int dfd, const char *path, const char *buf, size_t len)
+{
+	int fd, r;
+
+	fd = dump_create(dfd, path);
 	if (fd < 0)
 		return fd;
 	r = util_write_all(fd, buf, len);
@@ -728,21 +795,73 @@ static int cmp_irq(const void *a, const void *b)
 	return x->irq < y->irq ? -1 : x->irq > y->irq;
 }
 
+/* /proc/interrupts is read in chunks of this size and parsed as it comes:
+ * the file is 23 MB on 1 024 CPUs with 2 000 IRQs, 180 MB on 8 192 CPUs,
+ * and what is held is a chunk and the line the parser is in the middle of
+ * (see procfmt.h for the limits of a line and of the file). */
+#define HOST_INTERRUPTS_CHUNK (64u * 1024)
+
+/* proc/interrupts parsed as it is read (and copied chunk by chunk when
+ * dumping). Errors with a message. */
+static int walk_interrupts(struct walk *w, struct proc_interrupt **ret, size_t *ret_n)
+{
+	static const char path[] = "proc/interrupts";
+	struct procfmt_interrupts p;
+	int fd, out = -1, r = 0;
+	char *buf;
+
+	fd = host_open_read(w->h, path);
+	if (fd < 0)
+		return walk_fail(w, fd, "%s: %s", path, path_strerror(-fd));
+	buf = malloc(HOST_INTERRUPTS_CHUNK);
+	if (!buf) {
+		close(fd);
+		return walk_fail(w, -ENOMEM, "out of memory");
+	}
+	if (w->dst_fd >= 0 && (out = dump_create(w->dst_fd, path)) < 0)
+		r = walk_fail(w, out, "writing %s: %s", path, path_strerror(-out));
+	procfmt_interrupts_init(&p);
+	while (r == 0) {
+		ssize_t n = read(fd, buf, HOST_INTERRUPTS_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0)
+				r = walk_fail(w, -errno, "%s: %s", path, path_strerror(errno));
+			break;
+		}
+		if (out >= 0 && (r = util_write_all(out, buf, (size_t)n)) < 0)
+			r = walk_fail(w, r, "writing %s: %s", path, path_strerror(-r));
+		else if (procfmt_interrupts_feed(&p, buf, (size_t)n) < 0)
+			break; /* reported by finish */
+	}
+	if (out >= 0 && close(out) < 0 && r == 0)
+		r = walk_fail(w, -errno, "writing %s: %s", path, path_strerror(errno));
+	close(fd);
+	free(buf);
+	if (r < 0) {
+		procfmt_interrupts_done(&p);
+		return r;
+	}
+	r = procfmt_interrupts_finish(&p, ret, ret_n);
+	if (r == -ENOMEM)
+		return walk_fail(w, r, "out of memory");
+	if (r < 0)
+		return walk_fail(w, r, "%s:%zu: %s", path, p.lineno, p.why);
+	return 0;
+}
+
 static int snap_irqs(struct walk *w, struct host_state *s)
 {
 	struct proc_interrupt *pi = NULL;
 	struct nic_map nics = {0};
-	size_t npi = 0, len;
-	char *buf;
+	size_t npi = 0;
 	int r;
 
-	r = walk_read_req(w, "proc/interrupts", &buf, &len);
+	r = walk_interrupts(w, &pi, &npi);
 	if (r < 0)
 		return r;
-	r = procfmt_parse_interrupts(buf, len, &pi, &npi);
-	free(buf);
-	if (r < 0)
-		return walk_fail(w, r, "proc/interrupts: %s", r == -EINVAL ? "malformed" : path_strerror(-r));
 
 	r = snap_nics(w, &nics);
 	if (r < 0)

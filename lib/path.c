@@ -341,7 +341,7 @@ int path_mkdirs(int dirfd, const char *path, mode_t mode, unsigned how, bool syn
 	return path_open(dirfd, buf, O_RDONLY | O_DIRECTORY, 0, how);
 }
 
-int path_read(int dirfd, const char *path, unsigned how, size_t max, char **ret, size_t *ret_len)
+int path_open_read(int dirfd, const char *path, unsigned how)
 {
 	struct stat st;
 	int fd, r;
@@ -359,6 +359,16 @@ int path_read(int dirfd, const char *path, unsigned how, size_t max, char **ret,
 			return r;
 		}
 	}
+	return fd;
+}
+
+int path_read(int dirfd, const char *path, unsigned how, size_t max, char **ret, size_t *ret_len)
+{
+	int fd, r;
+
+	fd = path_open_read(dirfd, path, how);
+	if (fd < 0)
+		return fd;
 	r = util_read_fd(fd, max, ret, ret_len);
 	close(fd);
 	return r;

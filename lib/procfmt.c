@@ -3,7 +3,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -282,6 +284,8 @@ static int parse_interrupt_line(const char *p, const char *end, unsigned ncpus, 
 			break;
 		}
 	}
+	if ((size_t)(end - p) > PROCFMT_INTERRUPTS_TAIL_MAX)
+		return -E2BIG;
 
 	save = p;
 	if (next_token(&p, end, &tok, &tlen)) {
@@ -332,71 +336,185 @@ static int parse_interrupt_line(const char *p, const char *end, unsigned ncpus, 
 	return 0;
 }
 
-int procfmt_parse_interrupts(const char *buf, size_t len, struct proc_interrupt **ret, size_t *ret_n)
+void procfmt_interrupts_init(struct procfmt_interrupts *p)
 {
-	struct proc_interrupt *v = NULL;
-	size_t n = 0, cap = 0;
-	unsigned ncpus = 0;
-	bool header = true;
+	*p = (struct procfmt_interrupts){0};
+}
+
+/* Frees what p holds; lineno, why and error stay. */
+static void irqs_release(struct procfmt_interrupts *p)
+{
+	procfmt_interrupts_free(p->v, p->n);
+	free(p->carry);
+	p->v = NULL;
+	p->n = p->cap = 0;
+	p->carry = NULL;
+	p->carry_len = p->carry_cap = 0;
+}
+
+void procfmt_interrupts_done(struct procfmt_interrupts *p)
+{
+	irqs_release(p);
+	procfmt_interrupts_init(p);
+}
+
+size_t procfmt_interrupts_buffered(const struct procfmt_interrupts *p)
+{
+	return p->carry_cap;
+}
+
+static int irqs_fail(struct procfmt_interrupts *p, int r, const char *fmt, ...) ISO_PRINTF(3, 4);
+static int irqs_fail(struct procfmt_interrupts *p, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	va_end(ap);
+	p->error = r;
+	return r;
+}
+
+static int irq_too_long(struct procfmt_interrupts *p)
+{
+	return irqs_fail(p, -E2BIG, "a line longer than %u bytes (%u CPU columns and %u bytes of text)",
+			 (unsigned)PROCFMT_INTERRUPTS_LINE_MAX, CPUSET_MAX_CPUS, PROCFMT_INTERRUPTS_TAIL_MAX);
+}
+
+/* One whole line, without its newline: the header, or maybe an IRQ. */
+static int irqs_line(struct procfmt_interrupts *p, const char *line, size_t llen)
+{
+	const char *end = line + llen, *q = line, *tok;
+	unsigned long irq;
+	size_t tlen;
 	int r;
 
-	const char *next = buf, *line;
-	size_t llen;
-
-	while (next_line(&next, buf + len, &line, &llen)) {
-		const char *end = line + llen, *p = line, *tok;
-		size_t tlen;
-
-		if (header) {
-			while (next_token(&p, end, &tok, &tlen))
-				if (tlen > 3 && memcmp(tok, "CPU", 3) == 0 && all_digits(tok + 3, tlen - 3))
-					ncpus++;
-			if (ncpus == 0) {
-				r = -EINVAL;
-				goto fail;
-			}
-			header = false;
-			continue;
-		}
-
-		if (!next_token(&p, end, &tok, &tlen))
-			continue;
-		if (tlen < 2 || tok[tlen - 1] != ':' || !all_digits(tok, tlen - 1))
-			continue; /* NMI:, LOC:, ERR: ... or junk */
-		unsigned long irq;
-		if (parse_ulong_span(tok, tok + tlen - 1, &irq) < 0 || irq > UINT32_MAX) {
-			r = -EINVAL;
-			goto fail;
-		}
-
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 32;
-			struct proc_interrupt *nv = realloc(v, ncap * sizeof(*v));
-			if (!nv) {
-				r = -ENOMEM;
-				goto fail;
-			}
-			v = nv;
-			cap = ncap;
-		}
-		r = parse_interrupt_line(p, end, ncpus, &v[n]);
-		if (r < 0)
-			goto fail;
-		v[n].irq = (unsigned)irq;
-		n++;
-	}
-	if (header) {
-		r = -EINVAL;
-		goto fail;
+	if (++p->lineno > PROCFMT_INTERRUPTS_MAX_LINES)
+		return irqs_fail(p, -E2BIG, "more than %u lines: more than any kernel has IRQs",
+				 PROCFMT_INTERRUPTS_MAX_LINES);
+	if (llen > PROCFMT_INTERRUPTS_LINE_MAX)
+		return irq_too_long(p);
+	if (p->ncpus == 0) {
+		/* The first line names the online CPUs: "CPU0 CPU1 ...". */
+		while (next_token(&q, end, &tok, &tlen))
+			if (tlen > 3 && memcmp(tok, "CPU", 3) == 0 && all_digits(tok + 3, tlen - 3) &&
+			    ++p->ncpus > CPUSET_MAX_CPUS)
+				return irqs_fail(p, -E2BIG, "more than %u CPU columns", CPUSET_MAX_CPUS);
+		if (p->ncpus == 0)
+			return irqs_fail(p, -EINVAL, "no CPU header line");
+		return 0;
 	}
 
-	*ret = v;
-	*ret_n = n;
+	if (!next_token(&q, end, &tok, &tlen))
+		return 0;
+	if (tlen < 2 || tok[tlen - 1] != ':' || !all_digits(tok, tlen - 1))
+		return 0; /* NMI:, LOC:, ERR: ... or junk */
+	if (parse_ulong_span(tok, tok + tlen - 1, &irq) < 0 || irq > UINT32_MAX)
+		return irqs_fail(p, -EINVAL, "an IRQ number out of range");
+
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 32;
+		struct proc_interrupt *nv = realloc(p->v, ncap * sizeof(*nv));
+		if (!nv)
+			return irqs_fail(p, -ENOMEM, "out of memory");
+		p->v = nv;
+		p->cap = ncap;
+	}
+	r = parse_interrupt_line(q, end, p->ncpus, &p->v[p->n]);
+	if (r == -E2BIG)
+		return irqs_fail(p, r, "more than %u bytes of chip, hwirq and actions after the counts",
+				 PROCFMT_INTERRUPTS_TAIL_MAX);
+	if (r < 0)
+		return irqs_fail(p, r, "out of memory");
+	p->v[p->n++].irq = (unsigned)irq;
 	return 0;
+}
 
-fail:
-	procfmt_interrupts_free(v, n);
-	return r;
+/* Keep the start of a line until its newline comes. */
+static int irqs_carry(struct procfmt_interrupts *p, const char *buf, size_t n)
+{
+	if (p->carry_len + n > PROCFMT_INTERRUPTS_LINE_MAX) {
+		p->lineno++;
+		return irq_too_long(p);
+	}
+	if (p->carry_len + n > p->carry_cap) {
+		size_t cap = p->carry_cap ? p->carry_cap : 4096;
+		char *c;
+
+		while (cap < p->carry_len + n)
+			cap *= 2;
+		if (cap > PROCFMT_INTERRUPTS_LINE_MAX)
+			cap = PROCFMT_INTERRUPTS_LINE_MAX;
+		c = realloc(p->carry, cap);
+		if (!c)
+			return irqs_fail(p, -ENOMEM, "out of memory");
+		p->carry = c;
+		p->carry_cap = cap;
+	}
+	memcpy(p->carry + p->carry_len, buf, n);
+	p->carry_len += n;
+	return 0;
+}
+
+int procfmt_interrupts_feed(struct procfmt_interrupts *p, const char *buf, size_t len)
+{
+	const char *q = buf, *end = buf + len;
+	int r;
+
+	if (p->error)
+		return p->error;
+	while (q < end) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		size_t n = (size_t)((nl ? nl : end) - q);
+
+		if (!nl)
+			return irqs_carry(p, q, n);
+		if (p->carry_len == 0) {
+			/* Whole in this chunk: parsed where it is. */
+			r = irqs_line(p, q, n);
+		} else {
+			r = irqs_carry(p, q, n);
+			if (r >= 0)
+				r = irqs_line(p, p->carry, p->carry_len);
+			p->carry_len = 0;
+		}
+		if (r < 0)
+			return r;
+		q = nl + 1;
+	}
+	return 0;
+}
+
+int procfmt_interrupts_finish(struct procfmt_interrupts *p, struct proc_interrupt **ret, size_t *ret_n)
+{
+	int r = p->error;
+
+	/* A last line without a newline. */
+	if (r == 0 && p->carry_len > 0)
+		r = irqs_line(p, p->carry, p->carry_len);
+	if (r == 0 && p->ncpus == 0) {
+		p->lineno++;
+		r = irqs_fail(p, -EINVAL, "no CPU header line");
+	}
+	if (r < 0) {
+		irqs_release(p);
+		return r;
+	}
+	*ret = p->v;
+	*ret_n = p->n;
+	p->v = NULL;
+	p->n = 0;
+	procfmt_interrupts_done(p);
+	return 0;
+}
+
+int procfmt_parse_interrupts(const char *buf, size_t len, struct proc_interrupt **ret, size_t *ret_n)
+{
+	struct procfmt_interrupts p;
+
+	procfmt_interrupts_init(&p);
+	procfmt_interrupts_feed(&p, buf, len);
+	return procfmt_interrupts_finish(&p, ret, ret_n);
 }
 
 /* /etc/default/grub and /etc/default/irqbalance are shell fragments; we

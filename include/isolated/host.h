@@ -45,7 +45,12 @@ int host_open_parent(const struct host *h, const char *path, char name[NAME_MAX 
 /* lstat() of a path of the host (the last component not followed). */
 int host_lstat(const struct host *h, const char *path, struct stat *ret);
 
-/* Read a file of the host. Limit 16 MiB. -ENOENT when missing. */
+/* Open a file of the host to read it, as host_read does (on a tree: a
+ * regular file only, never blocking). The fd or -errno. */
+int host_open_read(const struct host *h, const char *path);
+/* Read a file of the host. -ENOENT when missing, -EFBIG when larger than
+ * any kernel makes that file (host.c's read_limits: 4 KiB for a stat, 8 MiB
+ * for a cmdline, ...). */
 int host_read(const struct host *h, const char *path, char **ret, size_t *ret_len);
 /* "kernel.timer_migration" -> "proc/sys/kernel/timer_migration". Rejects
  * names with "/", "..", or characters outside [a-z0-9_.-] (-EINVAL). */

@@ -51,9 +51,11 @@ int path_open_parent(int dirfd, const char *path, unsigned how, char name[NAME_M
  * is -ENOTDIR. Returns the last directory opened O_RDONLY|O_DIRECTORY. */
 int path_mkdirs(int dirfd, const char *path, mode_t mode, unsigned how, bool sync);
 
-/* Read a whole file into a NUL-terminated buffer: at most max bytes
- * (-EFBIG beyond). With PATH_BENEATH only a regular file is read, opened
- * without blocking (PATH_ENOTREG otherwise). */
+/* Open a file to read it, O_RDONLY: with PATH_BENEATH only a regular file,
+ * opened without blocking (PATH_ENOTREG otherwise). The fd or -errno. */
+int path_open_read(int dirfd, const char *path, unsigned how);
+/* Read a whole file, opened as path_open_read does, into a NUL-terminated
+ * buffer: at most max bytes (-EFBIG beyond). */
 int path_read(int dirfd, const char *path, unsigned how, size_t max, char **ret, size_t *ret_len);
 
 /* Replace the existing regular file path with buf, atomically: a reader sees

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "isolated/cpuset.h"
+
 /* /proc/PID/stat (and task/TID/stat). comm may contain spaces and ')'. */
 struct proc_stat {
 	pid_t pid;
@@ -38,6 +40,58 @@ struct proc_interrupt {
 	char *hwirq;   /* may be "" */
 	char *actions; /* "virtio3-rx" or "ahci[0000:00:1f.2], eth0" (as printed) */
 };
+
+/* /proc/interrupts parsed as it is read: feed the file in chunks of any size
+ * (a line may span chunks), then finish. The parser keeps only the line it
+ * is in the middle of, so its memory is the longest line plus the IRQs found,
+ * however large the file: 23 MB on 1 024 CPUs with 2 000 IRQs, 180 MB on
+ * 8 192 CPUs (every line has a 11-byte column per online CPU).
+ *
+ * Limits that only a hostile file reaches (-E2BIG):
+ *   PROCFMT_INTERRUPTS_TAIL_MAX   what follows the counts of a numbered line
+ *       (chip, hwirq, handler, action names): the kernel prints a chip name,
+ *       a number, a handler name and the names its drivers gave the IRQ.
+ *   PROCFMT_INTERRUPTS_LINE_MAX   a line: CPUSET_MAX_CPUS columns of 11 bytes
+ *       ("%10u " of an unsigned int, or "CPU%-8d" in the header), the tail,
+ *       and the "%*d: " of the IRQ number.
+ *   PROCFMT_INTERRUPTS_MAX_LINES  lines: twice the most IRQs x86 can number
+ *       (NR_IRQS = 524 544 with NR_CPUS = 8 192; the file has a line per IRQ
+ *       in use below nr_irqs), the architecture's lines (NMI:, LOC:, IPI0:
+ *       ...) included.
+ *   More CPU columns in the header than CPUSET_MAX_CPUS.
+ * Other errors: -EINVAL for a file without the CPU header line or with an IRQ
+ * number that does not fit 32 bits, -ENOMEM. The first error sticks: later
+ * feeds and finish return it. */
+#define PROCFMT_INTERRUPTS_TAIL_MAX 4096
+#define PROCFMT_INTERRUPTS_LINE_MAX (CPUSET_MAX_CPUS * 11 + PROCFMT_INTERRUPTS_TAIL_MAX + 64)
+#define PROCFMT_INTERRUPTS_MAX_LINES (1u << 20)
+
+struct procfmt_interrupts {
+	/* Read after an error: the line at fault (1 = the header) and what is
+	 * wrong with it ("a line longer than 725056 bytes ..."). */
+	size_t lineno;
+	char why[128];
+	/* Private. */
+	int error;
+	unsigned ncpus; /* CPU columns of the header; 0 before it */
+	char *carry;	/* the line in progress, not yet ended by a newline */
+	size_t carry_len, carry_cap;
+	struct proc_interrupt *v;
+	size_t n, cap;
+};
+void procfmt_interrupts_init(struct procfmt_interrupts *p);
+int procfmt_interrupts_feed(struct procfmt_interrupts *p, const char *buf, size_t len);
+/* The IRQs in file order into ret (free with procfmt_interrupts_free),
+ * untouched on failure; p is emptied either way (but for lineno and why
+ * after an error). */
+int procfmt_interrupts_finish(struct procfmt_interrupts *p, struct proc_interrupt **ret, size_t *ret_n);
+/* Frees what p holds, for a parse abandoned before finish; idempotent. */
+void procfmt_interrupts_done(struct procfmt_interrupts *p);
+/* Bytes p holds for a line that spans chunks: none until one does, then at
+ * most 4 KiB or twice the longest such line, however much was fed. */
+size_t procfmt_interrupts_buffered(const struct procfmt_interrupts *p);
+
+/* The whole file in one buffer: init, one feed, finish. */
 int procfmt_parse_interrupts(const char *buf, size_t len, struct proc_interrupt **ret, size_t *ret_n);
 void procfmt_interrupts_free(struct proc_interrupt *v, size_t n);
 

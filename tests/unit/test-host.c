@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "isolated/host.h"
+#include "isolated/procfmt.h"
 #include "isolated/util.h"
 #include "tree-files.h"
 
@@ -407,6 +408,18 @@ static void test_tree_dump(void **state)
 	assert_int_equal(len, 21);
 	assert_memory_equal(buf, "qemu\0-name\0guest=vm1\0", 21);
 	free(buf);
+	/* proc/interrupts, read in chunks, is copied as it is. */
+	{
+		char *orig;
+		size_t olen;
+
+		assert_int_equal(host_read(h, "proc/interrupts", &orig, &olen), 0);
+		assert_int_equal(host_read(hd, "proc/interrupts", &buf, &len), 0);
+		assert_int_equal(len, olen);
+		assert_memory_equal(buf, orig, len);
+		free(orig);
+		free(buf);
+	}
 	/* node is not read by the snapshot: not copied */
 	assert_int_equal(host_read(hd, "proc/irq/9/node", &buf, &len), -ENOENT);
 	/* An empty run/, where the journal of the dump will live. */
@@ -462,6 +475,57 @@ static void test_tree_bad(void **state)
 		host_free(h);
 		rm_rf(t);
 		free(t);
+	}
+}
+
+/* Files as large as the kernel can make them are read; one byte more is
+ * refused with a message naming the file (read_limits in host.c); a line of
+ * proc/interrupts longer than any kernel prints likewise (procfmt.h). */
+struct limit_case {
+	const char *file;
+	size_t len;	 /* the file: head, then fill up to len */
+	const char *head;
+	char fill;
+	int r;
+	const char *msg; /* in the message after the file's name */
+};
+
+static const struct limit_case limit_cases[] = {
+    {"proc/100/cmdline", 6u << 20, "qemu", '\0', 0, NULL},
+    {"proc/100/cmdline", (8u << 20) + 1, "qemu", '\0', -EFBIG, "File too large"},
+    {"proc/100/task/105/stat", 4097, "105 (x) S 1 ", '0', -EFBIG, "File too large"},
+    {"proc/100/task/105/comm", 4097, "", 'c', -EFBIG, "File too large"},
+    {"proc/100/task/105/status", (1u << 20) + (256u << 10) + 1, "Name:\tx\nTgid:\t100\nGroups:\t", '1', -EFBIG,
+     "File too large"},
+    {"proc/interrupts", PROCFMT_INTERRUPTS_LINE_MAX + 12, "  CPU0\n 9: ", '7', -E2BIG, ":2: a line longer than"},
+};
+
+static void test_tree_limits(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(limit_cases); i++) {
+		const struct limit_case *c = &limit_cases[i];
+		char *t = build_tree(), *buf = malloc(c->len), err[512] = "";
+		size_t n = strlen(c->head);
+		struct host_state *s = NULL;
+		struct host *h = NULL;
+
+		assert_non_null(buf);
+		memcpy(buf, c->head, n);
+		memset(buf + n, c->fill, c->len - n);
+		put_len(t, c->file, buf, c->len);
+		assert_int_equal(host_open(t, &h), 0);
+		assert_int_equal(host_snapshot(h, &s, err, sizeof(err)), c->r);
+		if (c->r == 0) {
+			assert_string_equal(host_state_task(s, 105)->cmdline, "qemu");
+			host_state_free(s);
+		} else if (!strstr(err, c->file) || !strstr(strstr(err, c->file), c->msg)) {
+			fail_msg("case %zu: message '%s' does not name %s with '%s'", i, err, c->file, c->msg);
+		}
+		host_free(h);
+		rm_rf(t);
+		free(t);
+		free(buf);
 	}
 }
 
@@ -1025,7 +1089,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tree_snapshot), cmocka_unit_test(test_tree_dump),
-	    cmocka_unit_test(test_tree_bad),	  cmocka_unit_test(test_tree_missing),
+	    cmocka_unit_test(test_tree_bad),	  cmocka_unit_test(test_tree_limits),
+	    cmocka_unit_test(test_tree_missing),
 	    cmocka_unit_test(test_sysctl_path),	  cmocka_unit_test(test_read),
 	    cmocka_unit_test(test_real),	  cmocka_unit_test(test_real_dump),
 	    cmocka_unit_test(test_partial_tree),  cmocka_unit_test(test_read_task),

@@ -1,5 +1,6 @@
 /* Unit tests of the kernel text parsers, fed with captured samples from
- * tests/data/ and inline strings: stat, status, interrupts, grub, cmdline. */
+ * tests/data/ and inline strings: stat, status, interrupts (whole and streamed,
+ * an 8 192-CPU host, the limits of a hostile file), grub, cmdline. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,9 @@
 
 #include "isolated/procfmt.h"
 #include "isolated/util.h"
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 static char *read_data(const char *name, size_t *ret_len)
 {
@@ -276,34 +280,6 @@ static const struct irq_case irq_cases[] = {
     {NULL, "           CPU0\n", NULL, 0},
 };
 
-static void test_interrupts(void **state)
-{
-	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(irq_cases); i++) {
-		const struct irq_case *c = &irq_cases[i];
-		struct proc_interrupt *v = NULL;
-		size_t n = 99, len;
-		char *buf;
-
-		if (c->file) {
-			buf = read_data(c->file, &len);
-		} else {
-			buf = strdup(c->text);
-			len = strlen(buf);
-		}
-		assert_int_equal(procfmt_parse_interrupts(buf, len, &v, &n), 0);
-		assert_int_equal(n, c->n);
-		for (size_t j = 0; j < n; j++) {
-			assert_int_equal(v[j].irq, c->want[j].irq);
-			assert_string_equal(v[j].chip, c->want[j].chip);
-			assert_string_equal(v[j].hwirq, c->want[j].hwirq);
-			assert_string_equal(v[j].actions, c->want[j].actions);
-		}
-		procfmt_interrupts_free(v, n);
-		free(buf);
-	}
-}
-
 static void test_interrupts_bad(void **state)
 {
 	static const char *const bad[] = {
@@ -321,6 +297,243 @@ static void test_interrupts_bad(void **state)
 		assert_ptr_equal(v, (void *)0x1);
 		assert_int_equal(n, 7);
 	}
+}
+
+/* Each case whole (procfmt_parse_interrupts), then streamed in chunks of
+ * every size from one byte up: lines broken anywhere parse as when whole. */
+static void test_interrupts(void **state)
+{
+	static const size_t sizes[] = {0, 1, 2, 3, 7, 64, 4096};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(irq_cases); i++) {
+		const struct irq_case *c = &irq_cases[i];
+		size_t len;
+		char *buf = c->file ? read_data(c->file, &len) : strdup(c->text);
+
+		if (!c->file)
+			len = strlen(buf);
+		for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
+			struct procfmt_interrupts p;
+			struct proc_interrupt *v = NULL;
+			size_t n = 99;
+
+			procfmt_interrupts_init(&p);
+			if (sizes[k] == 0)
+				assert_int_equal(procfmt_parse_interrupts(buf, len, &v, &n), 0);
+			for (size_t off = 0; sizes[k] && off < len; off += sizes[k])
+				assert_int_equal(procfmt_interrupts_feed(&p, buf + off, MIN(sizes[k], len - off)), 0);
+			if (sizes[k])
+				assert_int_equal(procfmt_interrupts_finish(&p, &v, &n), 0);
+			assert_int_equal(n, c->n);
+			for (size_t j = 0; j < n; j++) {
+				assert_int_equal(v[j].irq, c->want[j].irq);
+				assert_string_equal(v[j].chip, c->want[j].chip);
+				assert_string_equal(v[j].hwirq, c->want[j].hwirq);
+				assert_string_equal(v[j].actions, c->want[j].actions);
+			}
+			procfmt_interrupts_free(v, n);
+			assert_int_equal(procfmt_interrupts_buffered(&p), 0);
+		}
+		free(buf);
+	}
+}
+
+/* ---- a big host: 8 192 CPUs, 2 000 IRQs (180 MB) ---- */
+
+#define BIG_CPUS 8192
+#define BIG_IRQS 2000
+#define BIG_CHUNK 4093 /* odd: lines and columns break anywhere */
+
+struct big_feed {
+	struct procfmt_interrupts p;
+	char *line, *zeros; /* zeros: BIG_CPUS counts of 0, "%10u " each */
+	size_t max_buffered, fed, longest;
+};
+
+/* A line as kernel/irq/proc.c prints it, fed in BIG_CHUNK pieces. */
+static void big_line(struct big_feed *b, const char *head, unsigned eff, const char *tail)
+{
+	size_t n = (size_t)sprintf(b->line, "%s", head);
+	char col[12];
+
+	memcpy(b->line + n, b->zeros, BIG_CPUS * 11);
+	snprintf(col, sizeof(col), "%10u ", 4242u + eff);
+	memcpy(b->line + n + eff * 11, col, 11);
+	n += BIG_CPUS * 11;
+	n += (size_t)sprintf(b->line + n, "%s\n", tail);
+	b->longest = MAX(b->longest, n);
+	for (size_t off = 0; off < n; off += BIG_CHUNK) {
+		assert_int_equal(procfmt_interrupts_feed(&b->p, b->line + off, MIN(BIG_CHUNK, n - off)), 0);
+		b->max_buffered = MAX(b->max_buffered, procfmt_interrupts_buffered(&b->p));
+	}
+	b->fed += n;
+}
+
+/* Lines of test_interrupts_8192_cpus, by index: one of each kind of tail. */
+static const struct {
+	size_t index;
+	struct irq_want want;
+} big_want[] = {
+    {0, {0, "IR-PCI-MSIX-0000:00:00.0", "0-edge", "nvme0q0"}},
+    {16, {116, "IR-IO-APIC", "16-fasteoi", "ahci[0000:00:17.0], i801_smbus"}},
+    {1997, {2097, "ITS-MSI", "1997 Edge", "eth1-TxRx-1997"}},
+    {1998, {2098, "IR-PCI-MSIX-0000:09:00.0", "198-edge", "nvme9q198"}},
+    {1999, {2099, "IR-IO-APIC", "1999-fasteoi", "ahci[0000:00:17.0], i801_smbus"}},
+};
+
+static void test_interrupts_8192_cpus(void **state)
+{
+	struct big_feed b = {.line = malloc(BIG_CPUS * 11 + 256), .zeros = malloc(BIG_CPUS * 11 + 1)};
+	struct proc_interrupt *v = NULL;
+	char head[32], tail[128];
+	size_t n = 0, hn = 0;
+
+	(void)state;
+	assert_non_null(b.line);
+	assert_non_null(b.zeros);
+	for (unsigned c = 0; c < BIG_CPUS; c++)
+		memcpy(b.zeros + c * 11, "         0 ", 11);
+	procfmt_interrupts_init(&b.p);
+	/* The header: "%*s" of prec + 8 blanks, then CPU%-8d a CPU. */
+	hn = (size_t)sprintf(b.line, "%13s", "");
+	for (unsigned c = 0; c < BIG_CPUS; c++)
+		hn += (size_t)sprintf(b.line + hn, "CPU%-8u", c);
+	b.line[hn++] = '\n';
+	assert_int_equal(procfmt_interrupts_feed(&b.p, b.line, hn), 0);
+	b.fed = hn;
+	for (unsigned i = 0; i < BIG_IRQS; i++) {
+		unsigned irq = i < 16 ? i : 100 + i;
+
+		snprintf(head, sizeof(head), "%5u: ", irq);
+		if (i % 3 == 0)
+			snprintf(tail, sizeof(tail), "  IR-PCI-MSIX-0000:%02x:00.0 %5u-edge      nvme%uq%u", i / 200, i % 200,
+				 i / 200, i % 200);
+		else if (i % 3 == 1)
+			snprintf(tail, sizeof(tail), "  IR-IO-APIC %5u-fasteoi   ahci[0000:00:17.0], i801_smbus", i);
+		else
+			snprintf(tail, sizeof(tail), " ITS-MSI %5u Edge      eth%u-TxRx-%u", i, i % 4, i);
+		big_line(&b, head, i % BIG_CPUS, tail);
+	}
+	big_line(&b, "  NMI: ", 0, "  Non-maskable interrupts");
+	big_line(&b, "  LOC: ", 7, "  Local timer interrupts");
+	assert_int_equal(procfmt_interrupts_feed(&b.p, "  ERR:          0\n  MIS:          0", 36), 0);
+	assert_int_equal(procfmt_interrupts_finish(&b.p, &v, &n), 0);
+
+	assert_true(b.fed > 180u * 1000 * 1000);
+	assert_int_equal(n, BIG_IRQS);
+	for (size_t i = 0; i < ARRAY_SIZE(big_want); i++) {
+		const struct irq_want *w = &big_want[i].want;
+		const struct proc_interrupt *q = &v[big_want[i].index];
+
+		assert_int_equal(q->irq, w->irq);
+		assert_string_equal(q->chip, w->chip);
+		assert_string_equal(q->hwirq, w->hwirq);
+		assert_string_equal(q->actions, w->actions);
+	}
+	/* What the parser held: about a line (90 KB), never the file. */
+	assert_true(b.longest > BIG_CPUS * 11);
+	assert_true(b.max_buffered >= b.longest - BIG_CHUNK);
+	assert_true(b.max_buffered <= 2 * b.longest);
+	procfmt_interrupts_free(v, n);
+	free(b.line);
+	free(b.zeros);
+}
+
+/* Limits only a hostile file reaches: an error naming the line, no crash,
+ * no more memory than the limit. Fed whole and in chunks. */
+static void test_interrupts_limits(void **state)
+{
+	size_t big = PROCFMT_INTERRUPTS_LINE_MAX + 2;
+	char *buf = malloc(big + 64);
+	struct procfmt_interrupts p;
+	struct proc_interrupt *v = (void *)0x1;
+	size_t n = 7, len;
+
+	(void)state;
+	assert_non_null(buf);
+
+	/* A line one byte over the limit: line 2. */
+	len = (size_t)sprintf(buf, "   CPU0\n 1: ");
+	memset(buf + len, '7', PROCFMT_INTERRUPTS_LINE_MAX + 1 - 4);
+	len += PROCFMT_INTERRUPTS_LINE_MAX + 1 - 4;
+	buf[len++] = '\n';
+	for (int chunked = 0; chunked < 2; chunked++) {
+		procfmt_interrupts_init(&p);
+		if (chunked) {
+			int r = 0;
+			for (size_t off = 0; off < len && r == 0; off += 65536)
+				r = procfmt_interrupts_feed(&p, buf + off, MIN(65536, len - off));
+			assert_int_equal(r, -E2BIG);
+			assert_true(procfmt_interrupts_buffered(&p) <= PROCFMT_INTERRUPTS_LINE_MAX);
+		} else {
+			assert_int_equal(procfmt_interrupts_feed(&p, buf, len), -E2BIG);
+		}
+		/* The error sticks. */
+		assert_int_equal(procfmt_interrupts_feed(&p, "2: 0 x\n", 7), -E2BIG);
+		assert_int_equal(procfmt_interrupts_finish(&p, &v, &n), -E2BIG);
+		assert_ptr_equal(v, (void *)0x1);
+		assert_int_equal(n, 7);
+		assert_int_equal(p.lineno, 2);
+		assert_non_null(strstr(p.why, "a line longer than"));
+		procfmt_interrupts_done(&p);
+	}
+	/* Exactly at the limit: fine, the line ends in one huge action name. */
+	len = (size_t)sprintf(buf, "   CPU0\n 1: 5 X 1-edge ");
+	memset(buf + len, 'a', PROCFMT_INTERRUPTS_TAIL_MAX - 10);
+	len += PROCFMT_INTERRUPTS_TAIL_MAX - 10;
+	assert_int_equal(procfmt_parse_interrupts(buf, len, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(strlen(v[0].actions), PROCFMT_INTERRUPTS_TAIL_MAX - 10);
+	procfmt_interrupts_free(v, n);
+	/* Too much text after the counts. */
+	memset(buf + len, 'a', 20);
+	len += 20;
+	procfmt_interrupts_init(&p);
+	assert_int_equal(procfmt_interrupts_feed(&p, buf, len), 0);
+	assert_int_equal(procfmt_interrupts_finish(&p, &v, &n), -E2BIG);
+	assert_int_equal(p.lineno, 2);
+	assert_non_null(strstr(p.why, "chip, hwirq and actions"));
+
+	/* A header of more CPUs than CPUSET_MAX_CPUS. */
+	len = 0;
+	for (unsigned c = 0; c <= CPUSET_MAX_CPUS; c++)
+		len += (size_t)sprintf(buf + len, "CPU%-8u", c);
+	buf[len++] = '\n';
+	procfmt_interrupts_init(&p);
+	assert_int_equal(procfmt_interrupts_feed(&p, buf, len), -E2BIG);
+	assert_int_equal(procfmt_interrupts_finish(&p, &v, &n), -E2BIG);
+	assert_int_equal(p.lineno, 1);
+	assert_non_null(strstr(p.why, "CPU columns"));
+
+	/* More lines than any IRQ space: "CPU0" and MAX_LINES newlines are
+	 * as many lines as allowed, one more is too many. */
+	free(buf);
+	len = 4 + PROCFMT_INTERRUPTS_MAX_LINES + 1;
+	buf = malloc(len);
+	assert_non_null(buf);
+	memset(buf, '\n', len);
+	memcpy(buf, "CPU0", 4);
+	assert_int_equal(procfmt_parse_interrupts(buf, len - 1, &v, &n), 0);
+	procfmt_interrupts_free(v, n);
+	procfmt_interrupts_init(&p);
+	assert_int_equal(procfmt_interrupts_feed(&p, buf, len), -E2BIG);
+	assert_int_equal(p.lineno, PROCFMT_INTERRUPTS_MAX_LINES + 1);
+	assert_non_null(strstr(p.why, "more than"));
+	procfmt_interrupts_done(&p);
+	free(buf);
+
+	/* An unended header is still a header; nothing at all is not. */
+	procfmt_interrupts_init(&p);
+	assert_int_equal(procfmt_interrupts_feed(&p, "  CPU0  CP", 10), 0);
+	assert_int_equal(procfmt_interrupts_feed(&p, "U1", 2), 0);
+	assert_int_equal(procfmt_interrupts_finish(&p, &v, &n), 0);
+	assert_int_equal(n, 0);
+	procfmt_interrupts_free(v, n);
+	procfmt_interrupts_init(&p);
+	assert_int_equal(procfmt_interrupts_finish(&p, &v, &n), -EINVAL);
+	assert_int_equal(p.lineno, 1);
+	assert_non_null(strstr(p.why, "no CPU header"));
 }
 
 /* ---- grub ---- */
@@ -537,7 +750,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stat),	   cmocka_unit_test(test_stat_truncated),
 	    cmocka_unit_test(test_status),	   cmocka_unit_test(test_interrupts),
-	    cmocka_unit_test(test_interrupts_bad), cmocka_unit_test(test_grub),
+	    cmocka_unit_test(test_interrupts_bad), cmocka_unit_test(test_interrupts_8192_cpus),
+	    cmocka_unit_test(test_interrupts_limits),
+	    cmocka_unit_test(test_grub),
 	    cmocka_unit_test(test_join_cmdline),   cmocka_unit_test(test_cmdline_get),
 	    cmocka_unit_test(test_cmdline_real),   cmocka_unit_test(test_shell),
 	    cmocka_unit_test(test_shell_doubling),

@@ -144,7 +144,9 @@ static void set_thread(struct action *a, const struct task_info *t)
 /* SCHED_DEADLINE (policy 6): sched_setscheduler cannot give a thread its
  * runtime, deadline and period back, so a sched change could never be
  * undone; and the kernel refuses affinity changes that would break deadline
- * admission (EBUSY). Such a thread is left as it is. */
+ * admission (EBUSY). A policy isolated has no value for (SCHED_EXT, 7, and
+ * anything newer) could not be journaled as a pristine value to put back
+ * either. Such a thread is left as it is. */
 #define SCHED_POLICY_DEADLINE 6
 
 static bool is_deadline(const struct task_info *t)
@@ -152,7 +154,20 @@ static bool is_deadline(const struct task_info *t)
 	return t->policy == SCHED_POLICY_DEADLINE;
 }
 
-static const char deadline_reason[] = "SCHED_DEADLINE thread: isolated leaves it alone";
+/* The policies action_sched_parse gives back: other, fifo, rr, batch, idle. */
+static bool unrestorable(const struct task_info *t)
+{
+	return !(t->policy == 0 || t->policy == 1 || t->policy == 2 || t->policy == 3 || t->policy == 5);
+}
+
+static char *unrestorable_reason(const struct task_info *t)
+{
+	if (is_deadline(t))
+		return strdup("SCHED_DEADLINE thread: isolated leaves it alone");
+	return util_sprintf("scheduling policy %d (SCHED_EXT is 7), which isolated could not put back: it "
+			    "leaves the thread alone",
+			    t->policy);
+}
 
 static char *thread_label(const struct task_info *t)
 {
@@ -468,9 +483,9 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 				b->pl->unchanged++;
 				continue;
 			}
-			if (is_deadline(task)) {
+			if (unrestorable(task)) {
 				add_skip(b, ACTION_THREAD_SCHED, action_tid_target(task->tid), thread_label(task),
-					 strdup(deadline_reason), r->name);
+					 unrestorable_reason(task), r->name);
 				continue;
 			}
 			a = add_action(b, ACTION_THREAD_SCHED, action_tid_target(task->tid), thread_label(task),
@@ -527,9 +542,8 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 				b->pl->unchanged++;
 			else if (is_deadline(t)) {
 				add_skip(b, ACTION_THREAD_AFFINITY, action_tid_target(t->tid), thread_label(t),
-					 util_sprintf("%s (the kernel refuses affinity changes that would break "
-						      "deadline admission: EBUSY)",
-						      deadline_reason),
+					 strdup("SCHED_DEADLINE thread: isolated leaves it alone (the kernel refuses "
+						"affinity changes that would break deadline admission: EBUSY)"),
 					 r->name);
 			} else if (t->no_setaffinity) {
 				char *cur = action_cpus_format(&t->cpus);
@@ -563,9 +577,9 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 				b->pl->unchanged++;
 				continue;
 			}
-			if (is_deadline(t)) {
+			if (unrestorable(t)) {
 				add_skip(b, ACTION_THREAD_SCHED, action_tid_target(t->tid), thread_label(t),
-					 strdup(deadline_reason), r->name);
+					 unrestorable_reason(t), r->name);
 				continue;
 			}
 			a = add_action(b, ACTION_THREAD_SCHED, action_tid_target(t->tid), thread_label(t),

@@ -1079,6 +1079,8 @@ static void test_deadline(void **state)
 	    {220, 220, "audio", F_USER, "0-3", 6, 0, "/usr/bin/audio"},
 	    {230, 230, "video", F_USER, "0-2", 6, 0, "/usr/bin/video"},
 	    {240, 240, "app", F_USER, "0-3", 0, 0, "/usr/bin/app"},
+	    /* SCHED_EXT: no value isolated could put back */
+	    {250, 250, "dl-ext", F_USER, "0-2", 7, 0, "/usr/bin/dl-ext"},
 	};
 	static const struct textra times[] = {
 	    {50, 0, NULL, 5000},
@@ -1099,6 +1101,9 @@ static void test_deadline(void **state)
 	     "SCHED_DEADLINE thread: isolated leaves it alone (the kernel refuses affinity changes that would break "
 	     "deadline admission: EBUSY)",
 	     "all"},
+	    {ACTION_THREAD_SCHED, "tid/250", "dl-ext",
+	     "scheduling policy 7 (SCHED_EXT is 7), which isolated could not put back: it leaves the thread alone",
+	     "dl-sched"},
 	};
 	const struct plan *pl = plan_of(c, &t, "deadline", "rt_cpus = 3\nrt_nic = eth1\n");
 

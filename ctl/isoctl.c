@@ -2,6 +2,7 @@
  * main() parses the global options, finds policies and host.conf, and hands
  * over to one command. Errors: one line "isoctl: ..." on stderr. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -132,6 +133,20 @@ int ctx_load_config(struct ctx *c)
 
 	if (r != EXIT_OK || c->hc)
 		return r;
+	/* The tree's own host.conf is a path of the tree: it must resolve
+	 * inside it like every other (a link out of it is refused). */
+	if (c->hostconf_in_root) {
+		int fd;
+
+		if (!c->host && (r = ctx_open_host(c)) != EXIT_OK)
+			return r;
+		fd = host_openat(c->host, "etc/isolated/host.conf", O_PATH, 0);
+		if (fd < 0) {
+			err_msg("%s: %s", c->hostconf_path, path_strerror(-fd));
+			return EXIT_USAGE;
+		}
+		close(fd);
+	}
 	r = hostconf_load(c->hostconf_path, &c->online, &c->hc, &d);
 	if (r == -ENOENT && !c->hostconf_given) {
 		diag_free(&d);
@@ -475,8 +490,10 @@ int main(int argc, char **argv)
 	} else {
 		char *in_root = c.root ? util_sprintf("%s/etc/isolated/host.conf", c.root) : NULL;
 
-		if (in_root && access(in_root, F_OK) == 0)
+		if (in_root && access(in_root, F_OK) == 0) {
 			c.hostconf_path = in_root;
+			c.hostconf_in_root = true;
+		}
 		else {
 			free(in_root);
 			c.hostconf_path = strdup(ISO_SYSCONFDIR "/host.conf");

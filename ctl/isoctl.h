@@ -21,6 +21,7 @@ struct ctx {
 	char **policy_dirs;  /* searched in order */
 	char *hostconf_path; /* host.conf to read */
 	bool hostconf_given; /* --config was given: a missing file is an error */
+	bool hostconf_in_root; /* the --root tree's etc/isolated/host.conf */
 	char *example;	     /* host.conf.example to point a newcomer at */
 	bool json;
 	bool all;

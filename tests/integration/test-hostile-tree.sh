@@ -107,6 +107,13 @@ unshare --mount --propagation private bash -c '
 expect_eq "apply across a mount point in the tree: exit status" "$?" 1
 expect_grep "$T/err" "leads out of the tree \(a symbolic link or mount point on the way\)"
 
+# The tree's own host.conf: a link out of the tree is refused too.
+fresh
+cp "$tree/etc/isolated/host.conf" "$OUT/host.conf"
+ln -sf "$OUT/host.conf" "$tree/etc/isolated/host.conf"
+run_t 2 plan dedicated
+expect_grep "$T/err" "etc/isolated/host.conf: leads out of the tree"
+
 # ---- 2. snapshot DIR: only a directory we made or the caller owns ----
 fresh
 mkdir -m 0755 "$W/nobodys"

@@ -429,10 +429,71 @@ static int set_str(char **dst, const char *src)
 	return 0;
 }
 
+/* The journal targets a transaction sees: all of them, or with threads_only
+ * those of the threads in its snapshot. idx[k] indexes j->targets (sorted);
+ * now[k] is its value now (NULL: gone); covered[k]: a plan action is for it. */
+struct view {
+	size_t *idx;
+	char **now;
+	bool *covered;
+	size_t n, cap;
+};
+
+static void view_done(struct view *v)
+{
+	for (size_t k = 0; k < v->n; k++)
+		free(v->now[k]);
+	free(v->idx);
+	free(v->now);
+	free(v->covered);
+	*v = (struct view){0};
+}
+
+static int view_add(struct view *v, size_t i)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 16;
+		size_t *idx = realloc(v->idx, cap * sizeof(*idx));
+		char **now;
+		bool *covered;
+
+		if (!idx)
+			return -ENOMEM;
+		v->idx = idx;
+		if (!(now = realloc(v->now, cap * sizeof(*now))))
+			return -ENOMEM;
+		v->now = now;
+		if (!(covered = realloc(v->covered, cap * sizeof(*covered))))
+			return -ENOMEM;
+		v->covered = covered;
+		v->cap = cap;
+	}
+	v->idx[v->n] = i;
+	v->now[v->n] = NULL;
+	v->covered[v->n] = false;
+	v->n++;
+	return 0;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The position in v of j->targets[i], or SIZE_MAX. */
+static size_t view_pos(const struct view *v, size_t i)
+{
+	const size_t *p = v->n ? bsearch(&i, v->idx, v->n, sizeof(i), cmp_size) : NULL;
+
+	return p ? (size_t)(p - v->idx) : SIZE_MAX;
+}
+
 /* The steps of the transaction: every plan action (planned against the
- * pristine host) and every journal target the mode no longer wants, each
- * with the value it holds now. now[i] is the value of j->targets[i]. */
-static int compose(struct txn *t, struct journal *j, char **now, bool *covered)
+ * pristine host) and every journal target in view the mode no longer
+ * wants, each with the value it holds now. */
+static int compose(struct txn *t, struct journal *j, struct view *v)
 {
 	const struct plan *pl = t->res->plan;
 	struct apply_result *res = t->res;
@@ -442,17 +503,19 @@ static int compose(struct txn *t, struct journal *j, char **now, bool *covered)
 	for (size_t i = 0; i < pl->n_actions; i++) {
 		const struct action *a = &pl->actions[i];
 		struct journal_entry *je = journal_find(j, a->kind, a->target);
+		size_t k = je ? view_pos(v, (size_t)(je - j->targets)) : SIZE_MAX;
 		struct apply_step st = {0};
 		const char *cur = a->from;
 
 		if ((r = entry_from_action(a, &st.e)) < 0)
 			return r;
-		if (je) {
-			size_t k = (size_t)(je - j->targets);
-			covered[k] = true;
-			cur = now[k];
+		if (k != SIZE_MAX) {
+			v->covered[k] = true;
+			cur = v->now[k];
 			/* Keep the first label and identity we recorded. */
 			st.e.starttime = je->starttime;
+		} else {
+			je = NULL;
 		}
 		if (set_str(&st.e.pristine, a->from) < 0 || set_str(&st.e.before, cur) < 0 ||
 		    set_str(&st.e.wanted, a->to) < 0) {
@@ -475,29 +538,30 @@ static int compose(struct txn *t, struct journal *j, char **now, bool *covered)
 			return r;
 	}
 
-	for (size_t k = 0; k < j->n_targets; k++) {
-		const struct journal_entry *je = &j->targets[k];
+	for (size_t k = 0; k < v->n; k++) {
+		const struct journal_entry *je = &j->targets[v->idx[k]];
+		const char *now = v->now[k];
 		struct apply_step st = {.restore = true};
 
-		if (covered[k] || !now[k])
+		if (v->covered[k] || !now)
 			continue;
 		/* Back where it started without us: nothing to write. */
-		if (action_value_equal(je->kind, now[k], je->pristine))
+		if (action_value_equal(je->kind, now, je->pristine))
 			continue;
 		if ((r = journal_entry_copy(&st.e, je)) < 0)
 			return r;
-		if (set_str(&st.e.before, now[k]) < 0 || set_str(&st.e.wanted, je->pristine) < 0) {
+		if (set_str(&st.e.before, now) < 0 || set_str(&st.e.wanted, je->pristine) < 0) {
 			step_done(&st);
 			return -ENOMEM;
 		}
 		st.write = true;
 		st.outcome = STEP_PLANNED;
-		if (!t->o->force && !action_value_equal(je->kind, now[k], je->wanted)) {
+		if (!t->o->force && !action_value_equal(je->kind, now, je->wanted)) {
 			st.outcome = STEP_CONFLICT;
 			st.write = false;
 			st.message = util_sprintf("changed behind isolated's back: it is %s, isolated wrote %s; "
 						  "left alone, --force restores the pristine %s",
-						  now[k], je->wanted, je->pristine);
+						  now, je->wanted, je->pristine);
 		}
 		if ((r = push_step(res, &st, &cap)) < 0)
 			return r;
@@ -708,24 +772,46 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 	return 0;
 }
 
+/* The two journal targets of a thread (its affinity, its scheduling). */
+static struct journal_entry *thread_target(struct journal *j, enum action_kind kind, pid_t tid)
+{
+	char target[ACTION_TARGET_ID_MAX];
+
+	const char *name = action_canonical_target(kind, NULL, 0, tid, target);
+
+	return name ? journal_find(j, kind, name) : NULL;
+}
+
 /* Drop thread targets whose thread exited (or whose tid was reused). A
  * partial snapshot (threads_only) tells only about the tids it holds: a
- * target is dropped when its tid is there with another start time. */
+ * target is dropped when its tid is there with another start time; only
+ * those are looked up. */
 static int drop_exited(struct txn *t, struct journal *j, size_t *ret_dropped)
 {
+	static const enum action_kind kinds[] = {ACTION_THREAD_AFFINITY, ACTION_THREAD_SCHED};
 	size_t dropped = 0;
 
-	for (size_t i = 0; i < j->n_targets;) {
-		const struct journal_entry *e = &j->targets[i];
-		const struct task_info *task = action_kind_is_thread(e->kind) ? host_state_task(t->s, e->tid) : NULL;
-		bool gone = t->o->threads_only ? task && task->starttime != e->starttime
-					       : action_kind_is_thread(e->kind) && !state_thread(t->s, e);
+	if (t->o->threads_only) {
+		for (size_t i = 0; i < t->s->n_tasks; i++) {
+			const struct task_info *task = &t->s->tasks[i];
 
-		if (gone) {
-			journal_remove_target(j, i);
-			dropped++;
-		} else {
-			i++;
+			for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+				struct journal_entry *e = thread_target(j, kinds[k], task->tid);
+
+				if (e && e->starttime != task->starttime) {
+					journal_kill_target(j, e);
+					dropped++;
+				}
+			}
+		}
+	} else {
+		for (size_t i = 0; i < j->n_targets; i++) {
+			struct journal_entry *e = &j->targets[i];
+
+			if (e->target && action_kind_is_thread(e->kind) && !state_thread(t->s, e)) {
+				journal_kill_target(j, e);
+				dropped++;
+			}
 		}
 	}
 	*ret_dropped = dropped;
@@ -735,47 +821,97 @@ static int drop_exited(struct txn *t, struct journal *j, size_t *ret_dropped)
 	return 0;
 }
 
+/* The targets in view, with their values now. A threads-only apply sees
+ * only the threads of its snapshot: the other targets are out of view,
+ * neither read nor restored; and the scheduling of an IRQ thread (it keeps
+ * its IRQ) is the IRQ rules' business, which a threads-only plan leaves out. */
+static int build_view(struct txn *t, struct journal *j, struct view *v)
+{
+	static const enum action_kind kinds[] = {ACTION_THREAD_AFFINITY, ACTION_THREAD_SCHED};
+	int r;
+
+	if (t->o->threads_only) {
+		for (size_t i = 0; i < t->s->n_tasks; i++) {
+			const struct task_info *task = &t->s->tasks[i];
+
+			if (task->context_only)
+				continue;
+			for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+				struct journal_entry *e = thread_target(j, kinds[k], task->tid);
+
+				if (e && !(e->kind == ACTION_THREAD_SCHED && e->irq) && state_thread(t->s, e) &&
+				    (r = view_add(v, (size_t)(e - j->targets))) < 0)
+					return r;
+			}
+		}
+		if (v->n > 1)
+			qsort(v->idx, v->n, sizeof(*v->idx), cmp_size);
+	} else {
+		for (size_t i = 0; i < j->n_targets; i++)
+			if (j->targets[i].target && (r = view_add(v, i)) < 0)
+				return r;
+	}
+	for (size_t k = 0; k < v->n; k++)
+		if ((r = state_value(t->s, &j->targets[v->idx[k]], &v->now[k])) < 0)
+			return r;
+	return 0;
+}
+
+/* The journal to work on: the caller's, made current (the daemon keeps one
+ * in memory), or read. A journal of another boot is discarded. */
 static int load_journal(struct txn *t, const char *boot_id, struct journal **ret, char *err, size_t errlen)
 {
 	struct journal *j = NULL;
 	int r;
 
-	r = journal_load(t->h, &j, err, errlen);
-	if (r == -ENOENT) {
-		err[0] = '\0';
-		j = journal_new(boot_id);
-		if (!j)
-			return -ENOMEM;
-	} else if (r < 0) {
+	if (t->o->journal) {
+		r = journal_refresh(t->h, t->o->journal, boot_id, NULL, err, errlen);
+		j = *t->o->journal;
+	} else {
+		r = journal_load(t->h, &j, err, errlen);
+		if (r == -ENOENT) {
+			err[0] = '\0';
+			r = (j = journal_new(boot_id)) ? 0 : -ENOMEM;
+		}
+	}
+	if (r < 0)
 		return r;
-	} else if (strcmp(j->boot_id, boot_id) != 0) {
+	if (strcmp(j->boot_id, boot_id) != 0) {
 		add_notice(t->res,
 			   util_sprintf("the journal is from another boot (%s; this is %s) and %s: "
 					"the values it recorded did not survive the reboot",
 					j->boot_id, boot_id, t->o->dry_run ? "would be discarded" : "was discarded"));
+		if (t->o->journal)
+			*t->o->journal = NULL;
 		journal_free(j);
 		if (!t->o->dry_run && (r = journal_remove(t->h, err, errlen)) < 0)
 			return r;
 		j = journal_new(boot_id);
 		if (!j)
 			return -ENOMEM;
+		if (t->o->journal)
+			*t->o->journal = j;
 	}
 	*ret = j;
 	return 0;
 }
 
-/* Write j, or remove it when it holds nothing (the host is vanilla, and
- * no revert awaits confirmation). */
+/* Write what changed in j, or remove the file when j holds nothing (the
+ * host is vanilla, and no revert awaits confirmation). */
 static int store_journal(const struct host *h, struct journal *j, bool *ret_removed, char *err, size_t errlen)
 {
-	if (j->n_targets == 0 && !j->has_txn && !j->has_confirm && strcmp(j->mode, "vanilla") == 0) {
+	int r;
+
+	if (journal_n_live(j) == 0 && !j->has_txn && !j->has_confirm && strcmp(j->mode, "vanilla") == 0) {
 		*ret_removed = true;
-		return journal_remove(h, err, errlen);
+		r = journal_remove(h, err, errlen);
+		if (r >= 0)
+			journal_forget_file(j); /* of no file now */
+		return r;
 	}
 	*ret_removed = false;
 	return journal_save(h, j, err, errlen);
 }
-
 static void count_outcomes(struct apply_result *res)
 {
 	memset(res->counts, 0, sizeof(res->counts));
@@ -806,35 +942,32 @@ static int set_confirm(struct journal *j, const struct apply_confirm *c)
 	return 0;
 }
 
-/* The journal after a successful transaction. in_view[i]: the value of
- * j->targets[i] is known (now[i]; NULL when it is gone); targets out of
- * view (threads_only: threads not in the partial snapshot, IRQs, sysctls,
- * cpumasks) are kept as they are. *ret_changed: j differs from what it
- * was (threads_only only keeps mode, scope, time and confirmation). */
-static int commit_journal(struct txn *t, struct journal *j, char **now, const bool *in_view, bool *ret_changed)
+/* The journal after a successful transaction: targets in view back at
+ * pristine without a step leave it, the steps' outcomes go in; targets out
+ * of view (threads_only: threads not in the partial snapshot, IRQs,
+ * sysctls, cpumasks) are kept as they are. *ret_changed: j differs from
+ * what it was (threads_only only keeps mode, scope, time and confirmation). */
+static int commit_journal(struct txn *t, struct journal *j, const struct view *v, bool *ret_changed)
 {
 	struct apply_result *res = t->res;
 	bool changed = false;
 	char scope[256];
 	int r;
 
-	/* Targets back at pristine without a step leave the journal. */
-	for (size_t i = j->n_targets; i-- > 0;) {
-		const struct journal_entry *e = &j->targets[i];
-		bool stepped = false;
+	/* A target with no plan action and no restore step is one compose
+	 * found gone, or at its pristine value. */
+	for (size_t k = 0; k < v->n; k++) {
+		struct journal_entry *e = &j->targets[v->idx[k]];
 
-		if (!in_view[i])
-			continue;
-		for (size_t k = 0; k < res->n_steps && !stepped; k++)
-			stepped = res->steps[k].e.kind == e->kind && strcmp(res->steps[k].e.target, e->target) == 0;
-		if (!stepped && (!now[i] || action_value_equal(e->kind, now[i], e->pristine))) {
-			journal_remove_target(j, i);
+		if (e->target && !v->covered[k] && (!v->now[k] || action_value_equal(e->kind, v->now[k], e->pristine))) {
+			journal_kill_target(j, e);
 			changed = true;
 		}
 	}
 	for (size_t k = 0; k < res->n_steps; k++) {
 		const struct apply_step *st = &res->steps[k];
 		struct journal_entry *je = journal_find(j, st->e.kind, st->e.target);
+		bool touched = false;
 
 		switch (st->outcome) {
 		case STEP_DONE:
@@ -842,13 +975,17 @@ static int commit_journal(struct txn *t, struct journal *j, char **now, const bo
 		case STEP_UNCHANGED:
 			if (st->restore || action_value_equal(st->e.kind, st->e.wanted, st->e.pristine)) {
 				if (je) {
-					journal_remove_target(j, (size_t)(je - j->targets));
+					journal_kill_target(j, je);
 					changed = true;
 				}
 			} else if (je) {
-				if (update_str(&je->wanted, st->e.wanted, &changed) < 0 ||
-				    update_str(&je->rule, st->e.rule, &changed) < 0)
+				if (update_str(&je->wanted, st->e.wanted, &touched) < 0 ||
+				    update_str(&je->rule, st->e.rule, &touched) < 0)
 					return -ENOMEM;
+				if (touched) {
+					journal_touch(j, je);
+					changed = true;
+				}
 			} else {
 				changed = true;
 				if ((r = add_target(j, &st->e)) < 0)
@@ -857,7 +994,7 @@ static int commit_journal(struct txn *t, struct journal *j, char **now, const bo
 			break;
 		case STEP_GONE:
 			if (je) {
-				journal_remove_target(j, (size_t)(je - j->targets));
+				journal_kill_target(j, je);
 				changed = true;
 			}
 			break;
@@ -883,20 +1020,16 @@ static int commit_journal(struct txn *t, struct journal *j, char **now, const bo
 
 static int begin_txn(struct txn *t, struct journal *j)
 {
-	j->has_txn = true;
-	if (set_str(&j->txn_mode, t->p->name) < 0)
-		return -ENOMEM;
-	j->txn_started = (long long)time(NULL);
-	j->txn_pid = (int)getpid();
-	for (size_t i = 0; i < t->res->n_steps; i++) {
-		const struct apply_step *st = &t->res->steps[i];
-		int r;
-		if (st->write && (r = journal_add_step(j, &st->e)) < 0)
-			return r;
-	}
-	return 0;
-}
+	int r = journal_begin_txn(j, t->p->name, (int)getpid(), (long long)time(NULL));
 
+	for (size_t i = 0; r >= 0 && i < t->res->n_steps; i++) {
+		const struct apply_step *st = &t->res->steps[i];
+
+		if (st->write)
+			r = journal_add_step(j, &st->e);
+	}
+	return r;
+}
 static int fail_msg(char *err, size_t errlen, int r, const char *what)
 {
 	if (err[0] == '\0')
@@ -947,10 +1080,11 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 {
 	struct txn t = {.h = h, .p = p, .o = o};
 	struct journal *j = NULL;
-	char *boot_id = NULL, **now = NULL, scope[256];
-	bool *covered = NULL, *in_view = NULL, removed = false, changed = false, writes = false;
+	struct view v = {0};
+	char *boot_id = NULL, scope[256];
+	bool removed = false, changed = false, writes = false, saved = false;
 	int lock_fd = -1, r, failure = 0;
-	size_t n_now = 0, dropped = 0;
+	size_t dropped = 0;
 
 	err[0] = '\0';
 	if ((r = check_opts(o, err, errlen)) < 0)
@@ -990,6 +1124,8 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 						       j->txn_mode ? j->txn_mode : "?", j->txn_pid));
 		else if ((r = recover(&t, j, err, errlen)) < 0 || (r = store_journal(h, j, &removed, err, errlen)) < 0)
 			goto out;
+		else
+			crash_point(o, "recovered", 0);
 	}
 	if (o->threads_only && (r = check_threads_only(&t, j, err, errlen)) < 0)
 		goto out;
@@ -1002,46 +1138,25 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 		goto out;
 	if ((r = drop_exited(&t, j, &dropped)) < 0)
 		goto out;
-
-	/* The value of every journal target now, then the pristine view. A
-	 * threads-only apply sees only the threads of its snapshot: the other
-	 * targets are out of view, neither read nor restored. */
-	n_now = j->n_targets;
-	now = calloc(n_now + 1, sizeof(*now));
-	covered = calloc(n_now + 1, sizeof(*covered));
-	in_view = calloc(n_now + 1, sizeof(*in_view));
-	if (!now || !covered || !in_view) {
-		r = -ENOMEM;
+	/* The value of every target in view now, then the pristine view. */
+	if ((r = build_view(&t, j, &v)) < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < n_now; i++) {
-		const struct journal_entry *e = &j->targets[i];
+	for (size_t k = 0; k < v.n; k++) {
+		const struct journal_entry *e = &j->targets[v.idx[k]];
 
-		/* The scheduling of an IRQ thread (it keeps its IRQ) is the
-		 * IRQ rules' business, which a threads-only plan leaves out. */
-		if (o->threads_only) {
-			const struct task_info *task = action_kind_is_thread(e->kind) ? state_thread(t.s, e) : NULL;
-
-			if (!task || task->context_only || (e->kind == ACTION_THREAD_SCHED && e->irq))
-				continue;
-		}
-		in_view[i] = true;
-		if ((r = state_value(t.s, e, &now[i])) < 0)
-			goto out;
-	}
-	for (size_t i = 0; i < n_now; i++)
-		if (in_view[i] && (r = state_set_value(t.s, &j->targets[i], j->targets[i].pristine)) < 0) {
-			snprintf(err, errlen, "the journal's pristine value of %s (%s) is not a valid value",
-				 j->targets[i].target, j->targets[i].pristine);
+		if ((r = state_set_value(t.s, e, e->pristine)) < 0) {
+			snprintf(err, errlen, "the journal's pristine value of %s (%s) is not a valid value", e->target,
+				 e->pristine);
 			goto out;
 		}
+	}
 	if (o->threads_only)
 		r = plan_build_threads(p, t.s, &t.res->plan, err, errlen);
 	else
 		r = plan_build(p, t.s, &t.res->plan, err, errlen);
 	if (r < 0)
 		goto out;
-	if ((r = compose(&t, j, now, covered)) < 0)
+	if ((r = compose(&t, j, &v)) < 0)
 		goto out;
 	count_outcomes(t.res);
 	if (o->dry_run) {
@@ -1088,23 +1203,28 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 			}
 		}
 		/* Everything put back: the journal as it was before this
-		 * transaction (begin_txn only added the transaction to it). */
+		 * transaction (begin_txn only added the transaction to it; the
+		 * exited threads dropped stay dropped). */
 		journal_clear_txn(j);
 		r = store_journal(h, j, &removed, err, errlen);
 		if (r < 0)
 			goto out;
+		saved = true;
 		r = failure;
 		goto out;
 	}
 
-	if ((r = commit_journal(&t, j, now, in_view, &changed)) < 0)
+	if ((r = commit_journal(&t, j, &v, &changed)) < 0)
 		goto out;
 	/* The event path is hot: a journal that would be written back as it
-	 * is, is not written. */
+	 * is, is not written (and journal_save writes a record of what
+	 * changed, not the journal). */
 	if (!o->threads_only || writes || changed || dropped)
 		r = store_journal(h, j, &removed, err, errlen);
 	if (r < 0)
 		goto out;
+	saved = true;
+	crash_point(o, "commit", 0);
 	r = 0;
 out:
 	if (t.res)
@@ -1116,13 +1236,19 @@ out:
 		journal_unlock(h, lock_fd, removed);
 	if (t.res)
 		t.res->journal_removed = removed;
-	for (size_t i = 0; now && i < n_now; i++)
-		free(now[i]);
-	free(now);
-	free(covered);
-	free(in_view);
+	view_done(&v);
 	free(boot_id);
-	journal_free(j);
+	if (o->journal && j) {
+		/* The caller keeps it: what memory holds must be what the file
+		 * holds. A dry run changed it (exited threads), a failure may
+		 * have: read it again next time. */
+		if (o->dry_run || !(saved || (r >= 0 && !changed && !dropped && !writes)))
+			journal_forget_file(j);
+		else if (j->n_targets > 2 * journal_n_live(j) + 64)
+			journal_compact(j);
+	} else {
+		journal_free(j);
+	}
 	if (t.s != o->state)
 		host_state_free(t.s);
 	if (r < 0 && !(t.res && t.res->failed)) {
@@ -1134,7 +1260,6 @@ out:
 	*ret = t.res;
 	return r;
 }
-
 void apply_result_free(struct apply_result *r)
 {
 	if (!r)

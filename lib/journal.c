@@ -1,6 +1,7 @@
-/* The journal: what isolated changed on a host and the values to restore,
- * serialised as JSON with a length+CRC trailer, saved durably, and the lock
- * that serialises every invocation that changes a host. */
+/* The journal in memory: what isolated changed on a host and the values to
+ * restore, an index of its targets, what changed since it was last saved,
+ * and the JSON of its checkpoints and records (journal-file.c puts them on
+ * disk). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,20 +16,17 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <json-c/linkhash.h>
 #include <zlib.h>
 
 #include "isolated/action.h"
 #include "isolated/journal.h"
 #include "isolated/util.h"
+#include "journal-internal.h"
 
 #define JOURNAL_FORMAT "isolated-journal"
-#define JOURNAL_FILE "journal" /* JOURNAL_PATH within JOURNAL_DIR */
-#define JOURNAL_TMP "journal.tmp"
-#define JOURNAL_LOCK_FILE "lock" /* JOURNAL_LOCK_PATH within JOURNAL_DIR */
-/* Far above any real host (a few hundred bytes a target): a bigger file is
- * not ours, and reading it whole would only waste memory. */
-#define JOURNAL_MAX (64u << 20)
-#define JOURNAL_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
+/* Compact: a checkpoint of 10 000 targets is read on every load. */
+#define JOURNAL_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* plan_action_kind_name() in reverse, for reading entries back. */
 static const struct {
@@ -43,8 +41,7 @@ static const struct {
 };
 
 /* A parse error: "WHERE: message", or "message" at the top level. */
-static int bad(char *err, size_t errlen, const char *where, const char *fmt, ...) ISO_PRINTF(4, 5);
-static int bad(char *err, size_t errlen, const char *where, const char *fmt, ...)
+int journal_bad(char *err, size_t errlen, const char *where, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -75,6 +72,25 @@ static const char *printable(const char *s, size_t len, char *buf, size_t buflen
 }
 
 /* ---- in memory ---- */
+
+/* What the journal module keeps beside the fields of struct journal. */
+struct journal_priv {
+	/* "KIND:TARGET" -> index + 1 in targets (json-c's hash table); NULL
+	 * until the first lookup. */
+	struct lh_table *index;
+	size_t cap_targets, cap_steps;
+	size_t n_dead;
+	/* Keys of the targets added, changed or dropped since the last save;
+	 * the value is non-NULL when the target was dropped on the way (and
+	 * perhaps added again: a reused tid), so that a replay drops the old
+	 * entry and appends the new one, as memory did. */
+	struct lh_table *dirty;
+	/* Bumped by every change of the transaction. */
+	unsigned long long txn_serial, saved_txn_serial;
+	bool saved_has_txn;
+	char *saved_header; /* header_text() as last saved; NULL: unknown */
+	struct journal_file_id file;
+};
 
 void journal_entry_done(struct journal_entry *e)
 {
@@ -120,6 +136,125 @@ static void entries_free(struct journal_entry *v, size_t n)
 	free(v);
 }
 
+static void key_free(struct lh_entry *e)
+{
+	free(lh_entry_k(e));
+}
+
+static void priv_free(struct journal_priv *p)
+{
+	if (!p)
+		return;
+	if (p->index)
+		lh_table_free(p->index);
+	if (p->dirty)
+		lh_table_free(p->dirty);
+	free(p->saved_header);
+	free(p);
+}
+
+/* NULL on ENOMEM: then the journal works without its extras (no index, and
+ * every save a checkpoint). */
+static struct journal_priv *priv_of(struct journal *j)
+{
+	if (!j->priv && (j->priv = calloc(1, sizeof(*j->priv)))) {
+		j->priv->cap_targets = j->n_targets;
+		j->priv->cap_steps = j->n_steps;
+	}
+	return j->priv;
+}
+
+struct journal_file_id *journal_file_id(struct journal *j)
+{
+	struct journal_priv *p = priv_of(j);
+
+	return p ? &p->file : NULL;
+}
+
+/* "KIND:TARGET" into buf; false when it does not fit. */
+#define KEY_MAX (ACTION_TARGET_ID_MAX + 256)
+static bool entry_key(enum action_kind kind, const char *target, char buf[KEY_MAX])
+{
+	return (size_t)snprintf(buf, KEY_MAX, "%d:%s", (int)kind, target) < KEY_MAX;
+}
+
+/* Index the live target at i; false on ENOMEM (the index is then dropped). */
+static bool index_add(struct journal_priv *p, const struct journal_entry *e, size_t i)
+{
+	char key[KEY_MAX], *k;
+
+	if (!p->index)
+		return true;
+	if (!entry_key(e->kind, e->target, key) || !(k = strdup(key)) ||
+	    lh_table_insert(p->index, k, (void *)(uintptr_t)(i + 1)) < 0) {
+		lh_table_free(p->index);
+		p->index = NULL;
+		return false;
+	}
+	return true;
+}
+
+static void index_drop(struct journal_priv *p)
+{
+	if (p && p->index) {
+		lh_table_free(p->index);
+		p->index = NULL;
+	}
+}
+
+static bool index_build(struct journal *j)
+{
+	struct journal_priv *p = priv_of(j);
+
+	if (!p)
+		return false;
+	if (p->index)
+		return true;
+	p->index = lh_kchar_table_new(
+	    j->n_targets < 16 ? 16 : (int)(j->n_targets * 2 > INT_MAX ? INT_MAX : j->n_targets * 2), key_free);
+	if (!p->index)
+		return false;
+	for (size_t i = 0; i < j->n_targets; i++)
+		if (j->targets[i].target && !index_add(p, &j->targets[i], i))
+			return false;
+	return true;
+}
+
+/* Remember that the target (kind, target) changed (killed: was dropped)
+ * since the last save. A journal whose dirty set cannot grow saves a
+ * checkpoint next. */
+static void mark_dirty_ex(struct journal *j, enum action_kind kind, const char *target, bool killed)
+{
+	struct journal_priv *p = priv_of(j);
+	char key[KEY_MAX], *k;
+	struct lh_entry *le;
+
+	if (!p)
+		return;
+	if (!p->dirty && !(p->dirty = lh_kchar_table_new(16, key_free))) {
+		p->file.rewrite = true;
+		return;
+	}
+	if (!entry_key(kind, target, key)) {
+		p->file.rewrite = true;
+		return;
+	}
+	if ((le = lh_table_lookup_entry(p->dirty, key))) {
+		if (killed)
+			lh_entry_set_val(le, (void *)1);
+		return;
+	}
+	if (!(k = strdup(key)) || lh_table_insert(p->dirty, k, killed ? (void *)1 : NULL) < 0) {
+		free(k);
+		p->file.rewrite = true;
+	}
+}
+
+static void mark_dirty(struct journal *j, enum action_kind kind, const char *target)
+{
+	mark_dirty_ex(j, kind, target, false);
+}
+
 struct journal *journal_new(const char *boot_id)
 {
 	struct journal *j = calloc(1, sizeof(*j));
@@ -147,6 +282,24 @@ void journal_clear_txn(struct journal *j)
 	j->txn_started = 0;
 	j->txn_pid = 0;
 	j->has_txn = false;
+	if (j->priv) {
+		j->priv->cap_steps = 0;
+		j->priv->txn_serial++;
+	}
+}
+
+int journal_begin_txn(struct journal *j, const char *mode, int pid, long long started)
+{
+	char *m = strdup(mode);
+
+	if (!m)
+		return -ENOMEM;
+	journal_clear_txn(j);
+	j->has_txn = true;
+	j->txn_mode = m;
+	j->txn_pid = pid;
+	j->txn_started = started;
+	return 0;
 }
 
 void journal_clear_confirm(struct journal *j)
@@ -170,25 +323,34 @@ void journal_free(struct journal *j)
 	entries_free(j->targets, j->n_targets);
 	journal_clear_txn(j);
 	journal_clear_confirm(j);
+	priv_free(j->priv);
 	free(j);
 }
 
-static int entries_copy(const struct journal_entry *src, size_t n, struct journal_entry **ret)
+/* The live entries of src, copied. */
+static int entries_copy(const struct journal_entry *src, size_t n, struct journal_entry **ret, size_t *ret_n)
 {
 	struct journal_entry *v;
+	size_t k = 0;
 
 	*ret = NULL;
+	*ret_n = 0;
 	if (n == 0)
 		return 0;
 	v = calloc(n, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		if (journal_entry_copy(&v[i], &src[i]) < 0) {
-			entries_free(v, i);
+	for (size_t i = 0; i < n; i++) {
+		if (!src[i].target)
+			continue;
+		if (journal_entry_copy(&v[k], &src[i]) < 0) {
+			entries_free(v, k);
 			return -ENOMEM;
 		}
+		k++;
+	}
 	*ret = v;
+	*ret_n = k;
 	return 0;
 }
 
@@ -199,6 +361,7 @@ int journal_copy(const struct journal *j, struct journal **ret)
 	if (!c)
 		return -ENOMEM;
 	*c = *j;
+	c->priv = NULL; /* a copy is of no file */
 	c->boot_id = c->mode = c->scope = c->txn_mode = NULL;
 	c->confirm_previous_mode = c->confirm_previous_scope = c->confirm_session = NULL;
 	c->targets = c->steps = NULL;
@@ -208,12 +371,9 @@ int journal_copy(const struct journal *j, struct journal **ret)
 	    dup_opt(j->confirm_previous_mode, &c->confirm_previous_mode) < 0 ||
 	    dup_opt(j->confirm_previous_scope, &c->confirm_previous_scope) < 0 ||
 	    dup_opt(j->confirm_session, &c->confirm_session) < 0 ||
-	    entries_copy(j->targets, j->n_targets, &c->targets) < 0)
+	    entries_copy(j->targets, j->n_targets, &c->targets, &c->n_targets) < 0 ||
+	    entries_copy(j->steps, j->n_steps, &c->steps, &c->n_steps) < 0)
 		goto fail;
-	c->n_targets = j->n_targets;
-	if (entries_copy(j->steps, j->n_steps, &c->steps) < 0)
-		goto fail;
-	c->n_steps = j->n_steps;
 	*ret = c;
 	return 0;
 fail:
@@ -221,47 +381,137 @@ fail:
 	return -ENOMEM;
 }
 
-struct journal_entry *journal_find(const struct journal *j, enum action_kind kind, const char *target)
+struct journal_entry *journal_find(struct journal *j, enum action_kind kind, const char *target)
 {
+	char key[KEY_MAX];
+	void *v;
+
+	if (index_build(j) && entry_key(kind, target, key)) {
+		if (!lh_table_lookup_ex(j->priv->index, key, &v))
+			return NULL;
+		return &j->targets[(uintptr_t)v - 1];
+	}
+	/* Without an index (ENOMEM): a scan. */
 	for (size_t i = 0; i < j->n_targets; i++)
-		if (j->targets[i].kind == kind && strcmp(j->targets[i].target, target) == 0)
+		if (j->targets[i].target && j->targets[i].kind == kind && strcmp(j->targets[i].target, target) == 0)
 			return &j->targets[i];
 	return NULL;
 }
 
-static int entries_add(struct journal_entry **v, size_t *n, const struct journal_entry *e)
+/* Append a copy of e to v (n, capacity *cap: doubling). */
+static int entries_add(struct journal_entry **v, size_t *n, size_t *cap, const struct journal_entry *e)
 {
-	struct journal_entry c, *nv;
+	struct journal_entry c;
 
+	if (*n >= *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct journal_entry *nv = realloc(*v, nc * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
 	if (journal_entry_copy(&c, e) < 0)
 		return -ENOMEM;
-	nv = realloc(*v, (*n + 1) * sizeof(*nv));
-	if (!nv) {
-		journal_entry_done(&c);
-		return -ENOMEM;
-	}
-	nv[(*n)++] = c;
-	*v = nv;
+	(*v)[(*n)++] = c;
 	return 0;
 }
 
 int journal_add_target(struct journal *j, const struct journal_entry *e)
 {
-	return entries_add(&j->targets, &j->n_targets, e);
+	struct journal_priv *p;
+	size_t cap;
+	int r;
+
+	/* Two entries for one target would leave a pristine value unrestored. */
+	if (e->target && journal_find(j, e->kind, e->target))
+		return -EEXIST;
+	p = priv_of(j);
+	cap = p ? p->cap_targets : j->n_targets;
+	r = entries_add(&j->targets, &j->n_targets, &cap, e);
+	if (r < 0)
+		return r;
+	if (p) {
+		p->cap_targets = cap;
+		index_add(p, &j->targets[j->n_targets - 1], j->n_targets - 1);
+	}
+	mark_dirty(j, e->kind, e->target);
+	return 0;
 }
 
 int journal_add_step(struct journal *j, const struct journal_entry *e)
 {
-	return entries_add(&j->steps, &j->n_steps, e);
+	struct journal_priv *p = priv_of(j);
+	size_t cap = p ? p->cap_steps : j->n_steps;
+	int r;
+
+	r = entries_add(&j->steps, &j->n_steps, &cap, e);
+	if (r < 0)
+		return r;
+	if (p) {
+		p->cap_steps = cap;
+		p->txn_serial++;
+	}
+	return 0;
+}
+
+void journal_touch(struct journal *j, const struct journal_entry *e)
+{
+	if (e->target)
+		mark_dirty(j, e->kind, e->target);
+}
+
+void journal_kill_target(struct journal *j, struct journal_entry *e)
+{
+	struct journal_priv *p = priv_of(j);
+	char key[KEY_MAX];
+
+	if (!e->target)
+		return;
+	mark_dirty_ex(j, e->kind, e->target, true);
+	if (p && p->index && entry_key(e->kind, e->target, key))
+		lh_table_delete(p->index, key);
+	journal_entry_done(e);
+	if (p)
+		p->n_dead++;
+	else
+		journal_compact(j);
+}
+
+void journal_compact(struct journal *j)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < j->n_targets; i++)
+		if (j->targets[i].target)
+			j->targets[k++] = j->targets[i];
+	if (k == j->n_targets)
+		return;
+	j->n_targets = k;
+	if (j->priv) {
+		j->priv->n_dead = 0;
+		index_drop(j->priv);
+	}
+}
+
+size_t journal_n_live(const struct journal *j)
+{
+	return j->n_targets - (j->priv ? j->priv->n_dead : 0);
 }
 
 void journal_remove_target(struct journal *j, size_t i)
 {
 	if (i >= j->n_targets)
 		return;
+	if (j->targets[i].target)
+		mark_dirty_ex(j, j->targets[i].kind, j->targets[i].target, true);
 	journal_entry_done(&j->targets[i]);
 	memmove(&j->targets[i], &j->targets[i + 1], (j->n_targets - i - 1) * sizeof(*j->targets));
 	j->n_targets--;
+	/* indices moved: rebuilt at the next lookup */
+	index_drop(j->priv);
+	journal_compact(j);
 }
 
 /* ---- what a journal must satisfy, written or read ---- */
@@ -287,14 +537,14 @@ static int check_target(const struct journal_entry *e, const char *where, char *
 
 	printable(e->target, strlen(e->target), p, sizeof(p));
 	if (!canonical && e->kind == ACTION_CPUMASK)
-		return bad(err, errlen, where, "target \"%s\" is not %s or %s", p,
-			   action_cpumask_target(HOST_CPUMASK_IRQ_DEFAULT),
-			   action_cpumask_target(HOST_CPUMASK_WORKQUEUE));
+		return journal_bad(err, errlen, where, "target \"%s\" is not %s or %s", p,
+				   action_cpumask_target(HOST_CPUMASK_IRQ_DEFAULT),
+				   action_cpumask_target(HOST_CPUMASK_WORKQUEUE));
 	if (!canonical)
-		return bad(err, errlen, where, "target \"%s\" is not a sysctl name", p);
+		return journal_bad(err, errlen, where, "target \"%s\" is not a sysctl name", p);
 	if (strcmp(canonical, e->target) != 0)
-		return bad(err, errlen, where, "target \"%s\" is not the canonical form %s of its \"%s\"", p, canonical,
-			   action_kind_is_thread(e->kind) ? "tid" : "irq");
+		return journal_bad(err, errlen, where, "target \"%s\" is not the canonical form %s of its \"%s\"", p,
+				   canonical, action_kind_is_thread(e->kind) ? "tid" : "irq");
 	return 0;
 }
 
@@ -309,8 +559,8 @@ static int check_value(const struct journal_entry *e, const char *name, const ch
 	r = action_value_check(e->kind, value, why, sizeof(why));
 	if (r != -EINVAL)
 		return r;
-	return bad(err, errlen, where, "%s \"%s\" is not %s", name, printable(value, strlen(value), p, sizeof(p)),
-		   printable(why, strlen(why), q, sizeof(q)));
+	return journal_bad(err, errlen, where, "%s \"%s\" is not %s", name,
+			   printable(value, strlen(value), p, sizeof(p)), printable(why, strlen(why), q, sizeof(q)));
 }
 
 /* The rules both journal_format and journal_parse enforce, so that whatever
@@ -320,25 +570,25 @@ static int check_entry(const struct journal_entry *e, const char *where, bool st
 	int r;
 
 	if ((unsigned)e->kind >= _ACTION_KIND_MAX)
-		return bad(err, errlen, where, "unknown kind %d", (int)e->kind);
+		return journal_bad(err, errlen, where, "unknown kind %d", (int)e->kind);
 	if (!e->target || !*e->target)
-		return bad(err, errlen, where, "empty \"target\"");
+		return journal_bad(err, errlen, where, "empty \"target\"");
 	if (!e->label)
-		return bad(err, errlen, where, "missing \"label\"");
+		return journal_bad(err, errlen, where, "missing \"label\"");
 	if (!e->pristine)
-		return bad(err, errlen, where, "missing \"pristine\"");
+		return journal_bad(err, errlen, where, "missing \"pristine\"");
 	if (!e->wanted)
-		return bad(err, errlen, where, "missing \"wanted\"");
+		return journal_bad(err, errlen, where, "missing \"wanted\"");
 	if (step && !e->before)
-		return bad(err, errlen, where, "missing \"before\"");
+		return journal_bad(err, errlen, where, "missing \"before\"");
 	if (!step && e->before)
-		return bad(err, errlen, where, "\"before\" in a target (only transaction steps have one)");
+		return journal_bad(err, errlen, where, "\"before\" in a target (only transaction steps have one)");
 	if (action_kind_is_thread(e->kind) && (e->tid <= 0 || e->tgid <= 0))
-		return bad(err, errlen, where, "a thread entry needs a positive \"tid\" and \"tgid\"");
+		return journal_bad(err, errlen, where, "a thread entry needs a positive \"tid\" and \"tgid\"");
 	if (!action_kind_is_thread(e->kind) && (e->tid || e->tgid || e->starttime))
-		return bad(err, errlen, where, "%s", thread_only);
+		return journal_bad(err, errlen, where, "%s", thread_only);
 	if (!kind_has_irq(e->kind) && e->irq)
-		return bad(err, errlen, where, "%s", irq_only);
+		return journal_bad(err, errlen, where, "%s", irq_only);
 	if ((r = check_target(e, where, err, errlen)) < 0 ||
 	    (r = check_value(e, "pristine", e->pristine, where, err, errlen)) < 0 ||
 	    (r = check_value(e, "wanted", e->wanted, where, err, errlen)) < 0 ||
@@ -374,58 +624,62 @@ static int check_unique(const struct journal_entry *v, size_t n, char *err, size
 	s = malloc(n * sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		s[i] = &v[i];
+	{
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (v[i].target)
+				s[k++] = &v[i];
+		n = k;
+	}
 	qsort(s, n, sizeof(*s), cmp_entry);
 	for (size_t i = 1; i < n; i++)
 		if (s[i]->kind == s[i - 1]->kind && strcmp(s[i]->target, s[i - 1]->target) == 0) {
 			char where[48];
 
 			snprintf(where, sizeof(where), "targets[%zu]", (size_t)(s[i] - v));
-			r = bad(err, errlen, where, "duplicate of targets[%zu] (%s %s)", (size_t)(s[i - 1] - v),
-				plan_action_kind_name(s[i]->kind), s[i]->target);
+			r = journal_bad(err, errlen, where, "duplicate of targets[%zu] (%s %s)", (size_t)(s[i - 1] - v),
+					plan_action_kind_name(s[i]->kind), s[i]->target);
 			break;
 		}
 	free(s);
 	return r;
 }
 
-static int check_journal(const struct journal *j, char *err, size_t errlen)
+/* The fields outside targets and the transaction. */
+static int check_head(const struct journal *j, char *err, size_t errlen)
+{
+	if (!j->boot_id)
+		return journal_bad(err, errlen, NULL, "missing \"boot_id\"");
+	if (!j->mode || !*j->mode)
+		return journal_bad(err, errlen, NULL, "empty \"mode\"");
+	if (!j->scope || !*j->scope)
+		return journal_bad(err, errlen, NULL, "empty \"scope\"");
+	if (j->has_confirm) {
+		if (!j->confirm_previous_mode || !*j->confirm_previous_mode)
+			return journal_bad(err, errlen, "confirm", "empty \"previous_mode\"");
+		if (!j->confirm_previous_scope || !*j->confirm_previous_scope)
+			return journal_bad(err, errlen, "confirm", "empty \"previous_scope\"");
+		if (j->confirm_session && !*j->confirm_session)
+			return journal_bad(err, errlen, "confirm",
+					   "empty \"session\" (leave it out when there is none)");
+		if (j->confirm_uid == (uid_t)-1)
+			return journal_bad(err, errlen, "confirm", "\"uid\" out of range");
+	}
+	return 0;
+}
+
+static int check_txn(const struct journal *j, char *err, size_t errlen)
 {
 	char where[48];
 	int r;
 
-	if (!j->boot_id)
-		return bad(err, errlen, NULL, "missing \"boot_id\"");
-	if (!j->mode || !*j->mode)
-		return bad(err, errlen, NULL, "empty \"mode\"");
-	if (!j->scope || !*j->scope)
-		return bad(err, errlen, NULL, "empty \"scope\"");
-	for (size_t i = 0; i < j->n_targets; i++) {
-		snprintf(where, sizeof(where), "targets[%zu]", i);
-		r = check_entry(&j->targets[i], where, false, err, errlen);
-		if (r < 0)
-			return r;
-	}
-	r = check_unique(j->targets, j->n_targets, err, errlen);
-	if (r < 0)
-		return r;
-	if (j->has_confirm) {
-		if (!j->confirm_previous_mode || !*j->confirm_previous_mode)
-			return bad(err, errlen, "confirm", "empty \"previous_mode\"");
-		if (!j->confirm_previous_scope || !*j->confirm_previous_scope)
-			return bad(err, errlen, "confirm", "empty \"previous_scope\"");
-		if (j->confirm_session && !*j->confirm_session)
-			return bad(err, errlen, "confirm", "empty \"session\" (leave it out when there is none)");
-		if (j->confirm_uid == (uid_t)-1)
-			return bad(err, errlen, "confirm", "\"uid\" out of range");
-	}
 	if (!j->has_txn)
 		return 0;
 	if (!j->txn_mode || !*j->txn_mode)
-		return bad(err, errlen, "transaction", "empty \"mode\"");
+		return journal_bad(err, errlen, "transaction", "empty \"mode\"");
 	if (j->txn_pid <= 0)
-		return bad(err, errlen, "transaction", "\"pid\" must be positive");
+		return journal_bad(err, errlen, "transaction", "\"pid\" must be positive");
 	for (size_t i = 0; i < j->n_steps; i++) {
 		snprintf(where, sizeof(where), "transaction.steps[%zu]", i);
 		r = check_entry(&j->steps[i], where, true, err, errlen);
@@ -435,10 +689,37 @@ static int check_journal(const struct journal *j, char *err, size_t errlen)
 	return 0;
 }
 
+static int check_target_at(const struct journal *j, size_t i, char *err, size_t errlen)
+{
+	char where[48];
+
+	snprintf(where, sizeof(where), "targets[%zu]", i);
+	return check_entry(&j->targets[i], where, false, err, errlen);
+}
+
+int journal_check(const struct journal *j, char *err, size_t errlen)
+{
+	int r = check_head(j, err, errlen);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < j->n_targets; i++) {
+		if (!j->targets[i].target) /* dropped */
+			continue;
+		r = check_target_at(j, i, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	r = check_unique(j->targets, j->n_targets, err, errlen);
+	if (r < 0)
+		return r;
+	return check_txn(j, err, errlen);
+}
+
 /* ---- writing ---- */
 
 /* zlib's crc32 of the bytes before the trailer; it takes a uInt length. */
-static uint32_t checksum(const char *buf, size_t len)
+uint32_t journal_crc(const char *buf, size_t len)
 {
 	uLong crc = crc32(0L, Z_NULL, 0);
 
@@ -508,7 +789,11 @@ static struct json_object *entries_to_json(const struct journal_entry *v, size_t
 	if (!a)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = entry_to_json(&v[i]);
+		struct json_object *o;
+
+		if (!v[i].target) /* dropped */
+			continue;
+		o = entry_to_json(&v[i]);
 
 		if (!o || json_object_array_add(a, o) < 0) {
 			json_object_put(o);
@@ -519,9 +804,73 @@ static struct json_object *entries_to_json(const struct journal_entry *v, size_t
 	return a;
 }
 
+static struct json_object *confirm_to_json(const struct journal *j)
+{
+	struct json_object *t = json_object_new_object();
+	int r;
+
+	if (!t)
+		return NULL;
+	r = put(t, "deadline", json_object_new_int64(j->confirm_deadline));
+	if (r >= 0)
+		r = put(t, "previous_mode", json_object_new_string(j->confirm_previous_mode));
+	if (r >= 0)
+		r = put(t, "previous_scope", json_object_new_string(j->confirm_previous_scope));
+	if (r >= 0)
+		r = put(t, "uid", json_object_new_int64((int64_t)j->confirm_uid));
+	if (r >= 0 && j->confirm_session)
+		r = put(t, "session", json_object_new_string(j->confirm_session));
+	if (r < 0) {
+		json_object_put(t);
+		return NULL;
+	}
+	return t;
+}
+
+static struct json_object *txn_to_json(const struct journal *j)
+{
+	struct json_object *t = json_object_new_object();
+	int r;
+
+	if (!t)
+		return NULL;
+	r = put(t, "mode", json_object_new_string(j->txn_mode));
+	if (r >= 0)
+		r = put(t, "started_at", json_object_new_int64(j->txn_started));
+	if (r >= 0)
+		r = put(t, "pid", json_object_new_int(j->txn_pid));
+	if (r >= 0)
+		r = put(t, "steps", entries_to_json(j->steps, j->n_steps));
+	if (r < 0) {
+		json_object_put(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* boot_id, mode, scope, applied_at and confirm (null when none, with
+ * confirm_null) into o: what a checkpoint has and every record repeats. */
+static int header_to_json(const struct journal *j, struct json_object *o, bool confirm_null)
+{
+	int r;
+
+	r = put(o, "boot_id", json_object_new_string(j->boot_id));
+	if (r >= 0)
+		r = put(o, "mode", json_object_new_string(j->mode));
+	if (r >= 0)
+		r = put(o, "scope", json_object_new_string(j->scope));
+	if (r >= 0)
+		r = put(o, "applied_at", json_object_new_int64(j->applied_at));
+	if (r >= 0 && j->has_confirm)
+		r = put(o, "confirm", confirm_to_json(j));
+	else if (r >= 0 && confirm_null && json_object_object_add(o, "confirm", NULL) < 0)
+		r = -ENOMEM;
+	return r;
+}
+
 static struct json_object *journal_to_json(const struct journal *j)
 {
-	struct json_object *o = json_object_new_object(), *t;
+	struct json_object *o = json_object_new_object();
 	int r;
 
 	if (!o)
@@ -530,41 +879,11 @@ static struct json_object *journal_to_json(const struct journal *j)
 	if (r >= 0)
 		r = put(o, "version", json_object_new_int(JOURNAL_VERSION));
 	if (r >= 0)
-		r = put(o, "boot_id", json_object_new_string(j->boot_id));
-	if (r >= 0)
-		r = put(o, "mode", json_object_new_string(j->mode));
-	if (r >= 0)
-		r = put(o, "scope", json_object_new_string(j->scope));
-	if (r >= 0)
-		r = put(o, "applied_at", json_object_new_int64(j->applied_at));
+		r = header_to_json(j, o, false);
 	if (r >= 0)
 		r = put(o, "targets", entries_to_json(j->targets, j->n_targets));
-	if (r >= 0 && j->has_confirm) {
-		t = json_object_new_object();
-		r = put(o, "confirm", t);
-		if (r >= 0)
-			r = put(t, "deadline", json_object_new_int64(j->confirm_deadline));
-		if (r >= 0)
-			r = put(t, "previous_mode", json_object_new_string(j->confirm_previous_mode));
-		if (r >= 0)
-			r = put(t, "previous_scope", json_object_new_string(j->confirm_previous_scope));
-		if (r >= 0)
-			r = put(t, "uid", json_object_new_int64((int64_t)j->confirm_uid));
-		if (r >= 0 && j->confirm_session)
-			r = put(t, "session", json_object_new_string(j->confirm_session));
-	}
-	if (r >= 0 && j->has_txn) {
-		t = json_object_new_object();
-		r = put(o, "transaction", t);
-		if (r >= 0)
-			r = put(t, "mode", json_object_new_string(j->txn_mode));
-		if (r >= 0)
-			r = put(t, "started_at", json_object_new_int64(j->txn_started));
-		if (r >= 0)
-			r = put(t, "pid", json_object_new_int(j->txn_pid));
-		if (r >= 0)
-			r = put(t, "steps", entries_to_json(j->steps, j->n_steps));
-	}
+	if (r >= 0 && j->has_txn)
+		r = put(o, "transaction", txn_to_json(j));
 	if (r < 0) {
 		json_object_put(o);
 		return NULL;
@@ -572,20 +891,13 @@ static struct json_object *journal_to_json(const struct journal *j)
 	return o;
 }
 
-static int format_journal(const struct journal *j, char **ret, size_t *ret_len, char *err, size_t errlen)
+/* o as text with a final newline, allocated; takes o. */
+static int json_to_text(struct json_object *o, char **ret, size_t *ret_len)
 {
-	struct json_object *o;
 	const char *s;
-	size_t n, len;
+	size_t n;
 	char *buf;
-	int r;
 
-	r = check_journal(j, err, errlen);
-	if (r == -EBADMSG)
-		return -EINVAL; /* not a defect of a file: the caller built it */
-	if (r < 0)
-		return r;
-	o = journal_to_json(j);
 	if (!o)
 		return -ENOMEM;
 	s = json_object_to_json_string_ext(o, JOURNAL_FLAGS);
@@ -594,31 +906,239 @@ static int format_journal(const struct journal *j, char **ret, size_t *ret_len, 
 		return -ENOMEM;
 	}
 	n = strlen(s);
-	/* "end " + 20 digits + " " + 8 hex + "\n" + NUL */
-	buf = malloc(n + 1 + 40);
+	buf = malloc(n + 2);
 	if (!buf) {
 		json_object_put(o);
 		return -ENOMEM;
 	}
 	memcpy(buf, s, n);
 	buf[n++] = '\n';
+	buf[n] = '\0';
 	json_object_put(o);
-	len = n + (size_t)snprintf(buf + n, 40, "end %zu %08" PRIx32 "\n", n, checksum(buf, n));
 	*ret = buf;
-	if (ret_len)
-		*ret_len = len;
+	*ret_len = n;
 	return 0;
 }
 
-int journal_format(const struct journal *j, char **ret, size_t *ret_len)
+int journal_checkpoint_text(const struct journal *j, char **ret, size_t *ret_len, char *err, size_t errlen)
 {
-	return format_journal(j, ret, ret_len, NULL, 0);
+	int r = journal_check(j, err, errlen);
+
+	if (r == -EBADMSG)
+		return -EINVAL; /* not a defect of a file: the caller built it */
+	if (r < 0)
+		return r;
+	return json_to_text(journal_to_json(j), ret, ret_len);
+}
+
+/* The header of j as text, to tell whether a save must record it. */
+static char *header_text(const struct journal *j)
+{
+	struct json_object *o = json_object_new_object();
+	char *t = NULL;
+	size_t n;
+
+	if (o && header_to_json(j, o, true) < 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return json_to_text(o, &t, &n) < 0 ? NULL : t;
+}
+
+struct dirty_item {
+	size_t index; /* in targets; SIZE_MAX: dropped */
+	const char *key;
+	bool killed; /* dropped since the last save (and perhaps added again) */
+};
+
+static int cmp_dirty(const void *a, const void *b)
+{
+	const struct dirty_item *x = a, *y = b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* "KIND:TARGET" back into kind and target; false for a key of no kind. */
+static bool split_key(const char *key, enum action_kind *ret_kind, const char **ret_target)
+{
+	char *end;
+	long k = strtol(key, &end, 10);
+
+	if (end == key || *end != ':' || k < 0 || k >= _ACTION_KIND_MAX)
+		return false;
+	*ret_kind = (enum action_kind)k;
+	*ret_target = end + 1;
+	return true;
+}
+
+/* The targets in the dirty set, in the order of targets (a replay appends
+ * new ones in the order they have in memory), dropped ones last. */
+static int dirty_items(struct journal *j, struct dirty_item **ret, size_t *ret_n)
+{
+	struct journal_priv *p = j->priv;
+	struct dirty_item *items;
+	struct lh_entry *le;
+	size_t n = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!p->dirty || lh_table_length(p->dirty) == 0)
+		return 0;
+	items = calloc((size_t)lh_table_length(p->dirty), sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	lh_foreach(p->dirty, le)
+	{
+		const char *key = lh_entry_k(le), *target;
+		struct journal_entry *e;
+		enum action_kind kind;
+
+		if (!split_key(key, &kind, &target))
+			continue;
+		e = journal_find(j, kind, target);
+		items[n].index = e ? (size_t)(e - j->targets) : SIZE_MAX;
+		items[n].killed = lh_entry_v(le) != NULL;
+		items[n++].key = key;
+	}
+	qsort(items, n, sizeof(*items), cmp_dirty);
+	*ret = items;
+	*ret_n = n;
+	return 0;
+}
+
+/* del: {kind, target} of the targets dropped (a replay applies it first);
+ * set: the entries of items there now, in their order in targets (an
+ * entry a replay holds is replaced in place, another appended). */
+static int record_targets(struct journal *j, const struct dirty_item *items, size_t n, struct json_object *o)
+{
+	struct json_object *set = json_object_new_array(), *del = json_object_new_array();
+	int r = -ENOMEM;
+
+	if (!set || !del)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e, *d;
+		enum action_kind kind;
+		const char *target;
+
+		if (items[i].index != SIZE_MAX) {
+			e = entry_to_json(&j->targets[items[i].index]);
+			if (!e || json_object_array_add(set, e) < 0) {
+				json_object_put(e);
+				goto out;
+			}
+			if (!items[i].killed)
+				continue;
+		}
+		if (!split_key(items[i].key, &kind, &target))
+			continue;
+		d = json_object_new_object();
+		if (!d || json_object_array_add(del, d) < 0) {
+			json_object_put(d);
+			goto out;
+		}
+		if (put(d, "kind", json_object_new_string(plan_action_kind_name(kind))) < 0 ||
+		    put(d, "target", json_object_new_string(target)) < 0)
+			goto out;
+	}
+	r = 0;
+	if (json_object_array_length(set) > 0) {
+		r = put(o, "set", set);
+		set = NULL;
+	}
+	if (r >= 0 && json_object_array_length(del) > 0) {
+		r = put(o, "del", del);
+		del = NULL;
+	}
+out:
+	json_object_put(set);
+	json_object_put(del);
+	return r;
+}
+
+int journal_record_text(struct journal *j, char **ret, size_t *ret_len, char *err, size_t errlen)
+{
+	struct journal_priv *p = priv_of(j);
+	struct dirty_item *items = NULL;
+	struct json_object *o = NULL;
+	bool txn_changed, head_changed;
+	size_t n = 0;
+	char *head;
+	int r;
+
+	*ret = NULL;
+	if (!p)
+		return -ENOMEM;
+	/* What a checkpoint would refuse, checked for what changed only (a
+	 * duplicate target cannot arise: journal_add_target refuses it). */
+	r = check_head(j, err, errlen);
+	if (r == -EBADMSG)
+		return -EINVAL;
+	if (r < 0)
+		return r;
+	head = header_text(j);
+	if (!head)
+		return -ENOMEM;
+	head_changed = !p->saved_header || strcmp(head, p->saved_header) != 0;
+	free(head);
+	txn_changed = j->has_txn != p->saved_has_txn || (j->has_txn && p->txn_serial != p->saved_txn_serial);
+	if (!head_changed && !txn_changed && (!p->dirty || lh_table_length(p->dirty) == 0))
+		return 0;
+	if (txn_changed && (r = check_txn(j, err, errlen)) < 0)
+		return r == -EBADMSG ? -EINVAL : r;
+	r = dirty_items(j, &items, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if (items[i].index != SIZE_MAX && (r = check_target_at(j, items[i].index, err, errlen)) < 0) {
+			free(items);
+			return r == -EBADMSG ? -EINVAL : r;
+		}
+	r = -ENOMEM;
+	if (!(o = json_object_new_object()) || header_to_json(j, o, true) < 0)
+		goto out;
+	if (txn_changed &&
+	    (j->has_txn ? put(o, "transaction", txn_to_json(j)) : json_object_object_add(o, "transaction", NULL)) < 0)
+		goto out;
+	if ((r = record_targets(j, items, n, o)) < 0)
+		goto out;
+	r = json_to_text(o, ret, ret_len);
+	o = NULL;
+out:
+	json_object_put(o);
+	free(items);
+	return r;
+}
+
+void journal_forget_file(struct journal *j)
+{
+	if (j->priv)
+		j->priv->file = (struct journal_file_id){0};
+}
+
+void journal_mark_saved(struct journal *j, const struct journal_file_id *id)
+{
+	struct journal_priv *p = priv_of(j);
+
+	if (!p)
+		return;
+	if (p->dirty)
+		lh_table_free(p->dirty);
+	p->dirty = NULL;
+	p->saved_has_txn = j->has_txn;
+	p->saved_txn_serial = p->txn_serial;
+	free(p->saved_header);
+	p->saved_header = header_text(j);
+	p->file = id ? *id : (struct journal_file_id){0};
 }
 
 /* ---- reading ---- */
 
 static const char *const top_keys[] = {"format",     "version", "boot_id",     "mode",	  "scope",
 				       "applied_at", "targets", "transaction", "confirm", NULL};
+static const char *const record_keys[] = {"boot_id",	 "mode", "scope", "applied_at", "confirm",
+					  "transaction", "set",	 "del",	  NULL};
+static const char *const del_keys[] = {"kind", "target", NULL};
 static const char *const confirm_keys[] = {"deadline", "previous_mode", "previous_scope", "uid", "session", NULL};
 static const char *const txn_keys[] = {"mode", "started_at", "pid", "steps", NULL};
 static const char *const entry_keys[] = {"kind", "target",    "label",	  "rule",   "irq",    "tid",
@@ -638,7 +1158,8 @@ static int check_keys(struct json_object *o, const char *const *known, const cha
 		if (!known[i]) {
 			char p[64];
 
-			return bad(err, errlen, where, "unknown key \"%s\"", printable(key, strlen(key), p, sizeof(p)));
+			return journal_bad(err, errlen, where, "unknown key \"%s\"",
+					   printable(key, strlen(key), p, sizeof(p)));
 		}
 	}
 	return 0;
@@ -674,12 +1195,12 @@ static int get(struct json_object *o, const char *key, enum json_type type, bool
 
 	if (!json_object_object_get_ex(o, key, &v)) {
 		if (required)
-			return bad(err, errlen, where, "missing \"%s\"", key);
+			return journal_bad(err, errlen, where, "missing \"%s\"", key);
 		return 0;
 	}
 	if (!json_object_is_type(v, type)) {
-		return bad(err, errlen, where, "\"%s\" is %s, expected %s", key, type_name(json_object_get_type(v)),
-			   type_name(type));
+		return journal_bad(err, errlen, where, "\"%s\" is %s, expected %s", key,
+				   type_name(json_object_get_type(v)), type_name(type));
 	}
 	*ret = v;
 	return 1;
@@ -701,9 +1222,9 @@ static int get_str(struct json_object *o, const char *key, bool required, bool n
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	if (memchr(s, '\0', len))
-		return bad(err, errlen, where, "\"%s\" contains a NUL byte", key);
+		return journal_bad(err, errlen, where, "\"%s\" contains a NUL byte", key);
 	if (nonempty && len == 0)
-		return bad(err, errlen, where, "empty \"%s\"", key);
+		return journal_bad(err, errlen, where, "empty \"%s\"", key);
 	*ret = s;
 	return 1;
 }
@@ -721,7 +1242,7 @@ static int get_int(struct json_object *o, const char *key, bool required, int64_
 	x = json_object_get_int64(v);
 	/* json-c keeps integers above INT64_MAX as unsigned: get_int64 clamps them */
 	if (x < min || x > max || (x == INT64_MAX && json_object_get_uint64(v) != (uint64_t)INT64_MAX))
-		return bad(err, errlen, where, "\"%s\" out of range: %s", key, json_object_get_string(v));
+		return journal_bad(err, errlen, where, "\"%s\" out of range: %s", key, json_object_get_string(v));
 	*ret = x;
 	return 1;
 }
@@ -736,7 +1257,7 @@ static int get_uint64(struct json_object *o, const char *key, bool required, con
 	if (r <= 0)
 		return r;
 	if (json_object_get_int64(v) < 0)
-		return bad(err, errlen, where, "\"%s\" out of range: %s", key, json_object_get_string(v));
+		return journal_bad(err, errlen, where, "\"%s\" out of range: %s", key, json_object_get_string(v));
 	*ret = json_object_get_uint64(v);
 	return 1;
 }
@@ -753,7 +1274,7 @@ static int parse_entry(struct json_object *o, const char *where, bool step, stru
 	int r;
 
 	if (!json_object_is_type(o, json_type_object))
-		return bad(err, errlen, where, "is %s, expected an object", type_name(json_object_get_type(o)));
+		return journal_bad(err, errlen, where, "is %s, expected an object", type_name(json_object_get_type(o)));
 	r = check_keys(o, entry_keys, where, err, errlen);
 	if (r < 0)
 		return r;
@@ -766,7 +1287,8 @@ static int parse_entry(struct json_object *o, const char *where, bool step, stru
 	if (k == ARRAY_SIZE(kinds)) {
 		char p[64];
 
-		return bad(err, errlen, where, "unknown kind \"%s\"", printable(kind, strlen(kind), p, sizeof(p)));
+		return journal_bad(err, errlen, where, "unknown kind \"%s\"",
+				   printable(kind, strlen(kind), p, sizeof(p)));
 	}
 	e.kind = kinds[k].kind;
 	thread = action_kind_is_thread(e.kind);
@@ -774,9 +1296,9 @@ static int parse_entry(struct json_object *o, const char *where, bool step, stru
 	 * leave out is still a field the kind does not have. */
 	if (!thread && (json_object_object_get_ex(o, "tid", NULL) || json_object_object_get_ex(o, "tgid", NULL) ||
 			json_object_object_get_ex(o, "starttime", NULL)))
-		return bad(err, errlen, where, "%s", thread_only);
+		return journal_bad(err, errlen, where, "%s", thread_only);
 	if (!kind_has_irq(e.kind) && json_object_object_get_ex(o, "irq", NULL))
-		return bad(err, errlen, where, "%s", irq_only);
+		return journal_bad(err, errlen, where, "%s", irq_only);
 
 	if ((r = get_str(o, "target", true, true, where, &target, err, errlen)) < 0 ||
 	    (r = get_str(o, "label", true, false, where, &label, err, errlen)) < 0 ||
@@ -790,7 +1312,7 @@ static int parse_entry(struct json_object *o, const char *where, bool step, stru
 	    (r = get_str(o, "before", step, false, where, &before, err, errlen)) < 0)
 		return r;
 	if (!step && before)
-		return bad(err, errlen, where, "\"before\" in a target (only transaction steps have one)");
+		return journal_bad(err, errlen, where, "\"before\" in a target (only transaction steps have one)");
 
 	e.irq = (unsigned)irq;
 	e.tid = (pid_t)tid;
@@ -832,7 +1354,121 @@ static int parse_entries(struct json_object *a, const char *name, bool step, str
 	return 0;
 }
 
-/* The JSON object into a journal. j is freed by the caller, whatever happens. */
+/* "transaction": {...} into j's transaction (which must be closed). */
+static int parse_txn(struct json_object *t, struct journal *j, char *err, size_t errlen)
+{
+	struct json_object *v;
+	const char *s;
+	int64_t x, pid;
+	int r;
+
+	r = check_keys(t, txn_keys, "transaction", err, errlen);
+	if (r < 0)
+		return r;
+	if ((r = get_str(t, "mode", true, true, "transaction", &s, err, errlen)) < 0)
+		return r;
+	if ((r = get_int(t, "started_at", true, INT64_MIN, INT64_MAX, "transaction", &x, err, errlen)) < 0 ||
+	    (r = get_int(t, "pid", true, 1, INT_MAX, "transaction", &pid, err, errlen)) < 0)
+		return r;
+	r = get(t, "steps", json_type_array, true, "transaction", &v, err, errlen);
+	if (r < 0)
+		return r;
+	if ((r = journal_begin_txn(j, s, (int)pid, x)) < 0)
+		return r;
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		struct journal_entry e;
+		char where[48];
+
+		snprintf(where, sizeof(where), "transaction.steps[%zu]", i);
+		r = parse_entry(json_object_array_get_idx(v, i), where, true, &e, err, errlen);
+		if (r < 0)
+			return r;
+		r = journal_add_step(j, &e);
+		journal_entry_done(&e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* "confirm": {...} into j. */
+static int parse_confirm(struct json_object *t, struct journal *j, char *err, size_t errlen)
+{
+	const char *s;
+	int64_t x;
+	int r;
+
+	journal_clear_confirm(j);
+	j->has_confirm = true;
+	r = check_keys(t, confirm_keys, "confirm", err, errlen);
+	if (r < 0)
+		return r;
+	r = get_int(t, "deadline", true, INT64_MIN, INT64_MAX, "confirm", &x, err, errlen);
+	if (r < 0)
+		return r;
+	j->confirm_deadline = x;
+	if ((r = get_str(t, "previous_mode", true, true, "confirm", &s, err, errlen)) < 0 ||
+	    dup_opt(s, &j->confirm_previous_mode) < 0 ||
+	    (r = get_str(t, "previous_scope", true, true, "confirm", &s, err, errlen)) < 0 ||
+	    dup_opt(s, &j->confirm_previous_scope) < 0 ||
+	    (r = get_str(t, "session", false, true, "confirm", &s, err, errlen)) < 0 ||
+	    dup_opt(s, &j->confirm_session) < 0)
+		return r < 0 ? r : -ENOMEM;
+	r = get_int(t, "uid", true, 0, (int64_t)UINT32_MAX - 1, "confirm", &x, err, errlen);
+	if (r < 0)
+		return r;
+	j->confirm_uid = (uid_t)x;
+	return 0;
+}
+
+/* boot_id, mode, scope, applied_at (required in a checkpoint, each
+ * optional in a record) and confirm (an object, or null in a record). */
+static int parse_header(struct json_object *o, struct journal *j, bool required, char *err, size_t errlen)
+{
+	struct json_object *t;
+	const char *s;
+	int64_t x;
+	int r;
+
+	static const struct {
+		const char *key;
+		bool nonempty;
+		size_t off;
+	} strs[] = {
+	    {"boot_id", false, offsetof(struct journal, boot_id)},
+	    {"mode", true, offsetof(struct journal, mode)},
+	    {"scope", true, offsetof(struct journal, scope)},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {
+		char **dst = (char **)((char *)j + strs[i].off), *c;
+
+		r = get_str(o, strs[i].key, required, strs[i].nonempty, NULL, &s, err, errlen);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			continue;
+		if (!(c = strdup(s)))
+			return -ENOMEM;
+		free(*dst);
+		*dst = c;
+	}
+	r = get_int(o, "applied_at", required, INT64_MIN, INT64_MAX, NULL, &x, err, errlen);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		j->applied_at = x;
+	if (!required && json_object_object_get_ex(o, "confirm", &t) && !t) {
+		journal_clear_confirm(j);
+		return 0;
+	}
+	r = get(o, "confirm", json_type_object, false, NULL, &t, err, errlen);
+	if (r < 0)
+		return r;
+	return r > 0 ? parse_confirm(t, j, err, errlen) : 0;
+}
+
+/* A checkpoint's object (or format 1's) into j, not checked yet. j is freed
+ * by the caller, whatever happens. */
 static int parse_object(struct json_object *o, struct journal *j, char *err, size_t errlen)
 {
 	struct json_object *v, *t;
@@ -841,100 +1477,45 @@ static int parse_object(struct json_object *o, struct journal *j, char *err, siz
 	int r;
 
 	if (!json_object_is_type(o, json_type_object))
-		return bad(err, errlen, NULL, "not an isolated journal (the JSON is %s, not an object)",
-			   type_name(json_object_get_type(o)));
+		return journal_bad(err, errlen, NULL, "not an isolated journal (the JSON is %s, not an object)",
+				   type_name(json_object_get_type(o)));
 	/* format and version first: a newer journal may well have keys we do
 	 * not know, and its version is the message that helps */
 	if (!json_object_object_get_ex(o, "format", &v))
-		return bad(err, errlen, NULL, "not an isolated journal (no \"format\")");
+		return journal_bad(err, errlen, NULL, "not an isolated journal (no \"format\")");
 	r = get_str(o, "format", true, false, NULL, &s, err, errlen);
 	if (r < 0)
 		return r;
 	if (strcmp(s, JOURNAL_FORMAT) != 0) {
 		char p[64];
 
-		return bad(err, errlen, NULL, "not an isolated journal (format \"%s\")",
-			   printable(s, strlen(s), p, sizeof(p)));
+		return journal_bad(err, errlen, NULL, "not an isolated journal (format \"%s\")",
+				   printable(s, strlen(s), p, sizeof(p)));
 	}
 	r = get_int(o, "version", true, INT64_MIN, INT64_MAX, NULL, &x, err, errlen);
 	if (r < 0)
 		return r;
 	if (x > JOURNAL_VERSION)
-		return bad(err, errlen, NULL, "written by a newer isolated (version %" PRId64 ")", x);
+		return journal_bad(err, errlen, NULL, "written by a newer isolated (version %" PRId64 ")", x);
 	if (x < 1)
-		return bad(err, errlen, NULL, "bad version %" PRId64, x);
+		return journal_bad(err, errlen, NULL, "bad version %" PRId64, x);
 	j->version = (unsigned)x;
 	r = check_keys(o, top_keys, NULL, err, errlen);
 	if (r < 0)
 		return r;
-
-	if ((r = get_str(o, "boot_id", true, false, NULL, &s, err, errlen)) < 0 || dup_opt(s, &j->boot_id) < 0 ||
-	    (r = get_str(o, "mode", true, true, NULL, &s, err, errlen)) < 0 || dup_opt(s, &j->mode) < 0 ||
-	    (r = get_str(o, "scope", true, true, NULL, &s, err, errlen)) < 0 || dup_opt(s, &j->scope) < 0)
-		return r < 0 ? r : -ENOMEM;
-	r = get_int(o, "applied_at", true, INT64_MIN, INT64_MAX, NULL, &x, err, errlen);
+	r = parse_header(o, j, true, err, errlen);
 	if (r < 0)
 		return r;
-	j->applied_at = x;
 	r = get(o, "targets", json_type_array, true, NULL, &v, err, errlen);
 	if (r < 0)
 		return r;
 	r = parse_entries(v, "targets", false, &j->targets, &j->n_targets, err, errlen);
 	if (r < 0)
 		return r;
-
 	r = get(o, "transaction", json_type_object, false, NULL, &t, err, errlen);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		j->has_txn = true;
-		r = check_keys(t, txn_keys, "transaction", err, errlen);
-		if (r < 0)
-			return r;
-		if ((r = get_str(t, "mode", true, true, "transaction", &s, err, errlen)) < 0 ||
-		    dup_opt(s, &j->txn_mode) < 0)
-			return r < 0 ? r : -ENOMEM;
-		r = get_int(t, "started_at", true, INT64_MIN, INT64_MAX, "transaction", &x, err, errlen);
-		if (r < 0)
-			return r;
-		j->txn_started = x;
-		r = get_int(t, "pid", true, 1, INT_MAX, "transaction", &x, err, errlen);
-		if (r < 0)
-			return r;
-		j->txn_pid = (int)x;
-		r = get(t, "steps", json_type_array, true, "transaction", &v, err, errlen);
-		if (r < 0)
-			return r;
-		r = parse_entries(v, "transaction.steps", true, &j->steps, &j->n_steps, err, errlen);
-		if (r < 0)
-			return r;
-	}
-
-	r = get(o, "confirm", json_type_object, false, NULL, &t, err, errlen);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		j->has_confirm = true;
-		r = check_keys(t, confirm_keys, "confirm", err, errlen);
-		if (r < 0)
-			return r;
-		r = get_int(t, "deadline", true, INT64_MIN, INT64_MAX, "confirm", &x, err, errlen);
-		if (r < 0)
-			return r;
-		j->confirm_deadline = x;
-		if ((r = get_str(t, "previous_mode", true, true, "confirm", &s, err, errlen)) < 0 ||
-		    dup_opt(s, &j->confirm_previous_mode) < 0 ||
-		    (r = get_str(t, "previous_scope", true, true, "confirm", &s, err, errlen)) < 0 ||
-		    dup_opt(s, &j->confirm_previous_scope) < 0 ||
-		    (r = get_str(t, "session", false, true, "confirm", &s, err, errlen)) < 0 ||
-		    dup_opt(s, &j->confirm_session) < 0)
-			return r < 0 ? r : -ENOMEM;
-		r = get_int(t, "uid", true, 0, (int64_t)UINT32_MAX - 1, "confirm", &x, err, errlen);
-		if (r < 0)
-			return r;
-		j->confirm_uid = (uid_t)x;
-	}
-	return check_journal(j, err, errlen);
+	if (r > 0)
+		r = parse_txn(t, j, err, errlen);
+	return r < 0 ? r : 0;
 }
 
 /* "end LENGTH CRC32\n" closing the file: LENGTH and the CRC into ret_*. */
@@ -946,7 +1527,7 @@ static int parse_trailer(const char *buf, size_t len, size_t *ret_len, uint32_t 
 	char q[80];
 
 	if (len == 0)
-		return bad(err, errlen, NULL, "empty file");
+		return journal_bad(err, errlen, NULL, "empty file");
 	/* The last line that starts with "end ". Pretty-printed JSON has no
 	 * such line: its lines start with white space, a brace or a bracket. */
 	for (size_t i = len; i-- > 0;)
@@ -955,14 +1536,14 @@ static int parse_trailer(const char *buf, size_t len, size_t *ret_len, uint32_t 
 			break;
 		}
 	if (start == len)
-		return bad(err, errlen, NULL, "truncated: no end line (file is %zu bytes)", len);
+		return journal_bad(err, errlen, NULL, "truncated: no end line (file is %zu bytes)", len);
 	line = buf + start;
 	nl = memchr(line, '\n', len - start);
 	if (!nl)
-		return bad(err, errlen, NULL, "truncated: incomplete end line \"%s\" (file is %zu bytes)",
-			   printable(line, len - start, q, sizeof(q)), len);
+		return journal_bad(err, errlen, NULL, "truncated: incomplete end line \"%s\" (file is %zu bytes)",
+				   printable(line, len - start, q, sizeof(q)), len);
 	if ((size_t)(nl + 1 - buf) != len)
-		return bad(err, errlen, NULL, "%zu bytes after the end line", len - (size_t)(nl + 1 - buf));
+		return journal_bad(err, errlen, NULL, "%zu bytes after the end line", len - (size_t)(nl + 1 - buf));
 
 	/* LENGTH: decimal, no leading zero; CRC: exactly 8 lower-case hex digits */
 	p = line + 4;
@@ -987,12 +1568,13 @@ static int parse_trailer(const char *buf, size_t len, size_t *ret_len, uint32_t 
 			goto malformed;
 	}
 	if (n != start)
-		return bad(err, errlen, NULL, "trailer says %zu bytes, found %zu", n, start);
+		return journal_bad(err, errlen, NULL, "trailer says %zu bytes, found %zu", n, start);
 	*ret_len = n;
 	*ret_crc = crc;
 	return 0;
 malformed:
-	return bad(err, errlen, NULL, "malformed end line \"%s\"", printable(line, (size_t)(nl - line), q, sizeof(q)));
+	return journal_bad(err, errlen, NULL, "malformed end line \"%s\"",
+			   printable(line, (size_t)(nl - line), q, sizeof(q)));
 }
 
 /* ---- keys json-c would drop ---- */
@@ -1142,7 +1724,7 @@ static const char *scan_where(const struct key_scan *ks, char *buf, size_t len)
 static int scan_open(struct key_scan *ks, bool object, size_t at, char *err, size_t errlen)
 {
 	if (ks->depth == KEY_SCOPES)
-		return bad(err, errlen, NULL, "bad JSON at byte %zu: nested too deep", at);
+		return journal_bad(err, errlen, NULL, "bad JSON at byte %zu: nested too deep", at);
 	ks->scope[ks->depth++] =
 	    (struct key_scope){.object = object, .want_key = object, .first = ks->n_keys, .mark = ks->text_len};
 	return 0;
@@ -1206,10 +1788,11 @@ static int scan_key(struct key_scan *ks, const char *s, size_t n, size_t at, cha
 	key[len] = '\0';
 	/* json-c's keys are C strings: "target\u0000x" would be "target" */
 	if (strlen(key) != len)
-		return bad(err, errlen, scan_where(ks, where, sizeof(where)), "key with a NUL byte at byte %zu", at);
+		return journal_bad(err, errlen, scan_where(ks, where, sizeof(where)), "key with a NUL byte at byte %zu",
+				   at);
 	if (scan_has_key(ks, sc, key, len))
-		return bad(err, errlen, scan_where(ks, where, sizeof(where)), "duplicate key \"%s\" at byte %zu",
-			   printable(key, len, p, sizeof(p)), at);
+		return journal_bad(err, errlen, scan_where(ks, where, sizeof(where)),
+				   "duplicate key \"%s\" at byte %zu", printable(key, len, p, sizeof(p)), at);
 
 	ks->keys[ks->n_keys] = (struct key_ref){ks->text_len, len};
 	sc->last = ks->n_keys++;
@@ -1278,7 +1861,7 @@ static int check_duplicate_keys(const char *buf, size_t len, char *err, size_t e
 				top->index++;
 			break;
 		case '\'':
-			r = bad(err, errlen, NULL, "bad JSON at byte %zu: a string in single quotes", i);
+			r = journal_bad(err, errlen, NULL, "bad JSON at byte %zu: a string in single quotes", i);
 			break;
 		default: /* '"' */
 			end = string_end(buf, len, i + 1);
@@ -1297,28 +1880,17 @@ static int check_duplicate_keys(const char *buf, size_t len, char *err, size_t e
 	return r;
 }
 
-int journal_parse(const char *buf, size_t len, struct journal **ret, char *err, size_t errlen)
+/* JSON text (strict; no key twice) into an object. where prefixes messages. */
+static int json_text(const char *buf, size_t len, const char *where, struct json_object **ret, char *err, size_t errlen)
 {
 	struct json_tokener *tok;
 	enum json_tokener_error jerr;
 	struct json_object *o;
-	struct journal *j;
-	size_t body = 0, end;
-	uint32_t want = 0, crc;
+	size_t end;
 	int r;
 
-	r = parse_trailer(buf, len, &body, &want, err, errlen);
-	if (r < 0)
-		return r;
-	crc = checksum(buf, body);
-	if (crc != want)
-		return bad(err, errlen, NULL, "checksum mismatch: trailer 0x%08" PRIx32 ", computed 0x%08" PRIx32, want,
-			   crc);
-	if (body == 0)
-		return bad(err, errlen, NULL, "nothing before the end line");
-	if (body > INT_MAX)
-		return bad(err, errlen, NULL, "too large (%zu bytes)", body);
-
+	if (len > INT_MAX)
+		return journal_bad(err, errlen, where, "too large (%zu bytes)", len);
 	tok = json_tokener_new();
 	if (!tok)
 		return -ENOMEM;
@@ -1326,25 +1898,48 @@ int journal_parse(const char *buf, size_t len, struct journal **ret, char *err, 
 	 * liberties (keys in single quotes get through: check_duplicate_keys
 	 * refuses them) */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, buf, (int)body);
+	o = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
 	if (!o) {
 		if (jerr == json_tokener_continue)
-			return bad(err, errlen, NULL, "bad JSON at byte %zu: unexpected end of the JSON", end);
-		return bad(err, errlen, NULL, "bad JSON at byte %zu: %s", end, json_tokener_error_desc(jerr));
+			return journal_bad(err, errlen, where, "bad JSON at byte %zu: unexpected end of the JSON", end);
+		return journal_bad(err, errlen, where, "bad JSON at byte %zu: %s", end, json_tokener_error_desc(jerr));
 	}
-	if (end != body) { /* a NUL byte ends json-c's parse early */
+	/* a NUL byte ends json-c's parse early; white space may follow */
+	while (end < len && (buf[end] == '\n' || buf[end] == ' '))
+		end++;
+	if (end != len) {
 		json_object_put(o);
-		return bad(err, errlen, NULL, "bad JSON at byte %zu: data after the object", end);
+		return journal_bad(err, errlen, where, "bad JSON at byte %zu: data after the object", end);
 	}
-	r = check_duplicate_keys(buf, body, err, errlen);
+	r = check_duplicate_keys(buf, len, err, errlen);
 	if (r < 0) {
 		json_object_put(o);
+		if (where && err && errlen) {
+			char m[512];
+
+			snprintf(m, sizeof(m), "%s", err);
+			util_set_err(err, errlen, "%s: %s", where, m);
+		}
 		return r;
 	}
+	*ret = o;
+	return 0;
+}
 
+/* What json_text and parse_object made of buf, into a new journal. */
+static int parse_journal_object(const char *buf, size_t len, const char *where, struct journal **ret, char *err,
+				size_t errlen)
+{
+	struct json_object *o;
+	struct journal *j;
+	int r;
+
+	r = json_text(buf, len, where, &o, err, errlen);
+	if (r < 0)
+		return r;
 	j = calloc(1, sizeof(*j));
 	if (!j) {
 		json_object_put(o);
@@ -1360,342 +1955,134 @@ int journal_parse(const char *buf, size_t len, struct journal **ret, char *err, 
 	return 0;
 }
 
-/* ---- on disk ---- */
-
-/* The path as the user knows it: "/run/isolated/journal", "tree/run/...". */
-static void user_path(const struct host *h, const char *rel, char *buf, size_t len)
+int journal_parse_checkpoint(const char *buf, size_t len, const char *where, struct journal **ret, char *err,
+			     size_t errlen)
 {
-	size_t n = strlen(h->root_path);
+	char m[512] = "";
+	int r = parse_journal_object(buf, len, where, ret, m, sizeof(m));
 
-	snprintf(buf, len, "%s%s%s", h->root_path, n && h->root_path[n - 1] == '/' ? "" : "/", rel);
+	if (r == -EBADMSG && strncmp(m, where, strlen(where)) != 0)
+		util_set_err(err, errlen, "%s: %s", where, m);
+	else if (r < 0)
+		util_set_err(err, errlen, "%s", m);
+	return r;
 }
 
-int journal_load(const struct host *h, struct journal **ret, char *err, size_t errlen)
+int journal_apply_record(struct journal *j, const char *buf, size_t len, const char *where, char *err, size_t errlen)
 {
-	char path[PATH_MAX], msg[512];
-	size_t len = 0;
-	char *buf = NULL;
+	struct json_object *o, *v;
+	char m[512] = "";
 	int r;
 
-	util_set_err(err, errlen, "%s", "");
-	r = path_read(h->root_fd, JOURNAL_PATH, host_resolve(h), JOURNAL_MAX, &buf, &len);
-	if (r == -ENOENT)
-		return r;
-	user_path(h, JOURNAL_PATH, path, sizeof(path));
-	if (r == -EFBIG) {
-		util_set_err(err, errlen, "%s: larger than %u MiB, not a journal", path, JOURNAL_MAX >> 20);
-		return r;
-	}
-	if (r < 0) {
-		util_set_err(err, errlen, "%s: %s", path, path_strerror(-r));
-		return r;
-	}
-	msg[0] = '\0';
-	r = journal_parse(buf, len, ret, msg, sizeof(msg));
-	free(buf);
+	r = json_text(buf, len, NULL, &o, m, sizeof(m));
 	if (r < 0)
-		util_set_err(err, errlen, "%s: %s", path, r == -ENOMEM ? path_strerror(ENOMEM) : msg);
-	return r;
-}
-
-/* JOURNAL_DIR, created if missing (0755 whatever the umask: anyone may read
- * what isolated holds), opened for fsync and *at() calls. Its parent is
- * resolved inside a tree; the directory itself is ours and never a
- * symbolic link. */
-static int open_dir(const struct host *h, bool create, char *err, size_t errlen)
-{
-	char path[PATH_MAX], name[NAME_MAX + 1];
-	bool made = false;
-	int pfd, fd, r;
-
-	pfd = host_open_parent(h, JOURNAL_DIR, name);
-	if (pfd < 0) {
-		r = pfd;
-		user_path(h, "run", path, sizeof(path));
-		if (r == -ENOENT)
-			util_set_err(err, errlen, "%s does not exist", path);
+		goto out;
+	r = -EBADMSG;
+	if (!json_object_is_type(o, json_type_object)) {
+		journal_bad(m, sizeof(m), NULL, "is %s, expected an object", type_name(json_object_get_type(o)));
+		goto done;
+	}
+	if ((r = check_keys(o, record_keys, NULL, m, sizeof(m))) < 0 ||
+	    (r = parse_header(o, j, false, m, sizeof(m))) < 0)
+		goto done;
+	if (json_object_object_get_ex(o, "transaction", &v)) {
+		if (!v)
+			journal_clear_txn(j);
+		else if (!json_object_is_type(v, json_type_object))
+			r = journal_bad(m, sizeof(m), NULL, "\"transaction\" is %s, expected an object or null",
+					type_name(json_object_get_type(v)));
 		else
-			util_set_err(err, errlen, "cannot open %s: %s", path, path_strerror(-r));
-		return r;
+			r = parse_txn(v, j, m, sizeof(m));
+		if (r < 0)
+			goto done;
 	}
-	if (create) {
-		if (mkdirat(pfd, name, 0755) == 0)
-			made = true;
-		else if (errno != EEXIST) {
-			r = -errno;
-			close(pfd);
-			user_path(h, JOURNAL_DIR, path, sizeof(path));
-			util_set_err(err, errlen, "cannot create %s: %s", path, path_strerror(-r));
-			return r;
+	if ((r = get(o, "del", json_type_array, false, NULL, &v, m, sizeof(m))) < 0)
+		goto done;
+	for (size_t i = 0; r > 0 && i < json_object_array_length(v); i++) {
+		struct json_object *d = json_object_array_get_idx(v, i);
+		const char *kind, *target;
+		struct journal_entry *e;
+		char w[48];
+		size_t k;
+
+		snprintf(w, sizeof(w), "del[%zu]", i);
+		if (!json_object_is_type(d, json_type_object)) {
+			r = journal_bad(m, sizeof(m), w, "is %s, expected an object",
+					type_name(json_object_get_type(d)));
+			goto done;
 		}
-	}
-	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	r = -errno;
-	/* O_NOFOLLOW|O_DIRECTORY says ENOTDIR of a link: say what it is. */
-	if (fd < 0 && r == -ENOTDIR) {
-		struct stat st;
+		if ((r = check_keys(d, del_keys, w, m, sizeof(m))) < 0 ||
+		    (r = get_str(d, "kind", true, true, w, &kind, m, sizeof(m))) < 0 ||
+		    (r = get_str(d, "target", true, true, w, &target, m, sizeof(m))) < 0)
+			goto done;
+		for (k = 0; k < ARRAY_SIZE(kinds) && strcmp(kind, kinds[k].name) != 0; k++)
+			;
+		e = k < ARRAY_SIZE(kinds) ? journal_find(j, kinds[k].kind, target) : NULL;
+		if (!e) {
+			char p[64];
 
-		if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-			r = -ELOOP;
+			r = journal_bad(m, sizeof(m), w, "drops %s %s, which the journal does not hold", kind,
+					printable(target, strlen(target), p, sizeof(p)));
+			goto done;
+		}
+		journal_kill_target(j, e);
+		r = 1;
 	}
-	close(pfd);
-	if (fd < 0) {
-		user_path(h, JOURNAL_DIR, path, sizeof(path));
-		util_set_err(err, errlen, "cannot open %s: %s", path, path_strerror(-r));
-		return r;
-	}
-	if (made)
-		(void)fchmod(fd, 0755);
-	return fd;
-}
+	if ((r = get(o, "set", json_type_array, false, NULL, &v, m, sizeof(m))) < 0)
+		goto done;
+	for (size_t i = 0; r > 0 && i < json_object_array_length(v); i++) {
+		struct journal_entry e, *old;
+		char w[48];
 
-int journal_save(const struct host *h, const struct journal *j, char *err, size_t errlen)
-{
-	char path[PATH_MAX], msg[256];
-	const char *step, *to = "";
-	char *buf = NULL;
-	size_t len = 0;
-	int dfd, fd = -1, r;
-
-	user_path(h, JOURNAL_PATH ".tmp", path, sizeof(path));
-	msg[0] = '\0';
-	r = format_journal(j, &buf, &len, msg, sizeof(msg));
-	if (r < 0) {
-		util_set_err(err, errlen, "cannot write %s: %s", path, r == -ENOMEM ? path_strerror(ENOMEM) : msg);
-		return r;
+		snprintf(w, sizeof(w), "set[%zu]", i);
+		if ((r = parse_entry(json_object_array_get_idx(v, i), w, false, &e, m, sizeof(m))) < 0)
+			goto done;
+		old = journal_find(j, e.kind, e.target);
+		if (old) {
+			journal_entry_done(old);
+			*old = e;
+			journal_touch(j, old);
+		} else {
+			r = journal_add_target(j, &e);
+			journal_entry_done(&e);
+			if (r < 0)
+				goto done;
+		}
+		r = 1;
 	}
-	dfd = open_dir(h, true, err, errlen);
-	if (dfd < 0) {
-		free(buf);
-		return dfd;
-	}
-
-	/* a stale one is what an earlier save left when it was killed */
-	step = "remove stale";
-	if (unlinkat(dfd, JOURNAL_TMP, 0) < 0 && errno != ENOENT)
-		goto fail_nocreate;
-	step = "create";
-	fd = openat(dfd, JOURNAL_TMP, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		goto fail_nocreate;
-	step = "chmod";
-	if (fchmod(fd, 0644) < 0)
-		goto fail;
-	step = "write";
-	r = util_write_all(fd, buf, len);
-	if (r < 0) {
-		errno = -r;
-		goto fail;
-	}
-	step = "fsync";
-	if (fsync(fd) < 0)
-		goto fail;
-	step = "close";
-	r = close(fd);
-	fd = -1;
-	if (r < 0)
-		goto fail;
-	step = "rename";
-	to = " to " JOURNAL_FILE;
-	if (renameat(dfd, JOURNAL_TMP, dfd, JOURNAL_FILE) < 0)
-		goto fail;
-	free(buf);
-	if (fsync(dfd) < 0) {
-		/* in place, but perhaps not on disk yet: say so, nothing to undo */
-		r = -errno;
-		user_path(h, JOURNAL_DIR, path, sizeof(path));
-		util_set_err(err, errlen, "cannot fsync directory %s: %s", path, path_strerror(-r));
-		close(dfd);
-		return r;
-	}
-	close(dfd);
-	return 0;
-
-fail:
-	r = -errno;
-	if (fd >= 0)
-		close(fd);
-	(void)unlinkat(dfd, JOURNAL_TMP, 0);
-	goto out;
-fail_nocreate:
-	r = -errno;
+	r = 0;
+done:
+	json_object_put(o);
 out:
-	util_set_err(err, errlen, "cannot %s %s%s: %s", step, path, to, path_strerror(-r));
-	close(dfd);
-	free(buf);
+	if (r < 0)
+		util_set_err(err, errlen, "%s: %s", where, r == -ENOMEM ? strerror(ENOMEM) : m);
 	return r;
 }
 
-int journal_remove(const struct host *h, char *err, size_t errlen)
+int journal_parse_v1(const char *buf, size_t len, struct journal **ret, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
-	int dfd, r;
+	struct journal *j;
+	size_t body = 0;
+	uint32_t want = 0, crc;
+	int r;
 
-	dfd = open_dir(h, false, err, errlen);
-	if (dfd == -ENOENT) {
-		util_set_err(err, errlen, "%s", "");
-		return 0;
-	}
-	if (dfd < 0)
-		return dfd;
-	/* a temp file left by a save that was killed goes with the journal,
-	 * so that journal_unlock can remove the directory */
-	(void)unlinkat(dfd, JOURNAL_TMP, 0);
-	if (unlinkat(dfd, JOURNAL_FILE, 0) < 0) {
-		r = -errno;
-		close(dfd);
-		if (r == -ENOENT)
-			return 0;
-		user_path(h, JOURNAL_PATH, path, sizeof(path));
-		util_set_err(err, errlen, "cannot remove %s: %s", path, path_strerror(-r));
+	r = parse_trailer(buf, len, &body, &want, err, errlen);
+	if (r < 0)
+		return r;
+	crc = journal_crc(buf, body);
+	if (crc != want)
+		return journal_bad(err, errlen, NULL,
+				   "checksum mismatch: trailer 0x%08" PRIx32 ", computed 0x%08" PRIx32, want, crc);
+	if (body == 0)
+		return journal_bad(err, errlen, NULL, "nothing before the end line");
+	r = parse_journal_object(buf, body, NULL, &j, err, errlen);
+	if (r < 0)
+		return r;
+	r = journal_check(j, err, errlen);
+	if (r < 0) {
+		journal_free(j);
 		return r;
 	}
-	if (fsync(dfd) < 0) {
-		r = -errno;
-		close(dfd);
-		user_path(h, JOURNAL_DIR, path, sizeof(path));
-		util_set_err(err, errlen, "cannot fsync directory %s: %s", path, path_strerror(-r));
-		return r;
-	}
-	close(dfd);
+	*ret = j;
 	return 0;
-}
-
-/* The pid the holder wrote into the lock file, for the message; 0 if none. */
-static long lock_holder(int fd)
-{
-	char buf[32];
-	ssize_t n;
-	long pid;
-
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 1 || buf[n - 1] != '\n')
-		return 0;
-	buf[n - 1] = '\0';
-	if (util_parse_long(buf, 1, INT_MAX, &pid) < 0)
-		return 0;
-	return pid;
-}
-
-/* The lock file in dfd is still the one fd holds (a holder's cleanup may
- * have removed it, or its directory, meanwhile). */
-static bool lock_current(const struct host *h, int fd)
-{
-	struct stat a, b;
-	int dfd = open_dir(h, false, NULL, 0);
-	bool same;
-
-	if (dfd < 0)
-		return false;
-	same = fstat(fd, &a) == 0 && fstatat(dfd, JOURNAL_LOCK_FILE, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-	close(dfd);
-	return same;
-}
-
-int journal_lock(const struct host *h, bool wait, int *ret_fd, char *err, size_t errlen)
-{
-	char path[PATH_MAX], line[32];
-	int fd, r, len;
-
-	user_path(h, JOURNAL_LOCK_PATH, path, sizeof(path));
-	/* Each retry means another holder removed the file (cleanup) between
-	 * our open and our lock; a bound only guards against a livelock. */
-	for (int attempt = 0; attempt < 1000; attempt++) {
-		int dfd = open_dir(h, true, err, errlen);
-
-		if (dfd < 0)
-			return dfd;
-		fd = openat(dfd, JOURNAL_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
-		if (fd < 0) {
-			r = -errno;
-			if (r == -ENOENT) { /* the directory went with a holder's cleanup */
-				close(dfd);
-				continue;
-			}
-			util_set_err(err, errlen, "cannot open %s: %s", path, path_strerror(-r));
-			close(dfd);
-			return r;
-		}
-		while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
-			r = -errno;
-			if (r == -EINTR)
-				continue;
-			if (r == -EWOULDBLOCK) {
-				long pid = lock_holder(fd);
-
-				if (pid)
-					util_set_err(err, errlen,
-						     "another isoctl or isolated (pid %ld) is changing this host", pid);
-				else
-					util_set_err(err, errlen,
-						     "another isoctl or isolated (unknown pid) is changing this host");
-			} else
-				util_set_err(err, errlen, "cannot lock %s: %s", path, path_strerror(-r));
-			close(fd);
-			close(dfd);
-			return r;
-		}
-		if (!lock_current(h, fd)) {
-			close(fd);
-			close(dfd);
-			continue;
-		}
-		len = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
-		errno = EIO; /* a short pwrite sets none */
-		if (ftruncate(fd, 0) < 0 || pwrite(fd, line, (size_t)len, 0) != len) {
-			r = -errno;
-			util_set_err(err, errlen, "cannot write %s: %s", path, path_strerror(-r));
-			close(fd);
-			close(dfd);
-			return r;
-		}
-		/* What a tree write killed before its rename left (see
-		 * path_replace): only we write now. */
-		if (h->is_tree)
-			path_sweep_scratch(dfd);
-		close(dfd);
-		*ret_fd = fd;
-		return 0;
-	}
-	util_set_err(err, errlen, "cannot lock %s: it keeps being removed", path);
-	return -EAGAIN;
-}
-
-void journal_unlock(const struct host *h, int fd, bool cleanup)
-{
-	char name[NAME_MAX + 1];
-	int dfd;
-
-	if (fd < 0)
-		return;
-	if (cleanup && (dfd = open_dir(h, false, NULL, 0)) >= 0) {
-		/* while still holding it: a waiter that then gets the old file
-		 * sees it is gone and takes a new one */
-		(void)unlinkat(dfd, JOURNAL_LOCK_FILE, 0);
-		close(dfd);
-	}
-	close(fd);
-	/* A tree returns to exactly what it was. On the running kernel
-	 * /run/isolated stays: it is the daemon's RuntimeDirectory=, bind
-	 * mounted into its ProtectSystem=strict namespace, and removing it
-	 * from outside would leave the daemon a read-only directory. Not
-	 * empty (a journal, a lock taken meanwhile): it stays anyway. */
-	if (cleanup && h->is_tree && (dfd = host_open_parent(h, JOURNAL_DIR, name)) >= 0) {
-		(void)unlinkat(dfd, name, AT_REMOVEDIR);
-		close(dfd);
-	}
-}
-
-bool journal_exists(const struct host *h)
-{
-	struct stat st;
-	int dfd = open_dir(h, false, NULL, 0);
-	bool there;
-
-	if (dfd < 0)
-		return false;
-	there = fstatat(dfd, JOURNAL_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	close(dfd);
-	return there;
 }

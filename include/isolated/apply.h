@@ -21,8 +21,10 @@ struct apply_opts {
 	/* Fault injection for the crash tests (isoctl takes it from
 	 * ISOLATED_CRASH_AFTER): "journal" = SIGKILL right after the journal
 	 * write, before the first change; "N" = after the N-th write of the
-	 * transaction (1-based); "undo:N" = after the N-th write of an undo.
-	 * NULL: never. */
+	 * transaction (1-based); "undo:N" = after the N-th write of an undo;
+	 * "recovered" = after the journal save that ends the recovery of an
+	 * interrupted transaction; "commit" = after the journal save that
+	 * commits the transaction. NULL: never. */
 	const char *crash_after;
 	/* The daemon: take this snapshot instead of reading one (apply may
 	 * change it: pristine values are put back into it; the caller still
@@ -51,6 +53,14 @@ struct apply_opts {
 	 * awaiting confirmation is kept even when it holds nothing else (a
 	 * revert unless confirmed). */
 	const struct apply_confirm *confirm;
+	/* The caller's journal, kept between calls (the daemon): made current
+	 * under the lock (journal_refresh: kept when the file is still the one
+	 * it was read from or saved to, read again otherwise), worked on in
+	 * place and saved as records, so an event costs what it changes. It
+	 * stays the caller's; *journal may be replaced (another boot's, a file
+	 * changed behind it). After a dry run or a failure it is marked to be
+	 * read again. NULL: read the file, and free it after. */
+	struct journal **journal;
 };
 
 /* A mode applied "unless confirmed" (isoctl apply --confirm-within). */

@@ -51,8 +51,9 @@ for p in policies/*.conf policies/examples/*.conf tests/data/plan/*.conf tests/d
 	done
 	seed policy "$p"
 done
-# Journals: the unit tests' sample, and one isoctl writes now.
+# Journals: the unit tests' samples (format 1, format 2 with records), and one isoctl writes now.
 seed journal tests/data/journal/v1-dedicated
+seed journal tests/data/journal/v2-records
 if [ -x "$isoctl" ]; then
 	tree=$(mktemp -d)
 	cp -a tests/fixtures/kvm16/. "$tree"

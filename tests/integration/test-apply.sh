@@ -196,20 +196,33 @@ expect_grep "$T/out" 'journal is from another boot .* discarded'
 expect_eq "stale journal: proc untouched" "$(tree_sum "$T/b/proc")" "$before"
 [ -e "$T/b/run/isolated/journal" ] && fail "stale journal not removed"
 
-# Corrupt: refused, kept as it is, nothing written.
+# Corrupt (a byte changed in the checkpoint): refused, kept as it is,
+# nothing written.
 fresh c kvm16
 run 0 --root "$T/c" apply dedicated
-truncate -s -20 "$T/c/run/isolated/journal"
-cp "$T/c/run/isolated/journal" "$T/journal.cut"
+printf 'X' | dd of="$T/c/run/isolated/journal" bs=1 seek=2000 conv=notrunc status=none
+cp "$T/c/run/isolated/journal" "$T/journal.bad"
 before=$(tree_sum "$T/c/proc")
 run 1 --root "$T/c" apply rt-only
-expect_grep "$T/err" 'run/isolated/journal: '
+expect_grep "$T/err" 'run/isolated/journal: checkpoint at byte 0: checksum mismatch'
 expect_grep "$T/err" 'refusing to change the host'
-cmp -s "$T/journal.cut" "$T/c/run/isolated/journal" || fail "corrupt journal was modified"
+cmp -s "$T/journal.bad" "$T/c/run/isolated/journal" || fail "corrupt journal was modified"
 expect_eq "corrupt journal: proc untouched" "$(tree_sum "$T/c/proc")" "$before"
 run 1 --root "$T/c" revert
 run 1 --root "$T/c" status
-expect_grep "$T/out" '^mode +unknown: .*truncated'
+expect_grep "$T/out" '^mode +unknown: .*checksum mismatch'
+
+# Its last record cut short (killed inside the append of the commit, after
+# the writes): read as the state before it -- the transaction open -- which
+# the next run undoes; the host is as before the apply.
+fresh u kvm16
+run 0 --root "$T/u" apply dedicated
+truncate -s -20 "$T/u/run/isolated/journal"
+run 0 --root "$T/u" status
+expect_grep "$T/out" 'INTERRUPTED: a transaction to dedicated'
+run 0 --root "$T/u" revert
+expect_grep "$T/out" 'an interrupted transaction \(apply dedicated, pid [0-9]+\) was undone'
+same_tree "commit record cut short, then revert" "$FIX/kvm16" "$T/u"
 
 # Changed behind our back: a conflict, left alone; --force restores it.
 fresh k kvm16

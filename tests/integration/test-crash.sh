@@ -1,9 +1,11 @@
 #!/bin/bash
 # The crash matrix: `isoctl apply dedicated` on the 16-CPU fixture killed
-# (SIGKILL, ISOLATED_CRASH_AFTER) right after the journal write and after
-# every one of its writes, then `isoctl revert`: the tree must equal the
-# original byte for byte each time. The same for a revert killed after each
-# of its writes, and for kills while an interrupted transaction is undone.
+# (SIGKILL, ISOLATED_CRASH_AFTER) right after the journal write, after
+# every one of its writes and after its commit, then `isoctl revert`: the
+# tree must equal the original byte for byte each time. The same for a
+# revert killed after each of its writes, for kills while an interrupted
+# transaction is undone and right after that undo is journaled, and for a
+# journal whose last record was cut short (a kill inside its append).
 . "$(dirname "$0")/lib.sh"
 
 # A working copy on tmpfs when there is one: 300+ runs over a 2800-file tree.
@@ -46,15 +48,22 @@ n=$(jq '[.steps[] | select(.outcome == "planned")] | length' "$T/out")
 [ "$n" -ge 100 ] || fail "apply dedicated on kvm16 plans $n writes; expected over 100"
 echo "crash matrix: $n writes"
 
+# The journal a kill left reads (status parses it whole, records and all).
+journal_reads() { # WHAT
+	[ -e "$tree/run/isolated/journal" ] || return 0
+	"$ISOCTL" --root "$tree" status >/dev/null 2>"$T/status-err" ||
+		fail "$1: the journal left behind does not read: $(head -c 300 "$T/status-err")"
+}
+
 # Kill apply at every point; revert must restore the original.
-for point in journal $(seq 1 "$n"); do
+for point in journal $(seq 1 "$n") commit; do
 	killed "$point" apply dedicated || continue
-	if [ -e "$tree/run/isolated/journal" ] && ! jq -e . >/dev/null 2>&1 < <(sed '$d' "$tree/run/isolated/journal"); then
-		fail "crash at $point: the journal left behind is not valid JSON"
-	fi
+	journal_reads "crash at $point"
 	run 0 --root "$tree" revert || { reset_tree; continue; }
-	grep -q 'an interrupted transaction (apply dedicated' "$T/out" ||
-		fail "crash at $point: revert did not report the interrupted transaction"
+	if [ "$point" != commit ]; then
+		grep -q 'an interrupted transaction (apply dedicated' "$T/out" ||
+			fail "crash at $point: revert did not report the interrupted transaction"
+	fi
 	check_same "apply killed after $point, then revert"
 done
 
@@ -75,6 +84,7 @@ m=$(jq '[.steps[] | select(.outcome == "planned")] | length' "$T/out")
 expect_eq "revert writes" "$m" "$n"
 for point in journal $(seq 1 "$m"); do
 	killed "$point" revert || continue
+	journal_reads "revert killed at $point"
 	run 0 --root "$tree" revert || { reset_tree; continue; }
 	check_same "revert killed after $point, then revert"
 	run 0 --root "$tree" apply dedicated || reset_tree
@@ -82,10 +92,34 @@ done
 run 0 --root "$tree" revert
 check_same "final revert"
 
-# Kill the undo of an interrupted transaction itself.
-for undo in 1 5 40; do
+# A kill inside the append of the revert's first record (the transaction
+# it opens): the record is cut short, its kernel writes never started.
+# The journal reads as before it, and a revert restores the original.
+run 0 --root "$tree" apply dedicated
+size0=$(stat -c %s "$tree/run/isolated/journal")
+killed journal revert
+size1=$(stat -c %s "$tree/run/isolated/journal")
+[ "$size1" -gt "$size0" ] || fail "revert's transaction was not appended as a record ($size0 -> $size1 bytes)"
+for cut in 1 $(((size1 - size0) / 2)) $((size1 - size0 - 1)); do
+	cp "$tree/run/isolated/journal" "$T/journal.whole"
+	truncate -s $((size1 - cut)) "$tree/run/isolated/journal"
+	run 0 --root "$tree" status
+	expect_grep "$T/out" '^mode +dedicated'
+	if grep -q INTERRUPTED "$T/out"; then
+		fail "a record cut $cut bytes short still read as the open transaction"
+	fi
+	cp "$T/journal.whole" "$tree/run/isolated/journal"
+done
+truncate -s $((size1 - 3)) "$tree/run/isolated/journal"
+run 0 --root "$tree" revert
+check_same "revert's record cut short, then revert"
+
+# Kill the undo of an interrupted transaction itself, and right after the
+# undo is journaled.
+for undo in undo:1 undo:5 undo:40 recovered; do
 	killed 60 apply dedicated || continue
-	killed "undo:$undo" revert || continue
+	killed "$undo" revert || continue
+	journal_reads "undo killed at $undo"
 	run 0 --root "$tree" revert
 	check_same "apply killed at 60, its undo killed at $undo, then revert"
 done

@@ -1,6 +1,9 @@
-/* Unit tests of the journal (lib/journal.c): format/parse round trips, every
- * truncation and byte flip rejected, each kind of defect with its message,
- * durable save/load on a tree, and the lock between processes. */
+/* Unit tests of the journal (lib/journal.c, lib/journal-file.c): format/parse
+ * round trips, every truncation and byte flip of a checkpoint rejected, every
+ * prefix and flip of a file of records read as an earlier state or rejected,
+ * each kind of defect with its message (format 2 and format 1), records
+ * proportional to what changed, durable save/load on a tree, and the lock
+ * between processes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -238,6 +241,46 @@ static char *seal(const char *json, size_t *ret_len)
 	return seal_len(json, strlen(json), ret_len);
 }
 
+/* A format-2 frame "K LENGTH PCRC HCRC\n" + payload, computed here with
+ * zlib. */
+static uint32_t crc_of(const char *buf, size_t n)
+{
+	return (uint32_t)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)buf, (uInt)n);
+}
+
+static char *frame_len(char kind, const char *payload, size_t n, size_t *ret_len)
+{
+	char first[64], head[96];
+	int f = snprintf(first, sizeof(first), "%c %zu %08lx", kind, n, (unsigned long)crc_of(payload, n));
+	int hn = snprintf(head, sizeof(head), "%s %08lx\n", first, (unsigned long)crc_of(first, (size_t)f));
+	char *buf = malloc((size_t)hn + n + 1);
+
+	assert_non_null(buf);
+	memcpy(buf, head, (size_t)hn);
+	memcpy(buf + hn, payload, n);
+	buf[(size_t)hn + n] = '\0';
+	*ret_len = (size_t)hn + n;
+	return buf;
+}
+
+/* JSON as the checkpoint of a format-2 file (the payload ends in a newline). */
+static char *seal2_len(const char *json, size_t n, size_t *ret_len)
+{
+	char *payload = malloc(n + 1), *buf;
+
+	assert_non_null(payload);
+	memcpy(payload, json, n);
+	payload[n] = '\n';
+	buf = frame_len('c', payload, n + 1, ret_len);
+	free(payload);
+	return buf;
+}
+
+static char *seal2(const char *json, size_t *ret_len)
+{
+	return seal2_len(json, strlen(json), ret_len);
+}
+
 static struct journal sentinel_j;
 #define SENTINEL (&sentinel_j)
 
@@ -260,11 +303,16 @@ static void assert_parse_fails(const char *buf, size_t len, const char *want)
 	assert_null(strchr(err, '\n'));
 }
 
+/* The same JSON as a format-1 file and as the checkpoint of a format-2
+ * one: the same judgement. */
 static void assert_json_fails(const char *json, const char *want)
 {
 	size_t len;
 	char *buf = seal(json, &len);
 
+	assert_parse_fails(buf, len, want);
+	free(buf);
+	buf = seal2(json, &len);
 	assert_parse_fails(buf, len, want);
 	free(buf);
 }
@@ -285,6 +333,9 @@ static void run_json_cases(const struct json_case *cases, size_t n)
 			continue;
 		}
 		buf = seal(cases[i].json, &len);
+		journal_free(parse_ok(buf, len));
+		free(buf);
+		buf = seal2(cases[i].json, &len);
 		journal_free(parse_ok(buf, len));
 		free(buf);
 	}
@@ -309,18 +360,11 @@ static void test_new(void **state)
 	buf = format(j, &len);
 	/* the exact layout, pinned: other tools and older readers see this */
 	{
-		static const char want_json[] = "{\n"
-						"  \"format\":\"isolated-journal\",\n"
-						"  \"version\":1,\n"
-						"  \"boot_id\":\"\",\n"
-						"  \"mode\":\"vanilla\",\n"
-						"  \"scope\":\"host\",\n"
-						"  \"applied_at\":0,\n"
-						"  \"targets\":[\n"
-						"  ]\n"
-						"}";
+		static const char want_json[] =
+		    "{\"format\":\"isolated-journal\",\"version\":2,\"boot_id\":\"\","
+		    "\"mode\":\"vanilla\",\"scope\":\"host\",\"applied_at\":0,\"targets\":[]}";
 		size_t wlen;
-		char *want = seal(want_json, &wlen);
+		char *want = seal2(want_json, &wlen);
 
 		assert_string_equal(buf, want);
 		assert_int_equal(len, wlen);
@@ -524,6 +568,12 @@ static void test_format_invalid(void **state)
 		size_t len = 12345;
 
 		/* added by hand: journal_add_* copies and would refuse NULLs */
+		if (strcmp(cases[i].what, "duplicate") == 0) {
+			/* refused when added: no journal in memory holds one */
+			assert_int_equal(journal_add_target(j, &cases[i].e), -EEXIST);
+			journal_free(j);
+			continue;
+		}
 		if (cases[i].step)
 			assert_int_equal(journal_add_step(j, &cases[i].e), 0);
 		else if (cases[i].e.pristine)
@@ -554,17 +604,51 @@ static void test_format_invalid(void **state)
 
 /* ---- parsing damaged files ---- */
 
+/* A file of one checkpoint cut anywhere: refused (there is no earlier state). */
 static void test_truncation(void **state)
 {
 	struct journal *j = realistic(6, 5, true);
 	size_t len;
 	char *buf = format(j, &len);
+
+	(void)state;
+	assert_true(len > 2000);
+	assert_true(j->n_targets >= 10);
+	for (size_t n = 0; n < len; n++) {
+		char want[96];
+
+		if (n == 0)
+			snprintf(want, sizeof(want), "empty file");
+		else
+			snprintf(want, sizeof(want), "truncated: the checkpoint is cut short (file is %zu bytes)", n);
+		assert_parse_fails(buf, n, want);
+	}
+	/* and the whole of it does parse */
+	journal_free(parse_ok(buf, len));
+	free(buf);
+	journal_free(j);
+}
+
+static char *read_data(const char *name, size_t *ret_len)
+{
+	int dfd = open(JOURNAL_DATA, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *file;
+
+	assert_true(dfd >= 0);
+	assert_int_equal(util_read_at(dfd, name, 1 << 20, &file, ret_len), 0);
+	close(dfd);
+	return file;
+}
+
+/* The same of a format-1 file (as an isolated before format 2 left it). */
+static void test_truncation_v1(void **state)
+{
+	size_t len;
+	char *buf = read_data("v1-dedicated", &len);
 	const char *trailer = strstr(buf, "\nend ") + 1;
 	size_t tstart = (size_t)(trailer - buf);
 
 	(void)state;
-	assert_true(len > 3000);
-	assert_true(j->n_targets >= 10);
 	for (size_t n = 0; n < len; n++) {
 		char want[96];
 
@@ -576,10 +660,8 @@ static void test_truncation(void **state)
 			snprintf(want, sizeof(want), "truncated: incomplete end line");
 		assert_parse_fails(buf, n, want);
 	}
-	/* and the whole of it does parse */
 	journal_free(parse_ok(buf, len));
 	free(buf);
-	journal_free(j);
 }
 
 static void test_flips(void **state)
@@ -622,6 +704,23 @@ static void test_flips(void **state)
 	assert_int_equal(rejected, tried);
 	free(buf);
 	journal_free(j);
+
+	/* and of a format-1 file */
+	buf = read_data("v1-dedicated", &len);
+	for (size_t m = 0; m < ARRAY_SIZE(masks); m++)
+		for (size_t i = 0; i < len; i++) {
+			struct journal *p = SENTINEL;
+			char err[256] = "";
+			int r;
+
+			buf[i] ^= (char)masks[m];
+			r = journal_parse(buf, len, &p, err, sizeof(err));
+			buf[i] ^= (char)masks[m];
+			assert_int_equal(r, -EBADMSG);
+			assert_ptr_equal(p, SENTINEL);
+			assert_true(err[0] != '\0');
+		}
+	free(buf);
 }
 
 /* A valid journal with one target and one step, to edit into defects. */
@@ -647,8 +746,8 @@ static void test_errors(void **state)
 	    {"{\"format\":\"other\"}", "not an isolated journal (format \"other\")"},
 	    {"{\"format\":\"isolated-journal\",\"version\":0}", "bad version 0"},
 	    {"{\"format\":\"isolated-journal\",\"version\":\"1\"}", "\"version\" is a string, expected an integer"},
-	    {"{\"format\":\"isolated-journal\",\"version\":2,\"future\":[]}",
-	     "written by a newer isolated (version 2)"},
+	    {"{\"format\":\"isolated-journal\",\"version\":3,\"future\":[]}",
+	     "written by a newer isolated (version 3)"},
 	    {"{\"format\":\"isolated-journal\",\"version\":1.0}", "\"version\" is a fraction, expected an integer"},
 	    {"{" HEAD "\"applied_at\":0,\"targets\":[],\"extra\":1}", "unknown key \"extra\""},
 	    {"{" HEAD "\"targets\":[]}", "missing \"applied_at\""},
@@ -1139,25 +1238,20 @@ static void test_trailer_errors(void **state)
 	free(good);
 }
 
-/* A journal written by this version, kept as a file: later versions must
- * still read it (and this one writes it byte for byte). */
+/* A journal written by an isolated before format 2, kept as a file: still
+ * read, as the journal it was. (Written again, it is format 2: see
+ * test_convert_v1.) */
 static void test_sample(void **state)
 {
-	int dfd = open(JOURNAL_DATA, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct journal *j, *want = realistic(2, 2, true);
-	size_t len, flen;
-	char *file, *buf;
+	size_t flen;
+	char *file = read_data("v1-dedicated", &flen);
 
 	(void)state;
-	assert_true(dfd >= 0);
-	assert_int_equal(util_read_at(dfd, "v1-dedicated", 1 << 20, &file, &flen), 0);
-	close(dfd);
 	j = parse_ok(file, flen);
+	assert_int_equal(j->version, 1);
+	want->version = 1;
 	assert_journal_equal(want, j);
-	buf = format(j, &len);
-	assert_int_equal(len, flen);
-	assert_memory_equal(buf, file, len);
-	free(buf);
 	free(file);
 	journal_free(j);
 	journal_free(want);
@@ -1282,17 +1376,46 @@ static void test_save_load(void **state)
 	assert_int_equal(flen, len);
 	assert_memory_equal(file, buf, len);
 	free(file);
-	free(buf);
 	assert_int_equal(journal_load(h, &l, err, sizeof(err)), 0);
 	assert_journal_equal(j, l);
 	journal_free(l);
 
-	/* over an existing one, with a stale temp file from a killed save */
-	put(root, JOURNAL_PATH ".tmp", "half a journal");
+	/* the next save appends what changed: the file it had stays its start */
 	journal_clear_txn(j);
 	set_str(&j->mode, "rt-only");
+	{
+		size_t rlen = 0, glen;
+		char *grown;
+
+		assert_int_equal(journal_save_ex(h, j, &rlen, err, sizeof(err)), 0);
+		grown = read_rel(root, JOURNAL_PATH, &glen);
+		assert_non_null(grown);
+		assert_int_equal(glen, len + rlen);
+		assert_true(rlen > 0 && rlen < 200); /* the mode and the transaction dropped, no target */
+		assert_memory_equal(grown, buf, len);
+		assert_memory_equal(grown + len, "r ", 2);
+		free(grown);
+		/* nothing changed: nothing written */
+		assert_int_equal(journal_save_ex(h, j, &rlen, err, sizeof(err)), 0);
+		assert_int_equal(rlen, 0);
+	}
+	assert_int_equal(journal_load(h, &l, err, sizeof(err)), 0);
+	assert_journal_equal(j, l);
+	journal_free(l);
+	free(buf);
+
+	/* a checkpoint over an existing file, with a stale temp file from a
+	 * killed save */
+	put(root, JOURNAL_PATH ".tmp", "half a journal");
+	journal_forget_file(j);
 	assert_int_equal(journal_save(h, j, err, sizeof(err)), 0);
 	assert_false(exists(root, JOURNAL_PATH ".tmp"));
+	buf = format(j, &len);
+	file = read_rel(root, JOURNAL_PATH, &flen);
+	assert_int_equal(flen, len);
+	assert_memory_equal(file, buf, len);
+	free(file);
+	free(buf);
 	assert_int_equal(journal_load(h, &l, err, sizeof(err)), 0);
 	assert_journal_equal(j, l);
 	journal_free(l);
@@ -1366,7 +1489,7 @@ static void test_load_corrupt(void **state)
 	assert_int_equal(host_open(root, &h), 0);
 	assert_int_equal(journal_load(h, &l, err, sizeof(err)), -EBADMSG);
 	assert_ptr_equal(l, SENTINEL);
-	snprintf(want, sizeof(want), "%s/" JOURNAL_PATH ": checksum mismatch: trailer 0x", root);
+	snprintf(want, sizeof(want), "%s/" JOURNAL_PATH ": checkpoint at byte 0: checksum mismatch: header 0x", root);
 	assert_memory_equal(err, want, strlen(want));
 	/* untouched, byte for byte */
 	after = read_rel(root, JOURNAL_PATH, &alen);
@@ -1378,7 +1501,8 @@ static void test_load_corrupt(void **state)
 	/* cut short */
 	put_len(root, JOURNAL_PATH, buf, 100);
 	assert_int_equal(journal_load(h, &l, err, sizeof(err)), -EBADMSG);
-	snprintf(want, sizeof(want), "%s/" JOURNAL_PATH ": truncated: no end line (file is 100 bytes)", root);
+	snprintf(want, sizeof(want), "%s/" JOURNAL_PATH ": truncated: the checkpoint is cut short (file is 100 bytes)",
+		 root);
 	assert_string_equal(err, want);
 	assert_ptr_equal(l, SENTINEL);
 
@@ -1475,14 +1599,30 @@ static void test_save_failures(void **state)
 	assert_non_null(strstr(err, "cannot remove stale "));
 	assert_false(exists(root, JOURNAL_PATH));
 
-	/* the engine built a journal that would not read back */
+	/* the engine built a journal that would not read back: refused as a
+	 * record (only what changed is checked, and it is what is wrong) and
+	 * as a checkpoint, nothing written */
 	{
 		struct journal_entry e = j->targets[0];
+		char *before;
+		size_t blen;
 
 		reset_run(root);
-		assert_int_equal(journal_add_target(j, &e), 0);
+		assert_int_equal(journal_save(h, j, err, sizeof(err)), 0);
+		before = read_rel(root, JOURNAL_PATH, &blen);
+		assert_int_equal(journal_add_target(j, &e), -EEXIST);
+		set_str(&j->targets[1].wanted, "1\n");
+		journal_touch(j, &j->targets[1]);
 		assert_int_equal(journal_save(h, j, err, sizeof(err)), -EINVAL);
-		assert_non_null(strstr(err, "duplicate of targets[0]"));
+		assert_non_null(strstr(err, "targets[1]: wanted \"1?\" is not a sysctl value"));
+		file = read_rel(root, JOURNAL_PATH, &flen);
+		assert_int_equal(flen, blen);
+		assert_memory_equal(file, before, blen);
+		free(file);
+		free(before);
+		reset_run(root);
+		assert_int_equal(journal_save(h, j, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "targets[1]: wanted \"1?\" is not a sysctl value"));
 		assert_false(exists(root, JOURNAL_DIR));
 	}
 	free(buf);
@@ -1491,6 +1631,332 @@ static void test_save_failures(void **state)
 	free(root);
 	journal_free(j);
 	journal_free(big);
+}
+
+/* ---- a file of records ---- */
+
+/* The states of a journal saved five times on a tree: a checkpoint, then
+ * a record each for the transaction committed, two threads gone and one
+ * new, a value changed in place, a tid reused (dropped and added again),
+ * and a confirmation set. texts[k]: the state after save k in canonical
+ * form; ends[k]: the file's length after it. */
+#define HISTORY 6
+struct history {
+	char *root;
+	struct host *h;
+	struct journal *j;
+	char *texts[HISTORY];
+	size_t ends[HISTORY];
+};
+
+static char *canonical(const struct journal *j)
+{
+	size_t len;
+
+	return format(j, &len);
+}
+
+static void history_save(struct history *hs, size_t k)
+{
+	char err[512] = "";
+	struct stat st;
+	char path[PATH_MAX];
+
+	if (journal_save(hs->h, hs->j, err, sizeof(err)) < 0)
+		fail_msg("save %zu: %s", k, err);
+	snprintf(path, sizeof(path), "%s/" JOURNAL_PATH, hs->root);
+	assert_int_equal(stat(path, &st), 0);
+	hs->ends[k] = (size_t)st.st_size;
+	hs->texts[k] = canonical(hs->j);
+}
+
+static void history_make(struct history *hs)
+{
+	struct journal *j;
+	struct journal_entry *e;
+
+	hs->root = make_root(true);
+	assert_int_equal(host_open(hs->root, &hs->h), 0);
+	j = hs->j = realistic(4, 2, true);
+	history_save(hs, 0);
+	/* the transaction committed */
+	journal_clear_txn(j);
+	j->applied_at = 1767229300;
+	history_save(hs, 1);
+	/* two threads gone, one new */
+	journal_kill_target(j, journal_find(j, ACTION_THREAD_AFFINITY, "tid/2206"));
+	journal_kill_target(j, journal_find(j, ACTION_THREAD_SCHED, "tid/2206"));
+	add_target(j, ent(ACTION_THREAD_AFFINITY, "tid/2300", "CPU 9/KVM (qemu-system-x86 2201)", "rt-vcpu", 0, 2300,
+			  2201, 5555, "0-7", "6", NULL));
+	journal_kill_target(j, journal_find(j, ACTION_THREAD_SCHED, "tid/2207"));
+	history_save(hs, 2);
+	/* a value changed in place */
+	e = journal_find(j, ACTION_IRQ_AFFINITY, "irq/41");
+	set_str(&e->wanted, "0-3");
+	journal_touch(j, e);
+	history_save(hs, 3);
+	/* a tid reused: the old target dropped, the new one added */
+	journal_kill_target(j, journal_find(j, ACTION_THREAD_AFFINITY, "tid/2205"));
+	add_target(j, ent(ACTION_THREAD_AFFINITY, "tid/2205", "worker (qemu-system-x86 2201)", "other", 0, 2205, 2201,
+			  777777, "0-7", "0-5", NULL));
+	history_save(hs, 4);
+	/* a confirmation pending */
+	set_confirm(j, "4");
+	history_save(hs, 5);
+}
+
+static void history_free(struct history *hs)
+{
+	for (size_t k = 0; k < HISTORY; k++)
+		free(hs->texts[k]);
+	journal_free(hs->j);
+	host_free(hs->h);
+	rm_rf(hs->root);
+	free(hs->root);
+}
+
+/* Which state text is; -1 if none. */
+static int history_state(const struct history *hs, const char *text)
+{
+	for (size_t k = 0; k < HISTORY; k++)
+		if (strcmp(hs->texts[k], text) == 0)
+			return (int)k;
+	return -1;
+}
+
+/* Each save after the first appended one record of about what it changed,
+ * and the file reads back as the journal in memory, order and all. */
+static void test_records(void **state)
+{
+	struct history hs = {0};
+	struct journal *l = NULL;
+	char err[512];
+	size_t flen;
+	char *file;
+
+	(void)state;
+	history_make(&hs);
+	file = read_rel(hs.root, JOURNAL_PATH, &flen);
+	assert_int_equal(flen, hs.ends[HISTORY - 1]);
+	assert_memory_equal(file, "c ", 2);
+	/* the layout, pinned (tests/data/journal/v2-records.source): later
+	 * versions must still read it */
+	{
+		size_t slen;
+		char *sample;
+
+		if (getenv("ISOLATED_WRITE_SAMPLE")) {
+			FILE *f = fopen(getenv("ISOLATED_WRITE_SAMPLE"), "w");
+
+			assert_non_null(f);
+			assert_int_equal(fwrite(file, 1, flen, f), flen);
+			assert_int_equal(fclose(f), 0);
+		}
+		sample = read_data("v2-records", &slen);
+		assert_int_equal(slen, flen);
+		assert_memory_equal(sample, file, flen);
+		free(sample);
+	}
+	for (size_t k = 1; k < HISTORY; k++) {
+		size_t rec = hs.ends[k] - hs.ends[k - 1];
+
+		assert_memory_equal(file + hs.ends[k - 1], "r ", 2);
+		/* a record is far smaller than the checkpoint */
+		assert_true(rec < hs.ends[0] / 3);
+		assert_true(hs.texts[k] && strcmp(hs.texts[k], hs.texts[k - 1]) != 0);
+	}
+	assert_int_equal(journal_load(hs.h, &l, err, sizeof(err)), 0);
+	/* memory keeps the slots of dropped targets until compacted */
+	assert_true(hs.j->n_targets > journal_n_live(hs.j));
+	journal_compact(hs.j);
+	assert_journal_equal(hs.j, l);
+	{
+		char *t = canonical(l);
+
+		assert_string_equal(t, hs.texts[HISTORY - 1]);
+		free(t);
+	}
+	journal_free(l);
+	free(file);
+	history_free(&hs);
+}
+
+/* Every prefix of the file: refused while the checkpoint is incomplete,
+ * else the state after the last whole record (the cut one: a save killed
+ * in its append, before the kernel write it guarded). Every byte flipped:
+ * refused, or an earlier state (never anything else, never empty). */
+static void test_records_damage(void **state)
+{
+	static const unsigned char masks[] = {0x01, 0x80, 0xff};
+	struct history hs = {0};
+	size_t flen, accepted = 0, rejected = 0;
+	char *file;
+
+	(void)state;
+	history_make(&hs);
+	file = read_rel(hs.root, JOURNAL_PATH, &flen);
+	for (size_t n = 0; n <= flen; n++) {
+		struct journal *p = SENTINEL;
+		char err[512] = "", *copy = malloc(n ? n : 1), *t;
+		size_t torn = 99, k = 0;
+		int r;
+
+		assert_non_null(copy);
+		memcpy(copy, file, n);
+		r = journal_parse_ex(copy, n, &p, &torn, err, sizeof(err));
+		free(copy);
+		if (n < hs.ends[0]) {
+			if (r != -EBADMSG || p != SENTINEL || !err[0])
+				fail_msg("prefix of %zu bytes (checkpoint %zu): r=%d", n, hs.ends[0], r);
+			continue;
+		}
+		if (r < 0)
+			fail_msg("prefix of %zu bytes: %s", n, err);
+		while (k + 1 < HISTORY && hs.ends[k + 1] <= n)
+			k++;
+		t = canonical(p);
+		if (strcmp(t, hs.texts[k]) != 0)
+			fail_msg("prefix of %zu bytes: not the state after save %zu", n, k);
+		assert_int_equal(torn, n - hs.ends[k]);
+		free(t);
+		journal_free(p);
+	}
+	/* NUL bytes after the last record (an append that died with the
+	 * length already grown): the last state */
+	{
+		char *padded = calloc(1, flen + 64), *t;
+		struct journal *p = NULL;
+		char err[512] = "";
+
+		assert_non_null(padded);
+		memcpy(padded, file, flen);
+		assert_int_equal(journal_parse(padded, flen + 64, &p, err, sizeof(err)), 0);
+		t = canonical(p);
+		assert_string_equal(t, hs.texts[HISTORY - 1]);
+		free(t);
+		journal_free(p);
+		free(padded);
+	}
+	for (size_t m = 0; m < ARRAY_SIZE(masks); m++)
+		for (size_t i = 0; i < flen; i++) {
+			struct journal *p = SENTINEL;
+			char err[512] = "", *t;
+			int r, k;
+
+			file[i] ^= (char)masks[m];
+			r = journal_parse(file, flen, &p, err, sizeof(err));
+			file[i] ^= (char)masks[m];
+			if (r == -EBADMSG) {
+				assert_ptr_equal(p, SENTINEL);
+				assert_true(err[0] != '\0');
+				assert_null(strchr(err, '\n'));
+				rejected++;
+				continue;
+			}
+			assert_int_equal(r, 0);
+			t = canonical(p);
+			k = history_state(&hs, t);
+			if (k < 0)
+				fail_msg("byte %zu ^ 0x%02x: read as a state the journal never had", i, masks[m]);
+			free(t);
+			journal_free(p);
+			accepted++;
+		}
+	print_message("# %zu bytes, %zu flips refused, %zu read as an earlier state\n", flen, rejected, accepted);
+	free(file);
+	history_free(&hs);
+}
+
+/* A journal of format 1 on a running host (left by an isolated before this
+ * one): read, and the next save writes format 2 in its place. */
+static void test_convert_v1(void **state)
+{
+	char *root = make_root(true), err[512] = "", *file;
+	struct journal *j = NULL, *l = NULL, *want = realistic(2, 2, true);
+	struct host *h;
+	size_t flen;
+	char *v1 = read_data("v1-dedicated", &flen);
+
+	(void)state;
+	put_len(root, JOURNAL_PATH, v1, flen);
+	assert_int_equal(host_open(root, &h), 0);
+	assert_int_equal(journal_load(h, &j, err, sizeof(err)), 0);
+	want->version = 1;
+	assert_journal_equal(want, j);
+	journal_clear_txn(j);
+	assert_int_equal(journal_save(h, j, err, sizeof(err)), 0);
+	file = read_rel(root, JOURNAL_PATH, &flen);
+	assert_memory_equal(file, "c ", 2);
+	assert_int_equal(flen, strlen(file)); /* one checkpoint, no NUL */
+	assert_int_equal(journal_load(h, &l, err, sizeof(err)), 0);
+	assert_int_equal(l->version, JOURNAL_VERSION);
+	journal_clear_txn(want);
+	want->version = JOURNAL_VERSION;
+	assert_journal_equal(want, l);
+	free(file);
+	free(v1);
+	journal_free(j);
+	journal_free(l);
+	journal_free(want);
+	host_free(h);
+	rm_rf(root);
+	free(root);
+}
+
+/* What journal_refresh keeps and what it reads again. */
+static void test_refresh(void **state)
+{
+	char *root = make_root(true), err[512] = "";
+	struct journal *mine = NULL, *other = NULL;
+	struct host *h;
+	bool reloaded = true;
+
+	(void)state;
+	assert_int_equal(host_open(root, &h), 0);
+	/* no file: a new journal */
+	assert_int_equal(journal_refresh(h, &mine, "b", &reloaded, err, sizeof(err)), 0);
+	assert_non_null(mine);
+	assert_true(reloaded);
+	assert_string_equal(mine->mode, "vanilla");
+	set_str(&mine->mode, "dedicated");
+	assert_int_equal(journal_save(h, mine, err, sizeof(err)), 0);
+	/* unchanged since our save: kept */
+	{
+		struct journal *before = mine;
+
+		assert_int_equal(journal_refresh(h, &mine, "b", &reloaded, err, sizeof(err)), 0);
+		assert_false(reloaded);
+		assert_ptr_equal(mine, before);
+	}
+	/* another process appended (isoctl --direct): read again */
+	assert_int_equal(journal_load(h, &other, err, sizeof(err)), 0);
+	set_str(&other->mode, "rt-only");
+	assert_int_equal(journal_save(h, other, err, sizeof(err)), 0);
+	assert_int_equal(journal_refresh(h, &mine, "b", &reloaded, err, sizeof(err)), 0);
+	assert_true(reloaded);
+	assert_string_equal(mine->mode, "rt-only");
+	/* another process wrote a new checkpoint: read again */
+	journal_forget_file(other);
+	set_str(&other->mode, "outsourcing");
+	assert_int_equal(journal_save(h, other, err, sizeof(err)), 0);
+	assert_int_equal(journal_refresh(h, &mine, "b", &reloaded, err, sizeof(err)), 0);
+	assert_true(reloaded);
+	assert_string_equal(mine->mode, "outsourcing");
+	/* removed: a new journal */
+	assert_int_equal(journal_remove(h, err, sizeof(err)), 0);
+	assert_int_equal(journal_refresh(h, &mine, "b", &reloaded, err, sizeof(err)), 0);
+	assert_true(reloaded);
+	assert_string_equal(mine->mode, "vanilla");
+	/* damaged: the error, and the caller's journal left as it was */
+	put(root, JOURNAL_PATH, "c 1 00000000 00000000\nx");
+	assert_int_equal(journal_refresh(h, &mine, "b", &reloaded, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "checksum mismatch"));
+	assert_string_equal(mine->mode, "vanilla");
+	journal_free(mine);
+	journal_free(other);
+	host_free(h);
+	rm_rf(root);
+	free(root);
 }
 
 /* ---- the lock ---- */
@@ -1739,6 +2205,7 @@ int main(void)
 	    cmocka_unit_test(test_entries),
 	    cmocka_unit_test(test_format_invalid),
 	    cmocka_unit_test(test_truncation),
+	    cmocka_unit_test(test_truncation_v1),
 	    cmocka_unit_test(test_flips),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_meaning),
@@ -1751,6 +2218,10 @@ int main(void)
 	    cmocka_unit_test(test_save_no_run),
 	    cmocka_unit_test(test_load_corrupt),
 	    cmocka_unit_test(test_save_failures),
+	    cmocka_unit_test(test_records),
+	    cmocka_unit_test(test_records_damage),
+	    cmocka_unit_test(test_convert_v1),
+	    cmocka_unit_test(test_refresh),
 	    cmocka_unit_test(test_lock_contended),
 	    cmocka_unit_test(test_lock_unknown_pid),
 	    cmocka_unit_test(test_lock_wait),

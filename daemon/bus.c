@@ -1009,6 +1009,18 @@ static void on_state_changed(void *userdata)
 
 /* ---- Start and stop ---- */
 
+static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct bus *b = userdata;
+
+	(void)m;
+	(void)error;
+	log_error("lost the system bus: exiting to be restarted; %s stays in force meanwhile "
+		  "(revert-on-stop applies to SIGTERM, not to this)",
+		  holder_mode(b->holder));
+	return sd_event_exit(b->ev, EXIT_FAILURE);
+}
+
 int bus_start(sd_event *ev, struct holder *h, const struct bus_config *cfg, struct bus **ret)
 {
 	static const struct bus_config defaults = {.limits = {.burst = LIMITS_BURST,
@@ -1037,9 +1049,12 @@ int bus_start(sd_event *ev, struct holder *h, const struct bus_config *cfg, stru
 
 	r = sd_bus_open_system(&b->bus);
 	/* Losing the bus ends the loop (with EXIT_FAILURE): systemd restarts
-	 * the daemon, which takes its name again and re-applies the mode. */
+	 * the daemon, which takes its name again and re-applies the mode. Not
+	 * a stop: the mode stays in force meanwhile (revert-on-stop is for
+	 * SIGTERM), and the log says so. */
 	if (r >= 0)
-		r = sd_bus_set_exit_on_disconnect(b->bus, true);
+		r = sd_bus_match_signal(b->bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+					"org.freedesktop.DBus.Local", "Disconnected", on_disconnected, b);
 	if (r >= 0)
 		r = sd_bus_attach_event(b->bus, ev, SD_EVENT_PRIORITY_NORMAL);
 	if (r >= 0)

@@ -78,6 +78,10 @@ struct holder {
 	/* Online CPUs, sysctls, IRQs of the last full apply: what the event
 	 * path's partial snapshots share (tasks stripped). */
 	struct host_state *base;
+	/* The journal as this daemon last read or wrote it, kept in memory:
+	 * every transaction makes it current under the lock (read again only
+	 * when the file changed: isoctl --direct) and appends what changed. */
+	struct journal *journal;
 
 	sd_event_source *confirm_timer, *verify_timer, *replan_timer, *trim, *recount;
 	char *replan_why;
@@ -336,15 +340,17 @@ static void set_failed(struct holder *h, const char *why)
 /* ---- The journal: what is in force ---- */
 
 /* Mode, scope, number of targets and a pending confirmation, from the
- * journal. A journal of another boot holds nothing. -errno, message in err. */
+ * journal (the one in memory, read again only when the file changed; no
+ * file: a new, vanilla one). A journal of another boot holds nothing.
+ * -errno, message in err. */
 static int sync_journal(struct holder *h, char *err, size_t errlen)
 {
-	struct journal *j = NULL;
+	struct journal *j;
 	int r;
 
-	r = journal_load(h->host, &j, err, errlen);
-	if (r == -ENOENT || (r == 0 && strcmp(j->boot_id, h->boot_id) != 0)) {
-		journal_free(j);
+	r = journal_refresh(h->host, &h->journal, h->boot_id, NULL, err, errlen);
+	j = h->journal;
+	if (r == 0 && strcmp(j->boot_id, h->boot_id) != 0) {
 		pending_clear(&h->pending);
 		h->n_targets = 0;
 		h->applied_at = 0;
@@ -352,7 +358,7 @@ static int sync_journal(struct holder *h, char *err, size_t errlen)
 	}
 	if (r < 0)
 		return r;
-	h->n_targets = j->n_targets;
+	h->n_targets = journal_n_live(j);
 	h->applied_at = j->applied_at;
 	pending_clear(&h->pending);
 	if (j->has_confirm) {
@@ -368,7 +374,6 @@ static int sync_journal(struct holder *h, char *err, size_t errlen)
 	}
 	if (r == 0 && (set_str(&h->mode, j->mode) < 0 || set_str(&h->scope, j->scope) < 0))
 		r = -ENOMEM;
-	journal_free(j);
 	return r;
 }
 
@@ -528,6 +533,7 @@ static int transaction(struct holder *h, const struct policy *p, struct apply_op
 	if (r < 0)
 		return r;
 	o->state = s;
+	o->journal = &h->journal;
 	r = apply_mode(h->host, p, o, ret, err, errlen);
 	o->state = NULL;
 	if (!o->dry_run && (r == 0 || *ret))
@@ -825,6 +831,36 @@ static void recount_soon(struct holder *h)
 		log_errno(LOG_DEBUG, r, "arming the target recount");
 }
 
+/* Could a threads-only apply of the held policy change anything for the
+ * threads of part? Only when a thread rule matches one of them, or the
+ * journal holds a target of one of their tids (to restore, or to drop as
+ * exited). Most threads a host starts match nothing: they cost the
+ * daemon this look, not a transaction (the lock, the journal, a plan). */
+static bool threads_relevant(struct holder *h, const struct host_state *part)
+{
+	const struct policy *p = h->policy;
+
+	for (size_t i = 0; i < part->n_tasks; i++) {
+		const struct task_info *t = &part->tasks[i];
+		char target[ACTION_TARGET_ID_MAX];
+		const char *name;
+
+		if (t->context_only)
+			continue;
+		/* a journal not read yet: the transaction reads it */
+		if (!h->journal)
+			return true;
+		name = action_canonical_target(ACTION_THREAD_AFFINITY, NULL, 0, t->tid, target);
+		if (!name || journal_find(h->journal, ACTION_THREAD_AFFINITY, name) ||
+		    journal_find(h->journal, ACTION_THREAD_SCHED, name))
+			return true;
+		for (size_t ri = 0; ri < p->n_thread_rules; ri++)
+			if (match_thread(&p->thread_rules[ri], t, part))
+				return true;
+	}
+	return false;
+}
+
 void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 {
 	struct apply_opts o = {.no_wait = true, .threads_only = true};
@@ -851,12 +887,13 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 	}
 	for (size_t i = 0; i < part->n_tasks && !any; i++)
 		any = !part->tasks[i].context_only;
-	if (!any) {
+	if (!any || !threads_relevant(h, part)) {
 		host_state_free(part);
 		return;
 	}
 	o.state = part;
 	o.confirm = carry_confirm(h, &cbuf);
+	o.journal = &h->journal;
 	r = apply_mode(h->host, h->policy, &o, &res, err, sizeof(err));
 	host_state_free(part);
 	if (!res) {
@@ -1386,6 +1423,7 @@ void holder_free(struct holder *h)
 	sd_event_source_disable_unref(h->recount);
 	sd_event_unref(h->ev);
 	host_state_free(h->base);
+	journal_free(h->journal);
 	policy_free(h->policy);
 	hostconf_free(h->hc);
 	diag_free(&h->hc_error);

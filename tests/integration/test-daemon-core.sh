@@ -182,4 +182,23 @@ expect_eq "exit status on SIGTERM with revert-on-stop" "$?" 0
 wait "$listener"
 diff -r "$W/orig" "$tree" >"$T/diff" || fail "revert-on-stop left the tree changed: $(head -c 600 "$T/diff")"
 
+# The bus goes away: not a stop but a restart to come (systemd restarts the
+# daemon): exit status 1, said in the log, the mode stays in force even with
+# revert-on-stop (reverting would leave the RT VM unprotected until the
+# restart re-applies it).
+start_daemon --mode dedicated --revert-on-stop
+wait_notify '^READY=1$' || fail "no READY=1 on the third start: $(head -c 800 "$T/log")"
+stop_private_bus
+for _ in $(seq 200); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.05; done
+if kill -0 "$daemon" 2>/dev/null; then
+	fail "the daemon did not exit when the bus went away"
+else
+	wait "$daemon"
+	expect_eq "exit status when the bus is lost" "$?" 1
+	expect_grep "$T/log" 'lost the system bus: exiting to be restarted; dedicated stays in force meanwhile'
+	expect_eq "timer_migration after losing the bus" "$(cat "$tree/proc/sys/kernel/timer_migration")" 0
+fi
+kill "$listener" 2>/dev/null
+wait "$listener" 2>/dev/null
+
 finish

@@ -129,4 +129,23 @@ if run 0 --config "$T/conf" --policies "$T/pol" revert; then
 	done
 	[ -e /run/isolated/journal ] && fail "journal left after revert"
 fi
+
+# On the running kernel the journal is not fsync'd (what it guards dies
+# with the kernel): a damaged one written before this boot (a /run on a
+# disk, a power cut) is of no boot -- discarded, not refused -- while a
+# damaged one of this boot is refused.
+if [ ! -e /run/isolated/journal ]; then
+	mkdir -p /run/isolated
+	printf 'c 99 0000' >/run/isolated/journal
+	run 1 --direct status
+	expect_grep "$T/out" 'mode +unknown: .*cut short'
+	booted=$(($(date +%s) - $(cut -d. -f1 /proc/uptime)))
+	touch -d "@$((booted - 60))" /run/isolated/journal
+	run 0 --direct status
+	expect_grep "$T/out" 'mode +vanilla'
+	run 0 --direct revert
+	expect_grep "$T/out" 'journal is from another boot \(unknown: a damaged journal written before this boot'
+	[ -e /run/isolated/journal ] && fail "a damaged journal of an earlier boot was not discarded"
+	rm -f /run/isolated/journal /run/isolated/lock
+fi
 finish

@@ -30,6 +30,9 @@
 /* Records may grow to this much before a checkpoint is due, however small
  * the checkpoint. */
 #define RECORDS_MIN_BUDGET (64u << 10)
+/* A record above this size, and above half the checkpoint, is written as a
+ * checkpoint instead. */
+#define RECORD_BIG (4u << 10)
 
 /* Whether a save must reach the disk before the change it guards. On the
  * running kernel, no: what the journal guards (sysctls, affinities, the
@@ -454,9 +457,12 @@ static int save_record(const struct host *h, int dfd, struct journal *j, size_t 
 	free(text);
 	if (r < 0)
 		return r;
-	/* Records outgrowing the checkpoint: a new checkpoint is cheaper to read. */
-	if (id->size - id->ckpt_size + len >
-	    (id->ckpt_size > RECORDS_MIN_BUDGET ? id->ckpt_size : RECORDS_MIN_BUDGET)) {
+	/* Records outgrowing the checkpoint: a new checkpoint is cheaper to
+	 * read. A record that rewrites most of the journal (a first apply's
+	 * commit sets every target) costs as much as a checkpoint to write:
+	 * written as one, the file is half the size. */
+	if (id->size - id->ckpt_size + len > (id->ckpt_size > RECORDS_MIN_BUDGET ? id->ckpt_size : RECORDS_MIN_BUDGET) ||
+	    (len > RECORD_BIG && len > id->ckpt_size / 2)) {
 		free(buf);
 		return 0;
 	}

@@ -1959,6 +1959,46 @@ static void test_refresh(void **state)
 	free(root);
 }
 
+/* A save that rewrites most of the journal (a first apply's commit sets
+ * every target) is written as a new checkpoint, not as a record as big. */
+static void test_big_record_checkpoints(void **state)
+{
+	char *root = make_root(true), err[512] = "", *file, *want;
+	struct journal *j = realistic(2, 0, false);
+	struct host *h;
+	size_t flen, wlen, rlen = 0;
+
+	(void)state;
+	assert_int_equal(host_open(root, &h), 0);
+	assert_int_equal(journal_save(h, j, err, sizeof(err)), 0);
+	/* a small change: a record */
+	j->applied_at++;
+	assert_int_equal(journal_save_ex(h, j, &rlen, err, sizeof(err)), 0);
+	file = read_rel(root, JOURNAL_PATH, &flen);
+	assert_non_null(strstr(file, "\nr "));
+	free(file);
+	/* 60 new targets, far more than the journal held: a checkpoint */
+	for (int i = 0; i < 60; i++) {
+		char target[32];
+
+		snprintf(target, sizeof(target), "tid/%d", 5000 + i);
+		add_target(j, ent(ACTION_THREAD_AFFINITY, target, "worker (qemu-system-x86 4999)", "other", 0, 5000 + i,
+				  4999, 42, "0-7", "0-5", NULL));
+	}
+	assert_int_equal(journal_save_ex(h, j, &rlen, err, sizeof(err)), 0);
+	file = read_rel(root, JOURNAL_PATH, &flen);
+	want = format(j, &wlen);
+	assert_int_equal(flen, wlen);
+	assert_int_equal(rlen, wlen);
+	assert_memory_equal(file, want, wlen);
+	free(file);
+	free(want);
+	journal_free(j);
+	host_free(h);
+	rm_rf(root);
+	free(root);
+}
+
 /* ---- the lock ---- */
 
 static void read_exact(int fd, void *buf, size_t len)
@@ -2222,6 +2262,7 @@ int main(void)
 	    cmocka_unit_test(test_records_damage),
 	    cmocka_unit_test(test_convert_v1),
 	    cmocka_unit_test(test_refresh),
+	    cmocka_unit_test(test_big_record_checkpoints),
 	    cmocka_unit_test(test_lock_contended),
 	    cmocka_unit_test(test_lock_unknown_pid),
 	    cmocka_unit_test(test_lock_wait),

@@ -25,6 +25,7 @@
 #       SIGTERM, waits (120 s at most, then SIGKILL), then checks that
 #       /run/isolated holds nothing: a journal left is reverted with
 #       isoctl --direct revert, and said.
+#   run_isolated           what /run/isolated holds: absent, empty, holds: ...
 #   tree_pids PID          PID and its descendants, one a line
 #   tree_cpu_ns PID        CPU time of all their threads (schedstat), plus
 #                          what PID's waited-for children used (cutime+cstime)
@@ -43,6 +44,9 @@
 #   held_run DIR H TIMEOUT N
 #                          a daemon of its own holding "bench"; in the scope,
 #                          reaction-bench threads N --hold H: its output
+#   host_state FILE        what a benchmark must give back (sysctls, IRQ and
+#                          thread affinity and scheduling), into FILE
+#   host_state_diff A B    what changed between two host_state files, or "-"
 #   stats V...             "median min max" of the numbers given
 #   fmt_stat SCALE DIGITS V...
 #                          "median (min-max)" of V/SCALE; "-" without values
@@ -132,10 +136,19 @@ isolated_stop() {
 		echo "WARNING: the daemon left /run/isolated/journal although revert-on-stop = yes: isoctl --direct revert" >&2
 		"$ISOCTL" --direct revert >&2
 	fi
-	if [ -d /run/isolated ] && [ -n "$(ls -A /run/isolated)" ]; then
-		echo "WARNING: /run/isolated still holds: $(ls -A /run/isolated | tr '\n' ' ')" >&2
-	fi
+	case $(run_isolated) in
+	absent | empty) ;;
+	*) echo "WARNING: /run/isolated still $(run_isolated)" >&2 ;;
+	esac
 	return 0
+}
+
+# What /run/isolated holds: absent, empty, or "holds: NAME...".
+run_isolated() {
+	local names
+	[ -d /run/isolated ] || { echo absent; return; }
+	names=$(find /run/isolated -mindepth 1 -maxdepth 1 -printf '%f ')
+	[ -n "$names" ] && echo "holds: $names" || echo empty
 }
 
 scope_start() { # DIR
@@ -279,4 +292,44 @@ fmt_stat() { # SCALE DIGITS V...
 	stats "$@" | awk -v s="$scale" -v d="$digits" -v n=$# '{
 		if (n == 1) printf "%.*f", d, $1 / s
 		else printf "%.*f (%.*f-%.*f)", d, $1 / s, d, $2 / s, d, $3 / s }'
+}
+
+# What the benchmarks may change and must give back: scheduling sysctls,
+# IRQ affinities, and every thread's policy, priority and affinity (threads
+# alive at both snapshots: a thread is its tid and start time).
+host_state() { # FILE
+	/usr/bin/python3 - "$1" <<'EOF'
+import glob, os, sys
+out = {}
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+for p in ["/proc/sys/kernel/sched_rt_runtime_us", "/proc/sys/kernel/sched_rt_period_us",
+          "/proc/sys/kernel/timer_migration", "/proc/sys/kernel/numa_balancing",
+          "/proc/sys/vm/stat_interval", "/proc/irq/default_smp_affinity",
+          "/sys/kernel/mm/transparent_hugepage/enabled", "/sys/devices/virtual/workqueue/cpumask"]:
+    out[p] = read(p)
+for p in glob.glob("/proc/irq/*/smp_affinity_list"):
+    out[p] = read(p)
+for d in glob.glob("/proc/[0-9]*/task/[0-9]*"):
+    stat, status = read(d + "/stat"), read(d + "/status")
+    if not stat or not status:
+        continue
+    comm, f = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+    cpus = [l.split(":", 1)[1].strip() for l in status.splitlines() if l.startswith("Cpus_allowed_list:")]
+    # f[0] is field 3: starttime is field 22, rt_priority 40, policy 41.
+    out["task %s@%s (%s)" % (d.rsplit("/", 1)[1], f[19], comm)] = "policy %s prio %s cpus %s" % (f[38], f[37], cpus[0] if cpus else "?")
+with open(sys.argv[1], "w") as w:
+    for k in sorted(out):
+        w.write("%s\t%s\n" % (k, out[k]))
+EOF
+}
+
+# The differences between two host_state files, "-" when none.
+host_state_diff() { # BEFORE AFTER
+	awk -F'\t' 'NR == FNR { a[$1] = $2; next } ($1 in a) && a[$1] != $2 { print "  " $1 ": " a[$1] " -> " $2; n++ }
+		END { if (!n) print "-" }' "$1" "$2"
 }

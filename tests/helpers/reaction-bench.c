@@ -40,6 +40,7 @@
  *   held: H threads named in X ms, all H changed after X ms
  *   daemon CPU us: X for the H held threads, X per thread
  *   daemon CPU us: X for the N measured items, X per item
+ *   daemon VmRSS kB: X with H+N threads managed (threads, at the end)
  * Exit status 0, 1 when the benchmark could not run, 2 on a usage error. */
 #include <errno.h>
 #include <fcntl.h>
@@ -271,6 +272,24 @@ static long long process_cpu_ns(pid_t pid)
 	return sum;
 }
 
+/* VmRSS of process pid in kB, or -1. */
+static long process_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 /* The daemon's CPU time now: 0 without --daemon-pid. */
 static long long daemon_cpu_ns(const struct wanted *w)
 {
@@ -417,6 +436,7 @@ static int bench_threads(long n, const struct wanted *w)
 	struct vcpu *v = calloc(n + w->hold, sizeof(*v));
 	long long *delays = calloc(n, sizeof(*delays)), c0, c1;
 	pthread_attr_t attr;
+	long rss;
 	size_t changed = 0;
 	long made = 0;
 	bool rt;
@@ -450,12 +470,15 @@ static int bench_threads(long n, const struct wanted *w)
 			delays[changed++] = d;
 	}
 	c1 = daemon_cpu_ns(w);
+	rss = w->daemon_pid ? process_rss_kb(w->daemon_pid) : -1;
 	close(gate[1]);
 	for (long i = 0; i < made; i++)
 		pthread_join(v[i].th, NULL);
 	if (ret == 0) {
 		report("threads", n, delays, changed, w);
 		report_cpu(w, c0, c1, "measured threads", n);
+		if (w->daemon_pid)
+			printf("daemon VmRSS kB: %ld with %ld threads managed\n", rss, w->hold + n);
 	}
 	free(v);
 	free(delays);

@@ -170,6 +170,9 @@ live_row() { # H FILE
 	local f=$2 p50=- p99=- cpu_ev=- cpu_held=- rss=- line note=
 	line=$(grep '^held:' "$f")
 	[[ $line == *"not measured"* ]] && note=" ($line)"
+	line=$(grep '^threads:' "$f")
+	[[ $line =~ ([0-9]+)\ items,\ ([0-9]+)\ changed ]] && [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ] &&
+		note+=", only ${BASH_REMATCH[2]} of ${BASH_REMATCH[1]} renamed changed within 1 s"
 	line=$(grep '^delay us:' "$f")
 	[[ $line =~ p50\ ([0-9.]+)\ p99\ ([0-9.]+) ]] && {
 		p50=$(awk -v v="${BASH_REMATCH[1]}" 'BEGIN { printf "%.2f", v / 1000 }')
@@ -209,10 +212,11 @@ if [ -n "$live" ]; then
 fi
 
 echo
-echo "| host / managed | files | targets | apply ms | status ms | revert ms | peak RSS MB apply / status / revert | journal KB | opens apply / status / revert | daemon RSS MB | rename p50 ms | rename p99 ms | daemon CPU us per event / per held thread |"
+echo "| host / managed | files | targets | apply ms | status ms | revert ms | peak RSS MB apply / status / revert | journal KB | opens apply / status / revert | daemon RSS MB | rename p50 ms | rename p99 ms | daemon CPU us per renamed thread / per held thread |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 awk -F'\t' '{ printf "|"; for (i = 1; i <= NF; i++) printf " %s |", $i; printf "\n" }' "$T/table"
 echo
 echo "times: wall clock, median (min-max) of the runs given; peak RSS: GNU time %M, one more run each;"
 echo "opens: strace -f -c -e trace=openat,openat2,open, one more run each; daemon RSS: one-shot rows, the daemon"
-echo "holding dedicated on the tree; live rows, with the threads still managed."
+echo "holding dedicated on the tree; live rows, with the threads still managed. A renamed thread is two"
+echo "events (its clone, its rename); held threads came in a burst of H."

@@ -1082,7 +1082,7 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 	struct journal *j = NULL;
 	struct view v = {0};
 	char *boot_id = NULL, scope[256];
-	bool removed = false, changed = false, writes = false, saved = false;
+	bool removed = false, changed = false, writes = false, saved = false, stored = false;
 	int lock_fd = -1, r, failure = 0;
 	size_t dropped = 0;
 
@@ -1219,8 +1219,10 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 	/* The event path is hot: a journal that would be written back as it
 	 * is, is not written (and journal_save writes a record of what
 	 * changed, not the journal). */
-	if (!o->threads_only || writes || changed || dropped)
+	if (!o->threads_only || writes || changed || dropped) {
 		r = store_journal(h, j, &removed, err, errlen);
+		stored = r >= 0;
+	}
 	if (r < 0)
 		goto out;
 	saved = true;
@@ -1230,8 +1232,10 @@ out:
 	if (t.res)
 		count_outcomes(t.res);
 	/* With no journal on disk the host holds nothing of ours: the lock file
-	 * and its directory go too, so a tree is left exactly as it was. */
-	removed = !journal_exists(h);
+	 * and its directory go too, so a tree is left exactly as it was. A
+	 * journal just saved is there (one lookup less on the event path). */
+	if (!(stored && !removed))
+		removed = !journal_exists(h);
 	if (lock_fd >= 0)
 		journal_unlock(h, lock_fd, removed);
 	if (t.res)

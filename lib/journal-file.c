@@ -734,7 +734,10 @@ int journal_lock(const struct host *h, bool wait, int *ret_fd, char *err, size_t
 		}
 		len = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
 		errno = EIO; /* a short pwrite sets none */
-		if (ftruncate(fd, 0) < 0 || pwrite(fd, line, (size_t)len, 0) != len) {
+		/* The daemon locks for every event: its pid is there already
+		 * (and a truncate costs more than the rest of the lock). */
+		if (lock_holder(fd) != (long)getpid() &&
+		    (ftruncate(fd, 0) < 0 || pwrite(fd, line, (size_t)len, 0) != len)) {
 			r = -errno;
 			util_set_err(err, errlen, "cannot write %s: %s", path, path_strerror(-r));
 			close(fd);

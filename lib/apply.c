@@ -12,6 +12,7 @@
 
 #include "isolated/action.h"
 #include "isolated/apply.h"
+#include "isolated/needs.h"
 #include "isolated/util.h"
 
 static const char *const outcome_names[] = {
@@ -998,7 +999,7 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 		goto out;
 	}
 
-	if (!o->state && (r = host_snapshot(h, &t.s, err, errlen)) < 0)
+	if (!o->state && (r = needs_snapshot_apply(h, p, j, &t.s, err, errlen)) < 0)
 		goto out;
 	if ((r = drop_exited(&t, j, &dropped)) < 0)
 		goto out;

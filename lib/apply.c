@@ -274,30 +274,32 @@ static char *eperm_sched_message(const struct host *h, const struct host_state *
 {
 	static const char *const roots[] = {"sys/fs/cgroup/cpu,cpuacct", "sys/fs/cgroup/cpu", "sys/fs/cgroup"};
 	const struct task_info *t = host_state_task(s, e->tid);
+	char *cg = NULL, *m = NULL;
+	const char *cgroup = t ? t->cgroup : NULL;
 
-	for (size_t i = 0; t && t->cgroup && i < ARRAY_SIZE(roots); i++) {
+	/* The snapshot reads cgroups only for a policy that looks at them. */
+	if (t && !cgroup && host_read_cgroup(h, t->tgid, &cg) == 0)
+		cgroup = cg;
+	for (size_t i = 0; cgroup && !m && i < ARRAY_SIZE(roots); i++) {
 		char *path =
-		    util_sprintf("%s%s/cpu.rt_runtime_us", roots[i], strcmp(t->cgroup, "/") == 0 ? "" : t->cgroup);
+		    util_sprintf("%s%s/cpu.rt_runtime_us", roots[i], strcmp(cgroup, "/") == 0 ? "" : cgroup);
 		char *buf = NULL;
 		long v;
 
 		if (path && host_read(h, path, &buf, NULL) == 0 &&
-		    util_parse_long(util_strip(buf), -1, 1L << 62, &v) == 0 && v == 0) {
-			char *m = util_sprintf(
+		    util_parse_long(util_strip(buf), -1, 1L << 62, &v) == 0 && v == 0)
+			m = util_sprintf(
 			    "RT group scheduling: its cgroup %s has cpu.rt_runtime_us = 0 (/%s), so no thread in it "
 			    "may "
 			    "be SCHED_FIFO or SCHED_RR; give that cgroup (and its parents) RT time, e.g. echo 950000 > "
 			    "/%s, or move the thread to a cgroup that has some, or run a kernel without "
 			    "CONFIG_RT_GROUP_SCHED",
-			    t->cgroup, path, path);
-			free(path);
-			free(buf);
-			return m;
-		}
+			    cgroup, path, path);
 		free(path);
 		free(buf);
 	}
-	return strdup("isoctl needs root (CAP_SYS_NICE); if the kernel has RT group scheduling "
+	free(cg);
+	return m ? m : strdup("isoctl needs root (CAP_SYS_NICE); if the kernel has RT group scheduling "
 		      "(CONFIG_RT_GROUP_SCHED), the thread's cgroup also needs cpu.rt_runtime_us > 0");
 }
 

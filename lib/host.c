@@ -1375,6 +1375,11 @@ static bool needs_cover(const struct host_needs *have, const struct host_needs *
 	       (want->tasks & ~have->tasks) == 0;
 }
 
+bool host_state_has(const struct host_state *s, const struct host_needs *needs)
+{
+	return !s->borrowed && needs_cover(&s->have, needs);
+}
+
 /* Read what n asks that s lacks (see host_snapshot_add). */
 static int snap_more(struct walk *w, struct host_state *s, const struct host_needs *n)
 {
@@ -1713,7 +1718,7 @@ static int partial_asked(struct partial *p, pid_t tgid, pid_t tid)
 	if (!pf)
 		return -ENOMEM;
 	thread_files_init(&tf, p->w, pf, tid);
-	if (p->f && !(p->f->keep && p->f->keep(p->f->userdata, tid)) && (r = partial_filter(p, pf, &tf)) <= 0)
+	if (p->f && !(p->f->keep && p->f->keep(p->f->keep_userdata, tid)) && (r = partial_filter(p, pf, &tf)) <= 0)
 		goto out;
 	r = proc_files_read(p->w, pf, p->fields);
 	if (r < 0 || pf->gone)

@@ -185,6 +185,8 @@ int host_snapshot_ex(const struct host *h, const struct host_needs *needs, struc
  * it needs, its tasks and IRQs. s is unchanged on failure. */
 int host_snapshot_add(const struct host *h, struct host_state *s, const struct host_needs *needs, char *err,
 		      size_t errlen);
+/* s is a whole snapshot (not a partial one) holding all that needs asks. */
+bool host_state_has(const struct host_state *s, const struct host_needs *needs);
 void host_state_free(struct host_state *s);
 /* Value of a known sysctl in a snapshot, NULL if absent. */
 const char *host_state_sysctl(const struct host_state *s, const char *name);
@@ -231,10 +233,11 @@ struct host_thread_filter {
 	 * nothing new takes the thread. */
 	enum host_want (*want)(void *userdata, const struct task_info *t, const struct task_info *owner,
 			       unsigned *ret_more);
+	void *userdata;
 	/* Threads taken whatever want says (those the journal holds: a thread
 	 * that no rule wants any more is restored); NULL: none. */
-	bool (*keep)(void *userdata, pid_t tid);
-	void *userdata;
+	bool (*keep)(void *keep_userdata, pid_t tid);
+	void *keep_userdata;
 	/* HOST_TASK_* of a thread taken (HOST_TASK_STAT always), and of the
 	 * context read for it: a leader's or vhost owner's process files
 	 * (fields & HOST_TASK_PROCESS). */

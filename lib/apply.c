@@ -1158,12 +1158,20 @@ void apply_result_free(struct apply_result *r)
 
 int apply_status(const struct host *h, struct apply_status **ret, char *err, size_t errlen)
 {
+	return apply_status_in(h, NULL, ret, err, errlen);
+}
+
+int apply_status_in(const struct host *h, const struct host_state *s, struct apply_status **ret, char *err,
+		    size_t errlen)
+{
 	struct apply_status *st;
 	struct journal *j = NULL;
 	char *boot_id = NULL;
 	int r;
 
 	err[0] = '\0';
+	if (s && !host_state_has(s, &needs_status))
+		s = NULL;
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
@@ -1175,7 +1183,10 @@ int apply_status(const struct host *h, struct apply_status **ret, char *err, siz
 	}
 	if (r < 0)
 		goto fail;
-	r = host_read_boot_id(h, &boot_id);
+	if (s)
+		r = (boot_id = strdup(s->boot_id ? s->boot_id : "")) ? 0 : -ENOMEM;
+	else
+		r = host_read_boot_id(h, &boot_id);
 	if (r == -ENOENT && (boot_id = strdup("")))
 		r = 0;
 	if (r < 0)
@@ -1203,7 +1214,10 @@ int apply_status(const struct host *h, struct apply_status **ret, char *err, siz
 		bool pending;
 
 		t->e = &j->targets[i];
-		r = read_value(h, t->e, NULL, &t->now, &pending);
+		if (s && (r = state_value(s, t->e, &t->now)) == 0 && !t->now)
+			r = -ESRCH;
+		else if (!s)
+			r = read_value(h, t->e, NULL, &t->now, &pending);
 		if (r == -ESRCH || r == -ENOENT) {
 			t->now = NULL;
 			st->n_gone++;

@@ -18,6 +18,7 @@
 #include "isolated/apply.h"
 #include "isolated/busapi.h"
 #include "isolated/journal.h"
+#include "isolated/needs.h"
 #include "isolated/modes.h"
 #include "isolated/report.h"
 #include "isolated/util.h"
@@ -78,6 +79,13 @@ struct holder {
 	/* Online CPUs, sysctls, IRQs of the last full apply: what the event
 	 * path's partial snapshots share (tasks stripped). */
 	struct host_state *base;
+	/* The tids of the journal's thread targets (sorted, unique; maybe
+	 * more): the event path reads these in full even when no rule wants
+	 * them any more, so that they are restored. managed_all: not known
+	 * (ENOMEM), every thread is read in full. */
+	pid_t *managed;
+	size_t n_managed, cap_managed;
+	bool managed_all;
 
 	sd_event_source *confirm_timer, *verify_timer, *replan_timer, *trim, *recount;
 	char *replan_why;
@@ -335,6 +343,61 @@ static void set_failed(struct holder *h, const char *why)
 
 /* ---- The journal: what is in force ---- */
 
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Add tid to the managed threads (sorting and dropping duplicates comes
+ * with managed_sort). */
+static void managed_push(struct holder *h, pid_t tid)
+{
+	if (h->n_managed == h->cap_managed) {
+		size_t cap = h->cap_managed ? h->cap_managed * 2 : 64;
+		pid_t *v = realloc(h->managed, cap * sizeof(*v));
+
+		if (!v) {
+			h->managed_all = true;
+			return;
+		}
+		h->managed = v;
+		h->cap_managed = cap;
+	}
+	h->managed[h->n_managed++] = tid;
+}
+
+static void managed_sort(struct holder *h)
+{
+	size_t n = 0;
+
+	if (h->n_managed > 1)
+		qsort(h->managed, h->n_managed, sizeof(*h->managed), cmp_pid);
+	for (size_t i = 0; i < h->n_managed; i++)
+		if (n == 0 || h->managed[n - 1] != h->managed[i])
+			h->managed[n++] = h->managed[i];
+	h->n_managed = n;
+}
+
+/* The journal's thread targets (j NULL: none). */
+static void managed_reset(struct holder *h, const struct journal *j)
+{
+	h->n_managed = 0;
+	h->managed_all = false;
+	for (size_t i = 0; j && i < j->n_targets; i++)
+		if (action_kind_is_thread(j->targets[i].kind))
+			managed_push(h, j->targets[i].tid);
+	managed_sort(h);
+}
+
+static bool managed_has(void *userdata, pid_t tid)
+{
+	const struct holder *h = userdata;
+
+	return h->managed_all || bsearch(&tid, h->managed, h->n_managed, sizeof(tid), cmp_pid);
+}
+
 /* Mode, scope, number of targets and a pending confirmation, from the
  * journal. A journal of another boot holds nothing. -errno, message in err. */
 static int sync_journal(struct holder *h, char *err, size_t errlen)
@@ -345,13 +408,17 @@ static int sync_journal(struct holder *h, char *err, size_t errlen)
 	r = journal_load(h->host, &j, err, errlen);
 	if (r == -ENOENT || (r == 0 && strcmp(j->boot_id, h->boot_id) != 0)) {
 		journal_free(j);
+		managed_reset(h, NULL);
 		pending_clear(&h->pending);
 		h->n_targets = 0;
 		h->applied_at = 0;
 		return set_str(&h->mode, "vanilla") < 0 || set_str(&h->scope, "host") < 0 ? -ENOMEM : 0;
 	}
-	if (r < 0)
+	if (r < 0) {
+		h->managed_all = true;
 		return r;
+	}
+	managed_reset(h, j);
 	h->n_targets = j->n_targets;
 	h->applied_at = j->applied_at;
 	pending_clear(&h->pending);
@@ -521,10 +588,15 @@ static void trim_soon(struct holder *h)
 static int transaction(struct holder *h, const struct policy *p, struct apply_opts *o, struct apply_result **ret,
 		       char *err, size_t errlen)
 {
+	struct host_needs needs;
 	struct host_state *s = NULL;
 	int r;
 
-	r = host_snapshot(h->host, &s, err, errlen);
+	/* What p's plan needs, and any journal's targets (the daemon has
+	 * not read the journal: apply_mode does, under the lock). */
+	needs_of_policy(p, &needs);
+	needs_add_journal(&needs, NULL);
+	r = host_snapshot_ex(h->host, &needs, &s, err, errlen);
 	if (r < 0)
 		return r;
 	o->state = s;
@@ -828,6 +900,7 @@ static void recount_soon(struct holder *h)
 void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 {
 	struct apply_opts o = {.no_wait = true, .threads_only = true};
+	struct host_thread_filter filter;
 	struct apply_confirm cbuf;
 	struct host_state *part = NULL;
 	struct apply_result *res = NULL;
@@ -841,8 +914,12 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 		replan_arm(h, "no snapshot to evaluate new threads against", DEBOUNCE_USEC);
 		return;
 	}
-	r = host_snapshot_threads(h->host, h->base, refs, n, h->policy->scope.kind == SCOPE_PROCESS, &part, err,
-				  sizeof(err));
+	/* Of a thread no rule could match, only what tells so is read. */
+	needs_thread_filter(h->policy, &filter);
+	filter.keep = managed_has;
+	filter.keep_userdata = h;
+	r = host_snapshot_threads_ex(h->host, h->base, refs, n, h->policy->scope.kind == SCOPE_PROCESS, &filter,
+				     &part, err, sizeof(err));
 	if (r < 0) {
 		log_warning("reading %zu new thread%s: %s; rescanning", n, n == 1 ? "" : "s",
 			    err[0] ? err : path_strerror(-r));
@@ -870,8 +947,12 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 	}
 	for (size_t i = 0; res->notices && res->notices[i]; i++)
 		log_notice("%s", res->notices[i]);
-	for (size_t i = 0; i < res->n_steps; i++)
+	for (size_t i = 0; i < res->n_steps; i++) {
 		log_step(h, &res->steps[i], LOG_INFO);
+		if (action_kind_is_thread(res->steps[i].e.kind))
+			managed_push(h, res->steps[i].e.tid);
+	}
+	managed_sort(h);
 	if (res->failed)
 		log_error("applying %s to new threads: %s", h->mode, res->error ? res->error : "failed");
 	if (res->counts[STEP_DONE] || res->counts[STEP_PENDING] || res->counts[STEP_GONE])
@@ -1233,6 +1314,7 @@ int holder_revert(struct holder *h, bool dry_run, bool force, json_object **ret,
 
 int holder_plan(struct holder *h, const char *mode, const char *scope, json_object **ret, struct op_error *e)
 {
+	struct host_needs needs;
 	struct host_state *s = NULL;
 	struct policy *p = NULL;
 	struct plan *pl = NULL;
@@ -1249,7 +1331,8 @@ int holder_plan(struct holder *h, const char *mode, const char *scope, json_obje
 		return r;
 	}
 	diag_free(&d);
-	r = host_snapshot(h->host, &s, err, sizeof(err));
+	needs_of_policy(p, &needs);
+	r = host_snapshot_ex(h->host, &needs, &s, err, sizeof(err));
 	if (r < 0) {
 		policy_free(p);
 		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: cannot read %s: %s", where(h),
@@ -1280,7 +1363,7 @@ int holder_status(struct holder *h, json_object **ret, struct op_error *e)
 	json_object *doc;
 	int r;
 
-	r = host_snapshot(h->host, &s, err, sizeof(err));
+	r = host_snapshot_ex(h->host, &needs_status, &s, err, sizeof(err));
 	if (r < 0)
 		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: cannot read %s: %s", where(h),
 			       err[0] ? err : path_strerror(-r));
@@ -1386,6 +1469,7 @@ void holder_free(struct holder *h)
 	sd_event_source_disable_unref(h->recount);
 	sd_event_unref(h->ev);
 	host_state_free(h->base);
+	free(h->managed);
 	policy_free(h->policy);
 	hostconf_free(h->hc);
 	diag_free(&h->hc_error);

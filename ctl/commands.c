@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "isolated/apply.h"
+#include "isolated/needs.h"
 #include "isolated/report.h"
 #include "isoctl.h"
 
@@ -133,6 +134,7 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 
 int cmd_plan(struct ctx *c, int argc, char **argv)
 {
+	struct host_needs needs;
 	struct policy *p = NULL;
 	struct plan *pl = NULL;
 	json_object *doc;
@@ -146,8 +148,15 @@ int cmd_plan(struct ctx *c, int argc, char **argv)
 			return r;
 		return render(c, DOC_PLAN, doc);
 	}
+	/* The snapshot reads what this policy's plan needs, and that only. */
+	c->system_first = true;
 	if ((r = ctx_load_policy(c, argv[0], &p)) != EXIT_OK)
 		return r;
+	needs_of_policy(p, &needs);
+	if ((r = ctx_load_host_needs(c, &needs)) != EXIT_OK) {
+		policy_free(p);
+		return r;
+	}
 	if (plan_build(p, c->state, &pl, err, sizeof(err)) < 0) {
 		err_msg("planning %s: %s", p->name, err);
 		policy_free(p);
@@ -176,7 +185,7 @@ int cmd_status(struct ctx *c, int argc, char **argv)
 			return r;
 		return render(c, DOC_STATUS, doc);
 	}
-	if ((r = ctx_load_host(c)) != EXIT_OK)
+	if ((r = ctx_load_host_needs(c, &needs_status)) != EXIT_OK)
 		return r;
 	return render(c, DOC_STATUS, report_status(c->host, c->state));
 }

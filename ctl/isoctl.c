@@ -67,14 +67,22 @@ int ctx_open_host(struct ctx *c)
 
 int ctx_load_host(struct ctx *c)
 {
+	return ctx_load_host_needs(c, &host_needs_all);
+}
+
+int ctx_load_host_needs(struct ctx *c, const struct host_needs *needs)
+{
 	char err[512] = "";
 	int r;
 
-	if (c->state)
+	if (c->state && host_state_has(c->state, needs))
 		return EXIT_OK;
 	if (!c->host && (r = ctx_open_host(c)) != EXIT_OK)
 		return r;
-	r = host_snapshot(c->host, &c->state, err, sizeof(err));
+	if (c->state)
+		r = host_snapshot_add(c->host, c->state, needs, err, sizeof(err));
+	else
+		r = host_snapshot_ex(c->host, needs, &c->state, err, sizeof(err));
 	if (r < 0) {
 		err_msg("cannot read %s: %s", c->root ? c->root : "the running kernel", err[0] ? err : path_strerror(-r));
 		return EXIT_FAIL;
@@ -99,7 +107,9 @@ int ctx_load_online(struct ctx *c)
 	if (c->have_online)
 		return EXIT_OK;
 	if (!c->online_only || c->state) {
-		if ((r = ctx_load_host(c)) != EXIT_OK)
+		static const struct host_needs system = {0};
+
+		if ((r = c->system_first ? ctx_load_host_needs(c, &system) : ctx_load_host(c)) != EXIT_OK)
 			return r;
 		r = cpuset_copy(&c->online, &c->state->online);
 	} else {

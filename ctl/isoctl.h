@@ -42,6 +42,9 @@ struct ctx {
 	struct host *host;
 	struct host_state *state;
 	bool online_only; /* the command needs only the online CPUs, not a snapshot */
+	/* The command snapshots what it needs once its policy says so: the
+	 * online CPUs come from a snapshot of the system's files alone. */
+	bool system_first;
 	bool have_online;
 	struct cpuset online;
 	struct hostconf *hc;
@@ -55,6 +58,8 @@ int ctx_open_host(struct ctx *c);
 int ctx_load_online(struct ctx *c);
 /* Load the host and its snapshot; on failure prints and returns EXIT_FAIL. */
 int ctx_load_host(struct ctx *c);
+/* The same, reading only what needs asks (or adding it to c->state). */
+int ctx_load_host_needs(struct ctx *c, const struct host_needs *needs);
 /* host + host.conf; prints errors; returns an exit status. */
 int ctx_load_config(struct ctx *c);
 /* Find and load MODE (modes_load), printing the error lines to stderr;

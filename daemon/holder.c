@@ -18,6 +18,7 @@
 #include "isolated/apply.h"
 #include "isolated/busapi.h"
 #include "isolated/journal.h"
+#include "isolated/needs.h"
 #include "isolated/modes.h"
 #include "isolated/report.h"
 #include "isolated/util.h"
@@ -339,6 +340,22 @@ static void set_failed(struct holder *h, const char *why)
 
 /* ---- The journal: what is in force ---- */
 
+/* The event path's keep predicate: a thread the journal holds a target of
+ * is read in full even when no rule wants it any more, so that it is
+ * restored. No journal in memory yet: every thread is. */
+static bool managed_has(void *userdata, pid_t tid)
+{
+	struct holder *h = userdata;
+	char target[ACTION_TARGET_ID_MAX];
+	const char *name;
+
+	if (!h->journal)
+		return true;
+	name = action_canonical_target(ACTION_THREAD_AFFINITY, NULL, 0, tid, target);
+	return !name || journal_find(h->journal, ACTION_THREAD_AFFINITY, name) ||
+	       journal_find(h->journal, ACTION_THREAD_SCHED, name);
+}
+
 /* Mode, scope, number of targets and a pending confirmation, from the
  * journal (the one in memory, read again only when the file changed; no
  * file: a new, vanilla one). A journal of another boot holds nothing.
@@ -526,10 +543,15 @@ static void trim_soon(struct holder *h)
 static int transaction(struct holder *h, const struct policy *p, struct apply_opts *o, struct apply_result **ret,
 		       char *err, size_t errlen)
 {
+	struct host_needs needs;
 	struct host_state *s = NULL;
 	int r;
 
-	r = host_snapshot(h->host, &s, err, errlen);
+	/* What p's plan needs, and any journal's targets (the daemon has
+	 * not read the journal: apply_mode does, under the lock). */
+	needs_of_policy(p, &needs);
+	needs_add_journal(&needs, NULL);
+	r = host_snapshot_ex(h->host, &needs, &s, err, errlen);
 	if (r < 0)
 		return r;
 	o->state = s;
@@ -864,6 +886,7 @@ static bool threads_relevant(struct holder *h, const struct host_state *part)
 void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 {
 	struct apply_opts o = {.no_wait = true, .threads_only = true};
+	struct host_thread_filter filter;
 	struct apply_confirm cbuf;
 	struct host_state *part = NULL;
 	struct apply_result *res = NULL;
@@ -877,8 +900,12 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 		replan_arm(h, "no snapshot to evaluate new threads against", DEBOUNCE_USEC);
 		return;
 	}
-	r = host_snapshot_threads(h->host, h->base, refs, n, h->policy->scope.kind == SCOPE_PROCESS, &part, err,
-				  sizeof(err));
+	/* Of a thread no rule could match, only what tells so is read. */
+	needs_thread_filter(h->policy, &filter);
+	filter.keep = managed_has;
+	filter.keep_userdata = h;
+	r = host_snapshot_threads_ex(h->host, h->base, refs, n, h->policy->scope.kind == SCOPE_PROCESS, &filter,
+				     &part, err, sizeof(err));
 	if (r < 0) {
 		log_warning("reading %zu new thread%s: %s; rescanning", n, n == 1 ? "" : "s",
 			    err[0] ? err : path_strerror(-r));
@@ -1270,6 +1297,7 @@ int holder_revert(struct holder *h, bool dry_run, bool force, json_object **ret,
 
 int holder_plan(struct holder *h, const char *mode, const char *scope, json_object **ret, struct op_error *e)
 {
+	struct host_needs needs;
 	struct host_state *s = NULL;
 	struct policy *p = NULL;
 	struct plan *pl = NULL;
@@ -1286,7 +1314,8 @@ int holder_plan(struct holder *h, const char *mode, const char *scope, json_obje
 		return r;
 	}
 	diag_free(&d);
-	r = host_snapshot(h->host, &s, err, sizeof(err));
+	needs_of_policy(p, &needs);
+	r = host_snapshot_ex(h->host, &needs, &s, err, sizeof(err));
 	if (r < 0) {
 		policy_free(p);
 		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: cannot read %s: %s", where(h),
@@ -1317,7 +1346,7 @@ int holder_status(struct holder *h, json_object **ret, struct op_error *e)
 	json_object *doc;
 	int r;
 
-	r = host_snapshot(h->host, &s, err, sizeof(err));
+	r = host_snapshot_ex(h->host, &needs_status, &s, err, sizeof(err));
 	if (r < 0)
 		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: cannot read %s: %s", where(h),
 			       err[0] ? err : path_strerror(-r));

@@ -12,6 +12,7 @@
 
 #include "isolated/action.h"
 #include "isolated/apply.h"
+#include "isolated/needs.h"
 #include "isolated/util.h"
 
 static const char *const outcome_names[] = {
@@ -273,30 +274,32 @@ static char *eperm_sched_message(const struct host *h, const struct host_state *
 {
 	static const char *const roots[] = {"sys/fs/cgroup/cpu,cpuacct", "sys/fs/cgroup/cpu", "sys/fs/cgroup"};
 	const struct task_info *t = host_state_task(s, e->tid);
+	char *cg = NULL, *m = NULL;
+	const char *cgroup = t ? t->cgroup : NULL;
 
-	for (size_t i = 0; t && t->cgroup && i < ARRAY_SIZE(roots); i++) {
+	/* The snapshot reads cgroups only for a policy that looks at them. */
+	if (t && !cgroup && host_read_cgroup(h, t->tgid, &cg) == 0)
+		cgroup = cg;
+	for (size_t i = 0; cgroup && !m && i < ARRAY_SIZE(roots); i++) {
 		char *path =
-		    util_sprintf("%s%s/cpu.rt_runtime_us", roots[i], strcmp(t->cgroup, "/") == 0 ? "" : t->cgroup);
+		    util_sprintf("%s%s/cpu.rt_runtime_us", roots[i], strcmp(cgroup, "/") == 0 ? "" : cgroup);
 		char *buf = NULL;
 		long v;
 
 		if (path && host_read(h, path, &buf, NULL) == 0 &&
-		    util_parse_long(util_strip(buf), -1, 1L << 62, &v) == 0 && v == 0) {
-			char *m = util_sprintf(
+		    util_parse_long(util_strip(buf), -1, 1L << 62, &v) == 0 && v == 0)
+			m = util_sprintf(
 			    "RT group scheduling: its cgroup %s has cpu.rt_runtime_us = 0 (/%s), so no thread in it "
 			    "may "
 			    "be SCHED_FIFO or SCHED_RR; give that cgroup (and its parents) RT time, e.g. echo 950000 > "
 			    "/%s, or move the thread to a cgroup that has some, or run a kernel without "
 			    "CONFIG_RT_GROUP_SCHED",
-			    t->cgroup, path, path);
-			free(path);
-			free(buf);
-			return m;
-		}
+			    cgroup, path, path);
 		free(path);
 		free(buf);
 	}
-	return strdup("isoctl needs root (CAP_SYS_NICE); if the kernel has RT group scheduling "
+	free(cg);
+	return m ? m : strdup("isoctl needs root (CAP_SYS_NICE); if the kernel has RT group scheduling "
 		      "(CONFIG_RT_GROUP_SCHED), the thread's cgroup also needs cpu.rt_runtime_us > 0");
 }
 
@@ -1134,7 +1137,7 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 		goto out;
 	}
 
-	if (!o->state && (r = host_snapshot(h, &t.s, err, errlen)) < 0)
+	if (!o->state && (r = needs_snapshot_apply(h, p, j, &t.s, err, errlen)) < 0)
 		goto out;
 	if ((r = drop_exited(&t, j, &dropped)) < 0)
 		goto out;
@@ -1284,12 +1287,20 @@ void apply_result_free(struct apply_result *r)
 
 int apply_status(const struct host *h, struct apply_status **ret, char *err, size_t errlen)
 {
+	return apply_status_in(h, NULL, ret, err, errlen);
+}
+
+int apply_status_in(const struct host *h, const struct host_state *s, struct apply_status **ret, char *err,
+		    size_t errlen)
+{
 	struct apply_status *st;
 	struct journal *j = NULL;
 	char *boot_id = NULL;
 	int r;
 
 	err[0] = '\0';
+	if (s && !host_state_has(s, &needs_status))
+		s = NULL;
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
@@ -1301,7 +1312,10 @@ int apply_status(const struct host *h, struct apply_status **ret, char *err, siz
 	}
 	if (r < 0)
 		goto fail;
-	r = host_read_boot_id(h, &boot_id);
+	if (s)
+		r = (boot_id = strdup(s->boot_id ? s->boot_id : "")) ? 0 : -ENOMEM;
+	else
+		r = host_read_boot_id(h, &boot_id);
 	if (r == -ENOENT && (boot_id = strdup("")))
 		r = 0;
 	if (r < 0)
@@ -1329,7 +1343,10 @@ int apply_status(const struct host *h, struct apply_status **ret, char *err, siz
 		bool pending;
 
 		t->e = &j->targets[i];
-		r = read_value(h, t->e, NULL, &t->now, &pending);
+		if (s && (r = state_value(s, t->e, &t->now)) == 0 && !t->now)
+			r = -ESRCH;
+		else if (!s)
+			r = read_value(h, t->e, NULL, &t->now, &pending);
 		if (r == -ESRCH || r == -ENOENT) {
 			t->now = NULL;
 			st->n_gone++;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,10 @@ struct walk {
 	char *err;
 	size_t errlen;
 	pid_t self; /* left out of readings of the running kernel; 0 for a tree */
+	/* Tasks' CPUs by sched_getaffinity() (walk_cpus_syscall), in a mask
+	 * of ncpus CPUs. */
+	bool cpus_syscall;
+	unsigned ncpus;
 };
 
 static int walk_fail(struct walk *w, int r, const char *fmt, ...) ISO_PRINTF(3, 4);
@@ -558,12 +563,6 @@ static int snap_system(struct walk *w, struct host_state *s)
 		return r;
 	util_strip(s->cmdline);
 
-	r = walk_read_opt(w, "proc/sys/kernel/random/boot_id", &s->boot_id, NULL);
-	if (r < 0)
-		return r;
-	if (s->boot_id)
-		util_strip(s->boot_id);
-
 	r = read_mask_opt(w, "proc/irq/default_smp_affinity", &s->irq_default, &s->has_irq_default);
 	if (r < 0)
 		return r;
@@ -713,14 +712,15 @@ static int snap_nics(struct walk *w, struct nic_map *m)
 }
 
 /* Action names: the subdirectories of proc/irq/N/, in the order
- * /proc/interrupts prints them; else that text split on ", ". */
-static int irq_actions(struct walk *w, unsigned irq, const char *text, char ***ret)
+ * /proc/interrupts prints them; else (or without dirs_too) that text
+ * split on ", ". */
+static int irq_actions(struct walk *w, unsigned irq, const char *text, bool dirs_too, char ***ret)
 {
 	char path[PATH_MAX], **dirs = NULL, **out = NULL, **words = NULL;
-	int r;
+	int r = 0;
 
 	r = util_path(path, sizeof(path), "proc/irq/%u", irq);
-	if (r >= 0)
+	if (r >= 0 && dirs_too)
 		r = walk_list(w, path, LIST_DIRS_MKDIR, path, &dirs);
 	if (r == -ENOENT || r == -ENOTDIR)
 		r = 0;
@@ -852,8 +852,10 @@ static int walk_interrupts(struct walk *w, struct proc_interrupt **ret, size_t *
 	return 0;
 }
 
-static int snap_irqs(struct walk *w, struct host_state *s)
+/* The IRQs, as level (HOST_IRQ_*) says. */
+static int snap_irqs(struct walk *w, unsigned level, struct host_state *s)
 {
+	bool all = (level & HOST_IRQ_ALL) == HOST_IRQ_ALL;
 	struct proc_interrupt *pi = NULL;
 	struct nic_map nics = {0};
 	size_t npi = 0;
@@ -863,7 +865,7 @@ static int snap_irqs(struct walk *w, struct host_state *s)
 	if (r < 0)
 		return r;
 
-	r = snap_nics(w, &nics);
+	r = all ? snap_nics(w, &nics) : 0;
 	if (r < 0)
 		goto out;
 
@@ -888,11 +890,11 @@ static int snap_irqs(struct walk *w, struct host_state *s)
 				}
 				break;
 			}
-		r = read_irq_cpus(w, q->irq, "smp_affinity_list", &q->affinity, &q->has_affinity);
-		if (r >= 0)
+		r = all ? read_irq_cpus(w, q->irq, "smp_affinity_list", &q->affinity, &q->has_affinity) : 0;
+		if (r >= 0 && all)
 			r = read_irq_cpus(w, q->irq, "effective_affinity_list", &q->effective, &q->has_effective);
 		if (r >= 0)
-			r = irq_actions(w, q->irq, pi[i].actions, &q->actions);
+			r = irq_actions(w, q->irq, pi[i].actions, all, &q->actions);
 		if (r < 0)
 			goto out;
 	}
@@ -979,31 +981,186 @@ static void task_vec_done(struct task_vec *tv)
 	*tv = (struct task_vec){0};
 }
 
-/* One thread of the process proc (read by read_process) into *ret: its
- * stat, status and comm; for a context_only task its stat alone (see
- * host.h). Returns 1 when it vanished, 0 when read, -errno. */
-static int read_thread(struct walk *w, const char *pid, const char *tid, const struct task_info *proc,
-		       bool context_only, struct task_info *ret)
+/* ---- Tasks, file by file ----
+ *
+ * A task is read field by field (HOST_TASK_*), each file once however
+ * many fields or threads need it: the one-shot snapshot asks for what the
+ * policy needs of every task, the event path for what decides whether a
+ * rule could match, then for the rest. */
+
+/* What the threads of a process share: its comm, cmdline and cgroup. */
+struct proc_files {
+	pid_t tgid;
+	char pid[16];
+	unsigned have; /* HOST_TASK_PCOMM, _CMDLINE, _CGROUP read */
+	bool gone;     /* its comm is gone: the process exited */
+	char *comm, *cmdline, *cgroup;
+};
+
+static void proc_files_init(struct proc_files *pf, pid_t tgid)
+{
+	*pf = (struct proc_files){.tgid = tgid};
+	snprintf(pf->pid, sizeof(pf->pid), "%d", (int)tgid);
+}
+
+static void proc_files_done(struct proc_files *pf)
+{
+	free(pf->comm);
+	free(pf->cmdline);
+	free(pf->cgroup);
+}
+
+/* Read the process files of want not read yet: comm (gone: the process
+ * exited), cmdline, cgroup (gone: ""). 0, or -errno with a message. */
+static int proc_files_read(struct walk *w, struct proc_files *pf, unsigned want)
 {
 	char path[PATH_MAX], *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	want &= HOST_TASK_PROCESS & ~pf->have;
+	if (pf->gone || !want)
+		return 0;
+	if (want & HOST_TASK_PCOMM) {
+		r = util_path(path, sizeof(path), "proc/%s/comm", pf->pid);
+		if (r >= 0)
+			r = walk_read(w, path, &pf->comm, &len);
+		if (vanished(r)) {
+			pf->gone = true;
+			return 0;
+		}
+		if (r < 0)
+			goto fail_msg;
+		chomp(pf->comm, &len);
+		pf->have |= HOST_TASK_PCOMM;
+	}
+	if (want & HOST_TASK_CMDLINE) {
+		r = util_path(path, sizeof(path), "proc/%s/cmdline", pf->pid);
+		if (r >= 0)
+			r = walk_read(w, path, &buf, &len);
+		if (vanished(r)) {
+			buf = NULL;
+			len = 0;
+		} else if (r < 0) {
+			goto fail_msg;
+		}
+		r = procfmt_join_cmdline(buf ? buf : "", len, &pf->cmdline);
+		free(buf);
+		buf = NULL;
+		if (r < 0)
+			return walk_fail(w, r, "out of memory");
+		pf->have |= HOST_TASK_CMDLINE;
+	}
+	if (want & HOST_TASK_CGROUP) {
+		r = util_path(path, sizeof(path), "proc/%s/cgroup", pf->pid);
+		if (r >= 0)
+			r = walk_read(w, path, &buf, &len);
+		if (r < 0 && !vanished(r))
+			goto fail_msg;
+		pf->cgroup = cgroup_path(r < 0 ? "" : buf);
+		free(buf);
+		if (!pf->cgroup)
+			return walk_fail(w, -ENOMEM, "out of memory");
+		pf->have |= HOST_TASK_CGROUP;
+	}
+	return 0;
+
+fail_msg:
+	if (w->err && w->err[0] == '\0')
+		walk_fail(w, r, "%s: %s", path, path_strerror(-r));
+	return r;
+}
+
+/* A thread's own files. */
+struct thread_files {
+	pid_t tid;
+	char tid_s[16];
+	unsigned have; /* HOST_TASK_COMM, _STAT, _CPUS, _TGID read */
+	bool gone;     /* its stat or status is gone (or empty): it exited */
 	struct proc_stat st;
-	struct proc_status ss = {0};
-	struct task_info t = {0};
+	pid_t tgid;  /* status's Tgid with HOST_TASK_TGID, else the process's */
+	char *comm;  /* the comm file; stat's when that is gone */
+	struct cpuset cpus;
+};
+
+static void thread_files_init(struct thread_files *tf, const struct walk *w, const struct proc_files *pf, pid_t tid)
+{
+	*tf = (struct thread_files){.tid = tid, .tgid = pf->tgid, .cpus = CPUSET_INIT};
+	snprintf(tf->tid_s, sizeof(tf->tid_s), "%d", (int)tid);
+	/* proc/TGID/task/TID is there only for a thread of TGID: the running
+	 * kernel's directories say the thread group. A tree's status says it. */
+	if (!w->h->is_tree)
+		tf->have |= HOST_TASK_TGID;
+}
+
+static void thread_files_done(struct thread_files *tf)
+{
+	free(tf->comm);
+	cpuset_free(&tf->cpus);
+}
+
+/* Its CPUs from the kernel, in a mask as wide as the possible CPUs. 1 when
+ * the thread is gone. */
+static int thread_affinity(struct walk *w, struct thread_files *tf)
+{
+	cpu_set_t *set = CPU_ALLOC(w->ncpus);
+	size_t size = CPU_ALLOC_SIZE(w->ncpus);
+	int r = 0;
+
+	if (!set)
+		return walk_fail(w, -ENOMEM, "out of memory");
+	if (sched_getaffinity(tf->tid, size, set) < 0) {
+		r = errno == ESRCH ? 1 : walk_fail(w, -errno, "sched_getaffinity(%d): %s", (int)tf->tid, strerror(errno));
+	} else {
+		cpuset_zero(&tf->cpus);
+		for (unsigned c = 0; c < w->ncpus && r == 0; c++)
+			if (CPU_ISSET_S(c, size, set) && cpuset_set(&tf->cpus, c) < 0)
+				r = walk_fail(w, -ENOMEM, "out of memory");
+	}
+	CPU_FREE(set);
+	return r;
+}
+
+/* Read the thread files of want not read yet (tf->gone when it exited).
+ * 0, or -errno with a message. */
+static int thread_files_read(struct walk *w, struct proc_files *pf, struct thread_files *tf, unsigned want)
+{
+	char path[PATH_MAX], *buf = NULL;
 	size_t len;
 	int r;
 
-	r = read_task_file(w, pid, tid, "stat", path, sizeof(path), &buf, &len);
-	if (r != 0)
-		return r;
-	r = procfmt_parse_stat(buf, len, &st);
-	free(buf);
-	if (r < 0)
-		return walk_fail(w, r, "%s: %s", path, r == -EINVAL ? "malformed" : path_strerror(-r));
+	want &= (HOST_TASK_COMM | HOST_TASK_STAT | HOST_TASK_CPUS | HOST_TASK_TGID) & ~tf->have;
+	if (tf->gone || !want)
+		return 0;
+	if (want & HOST_TASK_STAT) {
+		r = read_task_file(w, pf->pid, tf->tid_s, "stat", path, sizeof(path), &buf, &len);
+		if (r != 0) {
+			tf->gone = r == 1;
+			return r < 0 ? r : 0;
+		}
+		r = procfmt_parse_stat(buf, len, &tf->st);
+		free(buf);
+		if (r < 0)
+			return walk_fail(w, r, "%s: %s", path, r == -EINVAL ? "malformed" : path_strerror(-r));
+		tf->have |= HOST_TASK_STAT;
+	}
+	if ((want & HOST_TASK_CPUS) && w->cpus_syscall) {
+		r = thread_affinity(w, tf);
+		if (r != 0) {
+			tf->gone = r == 1;
+			return r < 0 ? r : 0;
+		}
+		tf->have |= HOST_TASK_CPUS;
+		want &= ~HOST_TASK_CPUS;
+	}
+	if (want & (HOST_TASK_CPUS | HOST_TASK_TGID)) {
+		struct proc_status ss = {0};
 
-	if (!context_only) {
-		r = read_task_file(w, pid, tid, "status", path, sizeof(path), &buf, &len);
-		if (r != 0)
-			return r;
+		r = read_task_file(w, pf->pid, tf->tid_s, "status", path, sizeof(path), &buf, &len);
+		if (r != 0) {
+			tf->gone = r == 1;
+			return r < 0 ? r : 0;
+		}
 		r = procfmt_parse_status(buf, len, &ss);
 		free(buf);
 		if (r < 0)
@@ -1012,112 +1169,112 @@ static int read_thread(struct walk *w, const char *pid, const char *tid, const s
 			procfmt_status_done(&ss);
 			return walk_fail(w, -EINVAL, "%s: no Cpus_allowed_list", path);
 		}
-		r = parse_cpus(w, path, ss.cpus_allowed_list, &t.cpus);
+		r = parse_cpus(w, path, ss.cpus_allowed_list, &tf->cpus);
 		procfmt_status_done(&ss);
 		if (r < 0)
 			return r;
-
-		r = util_path(path, sizeof(path), "proc/%s/task/%s/comm", pid, tid);
-		if (r >= 0)
-			r = walk_read(w, path, &t.comm, &len);
-		if (r >= 0)
-			chomp(t.comm, &len);
-		else if (!vanished(r))
-			goto fail_msg;
+		/* Status's Tgid wins over the one asked with; on the kernel they agree. */
+		if (ss.tgid)
+			tf->tgid = ss.tgid;
+		tf->have |= HOST_TASK_CPUS | HOST_TASK_TGID;
 	}
-	if (!t.comm)
-		t.comm = strdup(st.comm);
+	if (want & HOST_TASK_COMM) {
+		r = util_path(path, sizeof(path), "proc/%s/task/%s/comm", pf->pid, tf->tid_s);
+		if (r >= 0)
+			r = walk_read(w, path, &tf->comm, &len);
+		if (r >= 0) {
+			chomp(tf->comm, &len);
+		} else if (vanished(r)) {
+			/* The comm stat shows. */
+			if ((r = thread_files_read(w, pf, tf, HOST_TASK_STAT)) < 0 || tf->gone)
+				return r;
+			if (!(tf->comm = strdup(tf->st.comm)))
+				return walk_fail(w, -ENOMEM, "out of memory");
+		} else {
+			if (w->err && w->err[0] == '\0')
+				walk_fail(w, r, "%s: %s", path, path_strerror(-r));
+			return r;
+		}
+		tf->have |= HOST_TASK_COMM;
+	}
+	return 0;
+}
 
-	t.tid = st.pid;
-	t.tgid = ss.tgid ? ss.tgid : proc->tgid;
-	t.ppid = st.ppid;
-	t.flags = st.flags;
-	t.kthread = st.flags & HOST_PF_KTHREAD;
-	t.no_setaffinity = st.flags & HOST_PF_NO_SETAFFINITY;
-	t.policy = (int)st.policy;
-	t.rt_priority = (int)st.rt_priority;
-	t.starttime = st.starttime;
+/* strdup of s, NULL for NULL; *oom set when it fails. */
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+/* The task_info of what is read of a thread (its stat at least) and of its
+ * process. 0 or -ENOMEM with a message. */
+static int task_from(struct walk *w, const struct proc_files *pf, struct thread_files *tf, bool context_only,
+		     struct task_info *ret)
+{
+	const struct proc_stat *st = &tf->st;
+	struct task_info t = {.cpus = CPUSET_INIT};
+	bool oom = false;
+
+	t.have = (tf->have & ~HOST_TASK_COMM) | (pf->have & HOST_TASK_PROCESS) | (tf->comm ? HOST_TASK_COMM : 0);
+	t.comm = dup_or_null(tf->comm ? tf->comm : st->comm, &oom);
+	t.proc_comm = dup_or_null(pf->have & HOST_TASK_PCOMM ? pf->comm : NULL, &oom);
+	t.cmdline = dup_or_null(pf->have & HOST_TASK_CMDLINE ? pf->cmdline : NULL, &oom);
+	t.cgroup = dup_or_null(pf->have & HOST_TASK_CGROUP ? pf->cgroup : NULL, &oom);
+	if (tf->have & HOST_TASK_CPUS) {
+		t.cpus = tf->cpus;
+		tf->cpus = (struct cpuset)CPUSET_INIT;
+	}
+	t.tid = st->pid;
+	t.tgid = tf->tgid;
+	t.ppid = st->ppid;
+	t.flags = st->flags;
+	t.kthread = st->flags & HOST_PF_KTHREAD;
+	t.no_setaffinity = st->flags & HOST_PF_NO_SETAFFINITY;
+	t.policy = (int)st->policy;
+	t.rt_priority = (int)st->rt_priority;
+	t.starttime = st->starttime;
 	t.context_only = context_only;
-	t.proc_comm = strdup(proc->proc_comm);
-	t.cmdline = strdup(proc->cmdline);
-	t.cgroup = strdup(proc->cgroup);
-	if (!t.comm || !t.proc_comm || !t.cmdline || !t.cgroup) {
+	if (oom) {
 		task_info_done(&t);
 		return walk_fail(w, -ENOMEM, "out of memory");
 	}
 	*ret = t;
 	return 0;
-
-fail_msg:
-	task_info_done(&t);
-	if (w->err && w->err[0] == '\0')
-		walk_fail(w, r, "%s: %s", path, path_strerror(-r));
-	return r;
 }
 
-/* What the threads of process pid share: its comm, cmdline and cgroup,
- * into ret->proc_comm, cmdline, cgroup (and tgid). Returns 1 when the
- * process vanished, 0 when read, -errno. */
-static int read_process(struct walk *w, const char *pid, pid_t tgid, struct task_info *ret)
+/* One thread of a process read as fields say. 1 when it (or its process)
+ * vanished, 0 when read into *ret, -errno. */
+static int read_task(struct walk *w, struct proc_files *pf, pid_t tid, unsigned fields, bool context_only,
+		     struct task_info *ret)
 {
-	char path[PATH_MAX], *buf = NULL;
-	struct task_info proc = {.tgid = tgid};
-	size_t len;
+	struct thread_files tf;
 	int r;
 
-	r = util_path(path, sizeof(path), "proc/%s/comm", pid);
-	if (r >= 0)
-		r = walk_read(w, path, &proc.proc_comm, &len);
-	if (vanished(r))
-		return 1;
-	if (r < 0)
-		goto fail_msg;
-	chomp(proc.proc_comm, &len);
-
-	r = util_path(path, sizeof(path), "proc/%s/cmdline", pid);
-	if (r >= 0)
-		r = walk_read(w, path, &buf, &len);
-	if (vanished(r)) {
-		buf = NULL;
-		len = 0;
-	} else if (r < 0) {
-		goto fail_msg;
-	}
-	r = procfmt_join_cmdline(buf ? buf : "", len, &proc.cmdline);
-	free(buf);
-	buf = NULL;
-	if (r < 0)
-		goto fail_oom;
-
-	r = util_path(path, sizeof(path), "proc/%s/cgroup", pid);
-	if (r >= 0)
-		r = walk_read(w, path, &buf, &len);
-	if (r < 0 && !vanished(r))
-		goto fail_msg;
-	proc.cgroup = cgroup_path(r < 0 ? "" : buf);
-	free(buf);
-	if (!proc.cgroup) {
-		r = -ENOMEM;
-		goto fail_oom;
-	}
-	*ret = proc;
-	return 0;
-
-fail_oom:
-	task_info_done(&proc);
-	return walk_fail(w, r, "out of memory");
-fail_msg:
-	task_info_done(&proc);
-	if (w->err && w->err[0] == '\0')
-		walk_fail(w, r, "%s: %s", path, path_strerror(-r));
+	r = proc_files_read(w, pf, fields);
+	if (r < 0 || pf->gone)
+		return r < 0 ? r : 1;
+	thread_files_init(&tf, w, pf, tid);
+	r = thread_files_read(w, pf, &tf, fields | HOST_TASK_STAT);
+	if (r == 0 && !tf.gone)
+		r = task_from(w, pf, &tf, context_only, ret);
+	else if (r == 0)
+		r = 1;
+	thread_files_done(&tf);
 	return r;
 }
 
 /* One process: what its threads share, then its threads. */
-static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
+static int snap_process(struct walk *w, const char *pid, unsigned fields, struct task_vec *tv)
 {
 	char path[PATH_MAX], **tids = NULL;
-	struct task_info proc;
+	struct proc_files pf;
 	long v;
 	int r;
 
@@ -1127,9 +1284,10 @@ static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
 	 * keeps a plan of the machine and a plan of its snapshot comparable. */
 	if (v == w->self)
 		return 0;
-	r = read_process(w, pid, (pid_t)v, &proc);
-	if (r != 0)
-		return r < 0 ? r : 0;
+	proc_files_init(&pf, (pid_t)v);
+	r = proc_files_read(w, &pf, fields);
+	if (r < 0 || pf.gone)
+		goto out;
 
 	r = util_path(path, sizeof(path), "proc/%s/task", pid);
 	if (r >= 0)
@@ -1146,9 +1304,9 @@ static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
 	for (size_t i = 0; tids && tids[i]; i++) {
 		struct task_info t;
 
-		if (!util_all_digits(tids[i]))
+		if (!util_all_digits(tids[i]) || util_parse_long(tids[i], 1, INT32_MAX, &v) < 0)
 			continue;
-		r = read_thread(w, pid, tids[i], &proc, false, &t);
+		r = read_task(w, &pf, (pid_t)v, fields, false, &t);
 		if (r == 0)
 			r = task_vec_push(w, tv, &t);
 		if (r < 0)
@@ -1157,7 +1315,7 @@ static int snap_process(struct walk *w, const char *pid, struct task_vec *tv)
 	r = 0;
 out:
 	strv_free(tids);
-	task_info_done(&proc);
+	proc_files_done(&pf);
 	return r;
 }
 
@@ -1170,7 +1328,7 @@ static int cmp_task(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
-static int snap_tasks(struct walk *w, struct host_state *s)
+static int snap_tasks(struct walk *w, unsigned fields, struct host_state *s)
 {
 	struct task_vec tv = {0};
 	char **pids = NULL;
@@ -1182,7 +1340,7 @@ static int snap_tasks(struct walk *w, struct host_state *s)
 	for (size_t i = 0; pids && pids[i]; i++) {
 		if (!util_all_digits(pids[i]))
 			continue;
-		r = snap_process(w, pids[i], &tv);
+		r = snap_process(w, pids[i], fields, &tv);
 		if (r < 0)
 			break;
 	}
@@ -1198,7 +1356,83 @@ static int snap_tasks(struct walk *w, struct host_state *s)
 	return 0;
 }
 
-static int snapshot(struct walk *w, struct host_state **ret)
+/* A task's CPUs by sched_getaffinity() give what its status shows when the
+ * kernel's active CPUs are all its possible ones, 0..N-1: the syscall
+ * gives the mask within the active CPUs, status the mask itself (bits up
+ * to nr_cpu_ids). Never on a tree, nor for a dump, which copies files. */
+static void walk_cpus_syscall(struct walk *w, const struct host_state *s)
+{
+	int last = cpuset_last(&s->possible);
+
+	w->cpus_syscall = !w->h->is_tree && w->dst_fd < 0 && last >= 0 && cpuset_equal(&s->online, &s->possible) &&
+			  cpuset_count(&s->possible) == (unsigned)last + 1;
+	w->ncpus = last >= 0 ? (unsigned)last + 1 : 0;
+}
+
+static bool needs_cover(const struct host_needs *have, const struct host_needs *want)
+{
+	return (have->boot_id || !want->boot_id) && (want->irqs & ~have->irqs) == 0 &&
+	       (want->tasks & ~have->tasks) == 0;
+}
+
+bool host_state_has(const struct host_state *s, const struct host_needs *needs)
+{
+	return !s->borrowed && needs_cover(&s->have, needs);
+}
+
+/* Read what n asks that s lacks (see host_snapshot_add). */
+static int snap_more(struct walk *w, struct host_state *s, const struct host_needs *n)
+{
+	struct host_state more = {0};
+	int r = 0;
+
+	if (n->boot_id && !s->have.boot_id) {
+		r = walk_read_opt(w, "proc/sys/kernel/random/boot_id", &more.boot_id, NULL);
+		if (r < 0)
+			return r;
+		if (more.boot_id)
+			util_strip(more.boot_id);
+	}
+	if (n->irqs & ~s->have.irqs)
+		r = snap_irqs(w, n->irqs | s->have.irqs, &more);
+	if (r >= 0 && (n->tasks & ~s->have.tasks)) {
+		walk_cpus_syscall(w, s);
+		r = snap_tasks(w, (n->tasks | s->have.tasks) | HOST_TASK_STAT, &more);
+	}
+	if (r < 0) {
+		free(more.boot_id);
+		for (size_t i = 0; i < more.n_irqs; i++)
+			irq_info_done(&more.irqs[i]);
+		free(more.irqs);
+		for (size_t i = 0; i < more.n_tasks; i++)
+			task_info_done(&more.tasks[i]);
+		free(more.tasks);
+		return r;
+	}
+	if (n->boot_id && !s->have.boot_id) {
+		s->boot_id = more.boot_id;
+		s->have.boot_id = true;
+	}
+	if (n->irqs & ~s->have.irqs) {
+		for (size_t i = 0; i < s->n_irqs; i++)
+			irq_info_done(&s->irqs[i]);
+		free(s->irqs);
+		s->irqs = more.irqs;
+		s->n_irqs = more.n_irqs;
+		s->have.irqs |= n->irqs;
+	}
+	if (n->tasks & ~s->have.tasks) {
+		for (size_t i = 0; i < s->n_tasks; i++)
+			task_info_done(&s->tasks[i]);
+		free(s->tasks);
+		s->tasks = more.tasks;
+		s->n_tasks = more.n_tasks;
+		s->have.tasks |= n->tasks | HOST_TASK_STAT;
+	}
+	return 0;
+}
+
+static int snapshot(struct walk *w, const struct host_needs *n, struct host_state **ret)
 {
 	struct host_state *s;
 	int r;
@@ -1210,9 +1444,7 @@ static int snapshot(struct walk *w, struct host_state **ret)
 		return walk_fail(w, -ENOMEM, "out of memory");
 	r = snap_system(w, s);
 	if (r >= 0)
-		r = snap_irqs(w, s);
-	if (r >= 0)
-		r = snap_tasks(w, s);
+		r = snap_more(w, s, n);
 	if (r < 0) {
 		host_state_free(s);
 		return r;
@@ -1221,31 +1453,69 @@ static int snapshot(struct walk *w, struct host_state **ret)
 	return 0;
 }
 
+const struct host_needs host_needs_all = {.boot_id = true, .irqs = HOST_IRQ_ALL, .tasks = HOST_TASK_ALL};
+
 int host_snapshot(const struct host *h, struct host_state **ret, char *err, size_t errlen)
 {
-	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid()};
+	return host_snapshot_ex(h, &host_needs_all, ret, err, errlen);
+}
 
-	return snapshot(&w, ret);
+int host_snapshot_ex(const struct host *h, const struct host_needs *needs, struct host_state **ret, char *err,
+		     size_t errlen)
+{
+	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid(), false, 0};
+
+	return snapshot(&w, needs, ret);
+}
+
+int host_snapshot_add(const struct host *h, struct host_state *s, const struct host_needs *needs, char *err,
+		      size_t errlen)
+{
+	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid(), false, 0};
+
+	if (err && errlen > 0)
+		err[0] = '\0';
+	if (s->borrowed)
+		return walk_fail(&w, -EINVAL, "a partial snapshot cannot be added to");
+	if (needs_cover(&s->have, needs))
+		return 0;
+	return snap_more(&w, s, needs);
+}
+
+int host_read_cgroup(const struct host *h, pid_t pid, char **ret)
+{
+	struct walk w = {h, -1, NULL, 0, 0, false, 0};
+	struct proc_files pf;
+	char path[PATH_MAX], *buf = NULL;
+	int r;
+
+	if (pid <= 0)
+		return -EINVAL;
+	proc_files_init(&pf, pid);
+	r = util_path(path, sizeof(path), "proc/%s/cgroup", pf.pid);
+	if (r >= 0)
+		r = walk_read(&w, path, &buf, NULL);
+	if (r < 0)
+		return r;
+	*ret = cgroup_path(buf);
+	free(buf);
+	return *ret ? 0 : -ENOMEM;
 }
 
 /* ---- Partial snapshots: the daemon's event path ---- */
 
 int host_read_task(const struct host *h, pid_t tgid, pid_t tid, struct task_info *ret)
 {
-	struct walk w = {h, -1, NULL, 0, 0};
-	struct task_info proc, t;
-	char pid[16], tids[16];
+	struct walk w = {h, -1, NULL, 0, 0, false, 0};
+	struct proc_files pf;
+	struct task_info t;
 	int r;
 
 	if (tgid <= 0 || tid <= 0)
 		return -EINVAL;
-	snprintf(pid, sizeof(pid), "%d", (int)tgid);
-	snprintf(tids, sizeof(tids), "%d", (int)tid);
-	r = read_process(&w, pid, tgid, &proc);
-	if (r != 0)
-		return r < 0 ? r : -ESRCH;
-	r = read_thread(&w, pid, tids, &proc, false, &t);
-	task_info_done(&proc);
+	proc_files_init(&pf, tgid);
+	r = read_task(&w, &pf, tid, HOST_TASK_ALL, false, &t);
+	proc_files_done(&pf);
 	if (r != 0)
 		return r < 0 ? r : -ESRCH;
 	*ret = t;
@@ -1260,13 +1530,6 @@ void host_task_done(struct task_info *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* A process's shared files, read once however many of its threads are
- * asked for; gone: it vanished. */
-struct cached_proc {
-	struct task_info info;
-	bool gone;
-};
-
 /* A leader still to read as context. follow: then its parent too. lean:
  * an ancestor, needed only for its ppid: stat alone. */
 struct want {
@@ -1276,7 +1539,9 @@ struct want {
 
 struct partial {
 	struct walk *w;
-	struct cached_proc *procs;
+	const struct host_thread_filter *f; /* NULL: every thread asked for is taken */
+	unsigned fields;		    /* of a thread taken */
+	struct proc_files **procs;	    /* each process's files, read once */
 	size_t n_procs, cap_procs;
 	struct want *wants;
 	size_t n_wants, cap_wants;
@@ -1286,78 +1551,187 @@ struct partial {
 
 static void partial_done(struct partial *p)
 {
-	for (size_t i = 0; i < p->n_procs; i++)
-		task_info_done(&p->procs[i].info);
+	for (size_t i = 0; i < p->n_procs; i++) {
+		proc_files_done(p->procs[i]);
+		free(p->procs[i]);
+	}
 	free(p->procs);
 	free(p->wants);
 	task_vec_done(&p->tv);
 }
 
-/* The process tgid, read or from the cache; *ret NULL when it vanished. */
-static int partial_process(struct partial *p, pid_t tgid, const struct task_info **ret)
+/* The files of process tgid, as read so far (a new, unread one the first
+ * time). NULL on ENOMEM (with a message). */
+static struct proc_files *partial_process(struct partial *p, pid_t tgid)
 {
-	struct cached_proc *c;
-	char pid[16];
-	int r;
+	struct proc_files *pf;
 
 	for (size_t i = 0; i < p->n_procs; i++)
-		if (p->procs[i].info.tgid == tgid) {
-			*ret = p->procs[i].gone ? NULL : &p->procs[i].info;
-			return 0;
-		}
+		if (p->procs[i]->tgid == tgid)
+			return p->procs[i];
 	if (p->n_procs == p->cap_procs) {
 		size_t cap = p->cap_procs ? p->cap_procs * 2 : 8;
-		struct cached_proc *v = realloc(p->procs, cap * sizeof(*v));
+		struct proc_files **v = realloc(p->procs, cap * sizeof(*v));
 
-		if (!v)
-			return walk_fail(p->w, -ENOMEM, "out of memory");
+		if (!v) {
+			walk_fail(p->w, -ENOMEM, "out of memory");
+			return NULL;
+		}
 		p->procs = v;
 		p->cap_procs = cap;
 	}
-	c = &p->procs[p->n_procs];
-	*c = (struct cached_proc){.info = {.tgid = tgid}};
-	snprintf(pid, sizeof(pid), "%d", (int)tgid);
-	r = read_process(p->w, pid, tgid, &c->info);
-	if (r < 0)
-		return r;
-	c->gone = r == 1;
-	c->info.tgid = tgid;
-	p->n_procs++;
-	*ret = c->gone ? NULL : &c->info;
-	return 0;
+	pf = malloc(sizeof(*pf));
+	if (!pf) {
+		walk_fail(p->w, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	proc_files_init(pf, tgid);
+	p->procs[p->n_procs++] = pf;
+	return pf;
 }
 
-/* Thread tid of process tgid appended to tv; 1 when it vanished. lean
- * (a context leader needed only for its ppid): without the process's
- * files, proc_comm is the comm, cmdline and cgroup are "". */
-static int partial_thread(struct partial *p, pid_t tgid, pid_t tid, bool context_only, bool lean)
+/* Thread tid of process tgid appended to tv, read as fields says; 1 when
+ * it vanished. lean (an ancestor, needed only for its ppid): its stat
+ * alone, proc_comm its comm, cmdline and cgroup "". */
+static int partial_thread(struct partial *p, pid_t tgid, pid_t tid, bool context_only, bool lean, unsigned fields)
 {
-	struct task_info none = {.tgid = tgid, .proc_comm = (char *)"", .cmdline = (char *)"", .cgroup = (char *)""};
-	const struct task_info *proc = lean ? &none : NULL;
+	struct proc_files *pf = partial_process(p, tgid);
 	struct task_info t;
-	char pid[16], tids[16];
 	int r;
 
-	if (!lean) {
-		r = partial_process(p, tgid, &proc);
-		if (r < 0)
-			return r;
-		if (!proc)
-			return 1;
-	}
-	snprintf(pid, sizeof(pid), "%d", (int)tgid);
-	snprintf(tids, sizeof(tids), "%d", (int)tid);
-	r = read_thread(p->w, pid, tids, proc, context_only, &t);
+	if (!pf)
+		return -ENOMEM;
+	r = read_task(p->w, pf, tid, lean ? HOST_TASK_STAT : fields, context_only, &t);
 	if (r != 0)
 		return r;
 	if (lean) {
 		free(t.proc_comm);
-		if (!(t.proc_comm = strdup(t.comm))) {
+		free(t.cmdline);
+		free(t.cgroup);
+		t.proc_comm = strdup(t.comm);
+		t.cmdline = strdup("");
+		t.cgroup = strdup("");
+		if (!t.proc_comm || !t.cmdline || !t.cgroup) {
 			task_info_done(&t);
 			return walk_fail(p->w, -ENOMEM, "out of memory");
 		}
 	}
 	return task_vec_push(p->w, &p->tv, &t);
+}
+
+/* The order the filter's questions are answered in: the cheapest file
+ * first (a thread's comm is a few bytes; status is the largest; an owner
+ * is another process). */
+static const unsigned field_order[] = {
+    HOST_TASK_COMM,   HOST_TASK_STAT, HOST_TASK_PCOMM,  HOST_TASK_CMDLINE,
+    HOST_TASK_TGID,   HOST_TASK_CPUS, HOST_TASK_CGROUP, HOST_TASK_OWNER,
+};
+
+/* What filter->want says of thread tf of process pf, reading what it asks
+ * for until it decides: 1 take it, 0 leave it out (or it vanished), -errno. */
+static int partial_filter(struct partial *p, struct proc_files *pf, struct thread_files *tf)
+{
+	const struct host_thread_filter *f = p->f;
+	struct proc_files *opf = NULL;
+	bool has_owner = false;
+	int r;
+
+	for (;;) {
+		struct task_info view = {.cpus = CPUSET_INIT}, oview = {.cpus = CPUSET_INIT};
+		unsigned more = 0, next = 0;
+		enum host_want v;
+
+		view.have = tf->have | (pf->have & HOST_TASK_PROCESS) | (has_owner ? HOST_TASK_OWNER : 0);
+		view.tid = tf->tid;
+		view.tgid = tf->tgid;
+		view.comm = tf->comm;
+		view.proc_comm = pf->comm;
+		view.cmdline = pf->cmdline;
+		view.cgroup = pf->cgroup;
+		view.cpus = tf->cpus;
+		if (tf->have & HOST_TASK_STAT) {
+			view.ppid = tf->st.ppid;
+			view.flags = tf->st.flags;
+			view.kthread = tf->st.flags & HOST_PF_KTHREAD;
+			view.no_setaffinity = tf->st.flags & HOST_PF_NO_SETAFFINITY;
+			view.policy = (int)tf->st.policy;
+			view.rt_priority = (int)tf->st.rt_priority;
+			view.starttime = tf->st.starttime;
+		}
+		if (opf) {
+			oview.have = opf->have;
+			oview.tid = oview.tgid = opf->tgid;
+			oview.comm = oview.proc_comm = opf->comm;
+			oview.cmdline = opf->cmdline;
+		}
+		v = f->want(f->userdata, &view, has_owner && opf ? &oview : NULL, &more);
+		if (v != HOST_WANT_MORE)
+			return v == HOST_WANT_YES;
+		more &= ~view.have;
+		for (size_t i = 0; i < ARRAY_SIZE(field_order) && !next; i++)
+			if (more & field_order[i])
+				next = field_order[i];
+		if (!next)
+			return 1;
+		if (next == HOST_TASK_OWNER) {
+			long owner;
+
+			/* Named after the process it serves: its comm first. */
+			if ((r = thread_files_read(p->w, pf, tf, HOST_TASK_COMM)) < 0)
+				return r;
+			if (tf->gone)
+				return 0;
+			owner = procfmt_vhost_owner(tf->comm);
+			has_owner = true;
+			if (owner <= 0)
+				continue;
+			if (!(opf = partial_process(p, (pid_t)owner)))
+				return -ENOMEM;
+			if ((r = proc_files_read(p->w, opf, HOST_TASK_PCOMM | HOST_TASK_CMDLINE)) < 0)
+				return r;
+			if (opf->gone)
+				opf = NULL;
+			continue;
+		}
+		if (next & HOST_TASK_PROCESS) {
+			if ((r = proc_files_read(p->w, pf, next)) < 0)
+				return r;
+			if (pf->gone)
+				return 0;
+		} else {
+			if ((r = thread_files_read(p->w, pf, tf, next)) < 0)
+				return r;
+			if (tf->gone)
+				return 0;
+		}
+	}
+}
+
+/* A thread asked for: through the filter, then read in full. */
+static int partial_asked(struct partial *p, pid_t tgid, pid_t tid)
+{
+	struct proc_files *pf = partial_process(p, tgid);
+	struct thread_files tf;
+	struct task_info t;
+	int r = 1;
+
+	if (!pf)
+		return -ENOMEM;
+	thread_files_init(&tf, p->w, pf, tid);
+	if (p->f && !(p->f->keep && p->f->keep(p->f->keep_userdata, tid)) && (r = partial_filter(p, pf, &tf)) <= 0)
+		goto out;
+	r = proc_files_read(p->w, pf, p->fields);
+	if (r < 0 || pf->gone)
+		goto out;
+	r = thread_files_read(p->w, pf, &tf, p->fields | HOST_TASK_STAT);
+	if (r < 0 || tf.gone)
+		goto out;
+	r = task_from(p->w, pf, &tf, false, &t);
+	if (r == 0)
+		r = task_vec_push(p->w, &p->tv, &t);
+out:
+	thread_files_done(&tf);
+	return r < 0 ? r : 0;
 }
 
 static int partial_want(struct partial *p, pid_t pid, bool follow, bool lean)
@@ -1418,7 +1792,7 @@ static int partial_requested(struct partial *p, const struct thread_ref *refs, s
 		}
 		if (i > 0 && cmp_ref(&v[i - 1], &v[i]) == 0)
 			continue;
-		r = partial_thread(p, v[i].tgid, v[i].tid, false, false);
+		r = partial_asked(p, v[i].tgid, v[i].tid);
 	}
 	free(v);
 	if (r < 0)
@@ -1436,6 +1810,7 @@ static int partial_requested(struct partial *p, const struct thread_ref *refs, s
  * (only their ppid matters: stat alone). */
 static int partial_context(struct partial *p, bool ancestors)
 {
+	unsigned fields = p->fields & HOST_TASK_PROCESS;
 	int r = 0;
 
 	/* The vhost owners first: read in full, never as a lean ancestor. */
@@ -1467,7 +1842,7 @@ static int partial_context(struct partial *p, bool ancestors)
 				wt.follow |= p->wants[k].follow;
 				wt.lean &= p->wants[k].lean;
 			}
-		r = partial_thread(p, wt.pid, wt.pid, true, wt.lean);
+		r = partial_thread(p, wt.pid, wt.pid, true, wt.lean, fields | HOST_TASK_STAT);
 		if (r < 0)
 			break;
 		r = 0;
@@ -1480,13 +1855,21 @@ static int partial_context(struct partial *p, bool ancestors)
 int host_snapshot_threads(const struct host *h, const struct host_state *base, const struct thread_ref *refs, size_t n,
 			  bool ancestors, struct host_state **ret, char *err, size_t errlen)
 {
-	struct walk w = {h, -1, err, errlen, 0};
-	struct partial p = {.w = &w};
+	return host_snapshot_threads_ex(h, base, refs, n, ancestors, NULL, ret, err, errlen);
+}
+
+int host_snapshot_threads_ex(const struct host *h, const struct host_state *base, const struct thread_ref *refs,
+			     size_t n, bool ancestors, const struct host_thread_filter *filter, struct host_state **ret,
+			     char *err, size_t errlen)
+{
+	struct walk w = {h, -1, err, errlen, 0, false, 0};
+	struct partial p = {.w = &w, .f = filter, .fields = filter ? filter->fields | HOST_TASK_STAT : HOST_TASK_ALL};
 	struct host_state *s = NULL;
 	int r;
 
 	if (err && errlen > 0)
 		err[0] = '\0';
+	walk_cpus_syscall(&w, base);
 	r = partial_requested(&p, refs, n);
 	if (r >= 0)
 		r = partial_context(&p, ancestors);
@@ -1502,6 +1885,7 @@ int host_snapshot_threads(const struct host *h, const struct host_state *base, c
 	*s = *base;
 	s->tasks = p.tv.v;
 	s->n_tasks = p.tv.n;
+	s->have.tasks = p.fields;
 	s->borrowed = true;
 	p.tv = (struct task_vec){0};
 	partial_done(&p);
@@ -1637,7 +2021,7 @@ static int dump_open_dir(struct walk *w, const char *dir)
 
 int host_dump(const struct host *h, const char *dir, char *err, size_t errlen)
 {
-	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid()};
+	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid(), false, 0};
 	struct host_state *s = NULL;
 	int r;
 
@@ -1652,7 +2036,7 @@ int host_dump(const struct host *h, const char *dir, char *err, size_t errlen)
 	if (r < 0)
 		r = walk_fail(&w, r, "%s/run: %s", dir, path_strerror(-r));
 	if (r >= 0)
-		r = snapshot(&w, &s);
+		r = snapshot(&w, &host_needs_all, &s);
 	if (r >= 0)
 		r = dump_extras(&w, s);
 	host_state_free(s);

@@ -76,56 +76,183 @@ static bool glob(const char *pattern, const char *s)
 	return pattern && *pattern && s && fnmatch(pattern, s, 0) == 0;
 }
 
-static bool thread_term(const struct match_term *m, const struct task_info *t, const struct host_state *s)
+/* What a term is judged on: a thread with the fields in have, and the
+ * process a vhost worker serves, looked up in s (a snapshot) or given
+ * (owner, valid with HOST_TASK_OWNER in have). */
+struct facts {
+	const struct task_info *t;
+	unsigned have;
+	const struct host_state *s;
+	const struct task_info *owner;
+};
+
+static const struct task_info *facts_owner(const struct facts *f, long n)
 {
+	return f->s ? host_state_task(f->s, (pid_t)n) : f->owner;
+}
+
+/* A term known (YES/NO) or not (UNKNOWN, *need: the fields that would tell). */
+static enum match3 known(bool v)
+{
+	return v ? MATCH_YES : MATCH_NO;
+}
+
+static enum match3 thread_term(const struct match_term *m, const struct facts *f, unsigned *need)
+{
+	const struct task_info *t = f->t;
+	enum match3 own;
 	long n;
 
 	switch (m->kind) {
 	case TERM_ANY:
-		return true;
+		return MATCH_YES;
 	case TERM_COMM:
-		return glob(m->arg, t->comm);
-	case TERM_PCOMM:
-		return glob(m->arg, t->proc_comm);
-	case TERM_CMDLINE:
-		return glob(m->arg, t->cmdline);
-	case TERM_CGROUP:
-		return glob(m->arg, t->cgroup);
-	case TERM_KTHREAD:
-		return t->kthread == m->yes;
 	case TERM_VHOST:
-		return procfmt_vhost_owner(t->comm) > 0;
 	case TERM_VCPU:
+		if (!(f->have & HOST_TASK_COMM)) {
+			*need |= HOST_TASK_COMM;
+			return MATCH_UNKNOWN;
+		}
+		if (m->kind == TERM_COMM)
+			return known(glob(m->arg, t->comm));
+		if (m->kind == TERM_VHOST)
+			return known(procfmt_vhost_owner(t->comm) > 0);
 		n = vcpu_index(t->comm);
-		return n >= 0 && cpuset_isset(&m->set, (unsigned)n);
+		return known(n >= 0 && cpuset_isset(&m->set, (unsigned)n));
+	case TERM_PCOMM:
+		if (!(f->have & HOST_TASK_PCOMM)) {
+			*need |= HOST_TASK_PCOMM;
+			return MATCH_UNKNOWN;
+		}
+		return known(glob(m->arg, t->proc_comm));
+	case TERM_CMDLINE:
+		if (!(f->have & HOST_TASK_CMDLINE)) {
+			*need |= HOST_TASK_CMDLINE;
+			return MATCH_UNKNOWN;
+		}
+		return known(glob(m->arg, t->cmdline));
+	case TERM_CGROUP:
+		if (!(f->have & HOST_TASK_CGROUP)) {
+			*need |= HOST_TASK_CGROUP;
+			return MATCH_UNKNOWN;
+		}
+		return known(glob(m->arg, t->cgroup));
+	case TERM_KTHREAD:
+		if (!(f->have & HOST_TASK_STAT)) {
+			*need |= HOST_TASK_STAT;
+			return MATCH_UNKNOWN;
+		}
+		return known(t->kthread == m->yes);
 	case TERM_VM:
-		if (is_vm(t->cmdline, m->arg))
-			return true;
+		if (!m->arg || !*m->arg)
+			return MATCH_NO;
+		if ((f->have & HOST_TASK_CMDLINE) && is_vm(t->cmdline, m->arg))
+			return MATCH_YES;
 		/* vhost workers: kernel threads before Linux 6.4, named after the
 		 * QEMU process they serve. */
-		n = procfmt_vhost_owner(t->comm);
-		if (n > 0 && n != t->tgid) {
-			const struct task_info *owner = host_state_task(s, (pid_t)n);
+		own = MATCH_UNKNOWN;
+		if (!(f->have & HOST_TASK_COMM)) {
+			*need |= HOST_TASK_COMM;
+		} else if ((n = procfmt_vhost_owner(t->comm)) <= 0) {
+			own = MATCH_NO;
+		} else if (!(f->have & HOST_TASK_TGID)) {
+			*need |= HOST_TASK_TGID;
+		} else if (n == t->tgid) {
+			own = MATCH_NO;
+		} else if (!(f->have & HOST_TASK_OWNER)) {
+			*need |= HOST_TASK_OWNER;
+		} else {
+			const struct task_info *owner = facts_owner(f, n);
 
-			return owner && is_vm(owner->cmdline, m->arg);
+			own = known(owner && is_vm(owner->cmdline, m->arg));
 		}
-		return false;
+		if (own == MATCH_YES || (f->have & HOST_TASK_CMDLINE))
+			return own;
+		*need |= HOST_TASK_CMDLINE;
+		return MATCH_UNKNOWN;
 	case TERM_NIC:
 	case TERM_ACTION:
 	case TERM_IRQ:
-		return false;
+		return MATCH_NO;
 	}
-	return false;
+	return MATCH_NO;
+}
+
+/* Every term must hold: one that does not decides, whatever the others. */
+static enum match3 rule3(const struct rule *r, const struct facts *f, unsigned *ret_need)
+{
+	enum match3 res = MATCH_YES;
+	unsigned need = 0;
+
+	if (r->is_irq || r->n_terms == 0)
+		return MATCH_NO;
+	for (size_t i = 0; i < r->n_terms; i++) {
+		unsigned n = 0;
+		enum match3 v = thread_term(&r->terms[i], f, &n);
+
+		if (v != MATCH_UNKNOWN && r->terms[i].negate)
+			v = v == MATCH_YES ? MATCH_NO : MATCH_YES;
+		if (v == MATCH_NO) {
+			need = 0;
+			res = MATCH_NO;
+			break;
+		}
+		if (v == MATCH_UNKNOWN) {
+			res = MATCH_UNKNOWN;
+			need |= n;
+		}
+	}
+	if (ret_need)
+		*ret_need = need;
+	return res;
 }
 
 bool match_thread(const struct rule *r, const struct task_info *t, const struct host_state *s)
 {
-	if (r->is_irq || r->n_terms == 0)
-		return false;
-	for (size_t i = 0; i < r->n_terms; i++)
-		if (thread_term(&r->terms[i], t, s) == r->terms[i].negate)
-			return false;
-	return true;
+	const struct facts f = {t, HOST_TASK_ALL | HOST_TASK_OWNER, s, NULL};
+
+	return rule3(r, &f, NULL) == MATCH_YES;
+}
+
+enum match3 match_thread3(const struct rule *r, const struct task_info *t, const struct task_info *owner,
+			  unsigned *ret_need)
+{
+	const struct facts f = {t, t->have, NULL, owner};
+
+	return rule3(r, &f, ret_need);
+}
+
+unsigned match_rule_fields(const struct rule *r)
+{
+	unsigned fields = 0;
+
+	for (size_t i = 0; !r->is_irq && i < r->n_terms; i++) {
+		switch (r->terms[i].kind) {
+		case TERM_COMM:
+		case TERM_VHOST:
+		case TERM_VCPU:
+			fields |= HOST_TASK_COMM;
+			break;
+		case TERM_PCOMM:
+			fields |= HOST_TASK_PCOMM;
+			break;
+		case TERM_CMDLINE:
+			fields |= HOST_TASK_CMDLINE;
+			break;
+		case TERM_CGROUP:
+			fields |= HOST_TASK_CGROUP;
+			break;
+		case TERM_KTHREAD:
+			fields |= HOST_TASK_STAT;
+			break;
+		case TERM_VM:
+			fields |= HOST_TASK_CMDLINE | HOST_TASK_COMM | HOST_TASK_TGID | HOST_TASK_OWNER;
+			break;
+		default:
+			break;
+		}
+	}
+	return fields;
 }
 
 static bool irq_term(const struct match_term *m, const struct irq_info *irq)

@@ -387,7 +387,7 @@ json_object *report_status(const struct host *h, const struct host_state *s)
 	size_t tuned = 0;
 	int r;
 
-	r = apply_status(h, &st, err, sizeof(err));
+	r = apply_status_in(h, s, &st, err, sizeof(err));
 	if (r == -ENOMEM && !err[0])
 		b.oom = true;
 	if (r < 0) {

@@ -140,6 +140,11 @@ struct apply_status {
 /* Read the journal and each target's value now. Writes nothing. -EBADMSG
  * (message in err) when the journal does not parse. */
 int apply_status(const struct host *h, struct apply_status **ret, char *err, size_t errlen);
+/* The same, with each target's value now (and the boot id) taken from s, a
+ * snapshot just read, instead of read again; s NULL, or without all that
+ * needs_status reads: apply_status. */
+int apply_status_in(const struct host *h, const struct host_state *s, struct apply_status **ret, char *err,
+		    size_t errlen);
 void apply_status_free(struct apply_status *st);
 
 /* Confirm the pending "unless confirmed" apply: under the lock, load the

@@ -75,7 +75,26 @@ struct irq_info {
 	bool has_affinity; /* false when smp_affinity_list could not be read */
 };
 
+/* The fields of a task a snapshot reads, file by file (struct host_needs,
+ * host_snapshot_threads_ex). */
+#define HOST_TASK_COMM 0x01u	/* proc/P/task/T/comm (else stat's comm) */
+#define HOST_TASK_STAT 0x02u	/* proc/P/task/T/stat: ppid, flags, policy, priorities, starttime */
+#define HOST_TASK_CPUS 0x04u	/* Cpus_allowed_list: proc/P/task/T/status, or sched_getaffinity() */
+#define HOST_TASK_TGID 0x08u	/* status's Tgid: on a tree it wins over the directory's */
+#define HOST_TASK_PCOMM 0x10u	/* proc/P/comm */
+#define HOST_TASK_CMDLINE 0x20u /* proc/P/cmdline */
+#define HOST_TASK_CGROUP 0x40u	/* proc/P/cgroup */
+#define HOST_TASK_ALL 0x7fu
+/* Not a file of the task: the process a "vhost-PID" thread serves, read
+ * (its comm and cmdline) for a vm: term (host_thread_filter). */
+#define HOST_TASK_OWNER 0x80u
+/* A process's files, shared by its threads. */
+#define HOST_TASK_PROCESS (HOST_TASK_PCOMM | HOST_TASK_CMDLINE | HOST_TASK_CGROUP)
+
 struct task_info {
+	/* HOST_TASK_* read (host_snapshot: HOST_TASK_ALL). A string of a
+	 * field not read is NULL (but comm: stat's), a cpuset empty. */
+	unsigned have;
 	pid_t tid, tgid, ppid;
 	char *comm;	 /* the thread's comm */
 	char *proc_comm; /* comm of the thread group leader */
@@ -103,6 +122,19 @@ struct sysctl_value {
 	char *value;	  /* NULL when the kernel has no such sysctl */
 };
 
+/* What a snapshot reads (host_snapshot_ex). The system's files (CPUs,
+ * command line, kernel version, sysctls, cpumask knobs, grub) are always
+ * read: a dozen small files. */
+#define HOST_IRQ_LIST 0x1u /* proc/interrupts: numbers, chip, hwirq, actions as printed */
+#define HOST_IRQ_ALL 0x3u  /* and proc/irq/N/ (affinities, action names), sys/class/net (nic) */
+struct host_needs {
+	bool boot_id;	/* proc/sys/kernel/random/boot_id */
+	unsigned irqs;	/* HOST_IRQ_*; 0: none */
+	unsigned tasks; /* HOST_TASK_* of every task; 0: no proc/PID at all */
+};
+/* Everything: what host_snapshot reads. */
+extern const struct host_needs host_needs_all;
+
 struct host_state {
 	struct cpuset online;		  /* sys/devices/system/cpu/online */
 	struct cpuset possible;		  /* sys/devices/system/cpu/possible (or online) */
@@ -126,6 +158,8 @@ struct host_state {
 	size_t n_irqs;
 	struct task_info *tasks; /* sorted by tgid, then tid */
 	size_t n_tasks;
+	/* What was read (host_snapshot: everything). */
+	struct host_needs have;
 	/* Private to host.c: a partial snapshot (host_snapshot_threads) whose
 	 * fields but tasks are its base's, which host_state_free leaves alone. */
 	bool borrowed;
@@ -137,6 +171,22 @@ extern const char *const host_known_sysctls[];
 /* Read everything above. Tasks that vanish while being read are skipped.
  * -errno with a message in err naming the file. */
 int host_snapshot(const struct host *h, struct host_state **ret, char *err, size_t errlen);
+/* Read what needs asks (HOST_TASK_STAT at least when tasks are read), and
+ * nothing more: each file once. Tasks and IRQs come in the same order and
+ * with the same values of what was read as in host_snapshot. On the
+ * running kernel, when every possible CPU is online (CPUs 0..N-1), a
+ * task's CPUs come from sched_getaffinity(), which then equals its
+ * Cpus_allowed_list (the kernel gives the mask within the active CPUs),
+ * instead of from its status file. */
+int host_snapshot_ex(const struct host *h, const struct host_needs *needs, struct host_state **ret, char *err,
+		     size_t errlen);
+/* Read into s what needs asks that s lacks (s->have says what it has):
+ * a snapshot of the system's files first, then, once a policy says what
+ * it needs, its tasks and IRQs. s is unchanged on failure. */
+int host_snapshot_add(const struct host *h, struct host_state *s, const struct host_needs *needs, char *err,
+		      size_t errlen);
+/* s is a whole snapshot (not a partial one) holding all that needs asks. */
+bool host_state_has(const struct host_state *s, const struct host_needs *needs);
 void host_state_free(struct host_state *s);
 /* Value of a known sysctl in a snapshot, NULL if absent. */
 const char *host_state_sysctl(const struct host_state *s, const char *name);
@@ -168,6 +218,46 @@ struct thread_ref {
  * process files; each ancestor's stat. */
 int host_snapshot_threads(const struct host *h, const struct host_state *base, const struct thread_ref *refs, size_t n,
 			  bool ancestors, struct host_state **ret, char *err, size_t errlen);
+
+/* The event path, lean: which threads asked for are worth reading. */
+enum host_want {
+	HOST_WANT_NO,	/* leave it out: nothing would be done to it */
+	HOST_WANT_YES,	/* read it in full (filter->fields) */
+	HOST_WANT_MORE, /* undecided until the fields in *ret_more are read */
+};
+struct host_thread_filter {
+	/* t holds the fields in t->have (its tgid is the one asked for until
+	 * HOST_TASK_TGID); with HOST_TASK_OWNER in t->have, owner is the
+	 * process a "vhost-PID" thread serves (tid = tgid = PID; comm, proc_comm
+	 * and cmdline read), NULL when there is none. A MORE that asks for
+	 * nothing new takes the thread. */
+	enum host_want (*want)(void *userdata, const struct task_info *t, const struct task_info *owner,
+			       unsigned *ret_more);
+	void *userdata;
+	/* Threads taken whatever want says (those the journal holds: a thread
+	 * that no rule wants any more is restored); NULL: none. */
+	bool (*keep)(void *keep_userdata, pid_t tid);
+	void *keep_userdata;
+	/* HOST_TASK_* of a thread taken (HOST_TASK_STAT always), and of the
+	 * context read for it: a leader's or vhost owner's process files
+	 * (fields & HOST_TASK_PROCESS). */
+	unsigned fields;
+};
+/* host_snapshot_threads, reading of each thread asked for only what
+ * filter->want needs to decide, cheapest file first (comm, stat, the
+ * process's comm, cmdline, status, cgroup, the vhost owner's cmdline);
+ * threads it leaves out are not in the result, and no context is read for
+ * them. A thread no rule can match costs the files that tell so, often
+ * its comm alone. Threads taken are read as filter->fields says, CPUs by
+ * sched_getaffinity() as in host_snapshot_ex. filter NULL:
+ * host_snapshot_threads. */
+int host_snapshot_threads_ex(const struct host *h, const struct host_state *base, const struct thread_ref *refs,
+			     size_t n, bool ancestors, const struct host_thread_filter *filter, struct host_state **ret,
+			     char *err, size_t errlen);
+/* The cgroup of process pid as a snapshot reads it (the v2 path, else the
+ * first line's), for a task whose snapshot left it out. -ENOENT/-ESRCH
+ * when the process is gone. */
+int host_read_cgroup(const struct host *h, pid_t pid, char **ret);
 
 /* Copy the files host_snapshot reads from h into dir (created if missing,
  * must be empty), so that host_open(dir) gives the same host_state. */

@@ -60,6 +60,21 @@ const char *plan_action_kind_name(enum action_kind k);
 
 /* Selectors, exposed for tests. */
 bool match_thread(const struct rule *r, const struct task_info *t, const struct host_state *s);
+/* The event path's selector, on a thread of which only some fields are
+ * read (t->have, HOST_TASK_*): MATCH_YES or MATCH_NO when those decide
+ * (a term that fails decides alone), else MATCH_UNKNOWN with *ret_need
+ * (may be NULL) the fields its undecided terms read. With every field
+ * read it says what match_thread says; owner is the process a
+ * "vhost-PID" thread serves (see host_thread_filter), NULL if none. */
+enum match3 {
+	MATCH_NO,
+	MATCH_YES,
+	MATCH_UNKNOWN,
+};
+enum match3 match_thread3(const struct rule *r, const struct task_info *t, const struct task_info *owner,
+			  unsigned *ret_need);
+/* The HOST_TASK_* fields a rule's terms read (HOST_TASK_OWNER for vm:). */
+unsigned match_rule_fields(const struct rule *r);
 bool match_irq(const struct rule *r, const struct irq_info *irq);
 /* The VM name of a QEMU command line ("-name guest=rtvm,debug-threads=on"
  * or "-name rtvm"), NULL if none. Allocated. */

@@ -670,6 +670,73 @@ static void test_thread_renamed(void **state)
 	assert_int_equal(policy, 0);
 }
 
+/* Rename "CPU NAME/KVM" in a tree: its comm and stat's (comm). */
+static void rename_thread(struct fx *f, pid_t tgid, pid_t tid, const char *from, const char *to)
+{
+	char path[PATH_MAX], old[64], *stat, *p, *fixed;
+
+	snprintf(path, sizeof(path), "proc/%d/task/%d/comm", (int)tgid, (int)tid);
+	fixed = util_sprintf("%s\n", to);
+	write_file(f->tree, path, fixed);
+	free(fixed);
+	snprintf(path, sizeof(path), "proc/%d/task/%d/stat", (int)tgid, (int)tid);
+	stat = read_file(f->tree, path);
+	snprintf(old, sizeof(old), "(%s)", from);
+	p = strstr(stat, old);
+	assert_non_null(p);
+	fixed = util_sprintf("%.*s(%s)%s", (int)(p - stat), stat, to, p + strlen(old));
+	write_file(f->tree, path, fixed);
+	free(fixed);
+	free(stat);
+}
+
+/* The event path leaves out a thread no rule can match, having read its
+ * comm, and writes no journal for it; but one the journal holds is read
+ * in full and restored when no rule wants it any more. */
+static void test_thread_renamed_away(void **state)
+{
+	struct fx *f = *state;
+	struct thread_ref vcpu0 = {2201, 2205}, worker = {2201, 2211};
+	char path[PATH_MAX];
+	struct stat before, after;
+	int policy, prio;
+
+	assert_int_equal(holder_start(f->h), 0);
+	json_object_put(do_apply(f, "rt-only", NULL, NULL));
+	thread_sched(f->tree, 2201, 2205, &policy, &prio);
+	assert_int_equal(policy, 1);
+	assert_int_equal(prio, 70);
+
+	/* An unmatched thread: nothing written, not even the journal. */
+	snprintf(path, sizeof(path), "%s/run/isolated/journal", f->tree);
+	assert_int_equal(stat(path, &before), 0);
+	holder_threads(f->h, &worker, 1);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal(before.st_ino, after.st_ino);
+	assert_int_equal(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+
+	/* vCPU 0 renamed: rt-only's rules cannot match it now (its comm
+	 * tells), but the journal holds it: back to what it was. */
+	rename_thread(f, 2201, 2205, "CPU 0/KVM", "worker-0");
+	holder_threads(f->h, &vcpu0, 1);
+	thread_sched(f->tree, 2201, 2205, &policy, &prio);
+	assert_int_equal(policy, 0);
+	assert_int_equal(prio, 0);
+	/* and once restored it is not the journal's: the next event for it
+	 * leaves it out like any other */
+	holder_threads(f->h, &vcpu0, 1);
+	thread_sched(f->tree, 2201, 2205, &policy, &prio);
+	assert_int_equal(policy, 0);
+
+	/* renamed back: RT again */
+	rename_thread(f, 2201, 2205, "worker-0", "CPU 0/KVM");
+	holder_threads(f->h, &vcpu0, 1);
+	thread_sched(f->tree, 2201, 2205, &policy, &prio);
+	assert_int_equal(policy, 1);
+	assert_int_equal(prio, 70);
+	do_revert(f);
+}
+
 /* Nothing held: the event path does nothing at all. */
 static void test_threads_idle(void **state)
 {
@@ -937,6 +1004,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_confirm_overflow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_recovery_at_start, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_thread_renamed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_thread_renamed_away, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads_idle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_adopts_direct_changes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_drift, setup, teardown),

@@ -931,6 +931,148 @@ static void test_partial_tree(void **state)
 	free(t);
 }
 
+/* ---- lean snapshots (host_snapshot_ex, host_snapshot_add) ---- */
+
+static struct host_state *snapshot_needs(const struct host *h, const struct host_needs *n)
+{
+	struct host_state *s = NULL;
+	char err[512] = "";
+	int r = host_snapshot_ex(h, n, &s, err, sizeof(err));
+
+	if (r < 0)
+		fail_msg("host_snapshot_ex: %d %s", r, err);
+	return s;
+}
+
+/* Only what is asked for is read; what is read is what host_snapshot
+ * reads; the rest is NULL or empty, and have says so. */
+static void test_snapshot_needs(void **state)
+{
+	char *t = copy_fixture("kvm16"), *cg = NULL;
+	struct host *h = NULL;
+	struct host_state *full, *s;
+
+	(void)state;
+	assert_int_equal(host_open(t, &h), 0);
+	full = snapshot_of(t);
+	assert_int_equal(full->have.tasks, HOST_TASK_ALL);
+	assert_int_equal(full->have.irqs, HOST_IRQ_ALL);
+	assert_true(full->have.boot_id);
+	assert_int_equal(full->tasks[0].have, HOST_TASK_ALL);
+
+	/* the system's files alone */
+	s = snapshot_needs(h, &(struct host_needs){0});
+	assert_int_equal(s->n_tasks, 0);
+	assert_int_equal(s->n_irqs, 0);
+	assert_null(s->boot_id);
+	assert_false(host_state_has(s, &(struct host_needs){.boot_id = true}));
+	assert_true(host_state_has(s, &(struct host_needs){0}));
+	assert_int_equal(host_snapshot_add(h, s, &(struct host_needs){.boot_id = true}, NULL, 0), 0);
+	assert_system_equal(s, full);
+	/* ... then everything added: host_snapshot's */
+	assert_int_equal(host_snapshot_add(h, s, &host_needs_all, NULL, 0), 0);
+	assert_true(host_state_has(s, &host_needs_all));
+	assert_string_equal(s->boot_id, full->boot_id);
+	assert_int_equal(s->n_tasks, full->n_tasks);
+	assert_int_equal(s->n_irqs, full->n_irqs);
+	for (size_t i = 0; i < s->n_tasks; i++)
+		assert_task_equal(&s->tasks[i], &full->tasks[i]);
+	host_state_free(s);
+
+	/* stat alone: the same tasks, in the same order */
+	s = snapshot_needs(h, &(struct host_needs){.tasks = HOST_TASK_STAT});
+	assert_int_equal(s->n_tasks, full->n_tasks);
+	assert_int_equal(s->have.tasks, HOST_TASK_STAT);
+	for (size_t i = 0; i < s->n_tasks; i++) {
+		const struct task_info *x = &s->tasks[i], *y = &full->tasks[i];
+
+		assert_int_equal(x->have, HOST_TASK_STAT);
+		assert_int_equal(x->tid, y->tid);
+		assert_int_equal(x->tgid, y->tgid);
+		assert_int_equal(x->ppid, y->ppid);
+		assert_int_equal(x->starttime, y->starttime);
+		assert_int_equal(x->policy, y->policy);
+		assert_int_equal(x->flags, y->flags);
+		assert_non_null(x->comm); /* stat's */
+		assert_null(x->proc_comm);
+		assert_null(x->cmdline);
+		assert_null(x->cgroup);
+		assert_true(cpuset_empty(&x->cpus));
+	}
+	host_state_free(s);
+
+	/* CPUs and cmdline: those as host_snapshot has them */
+	s = snapshot_needs(h, &(struct host_needs){.tasks = HOST_TASK_CPUS | HOST_TASK_CMDLINE});
+	assert_int_equal(s->n_tasks, full->n_tasks);
+	for (size_t i = 0; i < s->n_tasks; i++) {
+		assert_true(cpuset_equal(&s->tasks[i].cpus, &full->tasks[i].cpus));
+		assert_string_equal(s->tasks[i].cmdline, full->tasks[i].cmdline);
+		assert_null(s->tasks[i].cgroup);
+	}
+	host_state_free(s);
+
+	/* IRQs listed: numbers and chips of proc/interrupts, nothing of proc/irq/N */
+	s = snapshot_needs(h, &(struct host_needs){.irqs = HOST_IRQ_LIST});
+	assert_int_equal(s->n_irqs, full->n_irqs);
+	assert_int_equal(s->n_tasks, 0);
+	for (size_t i = 0; i < s->n_irqs; i++) {
+		assert_int_equal(s->irqs[i].irq, full->irqs[i].irq);
+		assert_string_equal(s->irqs[i].chip, full->irqs[i].chip);
+		assert_false(s->irqs[i].has_affinity);
+		assert_null(s->irqs[i].nic);
+	}
+	/* ... and in full when added */
+	assert_int_equal(host_snapshot_add(h, s, &(struct host_needs){.irqs = HOST_IRQ_ALL}, NULL, 0), 0);
+	for (size_t i = 0; i < s->n_irqs; i++)
+		assert_int_equal(s->irqs[i].has_affinity, full->irqs[i].has_affinity);
+	host_state_free(s);
+
+	assert_int_equal(host_read_cgroup(h, 2201, &cg), 0);
+	assert_string_equal(cg, host_state_task(full, 2201)->cgroup);
+	free(cg);
+	assert_int_equal(host_read_cgroup(h, 5555, &cg), -ENOENT);
+	assert_int_equal(host_read_cgroup(h, 0, &cg), -EINVAL);
+	host_state_free(full);
+	host_free(h);
+	rm_rf(t);
+	free(t);
+}
+
+/* The running kernel: CPUs by sched_getaffinity() are what each task's
+ * status file shows (when every possible CPU is online). */
+static void test_real_affinity(void **state)
+{
+	struct host *h = NULL;
+	struct host_state *s;
+	size_t compared = 0;
+
+	(void)state;
+	assert_int_equal(host_open(NULL, &h), 0);
+	s = snapshot_needs(h, &(struct host_needs){.tasks = HOST_TASK_STAT | HOST_TASK_CPUS});
+	for (size_t i = 0; i < s->n_tasks && compared < 200; i++) {
+		const struct task_info *t = &s->tasks[i];
+		struct cpuset cpus = CPUSET_INIT;
+		char path[64], *buf = NULL, msg[128];
+		struct proc_status ss = {0};
+		size_t len;
+
+		snprintf(path, sizeof(path), "proc/%d/task/%d/status", (int)t->tgid, (int)t->tid);
+		if (host_read(h, path, &buf, &len) < 0)
+			continue; /* exited meanwhile */
+		assert_int_equal(procfmt_parse_status(buf, len, &ss), 0);
+		free(buf);
+		assert_int_equal(cpuset_parse_list(ss.cpus_allowed_list, &cpus, msg, sizeof(msg)), 0);
+		if (!cpuset_equal(&cpus, &t->cpus))
+			fail_msg("%s: status says %s", path, ss.cpus_allowed_list);
+		procfmt_status_done(&ss);
+		cpuset_free(&cpus);
+		compared++;
+	}
+	assert_true(compared > 10);
+	host_state_free(s);
+	host_free(h);
+}
+
 /* host_read_task: one thread as host_snapshot reads it. */
 static void test_read_task(void **state)
 {
@@ -1094,6 +1236,7 @@ int main(void)
 	    cmocka_unit_test(test_sysctl_path),	  cmocka_unit_test(test_read),
 	    cmocka_unit_test(test_real),	  cmocka_unit_test(test_real_dump),
 	    cmocka_unit_test(test_partial_tree),  cmocka_unit_test(test_read_task),
+	    cmocka_unit_test(test_snapshot_needs), cmocka_unit_test(test_real_affinity),
 	    cmocka_unit_test(test_partial_real),
 	};
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "isolated/plan.h"
+#include "isolated/procfmt.h"
 
 /* ---- match_vm_name ---- */
 
@@ -446,6 +447,188 @@ static void test_thread_rule_shape(void **state)
 	rule_done(&r);
 }
 
+/* ---- match_thread3: the event path's three-valued selector ---- */
+
+/* The fields a thread term may read, and the vhost owner. */
+static const unsigned fields3[] = {HOST_TASK_COMM,  HOST_TASK_STAT,    HOST_TASK_TGID,  HOST_TASK_PCOMM,
+				   HOST_TASK_CMDLINE, HOST_TASK_CGROUP, HOST_TASK_OWNER};
+#define ALL3 (HOST_TASK_COMM | HOST_TASK_STAT | HOST_TASK_TGID | HOST_TASK_PCOMM | HOST_TASK_CMDLINE | HOST_TASK_CGROUP | HOST_TASK_OWNER)
+
+/* t as the event path sees it with only the fields in have read: what is
+ * not read is garbage, so a verdict that peeks at it shows. */
+static void view_of(const struct task_info *t, unsigned have, struct task_info *v)
+{
+	*v = *t;
+	v->have = have;
+	if (!(have & HOST_TASK_COMM))
+		v->comm = (char *)"CPU 1/KVM";
+	if (!(have & HOST_TASK_STAT))
+		v->kthread = !t->kthread;
+	if (!(have & HOST_TASK_TGID))
+		v->tgid = 2207;
+	if (!(have & HOST_TASK_PCOMM))
+		v->proc_comm = NULL;
+	if (!(have & HOST_TASK_CMDLINE))
+		v->cmdline = (char *)QEMU_RTVM;
+	if (!(have & HOST_TASK_CGROUP))
+		v->cgroup = NULL;
+}
+
+static const struct task_info *owner_of(const struct match_env *e, const struct task_info *t)
+{
+	long n = procfmt_vhost_owner(t->comm);
+
+	return n > 0 ? host_state_task(&e->s, (pid_t)n) : NULL;
+}
+
+/* Every case of the table, with every subset of its fields read: the
+ * verdict is the full one or UNKNOWN; UNKNOWN asks for fields not read
+ * yet; reading what it asks for decides in at most as many steps as there
+ * are fields; with everything read it is match_thread's. */
+static void test_thread3_table(void **state)
+{
+	struct match_env *e = *state;
+	unsigned failed = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(thread_cases); i++) {
+		const struct thread_case *c = &thread_cases[i];
+		const struct task_info *t = &e->tasks[c->task];
+		const struct task_info *owner = owner_of(e, t);
+		struct rule r;
+
+		rule_build(&r, false, c->terms, c->n);
+		for (unsigned sub = 0; sub < (1u << ARRAY_SIZE(fields3)); sub++) {
+			unsigned have = 0, need = 0, steps = 0;
+			enum match3 v;
+			struct task_info view;
+
+			for (size_t k = 0; k < ARRAY_SIZE(fields3); k++)
+				if (sub & (1u << k))
+					have |= fields3[k];
+			for (;;) {
+				view_of(t, have, &view);
+				v = match_thread3(&r, &view, owner, &need);
+				if (v != MATCH_UNKNOWN)
+					break;
+				if (need == 0 || (need & have) || (need & ~ALL3) || ++steps > ARRAY_SIZE(fields3)) {
+					print_error("thread case \"%s\", fields %#x: UNKNOWN asks for %#x\n", c->name,
+						    have, need);
+					failed++;
+					break;
+				}
+				have |= need;
+			}
+			if (v != MATCH_UNKNOWN && v != (c->want ? MATCH_YES : MATCH_NO)) {
+				print_error("thread case \"%s\", fields %#x: got %s, want %s\n", c->name, have,
+					    v == MATCH_YES ? "match" : "no match", c->want ? "match" : "no match");
+				failed++;
+			}
+			if (sub == (1u << ARRAY_SIZE(fields3)) - 1 && v == MATCH_UNKNOWN) {
+				print_error("thread case \"%s\": undecided with every field read\n", c->name);
+				failed++;
+			}
+		}
+		rule_done(&r);
+	}
+	if (failed)
+		fail_msg("%u three-valued case(s) failed", failed);
+}
+
+/* What decides early, and what it asks for. */
+struct case3 {
+	const char *name;
+	struct term_def terms[MAX_TERMS];
+	size_t n;
+	size_t task;
+	unsigned have;
+	enum match3 want;
+	unsigned need; /* when UNKNOWN */
+};
+
+static const struct case3 cases3[] = {
+    {"* needs nothing", T1(TERM_ANY, false, NULL), T_SYSTEMD, 0, MATCH_YES, 0},
+    {"comm unread", T1(TERM_COMM, false, "CPU*"), T_CPU0, 0, MATCH_UNKNOWN, HOST_TASK_COMM},
+    {"comm read", T1(TERM_COMM, false, "CPU*"), T_CPU0, HOST_TASK_COMM, MATCH_YES, 0},
+    {"!comm unread stays unknown", T1(TERM_COMM, true, "CPU*"), T_CPU0, 0, MATCH_UNKNOWN, HOST_TASK_COMM},
+    /* the cheap term decides the rule whatever the dear one would say */
+    {"vm+vcpu: wrong vcpu from comm", T2(TERM_VM, false, "rtvm", TERM_VCPU, false, "1"), T_CPU0, HOST_TASK_COMM,
+     MATCH_NO, 0},
+    {"vm+vcpu: right vcpu, vm from cmdline", T2(TERM_VM, false, "rtvm", TERM_VCPU, false, "1"), T_CPU1,
+     HOST_TASK_COMM, MATCH_UNKNOWN, HOST_TASK_CMDLINE},
+    {"vm+vhost: a kworker", T2(TERM_VM, false, "rtvm", TERM_VHOST, false, NULL), T_KTHREADD, HOST_TASK_COMM,
+     MATCH_NO, 0},
+    {"vm: cmdline decides yes", T1(TERM_VM, false, "rtvm"), T_CPU1, HOST_TASK_CMDLINE, MATCH_YES, 0},
+    {"vm: cmdline says no, not a vhost worker", T1(TERM_VM, false, "rtvm"), T_SYSTEMD,
+     HOST_TASK_CMDLINE | HOST_TASK_COMM, MATCH_NO, 0},
+    {"vm: cmdline says no, comm unread", T1(TERM_VM, false, "rtvm"), T_SYSTEMD, HOST_TASK_CMDLINE, MATCH_UNKNOWN,
+     HOST_TASK_COMM},
+    {"vm: a vhost kthread needs its owner", T1(TERM_VM, false, "rtvm"), T_VHOST_KT,
+     HOST_TASK_CMDLINE | HOST_TASK_COMM | HOST_TASK_TGID, MATCH_UNKNOWN, HOST_TASK_OWNER},
+    {"vm: its owner says yes, own cmdline unread", T1(TERM_VM, false, "rtvm"), T_VHOST_KT,
+     HOST_TASK_COMM | HOST_TASK_TGID | HOST_TASK_OWNER, MATCH_YES, 0},
+    {"vm: a vhost worker of its own process needs no owner", T1(TERM_VM, false, "rtvm"), T_VHOST_SELF,
+     HOST_TASK_CMDLINE | HOST_TASK_COMM | HOST_TASK_TGID, MATCH_NO, 0},
+    {"vm: on a tree the tgid is status's", T1(TERM_VM, false, "rtvm"), T_VHOST_SELF,
+     HOST_TASK_CMDLINE | HOST_TASK_COMM, MATCH_UNKNOWN, HOST_TASK_TGID},
+    {"vm: empty name needs nothing", T1(TERM_VM, false, ""), T_CPU0, 0, MATCH_NO, 0},
+    {"kthread needs stat", T1(TERM_KTHREAD, false, "yes"), T_KTHREADD, HOST_TASK_COMM, MATCH_UNKNOWN,
+     HOST_TASK_STAT},
+    {"pcomm", T1(TERM_PCOMM, false, "qemu*"), T_CPU0, HOST_TASK_COMM, MATCH_UNKNOWN, HOST_TASK_PCOMM},
+    {"cgroup", T1(TERM_CGROUP, false, "/machine.slice/*"), T_CPU0, HOST_TASK_COMM, MATCH_UNKNOWN,
+     HOST_TASK_CGROUP},
+    {"cmdline", T1(TERM_CMDLINE, false, "*qemu*"), T_CPU0, HOST_TASK_COMM, MATCH_UNKNOWN, HOST_TASK_CMDLINE},
+    {"two unknown terms ask for both", T2(TERM_PCOMM, false, "qemu*", TERM_CGROUP, false, "/m*"), T_CPU0, 0,
+     MATCH_UNKNOWN, HOST_TASK_PCOMM | HOST_TASK_CGROUP},
+    {"irq term in a thread rule: no, unread", T1(TERM_IRQ, false, "0-100"), T_IRQ45, 0, MATCH_NO, 0},
+};
+
+static void test_thread3_cases(void **state)
+{
+	struct match_env *e = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases3); i++) {
+		const struct case3 *c = &cases3[i];
+		const struct task_info *t = &e->tasks[c->task];
+		struct task_info view;
+		unsigned need = 0xdead;
+		struct rule r;
+		enum match3 v;
+
+		rule_build(&r, false, c->terms, c->n);
+		view_of(t, c->have, &view);
+		const struct task_info *owner = c->have & HOST_TASK_OWNER ? owner_of(e, t) : NULL;
+
+		v = match_thread3(&r, &view, owner, &need);
+		if (v != c->want || (v == MATCH_UNKNOWN && need != c->need))
+			fail_msg("\"%s\": got %d need %#x, want %d need %#x", c->name, v, need, c->want, c->need);
+		assert_int_equal(match_thread3(&r, &view, owner, NULL), v); /* ret_need may be NULL */
+		rule_done(&r);
+	}
+}
+
+static void test_rule_fields(void **state)
+{
+	struct rule r;
+	const struct term_def terms[] = {
+	    {TERM_VCPU, false, "1"}, {TERM_CGROUP, true, "/x"}, {TERM_KTHREAD, false, "no"}, {TERM_IRQ, false, "1"}};
+
+	(void)state;
+	rule_build(&r, false, terms, ARRAY_SIZE(terms));
+	assert_int_equal(match_rule_fields(&r), HOST_TASK_COMM | HOST_TASK_CGROUP | HOST_TASK_STAT);
+	rule_done(&r);
+	rule_build(&r, false, &(struct term_def){TERM_VM, false, "a"}, 1);
+	assert_int_equal(match_rule_fields(&r),
+			 HOST_TASK_CMDLINE | HOST_TASK_COMM | HOST_TASK_TGID | HOST_TASK_OWNER);
+	rule_done(&r);
+	rule_build(&r, false, &(struct term_def){TERM_ANY, false, NULL}, 1);
+	assert_int_equal(match_rule_fields(&r), 0);
+	rule_done(&r);
+	/* IRQ rules read no thread */
+	rule_build(&r, true, terms, 1);
+	assert_int_equal(match_rule_fields(&r), 0);
+	rule_done(&r);
+}
+
 /* ---- match_irq ---- */
 
 static const char *const acts_eth1[] = {"eth1-TxRx-0", NULL};
@@ -567,6 +750,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_thread_table, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_state_task, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_thread_rule_shape, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_thread3_table, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_thread3_cases, env_setup, env_teardown),
+	    cmocka_unit_test(test_rule_fields),
 	    cmocka_unit_test(test_irq_table),
 	};
 

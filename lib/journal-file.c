@@ -76,7 +76,10 @@ static int open_dir(const struct host *h, bool create, char *err, size_t errlen)
 			util_set_err(err, errlen, "cannot open %s: %s", path, path_strerror(-r));
 		return r;
 	}
-	if (create) {
+	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	r = -errno;
+	/* Created only when missing: the daemon locks for every event. */
+	if (fd < 0 && r == -ENOENT && create) {
 		if (mkdirat(pfd, name, 0755) == 0)
 			made = true;
 		else if (errno != EEXIST) {
@@ -86,9 +89,9 @@ static int open_dir(const struct host *h, bool create, char *err, size_t errlen)
 			util_set_err(err, errlen, "cannot create %s: %s", path, path_strerror(-r));
 			return r;
 		}
+		fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		r = -errno;
 	}
-	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	r = -errno;
 	/* O_NOFOLLOW|O_DIRECTORY says ENOTDIR of a link: say what it is. */
 	if (fd < 0 && r == -ENOTDIR) {
 		struct stat st;

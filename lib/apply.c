@@ -218,7 +218,7 @@ static int read_value(const struct host *h, const struct journal_entry *e, const
 		break;
 	case ACTION_THREAD_AFFINITY:
 	case ACTION_THREAD_SCHED:
-		r = host_read_thread(h, e->tgid, e->tid, &now);
+		r = host_read_thread_ex(h, e->tgid, e->tid, e->kind == ACTION_THREAD_AFFINITY ? HOST_TASK_CPUS : 0, &now);
 		if (r >= 0 && now.starttime != e->starttime)
 			r = -ESRCH;
 		if (r >= 0) {

@@ -335,6 +335,9 @@ struct thread_now {
 /* -ESRCH when the thread does not exist. ret->cpus is initialised by the
  * call (cpuset_free it afterwards). */
 int host_read_thread(const struct host *h, pid_t tgid, pid_t tid, struct thread_now *ret);
+/* The same, its status (ret->cpus) read only with HOST_TASK_CPUS in fields:
+ * a scheduling change is read back from stat alone. */
+int host_read_thread_ex(const struct host *h, pid_t tgid, pid_t tid, unsigned fields, struct thread_now *ret);
 /* The boot id (proc/sys/kernel/random/boot_id), allocated; -ENOENT if the
  * host has none (a tree captured without it). */
 int host_read_boot_id(const struct host *h, char **ret);

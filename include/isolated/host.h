@@ -213,9 +213,10 @@ struct thread_ref {
  * skipped, not errors. Sorted like host_snapshot's tasks. Unlike
  * host_snapshot, the caller's own threads are read when asked for. A
  * tgid or tid <= 0 in refs is -EINVAL. Reads: per thread asked for, what
- * host_snapshot reads (stat, status, comm; the process's comm, cmdline,
- * cgroup once per process); the leader's stat; a vhost owner's stat and
- * process files; each ancestor's stat. */
+ * host_snapshot reads (stat, status or sched_getaffinity() as there, comm;
+ * the process's comm, cmdline, cgroup once per process); the leader's
+ * stat; a vhost owner's stat and process files; each ancestor's stat.
+ * Each file once per call. */
 int host_snapshot_threads(const struct host *h, const struct host_state *base, const struct thread_ref *refs, size_t n,
 			  bool ancestors, struct host_state **ret, char *err, size_t errlen);
 

@@ -182,7 +182,9 @@ int host_snapshot_ex(const struct host *h, const struct host_needs *needs, struc
 		     size_t errlen);
 /* Read into s what needs asks that s lacks (s->have says what it has):
  * a snapshot of the system's files first, then, once a policy says what
- * it needs, its tasks and IRQs. s is unchanged on failure. */
+ * it needs, its tasks and IRQs. Tasks (IRQs) that s has already, with
+ * fewer fields than asked, are read again, all of them: add once. s is
+ * unchanged on failure; a partial snapshot is -EINVAL. */
 int host_snapshot_add(const struct host *h, struct host_state *s, const struct host_needs *needs, char *err,
 		      size_t errlen);
 /* s is a whole snapshot (not a partial one) holding all that needs asks. */

@@ -904,8 +904,8 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 	needs_thread_filter(h->policy, &filter);
 	filter.keep = managed_has;
 	filter.keep_userdata = h;
-	r = host_snapshot_threads_ex(h->host, h->base, refs, n, h->policy->scope.kind == SCOPE_PROCESS, &filter,
-				     &part, err, sizeof(err));
+	r = host_snapshot_threads_ex(h->host, h->base, refs, n, h->policy->scope.kind == SCOPE_PROCESS, &filter, &part,
+				     err, sizeof(err));
 	if (r < 0) {
 		log_warning("reading %zu new thread%s: %s; rescanning", n, n == 1 ? "" : "s",
 			    err[0] ? err : path_strerror(-r));

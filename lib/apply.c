@@ -218,7 +218,8 @@ static int read_value(const struct host *h, const struct journal_entry *e, const
 		break;
 	case ACTION_THREAD_AFFINITY:
 	case ACTION_THREAD_SCHED:
-		r = host_read_thread(h, e->tgid, e->tid, &now);
+		r = host_read_thread_ex(h, e->tgid, e->tid, e->kind == ACTION_THREAD_AFFINITY ? HOST_TASK_CPUS : 0,
+					&now);
 		if (r >= 0 && now.starttime != e->starttime)
 			r = -ESRCH;
 		if (r >= 0) {
@@ -281,8 +282,7 @@ static char *eperm_sched_message(const struct host *h, const struct host_state *
 	if (t && !cgroup && host_read_cgroup(h, t->tgid, &cg) == 0)
 		cgroup = cg;
 	for (size_t i = 0; cgroup && !m && i < ARRAY_SIZE(roots); i++) {
-		char *path =
-		    util_sprintf("%s%s/cpu.rt_runtime_us", roots[i], strcmp(cgroup, "/") == 0 ? "" : cgroup);
+		char *path = util_sprintf("%s%s/cpu.rt_runtime_us", roots[i], strcmp(cgroup, "/") == 0 ? "" : cgroup);
 		char *buf = NULL;
 		long v;
 
@@ -299,8 +299,9 @@ static char *eperm_sched_message(const struct host *h, const struct host_state *
 		free(buf);
 	}
 	free(cg);
-	return m ? m : strdup("isoctl needs root (CAP_SYS_NICE); if the kernel has RT group scheduling "
-		      "(CONFIG_RT_GROUP_SCHED), the thread's cgroup also needs cpu.rt_runtime_us > 0");
+	return m ? m
+		 : strdup("isoctl needs root (CAP_SYS_NICE); if the kernel has RT group scheduling "
+			  "(CONFIG_RT_GROUP_SCHED), the thread's cgroup also needs cpu.rt_runtime_us > 0");
 }
 
 /* ---- The transaction ---- */

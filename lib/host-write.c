@@ -872,6 +872,11 @@ static int read_thread_file(const struct host *h, pid_t tgid, pid_t tid, const c
 
 int host_read_thread(const struct host *h, pid_t tgid, pid_t tid, struct thread_now *ret)
 {
+	return host_read_thread_ex(h, tgid, tid, HOST_TASK_CPUS, ret);
+}
+
+int host_read_thread_ex(const struct host *h, pid_t tgid, pid_t tid, unsigned fields, struct thread_now *ret)
+{
 	struct thread_now t = {.cpus = CPUSET_INIT};
 	struct proc_status ss = {0};
 	struct proc_stat st;
@@ -888,6 +893,8 @@ int host_read_thread(const struct host *h, pid_t tgid, pid_t tid, struct thread_
 	free(buf);
 	if (r < 0)
 		return r;
+	if (!(fields & HOST_TASK_CPUS))
+		goto done;
 	r = read_thread_file(h, tgid, tid, "status", &buf, &len);
 	if (r < 0)
 		return r;
@@ -899,7 +906,7 @@ int host_read_thread(const struct host *h, pid_t tgid, pid_t tid, struct thread_
 	procfmt_status_done(&ss);
 	if (r < 0)
 		return r;
-
+done:
 	t.policy = (int)st.policy;
 	t.rt_priority = (int)st.rt_priority;
 	t.starttime = st.starttime;

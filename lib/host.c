@@ -1078,8 +1078,8 @@ struct thread_files {
 	unsigned have; /* HOST_TASK_COMM, _STAT, _CPUS, _TGID read */
 	bool gone;     /* its stat or status is gone (or empty): it exited */
 	struct proc_stat st;
-	pid_t tgid;  /* status's Tgid with HOST_TASK_TGID, else the process's */
-	char *comm;  /* the comm file; stat's when that is gone */
+	pid_t tgid; /* status's Tgid with HOST_TASK_TGID, else the process's */
+	char *comm; /* the comm file; stat's when that is gone */
 	struct cpuset cpus;
 };
 
@@ -1110,7 +1110,8 @@ static int thread_affinity(struct walk *w, struct thread_files *tf)
 	if (!set)
 		return walk_fail(w, -ENOMEM, "out of memory");
 	if (sched_getaffinity(tf->tid, size, set) < 0) {
-		r = errno == ESRCH ? 1 : walk_fail(w, -errno, "sched_getaffinity(%d): %s", (int)tf->tid, strerror(errno));
+		r = errno == ESRCH ? 1
+				   : walk_fail(w, -errno, "sched_getaffinity(%d): %s", (int)tf->tid, strerror(errno));
 	} else {
 		cpuset_zero(&tf->cpus);
 		for (unsigned c = 0; c < w->ncpus && r == 0; c++)
@@ -1623,8 +1624,8 @@ static int partial_thread(struct partial *p, pid_t tgid, pid_t tid, bool context
  * first (a thread's comm is a few bytes; status is the largest; an owner
  * is another process). */
 static const unsigned field_order[] = {
-    HOST_TASK_COMM,   HOST_TASK_STAT, HOST_TASK_PCOMM,  HOST_TASK_CMDLINE,
-    HOST_TASK_TGID,   HOST_TASK_CPUS, HOST_TASK_CGROUP, HOST_TASK_OWNER,
+    HOST_TASK_COMM, HOST_TASK_STAT, HOST_TASK_PCOMM,  HOST_TASK_CMDLINE,
+    HOST_TASK_TGID, HOST_TASK_CPUS, HOST_TASK_CGROUP, HOST_TASK_OWNER,
 };
 
 /* What filter->want says of thread tf of process pf, reading what it asks

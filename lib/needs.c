@@ -76,8 +76,8 @@ const struct host_needs needs_status = {
     .tasks = HOST_TASK_COMM | HOST_TASK_STAT | HOST_TASK_CPUS | HOST_TASK_PCOMM,
 };
 
-int needs_snapshot_apply(const struct host *h, const struct policy *p, const struct journal *j,
-			 struct host_state **ret, char *err, size_t errlen)
+int needs_snapshot_apply(const struct host *h, const struct policy *p, const struct journal *j, struct host_state **ret,
+			 char *err, size_t errlen)
 {
 	struct host_needs n;
 
@@ -109,8 +109,7 @@ enum host_want needs_want_thread(const struct policy *p, const struct task_info 
 	return more ? HOST_WANT_MORE : HOST_WANT_NO;
 }
 
-static enum host_want want(void *userdata, const struct task_info *t, const struct task_info *owner,
-			   unsigned *ret_more)
+static enum host_want want(void *userdata, const struct task_info *t, const struct task_info *owner, unsigned *ret_more)
 {
 	return needs_want_thread(userdata, t, owner, ret_more);
 }

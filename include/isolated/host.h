@@ -182,7 +182,9 @@ int host_snapshot_ex(const struct host *h, const struct host_needs *needs, struc
 		     size_t errlen);
 /* Read into s what needs asks that s lacks (s->have says what it has):
  * a snapshot of the system's files first, then, once a policy says what
- * it needs, its tasks and IRQs. s is unchanged on failure. */
+ * it needs, its tasks and IRQs. Tasks (IRQs) that s has already, with
+ * fewer fields than asked, are read again, all of them: add once. s is
+ * unchanged on failure; a partial snapshot is -EINVAL. */
 int host_snapshot_add(const struct host *h, struct host_state *s, const struct host_needs *needs, char *err,
 		      size_t errlen);
 /* s is a whole snapshot (not a partial one) holding all that needs asks. */
@@ -213,9 +215,10 @@ struct thread_ref {
  * skipped, not errors. Sorted like host_snapshot's tasks. Unlike
  * host_snapshot, the caller's own threads are read when asked for. A
  * tgid or tid <= 0 in refs is -EINVAL. Reads: per thread asked for, what
- * host_snapshot reads (stat, status, comm; the process's comm, cmdline,
- * cgroup once per process); the leader's stat; a vhost owner's stat and
- * process files; each ancestor's stat. */
+ * host_snapshot reads (stat, status or sched_getaffinity() as there, comm;
+ * the process's comm, cmdline, cgroup once per process); the leader's
+ * stat; a vhost owner's stat and process files; each ancestor's stat.
+ * Each file once per call. */
 int host_snapshot_threads(const struct host *h, const struct host_state *base, const struct thread_ref *refs, size_t n,
 			  bool ancestors, struct host_state **ret, char *err, size_t errlen);
 
@@ -335,6 +338,9 @@ struct thread_now {
 /* -ESRCH when the thread does not exist. ret->cpus is initialised by the
  * call (cpuset_free it afterwards). */
 int host_read_thread(const struct host *h, pid_t tgid, pid_t tid, struct thread_now *ret);
+/* The same, its status (ret->cpus) read only with HOST_TASK_CPUS in fields:
+ * a scheduling change is read back from stat alone. */
+int host_read_thread_ex(const struct host *h, pid_t tgid, pid_t tid, unsigned fields, struct thread_now *ret);
 /* The boot id (proc/sys/kernel/random/boot_id), allocated; -ENOENT if the
  * host has none (a tree captured without it). */
 int host_read_boot_id(const struct host *h, char **ret);

@@ -21,8 +21,8 @@ extern const struct host_needs needs_status;
 
 /* apply_mode's snapshot: p's needs and j's, without the boot id (apply
  * has it). As host_snapshot. */
-int needs_snapshot_apply(const struct host *h, const struct policy *p, const struct journal *j,
-			 struct host_state **ret, char *err, size_t errlen);
+int needs_snapshot_apply(const struct host *h, const struct policy *p, const struct journal *j, struct host_state **ret,
+			 char *err, size_t errlen);
 
 /* The event path: could a rule of p match thread t (see host_thread_filter;
  * t->have says what is read)? YES as soon as one does, NO when none can,

@@ -1232,12 +1232,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tree_snapshot), cmocka_unit_test(test_tree_dump),
 	    cmocka_unit_test(test_tree_bad),	  cmocka_unit_test(test_tree_limits),
-	    cmocka_unit_test(test_tree_missing),
-	    cmocka_unit_test(test_sysctl_path),	  cmocka_unit_test(test_read),
-	    cmocka_unit_test(test_real),	  cmocka_unit_test(test_real_dump),
-	    cmocka_unit_test(test_partial_tree),  cmocka_unit_test(test_read_task),
-	    cmocka_unit_test(test_snapshot_needs), cmocka_unit_test(test_real_affinity),
-	    cmocka_unit_test(test_partial_real),
+	    cmocka_unit_test(test_tree_missing),  cmocka_unit_test(test_sysctl_path),
+	    cmocka_unit_test(test_read),	  cmocka_unit_test(test_real),
+	    cmocka_unit_test(test_real_dump),	  cmocka_unit_test(test_partial_tree),
+	    cmocka_unit_test(test_read_task),	  cmocka_unit_test(test_snapshot_needs),
+	    cmocka_unit_test(test_real_affinity), cmocka_unit_test(test_partial_real),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -803,6 +803,10 @@ static void test_reads(void **state)
 	assert_int_equal(host_read_thread(h, 2301, 2205, &now), -ESRCH);
 	put(t, "proc/2201/task/2206/status", "");
 	assert_int_equal(host_read_thread(h, 2201, 2206, &now), -ESRCH);
+	/* a scheduling read-back reads stat alone */
+	assert_int_equal(host_read_thread_ex(h, 2201, 2206, 0, &now), 0);
+	assert_string_equal(now.comm, "CPU 1/KVM");
+	assert_true(cpuset_empty(&now.cpus));
 	unlink_file(t, "proc/2201/task/2206/stat");
 	assert_int_equal(host_read_thread(h, 2201, 2206, &now), -ESRCH);
 

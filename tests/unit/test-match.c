@@ -450,9 +450,11 @@ static void test_thread_rule_shape(void **state)
 /* ---- match_thread3: the event path's three-valued selector ---- */
 
 /* The fields a thread term may read, and the vhost owner. */
-static const unsigned fields3[] = {HOST_TASK_COMM,  HOST_TASK_STAT,    HOST_TASK_TGID,  HOST_TASK_PCOMM,
+static const unsigned fields3[] = {HOST_TASK_COMM,    HOST_TASK_STAT,	HOST_TASK_TGID, HOST_TASK_PCOMM,
 				   HOST_TASK_CMDLINE, HOST_TASK_CGROUP, HOST_TASK_OWNER};
-#define ALL3 (HOST_TASK_COMM | HOST_TASK_STAT | HOST_TASK_TGID | HOST_TASK_PCOMM | HOST_TASK_CMDLINE | HOST_TASK_CGROUP | HOST_TASK_OWNER)
+#define ALL3                                                                                                           \
+	(HOST_TASK_COMM | HOST_TASK_STAT | HOST_TASK_TGID | HOST_TASK_PCOMM | HOST_TASK_CMDLINE | HOST_TASK_CGROUP |   \
+	 HOST_TASK_OWNER)
 
 /* t as the event path sees it with only the fields in have read: what is
  * not read is garbage, so a verdict that peeks at it shows. */
@@ -553,10 +555,10 @@ static const struct case3 cases3[] = {
     /* the cheap term decides the rule whatever the dear one would say */
     {"vm+vcpu: wrong vcpu from comm", T2(TERM_VM, false, "rtvm", TERM_VCPU, false, "1"), T_CPU0, HOST_TASK_COMM,
      MATCH_NO, 0},
-    {"vm+vcpu: right vcpu, vm from cmdline", T2(TERM_VM, false, "rtvm", TERM_VCPU, false, "1"), T_CPU1,
-     HOST_TASK_COMM, MATCH_UNKNOWN, HOST_TASK_CMDLINE},
-    {"vm+vhost: a kworker", T2(TERM_VM, false, "rtvm", TERM_VHOST, false, NULL), T_KTHREADD, HOST_TASK_COMM,
-     MATCH_NO, 0},
+    {"vm+vcpu: right vcpu, vm from cmdline", T2(TERM_VM, false, "rtvm", TERM_VCPU, false, "1"), T_CPU1, HOST_TASK_COMM,
+     MATCH_UNKNOWN, HOST_TASK_CMDLINE},
+    {"vm+vhost: a kworker", T2(TERM_VM, false, "rtvm", TERM_VHOST, false, NULL), T_KTHREADD, HOST_TASK_COMM, MATCH_NO,
+     0},
     {"vm: cmdline decides yes", T1(TERM_VM, false, "rtvm"), T_CPU1, HOST_TASK_CMDLINE, MATCH_YES, 0},
     {"vm: cmdline says no, not a vhost worker", T1(TERM_VM, false, "rtvm"), T_SYSTEMD,
      HOST_TASK_CMDLINE | HOST_TASK_COMM, MATCH_NO, 0},
@@ -568,14 +570,12 @@ static const struct case3 cases3[] = {
      HOST_TASK_COMM | HOST_TASK_TGID | HOST_TASK_OWNER, MATCH_YES, 0},
     {"vm: a vhost worker of its own process needs no owner", T1(TERM_VM, false, "rtvm"), T_VHOST_SELF,
      HOST_TASK_CMDLINE | HOST_TASK_COMM | HOST_TASK_TGID, MATCH_NO, 0},
-    {"vm: on a tree the tgid is status's", T1(TERM_VM, false, "rtvm"), T_VHOST_SELF,
-     HOST_TASK_CMDLINE | HOST_TASK_COMM, MATCH_UNKNOWN, HOST_TASK_TGID},
+    {"vm: on a tree the tgid is status's", T1(TERM_VM, false, "rtvm"), T_VHOST_SELF, HOST_TASK_CMDLINE | HOST_TASK_COMM,
+     MATCH_UNKNOWN, HOST_TASK_TGID},
     {"vm: empty name needs nothing", T1(TERM_VM, false, ""), T_CPU0, 0, MATCH_NO, 0},
-    {"kthread needs stat", T1(TERM_KTHREAD, false, "yes"), T_KTHREADD, HOST_TASK_COMM, MATCH_UNKNOWN,
-     HOST_TASK_STAT},
+    {"kthread needs stat", T1(TERM_KTHREAD, false, "yes"), T_KTHREADD, HOST_TASK_COMM, MATCH_UNKNOWN, HOST_TASK_STAT},
     {"pcomm", T1(TERM_PCOMM, false, "qemu*"), T_CPU0, HOST_TASK_COMM, MATCH_UNKNOWN, HOST_TASK_PCOMM},
-    {"cgroup", T1(TERM_CGROUP, false, "/machine.slice/*"), T_CPU0, HOST_TASK_COMM, MATCH_UNKNOWN,
-     HOST_TASK_CGROUP},
+    {"cgroup", T1(TERM_CGROUP, false, "/machine.slice/*"), T_CPU0, HOST_TASK_COMM, MATCH_UNKNOWN, HOST_TASK_CGROUP},
     {"cmdline", T1(TERM_CMDLINE, false, "*qemu*"), T_CPU0, HOST_TASK_COMM, MATCH_UNKNOWN, HOST_TASK_CMDLINE},
     {"two unknown terms ask for both", T2(TERM_PCOMM, false, "qemu*", TERM_CGROUP, false, "/m*"), T_CPU0, 0,
      MATCH_UNKNOWN, HOST_TASK_PCOMM | HOST_TASK_CGROUP},
@@ -617,8 +617,7 @@ static void test_rule_fields(void **state)
 	assert_int_equal(match_rule_fields(&r), HOST_TASK_COMM | HOST_TASK_CGROUP | HOST_TASK_STAT);
 	rule_done(&r);
 	rule_build(&r, false, &(struct term_def){TERM_VM, false, "a"}, 1);
-	assert_int_equal(match_rule_fields(&r),
-			 HOST_TASK_CMDLINE | HOST_TASK_COMM | HOST_TASK_TGID | HOST_TASK_OWNER);
+	assert_int_equal(match_rule_fields(&r), HOST_TASK_CMDLINE | HOST_TASK_COMM | HOST_TASK_TGID | HOST_TASK_OWNER);
 	rule_done(&r);
 	rule_build(&r, false, &(struct term_def){TERM_ANY, false, NULL}, 1);
 	assert_int_equal(match_rule_fields(&r), 0);

@@ -97,9 +97,14 @@ static void pol_done(struct pol *x)
 static bool pol_load(struct pol *x, const char *root, const struct cpuset *online, const char *file, bool tree_conf,
 		     const char *extra)
 {
-	char *const generic[] = {(char *)"rt_cpus=1",	  (char *)"rt_nic=eth1", (char *)"rt_vm=rtvm",
-				 (char *)"rt_vcpus=0-1",  (char *)"empty=",	 (char *)"rtnet_prio=50",
-				 (char *)(extra ? extra : "x_unused=1"), NULL};
+	char *const generic[] = {(char *)"rt_cpus=1",
+				 (char *)"rt_nic=eth1",
+				 (char *)"rt_vm=rtvm",
+				 (char *)"rt_vcpus=0-1",
+				 (char *)"empty=",
+				 (char *)"rtnet_prio=50",
+				 (char *)(extra ? extra : "x_unused=1"),
+				 NULL};
 	struct diag d = {0};
 	int r;
 
@@ -278,8 +283,9 @@ static void test_plan_lean_equals_full(void **state)
 			b = plan_text(h, x.p, lean, false);
 			d = plan_text(h, x.p, added, false);
 			if (strcmp(a, b) != 0 || strcmp(a, d) != 0)
-				fail_msg("%s on %s (%s): the plan of the lean snapshot differs:\n--- full\n%s\n--- lean\n%s",
-					 c->file, trees[ti], c->extra ? c->extra : "", a, strcmp(a, b) ? b : d);
+				fail_msg(
+				    "%s on %s (%s): the plan of the lean snapshot differs:\n--- full\n%s\n--- lean\n%s",
+				    c->file, trees[ti], c->extra ? c->extra : "", a, strcmp(a, b) ? b : d);
 			free(a);
 			free(b);
 			free(d);
@@ -356,8 +362,8 @@ static void test_threads_lean_equals_full(void **state)
 				if (strcmp(a, b) != 0)
 					fail_msg("%s on %s (%s), thread %d of %d: the filter changed the plan:\n--- "
 						 "full\n%s\n--- lean\n%s",
-						 c->file, trees[ti], c->extra ? c->extra : "", (int)r->tid, (int)r->tgid, a,
-						 b);
+						 c->file, trees[ti], c->extra ? c->extra : "", (int)r->tid,
+						 (int)r->tgid, a, b);
 				if (k > 0 && strstr(c->file, "rt-only")) {
 					asked++;
 					left_out += !host_state_task(lean, r->tid);
@@ -378,8 +384,8 @@ static void test_threads_lean_equals_full(void **state)
 	assert_true(ran >= 20);
 	/* rt-only leaves alone every thread but rtvm's vCPUs and vhost */
 	assert_true(asked > 500 && left_out > asked * 9 / 10);
-	printf("# %zu policy/tree pairs; rt-only: %zu of %zu threads asked for alone left out by the filter\n", ran, left_out,
-	       asked);
+	printf("# %zu policy/tree pairs; rt-only: %zu of %zu threads asked for alone left out by the filter\n", ran,
+	       left_out, asked);
 }
 
 /* ---- what is not needed is not read ---- */
@@ -554,10 +560,11 @@ static void test_status_from_snapshot(void **state)
 	{
 		char cmd[PATH_MAX + 128];
 
-		snprintf(cmd, sizeof(cmd),
-			 "sed -i 's/^Cpus_allowed_list:.*/Cpus_allowed_list:\t0-15/' '%s/proc/2201/task/2205/status' && "
-			 "rm -rf '%s/proc/2301/task/2305'",
-			 root, root);
+		snprintf(
+		    cmd, sizeof(cmd),
+		    "sed -i 's/^Cpus_allowed_list:.*/Cpus_allowed_list:\t0-15/' '%s/proc/2201/task/2205/status' && "
+		    "rm -rf '%s/proc/2301/task/2305'",
+		    root, root);
 		assert_int_equal(system(cmd), 0);
 	}
 	s = snap(h, &needs_status);
@@ -643,13 +650,14 @@ static void test_bench_event_path(void **state)
 			double t0 = cpu_usec();
 
 			for (int i = 0; i < n; i++) {
-				assert_int_equal(lean ? host_snapshot_threads_ex(h, base, r, 1, false, &f, &s, err, sizeof(err))
-						      : host_snapshot_threads(h, base, r, 1, false, &s, err, sizeof(err)),
-						 0);
+				assert_int_equal(
+				    lean ? host_snapshot_threads_ex(h, base, r, 1, false, &f, &s, err, sizeof(err))
+					 : host_snapshot_threads(h, base, r, 1, false, &s, err, sizeof(err)),
+				    0);
 				host_state_free(s);
 			}
-			printf("# kvm16 tree, rt-only, %s thread, %s: %.1f us CPU per event\n", m ? "matched" : "unmatched",
-			       lean ? "filtered" : "full read", (cpu_usec() - t0) / n);
+			printf("# kvm16 tree, rt-only, %s thread, %s: %.1f us CPU per event\n",
+			       m ? "matched" : "unmatched", lean ? "filtered" : "full read", (cpu_usec() - t0) / n);
 		}
 
 	/* the running kernel: a thread of ours */
@@ -668,9 +676,10 @@ static void test_bench_event_path(void **state)
 		double t0 = cpu_usec();
 
 		for (int i = 0; i < n; i++) {
-			assert_int_equal(lean ? host_snapshot_threads_ex(k, kbase, &r, 1, false, &f, &s, err, sizeof(err))
-					      : host_snapshot_threads(k, kbase, &r, 1, false, &s, err, sizeof(err)),
-					 0);
+			assert_int_equal(
+			    lean ? host_snapshot_threads_ex(k, kbase, &r, 1, false, &f, &s, err, sizeof(err))
+				 : host_snapshot_threads(k, kbase, &r, 1, false, &s, err, sizeof(err)),
+			    0);
 			assert_int_equal(s->n_tasks, lean ? 0 : 2);
 			host_state_free(s);
 		}

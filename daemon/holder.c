@@ -856,25 +856,20 @@ static void recount_soon(struct holder *h)
 /* Could a threads-only apply of the held policy change anything for the
  * threads of part? Only when a thread rule matches one of them, or the
  * journal holds a target of one of their tids (to restore, or to drop as
- * exited). Most threads a host starts match nothing: they cost the
- * daemon this look, not a transaction (the lock, the journal, a plan). */
+ * exited). The snapshot's filter has left out the threads it could tell
+ * match nothing from their cheapest files; this decides those it took
+ * undecided, now read in full. A thread no rule changes costs no
+ * transaction (the lock, the journal, a plan). */
 static bool threads_relevant(struct holder *h, const struct host_state *part)
 {
 	const struct policy *p = h->policy;
 
 	for (size_t i = 0; i < part->n_tasks; i++) {
 		const struct task_info *t = &part->tasks[i];
-		char target[ACTION_TARGET_ID_MAX];
-		const char *name;
 
 		if (t->context_only)
 			continue;
-		/* a journal not read yet: the transaction reads it */
-		if (!h->journal)
-			return true;
-		name = action_canonical_target(ACTION_THREAD_AFFINITY, NULL, 0, t->tid, target);
-		if (!name || journal_find(h->journal, ACTION_THREAD_AFFINITY, name) ||
-		    journal_find(h->journal, ACTION_THREAD_SCHED, name))
+		if (managed_has(h, t->tid))
 			return true;
 		for (size_t ri = 0; ri < p->n_thread_rules; ri++)
 			if (match_thread(&p->thread_rules[ri], t, part))

@@ -878,36 +878,32 @@ static int method_status_ex(sd_bus_message *m, void *userdata, sd_bus_error *err
 	return charged(b, &who, o.details ? reply_details(b, m, who.uid) : reply_summary(b, m));
 }
 
-static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
+/* A method without arguments whose reply is one holder document. */
+static int reply_document(sd_bus_message *m, struct bus *b, enum method method,
+			  int (*get)(struct holder *, json_object **, struct op_error *))
 {
-	struct bus *b = userdata;
 	struct op_error e = {0};
 	json_object *doc = NULL;
 	struct sender who;
 	int r;
 
-	(void)error;
-	r = admit(b, m, METHOD_VERIFY, &who);
+	r = admit(b, m, method, &who);
 	if (r != 0)
 		return r;
-	r = holder_verify(b->holder, &doc, &e);
+	r = get(b->holder, &doc, &e);
 	return charged(b, &who, send_result(m, r, doc, &e));
+}
+
+static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	(void)error;
+	return reply_document(m, userdata, METHOD_VERIFY, holder_verify);
 }
 
 static int method_list_modes(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	struct bus *b = userdata;
-	struct op_error e = {0};
-	json_object *doc = NULL;
-	struct sender who;
-	int r;
-
 	(void)error;
-	r = admit(b, m, METHOD_LIST_MODES, &who);
-	if (r != 0)
-		return r;
-	r = holder_list_modes(b->holder, &doc, &e);
-	return charged(b, &who, send_result(m, r, doc, &e));
+	return reply_document(m, userdata, METHOD_LIST_MODES, holder_list_modes);
 }
 
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,

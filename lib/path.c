@@ -157,18 +157,12 @@ static int expand_link(struct walk_state *w, const char *name, unsigned how)
 	return 0;
 }
 
-int path_open_walk(int dirfd, const char *path, int flags, mode_t mode, unsigned how)
+/* The walk's state for PATH below DIRFD (its file system is the tree's). */
+static int walk_begin(int dirfd, const char *path, struct walk_state **ret)
 {
 	struct walk_state *w;
 	struct stat st;
-	char name[NAME_MAX + 1];
-	bool last = false;
-	int r = 0, fd = -1;
 
-	if (!valid_rel(path))
-		return -EINVAL;
-	if (!(how & PATH_BENEATH))
-		return plain_open(dirfd, path, flags, mode);
 	if (strlen(path) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	if (fstat(dirfd, &st) < 0)
@@ -183,7 +177,28 @@ int path_open_walk(int dirfd, const char *path, int flags, mode_t mode, unsigned
 	w->links = 0;
 	w->dev = st.st_dev;
 	strcpy(w->rest, path);
+	*ret = w;
+	return 0;
+}
 
+/* One loop over the components, each branch one case of the walk: it stays
+ * in one piece so that the order of the checks (dots, lstat, link, mount
+ * point, last component, directory, depth) can be read at once. */
+int path_open_walk(int dirfd, const char *path, int flags, mode_t mode, unsigned how)
+{
+	struct walk_state *w = NULL;
+	struct stat st;
+	char name[NAME_MAX + 1];
+	bool last = false;
+	int r, fd = -1;
+
+	if (!valid_rel(path))
+		return -EINVAL;
+	if (!(how & PATH_BENEATH))
+		return plain_open(dirfd, path, flags, mode);
+	r = walk_begin(dirfd, path, &w);
+	if (r < 0)
+		return r;
 	for (;;) {
 		int cur = w->fds[w->depth];
 

@@ -51,28 +51,17 @@ static int parse_ulong_span(const char *p, const char *end, unsigned long *ret)
 	return 0;
 }
 
-int procfmt_parse_stat(const char *buf, size_t len, struct proc_stat *ret)
+/* "PID (COMM)": the pid and comm of st from [buf, close]; open and close
+ * are the first "(" and the last ")". */
+static int stat_head(const char *buf, const char *open, const char *close, struct proc_stat *st)
 {
-	const char *end = buf + len, *open = NULL, *close = NULL, *p;
-	struct proc_stat st = {0};
+	const char *p = buf, *pid_end;
 	unsigned long v;
-	unsigned field;
 	size_t n;
 
-	for (p = buf; p < end; p++) {
-		if (*p == '(' && !open)
-			open = p;
-		if (*p == ')')
-			close = p;
-	}
-	if (!open || !close || close < open)
-		return -EINVAL;
-
-	/* "PID (" */
-	p = buf;
 	while (p < open && is_space(*p))
 		p++;
-	const char *pid_end = p;
+	pid_end = p;
 	while (pid_end < open && is_digit(*pid_end))
 		pid_end++;
 	if (parse_ulong_span(p, pid_end, &v) < 0 || v > INT32_MAX)
@@ -80,66 +69,90 @@ int procfmt_parse_stat(const char *buf, size_t len, struct proc_stat *ret)
 	for (p = pid_end; p < open; p++)
 		if (!is_space(*p))
 			return -EINVAL;
-	st.pid = (pid_t)v;
+	st->pid = (pid_t)v;
 
 	n = (size_t)(close - open - 1);
-	if (n >= sizeof(st.comm))
-		n = sizeof(st.comm) - 1;
-	memcpy(st.comm, open + 1, n);
-	st.comm[n] = '\0';
+	if (n >= sizeof(st->comm))
+		n = sizeof(st->comm) - 1;
+	memcpy(st->comm, open + 1, n);
+	st->comm[n] = '\0';
+	return 0;
+}
+
+/* Field FIELD (1-based, as proc(5) numbers them) is [tok, end): keep it in
+ * st if it is one we use. */
+static int stat_field(unsigned field, const char *tok, const char *end, struct proc_stat *st)
+{
+	unsigned long v;
+
+	switch (field) {
+	case 3:
+		if (end - tok != 1)
+			return -EINVAL;
+		st->state = *tok;
+		return 0;
+	case 4:
+		if (parse_ulong_span(tok, end, &v) < 0 || v > INT32_MAX)
+			return -EINVAL;
+		st->ppid = (pid_t)v;
+		return 0;
+	case 9:
+		if (parse_ulong_span(tok, end, &v) < 0)
+			return -EINVAL;
+		st->flags = v;
+		return 0;
+	case 22:
+		if (parse_ulong_span(tok, end, &v) < 0)
+			return -EINVAL;
+		st->starttime = v;
+		return 0;
+	case 39:
+		if (parse_ulong_span(tok, end, &v) < 0 || v > INT32_MAX)
+			return -EINVAL;
+		st->processor = (int)v;
+		return 0;
+	case 40:
+		if (parse_ulong_span(tok, end, &v) < 0 || v > UINT32_MAX)
+			return -EINVAL;
+		st->rt_priority = (unsigned)v;
+		return 0;
+	case 41:
+		if (parse_ulong_span(tok, end, &v) < 0 || v > UINT32_MAX)
+			return -EINVAL;
+		st->policy = (unsigned)v;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int procfmt_parse_stat(const char *buf, size_t len, struct proc_stat *ret)
+{
+	const char *end = buf + len, *open = NULL, *close = NULL, *p;
+	struct proc_stat st = {0};
+
+	for (p = buf; p < end; p++) {
+		if (*p == '(' && !open)
+			open = p;
+		if (*p == ')')
+			close = p;
+	}
+	if (!open || !close || close < open || stat_head(buf, open, close, &st) < 0)
+		return -EINVAL;
 
 	/* Fields 3.. are separated by single spaces; 41 is the last we need. */
 	p = close + 1;
-	for (field = 3; field <= 41; field++) {
+	for (unsigned field = 3; field <= 41; field++) {
+		const char *tok;
+
 		while (p < end && is_space(*p))
 			p++;
-		const char *tok = p;
+		tok = p;
 		while (p < end && !is_space(*p))
 			p++;
-		if (tok == p)
+		if (tok == p || stat_field(field, tok, p, &st) < 0)
 			return -EINVAL;
-
-		switch (field) {
-		case 3:
-			if (p - tok != 1)
-				return -EINVAL;
-			st.state = *tok;
-			break;
-		case 4:
-			if (parse_ulong_span(tok, p, &v) < 0 || v > INT32_MAX)
-				return -EINVAL;
-			st.ppid = (pid_t)v;
-			break;
-		case 9:
-			if (parse_ulong_span(tok, p, &v) < 0)
-				return -EINVAL;
-			st.flags = v;
-			break;
-		case 22:
-			if (parse_ulong_span(tok, p, &v) < 0)
-				return -EINVAL;
-			st.starttime = v;
-			break;
-		case 39:
-			if (parse_ulong_span(tok, p, &v) < 0 || v > INT32_MAX)
-				return -EINVAL;
-			st.processor = (int)v;
-			break;
-		case 40:
-			if (parse_ulong_span(tok, p, &v) < 0 || v > UINT32_MAX)
-				return -EINVAL;
-			st.rt_priority = (unsigned)v;
-			break;
-		case 41:
-			if (parse_ulong_span(tok, p, &v) < 0 || v > UINT32_MAX)
-				return -EINVAL;
-			st.policy = (unsigned)v;
-			break;
-		default:
-			break;
-		}
 	}
-
 	*ret = st;
 	return 0;
 }

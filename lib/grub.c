@@ -561,7 +561,9 @@ struct assign_at {
  * optional "export"), outside quotes and comments. A use of name we cannot
  * reason about (assigned after another command on its line or on a
  * continued line, exported or unset on its own) is -EINVAL with a message.
- * Expansions ($name) are not uses: they read the value we write. */
+ * Expansions ($name) are not uses: they read the value we write.
+ * One lexer loop over 90 lines: its state (line_start, continued, in_word)
+ * is what every branch reads and sets; split, it would be passed around. */
 static int find_assignments(const char *buf, size_t len, const char *name, struct assign_at *ret, size_t max,
 			    size_t *ret_n, char *err, size_t errlen)
 {
@@ -679,104 +681,132 @@ static void assignment_done(struct assignment *a)
 	free(a->map);
 }
 
+/* The value being read: the bytes kept so far (a->value[0..n)). */
+struct value_reader {
+	const char *buf;
+	size_t len, p, n;
+	struct assignment *a;
+};
+
+static void take(struct value_reader *r, size_t off)
+{
+	r->a->map[r->n] = off;
+	r->a->value[r->n++] = r->buf[off];
+}
+
+/* "..." from r->p (at the opening quote) to the closing one: NULL, or why
+ * it cannot be edited safely. */
+static const char *read_double(struct value_reader *r)
+{
+	const char *buf = r->buf;
+
+	for (r->p++;; r->p++) {
+		size_t p = r->p;
+
+		if (p >= r->len)
+			return "has an unterminated double quote";
+		if (buf[p] == '"')
+			return NULL;
+		if (buf[p] == '\\' && p + 1 < r->len && buf[p + 1] == '\n')
+			return "continues on the next line (backslash)";
+		if (buf[p] == '\\' && p + 1 < r->len && strchr("\"\\$`", buf[p + 1])) {
+			r->a->map[r->n] = p;
+			r->a->value[r->n++] = buf[++r->p];
+		} else if (buf[p] == '$' || buf[p] == '`')
+			return buf[p] == '$' ? "refers to a variable or runs a command ($)" : "runs a command (`)";
+		else if (buf[p] == '\n')
+			return "spans several lines";
+		else
+			take(r, p);
+	}
+}
+
+/* '...' from r->p (at the opening quote) to the closing one. */
+static const char *read_single(struct value_reader *r)
+{
+	for (r->p++;; r->p++) {
+		if (r->p >= r->len)
+			return "has an unterminated single quote";
+		if (r->buf[r->p] == '\'')
+			return NULL;
+		if (r->buf[r->p] == '\n')
+			return "spans several lines";
+		take(r, r->p);
+	}
+}
+
+/* An unquoted word from r->p to the first blank or newline. */
+static const char *read_bare(struct value_reader *r)
+{
+	const char *buf = r->buf;
+
+	for (; r->p < r->len && !is_blank(buf[r->p]) && buf[r->p] != '\n'; r->p++) {
+		size_t p = r->p;
+
+		if (buf[p] == '\\')
+			return p + 1 < r->len && buf[p + 1] == '\n' ? "continues on the next line (backslash)"
+								     : "has a backslash";
+		if (buf[p] == '$' || buf[p] == '`')
+			return buf[p] == '$' ? "refers to a variable or runs a command ($)" : "runs a command (`)";
+		if (buf[p] == '"' || buf[p] == '\'')
+			return "is made of several quoted and unquoted parts";
+		if (strchr(";&|()<>", buf[p]))
+			return "is followed by another command on its line";
+		take(r, p);
+	}
+	return NULL;
+}
+
+/* What follows the value on its line, from p: NULL if only blanks and a
+ * comment. */
+static const char *after_value(const char *buf, size_t len, size_t p)
+{
+	if (p < len && buf[p] == '\r')
+		return "is followed by a carriage return (CRLF line ends)";
+	if (p < len && !is_blank(buf[p]) && buf[p] != '\n')
+		return "is made of several quoted and unquoted parts";
+	while (p < len && is_blank(buf[p]))
+		p++;
+	if (p < len && buf[p] != '\n' && buf[p] != '#')
+		return buf[p] == '\\' && p + 1 < len && buf[p + 1] == '\n' ? "continues on the next line (backslash)"
+									   : "is followed by more on its line";
+	return NULL;
+}
+
 /* Reads the value at a.start and refuses what we cannot edit safely. */
 static int read_assignment(const char *buf, size_t len, const char *name, struct assign_at at, struct assignment *ret,
 			   char *err, size_t errlen)
 {
 	struct assignment a = {.line = at.line, .start = at.value};
-	size_t p = at.value, n = 0, cend;
-	const char *why = NULL;
+	struct value_reader r = {.buf = buf, .len = len, .p = at.value, .a = &a};
+	size_t cend;
+	const char *why;
 
-	a.value = malloc(len - p + 1);
-	a.map = malloc((len - p + 1) * sizeof(*a.map));
+	a.value = malloc(len - r.p + 1);
+	a.map = malloc((len - r.p + 1) * sizeof(*a.map));
 	if (!a.value || !a.map) {
 		assignment_done(&a);
 		return -ENOMEM;
 	}
-#define TAKE(off)                                                                                                      \
-	do {                                                                                                           \
-		a.map[n] = (off);                                                                                      \
-		a.value[n++] = buf[off];                                                                               \
-	} while (0)
-	if (p < len && buf[p] == '"') {
-		a.quote = Q_DOUBLE;
-		for (p++;; p++) {
-			if (p >= len) {
-				why = "has an unterminated double quote";
-				break;
-			}
-			if (buf[p] == '"')
-				break;
-			if (buf[p] == '\\' && p + 1 < len && buf[p + 1] == '\n') {
-				why = "continues on the next line (backslash)";
-				break;
-			}
-			if (buf[p] == '\\' && p + 1 < len && strchr("\"\\$`", buf[p + 1])) {
-				a.map[n] = p;
-				a.value[n++] = buf[++p];
-			} else if (buf[p] == '$' || buf[p] == '`') {
-				why =
-				    buf[p] == '$' ? "refers to a variable or runs a command ($)" : "runs a command (`)";
-				break;
-			} else if (buf[p] == '\n') {
-				why = "spans several lines";
-				break;
-			} else
-				TAKE(p);
-		}
-		cend = p++;
-	} else if (p < len && buf[p] == '\'') {
-		a.quote = Q_SINGLE;
-		for (p++;; p++) {
-			if (p >= len) {
-				why = "has an unterminated single quote";
-				break;
-			}
-			if (buf[p] == '\'')
-				break;
-			if (buf[p] == '\n') {
-				why = "spans several lines";
-				break;
-			}
-			TAKE(p);
-		}
-		cend = p++;
+	if (r.p < len && (buf[r.p] == '"' || buf[r.p] == '\'')) {
+		a.quote = buf[r.p] == '"' ? Q_DOUBLE : Q_SINGLE;
+		why = a.quote == Q_DOUBLE ? read_double(&r) : read_single(&r);
+		cend = r.p++;
 	} else {
 		a.quote = Q_NONE;
-		for (; p < len && !is_blank(buf[p]) && buf[p] != '\n' && !why; p++) {
-			if (buf[p] == '\\')
-				why = p + 1 < len && buf[p + 1] == '\n' ? "continues on the next line (backslash)"
-									: "has a backslash";
-			else if (buf[p] == '$' || buf[p] == '`')
-				why =
-				    buf[p] == '$' ? "refers to a variable or runs a command ($)" : "runs a command (`)";
-			else if (buf[p] == '"' || buf[p] == '\'')
-				why = "is made of several quoted and unquoted parts";
-			else if (strchr(";&|()<>", buf[p]))
-				why = "is followed by another command on its line";
-			else
-				TAKE(p);
-		}
-		cend = p;
+		why = read_bare(&r);
+		cend = r.p;
 	}
-#undef TAKE
-	if (!why && p < len && buf[p] == '\r')
-		why = "is followed by a carriage return (CRLF line ends)";
-	if (!why && p < len && !is_blank(buf[p]) && buf[p] != '\n')
-		why = "is made of several quoted and unquoted parts";
-	a.end = p;
-	while (!why && p < len && is_blank(buf[p]))
-		p++;
-	if (!why && p < len && buf[p] != '\n' && buf[p] != '#')
-		why = buf[p] == '\\' && p + 1 < len && buf[p + 1] == '\n' ? "continues on the next line (backslash)"
-									  : "is followed by more on its line";
+	a.end = r.p;
+	if (!why)
+		why = after_value(buf, len, r.p);
 	if (why) {
 		util_set_err(err, errlen, "line %u: the value of %s %s", a.line, name, why);
 		assignment_done(&a);
 		return -EINVAL;
 	}
-	a.value[n] = '\0';
-	a.map[n] = cend;
+	a.value[r.n] = '\0';
+	a.map[r.n] = cend;
 	*ret = a;
 	return 0;
 }

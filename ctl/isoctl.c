@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bench.h"
+#include "../bench/bench.h"
 #include "isolated/modes.h"
 #include "isoctl.h"
 

@@ -34,7 +34,7 @@
 #include "isolated/modes.h"
 #include "isolated/procfmt.h"
 #include "isolated/report.h"
-#include "isoctl.h"
+#include "../ctl/isoctl.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 #define BENCH_VM_PREFIX "isobench-"

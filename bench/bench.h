@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
-#include "isolated/hist.h"
+#include "hist.h"
 
 struct ctx;
 

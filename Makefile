@@ -49,8 +49,11 @@ LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CTL_SRC := $(sort $(wildcard ctl/*.c))
 CTL_OBJ := $(CTL_SRC:%.c=$(BUILD)/%.o)
-# Everything but main(), for the unit tests of isoctl's modules (bench output).
+# Everything but main(), for the unit tests of isoctl's modules.
 CTL_LIB_OBJ := $(filter-out $(BUILD)/ctl/isoctl.o,$(CTL_OBJ))
+# The benchmark (isoctl bench): an archive of its own, linked into isoctl.
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 # Everything but main(), for the unit tests of the daemon's modules.
@@ -90,10 +93,16 @@ $(BUILD)/libctl.a: $(CTL_LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/isoctl: $(BUILD)/ctl/isoctl.o $(BUILD)/libctl.a $(BUILD)/libisolated.a
+$(BUILD)/libbench.a: $(BENCH_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/isoctl: $(BUILD)/ctl/isoctl.o $(BUILD)/libctl.a $(BUILD)/libbench.a $(BUILD)/libisolated.a
 	$(CC) $(CFLAGS) $(LDFLAGS_HARD) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
-$(BUILD)/ctl/%.o: ctl/isoctl.h ctl/bench.h
+$(BUILD)/ctl/%.o: ctl/isoctl.h bench/bench.h
+
+$(BUILD)/bench/%.o: $(wildcard bench/*.h)
 
 $(BUILD)/libdaemon.a: $(DAEMON_LIB_OBJ)
 	@rm -f $@
@@ -107,10 +116,12 @@ $(BUILD)/daemon/%.o: daemon/daemon.h
 # Unit tests link the daemon's modules too (a test that defines holder_*
 # stubs gets procev.o or bus.o without holder.o: archive members are only
 # pulled in for symbols still undefined).
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdaemon.a $(BUILD)/libctl.a $(BUILD)/libisolated.a $(wildcard include/isolated/*.h tests/unit/*.h daemon/*.h ctl/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdaemon.a $(BUILD)/libctl.a $(BUILD)/libbench.a $(BUILD)/libisolated.a \
+		$(wildcard include/isolated/*.h tests/unit/*.h daemon/*.h ctl/*.h bench/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ISO_CFLAGS) -Idaemon -Ictl $(TEST_CFLAGS) $(CFLAGS) -Wno-missing-prototypes -DTEST_DATADIR='"$(CURDIR)/tests/data"' \
-		$(LDFLAGS_HARD) -o $@ $< $(BUILD)/libdaemon.a $(BUILD)/libctl.a $(BUILD)/libisolated.a $(PKG_LIBS) $(TEST_LIBS) -lpthread -lm
+	$(CC) $(ISO_CFLAGS) -Idaemon -Ictl -Ibench $(TEST_CFLAGS) $(CFLAGS) -Wno-missing-prototypes -DTEST_DATADIR='"$(CURDIR)/tests/data"' \
+		$(LDFLAGS_HARD) -o $@ $< $(BUILD)/libdaemon.a $(BUILD)/libctl.a $(BUILD)/libbench.a $(BUILD)/libisolated.a \
+		$(PKG_LIBS) $(TEST_LIBS) -lpthread -lm
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/libisolated.a $(wildcard include/isolated/*.h)
 	@mkdir -p $(dir $@)
@@ -199,4 +210,4 @@ clean:
 	rm -rf build
 
 .PHONY: all check-deps unit helpers fuzz-replay check check-one install format clean fuzz fuzz-build
--include $(LIB_OBJ:.o=.d) $(CTL_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CTL_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d)

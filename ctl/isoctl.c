@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bench.h"
+#include "../bench/bench.h"
 #include "isolated/modes.h"
 #include "isoctl.h"
 
@@ -276,17 +276,6 @@ enum {
 	OPT_SCOPE,
 	OPT_CONFIRM_WITHIN,
 	OPT_DIRECT,
-	OPT_DURATION,
-	OPT_WARMUP,
-	OPT_INTERVAL,
-	OPT_PROBE,
-	OPT_NET,
-	OPT_LOAD,
-	OPT_HOGS,
-	OPT_RT_CPUS,
-	OPT_KEEP_IDLE,
-	OPT_CSV,
-	OPT_PLOT,
 };
 
 static const struct command {
@@ -318,17 +307,7 @@ int main(int argc, char **argv)
 	    {"scope", required_argument, NULL, OPT_SCOPE},
 	    {"confirm-within", required_argument, NULL, OPT_CONFIRM_WITHIN},
 	    {"direct", no_argument, NULL, OPT_DIRECT},
-	    {"duration", required_argument, NULL, OPT_DURATION},
-	    {"warmup", required_argument, NULL, OPT_WARMUP},
-	    {"interval", required_argument, NULL, OPT_INTERVAL},
-	    {"probe", required_argument, NULL, OPT_PROBE},
-	    {"net", required_argument, NULL, OPT_NET},
-	    {"load", required_argument, NULL, OPT_LOAD},
-	    {"hogs", required_argument, NULL, OPT_HOGS},
-	    {"rt-cpus", required_argument, NULL, OPT_RT_CPUS},
-	    {"keep-idle", no_argument, NULL, OPT_KEEP_IDLE},
-	    {"csv", no_argument, NULL, OPT_CSV},
-	    {"plot", required_argument, NULL, OPT_PLOT},
+	    BENCH_LONG_OPTIONS, /* the bench's own, last: handed to it */
 	    {NULL, 0, NULL, 0},
 	};
 	struct ctx c = {0};
@@ -374,48 +353,6 @@ int main(int argc, char **argv)
 		case OPT_DIRECT:
 			c.direct = true;
 			break;
-		case OPT_DURATION:
-			c.bench.duration = optarg;
-			c.bench.any = true;
-			break;
-		case OPT_WARMUP:
-			c.bench.warmup = optarg;
-			c.bench.any = true;
-			break;
-		case OPT_INTERVAL:
-			c.bench.interval = optarg;
-			c.bench.any = true;
-			break;
-		case OPT_PROBE:
-			c.bench.probe = optarg;
-			c.bench.any = true;
-			break;
-		case OPT_NET:
-			c.bench.net = optarg;
-			c.bench.any = true;
-			break;
-		case OPT_LOAD:
-			c.bench.load = optarg;
-			c.bench.any = true;
-			break;
-		case OPT_HOGS:
-			c.bench.hogs = optarg;
-			c.bench.any = true;
-			break;
-		case OPT_RT_CPUS:
-			c.bench.rt_cpus = optarg;
-			c.bench.any = true;
-			break;
-		case OPT_KEEP_IDLE:
-			c.bench.keep_idle = c.bench.any = true;
-			break;
-		case OPT_CSV:
-			c.bench.csv = c.bench.any = true;
-			break;
-		case OPT_PLOT:
-			c.bench.plot = optarg;
-			c.bench.any = true;
-			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -429,6 +366,11 @@ int main(int argc, char **argv)
 			c.grub_restore = true;
 			break;
 		default:
+			if (opt >= BENCH_OPT_FIRST && opt < BENCH_OPT_FIRST + BENCH_OPT_COUNT) {
+				c.bench_opts[opt - BENCH_OPT_FIRST] = optarg ? optarg : "";
+				c.bench_given = true;
+				break;
+			}
 			usage(stderr);
 			return EXIT_USAGE;
 		}
@@ -460,7 +402,7 @@ int main(int argc, char **argv)
 		err_msg("--confirm-within is an option of apply only");
 		return EXIT_USAGE;
 	}
-	if (c.bench.any && strcmp(argv[optind], "bench") != 0) {
+	if (c.bench_given && strcmp(argv[optind], "bench") != 0) {
 		err_msg("--duration, --warmup, --interval, --probe, --net, --load, --hogs, --rt-cpus, --keep-idle, "
 			"--csv and --plot are options of bench only");
 		return EXIT_USAGE;

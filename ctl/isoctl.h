@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <json-c/json.h>
 
+#include "../bench/bench.h"
 #include "isolated/host.h"
 #include "isolated/plan.h"
 #include "isolated/policy.h"
@@ -32,11 +33,11 @@ struct ctx {
 	const char *scope;		 /* apply: --scope, overrides the policy's */
 	unsigned long long confirm_usec; /* apply: --confirm-within, 0 if not given */
 	bool direct;			 /* --direct: never ask the daemon */
-	struct bench_args {		 /* bench's options, as given (NULL: not given) */
-		const char *duration, *warmup, *interval, *probe, *net, *load, *hogs, *rt_cpus, *plot;
-		bool csv, keep_idle;
-		bool any; /* one of them was given */
-	} bench;
+	/* bench's options (bench/bench.h), for bench_main: the last value
+	 * given by enum bench_option - BENCH_OPT_FIRST ("" for a flag), NULL
+	 * if not given */
+	const char *bench_opts[BENCH_OPT_COUNT];
+	bool bench_given;    /* one of them was given */
 	bool policies_given; /* --policies was given */
 	struct sd_bus *bus;  /* the daemon's bus; NULL: direct mode */
 	struct host *host;

@@ -1,4 +1,4 @@
-/* Unit tests of the bench's network (ctl/bench-net.c): UDP echo and a TCP
+/* Unit tests of the bench's network (bench/net.c): UDP echo and a TCP
  * stream across the veth pair and the loopback, the host's namespace left
  * alone, nothing left behind, and the errors without the rights. Root only. */
 #include <errno.h>
@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "bench.h"
+#include "net.h"
 
 #define TIMEOUT_MS 5000
 #define STREAM_BYTES (1024 * 1024)

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "isolated/hist.h"
+#include "hist.h"
 
 static struct hist *hist_new(void)
 {

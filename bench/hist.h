@@ -9,8 +9,8 @@
  * HIST_MAX_NS and more land in the last bucket (their exact max is kept).
  * count, sum, sum of squares, min and max are exact, so mean and stddev
  * are exact; percentiles are exact to the bucket's width. */
-#ifndef ISOLATED_HIST_H
-#define ISOLATED_HIST_H
+#ifndef BENCH_HIST_H
+#define BENCH_HIST_H
 
 #include <stddef.h>
 #include <stdint.h>

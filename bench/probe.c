@@ -1,15 +1,14 @@
-/* The processes isoctl bench measures.
+/* The RT VM process the bench measures: its probe threads.
  *
- * The RT VM process is isoctl re-executed with QEMU's "-name guest=NAME" on
+ * It is isoctl re-executed with QEMU's "-name guest=NAME" on
  * its command line, so the shipped modes' "vm:${rt_vm} vcpu:${rt_vcpus}"
  * and "vm:${rt_vm} vhost" rules select its probe threads exactly as they
  * select a real VM's vCPU and vhost threads:
  *   "CPU 1/KVM"  the wakeup probe (or cyclictest, run from it)
  *   "CPU 2/KVM"  the NetRT echo server
  *   "vhost-PID"  the NetRT client, the request path in front of the server
- * The load processes are forks of the bench: CPU hogs and the two ends of a
- * TCP stream. Everything here runs until the bench says BENCH_STOP or dies
- * (PR_SET_PDEATHSIG). While measuring, the probes only read the clock and
+ * (The load is load.c's.) Everything here runs until the bench says
+ * BENCH_STOP or dies (PR_SET_PDEATHSIG). While measuring, the probes only read the clock and
  * add to a preallocated histogram in the shared memory. */
 #include <dirent.h>
 #include <errno.h>
@@ -33,6 +32,7 @@
 
 #include "bench.h"
 #include "isolated/util.h"
+#include "workload.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 #define NETRT_TIMEOUT_NS NSEC_PER_SEC /* a request unanswered this long is lost */
@@ -40,41 +40,9 @@
 
 extern char **environ;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 static struct timespec ns_to_ts(uint64_t ns)
 {
 	return (struct timespec){.tv_sec = (time_t)(ns / NSEC_PER_SEC), .tv_nsec = (long)(ns % NSEC_PER_SEC)};
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static bool stopped(struct bench_shm *shm)
-{
-	return BENCH_PHASE(atomic_load(&shm->phase)) == BENCH_STOP || getppid() == 1;
-}
-
-static void fail(struct bench_shm *shm, const char *fmt, ...) ISO_PRINTF(2, 3);
-static void fail(struct bench_shm *shm, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(shm->error, sizeof(shm->error), fmt, ap);
-	va_end(ap);
-	_exit(1);
 }
 
 /* ---- the RT VM process ---- */
@@ -178,8 +146,8 @@ static void adopt_cyclictest(pid_t pid, const struct sched_set *rt, const struct
 		if (n < 2 || changed)
 			settled = 0;
 		else if (!settled)
-			settled = now_ns();
-		else if (now_ns() - settled > 50000000ULL)
+			settled = bench_now_ns();
+		else if (bench_now_ns() - settled > 50000000ULL)
 			return;
 		usleep(1000);
 	}
@@ -208,12 +176,12 @@ static void run_cyclictest(struct vm *vm, int word)
 			"-p",	      prio, "-D", duration, "-h", "100000", "--default-system", NULL};
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		fail(shm, "cyclictest: pipe: %s", strerror(errno));
+		bench_fail(shm, "cyclictest: pipe: %s", strerror(errno));
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
 	if (posix_spawnp(&pid, "cyclictest", &fa, NULL, argv, environ) != 0)
-		fail(shm, "cannot run cyclictest: %s (install rt-tests)", strerror(errno));
+		bench_fail(shm, "cannot run cyclictest: %s (install rt-tests)", strerror(errno));
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
 	/* Watch cyclictest's threads from where this process's other threads
@@ -224,16 +192,16 @@ static void run_cyclictest(struct vm *vm, int word)
 	sched_put(0, &rt);
 	f = fdopen(pipefd[0], "r");
 	if (!f)
-		fail(shm, "cyclictest: %s", strerror(errno));
+		bench_fail(shm, "cyclictest: %s", strerror(errno));
 	if (parse_cyclictest(f, &res->hist) < 0) {
 		fclose(f);
-		fail(shm, "cyclictest printed no histogram");
+		bench_fail(shm, "cyclictest printed no histogram");
 	}
 	fclose(f);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail(shm, "cyclictest failed (status %d)", status);
+		bench_fail(shm, "cyclictest failed (status %d)", status);
 	atomic_store(&shm->seen[BENCH_WAKEUP], word);
 }
 
@@ -255,7 +223,7 @@ static void *wakeup_probe(void *arg)
 	int done_word = -1;
 
 	thread_ready(vm, "CPU 1/KVM");
-	next = now_ns();
+	next = bench_now_ns();
 	for (;;) {
 		struct timespec ts;
 		uint64_t now, lat;
@@ -269,14 +237,14 @@ static void *wakeup_probe(void *arg)
 				done_word = word;
 			} else
 				atomic_store(&shm->seen[BENCH_WAKEUP], word);
-			sleep_ms(5);
+			bench_sleep_ms(5);
 			continue;
 		}
 		next += interval;
 		ts = ns_to_ts(next);
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
-		now = now_ns();
+		now = bench_now_ns();
 		lat = now > next ? now - next : 0;
 		word = atomic_load(&shm->phase);
 		if (BENCH_PHASE(word) == BENCH_MEASURE) {
@@ -298,7 +266,7 @@ static void *echo_server(void *arg)
 	char buf[2048];
 
 	thread_ready(vm, "CPU 2/KVM");
-	while (!stopped(vm->shm)) {
+	while (!bench_stopped(vm->shm)) {
 		struct sockaddr_storage from;
 		socklen_t len = sizeof(from);
 		ssize_t n = recvfrom(vm->udp_server, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
@@ -330,7 +298,7 @@ static void *netrt_client(void *arg)
 
 	snprintf(name, sizeof(name), "vhost-%d", getpid());
 	thread_ready(vm, name);
-	while (!stopped(shm)) {
+	while (!bench_stopped(shm)) {
 		uint64_t msg[NETRT_MSG / sizeof(uint64_t)] = {0}, t0, t1 = 0, delay;
 		struct timespec ts;
 		bool answered = false;
@@ -341,13 +309,13 @@ static void *netrt_client(void *arg)
 		while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
 			;
 		msg[0] = ++seq;
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		if (send(vm->udp_client, msg, sizeof(msg), 0) < 0)
-			fail(shm, "NetRT client: send: %s", strerror(errno));
+			bench_fail(shm, "NetRT client: send: %s", strerror(errno));
 		for (;;) {
 			uint64_t reply[NETRT_MSG / sizeof(uint64_t)];
 			struct pollfd pfd = {.fd = vm->udp_client, .events = POLLIN};
-			uint64_t waited = now_ns() - t0;
+			uint64_t waited = bench_now_ns() - t0;
 			ssize_t n;
 
 			if (waited >= NETRT_TIMEOUT_NS)
@@ -355,7 +323,7 @@ static void *netrt_client(void *arg)
 			if (poll(&pfd, 1, (int)((NETRT_TIMEOUT_NS - waited) / 1000000) + 1) <= 0)
 				continue;
 			n = recv(vm->udp_client, reply, sizeof(reply), MSG_DONTWAIT);
-			t1 = now_ns();
+			t1 = bench_now_ns();
 			if (n == (ssize_t)sizeof(reply) && reply[0] == seq) {
 				answered = true;
 				break;
@@ -388,15 +356,15 @@ static void calibrate(struct bench_shm *shm)
 	uint64_t t0, t1, sink = 0;
 
 	hist_init(&scratch);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (int i = 0; i < N; i++)
-		sink += now_ns();
-	t1 = now_ns();
+		sink += bench_now_ns();
+	t1 = bench_now_ns();
 	shm->clock_read_ns = (double)(t1 - t0) / N;
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (int i = 0; i < N; i++)
 		hist_record(&scratch, (uint64_t)i * 7919 % 5000000 + (sink & 1));
-	t1 = now_ns();
+	t1 = bench_now_ns();
 	shm->record_ns = (double)(t1 - t0) / N;
 }
 
@@ -423,83 +391,23 @@ int bench_vm_main(int argc, char **argv)
 	vm.udp_server = arg_fd(argv[5]);
 	vm.udp_client = arg_fd(argv[6]);
 	if (vm.udp_server < 0 || vm.udp_client < 0)
-		fail(vm.shm, "bad descriptors");
+		bench_fail(vm.shm, "bad descriptors");
 	/* The echo server wakes up now and then to see whether to stop. */
 	setsockopt(vm.udp_server, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	/* No page faults while measuring, as cyclictest -m. */
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-		fail(vm.shm, "mlockall: %s", strerror(errno));
+		bench_fail(vm.shm, "mlockall: %s", strerror(errno));
 	calibrate(vm.shm);
 	for (int i = 0; i < 3; i++) {
 		int r = pthread_create(&th[i], NULL, fn[i], &vm);
 
 		if (r != 0)
-			fail(vm.shm, "pthread_create: %s", strerror(r));
+			bench_fail(vm.shm, "pthread_create: %s", strerror(r));
 	}
 	while (atomic_load(&vm.threads_ready) < 3)
-		sleep_ms(1);
+		bench_sleep_ms(1);
 	atomic_fetch_add(&vm.shm->ready, 1);
 	for (int i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
 	return 0;
-}
-
-/* ---- the best-effort load ---- */
-
-void bench_hog_main(struct bench_shm *shm)
-{
-	uint64_t x = (uint64_t)getpid();
-
-	prctl(PR_SET_NAME, "isobench-hog");
-	atomic_fetch_add(&shm->ready, 1);
-	while (!stopped(shm)) {
-		enum { CHUNK = 100000 };
-
-		if (!atomic_load(&shm->load_on)) {
-			sleep_ms(5);
-			continue;
-		}
-		for (int i = 0; i < CHUNK; i++)
-			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		__asm__ volatile("" : : "r"(x));
-		atomic_fetch_add(&shm->hog_ops, CHUNK);
-	}
-	_exit(0);
-}
-
-void bench_stream_sender_main(struct bench_shm *shm, int fd)
-{
-	static char buf[65536];
-
-	prctl(PR_SET_NAME, "isobench-tx");
-	memset(buf, 'x', sizeof(buf));
-	atomic_fetch_add(&shm->ready, 1);
-	while (!stopped(shm)) {
-		if (!atomic_load(&shm->load_on)) {
-			sleep_ms(5);
-			continue;
-		}
-		if (send(fd, buf, sizeof(buf), MSG_NOSIGNAL) < 0 && errno != EINTR && errno != EAGAIN)
-			fail(shm, "stream sender: %s", strerror(errno));
-	}
-	_exit(0);
-}
-
-void bench_stream_receiver_main(struct bench_shm *shm, int fd)
-{
-	static char buf[131072];
-	struct timeval tv = {.tv_usec = 100000};
-
-	prctl(PR_SET_NAME, "isobench-rx");
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	atomic_fetch_add(&shm->ready, 1);
-	while (!stopped(shm)) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-
-		if (n > 0)
-			atomic_fetch_add(&shm->stream_bytes, (uint64_t)n);
-		else if (n == 0)
-			break;
-	}
-	_exit(0);
 }

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "isolated/hist.h"
+#include "hist.h"
 
 #define SUB_COUNT (1u << HIST_SUB_BITS)	   /* buckets per power of two */
 #define LINEAR_MAX (2ull << HIST_SUB_BITS) /* values below this have a bucket each */

@@ -1,8 +1,8 @@
-/* Unit tests of isoctl bench's output (ctl/bench-out.c) on a result built
- * from known samples: the table's numbers and relative rows, the JSON
- * against tests/data/bench.schema.json (and the schema against broken
- * documents, so it is not vacuous), the CSV's shape, the SVG's structure
- * and its atomic write, bench_rel's edge cases.
+/* Unit tests of isoctl bench's output (bench/table.c, json.c, csv.c, svg.c,
+ * compare.c) on a result built from known samples: the table's numbers and
+ * relative rows, the JSON against tests/data/bench.schema.json (and the
+ * schema against broken documents, so it is not vacuous), the CSV's shape,
+ * the SVG's structure and its atomic write, bench_rel's edge cases.
  *
  * The samples are values that are the highest of their histogram bucket
  * (10239 ns = 160 * 64 - 1, ...), so every percentile is exact and the
@@ -22,7 +22,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "bench.h"
+#include "compare.h"
+#include "output.h"
 #include "isolated/util.h"
 
 #define PY "/usr/bin/python3"
@@ -331,7 +332,7 @@ static char tmpdir[64];
 static void tmp_path(char *buf, size_t len, const char *name)
 {
 	if (!tmpdir[0]) {
-		snprintf(tmpdir, sizeof(tmpdir), "%s/test-bench-out.XXXXXX",
+		snprintf(tmpdir, sizeof(tmpdir), "%s/test-bench-output.XXXXXX",
 			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 		assert_non_null(mkdtemp(tmpdir));
 	}

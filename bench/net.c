@@ -20,7 +20,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/neighbour.h>
 
-#include "bench.h"
+#include "net.h"
 
 /* The calling thread's network namespace (not the process's: another thread
  * may be elsewhere). A namespace handle, not a tunable, so not in the host

@@ -1,0 +1,85 @@
+/* The numbers every output of the bench shows: a probe's statistics in
+ * microseconds, relative changes against the first mode, and the few words
+ * and formats the table and the plot share. */
+#include <math.h>
+#include <stdio.h>
+
+#include "compare.h"
+#include "isolated/util.h"
+
+const char *const bench_probe_name[_BENCH_PROBE_MAX] = {"wakeup", "netrt"};
+const char *const bench_probe_title[_BENCH_PROBE_MAX] = {"wakeup latency", "NetRT round trip"};
+const char *const bench_st_title[_ST_MAX] = {"mean", "p50", "p99", "p99.9", "max", "stddev"};
+const char *const bench_st_key[_ST_MAX] = {"mean", "p50", "p99", "p999", "max", "stddev"};
+
+double bench_rel(double a, double b)
+{
+	if (!isfinite(a) || !isfinite(b) || a <= 0 || b < 0)
+		return NAN;
+	return (b - a) / a * 100.0;
+}
+
+void bench_probe_stats(const struct bench_probe_result *p, struct us_stats *ret)
+{
+	struct hist_stats s;
+
+	hist_stats(&p->hist, &s);
+	*ret = (struct us_stats){
+	    .samples = s.count,
+	    .lost = p->lost,
+	    .v = {s.mean / 1000.0, s.p50 / 1000.0, s.p99 / 1000.0, s.p999 / 1000.0, s.max / 1000.0, s.stddev / 1000.0},
+	    .min = s.min / 1000.0,
+	};
+}
+
+double bench_stat_rel(const struct us_stats *a, const struct us_stats *b, int i)
+{
+	if (a->samples == 0 || b->samples == 0)
+		return NAN;
+	return bench_rel(a->v[i], b->v[i]);
+}
+
+bool bench_probe_ran(const struct bench_result *r, int p)
+{
+	if (r->cfg.net || r->calibration[p].hist.count)
+		return true;
+	for (size_t i = 0; i < r->n_modes; i++)
+		if (r->modes[i].probe[p].hist.count)
+			return true;
+	return p == BENCH_WAKEUP;
+}
+
+const char *bench_probe_tool(const struct bench_result *r)
+{
+	return r->cfg.probe_tool ? r->cfg.probe_tool : "isolated";
+}
+
+void bench_load_text(const struct bench_config *c, char *buf, size_t len)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	if (c->load_cpu)
+		n = snprintf(buf, len, "%u CPU hog%s", c->n_hogs, c->n_hogs == 1 ? "" : "s");
+	if (c->load_net && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "%sTCP stream over %s", n ? " + " : "", c->net ? c->net : "?");
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
+const char *bench_fmt_us(char *buf, size_t len, double v)
+{
+	if (!isfinite(v))
+		snprintf(buf, len, "-");
+	else if (v < 999.95)
+		snprintf(buf, len, "%.1f", v);
+	else
+		snprintf(buf, len, "%.0f", v);
+	return buf;
+}
+
+const char *bench_fmt_seconds(char *buf, size_t len, double s)
+{
+	snprintf(buf, len, "%g s", s);
+	return buf;
+}

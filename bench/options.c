@@ -1,0 +1,210 @@
+/* The bench's options: read from its argv (as isoctl hands them over),
+ * then checked into struct bench_config with the defaults filled in. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "isolated/util.h"
+#include "runner.h"
+
+/* "20", "20s", "2m", "500ms" -> milliseconds in [min_ms, max_ms]. */
+static int parse_ms(const char *s, unsigned long long min_ms, unsigned long long max_ms, unsigned long long *ret)
+{
+	static const struct {
+		const char *unit;
+		unsigned long long ms;
+	} units[] = {{"", 1000}, {"s", 1000}, {"ms", 1}, {"m", 60000}, {"min", 60000}};
+	unsigned long long n = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9'; p++)
+		if ((n = n * 10 + (unsigned long long)(*p - '0')) > 100000000ULL)
+			return -ERANGE;
+	if (p == s)
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (strcmp(p, units[i].unit) == 0) {
+			n *= units[i].ms;
+			if (n < min_ms || n > max_ms)
+				return -ERANGE;
+			*ret = n;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int opt_duration(const struct bench_env *env, const char *name, const char *arg, unsigned long long min_ms,
+			unsigned long long max_ms, const char *range, double *ret)
+{
+	unsigned long long ms;
+	int r;
+
+	if (!arg)
+		return BENCH_OK;
+	r = parse_ms(arg, min_ms, max_ms, &ms);
+	if (r == -ERANGE) {
+		env->err("--%s %s: %s", name, arg, range);
+		return BENCH_USAGE;
+	}
+	if (r < 0) {
+		env->err("--%s %s: not a duration (20s, 2m, 500ms; a plain number is seconds)", name, arg);
+		return BENCH_USAGE;
+	}
+	*ret = (double)ms / 1000.0;
+	return BENCH_OK;
+}
+
+static int opt_number(const struct bench_env *env, const char *name, const char *arg, long min, long max, unsigned *ret)
+{
+	long v;
+
+	if (!arg)
+		return BENCH_OK;
+	if (util_parse_long(arg, min, max, &v) < 0) {
+		env->err("--%s %s: a number from %ld to %ld", name, arg, min, max);
+		return BENCH_USAGE;
+	}
+	*ret = (unsigned)v;
+	return BENCH_OK;
+}
+
+static bool on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char *copy, *save = NULL;
+	bool found = false;
+
+	if (!path || !(copy = strdup(path)))
+		return false;
+	for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		char *f = util_sprintf("%s/%s", dir, prog);
+
+		found = f && access(f, X_OK) == 0;
+		free(f);
+	}
+	free(copy);
+	return found;
+}
+
+/* --load: a list of cpu and net, or none. */
+static int opt_load(const struct bench_env *env, const char *arg, struct bench_config *cfg)
+{
+	char *copy, *save = NULL;
+
+	cfg->load_cpu = cfg->load_net = false;
+	if (strcmp(arg, "none") == 0)
+		return BENCH_OK;
+	if (!(copy = strdup(arg)))
+		return BENCH_FAIL;
+	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (strcmp(w, "cpu") == 0)
+			cfg->load_cpu = true;
+		else if (strcmp(w, "net") == 0)
+			cfg->load_net = true;
+		else {
+			env->err("--load %s: a list of cpu and net, or none", arg);
+			free(copy);
+			return BENCH_USAGE;
+		}
+	}
+	free(copy);
+	return BENCH_OK;
+}
+
+int bench_configure(struct bench *b)
+{
+	const struct bench_env *env = b->env;
+	const struct bench_opts *a = &b->opt;
+	struct bench_config *cfg = &b->r.cfg;
+	int r;
+
+	cfg->duration_s = 20;
+	cfg->warmup_s = 2;
+	cfg->interval_us = 1000;
+	cfg->netrt_min_us = 1000;
+	cfg->netrt_max_us = 10000;
+	cfg->probe_tool = "isolated";
+	cfg->net = "veth";
+	cfg->load_cpu = cfg->load_net = true;
+	if ((r = opt_duration(env, "duration", a->duration, 1000, 3600000, "from 1s to 1h", &cfg->duration_s)) ||
+	    (r = opt_duration(env, "warmup", a->warmup, 0, 600000, "from 0 to 10m", &cfg->warmup_s)) ||
+	    (r = opt_number(env, "interval", a->interval, 100, 1000000, &cfg->interval_us)) ||
+	    (r = opt_number(env, "hogs", a->hogs, 0, 128, &cfg->n_hogs)))
+		return r;
+	if (a->probe) {
+		if (strcmp(a->probe, "cyclictest") == 0)
+			cfg->probe_tool = "cyclictest";
+		else if (strcmp(a->probe, "isolated") != 0) {
+			env->err("--probe %s: isolated or cyclictest", a->probe);
+			return BENCH_USAGE;
+		}
+	}
+	if (a->net) {
+		if (strcmp(a->net, "loopback") == 0)
+			cfg->net = "loopback";
+		else if (strcmp(a->net, "veth") != 0) {
+			env->err("--net %s: veth or loopback", a->net);
+			return BENCH_USAGE;
+		}
+	}
+	if (a->load && (r = opt_load(env, a->load, cfg)) != BENCH_OK)
+		return r;
+	if (strcmp(cfg->probe_tool, "cyclictest") == 0) {
+		if (fmod(cfg->duration_s, 1.0) != 0) {
+			env->err("--duration %s: cyclictest measures whole seconds", a->duration);
+			return BENCH_USAGE;
+		}
+		if (!on_path("cyclictest")) {
+			env->err("--probe cyclictest: cyclictest is not installed (apt-get install rt-tests)");
+			return BENCH_FAIL;
+		}
+	}
+	if (env->scope && strcmp(env->scope, "host") != 0) {
+		env->err("--scope %s: bench takes only --scope host (by default the modes govern the bench's own "
+			 "processes)",
+			 env->scope);
+		return BENCH_USAGE;
+	}
+	if (env->json && a->csv) {
+		env->err("--json and --csv: choose one");
+		return BENCH_USAGE;
+	}
+	if (env->root) {
+		env->err("--root: bench measures the running kernel, not a tree");
+		return BENCH_USAGE;
+	}
+	cfg->calibration_s = cfg->duration_s < 2 ? cfg->duration_s : 2;
+	return BENCH_OK;
+}
+
+int bench_opts_parse(struct bench *b, int argc, char **argv, int *ret_first)
+{
+	static const struct option opts[] = {BENCH_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+	struct bench_opts *o = &b->opt;
+#define AT(opt) [BENCH_OPT_##opt - BENCH_OPT_FIRST]
+	const char **value[BENCH_OPT_COUNT] = {
+	    AT(DURATION) = &o->duration, AT(WARMUP) = &o->warmup,   AT(INTERVAL) = &o->interval,
+	    AT(PROBE) = &o->probe,	 AT(NET) = &o->net,	    AT(LOAD) = &o->load,
+	    AT(HOGS) = &o->hogs,	 AT(RT_CPUS) = &o->rt_cpus, AT(PLOT) = &o->plot,
+	};
+	bool *flag[BENCH_OPT_COUNT] = {AT(KEEP_IDLE) = &o->keep_idle, AT(CSV) = &o->csv};
+#undef AT
+	int opt;
+
+	optind = 0; /* the front's getopt_long may have run: start afresh */
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int i = opt - BENCH_OPT_FIRST;
+
+		if (i < 0 || i >= BENCH_OPT_COUNT)
+			return BENCH_USAGE; /* getopt_long said what */
+		if (value[i])
+			*value[i] = optarg;
+		else
+			*flag[i] = true;
+	}
+	*ret_first = optind;
+	return BENCH_OK;
+}

@@ -1,0 +1,72 @@
+/* The bench's results: what the runner fills in and the outputs print. */
+#ifndef BENCH_RESULT_H
+#define BENCH_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+
+enum bench_probe {
+	BENCH_WAKEUP, /* lateness of an absolute periodic timer, cyclictest-style */
+	BENCH_NETRT,  /* round trip of a UDP request to the echo server ("NetRT") */
+	_BENCH_PROBE_MAX,
+};
+
+struct bench_probe_result {
+	struct hist hist; /* ns */
+	/* wakeup: periods missed entirely (woken more than one interval
+	 * late); NetRT: requests with no answer within 1 s. */
+	uint64_t lost;
+};
+
+struct bench_mode_result {
+	char *mode;
+	double measured_s; /* the measurement window, wall clock */
+	struct bench_probe_result probe[_BENCH_PROBE_MAX];
+	/* Best-effort throughput during the window; < 0: that load was off. */
+	double stream_MBps; /* TCP stream, 10^6 bytes received per second */
+	double hog_ops;	    /* CPU hogs, loop iterations per second, all hogs */
+	/* Busy share of the online CPUs (user+nice+system+irq+softirq+steal
+	 * over all, from /proc/stat) during the window, percent. */
+	double cpu_util;
+	double *cpu_util_per_cpu; /* n_cpus entries, CPU i at index i */
+	unsigned n_cpus;
+	unsigned n_changed; /* values the apply wrote */
+};
+
+struct bench_config {
+	char *scope;		 /* "process:PID" or "host" */
+	char *rt_cpus;		 /* the RT CPUs of the site variables ("1") */
+	char *housekeeping_cpus; /* "0" */
+	char *rt_vm;		 /* the VM name the probes answer to ("isobench-PID") */
+	const char *probe_tool;	 /* "isolated" or "cyclictest" */
+	const char *net;	 /* "veth" or "loopback"; NULL: no network */
+	bool load_cpu, load_net; /* CPU hogs, TCP stream */
+	unsigned n_hogs;
+	unsigned interval_us;		     /* wakeup period */
+	unsigned netrt_min_us, netrt_max_us; /* NetRT request spacing, uniform */
+	double duration_s, warmup_s, calibration_s;
+	char *kernel; /* uname -r */
+	unsigned online_cpus;
+	char **held_back; /* settings of the modes the bench leaves alone, with why */
+	bool pm_qos;	  /* /dev/cpu_dma_latency held at 0 while measuring, as cyclictest does */
+};
+
+struct bench_result {
+	struct bench_config cfg;
+	/* The probes alone: no load, no mode applied (calibration_s long). */
+	struct bench_probe_result calibration[_BENCH_PROBE_MAX];
+	double clock_read_ns; /* one clock_gettime(CLOCK_MONOTONIC) in the probe */
+	double record_ns;     /* one hist_record */
+	struct bench_mode_result *modes;
+	size_t n_modes;
+};
+
+void bench_result_free(struct bench_result *r);
+
+extern const char *const bench_probe_name[_BENCH_PROBE_MAX];  /* "wakeup", "netrt" */
+extern const char *const bench_probe_title[_BENCH_PROBE_MAX]; /* "wakeup latency", "NetRT round trip" */
+
+#endif

@@ -251,24 +251,6 @@ static const char *errno_name(int e)
 	return n ? n : "E?";
 }
 
-static const char *kind_verb(enum action_kind k)
-{
-	switch (k) {
-	case ACTION_SYSCTL:
-		return "sysctl";
-	case ACTION_IRQ_AFFINITY:
-		return "IRQ affinity";
-	case ACTION_THREAD_AFFINITY:
-		return "affinity";
-	case ACTION_THREAD_SCHED:
-		return "scheduling";
-	case ACTION_CPUMASK:
-		return "cpumask";
-	default:
-		return "value";
-	}
-}
-
 /* EPERM on making a thread realtime: RT group scheduling gives its cgroup no
  * RT time, or we lack CAP_SYS_NICE. Say which when the host shows it. */
 static char *eperm_sched_message(const struct host *h, const struct host_state *s, const struct journal_entry *e)
@@ -668,8 +650,8 @@ static size_t undo_steps(struct txn *t, size_t n)
 		if (r < 0 && !(action_kind_is_thread(st->e.kind) && r == -ESRCH)) {
 			failed++;
 			add_notice(t->res, util_sprintf("could not undo %s %s (%s): writing %s back failed: %s (%s)",
-							st->e.target, kind_verb(st->e.kind), st->e.label, st->e.before,
-							path_strerror(-r), errno_name(-r)));
+							st->e.target, action_kind_noun(st->e.kind), st->e.label,
+							st->e.before, path_strerror(-r), errno_name(-r)));
 			continue;
 		}
 		st->outcome = STEP_UNDONE;
@@ -759,7 +741,7 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 		if (r < 0 && !(action_kind_is_thread(e->kind) && r == -ESRCH)) {
 			snprintf(err, errlen,
 				 "undoing the interrupted transaction: writing %s back to %s %s failed: %s (%s)",
-				 e->before, e->target, kind_verb(e->kind), path_strerror(-r), errno_name(-r));
+				 e->before, e->target, action_kind_noun(e->kind), path_strerror(-r), errno_name(-r));
 			return r;
 		}
 		undone++;
@@ -1196,7 +1178,7 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 			t.res->error =
 			    util_sprintf("%s (%s): setting %s %s failed: %s; %zu change%s of this "
 					 "transaction undone%s",
-					 st->e.target, st->e.label, kind_verb(st->e.kind), st->e.wanted,
+					 st->e.target, st->e.label, action_kind_noun(st->e.kind), st->e.wanted,
 					 st->message ? st->message : "?", undone, undone == 1 ? "" : "s",
 					 stuck ? ", SOME COULD NOT BE (see above): the host is not as it was" : "");
 			t.res->failed = true;

@@ -694,6 +694,7 @@ int apply_store_journal(const struct host *h, struct journal *j, bool *ret_remov
 	*ret_removed = false;
 	return journal_save(h, j, err, errlen);
 }
+
 static void count_outcomes(struct apply_result *res)
 {
 	memset(res->counts, 0, sizeof(res->counts));
@@ -1079,10 +1080,9 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 		return r;
 	if (!(t.res = calloc(1, sizeof(*t.res))))
 		return -ENOMEM;
-	r = (t.res->mode = strdup(p->name)) &&
-		    (t.res->scope = strdup(policy_scope_format(&p->scope, scope, sizeof(scope))))
-		? 0
-		: -ENOMEM;
+	if (!(t.res->mode = strdup(p->name)) ||
+	    !(t.res->scope = strdup(policy_scope_format(&p->scope, scope, sizeof(scope)))))
+		r = -ENOMEM;
 	if (r >= 0)
 		r = txn_load(&t, err, errlen);
 	if (r >= 0)

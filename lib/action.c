@@ -1,5 +1,6 @@
-/* Actions' vocabulary: the values of each kind of change, parsed, formatted
- * and compared in one place for plans, the journal and the transactions. */
+/* Actions' vocabulary: the kinds of change and the values of each, parsed,
+ * formatted, checked and compared in one place for policy rules, plans, the
+ * journal, the transactions and the reports. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -20,27 +21,25 @@ bool action_kind_is_cpulist(enum action_kind k)
 	return k == ACTION_IRQ_AFFINITY || k == ACTION_THREAD_AFFINITY || k == ACTION_CPUMASK;
 }
 
-static const char *const kind_names[] = {
-    [ACTION_SYSCTL] = "sysctl",
-    [ACTION_IRQ_AFFINITY] = "irq-affinity",
-    [ACTION_THREAD_AFFINITY] = "thread-affinity",
-    [ACTION_THREAD_SCHED] = "thread-sched",
-    [ACTION_CPUMASK] = "cpumask",
-};
-
-static const char *const kind_nouns[] = {
-    [ACTION_SYSCTL] = "sysctl",		  [ACTION_IRQ_AFFINITY] = "IRQ affinity", [ACTION_THREAD_AFFINITY] = "affinity",
-    [ACTION_THREAD_SCHED] = "scheduling", [ACTION_CPUMASK] = "cpumask",
+static const struct {
+	const char *name; /* as plans and the journal name the kind */
+	const char *noun; /* what its values set, for messages */
+} kinds[] = {
+    [ACTION_SYSCTL] = {"sysctl", "sysctl"},
+    [ACTION_IRQ_AFFINITY] = {"irq-affinity", "IRQ affinity"},
+    [ACTION_THREAD_AFFINITY] = {"thread-affinity", "affinity"},
+    [ACTION_THREAD_SCHED] = {"thread-sched", "scheduling"},
+    [ACTION_CPUMASK] = {"cpumask", "cpumask"},
 };
 
 const char *action_kind_name(enum action_kind k)
 {
-	return k < _ACTION_KIND_MAX ? kind_names[k] : "?";
+	return k < _ACTION_KIND_MAX ? kinds[k].name : "?";
 }
 
 const char *action_kind_noun(enum action_kind k)
 {
-	return k < _ACTION_KIND_MAX ? kind_nouns[k] : "value";
+	return k < _ACTION_KIND_MAX ? kinds[k].noun : "value";
 }
 
 /* ---- cpu lists ---- */

@@ -1,6 +1,7 @@
 /* Actions' vocabulary: the kinds of change isolated makes and the values of
- * each kind, as plans, the journal and the transactions write, read and
- * compare them. Pure functions on strings: reads nothing, writes nothing. */
+ * each kind, as policy rules, plans, the journal, the transactions and the
+ * reports write, read and compare them. A new value is added here. Pure
+ * functions on strings: reads nothing, writes nothing. */
 #ifndef ISOLATED_ACTION_H
 #define ISOLATED_ACTION_H
 

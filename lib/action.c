@@ -1,5 +1,7 @@
-/* Actions' vocabulary: the values of each kind of change, parsed, formatted
- * and compared in one place for plans, the journal and the transactions. */
+/* Actions' vocabulary: the kinds of change and the values of each, parsed,
+ * formatted, checked and compared in one place for policy rules, plans, the
+ * journal, the transactions and the reports. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,6 +19,27 @@ bool action_kind_is_thread(enum action_kind k)
 bool action_kind_is_cpulist(enum action_kind k)
 {
 	return k == ACTION_IRQ_AFFINITY || k == ACTION_THREAD_AFFINITY || k == ACTION_CPUMASK;
+}
+
+static const struct {
+	const char *name; /* as plans and the journal name the kind */
+	const char *noun; /* what its values set, for messages */
+} kinds[] = {
+    [ACTION_SYSCTL] = {"sysctl", "sysctl"},
+    [ACTION_IRQ_AFFINITY] = {"irq-affinity", "IRQ affinity"},
+    [ACTION_THREAD_AFFINITY] = {"thread-affinity", "affinity"},
+    [ACTION_THREAD_SCHED] = {"thread-sched", "scheduling"},
+    [ACTION_CPUMASK] = {"cpumask", "cpumask"},
+};
+
+const char *action_kind_name(enum action_kind k)
+{
+	return k < _ACTION_KIND_MAX ? kinds[k].name : "?";
+}
+
+const char *action_kind_noun(enum action_kind k)
+{
+	return k < _ACTION_KIND_MAX ? kinds[k].noun : "value";
 }
 
 /* ---- cpu lists ---- */
@@ -37,65 +60,129 @@ char *action_cpus_format(const struct cpuset *c)
 
 /* ---- scheduling ---- */
 
-/* "other" "batch" "idle" "fifo:N" "rr:N": the scheduling values plans use. */
-int action_sched_parse(const char *s, int *ret_policy, int *ret_prio)
-{
-	static const struct {
-		const char *name;
-		int policy;
-	} plain[] = {{"other", 0}, {"batch", 3}, {"idle", 5}};
-	long prio;
+/* The policies that have a value, and how a value names them. */
+static const struct sched_name {
+	const char *name;
+	int policy;
+	bool prio; /* "NAME:N", N in 1..99 */
+	bool rule; /* a policy rule may give it (sched =, thread =) */
+} sched_names[] = {
+    {"other", SCHED_OTHER, false, true},  {"fifo", SCHED_FIFO, true, true},   {"rr", SCHED_RR, true, true},
+    {"batch", SCHED_BATCH, false, false}, {"idle", SCHED_IDLE, false, false},
+};
 
-	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
-		if (strcmp(s, plain[i].name) == 0) {
-			*ret_policy = plain[i].policy;
-			*ret_prio = 0;
-			return 0;
+/* The entry s names: "NAME" for a policy without priority, "NAME:..." for
+ * one with (*ret_prio: what follows the colon). NULL: none. */
+static const struct sched_name *sched_lookup(const char *s, const char **ret_prio)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sched_names); i++) {
+		const struct sched_name *n = &sched_names[i];
+		size_t len = strlen(n->name);
+
+		if (!n->prio && strcmp(s, n->name) == 0)
+			return n;
+		if (n->prio && strncmp(s, n->name, len) == 0 && s[len] == ':') {
+			*ret_prio = s + len + 1;
+			return n;
 		}
-	if (strncmp(s, "fifo:", 5) == 0 && util_parse_long(s + 5, 1, 99, &prio) == 0) {
-		*ret_policy = 1;
-		*ret_prio = (int)prio;
-		return 0;
 	}
-	if (strncmp(s, "rr:", 3) == 0 && util_parse_long(s + 3, 1, 99, &prio) == 0) {
-		*ret_policy = 2;
-		*ret_prio = (int)prio;
-		return 0;
-	}
-	return -EINVAL;
+	return NULL;
 }
 
-/* "fifo:99", "policy2147483647:-2147483648" */
-#define SCHED_VALUE_MAX 40
-
-static const char *sched_format(int policy, int prio, char buf[SCHED_VALUE_MAX])
+static const struct sched_name *sched_of_policy(int policy)
 {
-	switch (policy) {
-	case 0:
-		return "other";
-	case 1:
-		snprintf(buf, SCHED_VALUE_MAX, "fifo:%d", prio);
-		return buf;
-	case 2:
-		snprintf(buf, SCHED_VALUE_MAX, "rr:%d", prio);
-		return buf;
-	case 3:
-		return "batch";
-	case 5:
-		return "idle";
-	case 6:
-		return "deadline";
-	default:
-		snprintf(buf, SCHED_VALUE_MAX, "policy%d:%d", policy, prio);
-		return buf;
+	for (size_t i = 0; i < ARRAY_SIZE(sched_names); i++)
+		if (sched_names[i].policy == policy)
+			return &sched_names[i];
+	return NULL;
+}
+
+bool action_sched_has_value(int policy)
+{
+	return sched_of_policy(policy) != NULL;
+}
+
+int action_sched_parse(const char *s, int *ret_policy, int *ret_prio)
+{
+	const char *prio_text = NULL;
+	const struct sched_name *n = sched_lookup(s, &prio_text);
+	long prio = 0;
+
+	if (!n || (n->prio && util_parse_long(prio_text, 1, 99, &prio) < 0))
+		return -EINVAL;
+	*ret_policy = n->policy;
+	*ret_prio = (int)prio;
+	return 0;
+}
+
+int action_sched_parse_rule(const char *s, int *ret_policy, int *ret_prio, char *err, size_t errlen)
+{
+	const char *prio = NULL;
+	const struct sched_name *n = sched_lookup(s, &prio);
+	long v = 0;
+	int r;
+
+	for (size_t i = 0; !n && i < ARRAY_SIZE(sched_names); i++)
+		if (sched_names[i].prio && sched_names[i].rule && strcmp(s, sched_names[i].name) == 0) {
+			snprintf(err, errlen, "missing priority in \"%s\" (expected %s:N, N in 1..99)", s, s);
+			return -EINVAL;
+		}
+	if (!n || !n->rule) {
+		snprintf(err, errlen, "invalid scheduling \"%s\" (expected fifo:N, rr:N or other)", s);
+		return -EINVAL;
 	}
+	if (n->prio && !*prio) {
+		snprintf(err, errlen, "missing priority in \"%s\" (expected %sN, N in 1..99)", s, s);
+		return -EINVAL;
+	}
+	if (n->prio) {
+		r = util_parse_long(prio, -1000000, 1000000, &v);
+		if (r == -EINVAL || (r == 0 && !isdigit((unsigned char)*prio) && *prio != '-')) {
+			snprintf(err, errlen, "invalid priority \"%s\" in \"%s\"", prio, s);
+			return -EINVAL;
+		}
+		if (r < 0 || v < 1 || v > 99) {
+			if (r < 0)
+				snprintf(err, errlen, "priority %s out of range 1..99", prio);
+			else
+				snprintf(err, errlen, "priority %ld out of range 1..99", v);
+			return -ERANGE;
+		}
+	}
+	*ret_policy = n->policy;
+	*ret_prio = (int)v;
+	return 0;
+}
+
+const char *action_sched_name(int policy, int prio, char buf[ACTION_SCHED_MAX])
+{
+	const struct sched_name *n = sched_of_policy(policy);
+
+	if (n && !n->prio)
+		return n->name;
+	if (n)
+		snprintf(buf, ACTION_SCHED_MAX, "%s:%d", n->name, prio);
+	else if (policy == SCHED_DEADLINE)
+		return "deadline";
+	else
+		snprintf(buf, ACTION_SCHED_MAX, "policy%d:%d", policy, prio);
+	return buf;
 }
 
 char *action_sched_format(int policy, int prio)
 {
-	char buf[SCHED_VALUE_MAX];
+	char buf[ACTION_SCHED_MAX];
 
-	return strdup(sched_format(policy, prio, buf));
+	return strdup(action_sched_name(policy, prio, buf));
+}
+
+char *action_sched_describe(int policy, int prio)
+{
+	char buf[ACTION_SCHED_MAX];
+
+	if (!action_sched_has_value(policy))
+		return strdup(policy == SCHED_ISO ? "iso" : policy == SCHED_DEADLINE ? "deadline" : "?");
+	return strdup(action_sched_name(policy, prio, buf));
 }
 
 /* ---- checking ---- */
@@ -103,7 +190,7 @@ char *action_sched_format(int policy, int prio)
 int action_value_check(enum action_kind k, const char *value, char *why, size_t whylen)
 {
 	struct cpuset set = CPUSET_INIT;
-	char msg[160], buf[SCHED_VALUE_MAX];
+	char msg[160], buf[ACTION_SCHED_MAX];
 	const char *canonical;
 	int policy, prio, r;
 
@@ -133,7 +220,7 @@ int action_value_check(enum action_kind k, const char *value, char *why, size_t 
 				 "a scheduling value (other, batch, idle, fifo:N or rr:N with N in 1..99)");
 			return -EINVAL;
 		}
-		canonical = sched_format(policy, prio, buf);
+		canonical = action_sched_name(policy, prio, buf);
 		if (strcmp(canonical, value) != 0) {
 			snprintf(why, whylen, "the canonical form %s", canonical);
 			return -EINVAL;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apply-internal.h"
 #include "isolated/action.h"
 #include "isolated/apply.h"
 #include "isolated/needs.h"
@@ -28,245 +29,11 @@ const char *apply_outcome_name(enum step_outcome o)
 	return o < _STEP_OUTCOME_MAX ? outcome_names[o] : "?";
 }
 
-/* ---- The snapshot as a table of values ---- */
-
-static struct irq_info *state_irq(const struct host_state *s, unsigned irq)
-{
-	size_t lo = 0, hi = s->n_irqs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->irqs[mid].irq < irq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < s->n_irqs && s->irqs[lo].irq == irq ? &s->irqs[lo] : NULL;
-}
-
-/* The thread of a journal entry, if it is still the same thread. */
-static struct task_info *state_thread(const struct host_state *s, const struct journal_entry *e)
-{
-	struct task_info *t = (struct task_info *)host_state_task(s, e->tid);
-
-	return t && t->starttime == e->starttime ? t : NULL;
-}
-
-/* The value of e's target in the snapshot; NULL with *ret_gone when the
- * target no longer exists. -ENOMEM. */
-static int state_value(const struct host_state *s, const struct journal_entry *e, char **ret)
-{
-	const struct irq_info *irq;
-	const struct task_info *t;
-	enum host_cpumask which;
-	const char *v;
-	char *out = NULL;
-
-	switch (e->kind) {
-	case ACTION_SYSCTL:
-		v = host_state_sysctl(s, e->target);
-		if (v && !(out = strdup(v)))
-			return -ENOMEM;
-		break;
-	case ACTION_CPUMASK:
-		if (action_cpumask_which(e->target, &which) < 0)
-			break;
-		if (which == HOST_CPUMASK_IRQ_DEFAULT && s->has_irq_default)
-			out = action_cpus_format(&s->irq_default);
-		else if (which == HOST_CPUMASK_WORKQUEUE && s->has_wq_cpumask)
-			out = action_cpus_format(&s->wq_cpumask);
-		else
-			break;
-		if (!out)
-			return -ENOMEM;
-		break;
-	case ACTION_IRQ_AFFINITY:
-		irq = state_irq(s, e->irq);
-		if (irq && irq->has_affinity && !(out = action_cpus_format(&irq->affinity)))
-			return -ENOMEM;
-		break;
-	case ACTION_THREAD_AFFINITY:
-	case ACTION_THREAD_SCHED:
-		t = state_thread(s, e);
-		if (!t)
-			break;
-		out = e->kind == ACTION_THREAD_AFFINITY ? action_cpus_format(&t->cpus)
-							: action_sched_format(t->policy, t->rt_priority);
-		if (!out)
-			return -ENOMEM;
-		break;
-	default:
-		break;
-	}
-	*ret = out;
-	return 0;
-}
-
-/* Put value (of e's target) into the snapshot: the journal's pristine
- * values, so the plan is made against the host as it was before isolated
- * touched it; or what a recovery put back. */
-static int state_set_value(struct host_state *s, const struct journal_entry *e, const char *value)
-{
-	struct irq_info *irq;
-	struct task_info *t;
-	enum host_cpumask which;
-	int policy, prio;
-
-	switch (e->kind) {
-	case ACTION_SYSCTL:
-		for (size_t i = 0; i < s->n_sysctls; i++)
-			if (strcmp(s->sysctls[i].name, e->target) == 0) {
-				char *v = strdup(value);
-				if (!v)
-					return -ENOMEM;
-				free(s->sysctls[i].value);
-				s->sysctls[i].value = v;
-			}
-		return 0;
-	case ACTION_CPUMASK:
-		if (action_cpumask_which(e->target, &which) < 0)
-			return -EINVAL;
-		return action_cpus_parse(value, which == HOST_CPUMASK_IRQ_DEFAULT ? &s->irq_default : &s->wq_cpumask);
-	case ACTION_IRQ_AFFINITY:
-		irq = state_irq(s, e->irq);
-		return irq ? action_cpus_parse(value, &irq->affinity) : 0;
-	case ACTION_THREAD_AFFINITY:
-		t = state_thread(s, e);
-		return t ? action_cpus_parse(value, &t->cpus) : 0;
-	case ACTION_THREAD_SCHED:
-		t = state_thread(s, e);
-		if (!t)
-			return 0;
-		if (action_sched_parse(value, &policy, &prio) < 0)
-			return -EINVAL;
-		t->policy = policy;
-		t->rt_priority = prio;
-		return 0;
-	default:
-		return -EINVAL;
-	}
-}
-
-/* ---- Writes and read-backs through the host seam ---- */
-
-static int write_value(struct host *h, const struct journal_entry *e, const char *value)
-{
-	struct cpuset set = CPUSET_INIT;
-	enum host_cpumask which;
-	int r, policy, prio;
-
-	if (e->kind == ACTION_SYSCTL)
-		return host_write_sysctl(h, e->target, value);
-	if (e->kind == ACTION_THREAD_SCHED) {
-		if (action_sched_parse(value, &policy, &prio) < 0)
-			return -EINVAL;
-		return host_set_thread_sched(h, e->tgid, e->tid, policy, prio);
-	}
-	r = action_cpus_parse(value, &set);
-	if (r < 0)
-		return r;
-	switch (e->kind) {
-	case ACTION_CPUMASK:
-		r = action_cpumask_which(e->target, &which);
-		if (r >= 0)
-			r = host_write_cpumask(h, which, &set);
-		break;
-	case ACTION_IRQ_AFFINITY:
-		r = host_write_irq_affinity(h, e->irq, &set);
-		break;
-	case ACTION_THREAD_AFFINITY:
-		r = host_set_thread_affinity(h, e->tgid, e->tid, &set);
-		break;
-	default:
-		r = -EINVAL;
-	}
-	cpuset_free(&set);
-	return r;
-}
-
-/* The value now, read from the host. -ESRCH when the thread is gone (or its
- * tid now belongs to another thread). *ret_pending: an IRQ whose effective
- * affinity is not yet inside want. */
-static int read_value(const struct host *h, const struct journal_entry *e, const char *want, char **ret,
-		      bool *ret_pending)
-{
-	struct cpuset aff = CPUSET_INIT, eff = CPUSET_INIT, w = CPUSET_INIT;
-	struct thread_now now = {.cpus = CPUSET_INIT};
-	enum host_cpumask which;
-	bool has_eff = false;
-	char *out = NULL;
-	int r;
-
-	*ret_pending = false;
-	switch (e->kind) {
-	case ACTION_SYSCTL:
-		r = host_read_sysctl(h, e->target, &out);
-		break;
-	case ACTION_CPUMASK:
-		r = action_cpumask_which(e->target, &which);
-		if (r >= 0)
-			r = host_read_cpumask(h, which, &aff);
-		if (r >= 0 && !(out = action_cpus_format(&aff)))
-			r = -ENOMEM;
-		break;
-	case ACTION_IRQ_AFFINITY:
-		r = host_read_irq_affinity(h, e->irq, &aff, &eff, &has_eff);
-		if (r >= 0 && !(out = action_cpus_format(&aff)))
-			r = -ENOMEM;
-		if (r >= 0 && has_eff && want && action_cpus_parse(want, &w) == 0 && !cpuset_empty(&eff))
-			*ret_pending = !cpuset_subset(&eff, &w);
-		break;
-	case ACTION_THREAD_AFFINITY:
-	case ACTION_THREAD_SCHED:
-		r = host_read_thread_ex(h, e->tgid, e->tid, e->kind == ACTION_THREAD_AFFINITY ? HOST_TASK_CPUS : 0,
-					&now);
-		if (r >= 0 && now.starttime != e->starttime)
-			r = -ESRCH;
-		if (r >= 0) {
-			out = e->kind == ACTION_THREAD_AFFINITY ? action_cpus_format(&now.cpus)
-								: action_sched_format(now.policy, now.rt_priority);
-			if (!out)
-				r = -ENOMEM;
-		}
-		cpuset_free(&now.cpus);
-		break;
-	default:
-		r = -EINVAL;
-	}
-	cpuset_free(&aff);
-	cpuset_free(&eff);
-	cpuset_free(&w);
-	if (r < 0) {
-		free(out);
-		return r;
-	}
-	*ret = out;
-	return 0;
-}
-
 static const char *errno_name(int e)
 {
 	const char *n = strerrorname_np(e);
 
 	return n ? n : "E?";
-}
-
-static const char *kind_verb(enum action_kind k)
-{
-	switch (k) {
-	case ACTION_SYSCTL:
-		return "sysctl";
-	case ACTION_IRQ_AFFINITY:
-		return "IRQ affinity";
-	case ACTION_THREAD_AFFINITY:
-		return "affinity";
-	case ACTION_THREAD_SCHED:
-		return "scheduling";
-	case ACTION_CPUMASK:
-		return "cpumask";
-	default:
-		return "value";
-	}
 }
 
 /* EPERM on making a thread realtime: RT group scheduling gives its cgroup no
@@ -306,13 +73,34 @@ static char *eperm_sched_message(const struct host *h, const struct host_state *
 
 /* ---- The transaction ---- */
 
+/* The journal targets a transaction sees: all of them, or with threads_only
+ * those of the threads in its snapshot. idx[k] indexes j->targets (sorted);
+ * now[k] is its value now (NULL: gone); covered[k]: a plan action is for it. */
+struct view {
+	size_t *idx;
+	char **now;
+	bool *covered;
+	size_t n, cap;
+};
+
+/* One apply_mode, carried through its phases. */
 struct txn {
 	struct host *h;
 	const struct policy *p;
 	const struct apply_opts *o;
-	struct host_state *s;
+	struct host_state *s; /* o->state, or the snapshot taken */
 	struct apply_result *res;
 	unsigned writes, undo_writes;
+	int lock_fd; /* -1: not locked (a dry run) */
+	char *boot_id;
+	struct journal *j;
+	struct view v;
+	size_t dropped; /* targets of exited threads dropped from j */
+	bool journaled; /* the transaction was saved to the journal before its writes */
+	bool changed;	/* the commit changed j */
+	bool saved;	/* the journal file holds what j holds */
+	bool stored;	/* the commit stored j */
+	bool removed;	/* the journal file was removed */
 };
 
 static void crash_point(const struct apply_opts *o, const char *fmt, unsigned n)
@@ -432,16 +220,6 @@ static int set_str(char **dst, const char *src)
 	*dst = v;
 	return 0;
 }
-
-/* The journal targets a transaction sees: all of them, or with threads_only
- * those of the threads in its snapshot. idx[k] indexes j->targets (sorted);
- * now[k] is its value now (NULL: gone); covered[k]: a plan action is for it. */
-struct view {
-	size_t *idx;
-	char **now;
-	bool *covered;
-	size_t n, cap;
-};
 
 static void view_done(struct view *v)
 {
@@ -614,14 +392,14 @@ static void execute(struct txn *t, struct apply_step *st)
 	bool pending;
 	int r;
 
-	r = write_value(t->h, &st->e, st->e.wanted);
+	r = target_write(t->h, &st->e, st->e.wanted);
 	if (r < 0) {
 		st->outcome = classify(t, st, r);
 		return;
 	}
 	t->writes++;
 	crash_point(t->o, "%u", t->writes);
-	r = read_value(t->h, &st->e, st->e.wanted, &back, &pending);
+	r = target_read(t->h, &st->e, st->e.wanted, &back, &pending);
 	if (r == -ESRCH && action_kind_is_thread(st->e.kind)) {
 		st->outcome = STEP_GONE;
 		st->message = strdup("the thread exited");
@@ -664,12 +442,12 @@ static size_t undo_steps(struct txn *t, size_t n)
 
 		if (!changed(st))
 			continue;
-		r = write_value(t->h, &st->e, st->e.before);
+		r = target_write(t->h, &st->e, st->e.before);
 		if (r < 0 && !(action_kind_is_thread(st->e.kind) && r == -ESRCH)) {
 			failed++;
 			add_notice(t->res, util_sprintf("could not undo %s %s (%s): writing %s back failed: %s (%s)",
-							st->e.target, kind_verb(st->e.kind), st->e.label, st->e.before,
-							path_strerror(-r), errno_name(-r)));
+							st->e.target, action_kind_noun(st->e.kind), st->e.label,
+							st->e.before, path_strerror(-r), errno_name(-r)));
 			continue;
 		}
 		st->outcome = STEP_UNDONE;
@@ -686,7 +464,7 @@ static int state_follow(struct txn *t, const struct journal_entry *e, const char
 {
 	if (!t->s || (t->s->borrowed && !action_kind_is_thread(e->kind)))
 		return 0;
-	return state_set_value(t->s, e, value) == -ENOMEM ? -ENOMEM : 0;
+	return target_set_in(t->s, e, value) == -ENOMEM ? -ENOMEM : 0;
 }
 
 /* A step as a journal target: its pristine value, and the value it writes
@@ -719,7 +497,7 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 		bool pending;
 		int r;
 
-		r = read_value(t->h, e, NULL, &cur, &pending);
+		r = target_read(t->h, e, NULL, &cur, &pending);
 		if (r == -ESRCH || r == -ENOENT)
 			continue;
 		if (r < 0) {
@@ -755,11 +533,11 @@ static int recover(struct txn *t, struct journal *j, char *err, size_t errlen)
 			continue;
 		}
 		free(cur);
-		r = write_value(t->h, e, e->before);
+		r = target_write(t->h, e, e->before);
 		if (r < 0 && !(action_kind_is_thread(e->kind) && r == -ESRCH)) {
 			snprintf(err, errlen,
 				 "undoing the interrupted transaction: writing %s back to %s %s failed: %s (%s)",
-				 e->before, e->target, kind_verb(e->kind), path_strerror(-r), errno_name(-r));
+				 e->before, e->target, action_kind_noun(e->kind), path_strerror(-r), errno_name(-r));
 			return r;
 		}
 		undone++;
@@ -812,7 +590,7 @@ static int drop_exited(struct txn *t, struct journal *j, size_t *ret_dropped)
 		for (size_t i = 0; i < j->n_targets; i++) {
 			struct journal_entry *e = &j->targets[i];
 
-			if (e->target && action_kind_is_thread(e->kind) && !state_thread(t->s, e)) {
+			if (e->target && action_kind_is_thread(e->kind) && !target_thread(t->s, e)) {
 				journal_kill_target(j, e);
 				dropped++;
 			}
@@ -843,7 +621,7 @@ static int build_view(struct txn *t, struct journal *j, struct view *v)
 			for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 				struct journal_entry *e = thread_target(j, kinds[k], task->tid);
 
-				if (e && !(e->kind == ACTION_THREAD_SCHED && e->irq) && state_thread(t->s, e) &&
+				if (e && !(e->kind == ACTION_THREAD_SCHED && e->irq) && target_thread(t->s, e) &&
 				    (r = view_add(v, (size_t)(e - j->targets))) < 0)
 					return r;
 			}
@@ -856,7 +634,7 @@ static int build_view(struct txn *t, struct journal *j, struct view *v)
 				return r;
 	}
 	for (size_t k = 0; k < v->n; k++)
-		if ((r = state_value(t->s, &j->targets[v->idx[k]], &v->now[k])) < 0)
+		if ((r = target_value_in(t->s, &j->targets[v->idx[k]], &v->now[k])) < 0)
 			return r;
 	return 0;
 }
@@ -902,7 +680,7 @@ static int load_journal(struct txn *t, const char *boot_id, struct journal **ret
 
 /* Write what changed in j, or remove the file when j holds nothing (the
  * host is vanilla, and no revert awaits confirmation). */
-static int store_journal(const struct host *h, struct journal *j, bool *ret_removed, char *err, size_t errlen)
+int apply_store_journal(const struct host *h, struct journal *j, bool *ret_removed, char *err, size_t errlen)
 {
 	int r;
 
@@ -916,6 +694,7 @@ static int store_journal(const struct host *h, struct journal *j, bool *ret_remo
 	*ret_removed = false;
 	return journal_save(h, j, err, errlen);
 }
+
 static void count_outcomes(struct apply_result *res)
 {
 	memset(res->counts, 0, sizeof(res->counts));
@@ -1034,7 +813,8 @@ static int begin_txn(struct txn *t, struct journal *j)
 	}
 	return r;
 }
-static int fail_msg(char *err, size_t errlen, int r, const char *what)
+
+int apply_fail_msg(char *err, size_t errlen, int r, const char *what)
 {
 	if (err[0] == '\0')
 		snprintf(err, errlen, "%s: %s", what, path_strerror(-r));
@@ -1079,195 +859,241 @@ static int check_threads_only(struct txn *t, const struct journal *j, char *err,
 	return -ESTALE;
 }
 
-int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *o, struct apply_result **ret, char *err,
-	       size_t errlen)
+int apply_boot_id(const struct host *h, const struct host_state *s, char **ret)
 {
-	struct txn t = {.h = h, .p = p, .o = o};
-	struct journal *j = NULL;
-	struct view v = {0};
-	char *boot_id = NULL, scope[256];
-	bool removed = false, changed = false, writes = false, saved = false, stored = false;
-	int lock_fd = -1, r, failure = 0;
-	size_t dropped = 0;
+	char *id = NULL;
+	int r;
 
-	err[0] = '\0';
-	if ((r = check_opts(o, err, errlen)) < 0)
+	if (s)
+		r = (id = strdup(s->boot_id ? s->boot_id : "")) ? 0 : -ENOMEM;
+	else
+		r = host_read_boot_id(h, &id);
+	if (r == -ENOENT && (id = strdup("")))
+		r = 0;
+	if (r < 0)
 		return r;
-	t.res = calloc(1, sizeof(*t.res));
-	if (!t.res)
-		return -ENOMEM;
-	if (!(t.res->mode = strdup(p->name)) ||
-	    !(t.res->scope = strdup(policy_scope_format(&p->scope, scope, sizeof(scope))))) {
-		r = -ENOMEM;
-		goto out;
-	}
+	*ret = id;
+	return 0;
+}
 
-	if (!o->dry_run && (r = journal_lock(h, !o->no_wait, &lock_fd, err, errlen)) < 0)
-		goto out;
+/* Phase 1, load and recover: under the lock, the journal of this boot,
+ * with an interrupted transaction undone (a dry run only says it would
+ * be). */
+static int txn_load(struct txn *t, char *err, size_t errlen)
+{
+	const struct apply_opts *o = t->o;
+	int r;
 
+	if (!o->dry_run && (r = journal_lock(t->h, !o->no_wait, &t->lock_fd, err, errlen)) < 0)
+		return r;
 	/* A snapshot given by the caller has the boot id: one file less on
 	 * the event path. */
-	if (o->state)
-		r = (boot_id = strdup(o->state->boot_id ? o->state->boot_id : "")) ? 0 : -ENOMEM;
-	else
-		r = host_read_boot_id(h, &boot_id);
-	if (r == -ENOENT && (boot_id = strdup("")))
-		r = 0;
-	if (r < 0) {
-		fail_msg(err, errlen, r, "reading proc/sys/kernel/random/boot_id");
-		goto out;
-	}
-	if ((r = load_journal(&t, boot_id, &j, err, errlen)) < 0)
-		goto out;
+	if ((r = apply_boot_id(t->h, o->state, &t->boot_id)) < 0)
+		return apply_fail_msg(err, errlen, r, "reading proc/sys/kernel/random/boot_id");
+	if ((r = load_journal(t, t->boot_id, &t->j, err, errlen)) < 0)
+		return r;
 	/* Before a recovery, which keeps a given snapshot up to date. */
-	t.s = o->state;
-	if (j->has_txn) {
+	t->s = o->state;
+	if (t->j->has_txn) {
 		if (o->dry_run)
-			add_notice(t.res, util_sprintf("an interrupted transaction (apply %s, pid %d) would be undone "
-						       "first; this plan is made against the host as it is now",
-						       j->txn_mode ? j->txn_mode : "?", j->txn_pid));
-		else if ((r = recover(&t, j, err, errlen)) < 0 || (r = store_journal(h, j, &removed, err, errlen)) < 0)
-			goto out;
+			add_notice(t->res, util_sprintf("an interrupted transaction (apply %s, pid %d) would be undone "
+							"first; this plan is made against the host as it is now",
+							t->j->txn_mode ? t->j->txn_mode : "?", t->j->txn_pid));
+		else if ((r = recover(t, t->j, err, errlen)) < 0 ||
+			 (r = apply_store_journal(t->h, t->j, &t->removed, err, errlen)) < 0)
+			return r;
 		else
 			crash_point(o, "recovered", 0);
 	}
-	if (o->threads_only && (r = check_threads_only(&t, j, err, errlen)) < 0)
-		goto out;
-	if (!(t.res->previous_mode = strdup(j->mode))) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (o->threads_only && (r = check_threads_only(t, t->j, err, errlen)) < 0)
+		return r;
+	return (t->res->previous_mode = strdup(t->j->mode)) ? 0 : -ENOMEM;
+}
 
-	if (!o->state && (r = needs_snapshot_apply(h, p, j, &t.s, err, errlen)) < 0)
-		goto out;
-	if ((r = drop_exited(&t, j, &dropped)) < 0)
-		goto out;
+/* Phase 2, the pristine view: the plan, made against the host as it was
+ * before isolated touched it (the journal's pristine values put into the
+ * snapshot), and the transaction's steps. */
+static int txn_plan(struct txn *t, char *err, size_t errlen)
+{
+	const struct apply_opts *o = t->o;
+	struct journal *j = t->j;
+	int r;
+
+	if (!o->state && (r = needs_snapshot_apply(t->h, t->p, j, &t->s, err, errlen)) < 0)
+		return r;
+	if ((r = drop_exited(t, j, &t->dropped)) < 0)
+		return r;
 	/* The value of every target in view now, then the pristine view. */
-	if ((r = build_view(&t, j, &v)) < 0)
-		goto out;
-	for (size_t k = 0; k < v.n; k++) {
-		const struct journal_entry *e = &j->targets[v.idx[k]];
+	if ((r = build_view(t, j, &t->v)) < 0)
+		return r;
+	for (size_t k = 0; k < t->v.n; k++) {
+		const struct journal_entry *e = &j->targets[t->v.idx[k]];
 
-		if ((r = state_set_value(t.s, e, e->pristine)) < 0) {
+		if ((r = target_set_in(t->s, e, e->pristine)) < 0) {
 			snprintf(err, errlen, "the journal's pristine value of %s (%s) is not a valid value", e->target,
 				 e->pristine);
-			goto out;
+			return r;
 		}
 	}
 	if (o->threads_only)
-		r = plan_build_threads(p, t.s, &t.res->plan, err, errlen);
+		r = plan_build_threads(t->p, t->s, &t->res->plan, err, errlen);
 	else
-		r = plan_build(p, t.s, &t.res->plan, err, errlen);
-	if (r < 0)
-		goto out;
-	if ((r = compose(&t, j, &v)) < 0)
-		goto out;
-	count_outcomes(t.res);
-	if (o->dry_run) {
-		r = 0;
-		goto out;
-	}
+		r = plan_build(t->p, t->s, &t->res->plan, err, errlen);
+	if (r < 0 || (r = compose(t, j, &t->v)) < 0)
+		return r;
+	count_outcomes(t->res);
+	return 0;
+}
 
-	if ((r = begin_txn(&t, j)) < 0)
-		goto out;
-	if (j->n_steps > 0) {
-		writes = true;
-		if ((r = journal_save(h, j, err, errlen)) < 0)
-			goto out;
-		crash_point(o, "journal", 0);
-	}
+/* Step i failed: the steps after it are not done, those before it are
+ * undone. Returns the failed write's -errno, or the error of storing the
+ * journal. */
+static int rollback(struct txn *t, size_t i, char *err, size_t errlen)
+{
+	struct apply_result *res = t->res;
+	const struct apply_step *st = &res->steps[i];
+	int failure = st->error ? -st->error : -EIO, r;
+	size_t undone = 0, stuck;
 
-	for (size_t i = 0; i < t.res->n_steps; i++) {
-		struct apply_step *st = &t.res->steps[i];
+	for (size_t k = i + 1; k < res->n_steps; k++)
+		if (res->steps[k].write && res->steps[k].outcome == STEP_PLANNED)
+			res->steps[k].outcome = STEP_NOT_DONE;
+	stuck = undo_steps(t, i);
+	for (size_t k = 0; k < i; k++)
+		undone += res->steps[k].outcome == STEP_UNDONE;
+	res->error = util_sprintf("%s (%s): setting %s %s failed: %s; %zu change%s of this "
+				  "transaction undone%s",
+				  st->e.target, st->e.label, action_kind_noun(st->e.kind), st->e.wanted,
+				  st->message ? st->message : "?", undone, undone == 1 ? "" : "s",
+				  stuck ? ", SOME COULD NOT BE (see above): the host is not as it was" : "");
+	res->failed = true;
+	/* Keep the transaction in the journal: the next run retries the undo. */
+	if (stuck)
+		return failure;
+	/* Everything put back: the journal as it was before this transaction
+	 * (begin_txn only added the transaction to it; the exited threads
+	 * dropped stay dropped). */
+	journal_clear_txn(t->j);
+	if ((r = apply_store_journal(t->h, t->j, &t->removed, err, errlen)) < 0)
+		return r;
+	t->saved = true;
+	return failure;
+}
+
+/* Phase 3, execute or roll back: journal the transaction, then write its
+ * steps in order; at the first failure, undo what was written. */
+static int txn_execute(struct txn *t, char *err, size_t errlen)
+{
+	int r;
+
+	if ((r = begin_txn(t, t->j)) < 0)
+		return r;
+	if (t->j->n_steps > 0) {
+		t->journaled = true;
+		if ((r = journal_save(t->h, t->j, err, errlen)) < 0)
+			return r;
+		crash_point(t->o, "journal", 0);
+	}
+	for (size_t i = 0; i < t->res->n_steps; i++) {
+		struct apply_step *st = &t->res->steps[i];
 
 		if (!st->write)
 			continue;
-		execute(&t, st);
-		if (st->outcome != STEP_FAILED)
-			continue;
-		failure = st->error ? -st->error : -EIO;
-		for (size_t k = i + 1; k < t.res->n_steps; k++)
-			if (t.res->steps[k].write && t.res->steps[k].outcome == STEP_PLANNED)
-				t.res->steps[k].outcome = STEP_NOT_DONE;
-		{
-			size_t undone = 0, stuck = undo_steps(&t, i);
-			for (size_t k = 0; k < i; k++)
-				undone += t.res->steps[k].outcome == STEP_UNDONE;
-			t.res->error =
-			    util_sprintf("%s (%s): setting %s %s failed: %s; %zu change%s of this "
-					 "transaction undone%s",
-					 st->e.target, st->e.label, kind_verb(st->e.kind), st->e.wanted,
-					 st->message ? st->message : "?", undone, undone == 1 ? "" : "s",
-					 stuck ? ", SOME COULD NOT BE (see above): the host is not as it was" : "");
-			t.res->failed = true;
-			if (stuck) {
-				/* Keep the transaction in the journal: the next run retries the undo. */
-				r = failure;
-				goto out;
-			}
-		}
-		/* Everything put back: the journal as it was before this
-		 * transaction (begin_txn only added the transaction to it; the
-		 * exited threads dropped stay dropped). */
-		journal_clear_txn(j);
-		r = store_journal(h, j, &removed, err, errlen);
-		if (r < 0)
-			goto out;
-		saved = true;
-		r = failure;
-		goto out;
+		execute(t, st);
+		if (st->outcome == STEP_FAILED)
+			return rollback(t, i, err, errlen);
 	}
+	return 0;
+}
 
-	if ((r = commit_journal(&t, j, &v, &changed)) < 0)
-		goto out;
+/* Phase 4, commit: the journal after the transaction, stored. */
+static int txn_commit(struct txn *t, char *err, size_t errlen)
+{
+	int r;
+
+	if ((r = commit_journal(t, t->j, &t->v, &t->changed)) < 0)
+		return r;
 	/* The event path is hot: a journal that would be written back as it
 	 * is, is not written (and journal_save writes a record of what
 	 * changed, not the journal). */
-	if (!o->threads_only || writes || changed || dropped) {
-		r = store_journal(h, j, &removed, err, errlen);
-		stored = r >= 0;
+	if (!t->o->threads_only || t->journaled || t->changed || t->dropped) {
+		if ((r = apply_store_journal(t->h, t->j, &t->removed, err, errlen)) < 0)
+			return r;
+		t->stored = true;
 	}
-	if (r < 0)
-		goto out;
-	saved = true;
-	crash_point(o, "commit", 0);
-	r = 0;
-out:
-	if (t.res)
-		count_outcomes(t.res);
+	t->saved = true;
+	crash_point(t->o, "commit", 0);
+	return 0;
+}
+
+/* Whatever the phases reached (r: the first error): unlock, leave the
+ * caller's journal as the file holds it, free what the transaction held;
+ * the result to the caller, or the error. */
+static int txn_finish(struct txn *t, int r, struct apply_result **ret, char *err, size_t errlen)
+{
+	const struct apply_opts *o = t->o;
+	struct journal *j = t->j;
+
+	count_outcomes(t->res);
 	/* With no journal on disk the host holds nothing of ours: the lock file
 	 * and its directory go too, so a tree is left exactly as it was. A
 	 * journal just saved is there (one lookup less on the event path). */
-	if (!(stored && !removed))
-		removed = !journal_exists(h);
-	if (lock_fd >= 0)
-		journal_unlock(h, lock_fd, removed);
-	if (t.res)
-		t.res->journal_removed = removed;
-	view_done(&v);
-	free(boot_id);
+	if (!(t->stored && !t->removed))
+		t->removed = !journal_exists(t->h);
+	if (t->lock_fd >= 0)
+		journal_unlock(t->h, t->lock_fd, t->removed);
+	t->res->journal_removed = t->removed;
+	view_done(&t->v);
+	free(t->boot_id);
 	if (o->journal && j) {
 		/* The caller keeps it: what memory holds must be what the file
 		 * holds. A dry run changed it (exited threads), a failure may
 		 * have: read it again next time. */
-		if (o->dry_run || !(saved || (r >= 0 && !changed && !dropped && !writes)))
+		if (o->dry_run || !(t->saved || (r >= 0 && !t->changed && !t->dropped && !t->journaled)))
 			journal_forget_file(j);
 		else if (j->n_targets > 2 * journal_n_live(j) + 64)
 			journal_compact(j);
 	} else {
 		journal_free(j);
 	}
-	if (t.s != o->state)
-		host_state_free(t.s);
-	if (r < 0 && !(t.res && t.res->failed)) {
+	if (t->s != o->state)
+		host_state_free(t->s);
+	if (r < 0 && !t->res->failed) {
 		if (err[0] == '\0')
 			snprintf(err, errlen, "%s", path_strerror(-r));
-		apply_result_free(t.res);
+		apply_result_free(t->res);
 		return r;
 	}
-	*ret = t.res;
+	*ret = t->res;
 	return r;
 }
+
+int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *o, struct apply_result **ret, char *err,
+	       size_t errlen)
+{
+	struct txn t = {.h = h, .p = p, .o = o, .lock_fd = -1};
+	char scope[256];
+	int r;
+
+	err[0] = '\0';
+	if ((r = check_opts(o, err, errlen)) < 0)
+		return r;
+	if (!(t.res = calloc(1, sizeof(*t.res))))
+		return -ENOMEM;
+	if (!(t.res->mode = strdup(p->name)) ||
+	    !(t.res->scope = strdup(policy_scope_format(&p->scope, scope, sizeof(scope)))))
+		r = -ENOMEM;
+	if (r >= 0)
+		r = txn_load(&t, err, errlen);
+	if (r >= 0)
+		r = txn_plan(&t, err, errlen);
+	if (r >= 0 && !o->dry_run)
+		r = txn_execute(&t, err, errlen);
+	if (r >= 0 && !o->dry_run)
+		r = txn_commit(&t, err, errlen);
+	return txn_finish(&t, r, ret, err, errlen);
+}
+
 void apply_result_free(struct apply_result *r)
 {
 	if (!r)
@@ -1282,170 +1108,4 @@ void apply_result_free(struct apply_result *r)
 	strv_free(r->notices);
 	free(r->error);
 	free(r);
-}
-
-/* ---- Status ---- */
-
-int apply_status(const struct host *h, struct apply_status **ret, char *err, size_t errlen)
-{
-	return apply_status_in(h, NULL, ret, err, errlen);
-}
-
-int apply_status_in(const struct host *h, const struct host_state *s, struct apply_status **ret, char *err,
-		    size_t errlen)
-{
-	struct apply_status *st;
-	struct journal *j = NULL;
-	char *boot_id = NULL;
-	int r;
-
-	err[0] = '\0';
-	if (s && !host_state_has(s, &needs_status))
-		s = NULL;
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return -ENOMEM;
-	r = journal_load(h, &j, err, errlen);
-	if (r == -ENOENT) {
-		err[0] = '\0';
-		*ret = st;
-		return 0;
-	}
-	if (r < 0)
-		goto fail;
-	if (s)
-		r = (boot_id = strdup(s->boot_id ? s->boot_id : "")) ? 0 : -ENOMEM;
-	else
-		r = host_read_boot_id(h, &boot_id);
-	if (r == -ENOENT && (boot_id = strdup("")))
-		r = 0;
-	if (r < 0)
-		goto fail;
-	if (strcmp(boot_id, j->boot_id) != 0) {
-		st->stale_boot_id = strdup(j->boot_id);
-		journal_free(j);
-		free(boot_id);
-		if (!st->stale_boot_id) {
-			free(st);
-			return -ENOMEM;
-		}
-		*ret = st;
-		return 0;
-	}
-	free(boot_id);
-	st->journal = j;
-	st->targets = calloc(j->n_targets + 1, sizeof(*st->targets));
-	if (!st->targets) {
-		apply_status_free(st);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < j->n_targets; i++) {
-		struct status_target *t = &st->targets[st->n_targets++];
-		bool pending;
-
-		t->e = &j->targets[i];
-		if (s && (r = state_value(s, t->e, &t->now)) == 0 && !t->now)
-			r = -ESRCH;
-		else if (!s)
-			r = read_value(h, t->e, NULL, &t->now, &pending);
-		if (r == -ESRCH || r == -ENOENT) {
-			t->now = NULL;
-			st->n_gone++;
-			continue;
-		}
-		if (r < 0) {
-			snprintf(err, errlen, "reading %s: %s", t->e->target, path_strerror(-r));
-			apply_status_free(st);
-			return r;
-		}
-		t->drift = !action_value_equal(t->e->kind, t->now, t->e->wanted);
-		st->n_drift += t->drift;
-	}
-	*ret = st;
-	return 0;
-fail:
-	free(boot_id);
-	journal_free(j);
-	free(st);
-	if (err[0] == '\0')
-		snprintf(err, errlen, "%s", path_strerror(-r));
-	return r;
-}
-
-void apply_status_free(struct apply_status *st)
-{
-	if (!st)
-		return;
-	for (size_t i = 0; i < st->n_targets; i++)
-		free(st->targets[i].now);
-	free(st->targets);
-	free(st->stale_boot_id);
-	journal_free(st->journal);
-	free(st);
-}
-
-/* ---- Confirmation ---- */
-
-static bool str_equal_or_null(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-int apply_confirm(struct host *h, uid_t uid, const char *session, char **ret_mode, char *err, size_t errlen)
-{
-	struct journal *j = NULL;
-	char *boot_id = NULL, *mode = NULL;
-	bool removed = false;
-	int lock_fd = -1, r;
-
-	err[0] = '\0';
-	if ((r = journal_lock(h, true, &lock_fd, err, errlen)) < 0)
-		return r;
-	r = host_read_boot_id(h, &boot_id);
-	if (r == -ENOENT && (boot_id = strdup("")))
-		r = 0;
-	if (r < 0) {
-		fail_msg(err, errlen, r, "reading proc/sys/kernel/random/boot_id");
-		goto out;
-	}
-	r = journal_load(h, &j, err, errlen);
-	if (r == -ENOENT || (r == 0 && (strcmp(j->boot_id, boot_id) != 0 || !j->has_confirm))) {
-		/* A journal of another boot is left for the next apply to
-		 * discard: nothing of it is in force. */
-		snprintf(err, errlen, "nothing to confirm: no apply is awaiting confirmation");
-		r = -ENOENT;
-		goto out;
-	}
-	if (r < 0)
-		goto out;
-	if (uid != j->confirm_uid || !str_equal_or_null(session, j->confirm_session)) {
-		snprintf(err, errlen, "only the caller that applied %s may confirm it: uid %u, %s%s (not uid %u, %s%s)",
-			 j->mode, (unsigned)j->confirm_uid, j->confirm_session ? "session " : "no session",
-			 j->confirm_session ? j->confirm_session : "", (unsigned)uid,
-			 session ? "session " : "no session", session ? session : "");
-		r = -EPERM;
-		goto out;
-	}
-	if (ret_mode && !(mode = strdup(j->mode))) {
-		r = -ENOMEM;
-		goto out;
-	}
-	journal_clear_confirm(j);
-	if ((r = store_journal(h, j, &removed, err, errlen)) < 0)
-		goto out;
-	if (ret_mode) {
-		*ret_mode = mode;
-		mode = NULL;
-	}
-	r = 0;
-out:
-	/* A confirmed revert leaves nothing: the lock goes with the journal. */
-	removed = !journal_exists(h);
-	journal_unlock(h, lock_fd, removed);
-	free(mode);
-	free(boot_id);
-	journal_free(j);
-	if (r < 0 && err[0] == '\0')
-		snprintf(err, errlen, "%s", path_strerror(-r));
-	return r;
 }

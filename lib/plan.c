@@ -12,17 +12,9 @@
 #include "isolated/plan.h"
 #include "isolated/procfmt.h"
 
-static const char *const kind_names[] = {
-    [ACTION_SYSCTL] = "sysctl",
-    [ACTION_IRQ_AFFINITY] = "irq-affinity",
-    [ACTION_THREAD_AFFINITY] = "thread-affinity",
-    [ACTION_THREAD_SCHED] = "thread-sched",
-    [ACTION_CPUMASK] = "cpumask",
-};
-
 const char *plan_action_kind_name(enum action_kind k)
 {
-	return k < _ACTION_KIND_MAX ? kind_names[k] : "?";
+	return action_kind_name(k);
 }
 
 struct builder {
@@ -116,20 +108,6 @@ static void add_warning(struct builder *b, char *w)
 		b->error = -ENOMEM;
 }
 
-static bool sched_equal(const struct sched_spec *want, const struct task_info *t)
-{
-	switch (want->kind) {
-	case SCHED_KIND_OTHER:
-		return t->policy == 0;
-	case SCHED_KIND_FIFO:
-		return t->policy == 1 && t->rt_priority == want->prio;
-	case SCHED_KIND_RR:
-		return t->policy == 2 && t->rt_priority == want->prio;
-	default:
-		return true;
-	}
-}
-
 /* Tie a thread action to the thread it was planned for, so a reused tid is
  * not taken for it later. */
 static void set_thread(struct action *a, const struct task_info *t)
@@ -141,23 +119,20 @@ static void set_thread(struct action *a, const struct task_info *t)
 	a->starttime = t->starttime;
 }
 
-/* SCHED_DEADLINE (policy 6): sched_setscheduler cannot give a thread its
- * runtime, deadline and period back, so a sched change could never be
- * undone; and the kernel refuses affinity changes that would break deadline
- * admission (EBUSY). A policy isolated has no value for (SCHED_EXT, 7, and
- * anything newer) could not be journaled as a pristine value to put back
- * either. Such a thread is left as it is. */
-#define SCHED_POLICY_DEADLINE 6
-
+/* SCHED_DEADLINE: sched_setscheduler cannot give a thread its runtime,
+ * deadline and period back, so a sched change could never be undone; and
+ * the kernel refuses affinity changes that would break deadline admission
+ * (EBUSY). A policy isolated has no value for (SCHED_EXT and anything
+ * newer) could not be journaled as a pristine value to put back either.
+ * Such a thread is left as it is. */
 static bool is_deadline(const struct task_info *t)
 {
-	return t->policy == SCHED_POLICY_DEADLINE;
+	return t->policy == SCHED_DEADLINE;
 }
 
-/* The policies action_sched_parse gives back: other, fifo, rr, batch, idle. */
 static bool unrestorable(const struct task_info *t)
 {
-	return !(t->policy == 0 || t->policy == 1 || t->policy == 2 || t->policy == 3 || t->policy == 5);
+	return !action_sched_has_value(t->policy);
 }
 
 static char *unrestorable_reason(const struct task_info *t)
@@ -435,6 +410,31 @@ static bool threaded_irqs(const struct host_state *s)
 	return s->preempt_rt || (s->cmdline && procfmt_cmdline_get(s->cmdline, "threadirqs", NULL) == 1);
 }
 
+/* The scheduling rule r wants (spec: its sched, or an IRQ rule's thread)
+ * for thread t: unchanged, skipped, or an action (returned; NULL
+ * otherwise). */
+static struct action *plan_sched(struct builder *b, const struct rule *r, const struct sched_spec *spec,
+				 const struct task_info *t)
+{
+	char want[ACTION_SCHED_MAX], now[ACTION_SCHED_MAX];
+	struct action *a;
+
+	policy_sched_format(spec, want, sizeof(want));
+	if (strcmp(action_sched_name(t->policy, t->rt_priority, now), want) == 0) {
+		b->pl->unchanged++;
+		return NULL;
+	}
+	if (unrestorable(t)) {
+		add_skip(b, ACTION_THREAD_SCHED, action_tid_target(t->tid), thread_label(t), unrestorable_reason(t),
+			 r->name);
+		return NULL;
+	}
+	a = add_action(b, ACTION_THREAD_SCHED, action_tid_target(t->tid), thread_label(t),
+		       action_sched_format(t->policy, t->rt_priority), strdup(want), r->name, rule_is_rt(b->p, r));
+	set_thread(a, t);
+	return a;
+}
+
 static void plan_irqs(struct builder *b, size_t *rule_hits)
 {
 	const struct policy *p = b->p;
@@ -474,25 +474,11 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 		for (size_t t = 0; t < s->n_tasks; t++) {
 			const struct task_info *task = &s->tasks[t];
 			struct action *a;
-			char want[32];
 
 			if (task->context_only || irq_thread_number(task) != (long)irq->irq)
 				continue;
 			found_thread = true;
-			if (sched_equal(&r->thread, task)) {
-				b->pl->unchanged++;
-				continue;
-			}
-			if (unrestorable(task)) {
-				add_skip(b, ACTION_THREAD_SCHED, action_tid_target(task->tid), thread_label(task),
-					 unrestorable_reason(task), r->name);
-				continue;
-			}
-			a = add_action(b, ACTION_THREAD_SCHED, action_tid_target(task->tid), thread_label(task),
-				       action_sched_format(task->policy, task->rt_priority),
-				       strdup(policy_sched_format(&r->thread, want, sizeof(want))), r->name,
-				       rule_is_rt(p, r));
-			set_thread(a, task);
+			a = plan_sched(b, r, &r->thread, task);
 			if (a)
 				a->irq = irq->irq;
 		}
@@ -569,25 +555,8 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 				set_thread(a, t);
 			}
 		}
-		if (r->sched.kind != SCHED_KIND_UNSET) {
-			struct action *a;
-			char want[32];
-
-			if (sched_equal(&r->sched, t)) {
-				b->pl->unchanged++;
-				continue;
-			}
-			if (unrestorable(t)) {
-				add_skip(b, ACTION_THREAD_SCHED, action_tid_target(t->tid), thread_label(t),
-					 unrestorable_reason(t), r->name);
-				continue;
-			}
-			a = add_action(b, ACTION_THREAD_SCHED, action_tid_target(t->tid), thread_label(t),
-				       action_sched_format(t->policy, t->rt_priority),
-				       strdup(policy_sched_format(&r->sched, want, sizeof(want))), r->name,
-				       rule_is_rt(p, r));
-			set_thread(a, t);
-		}
+		if (r->sched.kind != SCHED_KIND_UNSET)
+			plan_sched(b, r, &r->sched, t);
 	}
 }
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "isolated/action.h"
 #include "isolated/policy.h"
 #include "isolated/trust.h"
 #include "policy-internal.h"
@@ -746,66 +747,29 @@ const char *policy_mode_type_name(enum mode_type t)
 	return "unknown";
 }
 
+/* A rule's scheduling is an action value (lib/action.c): only the kinds
+ * differ, the policy's enum against the kernel's SCHED_* numbers. */
 const char *policy_sched_format(const struct sched_spec *s, char *buf, size_t len)
 {
-	switch (s->kind) {
-	case SCHED_KIND_FIFO:
-		snprintf(buf, len, "fifo:%d", s->prio);
-		break;
-	case SCHED_KIND_RR:
-		snprintf(buf, len, "rr:%d", s->prio);
-		break;
-	case SCHED_KIND_OTHER:
-		snprintf(buf, len, "other");
-		break;
-	default:
-		snprintf(buf, len, "%s", "");
-		break;
-	}
+	char value[ACTION_SCHED_MAX];
+	int policy = s->kind == SCHED_KIND_FIFO ? SCHED_FIFO : s->kind == SCHED_KIND_RR ? SCHED_RR : SCHED_OTHER;
+
+	snprintf(buf, len, "%s", s->kind == SCHED_KIND_UNSET ? "" : action_sched_name(policy, s->prio, value));
 	return buf;
 }
 
 int policy_sched_parse(const char *s, struct sched_spec *ret, char *err, size_t errlen)
 {
-	struct sched_spec spec = {SCHED_KIND_UNSET, 0};
-	const char *prio = NULL;
-	long v;
-	int r;
+	int policy, prio, r = action_sched_parse_rule(s, &policy, &prio, err, errlen);
 
-	if (strcmp(s, "other") == 0) {
-		spec.kind = SCHED_KIND_OTHER;
-		*ret = spec;
-		return 0;
-	}
-	if (strncmp(s, "fifo:", 5) == 0)
-		spec.kind = SCHED_KIND_FIFO, prio = s + 5;
-	else if (strncmp(s, "rr:", 3) == 0)
-		spec.kind = SCHED_KIND_RR, prio = s + 3;
-	else if (strcmp(s, "fifo") == 0 || strcmp(s, "rr") == 0) {
-		snprintf(err, errlen, "missing priority in \"%s\" (expected %s:N, N in 1..99)", s, s);
-		return -EINVAL;
-	} else {
-		snprintf(err, errlen, "invalid scheduling \"%s\" (expected fifo:N, rr:N or other)", s);
-		return -EINVAL;
-	}
-	if (!*prio) {
-		snprintf(err, errlen, "missing priority in \"%s\" (expected %sN, N in 1..99)", s, s);
-		return -EINVAL;
-	}
-	r = util_parse_long(prio, -1000000, 1000000, &v);
-	if (r == -EINVAL || (r == 0 && !isdigit((unsigned char)*prio) && *prio != '-')) {
-		snprintf(err, errlen, "invalid priority \"%s\" in \"%s\"", prio, s);
-		return -EINVAL;
-	}
-	if (r < 0 || v < 1 || v > 99) {
-		if (r < 0)
-			snprintf(err, errlen, "priority %s out of range 1..99", prio);
-		else
-			snprintf(err, errlen, "priority %ld out of range 1..99", v);
-		return -ERANGE;
-	}
-	spec.prio = (int)v;
-	*ret = spec;
+	if (r < 0)
+		return r;
+	*ret = (struct sched_spec){
+	    .kind = policy == SCHED_FIFO ? SCHED_KIND_FIFO
+		    : policy == SCHED_RR ? SCHED_KIND_RR
+					 : SCHED_KIND_OTHER,
+	    .prio = prio,
+	};
 	return 0;
 }
 

@@ -328,21 +328,11 @@ static json_object *held_json(struct jb *b, const struct apply_status *st, bool 
 	return o;
 }
 
-static char *sched_of(const struct task_info *t)
-{
-	static const char *const names[] = {"other", "fifo", "rr", "batch", "iso", "idle", "deadline"};
-	const char *n = t->policy >= 0 && t->policy < (int)ARRAY_SIZE(names) ? names[t->policy] : "?";
-
-	if (t->policy == 1 || t->policy == 2)
-		return util_sprintf("%s:%d", n, t->rt_priority);
-	return strdup(n);
-}
-
 /* A thread is "tuned" when it is not as a fresh thread would be: pinned to
  * fewer than the online CPUs, or not SCHED_OTHER. */
 static bool task_tuned(const struct task_info *t, const struct host_state *s)
 {
-	return t->policy != 0 || !cpuset_equal(&t->cpus, &s->online);
+	return t->policy != SCHED_OTHER || !cpuset_equal(&t->cpus, &s->online);
 }
 
 static json_object *irq_json(struct jb *b, const struct irq_info *q)
@@ -361,7 +351,7 @@ static json_object *irq_json(struct jb *b, const struct irq_info *q)
 static json_object *task_json(struct jb *b, const struct task_info *t, bool tuned)
 {
 	json_object *o = jobj(b);
-	char *sched = sched_of(t);
+	char *sched = action_sched_describe(t->policy, t->rt_priority);
 
 	if (!sched)
 		b->oom = true;

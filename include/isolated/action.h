@@ -1,9 +1,11 @@
 /* Actions' vocabulary: the kinds of change isolated makes and the values of
- * each kind, as plans, the journal and the transactions write, read and
- * compare them. Pure functions on strings: reads nothing, writes nothing. */
+ * each kind, as policy rules, plans, the journal, the transactions and the
+ * reports write, read and compare them. A new value is added here. Pure
+ * functions on strings: reads nothing, writes nothing. */
 #ifndef ISOLATED_ACTION_H
 #define ISOLATED_ACTION_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -18,6 +20,20 @@ enum action_kind {
 	ACTION_CPUMASK, /* [cpumask]: "cpumask/irq_default", "cpumask/workqueue" */
 	_ACTION_KIND_MAX,
 };
+
+/* Scheduling policies go by <sched.h>'s names (the kernel's numbers:
+ * SCHED_OTHER 0, FIFO 1, RR 2, BATCH 3, ISO 4, IDLE 5, DEADLINE 6); glibc
+ * does not name the newest yet. */
+#ifndef SCHED_EXT
+#define SCHED_EXT 7
+#endif
+
+/* "sysctl", "irq-affinity", "thread-affinity", "thread-sched", "cpumask"
+ * (as plans and the journal name kinds); "?" for another k. */
+const char *action_kind_name(enum action_kind k);
+/* What a value of kind k sets, for messages: "sysctl", "IRQ affinity",
+ * "affinity", "scheduling", "cpumask"; "value" for another k. */
+const char *action_kind_noun(enum action_kind k);
 
 /* thread-affinity and thread-sched: the two kinds a thread target has. */
 bool action_kind_is_thread(enum action_kind k);
@@ -34,13 +50,32 @@ bool action_kind_is_cpulist(enum action_kind k);
 int action_cpus_parse(const char *s, struct cpuset *ret);
 /* Allocated; "" for the empty set; NULL on ENOMEM. */
 char *action_cpus_format(const struct cpuset *c);
-/* A scheduling value into its policy (SCHED_OTHER 0, FIFO 1, RR 2, BATCH 3,
- * IDLE 5) and priority (1..99 for FIFO and RR, 0 otherwise). -EINVAL. */
+/* A scheduling value into its policy (SCHED_OTHER, FIFO, RR, BATCH, IDLE)
+ * and priority (1..99 for FIFO and RR, 0 otherwise); N as strtol reads it,
+ * so "fifo:+5" parses (action_value_check then wants "fifo:5"). -EINVAL. */
 int action_sched_parse(const char *s, int *ret_policy, int *ret_prio);
+/* A scheduling value as a policy rule writes it (sched =, thread =): one of
+ * the policies a rule may give, "other", "fifo:N", "rr:N", N in decimal
+ * digits. -EINVAL or -ERANGE (N outside 1..99) with a message in err, the
+ * policy file's: "missing priority in "fifo" (expected fifo:N, N in
+ * 1..99)", "invalid scheduling "batch" (expected fifo:N, rr:N or
+ * other)", "invalid priority ...", "priority 0 out of range 1..99". */
+int action_sched_parse_rule(const char *s, int *ret_policy, int *ret_prio, char *err, size_t errlen);
+/* Room for any scheduling value: "policy2147483647:-2147483648". */
+#define ACTION_SCHED_MAX 40
 /* A thread's scheduling as a value: the inverse of action_sched_parse, and
  * "deadline" or "policyN:PRIO" for the policies isolated does not set
- * (action_sched_parse refuses those). Allocated; NULL on ENOMEM. */
+ * (action_sched_parse refuses those). In buf, or a static string. */
+const char *action_sched_name(int policy, int prio, char buf[ACTION_SCHED_MAX]);
+/* The same, allocated; NULL on ENOMEM. */
 char *action_sched_format(int policy, int prio);
+/* A thread's scheduling as reports show it: the value for the policies
+ * that have one, "iso", "deadline", "?" for a policy of no name.
+ * Allocated; NULL on ENOMEM. */
+char *action_sched_describe(int policy, int prio);
+/* Has policy a value action_sched_parse gives back (other, fifo, rr,
+ * batch, idle)? The others cannot be journaled and put back. */
+bool action_sched_has_value(int policy);
 /* Is value one of kind k? 0; -EINVAL with what it is not in why, to
  * follow "VALUE is not ": "a CPU list (unexpected 'x' at position 3 in
  * "0-x")", "a scheduling value (...)", "the canonical form fifo:50" (a

@@ -9,10 +9,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "isolated/confirm.h"
 #include "isolated/host.h"
 #include "isolated/journal.h"
 #include "isolated/plan.h"
 #include "isolated/policy.h"
+/* Status (isolated/status.h) was part of this module: its callers still
+ * find it here. */
+#include "isolated/status.h"
 
 struct apply_opts {
 	bool dry_run; /* plan the transaction, write nothing (not even the journal) */
@@ -61,15 +65,6 @@ struct apply_opts {
 	 * changed behind it). After a dry run or a failure it is marked to be
 	 * read again. NULL: read the file, and free it after. */
 	struct journal **journal;
-};
-
-/* A mode applied "unless confirmed" (isoctl apply --confirm-within). */
-struct apply_confirm {
-	long long deadline_usec; /* CLOCK_REALTIME, microseconds since the epoch */
-	const char *previous_mode;  /* the mode to go back to ("vanilla": revert) */
-	const char *previous_scope; /* its scope */
-	uid_t uid;		    /* the caller that applied; only it may confirm */
-	const char *session;	    /* its login session id, NULL if it has none */
 };
 
 enum step_outcome {
@@ -121,38 +116,5 @@ int apply_mode(struct host *h, const struct policy *p, const struct apply_opts *
 	       size_t errlen);
 void apply_result_free(struct apply_result *r);
 const char *apply_outcome_name(enum step_outcome o);
-
-/* What isolated holds on a host, for isoctl status. */
-struct status_target {
-	const struct journal_entry *e; /* into status->journal */
-	char *now;		       /* the value now; NULL when the thread is gone */
-	bool drift;		       /* now differs from wanted */
-};
-
-struct apply_status {
-	struct journal *journal; /* NULL: isolated holds nothing (or the journal is stale) */
-	char *stale_boot_id;	 /* set when a journal from another boot was found (not removed) */
-	struct status_target *targets;
-	size_t n_targets;
-	size_t n_drift, n_gone;
-};
-
-/* Read the journal and each target's value now. Writes nothing. -EBADMSG
- * (message in err) when the journal does not parse. */
-int apply_status(const struct host *h, struct apply_status **ret, char *err, size_t errlen);
-/* The same, with each target's value now (and the boot id) taken from s, a
- * snapshot just read, instead of read again; s NULL, or without all that
- * needs_status reads: apply_status. */
-int apply_status_in(const struct host *h, const struct host_state *s, struct apply_status **ret, char *err,
-		    size_t errlen);
-void apply_status_free(struct apply_status *st);
-
-/* Confirm the pending "unless confirmed" apply: under the lock, load the
- * journal, check the caller (uid and session must equal the ones
- * recorded), drop the deadline, save. -ENOENT (err says "nothing to
- * confirm") when none is pending; -EPERM (err names the owner) when the
- * caller differs; other -errno with a message. ret_mode (may be NULL):
- * the mode confirmed, allocated. */
-int apply_confirm(struct host *h, uid_t uid, const char *session, char **ret_mode, char *err, size_t errlen);
 
 #endif

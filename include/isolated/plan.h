@@ -56,6 +56,7 @@ int plan_build(const struct policy *p, const struct host_state *s, struct plan *
  * in s puts nothing in scope: an empty plan, not -ESRCH. */
 int plan_build_threads(const struct policy *p, const struct host_state *s, struct plan **ret, char *err, size_t errlen);
 void plan_free(struct plan *pl);
+/* action_kind_name, under the name its callers know. */
 const char *plan_action_kind_name(enum action_kind k);
 
 /* Selectors, exposed for tests. */

@@ -1,10 +1,12 @@
-/* Unit tests of actions' vocabulary (lib/action.c): the values of each kind,
- * parsed, formatted and compared, as tables of cases. */
+/* Unit tests of actions' vocabulary (lib/action.c): the kinds' names, the
+ * values of each kind parsed (as values and as policy rules write them),
+ * formatted, checked and compared, as tables of cases. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -33,12 +35,15 @@ static void test_sched(void **state)
 		const char *s;
 		int r, policy, prio;
 	} cases[] = {
-	    {"other", 0, 0, 0},		{"batch", 0, 3, 0},	     {"idle", 0, 5, 0},
-	    {"fifo:1", 0, 1, 1},	{"fifo:99", 0, 1, 99},	     {"rr:5", 0, 2, 5},
-	    {"fifo:0", -EINVAL, 0, 0},	{"fifo:100", -EINVAL, 0, 0}, {"rr:", -EINVAL, 0, 0},
-	    {"fifo", -EINVAL, 0, 0},	{"deadline", -EINVAL, 0, 0}, {"policy7:0", -EINVAL, 0, 0},
-	    {"Other", -EINVAL, 0, 0},	{"", -EINVAL, 0, 0},	     {"fifo: 5", -EINVAL, 0, 0},
-	    {"fifo:5 ", -EINVAL, 0, 0}, {"other ", -EINVAL, 0, 0},   {"0-3", -EINVAL, 0, 0},
+	    {"other", 0, SCHED_OTHER, 0},   {"batch", 0, SCHED_BATCH, 0},
+	    {"idle", 0, SCHED_IDLE, 0},	    {"fifo:1", 0, SCHED_FIFO, 1},
+	    {"fifo:99", 0, SCHED_FIFO, 99}, {"rr:5", 0, SCHED_RR, 5},
+	    {"fifo:0", -EINVAL, 0, 0},	    {"fifo:100", -EINVAL, 0, 0},
+	    {"rr:", -EINVAL, 0, 0},	    {"fifo", -EINVAL, 0, 0},
+	    {"deadline", -EINVAL, 0, 0},    {"policy7:0", -EINVAL, 0, 0},
+	    {"Other", -EINVAL, 0, 0},	    {"", -EINVAL, 0, 0},
+	    {"fifo: 5", -EINVAL, 0, 0},	    {"fifo:5 ", -EINVAL, 0, 0},
+	    {"other ", -EINVAL, 0, 0},	    {"0-3", -EINVAL, 0, 0},
 	};
 
 	(void)state;
@@ -64,12 +69,175 @@ static void test_sched(void **state)
 	}
 	/* the policies isolated does not set have a name, and do not parse */
 	{
-		char *d = action_sched_format(6, 0), *x = action_sched_format(7, 3);
+		char *d = action_sched_format(SCHED_DEADLINE, 0), *x = action_sched_format(SCHED_EXT, 3);
 
 		assert_string_equal(d, "deadline");
 		assert_string_equal(x, "policy7:3");
 		free(d);
 		free(x);
+	}
+}
+
+/* As a policy rule writes it: the rule's three policies, its messages. */
+static void test_sched_rule(void **state)
+{
+	static const struct {
+		const char *s;
+		int r, policy, prio;
+		const char *err;
+	} cases[] = {
+	    {"other", 0, SCHED_OTHER, 0, ""},
+	    {"fifo:50", 0, SCHED_FIFO, 50, ""},
+	    {"rr:1", 0, SCHED_RR, 1, ""},
+	    {"fifo:05", 0, SCHED_FIFO, 5, ""}, /* a rule may spell it so; its value is fifo:5 */
+	    {"fifo", -EINVAL, 0, 0, "missing priority in \"fifo\" (expected fifo:N, N in 1..99)"},
+	    {"rr:", -EINVAL, 0, 0, "missing priority in \"rr:\" (expected rr:N, N in 1..99)"},
+	    {"batch", -EINVAL, 0, 0, "invalid scheduling \"batch\" (expected fifo:N, rr:N or other)"},
+	    {"idle", -EINVAL, 0, 0, "invalid scheduling \"idle\" (expected fifo:N, rr:N or other)"},
+	    {"deadline", -EINVAL, 0, 0, "invalid scheduling \"deadline\" (expected fifo:N, rr:N or other)"},
+	    {"other:5", -EINVAL, 0, 0, "invalid scheduling \"other:5\" (expected fifo:N, rr:N or other)"},
+	    {"fifo:+5", -EINVAL, 0, 0, "invalid priority \"+5\" in \"fifo:+5\""},
+	    {"fifo:x", -EINVAL, 0, 0, "invalid priority \"x\" in \"fifo:x\""},
+	    {"fifo:0", -ERANGE, 0, 0, "priority 0 out of range 1..99"},
+	    {"rr:-3", -ERANGE, 0, 0, "priority -3 out of range 1..99"},
+	    {"fifo:99999999", -ERANGE, 0, 0, "priority 99999999 out of range 1..99"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int policy = -7, prio = -7;
+		char err[160] = "";
+		int r = action_sched_parse_rule(cases[i].s, &policy, &prio, err, sizeof(err));
+
+		if (r != cases[i].r)
+			fail_msg("\"%s\": %d, wanted %d (%s)", cases[i].s, r, cases[i].r, err);
+		assert_string_equal(err, cases[i].err);
+		if (r < 0) {
+			assert_int_equal(policy, -7);
+			continue;
+		}
+		assert_int_equal(policy, cases[i].policy);
+		assert_int_equal(prio, cases[i].prio);
+	}
+}
+
+/* Every policy number: its value, how a report shows it, whether it has a
+ * value to put back. */
+static void test_sched_names(void **state)
+{
+	static const struct {
+		int policy, prio;
+		const char *value, *shown;
+		bool has_value;
+	} cases[] = {
+	    {SCHED_OTHER, 0, "other", "other", true},
+	    {SCHED_FIFO, 80, "fifo:80", "fifo:80", true},
+	    {SCHED_RR, 2, "rr:2", "rr:2", true},
+	    {SCHED_BATCH, 0, "batch", "batch", true},
+	    {SCHED_ISO, 0, "policy4:0", "iso", false},
+	    {SCHED_IDLE, 0, "idle", "idle", true},
+	    {SCHED_DEADLINE, 0, "deadline", "deadline", false},
+	    {SCHED_EXT, 3, "policy7:3", "?", false},
+	    {-1, 0, "policy-1:0", "?", false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char buf[ACTION_SCHED_MAX], *v = action_sched_format(cases[i].policy, cases[i].prio),
+					    *d = action_sched_describe(cases[i].policy, cases[i].prio);
+
+		assert_string_equal(v, cases[i].value);
+		assert_string_equal(action_sched_name(cases[i].policy, cases[i].prio, buf), cases[i].value);
+		assert_string_equal(d, cases[i].shown);
+		assert_int_equal(action_sched_has_value(cases[i].policy), cases[i].has_value);
+		free(v);
+		free(d);
+	}
+	{
+		char buf[ACTION_SCHED_MAX];
+
+		assert_string_equal(action_sched_name(INT32_MAX, INT32_MIN, buf), "policy2147483647:-2147483648");
+	}
+}
+
+/* Each kind: a value formatted from what it parses to is one the kind
+ * accepts, as it is; bad values are refused with what they are not. */
+static void test_value_check(void **state)
+{
+	static const struct {
+		enum action_kind kind;
+		const char *value;
+		int r;
+		const char *why;
+	} cases[] = {
+	    {ACTION_SYSCTL, "1", 0, ""},
+	    {ACTION_SYSCTL, "4096 87380 6291456", 0, ""},
+	    {ACTION_SYSCTL, "1\n", -EINVAL, "a sysctl value (it has a newline)"},
+	    {ACTION_IRQ_AFFINITY, "0-3,8", 0, ""},
+	    {ACTION_THREAD_AFFINITY, "", 0, ""},
+	    {ACTION_CPUMASK, "0-x", -EINVAL, "a CPU list (unexpected 'x' at position 3 in \"0-x\")"},
+	    {ACTION_THREAD_SCHED, "rr:7", 0, ""},
+	    {ACTION_THREAD_SCHED, "idle", 0, ""},
+	    {ACTION_THREAD_SCHED, "fifo:050", -EINVAL, "the canonical form fifo:50"},
+	    {ACTION_THREAD_SCHED, "rr:+7", -EINVAL, "the canonical form rr:7"},
+	    {ACTION_THREAD_SCHED, "deadline", -EINVAL,
+	     "a scheduling value (other, batch, idle, fifo:N or rr:N with N in 1..99)"},
+	    {_ACTION_KIND_MAX, "1", -EINVAL, "a value of a known kind"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char why[200] = "";
+		int r = action_value_check(cases[i].kind, cases[i].value, why, sizeof(why));
+
+		if (r != cases[i].r)
+			fail_msg("case %zu \"%s\": %d, wanted %d (%s)", i, cases[i].value, r, cases[i].r, why);
+		assert_string_equal(why, cases[i].why);
+	}
+	/* round trips: parse, format, and the kind takes the result as it is */
+	{
+		static const char *const scheds[] = {"other", "batch", "idle", "fifo:1", "fifo:99", "rr:42"};
+		struct cpuset set = CPUSET_INIT;
+		char why[200], *s;
+
+		for (size_t i = 0; i < ARRAY_SIZE(scheds); i++) {
+			int policy, prio;
+
+			assert_int_equal(action_sched_parse(scheds[i], &policy, &prio), 0);
+			s = action_sched_format(policy, prio);
+			assert_string_equal(s, scheds[i]);
+			assert_int_equal(action_value_check(ACTION_THREAD_SCHED, s, why, sizeof(why)), 0);
+			assert_true(action_value_equal(ACTION_THREAD_SCHED, s, scheds[i]));
+			free(s);
+		}
+		assert_int_equal(action_cpus_parse("8,0-3,2", &set), 0);
+		s = action_cpus_format(&set);
+		assert_string_equal(s, "0-3,8");
+		assert_int_equal(action_value_check(ACTION_IRQ_AFFINITY, s, why, sizeof(why)), 0);
+		assert_true(action_value_equal(ACTION_IRQ_AFFINITY, s, "8,0-3,2"));
+		free(s);
+		cpuset_free(&set);
+	}
+}
+
+static void test_kind_names(void **state)
+{
+	static const struct {
+		enum action_kind kind;
+		const char *name, *noun;
+	} cases[] = {
+	    {ACTION_SYSCTL, "sysctl", "sysctl"},
+	    {ACTION_IRQ_AFFINITY, "irq-affinity", "IRQ affinity"},
+	    {ACTION_THREAD_AFFINITY, "thread-affinity", "affinity"},
+	    {ACTION_THREAD_SCHED, "thread-sched", "scheduling"},
+	    {ACTION_CPUMASK, "cpumask", "cpumask"},
+	    {_ACTION_KIND_MAX, "?", "value"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_string_equal(action_kind_name(cases[i].kind), cases[i].name);
+		assert_string_equal(action_kind_noun(cases[i].kind), cases[i].noun);
 	}
 }
 
@@ -207,8 +375,11 @@ static void test_targets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_kinds), cmocka_unit_test(test_sched),		cmocka_unit_test(test_cpus),
-	    cmocka_unit_test(test_equal), cmocka_unit_test(test_cpumask_which), cmocka_unit_test(test_targets),
+	    cmocka_unit_test(test_kinds),      cmocka_unit_test(test_sched),
+	    cmocka_unit_test(test_sched_rule), cmocka_unit_test(test_sched_names),
+	    cmocka_unit_test(test_cpus),       cmocka_unit_test(test_value_check),
+	    cmocka_unit_test(test_equal),      cmocka_unit_test(test_cpumask_which),
+	    cmocka_unit_test(test_targets),    cmocka_unit_test(test_kind_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /* Unit tests of the transactions the daemon needs (lib/apply.c): a given
  * snapshot, threads-only applies against a partial snapshot of a copied
- * kvm16 tree with a full dedicated journal, apply unless confirmed and
- * apply_confirm, and what one event-path apply costs (printed). */
+ * kvm16 tree with a full dedicated journal, and what one event-path apply
+ * costs (printed). Apply unless confirmed: test-confirm.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -20,70 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "isolated/apply.h"
-#include "isolated/journal.h"
-#include "isolated/util.h"
-#include "tree-files.h"
-
-#define FIXTURES TEST_DATADIR "/../fixtures"
-#define POLICIES TEST_DATADIR "/../../policies"
-
-/* ---- the tree ---- */
-
-static char *copy_tree(const char *name)
-{
-	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	char *d = util_sprintf("%s/test-apply.XXXXXX", base), cmd[PATH_MAX * 2 + 32];
-
-	assert_non_null(d);
-	assert_non_null(mkdtemp(d));
-	snprintf(cmd, sizeof(cmd), "cp -a '%s/%s/.' '%s/'", FIXTURES, name, d);
-	assert_int_equal(system(cmd), 0);
-	return d;
-}
-
-static char *read_rel(const char *root, const char *rel, size_t *ret_len)
-{
-	int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	char *buf = NULL;
-	size_t len = 0;
-
-	assert_true(dfd >= 0);
-	assert_int_equal(util_read_at(dfd, rel, 1 << 24, &buf, &len), 0);
-	close(dfd);
-	if (ret_len)
-		*ret_len = len;
-	return buf;
-}
-
-/* A thread renamed as the kernel would show it: stat's comm, comm and
- * status's Name. */
-static void rename_thread(const char *root, int pid, int tid, const char *comm)
-{
-	char rel[128], *buf, *open_paren, *close_paren, *status, *name, *nl;
-
-	snprintf(rel, sizeof(rel), "proc/%d/task/%d/stat", pid, tid);
-	buf = read_rel(root, rel, NULL);
-	open_paren = strchr(buf, '(');
-	close_paren = strrchr(buf, ')');
-	assert_non_null(open_paren);
-	assert_non_null(close_paren);
-	*open_paren = '\0';
-	putf(root, rel, "%s(%s%s", buf, comm, close_paren);
-	free(buf);
-
-	snprintf(rel, sizeof(rel), "proc/%d/task/%d/comm", pid, tid);
-	putf(root, rel, "%s\n", comm);
-
-	snprintf(rel, sizeof(rel), "proc/%d/task/%d/status", pid, tid);
-	status = read_rel(root, rel, NULL);
-	name = strstr(status, "Name:\t");
-	assert_ptr_equal(name, status);
-	nl = strchr(name, '\n');
-	assert_non_null(nl);
-	putf(root, rel, "Name:\t%s%s", comm, nl);
-	free(status);
-}
+#include "apply-env.h"
 
 /* stat field 22 (starttime): a new thread that got an old tid. */
 static void set_starttime(const char *root, int pid, int tid, unsigned long long starttime)
@@ -105,153 +42,6 @@ static void set_starttime(const char *root, int pid, int tid, unsigned long long
 	p[1] = '\0';
 	putf(root, rel, "%s%llu%s", buf, starttime, end);
 	free(buf);
-}
-
-/* ---- policies and applies ---- */
-
-struct env {
-	char *root;
-	struct host *h;
-	struct hostconf *hc;
-	struct policy *dedicated, *rt_only;
-	struct policy vanilla;
-	struct host_state *base; /* the daemon's last full snapshot */
-};
-
-static struct policy *load_policy(struct env *e, const char *name)
-{
-	struct cpuset online = CPUSET_INIT;
-	struct policy *p = NULL;
-	struct diag d = {0};
-	char path[PATH_MAX];
-	int r;
-
-	assert_int_equal(cpuset_set_range(&online, 0, 15), 0);
-	snprintf(path, sizeof(path), "%s/%s.conf", POLICIES, name);
-	r = policy_load(path, e->hc, &online, &p, &d);
-	for (size_t i = 0; i < d.n; i++)
-		print_error("%s\n", d.lines[i]);
-	assert_int_equal(r, 0);
-	diag_free(&d);
-	cpuset_free(&online);
-	return p;
-}
-
-static int setup(void **state)
-{
-	/* kvm16's host.conf, with vCPU 3 of rtvm also RT (a QEMU thread
-	 * renamed "CPU 3/KVM" then matches rt-vcpu) */
-	static char *const hostconf[] = {"rt_cpus=6-7", "rt_nic=eth1", "rt_vm=rtvm", "rt_vcpus=0-1,3", NULL};
-	struct cpuset online = CPUSET_INIT;
-	struct env *e = calloc(1, sizeof(*e));
-	struct diag d = {0};
-
-	assert_non_null(e);
-	e->root = copy_tree("kvm16");
-	assert_int_equal(host_open(e->root, &e->h), 0);
-	assert_int_equal(cpuset_set_range(&online, 0, 15), 0);
-	assert_int_equal(hostconf_from_strv(hostconf, &online, &e->hc, &d), 0);
-	cpuset_free(&online);
-	e->dedicated = load_policy(e, "dedicated");
-	e->rt_only = load_policy(e, "rt-only");
-	e->vanilla = (struct policy){.name = (char *)"vanilla", .type = MODE_TYPE_VANILLA};
-	*state = e;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct env *e = *state;
-
-	host_state_free(e->base);
-	policy_free(e->dedicated);
-	policy_free(e->rt_only);
-	hostconf_free(e->hc);
-	host_free(e->h);
-	rm_rf(e->root);
-	free(e->root);
-	free(e);
-	return 0;
-}
-
-static void print_result(const struct apply_result *res, const char *err)
-{
-	print_error("apply: %s\n", err);
-	for (size_t i = 0; res && i < res->n_steps; i++)
-		print_error("  step %s %s %s -> %s: %s %s\n", plan_action_kind_name(res->steps[i].e.kind),
-			    res->steps[i].e.target, res->steps[i].e.before, res->steps[i].e.wanted,
-			    apply_outcome_name(res->steps[i].outcome),
-			    res->steps[i].message ? res->steps[i].message : "");
-	for (size_t i = 0; res && res->notices && res->notices[i]; i++)
-		print_error("  notice %s\n", res->notices[i]);
-}
-
-/* A full apply, as isoctl does it (the engine takes its own snapshot). */
-static void apply_full(struct env *e, const struct policy *p, const struct apply_confirm *confirm)
-{
-	struct apply_opts o = {.confirm = confirm};
-	struct apply_result *res = NULL;
-	char err[1024];
-	int r;
-
-	r = apply_mode(e->h, p, &o, &res, err, sizeof(err));
-	if (r < 0 || res->failed) {
-		print_result(res, err);
-		fail_msg("apply %s: %d", p->name, r);
-	}
-	apply_result_free(res);
-	/* what the daemon keeps for its event path */
-	host_state_free(e->base);
-	e->base = NULL;
-	assert_int_equal(host_snapshot(e->h, &e->base, err, sizeof(err)), 0);
-}
-
-/* The daemon's event path: a partial snapshot of refs, a threads-only
- * apply. Returns apply_mode's value; *ret the result (NULL on error). */
-static int apply_threads(struct env *e, const struct policy *p, const struct thread_ref *refs, size_t n,
-			 struct apply_result **ret, char *err, size_t errlen)
-{
-	struct host_state *s = NULL;
-	struct apply_opts o = {.threads_only = true};
-	struct apply_result *res = NULL;
-	int r;
-
-	r = host_snapshot_threads(e->h, e->base, refs, n, p->scope.kind == SCOPE_PROCESS, &s, err, errlen);
-	if (r < 0)
-		fail_msg("host_snapshot_threads: %d %s", r, err);
-	o.state = s;
-	r = apply_mode(e->h, p, &o, &res, err, errlen);
-	/* the state is the caller's: still whole */
-	assert_true(s->borrowed);
-	host_state_free(s);
-	*ret = r < 0 && !res ? NULL : res;
-	return r;
-}
-
-static struct apply_result *apply_threads_ok(struct env *e, const struct policy *p, const struct thread_ref *refs,
-					     size_t n)
-{
-	struct apply_result *res = NULL;
-	char err[1024] = "";
-	int r = apply_threads(e, p, refs, n, &res, err, sizeof(err));
-
-	if (r < 0 || !res || res->failed) {
-		print_result(res, err);
-		fail_msg("threads-only apply: %d", r);
-	}
-	return res;
-}
-
-/* ---- the journal ---- */
-
-static struct journal *journal_of(struct env *e)
-{
-	struct journal *j = NULL;
-	char err[512];
-
-	if (journal_load(e->h, &j, err, sizeof(err)) < 0)
-		fail_msg("journal_load: %s", err);
-	return j;
 }
 
 /* What the journal holds, in a canonical form (one checkpoint): the same
@@ -670,110 +460,6 @@ static void test_given_state(void **state)
 	host_state_free(s);
 }
 
-static const struct apply_confirm confirm_1000 = {
-    .deadline_usec = 1767225660000000LL,
-    .previous_mode = "vanilla",
-    .previous_scope = "host",
-    .uid = 1000,
-    .session = "c7",
-};
-
-static void test_confirm(void **state)
-{
-	struct env *e = *state;
-	static const struct thread_ref refs[] = {{2201, 2211}};
-	struct apply_result *res;
-	struct journal *j;
-	char err[512], *mode = NULL, path[PATH_MAX];
-
-	/* nothing to confirm on a vanilla host */
-	assert_int_equal(apply_confirm(e->h, 1000, "c7", &mode, err, sizeof(err)), -ENOENT);
-	assert_non_null(strstr(err, "nothing to confirm"));
-	assert_null(mode);
-
-	apply_full(e, e->dedicated, &confirm_1000);
-	j = journal_of(e);
-	assert_true(j->has_confirm);
-	assert_true(j->confirm_deadline == confirm_1000.deadline_usec);
-	assert_string_equal(j->confirm_previous_mode, "vanilla");
-	assert_string_equal(j->confirm_previous_scope, "host");
-	assert_int_equal(j->confirm_uid, 1000);
-	assert_string_equal(j->confirm_session, "c7");
-	journal_free(j);
-
-	/* the event path keeps it */
-	rename_thread(e->root, 2201, 2211, "CPU 3/KVM");
-	res = apply_threads_ok(e, e->dedicated, refs, 1);
-	assert_int_equal(res->counts[STEP_DONE], 2);
-	apply_result_free(res);
-	j = journal_of(e);
-	assert_true(j->has_confirm);
-	assert_string_equal(j->confirm_session, "c7");
-	journal_free(j);
-
-	/* only the caller that applied */
-	assert_int_equal(apply_confirm(e->h, 0, "c7", &mode, err, sizeof(err)), -EPERM);
-	assert_non_null(strstr(err, "uid 1000, session c7"));
-	assert_int_equal(apply_confirm(e->h, 1000, NULL, &mode, err, sizeof(err)), -EPERM);
-	assert_int_equal(apply_confirm(e->h, 1000, "c8", &mode, err, sizeof(err)), -EPERM);
-	assert_null(mode);
-	j = journal_of(e);
-	assert_true(j->has_confirm);
-	journal_free(j);
-
-	assert_int_equal(apply_confirm(e->h, 1000, "c7", &mode, err, sizeof(err)), 0);
-	assert_string_equal(mode, "dedicated");
-	free(mode);
-	mode = NULL;
-	j = journal_of(e);
-	assert_false(j->has_confirm);
-	assert_string_equal(j->mode, "dedicated");
-	journal_free(j);
-	assert_int_equal(apply_confirm(e->h, 1000, "c7", NULL, err, sizeof(err)), -ENOENT);
-
-	/* an apply without confirmation drops a pending one */
-	apply_full(e, e->dedicated, &confirm_1000);
-	apply_full(e, e->dedicated, NULL);
-	j = journal_of(e);
-	assert_false(j->has_confirm);
-	journal_free(j);
-
-	/* a revert unless confirmed keeps its journal (nothing else in it);
-	 * confirmed, it goes, and the lock and directory with it */
-	{
-		const struct apply_confirm back = {.deadline_usec = 1,
-						   .previous_mode = "dedicated",
-						   .previous_scope = "host",
-						   .uid = 0,
-						   .session = NULL};
-
-		apply_full(e, &e->vanilla, &back);
-		j = journal_of(e);
-		assert_string_equal(j->mode, "vanilla");
-		assert_int_equal(j->n_targets, 0);
-		assert_true(j->has_confirm);
-		assert_null(j->confirm_session);
-		journal_free(j);
-		assert_int_equal(apply_confirm(e->h, 0, "s1", NULL, err, sizeof(err)), -EPERM);
-		assert_non_null(strstr(err, "uid 0, no session"));
-		assert_int_equal(apply_confirm(e->h, 0, NULL, &mode, err, sizeof(err)), 0);
-		assert_string_equal(mode, "vanilla");
-		free(mode);
-		snprintf(path, sizeof(path), "%s/%s", e->root, JOURNAL_DIR);
-		assert_int_equal(access(path, F_OK), -1);
-	}
-
-	/* a confirmation without its previous mode is refused before anything */
-	{
-		const struct apply_confirm bad = {.previous_scope = "host"};
-		struct apply_opts o = {.confirm = &bad};
-
-		res = NULL;
-		assert_int_equal(apply_mode(e->h, e->dedicated, &o, &res, err, sizeof(err)), -EINVAL);
-		assert_null(res);
-	}
-}
-
 /* ---- what the event path costs ---- */
 
 static double cpu_usec(void)
@@ -884,7 +570,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_threads_only_restore, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads_only_irq_thread, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_given_state, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_confirm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bench, setup, teardown),
 	};
 

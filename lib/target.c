@@ -1,0 +1,224 @@
+/* A journal target's value: read from a snapshot or put into it (the
+ * pristine view a plan is made against), and read from the host or written
+ * to it through the host seam, for the transactions and status. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply-internal.h"
+#include "isolated/action.h"
+
+/* ---- In a snapshot ---- */
+
+static struct irq_info *state_irq(const struct host_state *s, unsigned irq)
+{
+	size_t lo = 0, hi = s->n_irqs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->irqs[mid].irq < irq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n_irqs && s->irqs[lo].irq == irq ? &s->irqs[lo] : NULL;
+}
+
+/* The thread of a journal entry, if it is still the same thread. */
+struct task_info *target_thread(const struct host_state *s, const struct journal_entry *e)
+{
+	struct task_info *t = (struct task_info *)host_state_task(s, e->tid);
+
+	return t && t->starttime == e->starttime ? t : NULL;
+}
+
+/* The value of e's target in the snapshot; NULL with *ret_gone when the
+ * target no longer exists. -ENOMEM. */
+int target_value_in(const struct host_state *s, const struct journal_entry *e, char **ret)
+{
+	const struct irq_info *irq;
+	const struct task_info *t;
+	enum host_cpumask which;
+	const char *v;
+	char *out = NULL;
+
+	switch (e->kind) {
+	case ACTION_SYSCTL:
+		v = host_state_sysctl(s, e->target);
+		if (v && !(out = strdup(v)))
+			return -ENOMEM;
+		break;
+	case ACTION_CPUMASK:
+		if (action_cpumask_which(e->target, &which) < 0)
+			break;
+		if (which == HOST_CPUMASK_IRQ_DEFAULT && s->has_irq_default)
+			out = action_cpus_format(&s->irq_default);
+		else if (which == HOST_CPUMASK_WORKQUEUE && s->has_wq_cpumask)
+			out = action_cpus_format(&s->wq_cpumask);
+		else
+			break;
+		if (!out)
+			return -ENOMEM;
+		break;
+	case ACTION_IRQ_AFFINITY:
+		irq = state_irq(s, e->irq);
+		if (irq && irq->has_affinity && !(out = action_cpus_format(&irq->affinity)))
+			return -ENOMEM;
+		break;
+	case ACTION_THREAD_AFFINITY:
+	case ACTION_THREAD_SCHED:
+		t = target_thread(s, e);
+		if (!t)
+			break;
+		out = e->kind == ACTION_THREAD_AFFINITY ? action_cpus_format(&t->cpus)
+							: action_sched_format(t->policy, t->rt_priority);
+		if (!out)
+			return -ENOMEM;
+		break;
+	default:
+		break;
+	}
+	*ret = out;
+	return 0;
+}
+
+/* Put value (of e's target) into the snapshot: the journal's pristine
+ * values, so the plan is made against the host as it was before isolated
+ * touched it; or what a recovery put back. */
+int target_set_in(struct host_state *s, const struct journal_entry *e, const char *value)
+{
+	struct irq_info *irq;
+	struct task_info *t;
+	enum host_cpumask which;
+	int policy, prio;
+
+	switch (e->kind) {
+	case ACTION_SYSCTL:
+		for (size_t i = 0; i < s->n_sysctls; i++)
+			if (strcmp(s->sysctls[i].name, e->target) == 0) {
+				char *v = strdup(value);
+				if (!v)
+					return -ENOMEM;
+				free(s->sysctls[i].value);
+				s->sysctls[i].value = v;
+			}
+		return 0;
+	case ACTION_CPUMASK:
+		if (action_cpumask_which(e->target, &which) < 0)
+			return -EINVAL;
+		return action_cpus_parse(value, which == HOST_CPUMASK_IRQ_DEFAULT ? &s->irq_default : &s->wq_cpumask);
+	case ACTION_IRQ_AFFINITY:
+		irq = state_irq(s, e->irq);
+		return irq ? action_cpus_parse(value, &irq->affinity) : 0;
+	case ACTION_THREAD_AFFINITY:
+		t = target_thread(s, e);
+		return t ? action_cpus_parse(value, &t->cpus) : 0;
+	case ACTION_THREAD_SCHED:
+		t = target_thread(s, e);
+		if (!t)
+			return 0;
+		if (action_sched_parse(value, &policy, &prio) < 0)
+			return -EINVAL;
+		t->policy = policy;
+		t->rt_priority = prio;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* ---- On the host, through the seam ---- */
+
+int target_write(struct host *h, const struct journal_entry *e, const char *value)
+{
+	struct cpuset set = CPUSET_INIT;
+	enum host_cpumask which;
+	int r, policy, prio;
+
+	if (e->kind == ACTION_SYSCTL)
+		return host_write_sysctl(h, e->target, value);
+	if (e->kind == ACTION_THREAD_SCHED) {
+		if (action_sched_parse(value, &policy, &prio) < 0)
+			return -EINVAL;
+		return host_set_thread_sched(h, e->tgid, e->tid, policy, prio);
+	}
+	r = action_cpus_parse(value, &set);
+	if (r < 0)
+		return r;
+	switch (e->kind) {
+	case ACTION_CPUMASK:
+		r = action_cpumask_which(e->target, &which);
+		if (r >= 0)
+			r = host_write_cpumask(h, which, &set);
+		break;
+	case ACTION_IRQ_AFFINITY:
+		r = host_write_irq_affinity(h, e->irq, &set);
+		break;
+	case ACTION_THREAD_AFFINITY:
+		r = host_set_thread_affinity(h, e->tgid, e->tid, &set);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	cpuset_free(&set);
+	return r;
+}
+
+/* The value now, read from the host. -ESRCH when the thread is gone (or its
+ * tid now belongs to another thread). *ret_pending: an IRQ whose effective
+ * affinity is not yet inside want. */
+int target_read(const struct host *h, const struct journal_entry *e, const char *want, char **ret, bool *ret_pending)
+{
+	struct cpuset aff = CPUSET_INIT, eff = CPUSET_INIT, w = CPUSET_INIT;
+	struct thread_now now = {.cpus = CPUSET_INIT};
+	enum host_cpumask which;
+	bool has_eff = false;
+	char *out = NULL;
+	int r;
+
+	*ret_pending = false;
+	switch (e->kind) {
+	case ACTION_SYSCTL:
+		r = host_read_sysctl(h, e->target, &out);
+		break;
+	case ACTION_CPUMASK:
+		r = action_cpumask_which(e->target, &which);
+		if (r >= 0)
+			r = host_read_cpumask(h, which, &aff);
+		if (r >= 0 && !(out = action_cpus_format(&aff)))
+			r = -ENOMEM;
+		break;
+	case ACTION_IRQ_AFFINITY:
+		r = host_read_irq_affinity(h, e->irq, &aff, &eff, &has_eff);
+		if (r >= 0 && !(out = action_cpus_format(&aff)))
+			r = -ENOMEM;
+		if (r >= 0 && has_eff && want && action_cpus_parse(want, &w) == 0 && !cpuset_empty(&eff))
+			*ret_pending = !cpuset_subset(&eff, &w);
+		break;
+	case ACTION_THREAD_AFFINITY:
+	case ACTION_THREAD_SCHED:
+		r = host_read_thread_ex(h, e->tgid, e->tid, e->kind == ACTION_THREAD_AFFINITY ? HOST_TASK_CPUS : 0,
+					&now);
+		if (r >= 0 && now.starttime != e->starttime)
+			r = -ESRCH;
+		if (r >= 0) {
+			out = e->kind == ACTION_THREAD_AFFINITY ? action_cpus_format(&now.cpus)
+								: action_sched_format(now.policy, now.rt_priority);
+			if (!out)
+				r = -ENOMEM;
+		}
+		cpuset_free(&now.cpus);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	cpuset_free(&aff);
+	cpuset_free(&eff);
+	cpuset_free(&w);
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	*ret = out;
+	return 0;
+}

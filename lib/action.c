@@ -42,6 +42,16 @@ const char *action_kind_noun(enum action_kind k)
 	return k < _ACTION_KIND_MAX ? kinds[k].noun : "value";
 }
 
+int action_kind_parse(const char *name, enum action_kind *ret)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
+		if (strcmp(name, kinds[k].name) == 0) {
+			*ret = (enum action_kind)k;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 /* ---- cpu lists ---- */
 
 int action_cpus_parse(const char *s, struct cpuset *ret)

@@ -28,18 +28,6 @@
 /* Compact: a checkpoint of 10 000 targets is read on every load. */
 #define JOURNAL_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-/* plan_action_kind_name() in reverse, for reading entries back. */
-static const struct {
-	const char *name;
-	enum action_kind kind;
-} kinds[] = {
-    {"sysctl", ACTION_SYSCTL},
-    {"irq-affinity", ACTION_IRQ_AFFINITY},
-    {"thread-affinity", ACTION_THREAD_AFFINITY},
-    {"thread-sched", ACTION_THREAD_SCHED},
-    {"cpumask", ACTION_CPUMASK},
-};
-
 /* A parse error: "WHERE: message", or "message" at the top level. */
 int journal_bad(char *err, size_t errlen, const char *where, const char *fmt, ...)
 {
@@ -1270,7 +1258,6 @@ static int parse_entry(struct json_object *o, const char *where, bool step, stru
 	int64_t irq = 0, tid = 0, tgid = 0;
 	uint64_t starttime = 0;
 	bool thread;
-	size_t k;
 	int r;
 
 	if (!json_object_is_type(o, json_type_object))
@@ -1281,16 +1268,12 @@ static int parse_entry(struct json_object *o, const char *where, bool step, stru
 	r = get_str(o, "kind", true, true, where, &kind, err, errlen);
 	if (r < 0)
 		return r;
-	for (k = 0; k < ARRAY_SIZE(kinds); k++)
-		if (strcmp(kind, kinds[k].name) == 0)
-			break;
-	if (k == ARRAY_SIZE(kinds)) {
+	if (action_kind_parse(kind, &e.kind) < 0) {
 		char p[64];
 
 		return journal_bad(err, errlen, where, "unknown kind \"%s\"",
 				   printable(kind, strlen(kind), p, sizeof(p)));
 	}
-	e.kind = kinds[k].kind;
 	thread = action_kind_is_thread(e.kind);
 	/* Present at all, not only non-zero: a 0 that journal_format would
 	 * leave out is still a field the kind does not have. */
@@ -2003,7 +1986,7 @@ int journal_apply_record(struct journal *j, const char *buf, size_t len, const c
 		const char *kind, *target;
 		struct journal_entry *e;
 		char w[48];
-		size_t k;
+		enum action_kind k;
 
 		snprintf(w, sizeof(w), "del[%zu]", i);
 		if (!json_object_is_type(d, json_type_object)) {
@@ -2015,9 +1998,7 @@ int journal_apply_record(struct journal *j, const char *buf, size_t len, const c
 		    (r = get_str(d, "kind", true, true, w, &kind, m, sizeof(m))) < 0 ||
 		    (r = get_str(d, "target", true, true, w, &target, m, sizeof(m))) < 0)
 			goto done;
-		for (k = 0; k < ARRAY_SIZE(kinds) && strcmp(kind, kinds[k].name) != 0; k++)
-			;
-		e = k < ARRAY_SIZE(kinds) ? journal_find(j, kinds[k].kind, target) : NULL;
+		e = action_kind_parse(kind, &k) == 0 ? journal_find(j, k, target) : NULL;
 		if (!e) {
 			char p[64];
 

@@ -34,6 +34,8 @@ const char *action_kind_name(enum action_kind k);
 /* What a value of kind k sets, for messages: "sysctl", "IRQ affinity",
  * "affinity", "scheduling", "cpumask"; "value" for another k. */
 const char *action_kind_noun(enum action_kind k);
+/* action_kind_name() in reverse: 0, or -EINVAL for a name of no kind. */
+int action_kind_parse(const char *name, enum action_kind *ret);
 
 /* thread-affinity and thread-sched: the two kinds a thread target has. */
 bool action_kind_is_thread(enum action_kind k);

@@ -238,6 +238,17 @@ static void test_kind_names(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		assert_string_equal(action_kind_name(cases[i].kind), cases[i].name);
 		assert_string_equal(action_kind_noun(cases[i].kind), cases[i].noun);
+		if (cases[i].kind != _ACTION_KIND_MAX) {
+			enum action_kind k = _ACTION_KIND_MAX;
+
+			assert_int_equal(action_kind_parse(cases[i].name, &k), 0);
+			assert_int_equal(k, cases[i].kind);
+		}
+	}
+	for (const char *const *bad = (const char *const[]){"?", "", "IRQ affinity", "sysctl ", NULL}; *bad; bad++) {
+		enum action_kind k;
+
+		assert_int_equal(action_kind_parse(*bad, &k), -EINVAL);
 	}
 }
 

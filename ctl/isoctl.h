@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <json-c/json.h>
 
-#include "isolated/host.h"
+#include "isolated/snapshot.h"
 #include "isolated/plan.h"
 #include "isolated/policy.h"
 

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "isolated/host.h"
+#include "isolated/snapshot.h"
 #include "isolated/journal.h"
 #include "isolated/plan.h"
 #include "isolated/policy.h"

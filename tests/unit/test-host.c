@@ -21,7 +21,9 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include "isolated/dump.h"
 #include "isolated/host.h"
+#include "isolated/snapshot.h"
 #include "isolated/procfmt.h"
 #include "isolated/util.h"
 #include "tree-files.h"

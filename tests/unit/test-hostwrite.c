@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "isolated/host.h"
+#include "isolated/snapshot.h"
 #include "isolated/util.h"
 #include "tree-files.h"
 
@@ -646,36 +647,41 @@ static void test_faults(void **state)
 static int unset_faults_env(void **state)
 {
 	(void)state;
-	return unsetenv("ISOLATED_TREE_FAULTS");
+	return unsetenv(HOST_FAULTS_ENV);
 }
 
-/* ISOLATED_TREE_FAULTS is read by host_open, for trees only. */
-static void test_faults_env(void **state)
+/* Faults are an option of opening a tree; the engine reads no environment
+ * (the front doors pass ISOLATED_TREE_FAULTS). */
+static void test_faults_option(void **state)
 {
+	const struct host_options two = {.faults = "irq/133=EIO kernel.timer_migration=EPERM"};
+	const struct host_options bad = {.faults = "irq/133=EIO tid/abc=EPERM"};
 	char *t = kvm16();
 	struct host *h = NULL, *k = NULL;
 	struct cpuset s = cpus_of("6-7");
 
 	(void)state;
-	assert_int_equal(setenv("ISOLATED_TREE_FAULTS", "irq/133=EIO kernel.timer_migration=EPERM", 1), 0);
-	h = open_tree(t);
+	assert_int_equal(host_open_ex(t, &two, &h), 0);
 	assert_int_equal(h->n_faults, 2);
 	assert_int_equal(host_write_irq_affinity(h, 133, &s), -EIO);
 	assert_int_equal(host_write_sysctl(h, "kernel.timer_migration", "0"), -EPERM);
 	assert_int_equal(host_write_sysctl(h, "kernel.numa_balancing", "0"), 0);
 	host_free(h);
 
-	assert_int_equal(setenv("ISOLATED_TREE_FAULTS", "irq/133=EIO tid/abc=EPERM", 1), 0);
 	h = (void *)0x1;
-	assert_int_equal(host_open(t, &h), -EINVAL);
+	assert_int_equal(host_open_ex(t, &bad, &h), -EINVAL);
 	assert_ptr_equal(h, (void *)0x1);
-	/* The running kernel ignores the variable. */
-	assert_int_equal(host_open(NULL, &k), 0);
+	/* The running kernel ignores them, malformed or not. */
+	assert_int_equal(host_open_ex(NULL, &bad, &k), 0);
 	assert_int_equal(k->n_faults, 0);
 	host_free(k);
 
-	assert_int_equal(unsetenv("ISOLATED_TREE_FAULTS"), 0);
+	/* The variable alone does nothing. */
+	assert_int_equal(setenv(HOST_FAULTS_ENV, two.faults, 1), 0);
 	h = open_tree(t);
+	assert_int_equal(h->n_faults, 0);
+	host_free(h);
+	assert_int_equal(host_open_ex(t, &(struct host_options){0}, &h), 0);
 	assert_int_equal(h->n_faults, 0);
 	host_free(h);
 	cpuset_free(&s);
@@ -1067,7 +1073,7 @@ int main(void)
 	    cmocka_unit_test(test_writes),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_faults),
-	    cmocka_unit_test_teardown(test_faults_env, unset_faults_env),
+	    cmocka_unit_test_teardown(test_faults_option, unset_faults_env),
 	    cmocka_unit_test(test_mask_width),
 	    cmocka_unit_test(test_reads),
 	    cmocka_unit_test(test_write_then_snapshot),

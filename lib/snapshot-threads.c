@@ -881,7 +881,7 @@ int host_snapshot_threads_ex(const struct host *h, const struct host_state *base
 	}
 	if (p.tv.n > p.n_sorted)
 		qsort(p.tv.v, p.tv.n, sizeof(*p.tv.v), cmp_task);
-	/* Everything but the tasks is base's (see host.h). */
+	/* Everything but the tasks is base's (see snapshot.h). */
 	*s = *base;
 	s->tasks = p.tv.v;
 	s->n_tasks = p.tv.n;

@@ -267,6 +267,31 @@ static int read_mask_opt(struct walk *w, const char *path, struct cpuset *ret, b
 	return 0;
 }
 
+/* The known sysctls (host_known_sysctls), NULL where the kernel has none. */
+static int snap_sysctls(struct walk *w, struct host_state *s)
+{
+	size_t len;
+	int r;
+
+	s->sysctls = calloc(ARRAY_SIZE(host_known_sysctls), sizeof(*s->sysctls));
+	if (!s->sysctls)
+		return walk_fail(w, -ENOMEM, "out of memory");
+	for (size_t i = 0; host_known_sysctls[i]; i++) {
+		char path[PATH_MAX];
+		r = host_sysctl_path(host_known_sysctls[i], path, sizeof(path));
+		if (r < 0)
+			return walk_fail(w, r, "%s: %s", host_known_sysctls[i], path_strerror(-r));
+		s->sysctls[i].name = host_known_sysctls[i];
+		s->n_sysctls++;
+		r = walk_read_opt(w, path, &s->sysctls[i].value, &len);
+		if (r < 0)
+			return r;
+		if (s->sysctls[i].value)
+			chomp(s->sysctls[i].value, &len);
+	}
+	return 0;
+}
+
 /* The top-level files: cpus, command line, kernel version, sysctls, grub. */
 static int snap_system(struct walk *w, struct host_state *s)
 {
@@ -324,22 +349,9 @@ static int snap_system(struct walk *w, struct host_state *s)
 	s->preempt_rt = (buf && strcmp(util_strip(buf), "1") == 0) || strstr(s->kversion, "PREEMPT_RT");
 	free(buf);
 
-	s->sysctls = calloc(ARRAY_SIZE(host_known_sysctls), sizeof(*s->sysctls));
-	if (!s->sysctls)
-		return walk_fail(w, -ENOMEM, "out of memory");
-	for (size_t i = 0; host_known_sysctls[i]; i++) {
-		char path[PATH_MAX];
-		r = host_sysctl_path(host_known_sysctls[i], path, sizeof(path));
-		if (r < 0)
-			return walk_fail(w, r, "%s: %s", host_known_sysctls[i], path_strerror(-r));
-		s->sysctls[i].name = host_known_sysctls[i];
-		s->n_sysctls++;
-		r = walk_read_opt(w, path, &s->sysctls[i].value, &len);
-		if (r < 0)
-			return r;
-		if (s->sysctls[i].value)
-			chomp(s->sysctls[i].value, &len);
-	}
+	r = snap_sysctls(w, s);
+	if (r < 0)
+		return r;
 
 	r = walk_read_opt(w, "etc/default/grub", &buf, &len);
 	if (r < 0)

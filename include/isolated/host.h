@@ -95,10 +95,11 @@ int host_read_sysctl(const struct host *h, const char *name, char **ret);
 
 /* ---- The write side of the seam. ----
  *
- * Every change isolated makes to a host goes through these. On the running
- * kernel they are the real writes and system calls; on a tree they rewrite
- * the files the kernel would show afterwards, in the kernel's formats, so a
- * snapshot of the tree reads back what was written:
+ * Every change isolated makes to a host goes through these (host-write.c).
+ * On the running kernel they are the real writes and system calls; on a
+ * tree (host-tree.c) they rewrite the files the kernel would show
+ * afterwards, in the kernel's formats, so a snapshot of the tree reads back
+ * what was written:
  *   sysctl          proc/sys/A/B (value + "\n"); a file with no write bit is
  *                   -EACCES, as /proc/sys does for read-only sysctls even
  *                   for root

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "isolated/apply.h"
+#include "isolated/dump.h"
 #include "isolated/needs.h"
 #include "isolated/report.h"
 #include "isoctl.h"
@@ -228,7 +229,7 @@ int cmd_snapshot(struct ctx *c, int argc, char **argv)
 
 	if ((r = want_args(argc, 1, "snapshot DIR")) != EXIT_OK)
 		return r;
-	r = host_open(c->root, &c->host);
+	r = host_open_ex(c->root, &(struct host_options){.faults = getenv(HOST_FAULTS_ENV)}, &c->host);
 	if (r < 0) {
 		err_msg("cannot open %s: %s", c->root ? c->root : "/", path_strerror(-r));
 		return EXIT_FAIL;

@@ -6,7 +6,7 @@
 #include <json-c/json.h>
 
 #include "../bench/bench.h"
-#include "isolated/host.h"
+#include "isolated/snapshot.h"
 #include "isolated/plan.h"
 #include "isolated/policy.h"
 

@@ -29,7 +29,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "isolated/host.h"
+#include "isolated/snapshot.h"
 
 /* ---- Configuration (isolated.c) ----
  * From /etc/isolated/isolated.conf (INI, section [daemon]; --conf FILE), then

@@ -1408,7 +1408,7 @@ int holder_new(const struct daemon_config *cfg, sd_event *ev, struct holder **re
 		log_errno(LOG_ERR, r, "copying the configuration");
 		goto fail;
 	}
-	r = host_open(cfg->root, &h->host);
+	r = host_open_ex(cfg->root, &(struct host_options){.faults = getenv(HOST_FAULTS_ENV)}, &h->host);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "cannot open %s", cfg->root ? cfg->root : "/");
 		goto fail;

@@ -490,7 +490,7 @@ static int check_config(const struct daemon_config *cfg)
 	size_t bad = 0, n = 0;
 	int r, status = EXIT_SUCCESS;
 
-	r = host_open(cfg->root, &host);
+	r = host_open_ex(cfg->root, &(struct host_options){.faults = getenv(HOST_FAULTS_ENV)}, &host);
 	if (r >= 0 && (r = host_read(host, "sys/devices/system/cpu/online", &buf, NULL)) >= 0)
 		r = cpuset_parse_list(buf, &online, msg, sizeof(msg));
 	free(buf);

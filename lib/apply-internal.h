@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "isolated/host.h"
+#include "isolated/snapshot.h"
 #include "isolated/journal.h"
 
 /* The thread of a journal entry in s, if it is still the same thread (same

@@ -2,6 +2,7 @@
  * whole files relative to a directory fd, text made safe to show. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 #include <ctype.h>
 
+#include "isolated/path.h"
 #include "isolated/util.h"
 
 size_t util_utf8_seq(const char *str)
@@ -462,4 +464,56 @@ bool util_all_digits(const char *s)
 		if (*s < '0' || *s > '9')
 			return false;
 	return true;
+}
+
+/* ---- Writing a new tree below a directory fd (isoctl snapshot DIR) ----
+ * Shared by the snapshot's walk, which copies what it reads when dumping,
+ * and the dump itself; here so that neither depends on the other. */
+
+/* Paths inside the directory written, no symbolic link followed: we make
+ * none, and nobody else may write there. */
+#define TREE_HOW (PATH_BENEATH | PATH_NO_SYMLINKS)
+
+int util_mkdir_p_at(int dirfd, const char *path)
+{
+	int fd = path_mkdirs(dirfd, path, 0755, TREE_HOW, false);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+int util_create_at(int dirfd, const char *path)
+{
+	int fd, r;
+
+	fd = path_open(dirfd, path, O_WRONLY | O_CREAT | O_EXCL, 0644, TREE_HOW);
+	if (fd == -ENOENT) {
+		const char *slash = strrchr(path, '/');
+		char dir[PATH_MAX];
+
+		if (!slash || (size_t)(slash - path) >= sizeof(dir))
+			return -ENOENT;
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+		r = util_mkdir_p_at(dirfd, dir);
+		if (r < 0)
+			return r;
+		fd = path_open(dirfd, path, O_WRONLY | O_CREAT | O_EXCL, 0644, TREE_HOW);
+	}
+	return fd;
+}
+
+int util_write_new_at(int dirfd, const char *path, const char *buf, size_t len)
+{
+	int fd, r;
+
+	fd = util_create_at(dirfd, path);
+	if (fd < 0)
+		return fd;
+	r = util_write_all(fd, buf, len);
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
 }

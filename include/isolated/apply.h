@@ -10,7 +10,7 @@
 #include <sys/types.h>
 
 #include "isolated/confirm.h"
-#include "isolated/host.h"
+#include "isolated/snapshot.h"
 #include "isolated/journal.h"
 #include "isolated/plan.h"
 #include "isolated/policy.h"

@@ -4,7 +4,7 @@
 #ifndef ISOLATED_NEEDS_H
 #define ISOLATED_NEEDS_H
 
-#include "isolated/host.h"
+#include "isolated/snapshot.h"
 #include "isolated/journal.h"
 #include "isolated/policy.h"
 

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "isolated/action.h"
-#include "isolated/host.h"
+#include "isolated/snapshot.h"
 #include "isolated/policy.h"
 
 struct action {

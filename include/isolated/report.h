@@ -16,7 +16,7 @@
 #include <json-c/json.h>
 
 #include "isolated/apply.h"
-#include "isolated/host.h"
+#include "isolated/snapshot.h"
 #include "isolated/plan.h"
 #include "isolated/policy.h"
 

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "isolated/host.h"
+#include "isolated/snapshot.h"
 #include "isolated/journal.h"
 
 /* What isolated holds on a host, for isoctl status. */

@@ -84,4 +84,16 @@ void sbuf_addc(struct sbuf *b, char c);
  * an allocation failure. */
 char *sbuf_take(struct sbuf *b);
 
+/* ---- Writing a new tree below a directory fd (isoctl snapshot DIR) ----
+ * Paths resolve inside dirfd and follow no symbolic link (-ELOOP): the
+ * tree is one we make and nobody else writes. 0 or -errno. */
+/* mkdir -p of path below dirfd; each directory made is 0755. */
+int util_mkdir_p_at(int dirfd, const char *path);
+/* A new file below dirfd (0644, its missing parents made as above), opened
+ * to write: never one that is there already (O_EXCL: -EEXIST), so nothing
+ * is truncated or written through. The fd or -errno. */
+int util_create_at(int dirfd, const char *path);
+/* util_create_at, then all of buf written and the file closed. */
+int util_write_new_at(int dirfd, const char *path, const char *buf, size_t len);
+
 #endif

@@ -38,7 +38,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: apply-unconfirmed ROOT POLICYDIR HOSTCONF MODE SECONDS [UID]\n");
 		return 2;
 	}
-	if (host_open(argv[1], &h) < 0 || host_read(h, "sys/devices/system/cpu/online", &buf, NULL) < 0 ||
+	if (host_open_ex(argv[1], &(struct host_options){.faults = getenv(HOST_FAULTS_ENV)}, &h) < 0 ||
+	    host_read(h, "sys/devices/system/cpu/online", &buf, NULL) < 0 ||
 	    cpuset_parse_list(buf, &online, err, sizeof(err)) < 0) {
 		fprintf(stderr, "apply-unconfirmed: cannot read %s\n", argv[1]);
 		return 1;

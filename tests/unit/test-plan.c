@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "isolated/host.h"
+#include "isolated/snapshot.h"
 #include "isolated/plan.h"
 #include "isolated/policy.h"
 #include "isolated/util.h"

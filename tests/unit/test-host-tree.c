@@ -1,14 +1,11 @@
-/* Unit tests of the host's write side. On copies of the kvm16 tree: every
+/* Unit tests of the tree emulator. On copies of the kvm16 tree: every
  * write changes exactly the bytes the kernel would show, writing the old
- * value back restores the tree byte for byte, and faults and the kernel's
- * refusals change nothing. As root, on the running kernel: a thread of ours
- * and kernel.timer_migration, put back as they were. */
+ * value back restores the tree byte for byte, the kernel's refusals (and
+ * faults) change nothing, masks keep their width, and a snapshot reads
+ * back what was written. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
-#include <pthread.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,79 +15,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <ftw.h>
+#include <sched.h>
 #include <cmocka.h>
 
-#include "isolated/host.h"
-#include "isolated/util.h"
-#include "tree-files.h"
-
-#define FIXTURES TEST_DATADIR "/../fixtures"
-
-/* ---- Trees ---- */
-
-/* Copying a 2000-file tree takes seconds on some disks and milliseconds in
- * memory: a tmpfs when there is one. */
-static const char *tmp_base(void)
-{
-	const char *t = getenv("TMPDIR");
-
-	if (t && *t)
-		return t;
-	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-}
-
-static char *copy_tree(const char *name)
-{
-	char *d = util_sprintf("%s/test-hostwrite.XXXXXX", tmp_base()), cmd[PATH_MAX * 2 + 32];
-
-	assert_non_null(d);
-	assert_non_null(mkdtemp(d));
-	snprintf(cmd, sizeof(cmd), "cp -a '%s/%s/.' '%s/'", FIXTURES, name, d);
-	assert_int_equal(system(cmd), 0);
-	return d;
-}
-
-/* kvm16, with proc/2201/{stat,status} as the kernel also shows them for a
- * thread group leader: writes to thread 2201 must change both copies. */
-static char *kvm16(void)
-{
-	char *t = copy_tree("kvm16"), *buf;
-	int dfd = open(t, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	size_t len;
-
-	assert_true(dfd >= 0);
-	assert_int_equal(util_read_at(dfd, "proc/2201/task/2201/stat", 1 << 20, &buf, &len), 0);
-	put_len(t, "proc/2201/stat", buf, len);
-	free(buf);
-	assert_int_equal(util_read_at(dfd, "proc/2201/task/2201/status", 1 << 20, &buf, &len), 0);
-	put_len(t, "proc/2201/status", buf, len);
-	free(buf);
-	close(dfd);
-	return t;
-}
-
-static void unlink_file(const char *root, const char *rel)
-{
-	char path[PATH_MAX];
-
-	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) < sizeof(path));
-	assert_int_equal(unlink(path), 0);
-}
-
-static void drop_tree(char *t)
-{
-	rm_rf(t);
-	free(t);
-}
-
-static struct host *open_tree(const char *t)
-{
-	struct host *h = NULL;
-
-	assert_int_equal(host_open(t, &h), 0);
-	assert_true(h->is_tree);
-	return h;
-}
+#include "host-trees.h"
 
 /* Every file of a tree, to compare a tree before and after, byte by byte. */
 struct file_img {
@@ -197,24 +126,6 @@ static void assert_tree_unchanged(const struct tree_img *before, const char *roo
 		fail_msg("%s: changed %s", what, d);
 	free(d);
 	img_free(&after);
-}
-
-static struct cpuset cpus_of(const char *list)
-{
-	struct cpuset s = CPUSET_INIT;
-	char err[128];
-
-	assert_int_equal(cpuset_parse_list(list, &s, err, sizeof(err)), 0);
-	return s;
-}
-
-static void assert_cpus(const struct cpuset *s, const char *want)
-{
-	char *l = NULL;
-
-	assert_int_equal(cpuset_format_list(s, &l), 0);
-	assert_string_equal(l, want);
-	free(l);
 }
 
 /* ---- One write, as data ---- */
@@ -574,114 +485,6 @@ static void test_refusals(void **state)
 	drop_tree(shared);
 }
 
-/* ---- Faults ---- */
-
-struct errno_name {
-	const char *name;
-	int err;
-};
-
-static const struct errno_name errno_names[] = {
-    {"EIO", EIO},	{"EPERM", EPERM}, {"EINVAL", EINVAL}, {"ESRCH", ESRCH},	  {"EACCES", EACCES}, {"EBUSY", EBUSY},
-    {"ENOSPC", ENOSPC}, {"EROFS", EROFS}, {"ENOENT", ENOENT}, {"ENODEV", ENODEV}, {"5", 5},	      {"22", 22},
-};
-
-static const char *const bad_specs[] = {
-    "irq/x=EIO",      "irq/=EIO",      "irq/1=",	  "irq/1",	   "=EIO",
-    "tid/0=EIO",      "tid/5/foo=EIO", "tid//sched=EIO",  "tid/x=EIO",	   "cpumask/nope=EIO",
-    "kernel.x=ENOPE", "kernel.x=0",    "kernel.x=-5",	  "kernel.x=4096", "Kernel.X=EIO",
-    "irq/1=EIO junk", "irq/-1=EIO",    "irq/+1=EIO",	  "irq/1==EIO",	   "irq/1=eio",
-    "../x=EIO",	      "a/b=EIO",       "irq/1=EIO tid/1",
-};
-
-static void test_faults(void **state)
-{
-	char *t = kvm16();
-	struct host *h = open_tree(t);
-	struct cpuset s = cpus_of("6-7");
-
-	(void)state;
-	/* Every errno name, and numbers. */
-	for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++) {
-		char spec[64];
-		snprintf(spec, sizeof(spec), "irq/133=%s", errno_names[i].name);
-		assert_int_equal(host_set_faults(h, spec), 0);
-		assert_int_equal(h->n_faults, 1);
-		assert_int_equal(host_write_irq_affinity(h, 133, &s), -errno_names[i].err);
-	}
-
-	/* Malformed specs set nothing and keep the faults in force. */
-	assert_int_equal(host_set_faults(h, "irq/151=EIO tid/2205/sched=EPERM kernel.numa_balancing=EACCES "
-					    "cpumask/workqueue=EINVAL"),
-			 0);
-	assert_int_equal(h->n_faults, 4);
-	for (size_t i = 0; i < ARRAY_SIZE(bad_specs); i++) {
-		int r = host_set_faults(h, bad_specs[i]);
-		if (r != -EINVAL)
-			fail_msg("\"%s\": got %d, want -EINVAL", bad_specs[i], r);
-		assert_int_equal(h->n_faults, 4);
-	}
-	/* A fault on one kind of write to a thread leaves the other alone. */
-	assert_int_equal(host_set_thread_sched(h, 2201, 2205, SCHED_FIFO, 10), -EPERM);
-	assert_int_equal(host_set_thread_affinity(h, 2201, 2205, &s), 0);
-	/* Other targets are not faulted. */
-	assert_int_equal(host_write_irq_affinity(h, 133, &s), 0);
-	assert_int_equal(host_write_irq_affinity(h, 151, &s), -EIO);
-
-	/* Empty specs clear. */
-	assert_int_equal(host_set_faults(h, " ,\t\n"), 0);
-	assert_int_equal(h->n_faults, 0);
-	assert_int_equal(host_set_faults(h, "tid/7/affinity=EBUSY,cpumask/irq_default=ENODEV net.core.rtnet_prio=5"),
-			 0);
-	assert_int_equal(h->n_faults, 3);
-	assert_int_equal(host_set_faults(h, NULL), 0);
-	assert_int_equal(h->n_faults, 0);
-	assert_int_equal(host_write_irq_affinity(h, 151, &s), 0);
-
-	cpuset_free(&s);
-	host_free(h);
-	drop_tree(t);
-}
-
-static int unset_faults_env(void **state)
-{
-	(void)state;
-	return unsetenv("ISOLATED_TREE_FAULTS");
-}
-
-/* ISOLATED_TREE_FAULTS is read by host_open, for trees only. */
-static void test_faults_env(void **state)
-{
-	char *t = kvm16();
-	struct host *h = NULL, *k = NULL;
-	struct cpuset s = cpus_of("6-7");
-
-	(void)state;
-	assert_int_equal(setenv("ISOLATED_TREE_FAULTS", "irq/133=EIO kernel.timer_migration=EPERM", 1), 0);
-	h = open_tree(t);
-	assert_int_equal(h->n_faults, 2);
-	assert_int_equal(host_write_irq_affinity(h, 133, &s), -EIO);
-	assert_int_equal(host_write_sysctl(h, "kernel.timer_migration", "0"), -EPERM);
-	assert_int_equal(host_write_sysctl(h, "kernel.numa_balancing", "0"), 0);
-	host_free(h);
-
-	assert_int_equal(setenv("ISOLATED_TREE_FAULTS", "irq/133=EIO tid/abc=EPERM", 1), 0);
-	h = (void *)0x1;
-	assert_int_equal(host_open(t, &h), -EINVAL);
-	assert_ptr_equal(h, (void *)0x1);
-	/* The running kernel ignores the variable. */
-	assert_int_equal(host_open(NULL, &k), 0);
-	assert_int_equal(k->n_faults, 0);
-	host_free(k);
-
-	assert_int_equal(unsetenv("ISOLATED_TREE_FAULTS"), 0);
-	h = open_tree(t);
-	assert_int_equal(h->n_faults, 0);
-	host_free(h);
-	cpuset_free(&s);
-	drop_tree(t);
-}
-
 /* ---- Hex mask widths ---- */
 
 struct width_case {
@@ -746,97 +549,6 @@ static void test_mask_width(void **state)
 	drop_tree(t);
 }
 
-/* ---- Reads ---- */
-
-static void test_reads(void **state)
-{
-	char *t = kvm16(), *id = NULL;
-	struct host *h = open_tree(t);
-	struct cpuset aff = CPUSET_INIT, eff = CPUSET_INIT, m = CPUSET_INIT;
-	struct thread_now now;
-	bool has = false;
-
-	(void)state;
-	assert_int_equal(host_read_irq_affinity(h, 133, &aff, &eff, &has), 0);
-	assert_cpus(&aff, "0-15");
-	assert_cpus(&eff, "6");
-	assert_true(has);
-	assert_int_equal(host_read_irq_affinity(h, 151, &aff, NULL, NULL), 0);
-	assert_cpus(&aff, "0");
-	put(t, "proc/irq/133/effective_affinity_list", "");
-	assert_int_equal(host_read_irq_affinity(h, 133, &aff, &eff, &has), 0);
-	assert_true(has);
-	assert_cpus(&eff, "");
-	unlink_file(t, "proc/irq/133/effective_affinity_list");
-	assert_int_equal(host_read_irq_affinity(h, 133, &aff, &eff, &has), 0);
-	assert_false(has);
-	/* untouched on failure */
-	assert_int_equal(host_read_irq_affinity(h, 999, &aff, &eff, &has), -ENOENT);
-	assert_cpus(&aff, "0-15");
-	assert_false(has);
-
-	assert_int_equal(host_read_cpumask(h, HOST_CPUMASK_IRQ_DEFAULT, &m), 0);
-	assert_cpus(&m, "0-15");
-	assert_int_equal(host_read_cpumask(h, HOST_CPUMASK_WORKQUEUE, &m), 0);
-	assert_cpus(&m, "0-15");
-	unlink_file(t, "sys/devices/virtual/workqueue/cpumask");
-	assert_int_equal(host_read_cpumask(h, HOST_CPUMASK_WORKQUEUE, &m), -ENOENT);
-	assert_cpus(&m, "0-15");
-
-	assert_int_equal(host_read_thread(h, 2201, 2205, &now), 0);
-	assert_cpus(&now.cpus, "0-15");
-	assert_int_equal(now.policy, 0);
-	assert_int_equal(now.rt_priority, 0);
-	assert_int_equal(now.starttime, 7615);
-	assert_int_equal(now.flags, 4194368);
-	assert_string_equal(now.comm, "CPU 0/KVM");
-	cpuset_free(&now.cpus);
-	assert_int_equal(host_read_thread(h, 3105, 3105, &now), 0);
-	assert_string_equal(now.comm, "(sd-pam)");
-	assert_int_equal(now.starttime, 10315);
-	cpuset_free(&now.cpus);
-	assert_int_equal(host_read_thread(h, 88, 88, &now), 0);
-	assert_int_equal(now.policy, SCHED_FIFO);
-	assert_int_equal(now.rt_priority, 50);
-	cpuset_free(&now.cpus);
-	assert_int_equal(host_read_thread(h, 2201, 9999, &now), -ESRCH);
-	assert_int_equal(host_read_thread(h, 2301, 2205, &now), -ESRCH);
-	put(t, "proc/2201/task/2206/status", "");
-	assert_int_equal(host_read_thread(h, 2201, 2206, &now), -ESRCH);
-	/* a scheduling read-back reads stat alone */
-	assert_int_equal(host_read_thread_ex(h, 2201, 2206, 0, &now), 0);
-	assert_string_equal(now.comm, "CPU 1/KVM");
-	assert_true(cpuset_empty(&now.cpus));
-	unlink_file(t, "proc/2201/task/2206/stat");
-	assert_int_equal(host_read_thread(h, 2201, 2206, &now), -ESRCH);
-
-	assert_int_equal(host_read_boot_id(h, &id), 0);
-	assert_string_equal(id, "8d0b6c2e-4f1a-4d7e-9b3a-2c5e7f901a11");
-	free(id);
-	unlink_file(t, "proc/sys/kernel/random/boot_id");
-	id = NULL;
-	assert_int_equal(host_read_boot_id(h, &id), -ENOENT);
-	assert_null(id);
-
-	cpuset_free(&aff);
-	cpuset_free(&eff);
-	cpuset_free(&m);
-	host_free(h);
-	drop_tree(t);
-
-	/* kvm16-rt's workqueue cpumask leaves out the isolated CPUs. */
-	t = copy_tree("kvm16-rt");
-	h = open_tree(t);
-	assert_int_equal(host_read_cpumask(h, HOST_CPUMASK_WORKQUEUE, &m), 0);
-	assert_cpus(&m, "0-3,8-15");
-	cpuset_free(&m);
-	assert_int_equal(host_read_boot_id(h, &id), 0);
-	assert_string_not_equal(id, "8d0b6c2e-4f1a-4d7e-9b3a-2c5e7f901a11");
-	free(id);
-	host_free(h);
-	drop_tree(t);
-}
-
 /* What a tree was written reads back through the single reads and the
  * snapshot, like the kernel. */
 static void test_write_then_snapshot(void **state)
@@ -884,196 +596,13 @@ static void test_write_then_snapshot(void **state)
 	drop_tree(t);
 }
 
-/* ---- The running kernel ---- */
-
-struct blocker {
-	int wake[2], tid_pipe[2];
-	pthread_t th;
-	pid_t tid;
-};
-
-/* Blocks in read(): never spins, whatever its policy. */
-static void *block(void *arg)
-{
-	struct blocker *b = arg;
-	pid_t tid = gettid();
-	char c;
-
-	if (write(b->tid_pipe[1], &tid, sizeof(tid)) != sizeof(tid))
-		return NULL;
-	while (read(b->wake[0], &c, 1) < 0 && errno == EINTR)
-		;
-	return NULL;
-}
-
-static void blocker_start(struct blocker *b)
-{
-	assert_int_equal(pipe2(b->wake, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(b->tid_pipe, O_CLOEXEC), 0);
-	assert_int_equal(pthread_create(&b->th, NULL, block, b), 0);
-	assert_int_equal(read(b->tid_pipe[0], &b->tid, sizeof(b->tid)), sizeof(b->tid));
-}
-
-static void blocker_stop(struct blocker *b)
-{
-	assert_int_equal(write(b->wake[1], "x", 1), 1);
-	assert_int_equal(pthread_join(b->th, NULL), 0);
-	close(b->wake[0]);
-	close(b->wake[1]);
-	close(b->tid_pipe[0]);
-	close(b->tid_pipe[1]);
-}
-
-static bool kernel_cpus_equal(pid_t tid, const struct cpuset *want)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	assert_int_equal(sched_getaffinity(tid, sizeof(set), &set), 0);
-	for (unsigned c = 0; c < CPU_SETSIZE; c++)
-		if (!!CPU_ISSET(c, &set) != cpuset_isset(want, c))
-			return false;
-	return true;
-}
-
-static void test_live_thread(void **state)
-{
-	struct blocker b;
-	struct host *h = NULL;
-	struct thread_now before, now, after;
-	struct cpuset one = CPUSET_INIT;
-	struct sched_param op, kp;
-	int opol, kpol, r_aff, r_sched, r_read, r_unsched, r_unaff, r_after;
-	bool k_one;
-
-	(void)state;
-	if (geteuid() != 0)
-		skip();
-	blocker_start(&b);
-	assert_int_equal(host_open(NULL, &h), 0);
-	assert_int_equal(host_read_thread(h, getpid(), b.tid, &before), 0);
-	opol = sched_getscheduler(b.tid);
-	assert_int_equal(sched_getparam(b.tid, &op), 0);
-	assert_int_equal(before.policy, opol);
-	assert_true(kernel_cpus_equal(b.tid, &before.cpus));
-	assert_int_equal(cpuset_set(&one, (unsigned)cpuset_last(&before.cpus)), 0);
-
-	/* Change, read back both ways, and put back before any assertion. */
-	r_aff = host_set_thread_affinity(h, getpid(), b.tid, &one);
-	r_sched = host_set_thread_sched(h, getpid(), b.tid, SCHED_FIFO, 10);
-	r_read = host_read_thread(h, getpid(), b.tid, &now);
-	k_one = kernel_cpus_equal(b.tid, &one);
-	kpol = sched_getscheduler(b.tid);
-	sched_getparam(b.tid, &kp);
-	r_unsched = host_set_thread_sched(h, getpid(), b.tid, opol, op.sched_priority);
-	r_unaff = host_set_thread_affinity(h, getpid(), b.tid, &before.cpus);
-	r_after = host_read_thread(h, getpid(), b.tid, &after);
-
-	assert_int_equal(r_aff, 0);
-	assert_int_equal(r_sched, 0);
-	assert_int_equal(r_read, 0);
-	assert_true(cpuset_equal(&now.cpus, &one));
-	assert_int_equal(now.policy, SCHED_FIFO);
-	assert_int_equal(now.rt_priority, 10);
-	assert_int_equal(now.starttime, before.starttime);
-	assert_true(k_one);
-	assert_int_equal(kpol, SCHED_FIFO);
-	assert_int_equal(kp.sched_priority, 10);
-	assert_int_equal(r_unsched, 0);
-	assert_int_equal(r_unaff, 0);
-	assert_int_equal(r_after, 0);
-	assert_true(cpuset_equal(&after.cpus, &before.cpus));
-	assert_int_equal(after.policy, opol);
-	assert_int_equal(after.rt_priority, op.sched_priority);
-	assert_true(kernel_cpus_equal(b.tid, &before.cpus));
-	assert_int_equal(sched_getscheduler(b.tid), opol);
-
-	/* A thread that is not there. */
-	assert_int_equal(host_read_thread(h, getpid(), getpid() + 4194304, &now), -ESRCH);
-
-	blocker_stop(&b);
-	cpuset_free(&before.cpus);
-	cpuset_free(&now.cpus);
-	cpuset_free(&after.cpus);
-	cpuset_free(&one);
-	host_free(h);
-}
-
-static void test_live_sysctl(void **state)
-{
-	const char *name = "kernel.timer_migration";
-	char *orig = NULL, *now = NULL, *restored = NULL;
-	struct host *h = NULL;
-	int r_write, r_read, r_restore, r_reread;
-
-	(void)state;
-	if (geteuid() != 0)
-		skip();
-	assert_int_equal(host_open(NULL, &h), 0);
-	if (host_read_sysctl(h, name, &orig) == -ENOENT) {
-		host_free(h);
-		skip();
-	}
-	/* The running kernel ignores faults. */
-	assert_int_equal(host_set_faults(h, "kernel.timer_migration=EIO"), 0);
-
-	const char *other = strcmp(orig, "0") == 0 ? "1" : "0";
-	r_write = host_write_sysctl(h, name, other);
-	r_read = host_read_sysctl(h, name, &now);
-	r_restore = host_write_sysctl(h, name, orig);
-	r_reread = host_read_sysctl(h, name, &restored);
-
-	assert_int_equal(r_write, 0);
-	assert_int_equal(r_read, 0);
-	assert_string_equal(now, other);
-	assert_int_equal(r_restore, 0);
-	assert_int_equal(r_reread, 0);
-	assert_string_equal(restored, orig);
-	free(orig);
-	free(now);
-	free(restored);
-	host_free(h);
-}
-
-/* The single reads on the running kernel agree with the kernel. */
-static void test_live_reads(void **state)
-{
-	struct host *h = NULL;
-	struct thread_now me;
-	char *id = NULL, *raw = NULL;
-	size_t len;
-
-	(void)state;
-	assert_int_equal(host_open(NULL, &h), 0);
-	assert_int_equal(host_read_boot_id(h, &id), 0);
-	assert_int_equal(util_read_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", 4096, &raw, &len), 0);
-	assert_string_equal(id, util_strip(raw));
-	assert_int_equal(strlen(id), 36);
-	free(id);
-	free(raw);
-
-	assert_int_equal(host_read_thread(h, getpid(), gettid(), &me), 0);
-	assert_true(kernel_cpus_equal(gettid(), &me.cpus));
-	assert_int_equal(me.policy, sched_getscheduler(0));
-	assert_true(me.starttime > 0);
-	assert_false(me.flags & HOST_PF_KTHREAD);
-	cpuset_free(&me.cpus);
-	host_free(h);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_writes),
 	    cmocka_unit_test(test_refusals),
-	    cmocka_unit_test(test_faults),
-	    cmocka_unit_test_teardown(test_faults_env, unset_faults_env),
 	    cmocka_unit_test(test_mask_width),
-	    cmocka_unit_test(test_reads),
 	    cmocka_unit_test(test_write_then_snapshot),
-	    cmocka_unit_test(test_live_thread),
-	    cmocka_unit_test(test_live_sysctl),
-	    cmocka_unit_test(test_live_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

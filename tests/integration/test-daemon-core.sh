@@ -64,27 +64,24 @@ if [ "$(id -u)" = 0 ]; then
 	"$ISOLATED" --conf "$T/open/isolated.conf" --check --root "$tree" --policies "$POL" >"$T/out" 2>"$T/err"
 	expect_eq "config root alone can read and change" "$?" 0
 	# The file itself as a policy's (conf_parse_file): not writable by
-	# others, root's, at most 1 MiB of text.
+	# others, root's, at most 1 MiB of text. refused WHAT MESSAGE: --check
+	# exits 2 with MESSAGE first.
 	C=$T/open/isolated.conf
+	refused() {
+		"$ISOLATED" --conf "$C" --check --root "$tree" --policies "$POL" >"$T/out" 2>"$T/err"
+		expect_eq "$1" "$?" 2
+		expect_eq "$1: stderr" "$(head -1 "$T/err")" "$C: $2"
+	}
 	chmod 0664 "$C"
-	"$ISOLATED" --conf "$C" --check --root "$tree" --policies "$POL" >"$T/out" 2>"$T/err"
-	expect_eq "group-writable config" "$?" 2
-	expect_eq "group-writable config: stderr" "$(head -1 "$T/err")" \
-		"$C: refusing: writable by group or others (mode 0664)"
+	refused "group-writable config" "refusing: writable by group or others (mode 0664)"
 	chmod 0644 "$C"
 	chown 65534 "$C"
-	"$ISOLATED" --conf "$C" --check --root "$tree" --policies "$POL" >"$T/out" 2>"$T/err"
-	expect_eq "config owned by another user" "$?" 2
-	expect_eq "config owned by another user: stderr" "$(head -1 "$T/err")" "$C: refusing: owned by uid 65534"
+	refused "config owned by another user" "refusing: owned by uid 65534"
 	chown 0 "$C"
 	{ printf '[daemon]\nhost-conf = %s\n' "$HC"; head -c 1100000 /dev/zero | tr '\0' '#' | fold -w 100; } >"$C"
-	"$ISOLATED" --conf "$C" --check --root "$tree" --policies "$POL" >"$T/out" 2>"$T/err"
-	expect_eq "config over 1 MiB" "$?" 2
-	expect_eq "config over 1 MiB: stderr" "$(head -1 "$T/err")" "$C: file too large (limit 1048576 bytes)"
+	refused "config over 1 MiB" "file too large (limit 1048576 bytes)"
 	printf '[daemon]\nhost-conf = %s\nenforce = yes\0\n' "$HC" >"$C"
-	"$ISOLATED" --conf "$C" --check --root "$tree" --policies "$POL" >"$T/out" 2>"$T/err"
-	expect_eq "binary config" "$?" 2
-	expect_eq "binary config: stderr" "$(head -1 "$T/err")" "$C: binary file"
+	refused "binary config" "binary file"
 fi
 # Every syntax error with its line, in the order of the file.
 printf 'x = 1\n[daemon\nfoo\n[daemon]\nenforce = yes\nenforce = no\n' >"$T/syntax.conf"

@@ -540,9 +540,9 @@ static int save_checkpoint(const struct host *h, int dfd, struct journal *j, siz
 		return dfd;
 	}
 	/* a stale temporary file is what an earlier save left when it was killed */
-	r = util_write_replace(dfd, JOURNAL_FILE, buf, len,
-			       &(struct util_replace){.tmp = JOURNAL_TMP, .mode = 0644, .sync = durable(h), .ret_st = &st},
-			       &step);
+	r = util_write_replace(
+	    dfd, JOURNAL_FILE, buf, len,
+	    &(struct util_replace){.tmp = JOURNAL_TMP, .mode = 0644, .sync = durable(h), .ret_st = &st}, &step);
 	if (r < 0 && step != UTIL_WRITE_SYNC_DIR) {
 		util_set_err(err, errlen, "cannot %s %s%s: %s", checkpoint_steps[step], path,
 			     step == UTIL_WRITE_RENAME ? " to " JOURNAL_FILE : "", path_strerror(-r));

@@ -60,9 +60,9 @@ enum util_write_step {
 };
 
 struct util_replace {
-	const char *tmp;     /* the temporary name, in the same directory */
-	mode_t mode;	     /* given with fchmod, whatever the umask */
-	bool set_owner;	     /* fchown to uid:gid when the file is not theirs */
+	const char *tmp; /* the temporary name, in the same directory */
+	mode_t mode;	 /* given with fchmod, whatever the umask */
+	bool set_owner;	 /* fchown to uid:gid when the file is not theirs */
 	uid_t uid;
 	gid_t gid;
 	bool no_replace;     /* link, never replace an existing name (-EEXIST) */

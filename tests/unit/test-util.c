@@ -211,10 +211,8 @@ static void test_write_replace(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_escape),
-	    cmocka_unit_test(test_utf8_seq),
-	    cmocka_unit_test(test_escape_vsprintf),
-	    cmocka_unit_test(test_diag_escaped),
+	    cmocka_unit_test(test_escape),	    cmocka_unit_test(test_utf8_seq),
+	    cmocka_unit_test(test_escape_vsprintf), cmocka_unit_test(test_diag_escaped),
 	    cmocka_unit_test(test_write_replace),
 	};
 

@@ -1,5 +1,5 @@
 /* Small helpers shared by the engine: string vectors, diagnostics, file reads
- * relative to a directory fd, text made safe to show. */
+ * relative to a directory fd, durable writes, text made safe to show. */
 #ifndef ISOLATED_UTIL_H
 #define ISOLATED_UTIL_H
 

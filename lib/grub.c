@@ -1053,6 +1053,21 @@ static const char *const write_steps[] = {
     [UTIL_WRITE_SYNC_DIR] = "syncing the directory of",
 };
 
+struct owner {
+	uid_t uid;
+	gid_t gid;
+};
+
+/* util_replace's fix: the owner the file had. */
+static int give_owner(int fd, const struct stat *st, void *userdata)
+{
+	const struct owner *o = userdata;
+
+	if ((st->st_uid != o->uid || st->st_gid != o->gid) && fchown(fd, o->uid, o->gid) < 0)
+		return -errno;
+	return 0;
+}
+
 /* dir/name of the host gets buf through dir/.name.isoctl-tmp: written, given
  * its mode and owner, synced, then renamed over name, or with no_replace
  * linked to it, which never replaces an existing file (-EEXIST, no message);
@@ -1060,8 +1075,9 @@ static const char *const write_steps[] = {
 static int write_atomic(const struct host *h, const char *dir, const char *name, const char *buf, size_t len,
 			mode_t mode, uid_t uid, gid_t gid, bool no_replace, char *err, size_t errlen)
 {
+	struct owner owner = {uid, gid};
 	struct util_replace o = {
-	    .mode = mode, .set_owner = true, .uid = uid, .gid = gid, .no_replace = no_replace, .sync = true};
+	    .mode = mode, .fix = give_owner, .userdata = &owner, .no_replace = no_replace, .sync = true};
 	enum util_write_step step;
 	char tmp[256], rel[512];
 	int dfd, r;

@@ -353,9 +353,10 @@ static int replace_fill(int dfd, int fd, const char *buf, size_t len, const stru
 	if (r < 0)
 		goto fail;
 	*step = UTIL_WRITE_MODE;
-	if (fchmod(fd, o->mode) < 0 || fstat(fd, &st) < 0 ||
-	    (o->set_owner && (st.st_uid != o->uid || st.st_gid != o->gid) && fchown(fd, o->uid, o->gid) < 0))
+	if (fchmod(fd, o->mode) < 0 || fstat(fd, &st) < 0)
 		goto fail_errno;
+	if (o->fix && (r = o->fix(fd, &st, o->userdata)) < 0)
+		goto fail;
 	*step = UTIL_WRITE_SYNC;
 	if (o->sync && fsync(fd) < 0)
 		goto fail_errno;

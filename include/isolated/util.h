@@ -62,16 +62,19 @@ enum util_write_step {
 struct util_replace {
 	const char *tmp; /* the temporary name, in the same directory */
 	mode_t mode;	 /* given with fchmod, whatever the umask */
-	bool set_owner;	 /* fchown to uid:gid when the file is not theirs */
-	uid_t uid;
-	gid_t gid;
+	/* When not NULL, called with the written file after its fchmod (grub.c
+	 * gives it its owner): 0 or a negative errno, step UTIL_WRITE_MODE. A
+	 * hook, not an fchown here, so that the daemon, which links this file
+	 * but changes no owner, does not import fchown (its unit denies it). */
+	int (*fix)(int fd, const struct stat *st, void *userdata);
+	void *userdata;
 	bool no_replace;     /* link, never replace an existing name (-EEXIST) */
 	bool sync;	     /* fsync the file, and the directory after the rename */
 	struct stat *ret_st; /* the new file's, when not NULL */
 };
 
 /* dfd/name gets buf through dfd/o->tmp: a stale tmp removed, tmp created
- * (O_EXCL, no symlink followed), written, given its mode (and owner),
+ * (O_EXCL, no symlink followed), written, given its mode (and o->fix),
  * synced (o->sync), closed, renamed over name (or linked to it with
  * no_replace), then dfd synced (o->sync). On failure tmp is removed, the
  * step is in *ret_step and a negative errno returned; name is untouched

@@ -129,6 +129,14 @@ static void test_diag_escaped(void **state)
 	diag_free(&d);
 }
 
+static int refuse_fix(int fd, const struct stat *st, void *userdata)
+{
+	(void)fd;
+	(void)st;
+	(*(int *)userdata)++;
+	return -EPERM;
+}
+
 static char *read_back(int dfd, const char *name)
 {
 	char *buf = NULL;
@@ -193,6 +201,18 @@ static void test_write_replace(void **state)
 	assert_true(util_write_replace(dfd, "d", "x", 1, &o, &step) < 0);
 	assert_int_equal(step, UTIL_WRITE_RENAME);
 	assert_int_equal(faccessat(dfd, "f.tmp", F_OK, 0), -1);
+
+	/* the fix hook fails: the step is the mode's, name stays */
+	int calls = 0;
+	o.fix = refuse_fix;
+	o.userdata = &calls;
+	assert_int_equal(util_write_replace(dfd, "f", "x", 1, &o, &step), -EPERM);
+	assert_int_equal(step, UTIL_WRITE_MODE);
+	assert_int_equal(calls, 1);
+	assert_int_equal(faccessat(dfd, "f.tmp", F_OK, 0), -1);
+	assert_string_equal(s = read_back(dfd, "f"), "two\n");
+	free(s);
+	o.fix = NULL;
 
 	/* a temporary name that is a directory cannot be removed as stale */
 	assert_int_equal(mkdirat(dfd, "f.tmp", 0700), 0);

@@ -1,10 +1,10 @@
 /* isolated: holds an isolation mode while threads, VMs and devices come and
- * go. main() -> run(): options, the configuration file, the event loop,
- * signals, the holder (what is held), the bus, kernel events, capabilities
- * dropped, READY=1, the loop. See isolated(8). */
+ * go. main(): options, the configuration file (read by conf, trusted as
+ * policies are), then --check or serve(): the event loop, signals, the
+ * holder (what is held), kernel events, the bus, capabilities dropped,
+ * READY=1, the loop. See isolated(8). */
 #include <errno.h>
 #include <getopt.h>
-#include <ini.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,9 +18,9 @@
 
 #include "daemon.h"
 #include "isolated/busapi.h"
+#include "isolated/conf.h"
 #include "isolated/modes.h"
 #include "isolated/policy.h"
-#include "isolated/trust.h"
 #include "isolated/util.h"
 
 #ifndef ISO_DATADIR
@@ -112,10 +112,27 @@ static int split_dirs(const char *s, char ***ret)
 	return 0;
 }
 
-/* The [daemon] section. inih does not say which line a key is on: the
- * reader counts them. */
-struct conf_parse {
-	FILE *f;
+/* The [daemon] section's keys, in the order of the "unknown key" message. */
+enum conf_key {
+	KEY_MODE,
+	KEY_REVERT_ON_STOP,
+	KEY_VERIFY_INTERVAL,
+	KEY_ENFORCE,
+	KEY_RESCAN_INTERVAL,
+	KEY_POLICIES,
+	KEY_HOST_CONF,
+	KEY_CALL_BURST,
+	KEY_CALL_INTERVAL,
+	_KEY_MAX,
+};
+
+static const char *const conf_keys[_KEY_MAX] = {
+    "mode",	"revert-on-stop", "verify-interval", "enforce",	      "rescan-interval",
+    "policies", "host-conf",	  "call-burst",	     "call-interval",
+};
+
+/* One key of isolated.conf being read: where it is, and where it goes. */
+struct conf_ctx {
 	const char *file;
 	unsigned line;
 	struct daemon_config *cfg;
@@ -123,109 +140,92 @@ struct conf_parse {
 	unsigned seen; /* keys given, for duplicates */
 };
 
-static char *conf_reader(char *str, int num, void *stream)
-{
-	struct conf_parse *c = stream;
-	char *s = fgets(str, num, c->f);
+#define CERR(c, ...) diag_add((c)->d, (c)->file, (c)->line, __VA_ARGS__)
 
-	if (s)
-		c->line++;
-	return s;
-}
-
-static int conf_key(void *user, const char *section, const char *name, const char *value)
+/* Set key k to value; a bad value is a diag line. -ENOMEM only. */
+static int conf_value(struct conf_ctx *c, enum conf_key k, const char *name, const char *value)
 {
-	static const char *const keys[] = {"mode",	"revert-on-stop",  "verify-interval",
-					   "enforce",	"rescan-interval", "policies",
-					   "host-conf", "call-burst",	   "call-interval"};
-	struct conf_parse *c = user;
 	struct daemon_config *cfg = c->cfg;
-	size_t k;
 	long n;
 	int r = 0;
 
-	if (strcmp(section, "daemon") != 0) {
-		diag_add(c->d, c->file, c->line, "%s%s%s: isolated.conf has only a [daemon] section",
-			 section[0] ? "[" : "", section[0] ? section : "key outside any section",
-			 section[0] ? "]" : "");
-		return 1;
-	}
-	for (k = 0; k < ARRAY_SIZE(keys) && strcmp(keys[k], name) != 0; k++)
-		;
-	if (k == ARRAY_SIZE(keys)) {
-		diag_add(c->d, c->file, c->line,
-			 "unknown key \"%s\" (known: mode, revert-on-stop, verify-interval, enforce, rescan-interval, "
-			 "policies, host-conf, call-burst, call-interval)",
-			 name);
-		return 1;
-	}
-	if (c->seen & (1u << k)) {
-		diag_add(c->d, c->file, c->line, "%s is given twice", name);
-		return 1;
-	}
-	c->seen |= 1u << k;
 	switch (k) {
-	case 0:
+	case KEY_MODE:
 		if (!modes_name_valid(value)) {
-			diag_add(c->d, c->file, c->line,
-				 "mode = %s: a mode is a name of letters, digits, '-' and '_' (see isoctl list)",
-				 value);
-			return 1;
+			CERR(c, "mode = %s: a mode is a name of letters, digits, '-' and '_' (see isoctl list)", value);
+			return 0;
 		}
 		free(cfg->mode);
-		r = (cfg->mode = strdup(value)) ? 0 : -ENOMEM;
-		break;
-	case 1:
-	case 3:
-		if (parse_bool(value, k == 1 ? &cfg->revert_on_stop : &cfg->enforce) < 0)
-			diag_add(c->d, c->file, c->line, "%s = %s: expected yes or no", name, value);
-		break;
-	case 2:
-	case 4:
-		if (parse_secs(value, k == 2 ? 0 : 1, &n) < 0)
-			diag_add(c->d, c->file, c->line, "%s = %s: expected a number of seconds%s", name, value,
-				 k == 2 ? " (0: off)" : ", at least 1");
-		else if (k == 2)
-			cfg->verify_interval = (unsigned)n;
+		return (cfg->mode = strdup(value)) ? 0 : -ENOMEM;
+	case KEY_REVERT_ON_STOP:
+	case KEY_ENFORCE:
+		if (parse_bool(value, k == KEY_REVERT_ON_STOP ? &cfg->revert_on_stop : &cfg->enforce) < 0)
+			CERR(c, "%s = %s: expected yes or no", name, value);
+		return 0;
+	case KEY_VERIFY_INTERVAL:
+	case KEY_RESCAN_INTERVAL:
+		if (parse_secs(value, k == KEY_VERIFY_INTERVAL ? 0 : 1, &n) < 0)
+			CERR(c, "%s = %s: expected a number of seconds%s", name, value,
+			     k == KEY_VERIFY_INTERVAL ? " (0: off)" : ", at least 1");
 		else
-			cfg->rescan_interval = (unsigned)n;
-		break;
-	case 5:
+			*(k == KEY_VERIFY_INTERVAL ? &cfg->verify_interval : &cfg->rescan_interval) = (unsigned)n;
+		return 0;
+	case KEY_POLICIES:
 		r = split_dirs(value, &cfg->policy_dirs);
-		if (r == -EINVAL) {
-			diag_add(c->d, c->file, c->line, "policies = %s: expected DIR[:DIR...]", value);
-			r = 0;
-		}
-		break;
-	case 6:
+		if (r == -EINVAL)
+			CERR(c, "policies = %s: expected DIR[:DIR...]", value);
+		return r == -EINVAL ? 0 : r;
+	case KEY_HOST_CONF:
 		if (!value[0]) {
-			diag_add(c->d, c->file, c->line, "host-conf: expected a file name");
-			break;
+			CERR(c, "host-conf: expected a file name");
+			return 0;
 		}
 		free(cfg->hostconf_path);
-		r = (cfg->hostconf_path = strdup(value)) ? 0 : -ENOMEM;
 		cfg->hostconf_given = true;
-		break;
-	case 7:
+		return (cfg->hostconf_path = strdup(value)) ? 0 : -ENOMEM;
+	case KEY_CALL_BURST:
 		if (util_parse_long(value, 1, CALL_BURST_MAX, &n) < 0)
-			diag_add(c->d, c->file, c->line, "call-burst = %s: expected a number of calls, 1 to %d", value,
-				 CALL_BURST_MAX);
+			CERR(c, "call-burst = %s: expected a number of calls, 1 to %d", value, CALL_BURST_MAX);
 		else
 			cfg->call_burst = (unsigned)n;
-		break;
-	case 8:
+		return 0;
+	case KEY_CALL_INTERVAL:
 		if (parse_secs(value, 1, &n) < 0)
-			diag_add(c->d, c->file, c->line, "call-interval = %s: expected a number of seconds, at least 1",
-				 value);
+			CERR(c, "call-interval = %s: expected a number of seconds, at least 1", value);
 		else
 			cfg->call_interval = (unsigned)n;
-		break;
+		return 0;
 	default:
-		break;
+		return 0;
 	}
-	if (r < 0)
-		diag_add(c->d, c->file, c->line, "out of memory");
-	return 1;
+}
+
+/* One key = value of section (NULL: before any section header). */
+static void conf_key(struct conf_ctx *c, const char *section, const char *name, const char *value)
+{
+	size_t k;
+
+	if (!section || strcmp(section, "daemon") != 0) {
+		CERR(c, "%s%s%s: isolated.conf has only a [daemon] section", section ? "[" : "",
+		     section ? section : "key outside any section", section ? "]" : "");
+		return;
+	}
+	for (k = 0; k < _KEY_MAX && strcmp(conf_keys[k], name) != 0; k++)
+		;
+	if (k == _KEY_MAX) {
+		CERR(c,
+		     "unknown key \"%s\" (known: mode, revert-on-stop, verify-interval, enforce, rescan-interval, "
+		     "policies, host-conf, call-burst, call-interval)",
+		     name);
+		return;
+	}
+	if (c->seen & (1u << k)) {
+		CERR(c, "%s is given twice", name);
+		return;
+	}
+	c->seen |= 1u << k;
+	if (conf_value(c, (enum conf_key)k, name, value) < 0)
+		CERR(c, "out of memory");
 }
 
 /* --conf /dev/null: every default. */
@@ -236,38 +236,40 @@ static bool is_dev_null(const char *file)
 	return stat(file, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
 }
 
-/* Read file into cfg; every problem a "FILE:LINE: message" line in d. A
- * missing file is fine unless it was named. It names the policies, host.conf
- * and the mode root applies: as root it is trusted as they are (trust_open),
- * except that others need not read it. */
+/* Read file into cfg; every problem a "FILE:LINE: message" line in d, in
+ * the order of the file. A missing file is fine unless it was named. It
+ * names the policies, host.conf and the mode root applies: as root it is
+ * trusted as they are, owner, mode and size (conf_parse_file), except that
+ * others need not read it. */
 static void conf_load(const char *file, bool given, struct daemon_config *cfg, struct diag *d)
 {
-	struct conf_parse c = {.file = file, .cfg = cfg, .d = d};
+	struct conf_ctx c = {.file = file, .cfg = cfg, .d = d};
+	struct diag opened = {0};
 	size_t before = d->n;
-	char msg[PATH_MAX + 256];
-	int fd, r;
+	struct conf_doc doc;
+	int r;
 
 	if (is_dev_null(file))
 		return;
-	r = trust_open(file, 0, &fd, NULL, msg, sizeof(msg));
-	if (r < 0) {
-		if (r != -ENOENT || given)
-			diag_add(d, file, 0, "%s", msg);
+	r = conf_parse_file(file, 0, &doc, &opened);
+	if (r != -ENOENT || given)
+		for (size_t i = 0; i < opened.n; i++)
+			diag_add(d, NULL, 0, "%s", opened.lines[i]);
+	diag_free(&opened);
+	if (r < 0)
 		return;
+	for (size_t i = 0; i < doc.n_sections; i++) {
+		const struct conf_section *sec = &doc.sections[i];
+
+		if (sec->broken)
+			continue; /* its header's error is reported */
+		for (size_t j = 0; j < sec->n_entries; j++) {
+			c.line = sec->entries[j].line;
+			conf_key(&c, sec->header, sec->entries[j].key, sec->entries[j].value);
+		}
 	}
-	c.f = fdopen(fd, "r");
-	if (!c.f) {
-		diag_add(d, file, 0, "%s", strerror(errno));
-		close(fd);
-		return;
-	}
-	r = ini_parse_stream(conf_reader, &c, conf_key, &c);
-	fclose(c.f);
-	/* The handler never fails: a positive r is inih's first syntax error. */
-	if (r > 0)
-		diag_add(d, file, (unsigned)r, "syntax error: expected [daemon], KEY = VALUE or a # comment");
-	else if (r < 0 && d->n == before)
-		diag_add(d, file, 0, "cannot parse (%d)", r);
+	conf_doc_free(&doc);
+	conf_sort_diag(d, before, file);
 }
 
 static int config_defaults(struct daemon_config *cfg)
@@ -322,8 +324,83 @@ enum {
 	OPT_NO_PROC,
 };
 
-/* Returns 0, a positive exit status to exit with at once (--help), or
- * EXIT_USAGE after printing what is wrong. */
+/* One option of the command line. Returns 0, a positive exit status to
+ * exit with at once (--help: 256 + status), or EXIT_USAGE after printing
+ * what is wrong. */
+static int parse_opt(int opt, const char *arg, struct cmdline *cl, struct daemon_config *cfg)
+{
+	struct stat st;
+	bool b = true;
+	long n;
+
+	switch (opt) {
+	case OPT_CONF:
+		cl->conf = arg;
+		return 0;
+	case OPT_CHECK:
+		cl->check = true;
+		return 0;
+	case OPT_MODE:
+		if (!modes_name_valid(arg)) {
+			fprintf(stderr, "isolated: --mode %s: a mode is a name of letters, digits, '-' and '_'\n", arg);
+			return EXIT_USAGE;
+		}
+		cl->mode = arg;
+		return 0;
+	case OPT_REVERT_ON_STOP:
+	case OPT_ENFORCE:
+		if (arg && parse_bool(arg, &b) < 0) {
+			fprintf(stderr, "isolated: --%s=%s: expected yes or no\n",
+				opt == OPT_ENFORCE ? "enforce" : "revert-on-stop", arg);
+			return EXIT_USAGE;
+		}
+		*(opt == OPT_ENFORCE ? &cl->enforce : &cl->revert_on_stop) = b;
+		return 0;
+	case OPT_VERIFY_INTERVAL:
+	case OPT_RESCAN_INTERVAL:
+		if (parse_secs(arg, opt == OPT_VERIFY_INTERVAL ? 0 : 1, &n) < 0) {
+			fprintf(stderr, "isolated: --%s %s: expected a number of seconds\n",
+				opt == OPT_VERIFY_INTERVAL ? "verify-interval" : "rescan-interval", arg);
+			return EXIT_USAGE;
+		}
+		*(opt == OPT_VERIFY_INTERVAL ? &cl->verify_interval : &cl->rescan_interval) = n;
+		return 0;
+	case OPT_POLICIES:
+		cl->policies = arg;
+		return 0;
+	case OPT_HOST_CONF:
+		cl->hostconf = arg;
+		return 0;
+	case OPT_ROOT:
+		if (stat(arg, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "isolated: --root %s: not a directory\n", arg);
+			return EXIT_USAGE;
+		}
+		free(cfg->root);
+		return (cfg->root = strdup(arg)) ? 0 : EXIT_FAILURE;
+	case OPT_RCVBUF:
+		if (util_parse_long(arg, 1, INT_MAX, &n) < 0) {
+			fprintf(stderr, "isolated: --netlink-rcvbuf %s: expected a number of bytes\n", arg);
+			return EXIT_USAGE;
+		}
+		cfg->netlink_rcvbuf = (int)n;
+		return 0;
+	case OPT_NO_PROC:
+		cfg->no_proc_connector = true;
+		return 0;
+	case 'h':
+		usage(stdout);
+		return EXIT_SUCCESS + 256;
+	case 'V':
+		puts("isolated " ISO_VERSION);
+		return EXIT_SUCCESS + 256;
+	default:
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+}
+
+/* Returns 0 or what parse_opt returned. */
 static int parse_argv(int argc, char **argv, struct cmdline *cl, struct daemon_config *cfg)
 {
 	static const struct option opts[] = {
@@ -343,84 +420,12 @@ static int parse_argv(int argc, char **argv, struct cmdline *cl, struct daemon_c
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct stat st;
-	bool b;
-	long n;
-	int opt;
+	int opt, r;
 
 	*cl = (struct cmdline){.revert_on_stop = -1, .enforce = -1, .verify_interval = -1, .rescan_interval = -1};
-	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_CONF:
-			cl->conf = optarg;
-			break;
-		case OPT_CHECK:
-			cl->check = true;
-			break;
-		case OPT_MODE:
-			if (!modes_name_valid(optarg)) {
-				fprintf(stderr,
-					"isolated: --mode %s: a mode is a name of letters, digits, '-' and '_'\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			cl->mode = optarg;
-			break;
-		case OPT_REVERT_ON_STOP:
-		case OPT_ENFORCE:
-			b = true;
-			if (optarg && parse_bool(optarg, &b) < 0) {
-				fprintf(stderr, "isolated: --%s=%s: expected yes or no\n",
-					opt == OPT_ENFORCE ? "enforce" : "revert-on-stop", optarg);
-				return EXIT_USAGE;
-			}
-			*(opt == OPT_ENFORCE ? &cl->enforce : &cl->revert_on_stop) = b;
-			break;
-		case OPT_VERIFY_INTERVAL:
-		case OPT_RESCAN_INTERVAL:
-			if (parse_secs(optarg, opt == OPT_VERIFY_INTERVAL ? 0 : 1, &n) < 0) {
-				fprintf(stderr, "isolated: --%s %s: expected a number of seconds\n",
-					opt == OPT_VERIFY_INTERVAL ? "verify-interval" : "rescan-interval", optarg);
-				return EXIT_USAGE;
-			}
-			*(opt == OPT_VERIFY_INTERVAL ? &cl->verify_interval : &cl->rescan_interval) = n;
-			break;
-		case OPT_POLICIES:
-			cl->policies = optarg;
-			break;
-		case OPT_HOST_CONF:
-			cl->hostconf = optarg;
-			break;
-		case OPT_ROOT:
-			if (stat(optarg, &st) < 0 || !S_ISDIR(st.st_mode)) {
-				fprintf(stderr, "isolated: --root %s: not a directory\n", optarg);
-				return EXIT_USAGE;
-			}
-			free(cfg->root);
-			if (!(cfg->root = strdup(optarg)))
-				return EXIT_FAILURE;
-			break;
-		case OPT_RCVBUF:
-			if (util_parse_long(optarg, 1, INT_MAX, &n) < 0) {
-				fprintf(stderr, "isolated: --netlink-rcvbuf %s: expected a number of bytes\n", optarg);
-				return EXIT_USAGE;
-			}
-			cfg->netlink_rcvbuf = (int)n;
-			break;
-		case OPT_NO_PROC:
-			cfg->no_proc_connector = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_SUCCESS + 256;
-		case 'V':
-			puts("isolated " ISO_VERSION);
-			return EXIT_SUCCESS + 256;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1)
+		if ((r = parse_opt(opt, optarg, cl, cfg)) != 0)
+			return r;
 	if (optind < argc) {
 		fprintf(stderr, "isolated: unexpected argument \"%s\" (see isolated --help)\n", argv[optind]);
 		return EXIT_USAGE;
@@ -643,110 +648,119 @@ static void daemon_done(struct daemon *d)
 	sd_event_unref(d->ev);
 }
 
-static int run(int argc, char **argv)
+/* The event loop with its watchdog and signals. Logs its errors. */
+static int loop_setup(struct daemon *d)
 {
-	struct daemon_config cfg = {0};
-	struct daemon d = {0};
-	struct cmdline cl;
 	sigset_t mask;
 	int r;
 
-	r = parse_argv(argc, argv, &cl, &cfg);
-	if (r == 0)
-		r = config_read(&cl, &cfg);
-	if (r != 0) {
-		config_done(&cfg);
-		return r > 255 ? r - 256 : r;
-	}
-	if (cl.check) {
-		r = check_config(&cfg);
-		config_done(&cfg);
-		return r;
-	}
-	d.rescan_interval = cfg.rescan_interval;
-
-	log_setup();
-	r = sd_event_default(&d.ev);
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "Failed to allocate the event loop");
-		goto out;
-	}
+	r = sd_event_default(&d->ev);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "Failed to allocate the event loop");
 	/* WATCHDOG=1 at half of WatchdogSec, when the unit sets it. */
-	r = sd_event_set_watchdog(d.ev, true);
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "Failed to enable the watchdog");
-		goto out;
-	}
+	r = sd_event_set_watchdog(d->ev, true);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "Failed to enable the watchdog");
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
-	    (r = sd_event_add_signal(d.ev, NULL, SIGTERM, on_sigterm, &d)) < 0 ||
-	    (r = sd_event_add_signal(d.ev, NULL, SIGINT, on_sigterm, &d)) < 0 ||
-	    (r = sd_event_add_signal(d.ev, NULL, SIGHUP, on_sighup, &d)) < 0) {
-		log_errno(LOG_ERR, r < 0 ? r : -errno, "Failed to set up signals");
-		goto out;
+	    (r = sd_event_add_signal(d->ev, NULL, SIGTERM, on_sigterm, d)) < 0 ||
+	    (r = sd_event_add_signal(d->ev, NULL, SIGINT, on_sigterm, d)) < 0 ||
+	    (r = sd_event_add_signal(d->ev, NULL, SIGHUP, on_sighup, d)) < 0) {
+		return log_errno(LOG_ERR, r < 0 ? r : -errno, "Failed to set up signals");
 	}
+	return 0;
+}
+
+/* The holder, its kernel events, the mode held. Logs its errors. */
+static int hold_start(struct daemon *d, const struct daemon_config *cfg)
+{
+	int r;
 
 	/* holder_new and holder_start log their own errors. */
-	r = holder_new(&cfg, d.ev, &d.holder);
+	r = holder_new(cfg, d->ev, &d->holder);
 	if (r < 0)
-		goto out;
-	holder_set_status_cb(d.holder, on_status, &d);
+		return r;
+	holder_set_status_cb(d->holder, on_status, d);
 	/* Kernel events first: a thread born between the start-up snapshot and
 	 * the subscription would be missed. What arrives meanwhile waits in
 	 * the sockets for the loop (an overflow means a rescan). */
-	r = start_procev(&d, &cfg);
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "Failed to arm the rescan timer");
-		goto out;
-	}
-	r = devev_start(d.ev, d.holder, &d.devev);
+	r = start_procev(d, cfg);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "Failed to arm the rescan timer");
+	r = devev_start(d->ev, d->holder, &d->devev);
 	if (r < 0)
 		log_errno(LOG_WARNING, r,
 			  "device events unavailable: NICs, IRQs and CPUs that come later are only covered by the next "
 			  "reload");
-	r = holder_start(d.holder);
-	if (r < 0)
-		goto out;
+	return holder_start(d->holder);
+}
 
-	/* The daemon's API is the bus: without it there is no daemon. The name
-	 * appears once the mode is held, so bus-activated callers wait. */
-	r = bus_start(d.ev, d.holder,
-		      &(struct bus_config){.limits = {.burst = cfg.call_burst,
-						      .interval_usec = cfg.call_interval * 1000000ULL,
+/* The daemon's API is the bus: without it there is no daemon. The name
+ * appears once the mode is held, so bus-activated callers wait. Logs its
+ * errors. */
+static int bus_connect(struct daemon *d, const struct daemon_config *cfg)
+{
+	const char *addr = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+	int r;
+
+	r = bus_start(d->ev, d->holder,
+		      &(struct bus_config){.limits = {.burst = cfg->call_burst,
+						      .interval_usec = cfg->call_interval * 1000000ULL,
 						      .call_usec = LIMITS_CALL_USEC,
 						      .log_first = LIMITS_LOG_FIRST,
 						      .log_window_usec = LIMITS_LOG_WINDOW_USEC}},
-		      &d.bus);
-	if (r == -EEXIST) {
+		      &d->bus);
+	if (r == -EEXIST)
 		log_error("Another process owns %s on the system bus: is isolated running already?", ISOLATED_BUS_NAME);
-		goto out;
-	}
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "Failed to connect to the system bus%s%s",
-			  getenv("DBUS_SYSTEM_BUS_ADDRESS") ? " at " : "",
-			  getenv("DBUS_SYSTEM_BUS_ADDRESS") ? getenv("DBUS_SYSTEM_BUS_ADDRESS") : "");
-		goto out;
-	}
-	r = caps_drop(cfg.root != NULL);
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "Failed to drop capabilities");
-		goto out;
-	}
+	else if (r < 0)
+		log_errno(LOG_ERR, r, "Failed to connect to the system bus%s%s", addr ? " at " : "", addr ? addr : "");
+	return r;
+}
 
-	sd_notifyf(false, "READY=1\nSTATUS=%s", holder_status_text(d.holder));
-	r = sd_event_loop(d.ev);
-	if (r < 0)
-		log_errno(LOG_ERR, r, "The event loop failed");
-out:
+/* The running daemon: loop, holder, bus, capabilities dropped, READY=1,
+ * the loop until a signal ends it. The exit status. */
+static int serve(const struct daemon_config *cfg)
+{
+	struct daemon d = {.rescan_interval = cfg->rescan_interval};
+	int r;
+
+	log_setup();
+	r = loop_setup(&d);
+	if (r >= 0)
+		r = hold_start(&d, cfg);
+	if (r >= 0)
+		r = bus_connect(&d, cfg);
+	if (r >= 0 && (r = caps_drop(cfg->root != NULL)) < 0)
+		log_errno(LOG_ERR, r, "Failed to drop capabilities");
+	if (r >= 0) {
+		sd_notifyf(false, "READY=1\nSTATUS=%s", holder_status_text(d.holder));
+		r = sd_event_loop(d.ev);
+		if (r < 0)
+			log_errno(LOG_ERR, r, "The event loop failed");
+	}
 	daemon_done(&d);
-	config_done(&cfg);
 	return r < 0 ? EXIT_FAILURE : r;
 }
 
+/* The options, the configuration; then --check or the daemon. */
 int main(int argc, char **argv)
 {
-	return run(argc, argv);
+	struct daemon_config cfg = {0};
+	struct cmdline cl;
+	int r;
+
+	r = parse_argv(argc, argv, &cl, &cfg);
+	if (r == 0)
+		r = config_read(&cl, &cfg);
+	if (r != 0)
+		r = r > 255 ? r - 256 : r;
+	else if (cl.check)
+		r = check_config(&cfg);
+	else
+		r = serve(&cfg);
+	config_done(&cfg);
+	return r;
 }

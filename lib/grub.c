@@ -1071,6 +1071,33 @@ static int mkdirs(const struct host *h, const char *rel, char *err, size_t errle
 	return 0;
 }
 
+/* What write_atomic says it was doing, by util_write_replace's step. */
+static const char *const write_steps[] = {
+    [UTIL_WRITE_REMOVE_STALE] = "writing",
+    [UTIL_WRITE_CREATE] = "writing",
+    [UTIL_WRITE_DATA] = "writing",
+    [UTIL_WRITE_MODE] = "setting the mode and owner of",
+    [UTIL_WRITE_SYNC] = "syncing",
+    [UTIL_WRITE_CLOSE] = "syncing",
+    [UTIL_WRITE_RENAME] = "renaming into place",
+    [UTIL_WRITE_SYNC_DIR] = "syncing the directory of",
+};
+
+struct owner {
+	uid_t uid;
+	gid_t gid;
+};
+
+/* util_replace's fix: the owner the file had. */
+static int give_owner(int fd, const struct stat *st, void *userdata)
+{
+	const struct owner *o = userdata;
+
+	if ((st->st_uid != o->uid || st->st_gid != o->gid) && fchown(fd, o->uid, o->gid) < 0)
+		return -errno;
+	return 0;
+}
+
 /* dir/name of the host gets buf through dir/.name.isoctl-tmp: written, given
  * its mode and owner, synced, then renamed over name, or with no_replace
  * linked to it, which never replaces an existing file (-EEXIST, no message);
@@ -1078,10 +1105,12 @@ static int mkdirs(const struct host *h, const char *rel, char *err, size_t errle
 static int write_atomic(const struct host *h, const char *dir, const char *name, const char *buf, size_t len,
 			mode_t mode, uid_t uid, gid_t gid, bool no_replace, char *err, size_t errlen)
 {
+	struct owner owner = {uid, gid};
+	struct util_replace o = {
+	    .mode = mode, .fix = give_owner, .userdata = &owner, .no_replace = no_replace, .sync = true};
+	enum util_write_step step;
 	char tmp[256], rel[512];
-	const char *what = "writing";
-	struct stat st;
-	int dfd, fd = -1, r;
+	int dfd, r;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.isoctl-tmp", name) >= sizeof(tmp) ||
 	    (size_t)snprintf(rel, sizeof(rel), "%s/%s", dir, name) >= sizeof(rel))
@@ -1089,64 +1118,12 @@ static int write_atomic(const struct host *h, const char *dir, const char *name,
 	dfd = host_openat(h, dir, O_RDONLY | O_DIRECTORY, 0);
 	if (dfd < 0)
 		return fail_errno(h, "opening", dir, dfd, err, errlen);
-	/* A stale one from an interrupted run goes first. */
-	if (unlinkat(dfd, tmp, 0) < 0 && errno != ENOENT) {
-		r = -errno;
-		goto fail;
-	}
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	r = util_write_all(fd, buf, len);
-	if (r < 0)
-		goto fail_tmp;
-	what = "setting the mode and owner of";
-	if (fchmod(fd, mode) < 0 || fstat(fd, &st) < 0 ||
-	    ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0)) {
-		r = -errno;
-		goto fail_tmp;
-	}
-	what = "syncing";
-	if (fsync(fd) < 0) {
-		r = -errno;
-		goto fail_tmp;
-	}
-	r = close(fd);
-	fd = -1;
-	if (r < 0) {
-		r = -errno;
-		goto fail_tmp;
-	}
-	what = "renaming into place";
-	if (no_replace) {
-		r = linkat(dfd, tmp, dfd, name, 0) < 0 ? -errno : 0;
-		unlinkat(dfd, tmp, 0);
-		if (r == -EEXIST) {
-			close(dfd);
-			return r;
-		}
-		if (r < 0)
-			goto fail;
-	} else if (renameat(dfd, tmp, dfd, name) < 0) {
-		r = -errno;
-		goto fail_tmp;
-	}
-	what = "syncing the directory of";
-	if (fsync(dfd) < 0) {
-		r = -errno;
-		goto fail;
-	}
+	o.tmp = tmp;
+	r = util_write_replace(dfd, name, buf, len, &o, &step);
 	close(dfd);
-	return 0;
-fail_tmp:
-	if (fd >= 0)
-		close(fd);
-	unlinkat(dfd, tmp, 0);
-fail:
-	close(dfd);
-	return fail_errno(h, what, rel, r, err, errlen);
+	if (r == -EEXIST && no_replace && step == UTIL_WRITE_RENAME)
+		return r;
+	return r < 0 ? fail_errno(h, write_steps[step], rel, r, err, errlen) : 0;
 }
 
 /* The mode and owner of GRUB_PATH, which must be a regular file. */

@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "isolated/conf.h"
 #include "isolated/policy.h"
-#include "policy-internal.h"
+#include "isolated/trust.h"
 
 enum var_state {
 	VAR_UNSEEN,
@@ -399,7 +400,7 @@ int hostconf_load(const char *path, const struct cpuset *online, struct hostconf
 
 	if (!path || !online || !ret)
 		return -EINVAL;
-	r = conf_parse_file(path, &doc, d);
+	r = conf_parse_file(path, TRUST_PUBLIC, &doc, d);
 	if (r < 0)
 		return r;
 	h.n_errors = doc.n_errors;

@@ -500,18 +500,30 @@ static int save_record(const struct host *h, int dfd, struct journal *j, size_t 
 	return 1;
 }
 
+/* What save_checkpoint says it could not do, by util_write_replace's step. */
+static const char *const checkpoint_steps[] = {
+    [UTIL_WRITE_REMOVE_STALE] = "remove stale",
+    [UTIL_WRITE_CREATE] = "create",
+    [UTIL_WRITE_DATA] = "write",
+    [UTIL_WRITE_MODE] = "chmod",
+    [UTIL_WRITE_SYNC] = "fsync",
+    [UTIL_WRITE_CLOSE] = "close",
+    [UTIL_WRITE_RENAME] = "rename",
+};
+
 /* A new file holding one checkpoint, renamed over JOURNAL_PATH. dfd < 0:
  * JOURNAL_DIR is opened (created) once the checkpoint is known to be
- * valid, so that nothing is created for a journal that is not. */
+ * valid, so that nothing is created for a journal that is not. Synced only
+ * where durable(h) (see above). */
 static int save_checkpoint(const struct host *h, int dfd, struct journal *j, size_t *ret_bytes, char *err,
 			   size_t errlen)
 {
 	char path[PATH_MAX], msg[256], *text = NULL, *buf = NULL;
 	struct journal_file_id id = {.known = true};
-	const char *step, *to = "";
+	enum util_write_step step;
 	struct stat st;
 	size_t n, len = 0;
-	int fd = -1, own = -1, r;
+	int own = -1, r;
 
 	user_path(h, JOURNAL_PATH ".tmp", path, sizeof(path));
 	msg[0] = '\0';
@@ -527,65 +539,29 @@ static int save_checkpoint(const struct host *h, int dfd, struct journal *j, siz
 		free(buf);
 		return dfd;
 	}
-	/* a stale one is what an earlier save left when it was killed */
-	step = "remove stale";
-	if (unlinkat(dfd, JOURNAL_TMP, 0) < 0 && errno != ENOENT)
-		goto fail_nocreate;
-	step = "create";
-	fd = openat(dfd, JOURNAL_TMP, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		goto fail_nocreate;
-	step = "chmod";
-	if (fchmod(fd, 0644) < 0)
-		goto fail;
-	step = "write";
-	r = util_write_all(fd, buf, len);
-	if (r < 0) {
-		errno = -r;
-		goto fail;
+	/* a stale temporary file is what an earlier save left when it was killed */
+	r = util_write_replace(
+	    dfd, JOURNAL_FILE, buf, len,
+	    &(struct util_replace){.tmp = JOURNAL_TMP, .mode = 0644, .sync = durable(h), .ret_st = &st}, &step);
+	if (r < 0 && step != UTIL_WRITE_SYNC_DIR) {
+		util_set_err(err, errlen, "cannot %s %s%s: %s", checkpoint_steps[step], path,
+			     step == UTIL_WRITE_RENAME ? " to " JOURNAL_FILE : "", path_strerror(-r));
+		goto out;
 	}
-	step = "fsync";
-	if ((durable(h) && fsync(fd) < 0) || fstat(fd, &st) < 0)
-		goto fail;
-	step = "close";
-	r = close(fd);
-	fd = -1;
-	if (r < 0)
-		goto fail;
-	step = "rename";
-	to = " to " JOURNAL_FILE;
-	if (renameat(dfd, JOURNAL_TMP, dfd, JOURNAL_FILE) < 0)
-		goto fail;
 	id.dev = st.st_dev;
 	id.ino = st.st_ino;
 	id.size = id.ckpt_size = len;
 	id.head_len = (size_t)((char *)memchr(buf, '\n', len) - buf) + 1;
 	memcpy(id.head, buf, id.head_len);
 	journal_mark_saved(j, &id);
-	free(buf);
 	if (ret_bytes)
 		*ret_bytes = len;
-	r = 0;
-	if (durable(h) && fsync(dfd) < 0) {
+	if (r < 0) {
 		/* in place, but perhaps not on disk yet: say so, nothing to undo */
-		r = -errno;
 		user_path(h, JOURNAL_DIR, path, sizeof(path));
 		util_set_err(err, errlen, "cannot fsync directory %s: %s", path, path_strerror(-r));
 	}
-	if (own >= 0)
-		close(own);
-	return r;
-
-fail:
-	r = -errno;
-	if (fd >= 0)
-		close(fd);
-	(void)unlinkat(dfd, JOURNAL_TMP, 0);
-	goto out;
-fail_nocreate:
-	r = -errno;
 out:
-	util_set_err(err, errlen, "cannot %s %s%s: %s", step, path, to, path_strerror(-r));
 	free(buf);
 	if (own >= 0)
 		close(own);

@@ -1,13 +1,15 @@
-/* Policy semantics: turn the sections of a parsed policy file into a struct
- * policy, reporting every error with its line, then check the rules against
- * the mode's type (dedicated, outsourcing) and against each other. */
+/* Policy semantics: load a policy file (read by conf) into a struct policy,
+ * reporting every error with its line, then check the rules against the
+ * mode's type (dedicated, outsourcing) and against each other. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "isolated/conf.h"
 #include "isolated/policy.h"
+#include "isolated/trust.h"
 #include "policy-internal.h"
 
 struct vctx {
@@ -686,8 +688,108 @@ static char *default_name(const char *file)
 	return strndup(base, len);
 }
 
-int policy_validate_doc(const struct conf_doc *doc, const struct hostconf *hc, const struct cpuset *online,
-			struct policy *p, unsigned *n_errors, struct diag *d)
+static const char *const single_sections[] = {"mode", "sysctl", "cmdline", "cpumask"};
+
+/* One section, by its header; single_line: where each of single_sections
+ * was first seen (0: not yet). */
+static void validate_section(struct vctx *c, const struct conf_section *sec, unsigned *single_line)
+{
+	const char *h = sec->header, *rest;
+	size_t klen, k;
+
+	if (sec->broken)
+		return;
+	if (!h) {
+		for (size_t j = 0; j < sec->n_entries; j++)
+			ERR(c, sec->entries[j].line, "key \"%s\" outside of any section", sec->entries[j].key);
+		return;
+	}
+	klen = strcspn(h, " \t");
+	for (rest = h + klen; isspace((unsigned char)*rest); rest++)
+		;
+	for (k = 0; k < ARRAY_SIZE(single_sections); k++)
+		if (strlen(single_sections[k]) == klen && strncmp(h, single_sections[k], klen) == 0)
+			break;
+	if (k < ARRAY_SIZE(single_sections)) {
+		if (*rest) {
+			ERR(c, sec->line, "section [%s] takes no name", single_sections[k]);
+			return;
+		}
+		if (single_line[k]) {
+			ERR(c, sec->line, "duplicate section [%s] (first at line %u)", h, single_line[k]);
+			return;
+		}
+		single_line[k] = sec->line;
+		if (k == 0)
+			parse_mode(c, sec);
+		else if (k == 1)
+			parse_sysctl(c, sec);
+		else if (k == 2)
+			parse_cmdline(c, sec);
+		else
+			parse_cpumask(c, sec);
+	} else if ((klen == 3 && strncmp(h, "irq", 3) == 0) || (klen == 6 && strncmp(h, "thread", 6) == 0)) {
+		if (!*rest) {
+			ERR(c, sec->line, "missing rule name in [%.*s NAME]", (int)klen, h);
+			return;
+		}
+		parse_rule(c, sec, klen == 3, rest);
+	} else {
+		ERR(c, sec->line, "unknown section [%s]", h);
+	}
+}
+
+/* What the whole file must have: [mode] with a type, a valid name, rtnet_prio
+ * for outsourcing, nothing host-wide in vanilla. -ENOMEM only. */
+static int check_mode(struct vctx *c, const char *file)
+{
+	struct policy *p = c->p;
+
+	if (!c->mode_line)
+		ERR(c, 0, "missing [mode] section");
+	else if (!c->have_type)
+		ERR(c, c->mode_line, "missing key \"type\" in [mode]");
+	if (!p->name) {
+		p->name = default_name(file);
+		if (!p->name)
+			return -ENOMEM;
+		if (!policy_name_valid(p->name))
+			ERR(c, 0,
+			    "invalid mode name \"%s\" from the file name (allowed: A-Z a-z 0-9 _ -); set name in "
+			    "[mode]",
+			    p->name);
+	}
+
+	/* rtnet_prio: [sysctl] net.core.rtnet_prio, else the host.conf variable. */
+	if (!c->have_rtnet && !c->rtnet_sysctl_seen && c->hc) {
+		const char *v = hostconf_get(c->hc, "rtnet_prio");
+		long val;
+
+		if (v && *v && util_parse_long(v, 1, 99, &val) == 0)
+			c->have_rtnet = true, c->rtnet_prio = val;
+	}
+	if (p->type == MODE_TYPE_OUTSOURCING && c->have_type && !c->have_rtnet && !c->rtnet_sysctl_seen)
+		ERR(c, c->type_line,
+		    "type outsourcing requires rtnet_prio: set rtnet_prio in host.conf or net.core.rtnet_prio in "
+		    "[sysctl]");
+
+	/* A vanilla mode is the host as it was: it puts back what isolated
+	 * changed and sets no host-wide default of its own. */
+	if (c->type_known && p->type == MODE_TYPE_VANILLA) {
+		if (c->irq_default_line)
+			ERR(c, c->irq_default_line,
+			    "irq_default in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
+		if (c->wq_cpumask_line)
+			ERR(c, c->wq_cpumask_line,
+			    "workqueue in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
+	}
+	return 0;
+}
+
+/* Turn a parsed document into p; every error is counted in *n_errors.
+ * Returns -ENOMEM only. */
+static int policy_validate_doc(const struct conf_doc *doc, const struct hostconf *hc, const struct cpuset *online,
+			       struct policy *p, unsigned *n_errors, struct diag *d)
 {
 	struct vctx c = {
 	    .file = doc->file,
@@ -698,103 +800,57 @@ int policy_validate_doc(const struct conf_doc *doc, const struct hostconf *hc, c
 	    .d = d,
 	    .budget = CONF_MAX_EXPANDED,
 	};
-	static const char *const singles[] = {"mode", "sysctl", "cmdline", "cpumask"};
-	unsigned single_line[ARRAY_SIZE(singles)] = {0};
+	unsigned single_line[ARRAY_SIZE(single_sections)] = {0};
 
 	host_cpus(&c, "rt_cpus", &p->rt_cpus);
 	host_cpus(&c, "housekeeping_cpus", &p->housekeeping_cpus);
-
-	for (size_t i = 0; i < doc->n_sections && c.r == 0; i++) {
-		const struct conf_section *sec = &doc->sections[i];
-		const char *h = sec->header, *rest;
-		size_t klen, k;
-
-		if (sec->broken)
-			continue;
-		if (!h) {
-			for (size_t j = 0; j < sec->n_entries; j++)
-				ERR(&c, sec->entries[j].line, "key \"%s\" outside of any section", sec->entries[j].key);
-			continue;
-		}
-		klen = strcspn(h, " \t");
-		for (rest = h + klen; isspace((unsigned char)*rest); rest++)
-			;
-		for (k = 0; k < ARRAY_SIZE(singles); k++)
-			if (strlen(singles[k]) == klen && strncmp(h, singles[k], klen) == 0)
-				break;
-		if (k < ARRAY_SIZE(singles)) {
-			if (*rest) {
-				ERR(&c, sec->line, "section [%s] takes no name", singles[k]);
-				continue;
-			}
-			if (single_line[k]) {
-				ERR(&c, sec->line, "duplicate section [%s] (first at line %u)", h, single_line[k]);
-				continue;
-			}
-			single_line[k] = sec->line;
-			if (k == 0)
-				parse_mode(&c, sec);
-			else if (k == 1)
-				parse_sysctl(&c, sec);
-			else if (k == 2)
-				parse_cmdline(&c, sec);
-			else
-				parse_cpumask(&c, sec);
-		} else if ((klen == 3 && strncmp(h, "irq", 3) == 0) || (klen == 6 && strncmp(h, "thread", 6) == 0)) {
-			if (!*rest) {
-				ERR(&c, sec->line, "missing rule name in [%.*s NAME]", (int)klen, h);
-				continue;
-			}
-			parse_rule(&c, sec, klen == 3, rest);
-		} else {
-			ERR(&c, sec->line, "unknown section [%s]", h);
-		}
-	}
+	for (size_t i = 0; i < doc->n_sections && c.r == 0; i++)
+		validate_section(&c, &doc->sections[i], single_line);
 	if (c.r < 0)
 		return c.r;
-
-	if (!c.mode_line)
-		ERR(&c, 0, "missing [mode] section");
-	else if (!c.have_type)
-		ERR(&c, c.mode_line, "missing key \"type\" in [mode]");
-	if (!p->name) {
-		p->name = default_name(doc->file);
-		if (!p->name)
-			return -ENOMEM;
-		if (!policy_name_valid(p->name))
-			ERR(&c, 0,
-			    "invalid mode name \"%s\" from the file name (allowed: A-Z a-z 0-9 _ -); set name in "
-			    "[mode]",
-			    p->name);
-	}
-
-	/* rtnet_prio: [sysctl] net.core.rtnet_prio, else the host.conf variable. */
-	if (!c.have_rtnet && !c.rtnet_sysctl_seen && hc) {
-		const char *v = hostconf_get(hc, "rtnet_prio");
-		long val;
-
-		if (v && *v && util_parse_long(v, 1, 99, &val) == 0)
-			c.have_rtnet = true, c.rtnet_prio = val;
-	}
-	if (p->type == MODE_TYPE_OUTSOURCING && c.have_type && !c.have_rtnet && !c.rtnet_sysctl_seen)
-		ERR(&c, c.type_line,
-		    "type outsourcing requires rtnet_prio: set rtnet_prio in host.conf or net.core.rtnet_prio in "
-		    "[sysctl]");
-
-	/* A vanilla mode is the host as it was: it puts back what isolated
-	 * changed and sets no host-wide default of its own. */
-	if (c.type_known && p->type == MODE_TYPE_VANILLA) {
-		if (c.irq_default_line)
-			ERR(&c, c.irq_default_line,
-			    "irq_default in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
-		if (c.wq_cpumask_line)
-			ERR(&c, c.wq_cpumask_line,
-			    "workqueue in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
-	}
-
+	if (check_mode(&c, doc->file) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < p->n_irq_rules && c.r == 0; i++)
 		check_rule(&c, &p->irq_rules[i]);
 	for (size_t i = 0; i < p->n_thread_rules && c.r == 0; i++)
 		check_rule(&c, &p->thread_rules[i]);
 	return c.r;
+}
+
+int policy_load(const char *path, const struct hostconf *hc, const struct cpuset *online, struct policy **ret,
+		struct diag *d)
+{
+	struct conf_doc doc;
+	struct policy *p;
+	unsigned n_errors;
+	size_t first = d ? d->n : 0;
+	int r;
+
+	if (!path || !online || !ret)
+		return -EINVAL;
+	r = conf_parse_file(path, TRUST_PUBLIC, &doc, d);
+	if (r < 0)
+		return r;
+	n_errors = doc.n_errors;
+	if (n_errors == 0 && conf_doc_is_empty(&doc)) {
+		conf_error(&n_errors, d, path, 0, "empty policy");
+		conf_doc_free(&doc);
+		return -EINVAL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		conf_doc_free(&doc);
+		return -ENOMEM;
+	}
+	p->file = strdup(path);
+	p->hc = hc;
+	r = p->file ? policy_validate_doc(&doc, hc, online, p, &n_errors, d) : -ENOMEM;
+	conf_doc_free(&doc);
+	conf_sort_diag(d, first, path);
+	if (r < 0 || n_errors) {
+		policy_free(p);
+		return r < 0 ? r : -EINVAL;
+	}
+	*ret = p;
+	return 0;
 }

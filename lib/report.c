@@ -8,98 +8,9 @@
 #include <string.h>
 
 #include "isolated/journal.h"
+#include "isolated/json.h"
 #include "isolated/modes.h"
 #include "isolated/report.h"
-
-/* A document under construction: every allocation failure is remembered,
- * and the builder returns NULL (ENOMEM) instead of a document with holes. */
-struct jb {
-	bool oom;
-};
-
-static json_object *jb_check(struct jb *b, json_object *o)
-{
-	if (!o)
-		b->oom = true;
-	return o;
-}
-
-/* Strings go onto the bus, which takes only valid UTF-8; thread names are
- * any bytes a process chose (prctl PR_SET_NAME). Invalid sequences become
- * '?', in direct mode too, so both say the same. */
-static json_object *jstr(struct jb *b, const char *s)
-{
-	const char *p;
-	json_object *o;
-	char *fixed;
-	size_t n;
-
-	if (!s)
-		return NULL;
-	for (p = s; *p; p += n)
-		if (!(n = util_utf8_seq(p)))
-			break;
-	if (!*p)
-		return jb_check(b, json_object_new_string(s));
-	fixed = strdup(s);
-	if (!fixed)
-		return jb_check(b, NULL);
-	for (char *q = fixed; *q; q += n)
-		if (!(n = util_utf8_seq(q))) {
-			*q = '?';
-			n = 1;
-		}
-	o = jb_check(b, json_object_new_string(fixed));
-	free(fixed);
-	return o;
-}
-
-static json_object *jint(struct jb *b, int64_t v)
-{
-	return jb_check(b, json_object_new_int64(v));
-}
-
-static json_object *jbool(struct jb *b, bool v)
-{
-	return jb_check(b, json_object_new_boolean(v));
-}
-
-static json_object *jobj(struct jb *b)
-{
-	return jb_check(b, json_object_new_object());
-}
-
-static json_object *jarr(struct jb *b)
-{
-	return jb_check(b, json_object_new_array());
-}
-
-/* o[key] = v (v may be NULL: JSON null). Takes v even when o is NULL. */
-static void jset(struct jb *b, json_object *o, const char *key, json_object *v)
-{
-	if (!o || json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		b->oom = true;
-	}
-}
-
-static void jpush(struct jb *b, json_object *a, json_object *v)
-{
-	if (!a || !v || json_object_array_add(a, v) < 0) {
-		json_object_put(v);
-		b->oom = true;
-	}
-}
-
-static json_object *jdone(struct jb *b, json_object *o)
-{
-	if (b->oom) {
-		json_object_put(o);
-		errno = ENOMEM;
-		return NULL;
-	}
-	return o;
-}
 
 static json_object *jcpus(struct jb *b, const struct cpuset *s)
 {
@@ -111,15 +22,6 @@ static json_object *jcpus(struct jb *b, const struct cpuset *s)
 	o = jstr(b, list);
 	free(list);
 	return o;
-}
-
-static json_object *jstrv(struct jb *b, char *const *v)
-{
-	json_object *a = jarr(b);
-
-	for (size_t i = 0; v && v[i]; i++)
-		jpush(b, a, jstr(b, v[i]));
-	return a;
 }
 
 /* The tree a document is about; null for the running kernel. */

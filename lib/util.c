@@ -1,5 +1,6 @@
 /* Small helpers shared by the engine: diagnostics, string vectors, reading
- * whole files relative to a directory fd, text made safe to show. */
+ * whole files relative to a directory fd, durable writes, text made safe to
+ * show. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -338,6 +339,82 @@ int util_write_all(int fd, const char *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* ---- Durable writes ---- */
+
+/* The steps after the file is created; fd is closed whatever happens. */
+static int replace_fill(int dfd, int fd, const char *buf, size_t len, const struct util_replace *o,
+			enum util_write_step *step)
+{
+	struct stat st;
+	int r;
+
+	*step = UTIL_WRITE_DATA;
+	r = util_write_all(fd, buf, len);
+	if (r < 0)
+		goto fail;
+	*step = UTIL_WRITE_MODE;
+	if (fchmod(fd, o->mode) < 0 || fstat(fd, &st) < 0)
+		goto fail_errno;
+	if (o->fix && (r = o->fix(fd, &st, o->userdata)) < 0)
+		goto fail;
+	*step = UTIL_WRITE_SYNC;
+	if (o->sync && fsync(fd) < 0)
+		goto fail_errno;
+	if (o->ret_st)
+		*o->ret_st = st;
+	*step = UTIL_WRITE_CLOSE;
+	r = close(fd);
+	fd = -1;
+	if (r < 0)
+		goto fail_errno;
+	*step = UTIL_WRITE_RENAME;
+	return 0;
+fail_errno:
+	r = -errno;
+fail:
+	if (fd >= 0)
+		close(fd);
+	(void)unlinkat(dfd, o->tmp, 0);
+	return r;
+}
+
+int util_write_replace(int dfd, const char *name, const char *buf, size_t len, const struct util_replace *o,
+		       enum util_write_step *ret_step)
+{
+	enum util_write_step step = UTIL_WRITE_REMOVE_STALE;
+	int fd, r;
+
+	if (unlinkat(dfd, o->tmp, 0) < 0 && errno != ENOENT) {
+		r = -errno;
+		goto out;
+	}
+	step = UTIL_WRITE_CREATE;
+	fd = openat(dfd, o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = replace_fill(dfd, fd, buf, len, o, &step);
+	if (r < 0)
+		goto out;
+	if (o->no_replace) {
+		r = linkat(dfd, o->tmp, dfd, name, 0) < 0 ? -errno : 0;
+		(void)unlinkat(dfd, o->tmp, 0);
+	} else if (renameat(dfd, o->tmp, dfd, name) < 0) {
+		r = -errno;
+		(void)unlinkat(dfd, o->tmp, 0);
+	}
+	if (r < 0)
+		goto out;
+	step = UTIL_WRITE_SYNC_DIR;
+	if (o->sync && fsync(dfd) < 0)
+		r = -errno;
+out:
+	if (r < 0 && ret_step)
+		*ret_step = step;
+	return r;
 }
 
 char *util_strip(char *s)

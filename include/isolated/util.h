@@ -1,11 +1,13 @@
 /* Small helpers shared by the engine: string vectors, diagnostics, file reads
- * relative to a directory fd, text made safe to show. */
+ * relative to a directory fd, durable writes, text made safe to show. */
 #ifndef ISOLATED_UTIL_H
 #define ISOLATED_UTIL_H
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #define ISO_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -42,6 +44,43 @@ int util_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* Write all of buf to fd, retrying short writes and EINTR. 0 or -errno
  * (-EIO when write() returns 0). */
 int util_write_all(int fd, const char *buf, size_t len);
+
+/* ---- Durable writes: a temporary file, synced, renamed into place ---- */
+
+/* Where util_write_replace stopped, for the caller's message. */
+enum util_write_step {
+	UTIL_WRITE_REMOVE_STALE, /* a temporary file an interrupted write left */
+	UTIL_WRITE_CREATE,
+	UTIL_WRITE_DATA,
+	UTIL_WRITE_MODE, /* fchmod, fstat, fchown */
+	UTIL_WRITE_SYNC, /* fsync of the file */
+	UTIL_WRITE_CLOSE,
+	UTIL_WRITE_RENAME,   /* or the link of no_replace */
+	UTIL_WRITE_SYNC_DIR, /* the file is in place; the directory's fsync failed */
+};
+
+struct util_replace {
+	const char *tmp; /* the temporary name, in the same directory */
+	mode_t mode;	 /* given with fchmod, whatever the umask */
+	/* When not NULL, called with the written file after its fchmod (grub.c
+	 * gives it its owner): 0 or a negative errno, step UTIL_WRITE_MODE. A
+	 * hook, not an fchown here, so that the daemon, which links this file
+	 * but changes no owner, does not import fchown (its unit denies it). */
+	int (*fix)(int fd, const struct stat *st, void *userdata);
+	void *userdata;
+	bool no_replace;     /* link, never replace an existing name (-EEXIST) */
+	bool sync;	     /* fsync the file, and the directory after the rename */
+	struct stat *ret_st; /* the new file's, when not NULL */
+};
+
+/* dfd/name gets buf through dfd/o->tmp: a stale tmp removed, tmp created
+ * (O_EXCL, no symlink followed), written, given its mode (and o->fix),
+ * synced (o->sync), closed, renamed over name (or linked to it with
+ * no_replace), then dfd synced (o->sync). On failure tmp is removed, the
+ * step is in *ret_step and a negative errno returned; name is untouched
+ * unless the step is UTIL_WRITE_SYNC_DIR. */
+int util_write_replace(int dfd, const char *name, const char *buf, size_t len, const struct util_replace *o,
+		       enum util_write_step *ret_step);
 /* Strip leading and trailing white space in place; returns s. */
 char *util_strip(char *s);
 /* Parse a decimal integer in [min, max]; whole string; -EINVAL/-ERANGE. */

@@ -63,7 +63,35 @@ if [ "$(id -u)" = 0 ]; then
 	chmod 0600 "$T/open/isolated.conf"
 	"$ISOLATED" --conf "$T/open/isolated.conf" --check --root "$tree" --policies "$POL" >"$T/out" 2>"$T/err"
 	expect_eq "config root alone can read and change" "$?" 0
+	# The file itself as a policy's (conf_parse_file): not writable by
+	# others, root's, at most 1 MiB of text. refused WHAT MESSAGE: --check
+	# exits 2 with MESSAGE first.
+	C=$T/open/isolated.conf
+	refused() {
+		"$ISOLATED" --conf "$C" --check --root "$tree" --policies "$POL" >"$T/out" 2>"$T/err"
+		expect_eq "$1" "$?" 2
+		expect_eq "$1: stderr" "$(head -1 "$T/err")" "$C: $2"
+	}
+	chmod 0664 "$C"
+	refused "group-writable config" "refusing: writable by group or others (mode 0664)"
+	chmod 0644 "$C"
+	chown 65534 "$C"
+	refused "config owned by another user" "refusing: owned by uid 65534"
+	chown 0 "$C"
+	{ printf '[daemon]\nhost-conf = %s\n' "$HC"; head -c 1100000 /dev/zero | tr '\0' '#' | fold -w 100; } >"$C"
+	refused "config over 1 MiB" "file too large (limit 1048576 bytes)"
+	printf '[daemon]\nhost-conf = %s\nenforce = yes\0\n' "$HC" >"$C"
+	refused "binary config" "binary file"
 fi
+# Every syntax error with its line, in the order of the file.
+printf 'x = 1\n[daemon\nfoo\n[daemon]\nenforce = yes\nenforce = no\n' >"$T/syntax.conf"
+"$ISOLATED" --conf "$T/syntax.conf" --check --root "$tree" --policies "$POL" >"$T/out" 2>"$T/err"
+expect_eq "syntax errors exit status" "$?" 2
+expect_eq "syntax errors" "$(cat "$T/err")" "$T/syntax.conf:1: key outside any section: isolated.conf has only a [daemon] section
+$T/syntax.conf:2: missing \"]\" in section header
+$T/syntax.conf:3: expected \"key = value\", got \"foo\"
+$T/syntax.conf:6: enforce is given twice
+isolated: 4 errors in the configuration: not starting"
 # /dev/null: every default.
 "$ISOLATED" --conf /dev/null --check --root "$tree" --policies "$POL" --host-conf "$HC" >"$T/out" 2>"$T/err"
 expect_eq "--conf /dev/null" "$?" 0

@@ -1,5 +1,6 @@
 /* Unit tests of the engine's small helpers: text made safe to show
- * (util_escape), the UTF-8 reader behind it, and diag lines, which use it. */
+ * (util_escape), the UTF-8 reader behind it, diag lines, which use it, and
+ * the durable write (util_write_replace). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "isolated/util.h"
 
@@ -124,13 +129,111 @@ static void test_diag_escaped(void **state)
 	diag_free(&d);
 }
 
+static int refuse_fix(int fd, const struct stat *st, void *userdata)
+{
+	(void)fd;
+	(void)st;
+	(*(int *)userdata)++;
+	return -EPERM;
+}
+
+static char *read_back(int dfd, const char *name)
+{
+	char *buf = NULL;
+
+	if (util_read_at(dfd, name, 4096, &buf, NULL) < 0)
+		return NULL;
+	return buf;
+}
+
+/* A new file, a replaced one, no_replace, a stale temporary file, and a
+ * rename that fails: the temporary file never stays, the step is said. */
+static void test_write_replace(void **state)
+{
+	char dir[] = "/tmp/test-util-XXXXXX", *s;
+	struct util_replace o = {.tmp = "f.tmp", .mode = 0640, .sync = true};
+	enum util_write_step step = UTIL_WRITE_DATA;
+	struct stat st, ret_st;
+	int dfd, fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+
+	o.ret_st = &ret_st;
+	assert_int_equal(util_write_replace(dfd, "f", "one\n", 4, &o, &step), 0);
+	assert_string_equal(s = read_back(dfd, "f"), "one\n");
+	free(s);
+	assert_int_equal(fstatat(dfd, "f", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(st.st_ino, ret_st.st_ino);
+	assert_int_equal(st.st_size, 4);
+
+	/* a stale temporary file goes; the file is replaced */
+	fd = openat(dfd, "f.tmp", O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	o.ret_st = NULL;
+	o.sync = false;
+	assert_int_equal(util_write_replace(dfd, "f", "two\n", 4, &o, &step), 0);
+	assert_string_equal(s = read_back(dfd, "f"), "two\n");
+	free(s);
+	assert_int_equal(faccessat(dfd, "f.tmp", F_OK, 0), -1);
+
+	/* no_replace: an existing file stays */
+	o.no_replace = true;
+	assert_int_equal(util_write_replace(dfd, "f", "three\n", 6, &o, &step), -EEXIST);
+	assert_int_equal(step, UTIL_WRITE_RENAME);
+	assert_string_equal(s = read_back(dfd, "f"), "two\n");
+	free(s);
+	assert_int_equal(faccessat(dfd, "f.tmp", F_OK, 0), -1);
+	assert_int_equal(util_write_replace(dfd, "g", "new\n", 4, &o, &step), 0);
+	assert_string_equal(s = read_back(dfd, "g"), "new\n");
+	free(s);
+
+	/* renaming over a non-empty directory fails, and the temporary file goes */
+	o.no_replace = false;
+	assert_int_equal(mkdirat(dfd, "d", 0700), 0);
+	fd = openat(dfd, "d/x", O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(util_write_replace(dfd, "d", "x", 1, &o, &step) < 0);
+	assert_int_equal(step, UTIL_WRITE_RENAME);
+	assert_int_equal(faccessat(dfd, "f.tmp", F_OK, 0), -1);
+
+	/* the fix hook fails: the step is the mode's, name stays */
+	int calls = 0;
+	o.fix = refuse_fix;
+	o.userdata = &calls;
+	assert_int_equal(util_write_replace(dfd, "f", "x", 1, &o, &step), -EPERM);
+	assert_int_equal(step, UTIL_WRITE_MODE);
+	assert_int_equal(calls, 1);
+	assert_int_equal(faccessat(dfd, "f.tmp", F_OK, 0), -1);
+	assert_string_equal(s = read_back(dfd, "f"), "two\n");
+	free(s);
+	o.fix = NULL;
+
+	/* a temporary name that is a directory cannot be removed as stale */
+	assert_int_equal(mkdirat(dfd, "f.tmp", 0700), 0);
+	assert_int_equal(util_write_replace(dfd, "f", "x", 1, &o, &step), -EISDIR);
+	assert_int_equal(step, UTIL_WRITE_REMOVE_STALE);
+
+	unlinkat(dfd, "f.tmp", AT_REMOVEDIR);
+	unlinkat(dfd, "d/x", 0);
+	unlinkat(dfd, "d", AT_REMOVEDIR);
+	unlinkat(dfd, "f", 0);
+	unlinkat(dfd, "g", 0);
+	close(dfd);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_escape),
-	    cmocka_unit_test(test_utf8_seq),
-	    cmocka_unit_test(test_escape_vsprintf),
-	    cmocka_unit_test(test_diag_escaped),
+	    cmocka_unit_test(test_escape),	    cmocka_unit_test(test_utf8_seq),
+	    cmocka_unit_test(test_escape_vsprintf), cmocka_unit_test(test_diag_escaped),
+	    cmocka_unit_test(test_write_replace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,80 +6,9 @@
 #include <string.h>
 
 #include "compare.h"
+#include "isolated/json.h"
 #include "isolated/util.h"
 #include "output.h"
-
-/* A document under construction: an allocation failure anywhere makes
- * bench_json return NULL rather than a document with holes. */
-struct jb {
-	bool oom;
-};
-
-static json_object *jb_check(struct jb *b, json_object *o)
-{
-	if (!o)
-		b->oom = true;
-	return o;
-}
-
-static json_object *jobj(struct jb *b)
-{
-	return jb_check(b, json_object_new_object());
-}
-
-static json_object *jarr(struct jb *b)
-{
-	return jb_check(b, json_object_new_array());
-}
-
-static json_object *jstr(struct jb *b, const char *s)
-{
-	return s ? jb_check(b, json_object_new_string(s)) : NULL;
-}
-
-static json_object *juint(struct jb *b, uint64_t v)
-{
-	return jb_check(b, json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v));
-}
-
-/* A number written with at most `decimals` decimals (µs to the ns, not
- * 52.299999999999997); NULL (JSON null) when not finite. */
-static json_object *jnum(struct jb *b, double v, int decimals)
-{
-	char buf[64], *dot;
-
-	if (!isfinite(v))
-		return NULL;
-	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-	dot = strchr(buf, '.');
-	if (dot) {
-		char *e = buf + strlen(buf) - 1;
-
-		while (e > dot && *e == '0')
-			*e-- = '\0';
-		if (e == dot)
-			*e = '\0';
-	}
-	if (strcmp(buf, "-0") == 0)
-		strcpy(buf, "0");
-	return jb_check(b, json_object_new_double_s(strtod(buf, NULL), buf));
-}
-
-static void jset(struct jb *b, json_object *o, const char *key, json_object *v)
-{
-	if (!o || json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		b->oom = true;
-	}
-}
-
-static void jpush(struct jb *b, json_object *a, json_object *v)
-{
-	if (!a || !v || json_object_array_add(a, v) < 0) {
-		json_object_put(v);
-		b->oom = true;
-	}
-}
 
 static json_object *json_config(struct jb *b, const struct bench_config *c)
 {
@@ -221,10 +150,5 @@ json_object *bench_json(const struct bench_result *r)
 		jpush(&b, modes, o);
 	}
 	jset(&b, doc, "modes", modes);
-	if (b.oom) {
-		json_object_put(doc);
-		errno = ENOMEM;
-		return NULL;
-	}
-	return doc;
+	return jdone(&b, doc);
 }

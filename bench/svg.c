@@ -422,64 +422,35 @@ static char *svg_document(const struct bench_result *r)
 	return sbuf_take(&b);
 }
 
-/* Write all of buf to fd. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int bench_write_svg(const char *path, const struct bench_result *r, char *err, size_t errlen)
 {
-	char *doc, *tmp = NULL;
-	int fd = -1, ret;
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	char *doc = svg_document(r), *dir = NULL, *tmp = NULL;
+	enum util_write_step step = UTIL_WRITE_CREATE;
+	int dfd = -1, ret = -ENOMEM;
 
-	doc = svg_document(r);
-	if (!doc) {
-		util_set_err(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
 	/* A temporary file beside the target, renamed over it: a reader never
 	 * sees half a plot, and a failure leaves nothing behind. */
-	tmp = util_sprintf("%s.XXXXXX", path);
+	if (doc)
+		dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (dir)
+		tmp = util_sprintf(".%s.isoctl-tmp", name);
 	if (!tmp) {
-		ret = -ENOMEM;
 		util_set_err(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		util_set_err(err, errlen, "cannot create %s: %s", path, strerror(-ret));
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	ret = fchmod(fd, 0644) < 0 ? -errno : 0;
-	if (ret == 0)
-		ret = write_all(fd, doc, strlen(doc));
-	if (ret == 0 && fsync(fd) < 0)
-		ret = -errno;
-	if (close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret < 0) {
-		util_set_err(err, errlen, "cannot write %s: %s", path, strerror(-ret));
-		unlink(tmp);
-	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ret = dfd < 0 ? -errno
+		      : util_write_replace(dfd, name, doc, strlen(doc),
+					   &(struct util_replace){.tmp = tmp, .mode = 0644, .sync = true}, &step);
+	if (ret < 0)
+		util_set_err(err, errlen, "cannot %s %s: %s", step <= UTIL_WRITE_CREATE ? "create" : "write", path,
+			     strerror(-ret));
 out:
+	if (dfd >= 0)
+		close(dfd);
 	free(tmp);
+	free(dir);
 	free(doc);
 	return ret;
 }

@@ -21,6 +21,7 @@
 
 #include "isolated/action.h"
 #include "isolated/journal.h"
+#include "isolated/json.h"
 #include "isolated/util.h"
 #include "journal-internal.h"
 
@@ -720,163 +721,98 @@ uint32_t journal_crc(const char *buf, size_t len)
 	return (uint32_t)crc;
 }
 
-/* Add v under key; takes v, also on failure (NULL v is a failed allocation). */
-static int put(struct json_object *o, const char *key, struct json_object *v)
+/* A string kept as its bytes: a thread's name comes back as it was
+ * written (jstr would make it UTF-8). */
+static json_object *jbytes(struct jb *b, const char *s)
 {
-	if (!v)
-		return -ENOMEM;
-	if (json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
+	return jb_check(b, json_object_new_string(s));
 }
 
-static struct json_object *entry_to_json(const struct journal_entry *e)
+static json_object *entry_to_json(struct jb *b, const struct journal_entry *e)
 {
-	struct json_object *o = json_object_new_object();
-	int r;
+	json_object *o = jobj(b);
 
-	if (!o)
-		return NULL;
-	r = put(o, "kind", json_object_new_string(plan_action_kind_name(e->kind)));
-	if (r >= 0)
-		r = put(o, "target", json_object_new_string(e->target));
-	if (r >= 0)
-		r = put(o, "label", json_object_new_string(e->label));
-	if (r >= 0 && e->rule)
-		r = put(o, "rule", json_object_new_string(e->rule));
+	jset(b, o, "kind", jbytes(b, action_kind_name(e->kind)));
+	jset(b, o, "target", jbytes(b, e->target));
+	jset(b, o, "label", jbytes(b, e->label));
+	if (e->rule)
+		jset(b, o, "rule", jbytes(b, e->rule));
 	/* Not only irq-affinity: the thread-sched entry of an IRQ thread keeps
 	 * its IRQ too (see journal.h). */
-	if (r >= 0 && e->irq)
-		r = put(o, "irq", json_object_new_int64(e->irq));
-	if (r >= 0 && action_kind_is_thread(e->kind)) {
-		r = put(o, "tid", json_object_new_int64(e->tid));
-		if (r >= 0)
-			r = put(o, "tgid", json_object_new_int64(e->tgid));
-		if (r >= 0)
-			r = put(o, "starttime", json_object_new_uint64(e->starttime));
+	if (e->irq)
+		jset(b, o, "irq", jint(b, e->irq));
+	if (action_kind_is_thread(e->kind)) {
+		jset(b, o, "tid", jint(b, e->tid));
+		jset(b, o, "tgid", jint(b, e->tgid));
+		jset(b, o, "starttime", jb_check(b, json_object_new_uint64(e->starttime)));
 	}
-	if (r >= 0)
-		r = put(o, "pristine", json_object_new_string(e->pristine));
-	if (r >= 0)
-		r = put(o, "wanted", json_object_new_string(e->wanted));
-	if (r >= 0 && e->before)
-		r = put(o, "before", json_object_new_string(e->before));
-	if (r < 0) {
-		json_object_put(o);
-		return NULL;
-	}
+	jset(b, o, "pristine", jbytes(b, e->pristine));
+	jset(b, o, "wanted", jbytes(b, e->wanted));
+	if (e->before)
+		jset(b, o, "before", jbytes(b, e->before));
 	return o;
 }
 
-static struct json_object *entries_to_json(const struct journal_entry *v, size_t n)
+static json_object *entries_to_json(struct jb *b, const struct journal_entry *v, size_t n)
 {
-	struct json_object *a = json_object_new_array();
+	json_object *a = jarr(b);
 
-	if (!a)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *o;
-
-		if (!v[i].target) /* dropped */
-			continue;
-		o = entry_to_json(&v[i]);
-
-		if (!o || json_object_array_add(a, o) < 0) {
-			json_object_put(o);
-			json_object_put(a);
-			return NULL;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].target) /* not dropped */
+			jpush(b, a, entry_to_json(b, &v[i]));
 	return a;
 }
 
-static struct json_object *confirm_to_json(const struct journal *j)
+static json_object *confirm_to_json(struct jb *b, const struct journal *j)
 {
-	struct json_object *t = json_object_new_object();
-	int r;
+	json_object *t = jobj(b);
 
-	if (!t)
-		return NULL;
-	r = put(t, "deadline", json_object_new_int64(j->confirm_deadline));
-	if (r >= 0)
-		r = put(t, "previous_mode", json_object_new_string(j->confirm_previous_mode));
-	if (r >= 0)
-		r = put(t, "previous_scope", json_object_new_string(j->confirm_previous_scope));
-	if (r >= 0)
-		r = put(t, "uid", json_object_new_int64((int64_t)j->confirm_uid));
-	if (r >= 0 && j->confirm_session)
-		r = put(t, "session", json_object_new_string(j->confirm_session));
-	if (r < 0) {
-		json_object_put(t);
-		return NULL;
-	}
+	jset(b, t, "deadline", jint(b, j->confirm_deadline));
+	jset(b, t, "previous_mode", jbytes(b, j->confirm_previous_mode));
+	jset(b, t, "previous_scope", jbytes(b, j->confirm_previous_scope));
+	jset(b, t, "uid", jint(b, (int64_t)j->confirm_uid));
+	if (j->confirm_session)
+		jset(b, t, "session", jbytes(b, j->confirm_session));
 	return t;
 }
 
-static struct json_object *txn_to_json(const struct journal *j)
+static json_object *txn_to_json(struct jb *b, const struct journal *j)
 {
-	struct json_object *t = json_object_new_object();
-	int r;
+	json_object *t = jobj(b);
 
-	if (!t)
-		return NULL;
-	r = put(t, "mode", json_object_new_string(j->txn_mode));
-	if (r >= 0)
-		r = put(t, "started_at", json_object_new_int64(j->txn_started));
-	if (r >= 0)
-		r = put(t, "pid", json_object_new_int(j->txn_pid));
-	if (r >= 0)
-		r = put(t, "steps", entries_to_json(j->steps, j->n_steps));
-	if (r < 0) {
-		json_object_put(t);
-		return NULL;
-	}
+	jset(b, t, "mode", jbytes(b, j->txn_mode));
+	jset(b, t, "started_at", jint(b, j->txn_started));
+	jset(b, t, "pid", jint(b, j->txn_pid));
+	jset(b, t, "steps", entries_to_json(b, j->steps, j->n_steps));
 	return t;
 }
 
 /* boot_id, mode, scope, applied_at and confirm (null when none, with
  * confirm_null) into o: what a checkpoint has and every record repeats. */
-static int header_to_json(const struct journal *j, struct json_object *o, bool confirm_null)
+static void header_to_json(struct jb *b, const struct journal *j, json_object *o, bool confirm_null)
 {
-	int r;
-
-	r = put(o, "boot_id", json_object_new_string(j->boot_id));
-	if (r >= 0)
-		r = put(o, "mode", json_object_new_string(j->mode));
-	if (r >= 0)
-		r = put(o, "scope", json_object_new_string(j->scope));
-	if (r >= 0)
-		r = put(o, "applied_at", json_object_new_int64(j->applied_at));
-	if (r >= 0 && j->has_confirm)
-		r = put(o, "confirm", confirm_to_json(j));
-	else if (r >= 0 && confirm_null && json_object_object_add(o, "confirm", NULL) < 0)
-		r = -ENOMEM;
-	return r;
+	jset(b, o, "boot_id", jbytes(b, j->boot_id));
+	jset(b, o, "mode", jbytes(b, j->mode));
+	jset(b, o, "scope", jbytes(b, j->scope));
+	jset(b, o, "applied_at", jint(b, j->applied_at));
+	if (j->has_confirm)
+		jset(b, o, "confirm", confirm_to_json(b, j));
+	else if (confirm_null)
+		jset(b, o, "confirm", NULL);
 }
 
-static struct json_object *journal_to_json(const struct journal *j)
+static json_object *journal_to_json(const struct journal *j)
 {
-	struct json_object *o = json_object_new_object();
-	int r;
+	struct jb b = {0};
+	json_object *o = jobj(&b);
 
-	if (!o)
-		return NULL;
-	r = put(o, "format", json_object_new_string(JOURNAL_FORMAT));
-	if (r >= 0)
-		r = put(o, "version", json_object_new_int(JOURNAL_VERSION));
-	if (r >= 0)
-		r = header_to_json(j, o, false);
-	if (r >= 0)
-		r = put(o, "targets", entries_to_json(j->targets, j->n_targets));
-	if (r >= 0 && j->has_txn)
-		r = put(o, "transaction", txn_to_json(j));
-	if (r < 0) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	jset(&b, o, "format", jbytes(&b, JOURNAL_FORMAT));
+	jset(&b, o, "version", jint(&b, JOURNAL_VERSION));
+	header_to_json(&b, j, o, false);
+	jset(&b, o, "targets", entries_to_json(&b, j->targets, j->n_targets));
+	if (j->has_txn)
+		jset(&b, o, "transaction", txn_to_json(&b, j));
+	return jdone(&b, o);
 }
 
 /* o as text with a final newline, allocated; takes o. */
@@ -922,15 +858,13 @@ int journal_checkpoint_text(const struct journal *j, char **ret, size_t *ret_len
 /* The header of j as text, to tell whether a save must record it. */
 static char *header_text(const struct journal *j)
 {
-	struct json_object *o = json_object_new_object();
+	struct jb b = {0};
+	json_object *o = jobj(&b);
 	char *t = NULL;
 	size_t n;
 
-	if (o && header_to_json(j, o, true) < 0) {
-		json_object_put(o);
-		return NULL;
-	}
-	return json_to_text(o, &t, &n) < 0 ? NULL : t;
+	header_to_json(&b, j, o, true);
+	return json_to_text(jdone(&b, o), &t, &n) < 0 ? NULL : t;
 }
 
 struct dirty_item {
@@ -997,58 +931,44 @@ static int dirty_items(struct journal *j, struct dirty_item **ret, size_t *ret_n
 /* del: {kind, target} of the targets dropped (a replay applies it first);
  * set: the entries of items there now, in their order in targets (an
  * entry a replay holds is replaced in place, another appended). */
-static int record_targets(struct journal *j, const struct dirty_item *items, size_t n, struct json_object *o)
+static void record_targets(struct jb *b, struct journal *j, const struct dirty_item *items, size_t n,
+			   json_object *o)
 {
-	struct json_object *set = json_object_new_array(), *del = json_object_new_array();
-	int r = -ENOMEM;
+	json_object *set = jarr(b), *del = jarr(b);
 
-	if (!set || !del)
-		goto out;
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *e, *d;
 		enum action_kind kind;
 		const char *target;
+		json_object *d;
 
 		if (items[i].index != SIZE_MAX) {
-			e = entry_to_json(&j->targets[items[i].index]);
-			if (!e || json_object_array_add(set, e) < 0) {
-				json_object_put(e);
-				goto out;
-			}
+			jpush(b, set, entry_to_json(b, &j->targets[items[i].index]));
 			if (!items[i].killed)
 				continue;
 		}
 		if (!split_key(items[i].key, &kind, &target))
 			continue;
-		d = json_object_new_object();
-		if (!d || json_object_array_add(del, d) < 0) {
-			json_object_put(d);
-			goto out;
-		}
-		if (put(d, "kind", json_object_new_string(plan_action_kind_name(kind))) < 0 ||
-		    put(d, "target", json_object_new_string(target)) < 0)
-			goto out;
+		d = jobj(b);
+		jset(b, d, "kind", jbytes(b, action_kind_name(kind)));
+		jset(b, d, "target", jbytes(b, target));
+		jpush(b, del, d);
 	}
-	r = 0;
-	if (json_object_array_length(set) > 0) {
-		r = put(o, "set", set);
-		set = NULL;
-	}
-	if (r >= 0 && json_object_array_length(del) > 0) {
-		r = put(o, "del", del);
-		del = NULL;
-	}
-out:
-	json_object_put(set);
-	json_object_put(del);
-	return r;
+	if (set && json_object_array_length(set) > 0)
+		jset(b, o, "set", set);
+	else
+		json_object_put(set);
+	if (del && json_object_array_length(del) > 0)
+		jset(b, o, "del", del);
+	else
+		json_object_put(del);
 }
 
 int journal_record_text(struct journal *j, char **ret, size_t *ret_len, char *err, size_t errlen)
 {
 	struct journal_priv *p = priv_of(j);
 	struct dirty_item *items = NULL;
-	struct json_object *o = NULL;
+	struct jb b = {0};
+	json_object *o;
 	bool txn_changed, head_changed;
 	size_t n = 0;
 	char *head;
@@ -1082,18 +1002,12 @@ int journal_record_text(struct journal *j, char **ret, size_t *ret_len, char *er
 			free(items);
 			return r == -EBADMSG ? -EINVAL : r;
 		}
-	r = -ENOMEM;
-	if (!(o = json_object_new_object()) || header_to_json(j, o, true) < 0)
-		goto out;
-	if (txn_changed &&
-	    (j->has_txn ? put(o, "transaction", txn_to_json(j)) : json_object_object_add(o, "transaction", NULL)) < 0)
-		goto out;
-	if ((r = record_targets(j, items, n, o)) < 0)
-		goto out;
-	r = json_to_text(o, ret, ret_len);
-	o = NULL;
-out:
-	json_object_put(o);
+	o = jobj(&b);
+	header_to_json(&b, j, o, true);
+	if (txn_changed)
+		jset(&b, o, "transaction", j->has_txn ? txn_to_json(&b, j) : NULL);
+	record_targets(&b, j, items, n, o);
+	r = json_to_text(jdone(&b, o), ret, ret_len);
 	free(items);
 	return r;
 }

@@ -1865,6 +1865,63 @@ int journal_parse_checkpoint(const char *buf, size_t len, const char *where, str
 	return r;
 }
 
+/* A record's del: each {kind, target} dropped from j, which must hold it. */
+static int replay_del(struct journal *j, struct json_object *v, char *m, size_t mlen)
+{
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		struct json_object *d = json_object_array_get_idx(v, i);
+		const char *kind, *target;
+		struct journal_entry *e;
+		char w[48];
+		enum action_kind k;
+		int r;
+
+		snprintf(w, sizeof(w), "del[%zu]", i);
+		if (!json_object_is_type(d, json_type_object))
+			return journal_bad(m, mlen, w, "is %s, expected an object", type_name(json_object_get_type(d)));
+		if ((r = check_keys(d, del_keys, w, m, mlen)) < 0 ||
+		    (r = get_str(d, "kind", true, true, w, &kind, m, mlen)) < 0 ||
+		    (r = get_str(d, "target", true, true, w, &target, m, mlen)) < 0)
+			return r;
+		e = action_kind_parse(kind, &k) == 0 ? journal_find(j, k, target) : NULL;
+		if (!e) {
+			char p[64];
+
+			return journal_bad(m, mlen, w, "drops %s %s, which the journal does not hold", kind,
+					   printable(target, strlen(target), p, sizeof(p)));
+		}
+		journal_kill_target(j, e);
+	}
+	return 0;
+}
+
+/* A record's set: each entry replaces the one j holds for its target in
+ * place, or is appended. */
+static int replay_set(struct journal *j, struct json_object *v, char *m, size_t mlen)
+{
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		struct journal_entry e, *old;
+		char w[48];
+		int r;
+
+		snprintf(w, sizeof(w), "set[%zu]", i);
+		if ((r = parse_entry(json_object_array_get_idx(v, i), w, false, &e, m, mlen)) < 0)
+			return r;
+		old = journal_find(j, e.kind, e.target);
+		if (old) {
+			journal_entry_done(old);
+			*old = e;
+			journal_touch(j, old);
+		} else {
+			r = journal_add_target(j, &e);
+			journal_entry_done(&e);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 int journal_apply_record(struct journal *j, const char *buf, size_t len, const char *where, char *err, size_t errlen)
 {
 	struct json_object *o, *v;
@@ -1893,58 +1950,12 @@ int journal_apply_record(struct journal *j, const char *buf, size_t len, const c
 		if (r < 0)
 			goto done;
 	}
-	if ((r = get(o, "del", json_type_array, false, NULL, &v, m, sizeof(m))) < 0)
+	if ((r = get(o, "del", json_type_array, false, NULL, &v, m, sizeof(m))) < 0 ||
+	    (r > 0 && (r = replay_del(j, v, m, sizeof(m))) < 0))
 		goto done;
-	for (size_t i = 0; r > 0 && i < json_object_array_length(v); i++) {
-		struct json_object *d = json_object_array_get_idx(v, i);
-		const char *kind, *target;
-		struct journal_entry *e;
-		char w[48];
-		enum action_kind k;
-
-		snprintf(w, sizeof(w), "del[%zu]", i);
-		if (!json_object_is_type(d, json_type_object)) {
-			r = journal_bad(m, sizeof(m), w, "is %s, expected an object",
-					type_name(json_object_get_type(d)));
-			goto done;
-		}
-		if ((r = check_keys(d, del_keys, w, m, sizeof(m))) < 0 ||
-		    (r = get_str(d, "kind", true, true, w, &kind, m, sizeof(m))) < 0 ||
-		    (r = get_str(d, "target", true, true, w, &target, m, sizeof(m))) < 0)
-			goto done;
-		e = action_kind_parse(kind, &k) == 0 ? journal_find(j, k, target) : NULL;
-		if (!e) {
-			char p[64];
-
-			r = journal_bad(m, sizeof(m), w, "drops %s %s, which the journal does not hold", kind,
-					printable(target, strlen(target), p, sizeof(p)));
-			goto done;
-		}
-		journal_kill_target(j, e);
-		r = 1;
-	}
-	if ((r = get(o, "set", json_type_array, false, NULL, &v, m, sizeof(m))) < 0)
+	if ((r = get(o, "set", json_type_array, false, NULL, &v, m, sizeof(m))) < 0 ||
+	    (r > 0 && (r = replay_set(j, v, m, sizeof(m))) < 0))
 		goto done;
-	for (size_t i = 0; r > 0 && i < json_object_array_length(v); i++) {
-		struct journal_entry e, *old;
-		char w[48];
-
-		snprintf(w, sizeof(w), "set[%zu]", i);
-		if ((r = parse_entry(json_object_array_get_idx(v, i), w, false, &e, m, sizeof(m))) < 0)
-			goto done;
-		old = journal_find(j, e.kind, e.target);
-		if (old) {
-			journal_entry_done(old);
-			*old = e;
-			journal_touch(j, old);
-		} else {
-			r = journal_add_target(j, &e);
-			journal_entry_done(&e);
-			if (r < 0)
-				goto done;
-		}
-		r = 1;
-	}
 	r = 0;
 done:
 	json_object_put(o);

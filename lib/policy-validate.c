@@ -152,10 +152,95 @@ static int parse_cpus(struct vctx *c, const char *text, unsigned line, struct cp
 
 /* ---- [mode] ---- */
 
-static void parse_mode(struct vctx *c, const struct conf_section *sec)
+/* [mode] type = V. */
+static void mode_type(struct vctx *c, const struct conf_entry *e, const char *v)
+{
+	static const enum mode_type types[] = {MODE_TYPE_VANILLA, MODE_TYPE_RT_ONLY, MODE_TYPE_DEDICATED,
+					       MODE_TYPE_OUTSOURCING};
+
+	c->have_type = true;
+	c->type_line = e->line;
+	c->type_known = false;
+	for (size_t k = 0; k < ARRAY_SIZE(types); k++)
+		if (strcmp(v, policy_mode_type_name(types[k])) == 0) {
+			c->p->type = types[k];
+			c->type_known = true;
+		}
+	if (!c->type_known)
+		ERR(c, e->line, "unknown type \"%s\" (expected vanilla, rt-only, dedicated or outsourcing)", v);
+}
+
+/* [mode] requires = WORDS. */
+static void mode_requires(struct vctx *c, const struct conf_entry *e, const char *v)
+{
+	char **words = NULL, err[256];
+
+	if (strv_split_quoted(v, &words, err, sizeof(err)) < 0) {
+		ERR(c, e->line, "%s", err);
+		return;
+	}
+	for (size_t k = 0; words[k]; k++) {
+		if (strcmp(words[k], "preempt-rt") == 0)
+			c->p->requires |= POLICY_REQ_PREEMPT_RT;
+		else if (strcmp(words[k], "rtnet") == 0)
+			c->p->requires |= POLICY_REQ_RTNET;
+		else
+			ERR(c, e->line, "unknown requirement \"%s\" (expected preempt-rt or rtnet)", words[k]);
+	}
+	strv_free(words);
+}
+
+/* [mode] scope = SCOPE. */
+static void mode_scope(struct vctx *c, const struct conf_entry *e, const char *v)
+{
+	struct scope sc;
+	char err[512];
+	int r = policy_scope_parse(v, &sc, err, sizeof(err));
+
+	if (r == -ENOMEM) {
+		c->r = r;
+	} else if (r < 0) {
+		ERR(c, e->line, "%s", err);
+	} else {
+		policy_scope_done(&c->p->scope);
+		c->p->scope = sc;
+		c->p->scope_line = e->line;
+	}
+}
+
+/* [mode] KEY = V, V expanded; takes V. */
+static void mode_key(struct vctx *c, const struct conf_entry *e, char *v)
 {
 	struct policy *p = c->p;
 
+	if (strcmp(e->key, "name") == 0) {
+		c->name_set = true;
+		if (!policy_name_valid(v))
+			ERR(c, e->line, "invalid mode name \"%s\" (allowed: A-Z a-z 0-9 _ -)", v);
+		free(p->name);
+		p->name = v, v = NULL;
+	} else if (strcmp(e->key, "summary") == 0) {
+		free(p->summary);
+		p->summary = v, v = NULL;
+	} else if (strcmp(e->key, "type") == 0) {
+		mode_type(c, e, v);
+	} else if (strcmp(e->key, "requires") == 0) {
+		mode_requires(c, e, v);
+	} else if (strcmp(e->key, "strict") == 0) {
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+			p->strict = true;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+			p->strict = false;
+		else
+			ERR(c, e->line, "invalid value \"%s\" for strict (expected yes or no)", v);
+	} else if (strcmp(e->key, "scope") == 0) {
+		mode_scope(c, e, v);
+	}
+	free(v);
+}
+
+static void parse_mode(struct vctx *c, const struct conf_section *sec)
+{
 	c->mode_line = sec->line;
 	for (size_t i = 0; i < sec->n_entries; i++) {
 		const struct conf_entry *e = &sec->entries[i];
@@ -171,74 +256,10 @@ static void parse_mode(struct vctx *c, const struct conf_section *sec)
 			continue;
 		}
 		v = expand(c, e);
-		if (!v) {
-			if (strcmp(e->key, "type") == 0)
-				c->have_type = true; /* reported; don't also say it is missing */
-			continue;
-		}
-		if (strcmp(e->key, "name") == 0) {
-			c->name_set = true;
-			if (!policy_name_valid(v))
-				ERR(c, e->line, "invalid mode name \"%s\" (allowed: A-Z a-z 0-9 _ -)", v);
-			free(p->name);
-			p->name = v, v = NULL;
-		} else if (strcmp(e->key, "summary") == 0) {
-			free(p->summary);
-			p->summary = v, v = NULL;
-		} else if (strcmp(e->key, "type") == 0) {
-			static const enum mode_type types[] = {MODE_TYPE_VANILLA, MODE_TYPE_RT_ONLY,
-							       MODE_TYPE_DEDICATED, MODE_TYPE_OUTSOURCING};
-			bool found = false;
-
-			c->have_type = true;
-			c->type_line = e->line;
-			for (size_t k = 0; k < ARRAY_SIZE(types); k++)
-				if (strcmp(v, policy_mode_type_name(types[k])) == 0) {
-					p->type = types[k];
-					found = true;
-				}
-			c->type_known = found;
-			if (!found)
-				ERR(c, e->line,
-				    "unknown type \"%s\" (expected vanilla, rt-only, dedicated or outsourcing)", v);
-		} else if (strcmp(e->key, "requires") == 0) {
-			char **words = NULL, err[256];
-
-			if (strv_split_quoted(v, &words, err, sizeof(err)) < 0) {
-				ERR(c, e->line, "%s", err);
-			} else {
-				for (size_t k = 0; words[k]; k++) {
-					if (strcmp(words[k], "preempt-rt") == 0)
-					p->requires |= POLICY_REQ_PREEMPT_RT;
-					else if (strcmp(words[k], "rtnet") == 0) p->requires |= POLICY_REQ_RTNET;
-					else ERR(c, e->line,
-						 "unknown requirement \"%s\" (expected preempt-rt or rtnet)", words[k]);
-				}
-			}
-			strv_free(words);
-		} else if (strcmp(e->key, "strict") == 0) {
-			if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
-				p->strict = true;
-			else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
-				p->strict = false;
-			else
-				ERR(c, e->line, "invalid value \"%s\" for strict (expected yes or no)", v);
-		} else if (strcmp(e->key, "scope") == 0) {
-			struct scope sc;
-			char err[512];
-			int r = policy_scope_parse(v, &sc, err, sizeof(err));
-
-			if (r == -ENOMEM) {
-				c->r = r;
-			} else if (r < 0) {
-				ERR(c, e->line, "%s", err);
-			} else {
-				policy_scope_done(&p->scope);
-				p->scope = sc;
-				p->scope_line = e->line;
-			}
-		}
-		free(v);
+		if (v)
+			mode_key(c, e, v);
+		else if (strcmp(e->key, "type") == 0)
+			c->have_type = true; /* reported; don't also say it is missing */
 	}
 }
 

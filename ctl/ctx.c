@@ -206,3 +206,15 @@ int ctx_load_policy(struct ctx *c, const char *mode, struct policy **ret)
 	diag_free(&d);
 	return r;
 }
+
+void ctx_done(struct ctx *c)
+{
+	client_close(c);
+	hostconf_free(c->hc);
+	cpuset_free(&c->online);
+	host_state_free(c->state);
+	host_free(c->host);
+	strv_free(c->policy_dirs);
+	free(c->hostconf_path);
+	free(c->example);
+}

@@ -110,18 +110,109 @@ enum {
 	OPT_PLOT,
 };
 
+/* The options only some commands take; a command's mask has TAKES(t) for
+ * each it takes. */
+enum take { T_WRITE, T_RESTORE, T_DRY_RUN, T_FORCE, T_NO_WAIT, T_SCOPE, T_CONFIRM_WITHIN, _T_MAX };
+#define TAKES(t) (1u << (t))
+static const char *const take_names[_T_MAX] = {
+    [T_WRITE] = "write",
+    [T_RESTORE] = "restore",
+    [T_DRY_RUN] = "dry-run",
+    [T_FORCE] = "force",
+    [T_NO_WAIT] = "no-wait",
+    [T_SCOPE] = "scope",
+    [T_CONFIRM_WITHIN] = "confirm-within",
+};
+
+/* The commands that take options come first, in the order the messages
+ * about those options name them ("--no-wait is an option of apply, revert
+ * and grub only"). */
 static const struct command {
 	const char *name;
 	int (*fn)(struct ctx *c, int argc, char **argv);
-	bool bus; /* the daemon has a method for it */
+	bool bus;	/* the daemon has a method for it */
+	unsigned takes; /* TAKES(T_...) of the options it takes */
 } commands[] = {
-    {"list", cmd_list, true},	       {"show", cmd_show, false},      {"plan", cmd_plan, true},
-    {"check", cmd_check, false},       {"grub", cmd_grub, false},      {"status", cmd_status, true},
-    {"snapshot", cmd_snapshot, false}, {"apply", cmd_apply, true},     {"revert", cmd_revert, true},
-    {"verify", cmd_verify, true},      {"confirm", cmd_confirm, true}, {"bench", cmd_bench, false},
+    {"apply", cmd_apply, true,
+     TAKES(T_DRY_RUN) | TAKES(T_FORCE) | TAKES(T_NO_WAIT) | TAKES(T_SCOPE) | TAKES(T_CONFIRM_WITHIN)},
+    {"revert", cmd_revert, true, TAKES(T_DRY_RUN) | TAKES(T_FORCE) | TAKES(T_NO_WAIT)},
+    {"grub", cmd_grub, false, TAKES(T_WRITE) | TAKES(T_RESTORE) | TAKES(T_NO_WAIT)},
+    {"bench", cmd_bench, false, TAKES(T_SCOPE)},
+    {"list", cmd_list, true, 0},
+    {"show", cmd_show, false, 0},
+    {"plan", cmd_plan, true, 0},
+    {"check", cmd_check, false, 0},
+    {"status", cmd_status, true, 0},
+    {"snapshot", cmd_snapshot, false, 0},
+    {"verify", cmd_verify, true, 0},
+    {"confirm", cmd_confirm, true, 0},
 };
 
-int main(int argc, char **argv)
+/* What main gathers before a command runs. */
+struct args {
+	const char *policies, *config, *confirm_within;
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* The options of enum take on the command line, as a mask. */
+static unsigned options_given(const struct ctx *c, const struct args *a)
+{
+	const bool given[_T_MAX] = {
+	    [T_WRITE] = c->grub_write,
+	    [T_RESTORE] = c->grub_restore,
+	    [T_DRY_RUN] = c->dry_run,
+	    [T_FORCE] = c->force,
+	    [T_NO_WAIT] = c->no_wait,
+	    [T_SCOPE] = c->scope != NULL,
+	    [T_CONFIRM_WITHIN] = a->confirm_within != NULL,
+	};
+	unsigned mask = 0;
+
+	for (int t = 0; t < _T_MAX; t++)
+		mask |= given[t] ? TAKES(t) : 0;
+	return mask;
+}
+
+/* An option given to a command (NULL: an unknown one) that does not take
+ * it: "--force is an option of apply and revert only", for the first in the
+ * order of enum take, the commands named from the table. */
+static int check_options(unsigned given, const struct command *cmd)
+{
+	unsigned refused = given & ~(cmd ? cmd->takes : 0);
+	struct sbuf b = {0};
+	size_t n = 0, k = 0;
+	char *who;
+	int t = 0;
+
+	if (!refused)
+		return EXIT_OK;
+	while (!(refused & TAKES(t)))
+		t++;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		n += (commands[i].takes & TAKES(t)) != 0;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (commands[i].takes & TAKES(t)) {
+			sbuf_adds(&b, k == 0 ? "" : k + 1 == n ? " and " : ", ");
+			sbuf_adds(&b, commands[i].name);
+			k++;
+		}
+	who = sbuf_take(&b);
+	err_msg("--%s is an option of %s only", take_names[t], who ? who : "?");
+	free(who);
+	return EXIT_USAGE;
+}
+
+/* The options, before or after the command ("isoctl plan dedicated --json"),
+ * into c and a. -1 to go on, or the exit status (--help, --version, an
+ * unknown option). Over 80 lines: one case an option, 11 of them bench's. */
+static int parse_options(int argc, char **argv, struct ctx *c, struct args *a)
 {
 	static const struct option opts[] = {
 	    {"root", required_argument, NULL, 'r'},
@@ -152,90 +243,84 @@ int main(int argc, char **argv)
 	    {"plot", required_argument, NULL, OPT_PLOT},
 	    {NULL, 0, NULL, 0},
 	};
-	struct ctx c = {0};
-	const char *policies = NULL, *config = NULL, *confirm_within = NULL;
-	int opt, r = EXIT_USAGE;
+	int opt;
 
-	/* isoctl bench re-executes itself as the RT VM it measures (bench.h). */
-	if (argc >= 2 && strcmp(argv[1], BENCH_VM_ARG) == 0)
-		return bench_vm_main(argc, argv);
-	/* Options may come before or after the command ("isoctl plan dedicated --json"). */
 	while ((opt = getopt_long(argc, argv, "r:p:c:jahVnf", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
-			c.root = optarg;
+			c->root = optarg;
 			break;
 		case 'p':
-			policies = optarg;
+			a->policies = optarg;
 			break;
 		case 'c':
-			config = optarg;
+			a->config = optarg;
 			break;
 		case 'j':
-			c.json = true;
+			c->json = true;
 			break;
 		case 'a':
-			c.all = true;
+			c->all = true;
 			break;
 		case 'n':
-			c.dry_run = true;
+			c->dry_run = true;
 			break;
 		case 'f':
-			c.force = true;
+			c->force = true;
 			break;
 		case OPT_NO_WAIT:
-			c.no_wait = true;
+			c->no_wait = true;
 			break;
 		case OPT_SCOPE:
-			c.scope = optarg;
+			c->scope = optarg;
 			break;
 		case OPT_CONFIRM_WITHIN:
-			confirm_within = optarg;
+			a->confirm_within = optarg;
 			break;
 		case OPT_DIRECT:
-			c.direct = true;
+			c->direct = true;
 			break;
 		case OPT_DURATION:
-			c.bench.duration = optarg;
-			c.bench.any = true;
+			c->bench.duration = optarg;
+			c->bench.any = true;
 			break;
 		case OPT_WARMUP:
-			c.bench.warmup = optarg;
-			c.bench.any = true;
+			c->bench.warmup = optarg;
+			c->bench.any = true;
 			break;
 		case OPT_INTERVAL:
-			c.bench.interval = optarg;
-			c.bench.any = true;
+			c->bench.interval = optarg;
+			c->bench.any = true;
 			break;
 		case OPT_PROBE:
-			c.bench.probe = optarg;
-			c.bench.any = true;
+			c->bench.probe = optarg;
+			c->bench.any = true;
 			break;
 		case OPT_NET:
-			c.bench.net = optarg;
-			c.bench.any = true;
+			c->bench.net = optarg;
+			c->bench.any = true;
 			break;
 		case OPT_LOAD:
-			c.bench.load = optarg;
-			c.bench.any = true;
+			c->bench.load = optarg;
+			c->bench.any = true;
 			break;
 		case OPT_HOGS:
-			c.bench.hogs = optarg;
-			c.bench.any = true;
+			c->bench.hogs = optarg;
+			c->bench.any = true;
 			break;
 		case OPT_RT_CPUS:
-			c.bench.rt_cpus = optarg;
-			c.bench.any = true;
+			c->bench.rt_cpus = optarg;
+			c->bench.any = true;
 			break;
 		case OPT_KEEP_IDLE:
-			c.bench.keep_idle = c.bench.any = true;
+			c->bench.keep_idle = c->bench.any = true;
 			break;
 		case OPT_CSV:
-			c.bench.csv = c.bench.any = true;
+			c->bench.csv = c->bench.any = true;
 			break;
 		case OPT_PLOT:
-			c.bench.plot = optarg;
-			c.bench.any = true;
+			c->bench.plot = optarg;
+			c->bench.any = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -244,119 +329,124 @@ int main(int argc, char **argv)
 			puts("isoctl " ISO_VERSION);
 			return EXIT_OK;
 		case OPT_WRITE:
-			c.grub_write = true;
+			c->grub_write = true;
 			break;
 		case OPT_RESTORE:
-			c.grub_restore = true;
+			c->grub_restore = true;
 			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
-		err_msg("no command given (see isoctl --help)");
-		return EXIT_USAGE;
-	}
-	if ((c.grub_write || c.grub_restore) && strcmp(argv[optind], "grub") != 0) {
-		err_msg("--%s is an option of grub only", c.grub_write ? "write" : "restore");
-		return EXIT_USAGE;
-	}
-	if ((c.dry_run || c.force) && strcmp(argv[optind], "apply") != 0 && strcmp(argv[optind], "revert") != 0) {
-		err_msg("--%s is an option of apply and revert only", c.dry_run ? "dry-run"
-								      : c.force ? "force"
-										: "no-wait");
-		return EXIT_USAGE;
-	}
-	if (c.no_wait && strcmp(argv[optind], "apply") != 0 && strcmp(argv[optind], "revert") != 0 &&
-	    strcmp(argv[optind], "grub") != 0) {
-		err_msg("--no-wait is an option of apply, revert and grub only");
-		return EXIT_USAGE;
-	}
-	if (c.scope && strcmp(argv[optind], "apply") != 0 && strcmp(argv[optind], "bench") != 0) {
-		err_msg("--scope is an option of apply and bench only");
-		return EXIT_USAGE;
-	}
-	if (confirm_within && strcmp(argv[optind], "apply") != 0) {
-		err_msg("--confirm-within is an option of apply only");
-		return EXIT_USAGE;
-	}
-	if (c.bench.any && strcmp(argv[optind], "bench") != 0) {
-		err_msg("--duration, --warmup, --interval, --probe, --net, --load, --hogs, --rt-cpus, --keep-idle, "
-			"--csv and --plot are options of bench only");
-		return EXIT_USAGE;
-	}
-	if (confirm_within && (r = ctx_set_confirm_within(&c, confirm_within)) != EXIT_OK)
+	return -1;
+}
+
+/* The arguments that need no file: --confirm-within, --root. */
+static int check_args(struct ctx *c, const struct args *a)
+{
+	int r;
+
+	if (a->confirm_within && (r = ctx_set_confirm_within(c, a->confirm_within)) != EXIT_OK)
 		return r;
-	if (confirm_within && c.dry_run) {
+	if (a->confirm_within && c->dry_run) {
 		err_msg("--confirm-within and --dry-run: a dry run applies nothing to confirm");
 		return EXIT_USAGE;
 	}
-	if (c.root) {
+	if (c->root) {
 		struct stat st;
 
-		if (stat(c.root, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			err_msg("--root %s: not a directory", c.root);
+		if (stat(c->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			err_msg("--root %s: not a directory", c->root);
 			return EXIT_USAGE;
 		}
 	}
-	if (policies) {
-		c.policies_given = true;
-		if (strv_push_dup(&c.policy_dirs, policies) < 0)
+	return EXIT_OK;
+}
+
+/* The policy directories and host.conf: --policies, --config, the build
+ * tree's, the --root tree's or the installed ones. */
+static int find_files(struct ctx *c, const struct args *a)
+{
+	if (a->policies) {
+		c->policies_given = true;
+		if (strv_push_dup(&c->policy_dirs, a->policies) < 0)
 			goto oom;
 	} else {
 		char *repo = modes_build_tree_dir();
 
 		if (repo) {
-			c.example = util_sprintf("%s/host.conf.example", repo);
-			if (strv_push(&c.policy_dirs, repo) < 0)
+			c->example = util_sprintf("%s/host.conf.example", repo);
+			if (strv_push(&c->policy_dirs, repo) < 0)
 				goto oom;
-		} else if (strv_push_dup(&c.policy_dirs, ISO_SYSCONFDIR) < 0 ||
-			   strv_push_dup(&c.policy_dirs, ISO_DATADIR "/policies") < 0)
+		} else if (strv_push_dup(&c->policy_dirs, ISO_SYSCONFDIR) < 0 ||
+			   strv_push_dup(&c->policy_dirs, ISO_DATADIR "/policies") < 0)
 			goto oom;
 	}
-	if (config) {
-		c.hostconf_path = util_sprintf("%s/host.conf", config);
-		c.hostconf_given = true;
+	if (a->config) {
+		c->hostconf_path = util_sprintf("%s/host.conf", a->config);
+		c->hostconf_given = true;
 	} else {
-		char *in_root = c.root ? util_sprintf("%s/etc/isolated/host.conf", c.root) : NULL;
+		char *in_root = c->root ? util_sprintf("%s/etc/isolated/host.conf", c->root) : NULL;
 
 		if (in_root && access(in_root, F_OK) == 0) {
-			c.hostconf_path = in_root;
-			c.hostconf_in_root = true;
+			c->hostconf_path = in_root;
+			c->hostconf_in_root = true;
 		}
 		else {
 			free(in_root);
-			c.hostconf_path = strdup(ISO_SYSCONFDIR "/host.conf");
+			c->hostconf_path = strdup(ISO_SYSCONFDIR "/host.conf");
 		}
 	}
-	if (!c.hostconf_path)
+	if (!c->hostconf_path)
 		goto oom;
 
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (strcmp(argv[optind], commands[i].name) == 0) {
-			if (commands[i].bus)
-				client_open(&c);
-			r = commands[i].fn(&c, argc - optind - 1, argv + optind + 1);
-			goto out;
-		}
-	err_msg("unknown command \"%s\" (see isoctl --help)", argv[optind]);
-	r = EXIT_USAGE;
-out:
+	return EXIT_OK;
+oom:
+	err_msg("out of memory");
+	return EXIT_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c = {0};
+	struct args a = {0};
+	const struct command *cmd;
+	int r;
+
+	/* isoctl bench re-executes itself as the RT VM it measures (bench.h). */
+	if (argc >= 2 && strcmp(argv[1], BENCH_VM_ARG) == 0)
+		return bench_vm_main(argc, argv);
+	if ((r = parse_options(argc, argv, &c, &a)) >= 0)
+		return r;
+	if (optind >= argc) {
+		err_msg("no command given (see isoctl --help)");
+		return EXIT_USAGE;
+	}
+	cmd = find_command(argv[optind]);
+	if ((r = check_options(options_given(&c, &a), cmd)) != EXIT_OK)
+		return r;
+	if (c.bench.any && strcmp(argv[optind], "bench") != 0) {
+		err_msg("--duration, --warmup, --interval, --probe, --net, --load, --hogs, --rt-cpus, --keep-idle, "
+			"--csv and --plot are options of bench only");
+		return EXIT_USAGE;
+	}
+	if ((r = check_args(&c, &a)) != EXIT_OK || (r = find_files(&c, &a)) != EXIT_OK) {
+		ctx_done(&c);
+		return r;
+	}
+	if (cmd) {
+		if (cmd->bus)
+			client_open(&c);
+		r = cmd->fn(&c, argc - optind - 1, argv + optind + 1);
+	} else {
+		err_msg("unknown command \"%s\" (see isoctl --help)", argv[optind]);
+		r = EXIT_USAGE;
+	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		err_msg("writing output: %s", strerror(errno));
 		r = EXIT_FAIL;
 	}
-	client_close(&c);
-	hostconf_free(c.hc);
-	cpuset_free(&c.online);
-	host_state_free(c.state);
-	host_free(c.host);
-	strv_free(c.policy_dirs);
-	free(c.hostconf_path);
-	free(c.example);
+	ctx_done(&c);
 	return r;
-oom:
-	err_msg("out of memory");
-	return EXIT_FAIL;
 }

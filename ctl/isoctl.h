@@ -71,6 +71,8 @@ int ctx_load_config(struct ctx *c);
  * returns an exit status. */
 int ctx_load_policy(struct ctx *c, const char *mode, struct policy **ret);
 void print_diag(const struct diag *d);
+/* Close the bus, free what the ctx_* functions and main loaded. */
+void ctx_done(struct ctx *c);
 /* cmd-change.c: --confirm-within DURATION; prints errors, returns an exit
  * status. */
 int ctx_set_confirm_within(struct ctx *c, const char *arg);

@@ -100,7 +100,16 @@ int ctx_load_host_needs(struct ctx *c, const struct host_needs *needs)
 void print_diag(const struct diag *d)
 {
 	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "%s\n", d->lines[i]);
+		fprintf(stderr, "%s%s\n", d->bare[i] ? "isoctl: " : "", d->lines[i]);
+}
+
+void err_lines(const char *msg)
+{
+	const char *p = msg ? msg : "out of memory";
+
+	for (const char *nl; (nl = strchr(p, '\n')); p = nl + 1)
+		fprintf(stderr, "isoctl: %.*s\n", (int)(nl - p), p);
+	fprintf(stderr, "isoctl: %s\n", p);
 }
 
 /* The online CPUs, which is all host.conf and policies need: the snapshot's,

@@ -70,7 +70,10 @@ int ctx_load_config(struct ctx *c);
 /* Find and load MODE (modes_load), printing the error lines to stderr;
  * returns an exit status. */
 int ctx_load_policy(struct ctx *c, const char *mode, struct policy **ret);
+/* The lines of d on stderr, the bare ones after "isoctl: ". */
 void print_diag(const struct diag *d);
+/* Each line of msg (escaped already; NULL: out of memory) after "isoctl: ". */
+void err_lines(const char *msg);
 /* Close the bus, free what the ctx_* functions and main loaded. */
 void ctx_done(struct ctx *c);
 /* cmd-change.c: --confirm-within DURATION; prints errors, returns an exit

@@ -1,6 +1,7 @@
-/* isoctl: look at and (later) switch the isolation mode of a KVM host.
- * main() parses the global options, finds policies and host.conf, and hands
- * over to one command. Errors: one line "isoctl: ..." on stderr. */
+/* isoctl: look at and switch the isolation mode of a KVM host. This file is
+ * main(): the options, the command table (which command takes which option)
+ * and the dispatch to one command (cmd-*.c, bench.c) once the policies and
+ * host.conf are found. Errors: one line "isoctl: ..." on stderr (ctx.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

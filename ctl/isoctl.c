@@ -1,11 +1,9 @@
-/* isoctl: look at and (later) switch the isolation mode of a KVM host.
- * main() parses the global options, finds policies and host.conf, and hands
- * over to one command. Errors: one line "isoctl: ..." on stderr. */
+/* isoctl: look at and switch the isolation mode of a KVM host. This file is
+ * main(): the options, the command table (which command takes which option)
+ * and the dispatch to one command (cmd-*.c, bench-cmd.c) once the policies and
+ * host.conf are found. Errors: one line "isoctl: ..." on stderr (ctx.c). */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,182 +21,6 @@
 #define ISO_SYSCONFDIR "/etc/isolated"
 #endif
 #define ISO_VERSION "0.1"
-
-/* One line: what it quotes (a thread's name in a failed write, a line of a
- * file) is escaped as text output is. */
-void err_msg(const char *fmt, ...)
-{
-	va_list ap;
-	char *e;
-
-	va_start(ap, fmt);
-	e = util_escape_vsprintf(false, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "isoctl: %s\n", e ? e : "out of memory");
-	free(e);
-}
-
-void print_json(struct json_object *o)
-{
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
-
-json_object *json_str(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
-int ctx_open_host(struct ctx *c)
-{
-	const char *faults = getenv(HOST_FAULTS_ENV);
-	int r = host_open_ex(c->root, &(struct host_options){.faults = faults}, &c->host);
-
-	if (r == -EINVAL && c->root && faults) {
-		err_msg(HOST_FAULTS_ENV "=\"%s\": not a list of TARGET=ERRNO (see isoctl(8))", faults);
-		return EXIT_USAGE;
-	}
-	if (r < 0) {
-		err_msg("cannot open %s: %s", c->root ? c->root : "/", path_strerror(-r));
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
-}
-
-int ctx_load_host(struct ctx *c)
-{
-	return ctx_load_host_needs(c, &host_needs_all);
-}
-
-int ctx_load_host_needs(struct ctx *c, const struct host_needs *needs)
-{
-	char err[512] = "";
-	int r;
-
-	if (c->state && host_state_has(c->state, needs))
-		return EXIT_OK;
-	if (!c->host && (r = ctx_open_host(c)) != EXIT_OK)
-		return r;
-	if (c->state)
-		r = host_snapshot_add(c->host, c->state, needs, err, sizeof(err));
-	else
-		r = host_snapshot_ex(c->host, needs, &c->state, err, sizeof(err));
-	if (r < 0) {
-		err_msg("cannot read %s: %s", c->root ? c->root : "the running kernel", err[0] ? err : path_strerror(-r));
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
-}
-
-void print_diag(const struct diag *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "%s\n", d->lines[i]);
-}
-
-/* The online CPUs, which is all host.conf and policies need: the snapshot's,
- * or with online_only (apply, which snapshots the host itself, under the
- * lock) one read of sys/devices/system/cpu/online instead of all of /proc. */
-int ctx_load_online(struct ctx *c)
-{
-	char *buf = NULL, msg[128];
-	int r;
-
-	if (c->have_online)
-		return EXIT_OK;
-	if (!c->online_only || c->state) {
-		static const struct host_needs system = {0};
-
-		if ((r = c->system_first ? ctx_load_host_needs(c, &system) : ctx_load_host(c)) != EXIT_OK)
-			return r;
-		r = cpuset_copy(&c->online, &c->state->online);
-	} else {
-		if (!c->host && (r = ctx_open_host(c)) != EXIT_OK)
-			return r;
-		r = host_read(c->host, "sys/devices/system/cpu/online", &buf, NULL);
-		if (r < 0) {
-			err_msg("cannot read %s/sys/devices/system/cpu/online: %s", c->root ? c->root : "",
-				path_strerror(-r));
-			return EXIT_FAIL;
-		}
-		r = cpuset_parse_list(buf, &c->online, msg, sizeof(msg));
-		free(buf);
-		if (r < 0) {
-			err_msg("%s/sys/devices/system/cpu/online: %s", c->root ? c->root : "", msg);
-			return EXIT_FAIL;
-		}
-	}
-	if (r < 0) {
-		err_msg("out of memory");
-		return EXIT_FAIL;
-	}
-	c->have_online = true;
-	return EXIT_OK;
-}
-
-int ctx_load_config(struct ctx *c)
-{
-	struct diag d = {0};
-	int r = ctx_load_online(c);
-
-	if (r != EXIT_OK || c->hc)
-		return r;
-	/* The tree's own host.conf is a path of the tree: it must resolve
-	 * inside it like every other (a link out of it is refused). */
-	if (c->hostconf_in_root) {
-		int fd;
-
-		if (!c->host && (r = ctx_open_host(c)) != EXIT_OK)
-			return r;
-		fd = host_openat(c->host, "etc/isolated/host.conf", O_PATH, 0);
-		if (fd < 0) {
-			err_msg("%s: %s", c->hostconf_path, path_strerror(-fd));
-			return EXIT_USAGE;
-		}
-		close(fd);
-	}
-	r = hostconf_load(c->hostconf_path, &c->online, &c->hc, &d);
-	if (r == -ENOENT && !c->hostconf_given) {
-		diag_free(&d);
-		err_msg("%s: not found: copy %s there and set rt_cpus, rt_nic, rt_vm, rt_vcpus, "
-			"or name a directory with --config DIR",
-			c->hostconf_path, c->example ? c->example : ISO_DATADIR "/host.conf.example");
-		return EXIT_USAGE;
-	}
-	if (r < 0) {
-		if (d.n)
-			print_diag(&d);
-		else
-			err_msg("%s: %s", c->hostconf_path, path_strerror(-r));
-		diag_free(&d);
-		return EXIT_USAGE;
-	}
-	diag_free(&d);
-	return EXIT_OK;
-}
-
-int ctx_load_policy(struct ctx *c, const char *mode, struct policy **ret)
-{
-	struct diag d = {0};
-	int r = ctx_load_config(c);
-
-	if (r != EXIT_OK)
-		return r;
-	switch (modes_load(c->policy_dirs, c->hc, &c->online, mode, ret, &d)) {
-	case MODES_OK:
-		r = EXIT_OK;
-		break;
-	case MODES_USAGE:
-		r = EXIT_USAGE;
-		break;
-	default:
-		r = EXIT_FAIL;
-		break;
-	}
-	print_diag(&d);
-	diag_free(&d);
-	return r;
-}
 
 static void usage(FILE *f)
 {
@@ -278,18 +100,109 @@ enum {
 	OPT_DIRECT,
 };
 
+/* The options only some commands take; a command's mask has TAKES(t) for
+ * each it takes. */
+enum take { T_WRITE, T_RESTORE, T_DRY_RUN, T_FORCE, T_NO_WAIT, T_SCOPE, T_CONFIRM_WITHIN, _T_MAX };
+#define TAKES(t) (1u << (t))
+static const char *const take_names[_T_MAX] = {
+    [T_WRITE] = "write",
+    [T_RESTORE] = "restore",
+    [T_DRY_RUN] = "dry-run",
+    [T_FORCE] = "force",
+    [T_NO_WAIT] = "no-wait",
+    [T_SCOPE] = "scope",
+    [T_CONFIRM_WITHIN] = "confirm-within",
+};
+
+/* The commands that take options come first, in the order the messages
+ * about those options name them ("--no-wait is an option of apply, revert
+ * and grub only"). */
 static const struct command {
 	const char *name;
 	int (*fn)(struct ctx *c, int argc, char **argv);
-	bool bus; /* the daemon has a method for it */
+	bool bus;	/* the daemon has a method for it */
+	unsigned takes; /* TAKES(T_...) of the options it takes */
 } commands[] = {
-    {"list", cmd_list, true},	       {"show", cmd_show, false},      {"plan", cmd_plan, true},
-    {"check", cmd_check, false},       {"grub", cmd_grub, false},      {"status", cmd_status, true},
-    {"snapshot", cmd_snapshot, false}, {"apply", cmd_apply, true},     {"revert", cmd_revert, true},
-    {"verify", cmd_verify, true},      {"confirm", cmd_confirm, true}, {"bench", cmd_bench, false},
+    {"apply", cmd_apply, true,
+     TAKES(T_DRY_RUN) | TAKES(T_FORCE) | TAKES(T_NO_WAIT) | TAKES(T_SCOPE) | TAKES(T_CONFIRM_WITHIN)},
+    {"revert", cmd_revert, true, TAKES(T_DRY_RUN) | TAKES(T_FORCE) | TAKES(T_NO_WAIT)},
+    {"grub", cmd_grub, false, TAKES(T_WRITE) | TAKES(T_RESTORE) | TAKES(T_NO_WAIT)},
+    {"bench", cmd_bench, false, TAKES(T_SCOPE)},
+    {"list", cmd_list, true, 0},
+    {"show", cmd_show, false, 0},
+    {"plan", cmd_plan, true, 0},
+    {"check", cmd_check, false, 0},
+    {"status", cmd_status, true, 0},
+    {"snapshot", cmd_snapshot, false, 0},
+    {"verify", cmd_verify, true, 0},
+    {"confirm", cmd_confirm, true, 0},
 };
 
-int main(int argc, char **argv)
+/* What main gathers before a command runs. */
+struct args {
+	const char *policies, *config, *confirm_within;
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* The options of enum take on the command line, as a mask. */
+static unsigned options_given(const struct ctx *c, const struct args *a)
+{
+	const bool given[_T_MAX] = {
+	    [T_WRITE] = c->grub_write,
+	    [T_RESTORE] = c->grub_restore,
+	    [T_DRY_RUN] = c->dry_run,
+	    [T_FORCE] = c->force,
+	    [T_NO_WAIT] = c->no_wait,
+	    [T_SCOPE] = c->scope != NULL,
+	    [T_CONFIRM_WITHIN] = a->confirm_within != NULL,
+	};
+	unsigned mask = 0;
+
+	for (int t = 0; t < _T_MAX; t++)
+		mask |= given[t] ? TAKES(t) : 0;
+	return mask;
+}
+
+/* An option given to a command (NULL: an unknown one) that does not take
+ * it: "--force is an option of apply and revert only", for the first in the
+ * order of enum take, the commands named from the table. */
+static int check_options(unsigned given, const struct command *cmd)
+{
+	unsigned refused = given & ~(cmd ? cmd->takes : 0);
+	struct sbuf b = {0};
+	size_t n = 0, k = 0;
+	char *who;
+	int t = 0;
+
+	if (!refused)
+		return EXIT_OK;
+	while (!(refused & TAKES(t)))
+		t++;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		n += (commands[i].takes & TAKES(t)) != 0;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (commands[i].takes & TAKES(t)) {
+			sbuf_adds(&b, k == 0 ? "" : k + 1 == n ? " and " : ", ");
+			sbuf_adds(&b, commands[i].name);
+			k++;
+		}
+	who = sbuf_take(&b);
+	err_msg("--%s is an option of %s only", take_names[t], who ? who : "?");
+	free(who);
+	return EXIT_USAGE;
+}
+
+/* The options, before or after the command ("isoctl plan dedicated --json"),
+ * into c and a. -1 to go on, or the exit status (--help, --version, an
+ * unknown option). */
+static int parse_options(int argc, char **argv, struct ctx *c, struct args *a)
 {
 	static const struct option opts[] = {
 	    {"root", required_argument, NULL, 'r'},
@@ -310,48 +223,42 @@ int main(int argc, char **argv)
 	    BENCH_LONG_OPTIONS, /* the bench's own, last: handed to it */
 	    {NULL, 0, NULL, 0},
 	};
-	struct ctx c = {0};
-	const char *policies = NULL, *config = NULL, *confirm_within = NULL;
-	int opt, r = EXIT_USAGE;
+	int opt;
 
-	/* isoctl bench re-executes itself as the RT VM it measures (bench.h). */
-	if (argc >= 2 && strcmp(argv[1], BENCH_VM_ARG) == 0)
-		return bench_vm_main(argc, argv);
-	/* Options may come before or after the command ("isoctl plan dedicated --json"). */
 	while ((opt = getopt_long(argc, argv, "r:p:c:jahVnf", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
-			c.root = optarg;
+			c->root = optarg;
 			break;
 		case 'p':
-			policies = optarg;
+			a->policies = optarg;
 			break;
 		case 'c':
-			config = optarg;
+			a->config = optarg;
 			break;
 		case 'j':
-			c.json = true;
+			c->json = true;
 			break;
 		case 'a':
-			c.all = true;
+			c->all = true;
 			break;
 		case 'n':
-			c.dry_run = true;
+			c->dry_run = true;
 			break;
 		case 'f':
-			c.force = true;
+			c->force = true;
 			break;
 		case OPT_NO_WAIT:
-			c.no_wait = true;
+			c->no_wait = true;
 			break;
 		case OPT_SCOPE:
-			c.scope = optarg;
+			c->scope = optarg;
 			break;
 		case OPT_CONFIRM_WITHIN:
-			confirm_within = optarg;
+			a->confirm_within = optarg;
 			break;
 		case OPT_DIRECT:
-			c.direct = true;
+			c->direct = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -360,124 +267,129 @@ int main(int argc, char **argv)
 			puts("isoctl " ISO_VERSION);
 			return EXIT_OK;
 		case OPT_WRITE:
-			c.grub_write = true;
+			c->grub_write = true;
 			break;
 		case OPT_RESTORE:
-			c.grub_restore = true;
+			c->grub_restore = true;
 			break;
 		default:
 			if (opt >= BENCH_OPT_FIRST && opt < BENCH_OPT_FIRST + BENCH_OPT_COUNT) {
-				c.bench_opts[opt - BENCH_OPT_FIRST] = optarg ? optarg : "";
-				c.bench_given = true;
+				c->bench_opts[opt - BENCH_OPT_FIRST] = optarg ? optarg : "";
+				c->bench_given = true;
 				break;
 			}
 			usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
-		err_msg("no command given (see isoctl --help)");
-		return EXIT_USAGE;
-	}
-	if ((c.grub_write || c.grub_restore) && strcmp(argv[optind], "grub") != 0) {
-		err_msg("--%s is an option of grub only", c.grub_write ? "write" : "restore");
-		return EXIT_USAGE;
-	}
-	if ((c.dry_run || c.force) && strcmp(argv[optind], "apply") != 0 && strcmp(argv[optind], "revert") != 0) {
-		err_msg("--%s is an option of apply and revert only", c.dry_run ? "dry-run"
-								      : c.force ? "force"
-										: "no-wait");
-		return EXIT_USAGE;
-	}
-	if (c.no_wait && strcmp(argv[optind], "apply") != 0 && strcmp(argv[optind], "revert") != 0 &&
-	    strcmp(argv[optind], "grub") != 0) {
-		err_msg("--no-wait is an option of apply, revert and grub only");
-		return EXIT_USAGE;
-	}
-	if (c.scope && strcmp(argv[optind], "apply") != 0 && strcmp(argv[optind], "bench") != 0) {
-		err_msg("--scope is an option of apply and bench only");
-		return EXIT_USAGE;
-	}
-	if (confirm_within && strcmp(argv[optind], "apply") != 0) {
-		err_msg("--confirm-within is an option of apply only");
-		return EXIT_USAGE;
-	}
-	if (c.bench_given && strcmp(argv[optind], "bench") != 0) {
-		err_msg("--duration, --warmup, --interval, --probe, --net, --load, --hogs, --rt-cpus, --keep-idle, "
-			"--csv and --plot are options of bench only");
-		return EXIT_USAGE;
-	}
-	if (confirm_within && (r = ctx_set_confirm_within(&c, confirm_within)) != EXIT_OK)
+	return -1;
+}
+
+/* The arguments that need no file: --confirm-within, --root. */
+static int check_args(struct ctx *c, const struct args *a)
+{
+	int r;
+
+	if (a->confirm_within && (r = ctx_set_confirm_within(c, a->confirm_within)) != EXIT_OK)
 		return r;
-	if (confirm_within && c.dry_run) {
+	if (a->confirm_within && c->dry_run) {
 		err_msg("--confirm-within and --dry-run: a dry run applies nothing to confirm");
 		return EXIT_USAGE;
 	}
-	if (c.root) {
+	if (c->root) {
 		struct stat st;
 
-		if (stat(c.root, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			err_msg("--root %s: not a directory", c.root);
+		if (stat(c->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			err_msg("--root %s: not a directory", c->root);
 			return EXIT_USAGE;
 		}
 	}
-	if (policies) {
-		c.policies_given = true;
-		if (strv_push_dup(&c.policy_dirs, policies) < 0)
+	return EXIT_OK;
+}
+
+/* The policy directories and host.conf: --policies, --config, the build
+ * tree's, the --root tree's or the installed ones. */
+static int find_files(struct ctx *c, const struct args *a)
+{
+	if (a->policies) {
+		c->policies_given = true;
+		if (strv_push_dup(&c->policy_dirs, a->policies) < 0)
 			goto oom;
 	} else {
 		char *repo = modes_build_tree_dir();
 
 		if (repo) {
-			c.example = util_sprintf("%s/host.conf.example", repo);
-			if (strv_push(&c.policy_dirs, repo) < 0)
+			c->example = util_sprintf("%s/host.conf.example", repo);
+			if (strv_push(&c->policy_dirs, repo) < 0)
 				goto oom;
-		} else if (strv_push_dup(&c.policy_dirs, ISO_SYSCONFDIR) < 0 ||
-			   strv_push_dup(&c.policy_dirs, ISO_DATADIR "/policies") < 0)
+		} else if (strv_push_dup(&c->policy_dirs, ISO_SYSCONFDIR) < 0 ||
+			   strv_push_dup(&c->policy_dirs, ISO_DATADIR "/policies") < 0)
 			goto oom;
 	}
-	if (config) {
-		c.hostconf_path = util_sprintf("%s/host.conf", config);
-		c.hostconf_given = true;
+	if (a->config) {
+		c->hostconf_path = util_sprintf("%s/host.conf", a->config);
+		c->hostconf_given = true;
 	} else {
-		char *in_root = c.root ? util_sprintf("%s/etc/isolated/host.conf", c.root) : NULL;
+		char *in_root = c->root ? util_sprintf("%s/etc/isolated/host.conf", c->root) : NULL;
 
 		if (in_root && access(in_root, F_OK) == 0) {
-			c.hostconf_path = in_root;
-			c.hostconf_in_root = true;
+			c->hostconf_path = in_root;
+			c->hostconf_in_root = true;
 		}
 		else {
 			free(in_root);
-			c.hostconf_path = strdup(ISO_SYSCONFDIR "/host.conf");
+			c->hostconf_path = strdup(ISO_SYSCONFDIR "/host.conf");
 		}
 	}
-	if (!c.hostconf_path)
+	if (!c->hostconf_path)
 		goto oom;
 
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (strcmp(argv[optind], commands[i].name) == 0) {
-			if (commands[i].bus)
-				client_open(&c);
-			r = commands[i].fn(&c, argc - optind - 1, argv + optind + 1);
-			goto out;
-		}
-	err_msg("unknown command \"%s\" (see isoctl --help)", argv[optind]);
-	r = EXIT_USAGE;
-out:
+	return EXIT_OK;
+oom:
+	err_msg("out of memory");
+	return EXIT_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c = {0};
+	struct args a = {0};
+	const struct command *cmd;
+	int r;
+
+	/* isoctl bench re-executes itself as the RT VM it measures (bench.h). */
+	if (argc >= 2 && strcmp(argv[1], BENCH_VM_ARG) == 0)
+		return bench_vm_main(argc, argv);
+	if ((r = parse_options(argc, argv, &c, &a)) >= 0)
+		return r;
+	if (optind >= argc) {
+		err_msg("no command given (see isoctl --help)");
+		return EXIT_USAGE;
+	}
+	cmd = find_command(argv[optind]);
+	if ((r = check_options(options_given(&c, &a), cmd)) != EXIT_OK)
+		return r;
+	if (c.bench_given && strcmp(argv[optind], "bench") != 0) {
+		err_msg("--duration, --warmup, --interval, --probe, --net, --load, --hogs, --rt-cpus, --keep-idle, "
+			"--csv and --plot are options of bench only");
+		return EXIT_USAGE;
+	}
+	if ((r = check_args(&c, &a)) != EXIT_OK || (r = find_files(&c, &a)) != EXIT_OK) {
+		ctx_done(&c);
+		return r;
+	}
+	if (cmd) {
+		if (cmd->bus)
+			client_open(&c);
+		r = cmd->fn(&c, argc - optind - 1, argv + optind + 1);
+	} else {
+		err_msg("unknown command \"%s\" (see isoctl --help)", argv[optind]);
+		r = EXIT_USAGE;
+	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		err_msg("writing output: %s", strerror(errno));
 		r = EXIT_FAIL;
 	}
-	client_close(&c);
-	hostconf_free(c.hc);
-	cpuset_free(&c.online);
-	host_state_free(c.state);
-	host_free(c.host);
-	strv_free(c.policy_dirs);
-	free(c.hostconf_path);
-	free(c.example);
+	ctx_done(&c);
 	return r;
-oom:
-	err_msg("out of memory");
-	return EXIT_FAIL;
 }

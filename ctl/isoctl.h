@@ -1,4 +1,5 @@
-/* isoctl internals shared by its command files. */
+/* isoctl internals shared by its command files: struct ctx, the command layer
+ * (ctx.c), the commands (cmd-*.c, bench.c), render.c and client.c. */
 #ifndef ISOCTL_H
 #define ISOCTL_H
 
@@ -51,7 +52,11 @@ struct ctx {
 	struct hostconf *hc;
 };
 
+/* ctx.c. One line "isoctl: MESSAGE" on stderr, escaped as text output is. */
 void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* printf of one line on stdout whose fields come from the host or a tree
+ * (the kernel's command line, etc/default/grub, file names), escaped. */
+void print_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Open the host (c->root or the running kernel); prints errors. */
 int ctx_open_host(struct ctx *c);
 /* The online CPUs into c->online (one read of sys/devices/system/cpu/online
@@ -66,14 +71,24 @@ int ctx_load_config(struct ctx *c);
 /* Find and load MODE (modes_load), printing the error lines to stderr;
  * returns an exit status. */
 int ctx_load_policy(struct ctx *c, const char *mode, struct policy **ret);
+/* The lines of d on stderr, the bare ones after "isoctl: ". */
 void print_diag(const struct diag *d);
-/* --confirm-within DURATION; prints errors, returns an exit status. */
+/* Each line of msg (escaped already; NULL: out of memory) after "isoctl: ". */
+void err_lines(const char *msg);
+/* Close the bus, free what the ctx_* functions and main loaded. */
+void ctx_done(struct ctx *c);
+/* cmd-change.c: --confirm-within DURATION; prints errors, returns an exit
+ * status. */
 int ctx_set_confirm_within(struct ctx *c, const char *arg);
 /* Print JSON to stdout, pretty. Takes ownership. */
 void print_json(struct json_object *o);
 json_object *json_str(const char *s);
-/* "IRQ affinity", "thread scheduling" ...: an action kind for people. */
+/* render.c: "IRQ affinity", "thread scheduling" ...: an action kind for
+ * people. */
 const char *kind_title(enum action_kind k);
+
+/* The commands: cmd-read.c (list, show, plan, status, verify, snapshot),
+ * cmd-check.c, cmd-grub.c, cmd-change.c (apply, revert, confirm), bench.c. */
 
 int cmd_list(struct ctx *c, int argc, char **argv);
 int cmd_show(struct ctx *c, int argc, char **argv);

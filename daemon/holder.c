@@ -155,6 +155,29 @@ void op_error_done(struct op_error *e)
 	e->name = NULL;
 }
 
+/* The bus error's message is what isoctl prints (busapi.h). The messages
+ * here have no program name: op_fail and apply_error put isoctl's before
+ * each line, op_fail_diag before each bare line (not a policy's FILE:LINE:). */
+static void op_set(struct op_error *e, const char *name, char *message)
+{
+	free(e->message);
+	e->name = name;
+	e->message = message;
+}
+
+/* msg's lines, each after "isoctl: "; NULL without memory. */
+static char *isoctl_lines(const char *msg)
+{
+	struct sbuf b = {0};
+
+	for (const char *p = msg, *nl; p; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		sbuf_adds(&b, "isoctl: ");
+		sbuf_add(&b, p, nl ? (size_t)(nl - p + 1) : strlen(p));
+	}
+	return sbuf_take(&b);
+}
+
 static int op_fail(struct op_error *e, const char *name, int r, const char *fmt, ...) ISO_PRINTF(4, 5);
 static int op_fail(struct op_error *e, const char *name, int r, const char *fmt, ...)
 {
@@ -165,13 +188,12 @@ static int op_fail(struct op_error *e, const char *name, int r, const char *fmt,
 	va_start(ap, fmt);
 	m = util_escape_vsprintf(false, fmt, ap);
 	va_end(ap);
-	free(e->message);
-	e->name = name;
-	e->message = m;
+	op_set(e, name, m ? isoctl_lines(m) : NULL);
+	free(m);
 	return r < 0 ? r : -EINVAL;
 }
 
-/* The lines of d, one per line, as isoctl prints them. */
+/* The lines of d, one per line. */
 static int op_fail_diag(struct op_error *e, const char *name, int r, const struct diag *d)
 {
 	struct sbuf b = {0};
@@ -179,23 +201,18 @@ static int op_fail_diag(struct op_error *e, const char *name, int r, const struc
 	for (size_t i = 0; i < d->n; i++) {
 		if (i)
 			sbuf_addc(&b, '\n');
+		sbuf_adds(&b, d->bare[i] ? "isoctl: " : "");
 		sbuf_adds(&b, d->lines[i]);
 	}
-	free(e->message);
-	e->name = name;
-	e->message = sbuf_take(&b);
+	op_set(e, name, sbuf_take(&b));
 	return r < 0 ? r : -EINVAL;
 }
 
-/* Error lines meant for isoctl's stderr, in the daemon's log: without
- * isoctl's name. */
+/* Error lines meant for isoctl's stderr, in the daemon's log. */
 static void log_lines(int priority, const struct diag *d)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		const char *l = d->lines[i];
-
-		log_fields(priority, NULL, "%s", strncmp(l, "isoctl: ", 8) == 0 ? l + 8 : l);
-	}
+	for (size_t i = 0; i < d->n; i++)
+		log_fields(priority, NULL, "%s", d->lines[i]);
 }
 
 /* ---- State, STATUS= and the events ---- */
@@ -437,11 +454,11 @@ static int load_hostconf(const struct holder *h, const struct cpuset *online, st
 	if (r == -ENOENT && !h->hostconf_given) {
 		diag_free(d);
 		diag_add(d, NULL, 0,
-			 "isoctl: %s: not found: copy %s there and set rt_cpus, rt_nic, rt_vm, rt_vcpus, "
+			 "%s: not found: copy %s there and set rt_cpus, rt_nic, rt_vm, rt_vcpus, "
 			 "or name a directory with --config DIR",
 			 h->hostconf_path, ISO_DATADIR "/host.conf.example");
 	} else if (r < 0 && d->n == 0) {
-		diag_add(d, NULL, 0, "isoctl: %s: %s", h->hostconf_path, path_strerror(-r));
+		diag_add(d, NULL, 0, "%s: %s", h->hostconf_path, path_strerror(-r));
 	}
 	return r;
 }
@@ -459,13 +476,12 @@ static int load_policy(const struct holder *h, const struct hostconf *hc, const 
 	*ret_errname = ISOLATED_BUS_ERROR_POLICY;
 	if (!modes_name_valid(mode)) {
 		*ret_errname = ISOLATED_BUS_ERROR_ARGUMENT;
-		diag_add(d, NULL, 0,
-			 "isoctl: invalid mode name \"%s\": a mode is a name of letters, digits, '-' and '_'", mode);
+		diag_add(d, NULL, 0, "invalid mode name \"%s\": a mode is a name of letters, digits, '-' and '_'",
+			 mode);
 		return -EINVAL;
 	}
 	if (!hc) {
-		for (size_t i = 0; i < h->hc_error.n; i++)
-			diag_add(d, NULL, 0, "%s", h->hc_error.lines[i]);
+		diag_append(d, &h->hc_error);
 		return -EINVAL;
 	}
 	mr = modes_load(h->policy_dirs, hc, online, mode, &p, d);
@@ -473,14 +489,14 @@ static int load_policy(const struct holder *h, const struct hostconf *hc, const 
 		if (mr == MODES_FAIL)
 			*ret_errname = ISOLATED_BUS_ERROR_FAILED;
 		if (d->n == 0)
-			diag_add(d, NULL, 0, "isoctl: loading mode \"%s\" failed", mode);
+			diag_add(d, NULL, 0, "loading mode \"%s\" failed", mode);
 		return mr == MODES_FAIL ? -EIO : -EINVAL;
 	}
 	if (scope) {
 		r = policy_scope_parse(scope, &sc, err, sizeof(err));
 		if (r < 0) {
 			*ret_errname = ISOLATED_BUS_ERROR_ARGUMENT;
-			diag_add(d, NULL, 0, "isoctl: --scope %s: %s", scope, err);
+			diag_add(d, NULL, 0, "--scope %s: %s", scope, err);
 			policy_free(p);
 			return r;
 		}
@@ -488,7 +504,7 @@ static int load_policy(const struct holder *h, const struct hostconf *hc, const 
 		policy_scope_done(&sc);
 		if (r < 0) {
 			*ret_errname = ISOLATED_BUS_ERROR_FAILED;
-			diag_add(d, NULL, 0, "isoctl: out of memory");
+			diag_add(d, NULL, 0, "out of memory");
 			policy_free(p);
 			return r;
 		}
@@ -970,7 +986,7 @@ static int verify_pass(struct holder *h, json_object **ret, struct op_error *e)
 	adopt_journal(h);
 	r = apply_status(h->host, &st, err, sizeof(err));
 	if (r < 0)
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: %s", err[0] ? err : path_strerror(-r));
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "%s", err[0] ? err : path_strerror(-r));
 	for (size_t i = 0; i < st->n_targets; i++)
 		if (st->targets[i].drift)
 			log_drift(h, &st->targets[i]);
@@ -984,7 +1000,7 @@ static int verify_pass(struct holder *h, json_object **ret, struct op_error *e)
 	doc = report_verify(st, enforced);
 	apply_status_free(st);
 	if (!doc)
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "out of memory");
 	if (h->n_drift && h->events.drift)
 		h->events.drift(h->events.userdata, doc);
 	publish(h);
@@ -1137,14 +1153,14 @@ int holder_confirm(struct holder *h, const struct caller *c, json_object **ret, 
 
 	r = apply_confirm(h->host, c->uid, c->session, &mode, err, sizeof(err));
 	if (r == -ENOENT)
-		return op_fail(e, ISOLATED_BUS_ERROR_NOT_PENDING, r, "isoctl: %s", err[0] ? err : "nothing to confirm");
+		return op_fail(e, ISOLATED_BUS_ERROR_NOT_PENDING, r, "%s", err[0] ? err : "nothing to confirm");
 	if (r == -EPERM)
-		return op_fail(e, ISOLATED_BUS_ERROR_NOT_OWNER, r, "isoctl: %s",
+		return op_fail(e, ISOLATED_BUS_ERROR_NOT_OWNER, r, "%s",
 			       err[0] ? err : "the confirmation belongs to another caller");
 	if (r == -EWOULDBLOCK)
-		return op_fail(e, ISOLATED_BUS_ERROR_BUSY, r, "isoctl: %s", err[0] ? err : path_strerror(-r));
+		return op_fail(e, ISOLATED_BUS_ERROR_BUSY, r, "%s", err[0] ? err : path_strerror(-r));
 	if (r < 0)
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: confirm: %s", err[0] ? err : path_strerror(-r));
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "confirm: %s", err[0] ? err : path_strerror(-r));
 	log_notice("%s confirmed by uid %u%s%s", mode ? mode : "?", (unsigned)c->uid, c->session ? ", session " : "",
 		   c->session ? c->session : "");
 	r = sync_journal(h, err, sizeof(err));
@@ -1155,7 +1171,7 @@ int holder_confirm(struct holder *h, const struct caller *c, json_object **ret, 
 	doc = report_confirm(mode ? mode : h->mode);
 	free(mode);
 	if (!doc)
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "out of memory");
 	*ret = doc;
 	return 0;
 }
@@ -1169,9 +1185,8 @@ static int apply_error(struct holder *h, const char *name, bool dry_run, int r, 
 {
 	char *m = report_apply_error(h->host, name, r, err[0] ? err : path_strerror(-r), dry_run, false);
 
-	free(e->message);
-	e->name = r == -EWOULDBLOCK ? ISOLATED_BUS_ERROR_BUSY : ISOLATED_BUS_ERROR_FAILED;
-	e->message = m;
+	op_set(e, r == -EWOULDBLOCK ? ISOLATED_BUS_ERROR_BUSY : ISOLATED_BUS_ERROR_FAILED, m ? isoctl_lines(m) : NULL);
+	free(m);
 	return r;
 }
 
@@ -1187,7 +1202,7 @@ static int run_apply(struct holder *h, struct policy *p, struct apply_opts *o, j
 
 	if (!previous) {
 		policy_free(p);
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "out of memory");
 	}
 	r = transaction(h, p, o, &res, err, sizeof(err));
 	if (!res) {
@@ -1215,7 +1230,7 @@ static int run_apply(struct holder *h, struct policy *p, struct apply_opts *o, j
 	free(previous);
 	publish(h);
 	if (!doc)
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "out of memory");
 	*ret = doc;
 	return 0;
 }
@@ -1246,7 +1261,7 @@ int holder_apply(struct holder *h, const char *mode, const struct holder_apply_o
 		if (confirm_deadline(o->confirm_usec, &deadline) < 0) {
 			policy_free(p);
 			return op_fail(e, ISOLATED_BUS_ERROR_ARGUMENT, -ERANGE,
-				       "isoctl: --confirm-within: %llu microseconds: the deadline is out of range",
+				       "--confirm-within: %llu microseconds: the deadline is out of range",
 				       o->confirm_usec);
 		}
 		/* Back to the last confirmed mode: the previous one, or, when
@@ -1260,7 +1275,7 @@ int holder_apply(struct holder *h, const char *mode, const struct holder_apply_o
 		    set_str(&prev_scope, h->pending.on ? h->pending.previous_scope : h->scope) < 0) {
 			policy_free(p);
 			free(prev_mode);
-			return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+			return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "out of memory");
 		}
 		confirm = (struct apply_confirm){
 		    .deadline_usec = deadline,
@@ -1286,7 +1301,7 @@ int holder_revert(struct holder *h, bool dry_run, bool force, json_object **ret,
 	/* No host.conf and no policy file needed: the journal says it all. */
 	r = modes_vanilla(&p);
 	if (r < 0)
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: out of memory");
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "out of memory");
 	return run_apply(h, p, &ao, ret, e);
 }
 
@@ -1313,12 +1328,12 @@ int holder_plan(struct holder *h, const char *mode, const char *scope, json_obje
 	r = host_snapshot_ex(h->host, &needs, &s, err, sizeof(err));
 	if (r < 0) {
 		policy_free(p);
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: cannot read %s: %s", where(h),
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "cannot read %s: %s", where(h),
 			       err[0] ? err : path_strerror(-r));
 	}
 	r = plan_build(p, s, &pl, err, sizeof(err));
 	if (r < 0) {
-		r = op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: planning %s: %s", p->name, err);
+		r = op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "planning %s: %s", p->name, err);
 		host_state_free(s);
 		policy_free(p);
 		return r;
@@ -1329,7 +1344,7 @@ int holder_plan(struct holder *h, const char *mode, const char *scope, json_obje
 	policy_free(p);
 	trim_soon(h);
 	if (!doc)
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "out of memory");
 	*ret = doc;
 	return 0;
 }
@@ -1343,13 +1358,13 @@ int holder_status(struct holder *h, json_object **ret, struct op_error *e)
 
 	r = host_snapshot_ex(h->host, &needs_status, &s, err, sizeof(err));
 	if (r < 0)
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "isoctl: cannot read %s: %s", where(h),
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "cannot read %s: %s", where(h),
 			       err[0] ? err : path_strerror(-r));
 	doc = report_status(h->host, s);
 	host_state_free(s);
 	trim_soon(h);
 	if (!doc)
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "out of memory");
 	*ret = doc;
 	return 0;
 }
@@ -1363,12 +1378,12 @@ int holder_list_modes(struct holder *h, json_object **ret, struct op_error *e)
 		return op_fail_diag(e, ISOLATED_BUS_ERROR_POLICY, -EINVAL, &h->hc_error);
 	if (modes_names(h->policy_dirs, &names) < 0 || !names || !names[0]) {
 		strv_free(names);
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOENT, "isoctl: no policies found");
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOENT, "no policies found");
 	}
 	strv_free(names);
 	doc = report_modes(h->policy_dirs, h->hc, &h->online);
 	if (!doc)
-		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "isoctl: out of memory");
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "out of memory");
 	*ret = doc;
 	return 0;
 }

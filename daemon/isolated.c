@@ -525,7 +525,7 @@ static int check_config(const struct daemon_config *cfg)
 
 		if (modes_load(cfg->policy_dirs, hc, &online, names[i], &p, &d) != MODES_OK) {
 			for (size_t k = 0; k < d.n; k++)
-				fprintf(stderr, "%s\n", d.lines[k]);
+				fprintf(stderr, "%s%s\n", d.bare[k] ? "isolated: " : "", d.lines[k]);
 			bad++;
 		}
 		diag_free(&d);

@@ -1,6 +1,7 @@
 /* Finding and loading modes by name in the policy directories, for isoctl's
  * direct mode and the daemon: one place for the lookup order, the built-in
- * vanilla and the messages a user sees. */
+ * vanilla and the messages a user sees (bare lines: the front door puts its
+ * name before them). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -9,7 +10,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "isolated/busapi.h"
 #include "isolated/modes.h"
 
 bool modes_name_valid(const char *name)
@@ -22,7 +22,7 @@ bool modes_name_valid(const char *name)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
 		      *p == '_'))
 			return false;
-	return n >= 1 && n <= ISOLATED_BUS_MODE_MAX;
+	return n >= 1 && n <= MODES_NAME_MAX;
 }
 
 /* The file of MODE: the first policy directory that has it. */
@@ -58,27 +58,30 @@ enum modes_result modes_load(char *const *dirs, const struct hostconf *hc, const
 	int r;
 
 	if (!modes_name_valid(mode)) {
-		diag_add(d, NULL, 0,
-			 "isoctl: invalid mode name \"%s\": a mode is a name of %sletters, digits, '-' and '_'",
-			 mode ? mode : "", mode && strlen(mode) > ISOLATED_BUS_MODE_MAX ? "at most 64 " : "");
+		char most[32] = "";
+
+		if (mode && strlen(mode) > MODES_NAME_MAX)
+			snprintf(most, sizeof(most), "at most %d ", MODES_NAME_MAX);
+		diag_add(d, NULL, 0, "invalid mode name \"%s\": a mode is a name of %sletters, digits, '-' and '_'",
+			 mode ? mode : "", most);
 		return MODES_USAGE;
 	}
 	r = find_mode(dirs, mode, &path);
 	if (r == -EINVAL) {
-		diag_add(d, NULL, 0,
-			 "isoctl: invalid mode name \"%s\": a mode is a name of letters, digits, '-' and '_'", mode);
+		diag_add(d, NULL, 0, "invalid mode name \"%s\": a mode is a name of letters, digits, '-' and '_'",
+			 mode);
 		return MODES_USAGE;
 	}
 	if (r == -ENOENT && strcmp(mode, "vanilla") == 0) {
 		r = modes_vanilla(ret);
 		if (r < 0) {
-			diag_add(d, NULL, 0, "isoctl: out of memory");
+			diag_add(d, NULL, 0, "out of memory");
 			return MODES_FAIL;
 		}
 		return MODES_OK;
 	}
 	if (r < 0 && r != -ENOENT) {
-		diag_add(d, NULL, 0, "isoctl: looking for mode \"%s\": %s", mode, strerror(-r));
+		diag_add(d, NULL, 0, "looking for mode \"%s\": %s", mode, strerror(-r));
 		return MODES_FAIL;
 	}
 	if (r < 0) {
@@ -91,7 +94,7 @@ enum modes_result modes_load(char *const *dirs, const struct hostconf *hc, const
 			sbuf_adds(&b, dirs[i]);
 		}
 		list = sbuf_take(&b);
-		diag_add(d, NULL, 0, "isoctl: unknown mode \"%s\" (no %s.conf in %s; see isoctl list)", mode, mode,
+		diag_add(d, NULL, 0, "unknown mode \"%s\" (no %s.conf in %s; see isoctl list)", mode, mode,
 			 list ? list : "?");
 		free(list);
 		return MODES_USAGE;

@@ -157,15 +157,15 @@ static char *apply_error_text(const struct host *h, const char *mode, int r, con
 
 	if (r == -EBADMSG)
 		return util_sprintf(
-		    "isoctl: %s\n"
-		    "isoctl: refusing to change the host: the journal records what isolated changed "
+		    "%s\n"
+		    "refusing to change the host: the journal records what isolated changed "
 		    "and the pristine values, and it cannot be read. It was left as it is. To recover: "
 		    "restore the pristine values it shows by hand, or reboot (runtime settings reset at "
 		    "boot); then move it away (mv %s/%s %s/%s.bad) and run isoctl again",
 		    err, root, JOURNAL_PATH, root, JOURNAL_PATH);
 	if (r == -EWOULDBLOCK && no_wait)
-		return util_sprintf("isoctl: %s (--no-wait given)", err);
-	return util_sprintf("isoctl: %s %s: %s", dry_run ? "planning" : "applying", mode, err);
+		return util_sprintf("%s (--no-wait given)", err);
+	return util_sprintf("%s %s: %s", dry_run ? "planning" : "applying", mode, err);
 }
 
 char *report_apply_error(const struct host *h, const char *mode, int r, const char *err, bool dry_run, bool no_wait)

@@ -99,6 +99,8 @@ char *util_escape_vsprintf(bool keep_newlines, const char *fmt, va_list ap)
 	return e;
 }
 
+static void diag_push(struct diag *d, char *line, bool bare);
+
 void diag_vadd(struct diag *d, const char *file, unsigned line, const char *fmt, va_list ap)
 {
 	char *msg = NULL, *out = NULL;
@@ -122,18 +124,39 @@ void diag_vadd(struct diag *d, const char *file, unsigned line, const char *fmt,
 	}
 	if (!out)
 		return;
+	diag_push(d, out, file == NULL);
+}
+
+/* Append line (taken) to d. */
+static void diag_push(struct diag *d, char *line, bool bare)
+{
 	if (d->n + 1 >= d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 8;
 		char **v = realloc(d->lines, cap * sizeof(*v));
-		if (!v) {
-			free(out);
+		bool *b = v ? realloc(d->bare, cap * sizeof(*b)) : NULL;
+
+		if (v)
+			d->lines = v;
+		if (!b) {
+			free(line);
 			return;
 		}
-		d->lines = v;
+		d->bare = b;
 		d->cap = cap;
 	}
-	d->lines[d->n++] = out;
+	d->bare[d->n] = bare;
+	d->lines[d->n++] = line;
 	d->lines[d->n] = NULL;
+}
+
+void diag_append(struct diag *d, const struct diag *from)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		char *l = strdup(from->lines[i]);
+
+		if (l)
+			diag_push(d, l, from->bare[i]);
+	}
 }
 
 void diag_add(struct diag *d, const char *file, unsigned line, const char *fmt, ...)
@@ -150,7 +173,9 @@ void diag_free(struct diag *d)
 	for (size_t i = 0; i < d->n; i++)
 		free(d->lines[i]);
 	free(d->lines);
+	free(d->bare);
 	d->lines = NULL;
+	d->bare = NULL;
 	d->n = d->cap = 0;
 }
 

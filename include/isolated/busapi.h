@@ -46,13 +46,15 @@
 #ifndef ISOLATED_BUSAPI_H
 #define ISOLATED_BUSAPI_H
 
+#include "isolated/modes.h"
+
 #define ISOLATED_BUS_NAME "io.isolated.Daemon1"
 #define ISOLATED_BUS_PATH "/io/isolated/Daemon1"
 #define ISOLATED_BUS_INTERFACE "io.isolated.Daemon1"
 /* polkit action for the methods that change the machine (auth_admin_keep). */
 #define ISOLATED_POLKIT_ACTION "io.isolated.manage"
 
-#define ISOLATED_BUS_MODE_MAX 64
+#define ISOLATED_BUS_MODE_MAX MODES_NAME_MAX /* isolated/modes.h */
 #define ISOLATED_BUS_SCOPE_MAX 4096
 /* Apply's "confirm-within": 1 s to 24 h. */
 #define ISOLATED_BUS_CONFIRM_MIN_USEC 1000000ULL

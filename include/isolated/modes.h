@@ -18,14 +18,19 @@ enum modes_result {
 	MODES_FAIL = 1,	 /* an I/O error looking for it */
 };
 
-/* True when name is a valid mode name: 1..64 characters of [A-Za-z0-9_-]. */
+/* The longest mode name, for the bus too (ISOLATED_BUS_MODE_MAX). */
+#define MODES_NAME_MAX 64
+
+/* True when name is a valid mode name: 1..MODES_NAME_MAX characters of
+ * [A-Za-z0-9_-]. */
 bool modes_name_valid(const char *name);
 
 /* Load MODE from the first of dirs (NULL-terminated) that has MODE.conf,
  * against hc and online. "vanilla" with no vanilla.conf anywhere is the
  * built-in empty vanilla policy (what isoctl revert applies). Error lines
- * go into d, exactly as isoctl prints them ("isoctl: unknown mode \"x\" (no
- * x.conf in DIRS; see isoctl list)", "FILE:LINE: message", ...). */
+ * go into d: the policy's "FILE:LINE: message", or one bare line, which the
+ * front door prints after its name ("unknown mode \"x\" (no x.conf in DIRS;
+ * see isoctl list)", "invalid mode name ..."). */
 enum modes_result modes_load(char *const *dirs, const struct hostconf *hc, const struct cpuset *online,
 			     const char *mode, struct policy **ret, struct diag *d);
 

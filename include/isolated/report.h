@@ -25,9 +25,10 @@
  * unless dry_run or failed. */
 json_object *report_apply(const struct host *h, const struct apply_result *res, bool dry_run,
 			  const struct apply_confirm *confirm);
-/* What isoctl prints on stderr when apply_mode() returned no result (r,
- * err): "isoctl: ..." lines joined by "\n", no final newline; the bus error
- * message of a failed Apply/Revert. mode: the mode being applied
+/* Why apply_mode() returned no result (r, err), for people: one or two
+ * lines joined by "\n", no final newline, no program name (isoctl prints
+ * each after "isoctl: ", the daemon's bus error does the same). mode: the
+ * mode being applied
  * ("vanilla" for revert). err is escaped (util_escape): it may name a
  * thread. Allocated; NULL on ENOMEM. */
 char *report_apply_error(const struct host *h, const char *mode, int r, const char *err, bool dry_run, bool no_wait);

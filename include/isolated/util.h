@@ -13,15 +13,19 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Diagnostics: a list of finished lines, "FILE:LINE: message" for policy
- * errors. The engine never prints; the front doors print these. */
+ * errors. The engine never prints; the front doors print these, a bare line
+ * (about no file: "unknown mode ...") after their name ("isoctl: "). */
 struct diag {
 	char **lines;
+	bool *bare; /* bare[i]: lines[i] was added with file NULL */
 	size_t n, cap;
 };
 
-/* line 0 gives "FILE: message"; file NULL gives "message". */
+/* line 0 gives "FILE: message"; file NULL gives "message", a bare line. */
 void diag_add(struct diag *d, const char *file, unsigned line, const char *fmt, ...) ISO_PRINTF(4, 5);
 void diag_vadd(struct diag *d, const char *file, unsigned line, const char *fmt, va_list ap) ISO_PRINTF(4, 0);
+/* Copies of from's lines, bare or not, at the end of d. */
+void diag_append(struct diag *d, const struct diag *from);
 void diag_free(struct diag *d);
 
 /* NULL-terminated string vectors. strv_push takes ownership of s (frees it on

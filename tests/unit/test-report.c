@@ -207,16 +207,16 @@ static void test_apply_error(void **state)
 			       "another isoctl or isolated (pid 42) is changing "
 			       "this host",
 			       false, true);
-	assert_string_equal(m, "isoctl: another isoctl or isolated (pid 42) is changing this host (--no-wait given)");
+	assert_string_equal(m, "another isoctl or isolated (pid 42) is changing this host (--no-wait given)");
 	free(m);
 	m = report_apply_error(&kernel, "dedicated", -EINVAL, "no such process", false, false);
-	assert_string_equal(m, "isoctl: applying dedicated: no such process");
+	assert_string_equal(m, "applying dedicated: no such process");
 	free(m);
 	m = report_apply_error(&kernel, "vanilla", -EINVAL, "x", true, false);
-	assert_string_equal(m, "isoctl: planning vanilla: x");
+	assert_string_equal(m, "planning vanilla: x");
 	free(m);
 	m = report_apply_error(&tree, "dedicated", -EBADMSG, "/srv/tree/run/isolated/journal: truncated", false, false);
-	assert_non_null(strstr(m, "isoctl: /srv/tree/run/isolated/journal: truncated\nisoctl: refusing to change "));
+	assert_non_null(strstr(m, "/srv/tree/run/isolated/journal: truncated\nrefusing to change "));
 	assert_non_null(strstr(m, "(mv /srv/tree/run/isolated/journal /srv/tree/run/isolated/journal.bad)"));
 	assert_null(strchr(strchr(m, '\n') + 1, '\n'));
 	free(m);

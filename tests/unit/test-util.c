@@ -228,12 +228,36 @@ static void test_write_replace(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* A bare line (no file) is printed after the front door's name, a FILE:LINE
+ * line as it is; diag_append keeps which is which. */
+static void test_diag_bare(void **state)
+{
+	struct diag d = {0}, all = {0};
+
+	(void)state;
+	diag_add(&d, "f.conf", 2, "bad");
+	diag_add(&d, "f.conf", 0, "unreadable");
+	diag_add(&d, NULL, 0, "unknown mode \"%s\"", "x");
+	diag_add(&all, NULL, 0, "first");
+	diag_append(&all, &d);
+	assert_int_equal(all.n, 4);
+	assert_true(all.bare[0]);
+	assert_false(all.bare[1]);
+	assert_false(all.bare[2]);
+	assert_true(all.bare[3]);
+	assert_string_equal(all.lines[3], "unknown mode \"x\"");
+	assert_null(all.lines[4]);
+	diag_free(&d);
+	diag_free(&all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_escape),	    cmocka_unit_test(test_utf8_seq),
 	    cmocka_unit_test(test_escape_vsprintf), cmocka_unit_test(test_diag_escaped),
 	    cmocka_unit_test(test_write_replace),
+	    cmocka_unit_test(test_diag_bare),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,7 +33,7 @@ static int run_apply(struct ctx *c, const struct policy *p)
 	if (!res) {
 		char *msg = report_apply_error(c->host, p->name, r, err, c->dry_run, c->no_wait);
 
-		fprintf(stderr, "%s\n", msg ? msg : "isoctl: out of memory");
+		err_lines(msg);
 		free(msg);
 		return EXIT_FAIL;
 	}

@@ -43,6 +43,9 @@ struct bench_env {
 	void *front;		   /* handed back to open_host */
 	/* One error line in the front door's voice ("isoctl: ..."). */
 	void (*err)(const char *fmt, ...) ISO_PRINTF(1, 2);
+	/* The same for each line of msg, printed as it is (already escaped);
+	 * NULL msg: out of memory. */
+	void (*err_lines)(const char *msg);
 	/* Open the running kernel and read its online CPUs; prints errors,
 	 * returns an exit status. The host and the set stay the front's. */
 	int (*open_host)(void *front, struct host **ret_host, const struct cpuset **ret_online);

@@ -115,7 +115,7 @@ static int bench_apply(struct bench *b, const struct policy *p, unsigned *ret_ch
 	if (!res) {
 		char *msg = report_apply_error(b->host, p->name, r, err, false, true);
 
-		fprintf(stderr, "%s\n", msg ? msg : "isoctl: out of memory");
+		b->env->err_lines(msg);
 		free(msg);
 		return -1;
 	}

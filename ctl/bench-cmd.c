@@ -31,6 +31,7 @@ int cmd_bench(struct ctx *c, int argc, char **argv)
 	    .hostconf_path = c->hostconf_path,
 	    .front = c,
 	    .err = err_msg,
+	    .err_lines = err_lines,
 	    .open_host = open_host,
 	    .daemon_running = client_daemon_running,
 	};

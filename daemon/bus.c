@@ -190,9 +190,9 @@ static int check_mode(const char *mode, sd_bus_error *error)
 	if (strnlen(mode, ISOLATED_BUS_MODE_MAX + 1) <= ISOLATED_BUS_MODE_MAX && modes_name_valid(mode))
 		return 0;
 	quote_arg(mode, q, sizeof(q));
-	return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
-				 "isoctl: invalid mode name \"%s\": a mode is a name of letters, digits, '-' and '_'",
-				 q);
+	return sd_bus_error_setf(
+	    error, ISOLATED_BUS_ERROR_ARGUMENT,
+	    ISOLATED_BUS_MSG_PREFIX "invalid mode name \"%s\": a mode is a name of letters, digits, '-' and '_'", q);
 }
 
 static bool scope_valid(const char *scope)
@@ -274,12 +274,12 @@ static int read_options(sd_bus_message *m, const char *method, unsigned allowed,
 			quote_arg(key, q, sizeof(q));
 			options_known(allowed, known, sizeof(known));
 			return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
-						 "isoctl: %s: unknown option \"%s\" (%s takes %s)", method, q, method,
-						 known[0] ? known : "none");
+						 ISOLATED_BUS_MSG_PREFIX "%s: unknown option \"%s\" (%s takes %s)",
+						 method, q, method, known[0] ? known : "none");
 		}
 		if (seen & OPT_BIT(i))
 			return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
-						 "isoctl: %s: option \"%s\" given twice", method, key);
+						 ISOLATED_BUS_MSG_PREFIX "%s: option \"%s\" given twice", method, key);
 		seen |= OPT_BIT(i);
 
 		r = sd_bus_message_peek_type(m, &type, &contents);
@@ -288,8 +288,8 @@ static int read_options(sd_bus_message *m, const char *method, unsigned allowed,
 		if (type != SD_BUS_TYPE_VARIANT || !contents || strcmp(contents, option_table[i].type) != 0) {
 			quote_arg(contents ? contents : "?", q, sizeof(q));
 			return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
-						 "isoctl: %s: option \"%s\" must be of type %s, not %s", method, key,
-						 option_table[i].type, q);
+						 ISOLATED_BUS_MSG_PREFIX "%s: option \"%s\" must be of type %s, not %s",
+						 method, key, option_table[i].type, q);
 		}
 		r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
 		if (r < 0)
@@ -312,7 +312,8 @@ static int read_options(sd_bus_message *m, const char *method, unsigned allowed,
 				return r;
 			if (!scope_valid(o->scope))
 				return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
-							 "isoctl: --scope: not a scope: 1 to %d printable ASCII "
+							 ISOLATED_BUS_MSG_PREFIX
+							 "--scope: not a scope: 1 to %d printable ASCII "
 							 "characters (host, process:PID or cgroup:PATH)",
 							 ISOLATED_BUS_SCOPE_MAX);
 			break;
@@ -324,12 +325,12 @@ static int read_options(sd_bus_message *m, const char *method, unsigned allowed,
 				return r;
 			/* 0 is "none", as when absent: isoctl sends nothing then. */
 			if (usec != 0 && (usec < ISOLATED_BUS_CONFIRM_MIN_USEC || usec > ISOLATED_BUS_CONFIRM_MAX_USEC))
-				return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
-							 "isoctl: --confirm-within: %" PRIu64
-							 " microseconds: between 1s and 24h (%llu to %llu "
-							 "microseconds), or 0 for no confirmation",
-							 usec, ISOLATED_BUS_CONFIRM_MIN_USEC,
-							 ISOLATED_BUS_CONFIRM_MAX_USEC);
+				return sd_bus_error_setf(
+				    error, ISOLATED_BUS_ERROR_ARGUMENT,
+				    ISOLATED_BUS_MSG_PREFIX "--confirm-within: %" PRIu64
+							    " microseconds: between 1s and 24h (%llu to %llu "
+							    "microseconds), or 0 for no confirmation",
+				    usec, ISOLATED_BUS_CONFIRM_MIN_USEC, ISOLATED_BUS_CONFIRM_MAX_USEC);
 			o->confirm_usec = usec;
 			break;
 		}
@@ -355,14 +356,15 @@ static int send_result(sd_bus_message *call, int r, json_object *doc, struct op_
 	if (r >= 0 && doc) {
 		r = sd_bus_reply_method_return(call, "s", json_object_to_json_string_ext(doc, JSON_FLAGS));
 	} else if (r >= 0) {
-		r = sd_bus_reply_method_errorf(call, ISOLATED_BUS_ERROR_FAILED, "isoctl: internal error: no report");
+		r = sd_bus_reply_method_errorf(call, ISOLATED_BUS_ERROR_FAILED,
+					       ISOLATED_BUS_MSG_PREFIX "internal error: no report");
 	} else {
 		const char *name = e->name ? e->name : ISOLATED_BUS_ERROR_FAILED;
 
 		if (e->message)
 			r = sd_bus_reply_method_errorf(call, name, "%s", e->message);
 		else
-			r = sd_bus_reply_method_errorf(call, name, "isoctl: %s", strerror(-r));
+			r = sd_bus_reply_method_errorf(call, name, ISOLATED_BUS_MSG_PREFIX "%s", strerror(-r));
 	}
 	json_object_put(doc);
 	op_error_done(e);
@@ -777,7 +779,8 @@ static int reply_summary(struct bus *b, sd_bus_message *call)
 	int r;
 
 	if (!doc)
-		r = sd_bus_reply_method_errorf(call, ISOLATED_BUS_ERROR_FAILED, "isoctl: out of memory");
+		r = sd_bus_reply_method_errorf(call, ISOLATED_BUS_ERROR_FAILED,
+					       ISOLATED_BUS_MSG_PREFIX "out of memory");
 	else
 		r = sd_bus_reply_method_return(call, "s", json_object_to_json_string_ext(doc, JSON_FLAGS));
 	return r < 0 ? r : 1;

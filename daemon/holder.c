@@ -172,7 +172,7 @@ static char *isoctl_lines(const char *msg)
 
 	for (const char *p = msg, *nl; p; p = nl ? nl + 1 : NULL) {
 		nl = strchr(p, '\n');
-		sbuf_adds(&b, "isoctl: ");
+		sbuf_adds(&b, ISOLATED_BUS_MSG_PREFIX);
 		sbuf_add(&b, p, nl ? (size_t)(nl - p + 1) : strlen(p));
 	}
 	return sbuf_take(&b);
@@ -201,7 +201,7 @@ static int op_fail_diag(struct op_error *e, const char *name, int r, const struc
 	for (size_t i = 0; i < d->n; i++) {
 		if (i)
 			sbuf_addc(&b, '\n');
-		sbuf_adds(&b, d->bare[i] ? "isoctl: " : "");
+		sbuf_adds(&b, d->bare[i] ? ISOLATED_BUS_MSG_PREFIX : "");
 		sbuf_adds(&b, d->lines[i]);
 	}
 	op_set(e, name, sbuf_take(&b));

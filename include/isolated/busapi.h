@@ -62,7 +62,9 @@
 
 /* Errors. isoctl maps them to its exit statuses: ARGUMENT and POLICY -> 2,
  * the others -> 1. The message is what isoctl prints on stderr, one line
- * per problem, exactly as the direct mode would. */
+ * per problem, exactly as the direct mode would: each line but a policy's
+ * FILE:LINE: ones starts with ISOLATED_BUS_MSG_PREFIX, isoctl's name. */
+#define ISOLATED_BUS_MSG_PREFIX "isoctl: "
 #define ISOLATED_BUS_ERROR_ARGUMENT "io.isolated.Error.InvalidArgument" /* bad name, option, scope */
 #define ISOLATED_BUS_ERROR_POLICY "io.isolated.Error.BadPolicy"	 /* unknown mode, policy/host.conf errors */
 #define ISOLATED_BUS_ERROR_BUSY "io.isolated.Error.Busy"		 /* the lock is held elsewhere */

@@ -58,11 +58,11 @@ json_object *json_str(const char *s)
 
 int ctx_open_host(struct ctx *c)
 {
-	const char *faults = getenv("ISOLATED_TREE_FAULTS");
-	int r = host_open(c->root, &c->host);
+	const char *faults = getenv(HOST_FAULTS_ENV);
+	int r = host_open_ex(c->root, &(struct host_options){.faults = faults}, &c->host);
 
 	if (r == -EINVAL && c->root && faults) {
-		err_msg("ISOLATED_TREE_FAULTS=\"%s\": not a list of TARGET=ERRNO (see isoctl(8))", faults);
+		err_msg(HOST_FAULTS_ENV "=\"%s\": not a list of TARGET=ERRNO (see isoctl(8))", faults);
 		return EXIT_USAGE;
 	}
 	if (r < 0) {

@@ -79,9 +79,10 @@ $(BUILD)/%.o: %.c $(wildcard include/isolated/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ISO_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-# The install paths are compiled into isoctl: rebuild it when they change.
+# The install paths are compiled into both programs (isolated/paths.h):
+# rebuild them when they change.
 PATHS_STAMP := $(BUILD)/.paths$(subst /,_,$(DATADIR)+$(SYSCONFDIR))
-$(BUILD)/ctl/isoctl.o: $(PATHS_STAMP)
+$(CTL_OBJ) $(DAEMON_OBJ): $(PATHS_STAMP)
 $(PATHS_STAMP):
 	@mkdir -p $(BUILD) && rm -f $(BUILD)/.paths* && touch '$@'
 

@@ -10,11 +10,8 @@
 #include <unistd.h>
 
 #include "isolated/modes.h"
+#include "isolated/paths.h"
 #include "isoctl.h"
-
-#ifndef ISO_DATADIR
-#define ISO_DATADIR "/usr/share/isolated"
-#endif
 
 /* One line: what it quotes (a thread's name in a failed write, a line of a
  * file) is escaped as text output is. */

@@ -12,15 +12,8 @@
 
 #include "../bench/bench.h"
 #include "isolated/modes.h"
+#include "isolated/paths.h"
 #include "isoctl.h"
-
-#ifndef ISO_DATADIR
-#define ISO_DATADIR "/usr/share/isolated"
-#endif
-#ifndef ISO_SYSCONFDIR
-#define ISO_SYSCONFDIR "/etc/isolated"
-#endif
-#define ISO_VERSION "0.1"
 
 static void usage(FILE *f)
 {

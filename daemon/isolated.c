@@ -20,16 +20,10 @@
 #include "isolated/busapi.h"
 #include "isolated/conf.h"
 #include "isolated/modes.h"
+#include "isolated/paths.h"
 #include "isolated/policy.h"
 #include "isolated/util.h"
 
-#ifndef ISO_DATADIR
-#define ISO_DATADIR "/usr/share/isolated"
-#endif
-#ifndef ISO_SYSCONFDIR
-#define ISO_SYSCONFDIR "/etc/isolated"
-#endif
-#define ISO_VERSION "0.1"
 #define CONF_DEFAULT ISO_SYSCONFDIR "/isolated.conf"
 
 #define EXIT_USAGE 2

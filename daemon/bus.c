@@ -246,13 +246,62 @@ static void options_known(unsigned allowed, char *buf, size_t size)
 			o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? ", " : "", option_table[i].key);
 }
 
+/* The value of option i, the variant entered, into opts. */
+static int read_value(sd_bus_message *m, enum option i, struct options *opts, sd_bus_error *error)
+{
+	struct holder_apply_opts *o = &opts->apply;
+	int r;
+
+	switch (i) {
+	case OPT_DRY_RUN:
+	case OPT_FORCE:
+	case OPT_DETAILS: {
+		int b;
+
+		r = sd_bus_message_read_basic(m, 'b', &b);
+		if (r < 0)
+			return r;
+		*(i == OPT_DRY_RUN ? &o->dry_run : i == OPT_FORCE ? &o->force : &opts->details) = b;
+		break;
+	}
+	case OPT_SCOPE:
+		r = sd_bus_message_read_basic(m, 's', &o->scope);
+		if (r < 0)
+			return r;
+		if (!scope_valid(o->scope))
+			return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
+						 ISOLATED_BUS_MSG_PREFIX
+						 "--scope: not a scope: 1 to %d printable ASCII "
+						 "characters (host, process:PID or cgroup:PATH)",
+						 ISOLATED_BUS_SCOPE_MAX);
+		break;
+	case OPT_CONFIRM_WITHIN: {
+		uint64_t usec;
+
+		r = sd_bus_message_read_basic(m, 't', &usec);
+		if (r < 0)
+			return r;
+		/* 0 is "none", as when absent: isoctl sends nothing then. */
+		if (usec != 0 && (usec < ISOLATED_BUS_CONFIRM_MIN_USEC || usec > ISOLATED_BUS_CONFIRM_MAX_USEC))
+			return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
+						 ISOLATED_BUS_MSG_PREFIX
+						 "--confirm-within: %" PRIu64
+						 " microseconds: between 1s and 24h (%llu to %llu "
+						 "microseconds), or 0 for no confirmation",
+						 usec, ISOLATED_BUS_CONFIRM_MIN_USEC, ISOLATED_BUS_CONFIRM_MAX_USEC);
+		o->confirm_usec = usec;
+		break;
+	}
+	}
+	return 0;
+}
+
 /* Read the a{sv} at the message's position into o. Unknown keys, keys this
  * method does not take, a key twice, a wrong type, a bad scope: the
  * argument error in error. */
 static int read_options(sd_bus_message *m, const char *method, unsigned allowed, struct options *opts,
 			sd_bus_error *error)
 {
-	struct holder_apply_opts *o = &opts->apply;
 	unsigned seen = 0;
 	int r;
 
@@ -294,47 +343,9 @@ static int read_options(sd_bus_message *m, const char *method, unsigned allowed,
 		r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
 		if (r < 0)
 			return r;
-		switch ((enum option)i) {
-		case OPT_DRY_RUN:
-		case OPT_FORCE:
-		case OPT_DETAILS: {
-			int b;
-
-			r = sd_bus_message_read_basic(m, 'b', &b);
-			if (r < 0)
-				return r;
-			*(i == OPT_DRY_RUN ? &o->dry_run : i == OPT_FORCE ? &o->force : &opts->details) = b;
-			break;
-		}
-		case OPT_SCOPE:
-			r = sd_bus_message_read_basic(m, 's', &o->scope);
-			if (r < 0)
-				return r;
-			if (!scope_valid(o->scope))
-				return sd_bus_error_setf(error, ISOLATED_BUS_ERROR_ARGUMENT,
-							 ISOLATED_BUS_MSG_PREFIX
-							 "--scope: not a scope: 1 to %d printable ASCII "
-							 "characters (host, process:PID or cgroup:PATH)",
-							 ISOLATED_BUS_SCOPE_MAX);
-			break;
-		case OPT_CONFIRM_WITHIN: {
-			uint64_t usec;
-
-			r = sd_bus_message_read_basic(m, 't', &usec);
-			if (r < 0)
-				return r;
-			/* 0 is "none", as when absent: isoctl sends nothing then. */
-			if (usec != 0 && (usec < ISOLATED_BUS_CONFIRM_MIN_USEC || usec > ISOLATED_BUS_CONFIRM_MAX_USEC))
-				return sd_bus_error_setf(
-				    error, ISOLATED_BUS_ERROR_ARGUMENT,
-				    ISOLATED_BUS_MSG_PREFIX "--confirm-within: %" PRIu64
-							    " microseconds: between 1s and 24h (%llu to %llu "
-							    "microseconds), or 0 for no confirmation",
-				    usec, ISOLATED_BUS_CONFIRM_MIN_USEC, ISOLATED_BUS_CONFIRM_MAX_USEC);
-			o->confirm_usec = usec;
-			break;
-		}
-		}
+		r = read_value(m, (enum option)i, opts, error);
+		if (r < 0)
+			return r;
 		r = sd_bus_message_exit_container(m); /* v */
 		if (r < 0)
 			return r;
@@ -691,10 +702,23 @@ static int authorise_and_run(struct bus *b, sd_bus_message *call, const struct r
 
 /* ---- Methods ---- */
 
+/* The call's options (a{sv} at its position) into req, then on to its
+ * authorisation. */
+static int with_options(sd_bus_message *m, struct bus *b, struct request *req, unsigned allowed,
+			const struct sender *who, sd_bus_error *error)
+{
+	struct options o = {0};
+	int r = read_options(m, method_names[req->method], allowed, &o, error);
+
+	if (r < 0)
+		return r;
+	req->opts = o.apply;
+	return authorise_and_run(b, m, req, who);
+}
+
 static int method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct request req = {.method = METHOD_APPLY};
-	struct options o = {0};
 	struct sender who;
 	int r;
 
@@ -707,28 +731,19 @@ static int method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	r = check_mode(req.mode, error);
 	if (r < 0)
 		return r;
-	r = read_options(m, "Apply", APPLY_OPTIONS, &o, error);
-	if (r < 0)
-		return r;
-	req.opts = o.apply;
-	return authorise_and_run(userdata, m, &req, &who);
+	return with_options(m, userdata, &req, APPLY_OPTIONS, &who, error);
 }
 
 static int method_revert(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct request req = {.method = METHOD_REVERT};
-	struct options o = {0};
 	struct sender who;
 	int r;
 
 	r = admit(userdata, m, req.method, &who);
 	if (r != 0)
 		return r;
-	r = read_options(m, "Revert", REVERT_OPTIONS, &o, error);
-	if (r < 0)
-		return r;
-	req.opts = o.apply;
-	return authorise_and_run(userdata, m, &req, &who);
+	return with_options(m, userdata, &req, REVERT_OPTIONS, &who, error);
 }
 
 static int method_confirm(sd_bus_message *m, void *userdata, sd_bus_error *error)

@@ -1,10 +1,10 @@
 /* The mode held: what the daemon keeps in force and every operation on it.
  * Bus methods (apply, revert, confirm, plan, status, verify, list) run the
- * engine once each; kernel events come in as single threads (applied at
- * once, against a partial snapshot) or as "re-plan everything" requests
- * (debounced into one full apply); a timer takes back a mode that was not
- * confirmed in time; a verification pass finds what another program
- * changed. All state lives in struct holder. */
+ * engine once each; kernel events come in as single threads (threads.c:
+ * applied at once, against a partial snapshot) or as "re-plan everything"
+ * requests (debounced into one full apply); a timer takes back a mode that
+ * was not confirmed in time; a verification pass finds what another program
+ * changed. All state lives in struct holder (holder-internal.h). */
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
@@ -15,88 +15,15 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "holder-internal.h"
 #include "isolated/apply.h"
 #include "isolated/busapi.h"
 #include "isolated/journal.h"
-#include "isolated/needs.h"
 #include "isolated/modes.h"
+#include "isolated/needs.h"
+#include "isolated/paths.h"
 #include "isolated/report.h"
 #include "isolated/util.h"
-
-#ifndef ISO_DATADIR
-#define ISO_DATADIR "/usr/share/isolated"
-#endif
-
-#define DEBOUNCE_USEC (50 * 1000ULL)
-#define BUSY_RETRY_MIN_USEC (100 * 1000ULL)
-#define BUSY_RETRY_MAX_USEC (5 * 1000 * 1000ULL)
-#define CONFIRM_RETRY_USEC (5 * 1000 * 1000ULL)
-#define ERRLEN 1024
-
-/* "Apply unless confirmed", as the journal records it. */
-struct pending {
-	bool on;
-	long long deadline; /* CLOCK_REALTIME, µs */
-	char *mode;	    /* the mode waiting for confirmation */
-	char *previous_mode, *previous_scope;
-	uid_t uid;
-	char *session;
-};
-
-struct holder {
-	sd_event *ev;
-	struct host *host;
-	char *root; /* for messages: the tree, or NULL for this host */
-	char *boot_id;
-
-	/* Configuration (copied from struct daemon_config). */
-	char **policy_dirs;
-	char *hostconf_path;
-	bool hostconf_given;
-	char *start_mode;
-	bool revert_on_stop, enforce;
-	unsigned verify_interval;
-	const char *crash_after; /* ISOLATED_CRASH_AFTER, for the crash tests */
-
-	struct cpuset online;
-	struct hostconf *hc;  /* NULL when host.conf could not be loaded: */
-	struct diag hc_error; /* then the lines isoctl would print for it */
-
-	/* The mode in force, as the journal says. */
-	char *mode;	       /* "vanilla": nothing held */
-	char *scope;	       /* its scope ("host", "process:PID", ...) */
-	struct policy *policy; /* its policy with that scope; NULL for vanilla or when it cannot be loaded */
-	size_t n_targets;
-	long long applied_at; /* the journal's; 0: nothing applied */
-	struct pending pending;
-
-	char *want_mode, *want_scope; /* the mode to hold whose policy did not load */
-	bool failed;		      /* the last re-apply failed */
-	char *failure;		      /* why, for STATUS= */
-	bool drifted;		      /* the last verify found drift it did not re-apply */
-	size_t n_drift;
-
-	/* Online CPUs, sysctls, IRQs of the last full apply: what the event
-	 * path's partial snapshots share (tasks stripped). */
-	struct host_state *base;
-	/* The journal as this daemon last read or wrote it, kept in memory:
-	 * every transaction makes it current under the lock (read again only
-	 * when the file changed: isoctl --direct) and appends what changed. */
-	struct journal *journal;
-
-	sd_event_source *confirm_timer, *verify_timer, *replan_timer, *trim, *recount;
-	char *replan_why;
-	unsigned long long busy_retry;
-
-	struct holder_events events;
-	void (*status_cb)(void *userdata, const char *status);
-	void *status_userdata;
-	const char *published_state;
-	char *status_text;
-	/* The summary document as last published, and its generation. */
-	json_object *summary;
-	unsigned long long generation;
-};
 
 /* ---- Small things ---- */
 
@@ -260,8 +187,6 @@ static char *status_line(const struct holder *h)
 			    h->pending.on ? (h->pending.previous_mode ? h->pending.previous_mode : "?") : "");
 }
 
-static const struct apply_confirm *carry_confirm(const struct holder *h, struct apply_confirm *buf);
-
 static json_object *build_summary(const struct holder *h)
 {
 	struct apply_confirm cbuf;
@@ -273,7 +198,7 @@ static json_object *build_summary(const struct holder *h)
 	    .applied_at = strcmp(h->mode, "vanilla") == 0 ? 0 : h->applied_at,
 	    .managed = h->n_targets,
 	    .drift = h->drifted ? h->n_drift : 0,
-	    .confirm = carry_confirm(h, &cbuf),
+	    .confirm = holder_carry_confirm(h, &cbuf),
 	});
 }
 
@@ -305,7 +230,7 @@ unsigned long long holder_generation(const struct holder *h)
 
 /* After every operation: tell the bus when State changed, and main when the
  * STATUS= line did; the summary follows. */
-static void publish(struct holder *h)
+void holder_publish(struct holder *h)
 {
 	const char *state = holder_state(h);
 	char *line = status_line(h);
@@ -360,7 +285,7 @@ static void set_failed(struct holder *h, const char *why)
 /* The event path's keep predicate: a thread the journal holds a target of
  * is read in full even when no rule wants it any more, so that it is
  * restored. No journal in memory yet: every thread is. */
-static bool managed_has(void *userdata, pid_t tid)
+bool holder_managed_has(void *userdata, pid_t tid)
 {
 	struct holder *h = userdata;
 	char target[ACTION_TARGET_ID_MAX];
@@ -377,7 +302,7 @@ static bool managed_has(void *userdata, pid_t tid)
  * journal (the one in memory, read again only when the file changed; no
  * file: a new, vanilla one). A journal of another boot holds nothing.
  * -errno, message in err. */
-static int sync_journal(struct holder *h, char *err, size_t errlen)
+int holder_sync_journal(struct holder *h, char *err, size_t errlen)
 {
 	struct journal *j;
 	int r;
@@ -411,9 +336,19 @@ static int sync_journal(struct holder *h, char *err, size_t errlen)
 	return r;
 }
 
+int holder_sync_logged(struct holder *h, const char *what)
+{
+	char err[ERRLEN] = "";
+	int r = holder_sync_journal(h, err, sizeof(err));
+
+	if (r < 0)
+		log_warning("%s: %s", what, err[0] ? err : path_strerror(-r));
+	return r;
+}
+
 /* The confirmation to carry over into a re-apply of the held mode (NULL
  * would drop it). */
-static const struct apply_confirm *carry_confirm(const struct holder *h, struct apply_confirm *buf)
+const struct apply_confirm *holder_carry_confirm(const struct holder *h, struct apply_confirm *buf)
 {
 	if (!h->pending.on)
 		return NULL;
@@ -589,7 +524,7 @@ static const char *const kind_words[_ACTION_KIND_MAX] = {
 
 /* One line per step worth a line, with the fields a journalctl query
  * wants: ISOLATED_ITEM=tid/2205 ISOLATED_RULE=rt-vcpu ISOLATED_VALUE=6-7. */
-static void log_step(const struct holder *h, const struct apply_step *st, int done_priority)
+void holder_log_step(const struct holder *h, const struct apply_step *st, int done_priority)
 {
 	const struct journal_entry *e = &st->e;
 	char item[128], rule[128], value[160], mode[96], kind[64], outcome[48];
@@ -638,7 +573,7 @@ static void log_result(const struct holder *h, const struct apply_result *res, c
 	for (size_t i = 0; res->notices && res->notices[i]; i++)
 		log_notice("%s", res->notices[i]);
 	for (size_t i = 0; i < res->n_steps; i++)
-		log_step(h, &res->steps[i], LOG_DEBUG);
+		holder_log_step(h, &res->steps[i], LOG_DEBUG);
 	if (res->failed) {
 		log_error("%s: %s", what, res->error ? res->error : "failed");
 		return;
@@ -665,7 +600,7 @@ static void hold(struct holder *h, struct policy *p)
 	policy_free(h->policy);
 	h->policy = NULL;
 	h->drifted = false;
-	r = sync_journal(h, err, sizeof(err));
+	r = holder_sync_journal(h, err, sizeof(err));
 	if (r < 0)
 		log_warning("reading back the journal: %s", err[0] ? err : path_strerror(-r));
 	/* Vanilla holds nothing: no policy for the event path to follow. */
@@ -689,7 +624,7 @@ static int reapply(struct holder *h, const char *why, bool force, bool wait)
 
 	if (!h->policy)
 		return 0;
-	o.confirm = carry_confirm(h, &cbuf);
+	o.confirm = holder_carry_confirm(h, &cbuf);
 	r = transaction(h, h->policy, &o, &res, err, sizeof(err));
 	if (!res) {
 		if (r == -EWOULDBLOCK)
@@ -706,7 +641,7 @@ static int reapply(struct holder *h, const char *why, bool force, bool wait)
 		set_failed(h, NULL);
 	apply_result_free(res);
 	/* The policy stays ours; the journal may say more (targets). */
-	r = sync_journal(h, err, sizeof(err));
+	r = holder_sync_journal(h, err, sizeof(err));
 	if (r < 0)
 		log_warning("reading back the journal: %s", err[0] ? err : path_strerror(-r));
 	return 0;
@@ -724,7 +659,7 @@ static void adopt_journal(struct holder *h)
 	char err[ERRLEN] = "", scope[256];
 	int r;
 
-	r = sync_journal(h, err, sizeof(err));
+	r = holder_sync_journal(h, err, sizeof(err));
 	if (r < 0) {
 		log_warning("reading the journal: %s", err[0] ? err : path_strerror(-r));
 		return;
@@ -751,8 +686,6 @@ static void adopt_journal(struct holder *h)
 }
 
 /* ---- Debounced re-plans (rescan, devices) ---- */
-
-static void replan_arm(struct holder *h, const char *why, unsigned long long delay);
 
 static int on_replan(sd_event_source *s, uint64_t usec, void *userdata)
 {
@@ -782,18 +715,18 @@ static int on_replan(sd_event_source *s, uint64_t usec, void *userdata)
 		if (h->busy_retry > BUSY_RETRY_MAX_USEC)
 			h->busy_retry = BUSY_RETRY_MAX_USEC;
 		log_debug("the journal's lock is held elsewhere; re-plan again in %llu ms", h->busy_retry / 1000);
-		replan_arm(h, why ? why : "re-plan", h->busy_retry);
+		holder_replan_arm(h, why ? why : "re-plan", h->busy_retry);
 	} else {
 		h->busy_retry = 0;
 	}
 	free(why);
-	publish(h);
+	holder_publish(h);
 	return 0;
 }
 
 /* One full re-plan delay from now; requests meanwhile join it (the first
  * one's reason is logged, with a count of the others). */
-static void replan_arm(struct holder *h, const char *why, unsigned long long delay)
+void holder_replan_arm(struct holder *h, const char *why, unsigned long long delay)
 {
 	uint64_t now;
 	int r, enabled = SD_EVENT_OFF;
@@ -821,137 +754,14 @@ void holder_rescan(struct holder *h, const char *why)
 {
 	if (!h->policy)
 		return;
-	replan_arm(h, why, DEBOUNCE_USEC);
+	holder_replan_arm(h, why, DEBOUNCE_USEC);
 }
 
 void holder_devices_changed(struct holder *h, const char *why)
 {
 	if (!h->policy)
 		return;
-	replan_arm(h, why, DEBOUNCE_USEC);
-}
-
-/* ---- The event path: single threads ---- */
-
-/* Threads change the number of targets STATUS= shows. Reading the journal
- * back after every batch would double the event path's cost during a storm
- * of new threads: count once, a second after the first change. */
-#define RECOUNT_USEC (1000 * 1000ULL)
-
-static int on_recount(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	struct holder *h = userdata;
-	char err[ERRLEN] = "";
-	int r;
-
-	(void)s;
-	(void)usec;
-	r = sync_journal(h, err, sizeof(err));
-	if (r < 0)
-		log_warning("reading back the journal: %s", err[0] ? err : path_strerror(-r));
-	publish(h);
-	return 0;
-}
-
-static void recount_soon(struct holder *h)
-{
-	int enabled = SD_EVENT_OFF, r;
-	uint64_t now;
-
-	if (h->recount && sd_event_source_get_enabled(h->recount, &enabled) >= 0 && enabled != SD_EVENT_OFF)
-		return;
-	r = sd_event_now(h->ev, CLOCK_MONOTONIC, &now);
-	if (r >= 0 && !h->recount)
-		r = sd_event_add_time(h->ev, &h->recount, CLOCK_MONOTONIC, now + RECOUNT_USEC, 100000, on_recount, h);
-	else if (r >= 0 && (r = sd_event_source_set_time(h->recount, now + RECOUNT_USEC)) >= 0)
-		r = sd_event_source_set_enabled(h->recount, SD_EVENT_ONESHOT);
-	if (r < 0)
-		log_errno(LOG_DEBUG, r, "arming the target recount");
-}
-
-/* Could a threads-only apply of the held policy change anything for the
- * threads of part? Only when a thread rule matches one of them, or the
- * journal holds a target of one of their tids (to restore, or to drop as
- * exited). The snapshot's filter has left out the threads it could tell
- * match nothing from their cheapest files; this decides those it took
- * undecided, now read in full. A thread no rule changes costs no
- * transaction (the lock, the journal, a plan). */
-static bool threads_relevant(struct holder *h, const struct host_state *part)
-{
-	const struct policy *p = h->policy;
-
-	for (size_t i = 0; i < part->n_tasks; i++) {
-		const struct task_info *t = &part->tasks[i];
-
-		if (t->context_only)
-			continue;
-		if (managed_has(h, t->tid))
-			return true;
-		for (size_t ri = 0; ri < p->n_thread_rules; ri++)
-			if (match_thread(&p->thread_rules[ri], t, part))
-				return true;
-	}
-	return false;
-}
-
-void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
-{
-	struct apply_opts o = {.no_wait = true, .threads_only = true};
-	struct host_thread_filter filter;
-	struct apply_confirm cbuf;
-	struct host_state *part = NULL;
-	struct apply_result *res = NULL;
-	char err[ERRLEN] = "";
-	bool any = false;
-	int r;
-
-	if (!h->policy || h->policy->n_thread_rules == 0 || n == 0)
-		return;
-	if (!h->base) {
-		replan_arm(h, "no snapshot to evaluate new threads against", DEBOUNCE_USEC);
-		return;
-	}
-	/* Of a thread no rule could match, only what tells so is read. */
-	needs_thread_filter(h->policy, &filter);
-	filter.keep = managed_has;
-	filter.keep_userdata = h;
-	r = host_snapshot_threads_ex(h->host, h->base, refs, n, h->policy->scope.kind == SCOPE_PROCESS, &filter, &part,
-				     err, sizeof(err));
-	if (r < 0) {
-		log_warning("reading %zu new thread%s: %s; rescanning", n, n == 1 ? "" : "s",
-			    err[0] ? err : path_strerror(-r));
-		replan_arm(h, "a thread could not be read", DEBOUNCE_USEC);
-		return;
-	}
-	for (size_t i = 0; i < part->n_tasks && !any; i++)
-		any = !part->tasks[i].context_only;
-	if (!any || !threads_relevant(h, part)) {
-		host_state_free(part);
-		return;
-	}
-	o.state = part;
-	o.confirm = carry_confirm(h, &cbuf);
-	o.journal = &h->journal;
-	r = apply_mode(h->host, h->policy, &o, &res, err, sizeof(err));
-	host_state_free(part);
-	if (!res) {
-		if (r == -EWOULDBLOCK)
-			replan_arm(h, "new threads while the journal's lock was held", BUSY_RETRY_MIN_USEC);
-		else if (r == -ESTALE)
-			replan_arm(h, "the journal's mode changed behind the daemon", DEBOUNCE_USEC);
-		else
-			log_error("applying %s to new threads: %s", h->mode, err[0] ? err : path_strerror(-r));
-		return;
-	}
-	for (size_t i = 0; res->notices && res->notices[i]; i++)
-		log_notice("%s", res->notices[i]);
-	for (size_t i = 0; i < res->n_steps; i++)
-		log_step(h, &res->steps[i], LOG_INFO);
-	if (res->failed)
-		log_error("applying %s to new threads: %s", h->mode, res->error ? res->error : "failed");
-	if (res->counts[STEP_DONE] || res->counts[STEP_PENDING] || res->counts[STEP_GONE])
-		recount_soon(h);
-	apply_result_free(res);
+	holder_replan_arm(h, why, DEBOUNCE_USEC);
 }
 
 /* ---- Drift ---- */
@@ -974,7 +784,7 @@ static void log_drift(const struct holder *h, const struct status_target *t)
 		   e->kind < _ACTION_KIND_MAX ? kind_words[e->kind] : "?", t->now, e->wanted ? e->wanted : "?");
 }
 
-/* One verification pass: compare, log, publish, maybe re-apply. */
+/* One verification pass: compare, log, holder_publish, maybe re-apply. */
 static int verify_pass(struct holder *h, json_object **ret, struct op_error *e)
 {
 	struct apply_status *st = NULL;
@@ -1003,7 +813,7 @@ static int verify_pass(struct holder *h, json_object **ret, struct op_error *e)
 		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "out of memory");
 	if (h->n_drift && h->events.drift)
 		h->events.drift(h->events.userdata, doc);
-	publish(h);
+	holder_publish(h);
 	*ret = doc;
 	return 0;
 }
@@ -1109,20 +919,17 @@ out:
 static int on_confirm_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct holder *h = userdata;
-	char err[ERRLEN] = "";
 	int r;
 
 	(void)s;
 	(void)usec;
 	/* The journal is the truth: isoctl confirm --direct may have come. */
-	r = sync_journal(h, err, sizeof(err));
-	if (r < 0)
-		log_warning("reading the journal: %s", err[0] ? err : path_strerror(-r));
-	else if (h->pending.on && h->pending.deadline <= now_realtime_usec() && go_back(h, "in time", false) < 0)
+	r = holder_sync_logged(h, "reading the journal");
+	if (r >= 0 && h->pending.on && h->pending.deadline <= now_realtime_usec() && go_back(h, "in time", false) < 0)
 		/* Still pending: the next try in a few seconds, or at the next start. */
 		h->pending.deadline = now_realtime_usec() + (long long)CONFIRM_RETRY_USEC;
 	confirm_timer_update(h);
-	publish(h);
+	holder_publish(h);
 	return 0;
 }
 
@@ -1163,11 +970,11 @@ int holder_confirm(struct holder *h, const struct caller *c, json_object **ret, 
 		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "confirm: %s", err[0] ? err : path_strerror(-r));
 	log_notice("%s confirmed by uid %u%s%s", mode ? mode : "?", (unsigned)c->uid, c->session ? ", session " : "",
 		   c->session ? c->session : "");
-	r = sync_journal(h, err, sizeof(err));
+	r = holder_sync_journal(h, err, sizeof(err));
 	if (r < 0)
 		log_warning("reading back the journal: %s", err[0] ? err : path_strerror(-r));
 	confirm_timer_update(h);
-	publish(h);
+	holder_publish(h);
 	doc = report_confirm(mode ? mode : h->mode);
 	free(mode);
 	if (!doc)
@@ -1228,7 +1035,7 @@ static int run_apply(struct holder *h, struct policy *p, struct apply_opts *o, j
 	apply_result_free(res);
 	policy_free(p);
 	free(previous);
-	publish(h);
+	holder_publish(h);
 	if (!doc)
 		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "out of memory");
 	*ret = doc;
@@ -1266,7 +1073,7 @@ int holder_apply(struct holder *h, const char *mode, const struct holder_apply_o
 		}
 		/* Back to the last confirmed mode: the previous one, or, when
 		 * that is itself unconfirmed, the one it would go back to. */
-		r = sync_journal(h, err, sizeof(err));
+		r = holder_sync_journal(h, err, sizeof(err));
 		if (r < 0) {
 			policy_free(p);
 			return apply_error(h, mode, false, r, err, e);
@@ -1577,7 +1384,7 @@ int holder_start(struct holder *h)
 	r = start_journal(h, &j);
 	if (r < 0)
 		return r;
-	if (j && (r = sync_journal(h, err, sizeof(err))) < 0)
+	if (j && (r = holder_sync_journal(h, err, sizeof(err))) < 0)
 		log_warning("reading the journal: %s", err[0] ? err : path_strerror(-r));
 	if (j && j->has_confirm && h->start_mode && strcmp(h->start_mode, j->mode) != 0)
 		log_notice("mode = %s of the configuration is not applied: %s is waiting for confirmation",
@@ -1632,7 +1439,7 @@ out:
 	r = verify_timer_arm(h);
 	if (r < 0)
 		log_errno(LOG_ERR, r, "arming the verification timer");
-	publish(h);
+	holder_publish(h);
 	log_info("%s", holder_status_text(h));
 	return 0;
 }
@@ -1697,7 +1504,7 @@ verify:
 	cpuset_free(&online);
 	diag_free(&d);
 	verify_quietly(h);
-	publish(h);
+	holder_publish(h);
 	return 0;
 }
 
@@ -1736,6 +1543,6 @@ int holder_stop(struct holder *h)
 		hold(h, p);
 	else
 		policy_free(p);
-	publish(h);
+	holder_publish(h);
 	return r;
 }

@@ -284,6 +284,11 @@ void bus_free(struct bus *b);
  * initial network namespace or without CONFIG_CONNECTOR. The caller falls
  * back to a rescan interval and says so. */
 struct procev;
+/* Whether this process is in the initial user and PID namespaces, the only
+ * ones the kernel sends process events to (it ignores PROC_CN_MCAST_LISTEN
+ * from anywhere else, without an answer): 1 yes; 0 no, *ret_which "PID" or
+ * "user"; -errno if /proc/self/ns cannot be read. */
+int procev_initial_namespaces(const char **ret_which);
 int procev_start(sd_event *ev, struct holder *h, int rcvbuf, struct procev **ret);
 void procev_free(struct procev *p);
 /* Events received (every kind the kernel sent, acks aside) and overflows,

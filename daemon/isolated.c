@@ -619,6 +619,16 @@ static int start_procev(struct daemon *d, const struct daemon_config *cfg)
 		log_notice("--no-proc-connector: a rescan every %u s instead of process events", cfg->rescan_interval);
 		return start_rescan_fallback(d);
 	}
+	const char *which = NULL;
+	if (procev_initial_namespaces(&which) == 0) {
+		/* In a container: the kernel would take our request and never
+		 * send an event. */
+		log_warning("proc connector unusable: this daemon runs outside the initial %s namespace (in a "
+			    "container), and the kernel sends process events only to listeners in it; "
+			    "falling back to a rescan every %u s",
+			    which, cfg->rescan_interval);
+		return start_rescan_fallback(d);
+	}
 	r = procev_start(d->ev, d->holder, cfg->netlink_rcvbuf, &d->procev);
 	if (r >= 0)
 		return 0;

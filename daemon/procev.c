@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/connector.h>
 #include <linux/cn_proc.h>
 #include <netlink/errno.h>
@@ -15,6 +16,7 @@
 #include <netlink/socket.h>
 
 #include "daemon.h"
+#include "isolated/util.h"
 
 /* Datagrams read per wake-up before the batch goes to the holder; the loop
  * comes back at once if more are queued (the fd is level-triggered). At
@@ -55,6 +57,35 @@ struct procev {
 	/* One datagram; 8-aligned like the kernel's own buffer. */
 	_Alignas(8) unsigned char buf[4096];
 };
+
+/* The inode numbers of the initial namespaces (PROC_USER_INIT_INO and
+ * PROC_PID_INIT_INO of the kernel's <linux/proc_ns.h>, fixed since 3.8;
+ * not in the uapi headers). */
+#define PROCEV_USER_INIT_INO 0xEFFFFFFDU
+#define PROCEV_PID_INIT_INO 0xEFFFFFFCU
+
+int procev_initial_namespaces(const char **ret_which)
+{
+	static const struct {
+		const char *path, *name;
+		unsigned long ino;
+	} ns[] = {
+	    {"/proc/self/ns/user", "user", PROCEV_USER_INIT_INO},
+	    {"/proc/self/ns/pid", "PID", PROCEV_PID_INIT_INO},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
+		struct stat st;
+
+		if (stat(ns[i].path, &st) < 0)
+			return -errno;
+		if (st.st_ino != ns[i].ino) {
+			*ret_which = ns[i].name;
+			return 0;
+		}
+	}
+	return 1;
+}
 
 static int procev_nlerr(int nle)
 {

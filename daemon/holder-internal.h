@@ -90,8 +90,10 @@ void holder_publish(struct holder *h);
 bool holder_managed_has(void *userdata, pid_t tid);
 /* The confirmation a re-apply of the held mode carries over; NULL: none. */
 const struct apply_confirm *holder_carry_confirm(const struct holder *h, struct apply_confirm *buf);
-/* One log line per step worth one, with journalctl fields. */
-void holder_log_step(const struct holder *h, const struct apply_step *st, int done_priority);
+/* One log line per step worth one, with journalctl fields; mode_name is
+ * the mode the step is for (NULL: the one held). Steps done or pending at
+ * done_priority, failures and conflicts above it, the rest at debug. */
+void holder_log_step(const struct holder *h, const char *mode_name, const struct apply_step *st, int done_priority);
 /* A full re-plan delay µs from now; requests meanwhile join it. */
 void holder_replan_arm(struct holder *h, const char *why, unsigned long long delay);
 

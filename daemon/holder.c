@@ -524,11 +524,12 @@ static const char *const kind_words[_ACTION_KIND_MAX] = {
 
 /* One line per step worth a line, with the fields a journalctl query
  * wants: ISOLATED_ITEM=tid/2205 ISOLATED_RULE=rt-vcpu ISOLATED_VALUE=6-7. */
-void holder_log_step(const struct holder *h, const struct apply_step *st, int done_priority)
+void holder_log_step(const struct holder *h, const char *mode_name, const struct apply_step *st, int done_priority)
 {
 	const struct journal_entry *e = &st->e;
 	char item[128], rule[128], value[160], mode[96], kind[64], outcome[48];
 	const char *fields[] = {item, rule, value, mode, kind, outcome, NULL};
+	const char *label;
 	int priority;
 
 	switch (st->outcome) {
@@ -554,14 +555,15 @@ void holder_log_step(const struct holder *h, const struct apply_step *st, int do
 	snprintf(item, sizeof(item), "ISOLATED_ITEM=%s", e->target ? e->target : "");
 	snprintf(rule, sizeof(rule), "ISOLATED_RULE=%s", e->rule ? e->rule : "");
 	snprintf(value, sizeof(value), "ISOLATED_VALUE=%s", e->wanted ? e->wanted : "");
-	snprintf(mode, sizeof(mode), "ISOLATED_MODE=%s", h->mode);
+	snprintf(mode, sizeof(mode), "ISOLATED_MODE=%s", mode_name ? mode_name : h->mode);
 	snprintf(kind, sizeof(kind), "ISOLATED_KIND=%s", plan_action_kind_name(e->kind));
 	snprintf(outcome, sizeof(outcome), "ISOLATED_OUTCOME=%s", apply_outcome_name(st->outcome));
+	/* A sysctl's label is its name again. */
+	label = e->label && e->label[0] && (!e->target || strcmp(e->label, e->target) != 0) ? e->label : NULL;
 	log_fields(priority, fields, "%s%s%s: %s %s -> %s [%s]%s%s%s%s%s", e->target ? e->target : "?",
-		   e->label && e->label[0] ? " " : "", e->label ? e->label : "",
-		   e->kind < _ACTION_KIND_MAX ? kind_words[e->kind] : "?", e->before ? e->before : "?",
-		   e->wanted ? e->wanted : "?", e->rule ? e->rule : "-", st->restore ? " (restored)" : "",
-		   st->outcome == STEP_DONE ? "" : ": ",
+		   label ? " " : "", label ? label : "", e->kind < _ACTION_KIND_MAX ? kind_words[e->kind] : "?",
+		   e->before ? e->before : "?", e->wanted ? e->wanted : "?", e->rule ? e->rule : "-",
+		   st->restore ? " (restored)" : "", st->outcome == STEP_DONE ? "" : ": ",
 		   st->outcome == STEP_DONE ? "" : apply_outcome_name(st->outcome),
 		   st->message && st->outcome != STEP_DONE ? ": " : "",
 		   st->message && st->outcome != STEP_DONE ? st->message : "");
@@ -572,17 +574,27 @@ static void log_result(const struct holder *h, const struct apply_result *res, c
 {
 	for (size_t i = 0; res->notices && res->notices[i]; i++)
 		log_notice("%s", res->notices[i]);
+	char mode[96], event[96];
+	const char *fields[] = {mode, event, NULL};
+
+	/* Each value changed gets its line (journalctl -u isolated
+	 * ISOLATED_ITEM=sysctl/kernel.timer_migration says when and why);
+	 * the unchanged ones only at debug level. */
 	for (size_t i = 0; i < res->n_steps; i++)
-		holder_log_step(h, &res->steps[i], LOG_DEBUG);
+		holder_log_step(h, res->mode, &res->steps[i], LOG_INFO);
+	snprintf(event, sizeof(event), "ISOLATED_EVENT=%s", what);
 	if (res->failed) {
-		log_error("%s: %s", what, res->error ? res->error : "failed");
+		snprintf(mode, sizeof(mode), "ISOLATED_MODE=%s", h->mode);
+		log_fields(LOG_ERR, fields, "%s: %s", what, res->error ? res->error : "failed");
 		return;
 	}
-	log_info("%s: %s in force: %zu done, %zu pending, %zu unchanged, %zu not movable, %zu gone, %zu "
-		 "conflict%s",
-		 what, res->mode, res->counts[STEP_DONE], res->counts[STEP_PENDING], res->counts[STEP_UNCHANGED],
-		 res->counts[STEP_NOT_MOVABLE], res->counts[STEP_GONE], res->counts[STEP_CONFLICT],
-		 res->counts[STEP_CONFLICT] == 1 ? "" : "s");
+	snprintf(mode, sizeof(mode), "ISOLATED_MODE=%s", res->mode);
+	log_fields(LOG_INFO, fields,
+		   "%s: %s in force: %zu done, %zu pending, %zu unchanged, %zu not movable, %zu gone, %zu "
+		   "conflict%s",
+		   what, res->mode, res->counts[STEP_DONE], res->counts[STEP_PENDING], res->counts[STEP_UNCHANGED],
+		   res->counts[STEP_NOT_MOVABLE], res->counts[STEP_GONE], res->counts[STEP_CONFLICT],
+		   res->counts[STEP_CONFLICT] == 1 ? "" : "s");
 	if (res->counts[STEP_CONFLICT])
 		log_warning("%zu target%s changed by another program after isolated wrote %s; left alone (enforce = "
 			    "yes, or isoctl apply --force, overwrites them)",

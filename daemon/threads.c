@@ -119,7 +119,7 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 	for (size_t i = 0; res->notices && res->notices[i]; i++)
 		log_notice("%s", res->notices[i]);
 	for (size_t i = 0; i < res->n_steps; i++)
-		holder_log_step(h, &res->steps[i], LOG_INFO);
+		holder_log_step(h, NULL, &res->steps[i], LOG_INFO);
 	if (res->failed)
 		log_error("applying %s to new threads: %s", h->mode, res->error ? res->error : "failed");
 	if (res->counts[STEP_DONE] || res->counts[STEP_PENDING] || res->counts[STEP_GONE])

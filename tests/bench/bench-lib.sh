@@ -51,6 +51,8 @@
 #   fmt_stat SCALE DIGITS V...
 #                          "median (min-max)" of V/SCALE; "-" without values
 
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/proc-lib.sh"
+
 bench_setup() { # ARG0 [BUILD]
 	TOP=$(cd "$(dirname "$1")/../.." && pwd)
 	case ${2:-build} in
@@ -121,16 +123,7 @@ isolated_start() { # DIR POLICIES HOSTCONF MODE
 
 isolated_stop() {
 	[ -n "$DPID" ] || return 0
-	kill "$DPID" 2>/dev/null
-	for _ in $(seq 1200); do
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$DPID" 2>/dev/null; then
-		echo "WARNING: the daemon (pid $DPID) did not stop in 120 s after SIGTERM: SIGKILL" >&2
-		kill -9 "$DPID" 2>/dev/null
-	fi
-	wait "$DPID" 2>/dev/null
+	stop_pid "$DPID" TERM 120 "the daemon"
 	DPID=
 	if [ -e /run/isolated/journal ]; then
 		echo "WARNING: the daemon left /run/isolated/journal although revert-on-stop = yes: isoctl --direct revert" >&2

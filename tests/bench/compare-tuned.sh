@@ -123,16 +123,7 @@ tuned_start() { # LOG
 tuned_stop() {
 	local f said=
 	[ -n "$TPID" ] || return 0
-	kill "$TPID" 2>/dev/null
-	for _ in $(seq 600); do
-		kill -0 "$TPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$TPID" 2>/dev/null; then
-		echo "WARNING: tuned (pid $TPID) did not stop in 60 s after SIGTERM: SIGKILL" >&2
-		kill -9 "$TPID" 2>/dev/null
-	fi
-	wait "$TPID" 2>/dev/null
+	stop_pid "$TPID" TERM 60 tuned
 	TPID=
 	for f in $tuned_files; do
 		if [ -e "$T/tuned-save/$f" ]; then

@@ -36,6 +36,8 @@
 #
 # Needs TOP and T (lib.sh) and root.
 
+. "$(dirname "${BASH_SOURCE[0]}")/proc-lib.sh"
+
 CT_PID=
 CT_UNSHARE=
 CT_CGROUP=
@@ -150,7 +152,7 @@ container_start() { # NAME [MAKE-ARGS...]
 			exec unshare --cgroup --pid --fork --mount --mount-proc --uts --ipc bash "$T/ct-init.sh"
 	) </dev/null >"$CT_LOG" 2>&1 &
 	CT_UNSHARE=$!
-	_ct_lib_trap
+	trap_prepend container_stop
 	# unshare's child is the container's PID 1.
 	local i
 	for i in $(seq 100); do
@@ -183,16 +185,13 @@ ct() {
 container_stop() {
 	[ -n "$CT_UNSHARE" ] || return 0
 	local i
-	[ -n "$CT_PID" ] && kill -s RTMIN+4 "$CT_PID" 2>/dev/null
-	for i in $(seq 300); do
-		kill -0 "$CT_UNSHARE" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$CT_UNSHARE" 2>/dev/null; then
-		echo "the container's systemd did not power off in 30 s: SIGKILL" >&2
-		[ -n "$CT_PID" ] && kill -9 "$CT_PID" 2>/dev/null
+	# Poweroff; unshare --fork ends when its child, the PID 1, has.
+	if [ -n "$CT_PID" ]; then
+		stop_pid "$CT_PID" RTMIN+4 30 "the container's systemd" "$CT_UNSHARE"
+	else
+		kill "$CT_UNSHARE" 2>/dev/null
+		wait "$CT_UNSHARE" 2>/dev/null
 	fi
-	wait "$CT_UNSHARE" 2>/dev/null
 	CT_UNSHARE=
 	CT_PID=
 	# Its cgroups, deepest first (empty once PID 1 of the namespace is gone).
@@ -224,17 +223,4 @@ container_check_machine() {
 		r=1
 	fi
 	return $r
-}
-
-_ct_lib_trap() {
-	local old
-	old=$(trap -p EXIT)
-	case $old in
-	*container_stop*) return 0 ;;
-	'') trap 'container_stop' EXIT ;;
-	*)
-		eval "set -- $old"
-		trap "container_stop; $3" EXIT
-		;;
-	esac
 }

@@ -19,6 +19,8 @@
 # is the address it prints once it listens, read through a FIFO: no sleeps.
 # Needs TOP (the source tree), as tests/run-tests.sh sets it.
 
+. "$(dirname "${BASH_SOURCE[0]}")/proc-lib.sh"
+
 PRIVATE_BUS_PID=
 
 start_private_bus() { # DIR [SERVICEDIR]
@@ -39,7 +41,7 @@ start_private_bus() { # DIR [SERVICEDIR]
 	dbus-daemon --config-file="$conf" --address="unix:path=$dir/system_bus_socket" --nofork \
 		--print-address=3 3>"$dir/bus.ready" 2>"$dir/bus.log" &
 	PRIVATE_BUS_PID=$!
-	_dbus_lib_trap
+	trap_prepend stop_private_bus
 	# EOF (an empty address) when dbus-daemon exits before it listens.
 	read -r addr <"$dir/bus.ready"
 	rm -f "$dir/bus.ready"
@@ -59,19 +61,4 @@ stop_private_bus() {
 	PRIVATE_BUS_PID=
 	unset DBUS_SYSTEM_BUS_ADDRESS
 	return 0
-}
-
-# Put stop_private_bus in front of the EXIT trap in force (lib.sh's removes
-# the temp dir, which may hold the socket).
-_dbus_lib_trap() {
-	local old
-	old=$(trap -p EXIT)
-	case $old in
-	*stop_private_bus*) return 0 ;;
-	'') trap 'stop_private_bus' EXIT ;;
-	*)
-		eval "set -- $old"
-		trap "stop_private_bus; $3" EXIT
-		;;
-	esac
 }

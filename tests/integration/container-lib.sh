@@ -20,8 +20,9 @@
 #                                cgroup namespace (systemd moves every process
 #                                of its root cgroup into init.scope; it must
 #                                not see the machine's), removed afterwards.
-# container_check_machine compares /tmp, the mount table and the sysctls
-# that sysinit would write with what they were before the boot.
+# container_check_machine compares /tmp, /var/tmp, the mount table, the
+# sysctls that sysinit would write, /etc/systemd/system and /run/isolated
+# with what they were before the boot.
 #
 #   container_start NAME [MAKE-ARGS...]
 #       Boots it; MAKE-ARGS go to `make install` (BUILD=..., SAN=1).
@@ -86,7 +87,7 @@ container_start() { # NAME [MAKE-ARGS...]
 	# A file of the test's own in /tmp, outside the container's view: it
 	# must survive the boot (systemd-tmpfiles-setup would remove it).
 	touch "$T/ct-canary"
-	find /tmp -maxdepth 1 | LC_ALL=C sort >"$T/ct-tmp.before"
+	find /tmp /var/tmp -maxdepth 1 | LC_ALL=C sort >"$T/ct-tmp.before"
 	CT_CGROUP=$unified/isolated-test.$$.$name
 	mkdir "$CT_CGROUP" || return 1
 
@@ -98,8 +99,16 @@ container_start() { # NAME [MAKE-ARGS...]
 		umount -R -l /sys/fs/cgroup
 		mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 		mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
-		mkdir -p /run/isolated-test /run/ct-ovl
+		mkdir -p /run/isolated-test /run/ct-ovl /run/ct-src
 		cp -a "$CT_STAGE"/. /run/isolated-test/
+		# The source tree (make install, the built programs) at its own
+		# path, also when that is under /tmp or /var/tmp.
+		mount --bind "$TOP" /run/ct-src
+		# Overlays first: the tmpfs of /var/tmp goes on top of /var's.
+		for d in etc usr var; do
+			mkdir -p /run/ct-ovl/\$d.up /run/ct-ovl/\$d.work
+			mount -t overlay overlay -o lowerdir=/\$d,upperdir=/run/ct-ovl/\$d.up,workdir=/run/ct-ovl/\$d.work /\$d
+		done
 		mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 		mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /var/tmp
 		# /dev: the nodes a service needs, and a devpts of its own.
@@ -116,10 +125,12 @@ container_start() { # NAME [MAKE-ARGS...]
 		mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts
 		ln -s pts/ptmx /dev/ptmx
 		mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
-		for d in etc usr var; do
-			mkdir -p /run/ct-ovl/\$d.up /run/ct-ovl/\$d.work
-			mount -t overlay overlay -o lowerdir=/\$d,upperdir=/run/ct-ovl/\$d.up,workdir=/run/ct-ovl/\$d.work /\$d
-		done
+		if [ ! -e "$TOP/Makefile" ]; then
+			mkdir -p "$TOP"
+			mount --bind /run/ct-src "$TOP"
+		fi
+		umount /run/ct-src
+		rmdir /run/ct-src
 		make -s -C "$TOP" install $* >/run/isolated-test/install.log 2>&1
 		# Nothing runs but what the test's target wants.
 		mkdir -p /etc/systemd/system /etc/systemd/system-generators
@@ -215,11 +226,12 @@ container_check_machine() {
 		r=1
 	fi
 	[ -e "$T/ct-canary" ] || { echo "the test's file in /tmp is gone" >&2; r=1; }
-	# What was in /tmp is still there (others may add files meanwhile).
-	find /tmp -maxdepth 1 | LC_ALL=C sort >"$T/ct-tmp.after"
+	# What was in /tmp and /var/tmp is still there (others may add files
+	# meanwhile).
+	find /tmp /var/tmp -maxdepth 1 | LC_ALL=C sort >"$T/ct-tmp.after"
 	LC_ALL=C comm -23 "$T/ct-tmp.before" "$T/ct-tmp.after" >"$T/ct-tmp.gone"
 	if [ -s "$T/ct-tmp.gone" ]; then
-		echo "gone from the machine's /tmp: $(head -c 600 "$T/ct-tmp.gone")" >&2
+		echo "gone from the machine's /tmp or /var/tmp: $(head -c 600 "$T/ct-tmp.gone")" >&2
 		r=1
 	fi
 	return $r

@@ -572,14 +572,14 @@ void holder_log_step(const struct holder *h, const char *mode_name, const struct
 /* What a transaction the daemon started itself did, for the log. */
 static void log_result(const struct holder *h, const struct apply_result *res, const char *what)
 {
-	for (size_t i = 0; res->notices && res->notices[i]; i++)
-		log_notice("%s", res->notices[i]);
 	char mode[96], event[96];
 	const char *fields[] = {mode, event, NULL};
 
+	for (size_t i = 0; res->notices && res->notices[i]; i++)
+		log_notice("%s", res->notices[i]);
 	/* Each value changed gets its line (journalctl -u isolated
-	 * ISOLATED_ITEM=sysctl/kernel.timer_migration says when and why);
-	 * the unchanged ones only at debug level. */
+	 * ISOLATED_ITEM=kernel.timer_migration says when and why); the
+	 * unchanged ones only at debug level. */
 	for (size_t i = 0; i < res->n_steps; i++)
 		holder_log_step(h, res->mode, &res->steps[i], LOG_INFO);
 	snprintf(event, sizeof(event), "ISOLATED_EVENT=%s", what);

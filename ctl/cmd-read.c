@@ -153,8 +153,14 @@ int cmd_plan(struct ctx *c, int argc, char **argv)
 	c->system_first = true;
 	if ((r = ctx_load_policy(c, argv[0], &p)) != EXIT_OK)
 		return r;
-	needs_of_policy(p, &needs);
-	if ((r = ctx_load_host_needs(c, &needs)) != EXIT_OK) {
+	if (needs_of_policy(p, &needs) < 0) {
+		err_msg("out of memory");
+		policy_free(p);
+		return EXIT_FAIL;
+	}
+	r = ctx_load_host_needs(c, &needs);
+	needs_done(&needs);
+	if (r != EXIT_OK) {
 		policy_free(p);
 		return r;
 	}

@@ -500,9 +500,13 @@ static int transaction(struct holder *h, const struct policy *p, struct apply_op
 
 	/* What p's plan needs, and any journal's targets (the daemon has
 	 * not read the journal: apply_mode does, under the lock). */
-	needs_of_policy(p, &needs);
-	needs_add_journal(&needs, NULL);
+	if ((r = needs_of_policy(p, &needs)) < 0 || (r = needs_add_journal(&needs, h->journal)) < 0) {
+		needs_done(&needs);
+		snprintf(err, errlen, "out of memory");
+		return r;
+	}
 	r = host_snapshot_ex(h->host, &needs, &s, err, errlen);
+	needs_done(&needs);
 	if (r < 0)
 		return r;
 	o->state = s;
@@ -1143,8 +1147,12 @@ int holder_plan(struct holder *h, const char *mode, const char *scope, json_obje
 		return r;
 	}
 	diag_free(&d);
-	needs_of_policy(p, &needs);
+	if ((r = needs_of_policy(p, &needs)) < 0) {
+		policy_free(p);
+		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "out of memory");
+	}
 	r = host_snapshot_ex(h->host, &needs, &s, err, sizeof(err));
+	needs_done(&needs);
 	if (r < 0) {
 		policy_free(p);
 		return op_fail(e, ISOLATED_BUS_ERROR_FAILED, r, "cannot read %s: %s", where(h),

@@ -910,6 +910,18 @@ static int txn_load(struct txn *t, char *err, size_t errlen)
 	return (t->res->previous_mode = strdup(t->j->mode)) ? 0 : -ENOMEM;
 }
 
+static int add_journal_files(struct txn *t, const struct journal *j, char *err, size_t errlen)
+{
+	struct host_needs n;
+	int r;
+
+	if ((r = needs_of_journal(j, &n)) < 0)
+		return apply_fail_msg(err, errlen, r, "out of memory");
+	r = n.files ? host_snapshot_add(t->h, t->s, &n, err, errlen) : 0;
+	needs_done(&n);
+	return r;
+}
+
 /* Phase 2, the pristine view: the plan, made against the host as it was
  * before isolated touched it (the journal's pristine values put into the
  * snapshot), and the transaction's steps. */
@@ -920,6 +932,10 @@ static int txn_plan(struct txn *t, char *err, size_t errlen)
 	int r;
 
 	if (!o->state && (r = needs_snapshot_apply(t->h, t->p, j, &t->s, err, errlen)) < 0)
+		return r;
+	/* A snapshot given may lack the files of the journal's targets (a
+	 * sysctl the mode held before sets): they are read now. */
+	if (o->state && !o->state->borrowed && (r = add_journal_files(t, j, err, errlen)) < 0)
 		return r;
 	if ((r = drop_exited(t, j, &t->dropped)) < 0)
 		return r;

@@ -2,10 +2,33 @@
  * cpumasks, which parts of a snapshot its plan looks at, and which fields
  * of a new thread decide whether any rule could match it. Reads nothing
  * but in needs_snapshot_apply, which takes that snapshot. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "isolated/needs.h"
 #include "isolated/plan.h"
+#include "isolated/util.h"
 
-void needs_of_policy(const struct policy *p, struct host_needs *ret)
+/* A sysctl other than the known ones (which every snapshot reads) is a
+ * file of the needs. */
+static int add_sysctl(struct host_needs *n, const char *name)
+{
+	char path[PATH_MAX];
+
+	/* A journal's dropped target has none. */
+	if (!name)
+		return 0;
+	for (size_t i = 0; host_known_sysctls[i]; i++)
+		if (strcmp(host_known_sysctls[i], name) == 0)
+			return 0;
+	if (host_sysctl_path(name, path, sizeof(path)) < 0 || strv_contains(n->files, path))
+		return 0;
+	return strv_push_dup(&n->files, path);
+}
+
+int needs_of_policy(const struct policy *p, struct host_needs *ret)
 {
 	struct host_needs n = {.boot_id = true};
 	bool host_scope = p->scope.kind == SCOPE_HOST;
@@ -39,7 +62,19 @@ void needs_of_policy(const struct policy *p, struct host_needs *ret)
 	if (p->scope.kind == SCOPE_PROCESS)
 		n.tasks |= HOST_TASK_STAT;
 	n.tasks &= HOST_TASK_ALL;
+	for (size_t i = 0; i < p->n_sysctls; i++)
+		if (add_sysctl(&n, p->sysctls[i].name) < 0) {
+			needs_done(&n);
+			return -ENOMEM;
+		}
 	*ret = n;
+	return 0;
+}
+
+void needs_done(struct host_needs *n)
+{
+	strv_free(n->files);
+	n->files = NULL;
 }
 
 static void add_kind(struct host_needs *n, enum action_kind k)
@@ -57,17 +92,38 @@ static void add_kind(struct host_needs *n, enum action_kind k)
 	}
 }
 
-void needs_add_journal(struct host_needs *n, const struct journal *j)
+int needs_add_journal(struct host_needs *n, const struct journal *j)
 {
 	if (!j) {
 		add_kind(n, ACTION_THREAD_AFFINITY);
 		add_kind(n, ACTION_IRQ_AFFINITY);
-		return;
+		return 0;
 	}
-	for (size_t i = 0; i < j->n_targets; i++)
+	for (size_t i = 0; i < j->n_targets; i++) {
 		add_kind(n, j->targets[i].kind);
-	for (size_t i = 0; i < j->n_steps; i++)
+		if (j->targets[i].kind == ACTION_SYSCTL && add_sysctl(n, j->targets[i].target) < 0)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < j->n_steps; i++) {
 		add_kind(n, j->steps[i].kind);
+		if (j->steps[i].kind == ACTION_SYSCTL && add_sysctl(n, j->steps[i].target) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int needs_of_journal(const struct journal *j, struct host_needs *ret)
+{
+	struct host_needs n = {0};
+	int r;
+
+	for (size_t i = 0; i < j->n_targets; i++)
+		if (j->targets[i].kind == ACTION_SYSCTL && (r = add_sysctl(&n, j->targets[i].target)) < 0) {
+			needs_done(&n);
+			return r;
+		}
+	*ret = n;
+	return 0;
 }
 
 const struct host_needs needs_status = {
@@ -80,11 +136,17 @@ int needs_snapshot_apply(const struct host *h, const struct policy *p, const str
 			 char *err, size_t errlen)
 {
 	struct host_needs n;
+	int r;
 
-	needs_of_policy(p, &n);
-	needs_add_journal(&n, j);
+	if ((r = needs_of_policy(p, &n)) < 0 || (r = needs_add_journal(&n, j)) < 0) {
+		needs_done(&n);
+		snprintf(err, errlen, "out of memory");
+		return r;
+	}
 	n.boot_id = false;
-	return host_snapshot_ex(h, &n, ret, err, errlen);
+	r = host_snapshot_ex(h, &n, ret, err, errlen);
+	needs_done(&n);
+	return r;
 }
 
 enum host_want needs_want_thread(const struct policy *p, const struct task_info *t, const struct task_info *owner,
@@ -116,12 +178,14 @@ static enum host_want want(void *userdata, const struct task_info *t, const stru
 
 void needs_thread_filter(const struct policy *p, struct host_thread_filter *ret)
 {
-	struct host_needs n;
+	struct host_needs n = {0};
 
-	needs_of_policy(p, &n);
+	/* The task fields alone: ENOMEM on the files leaves them set. */
+	(void)needs_of_policy(p, &n);
 	/* And what apply reads of a thread the journal may hold (a conflict
 	 * of an earlier mode's kept as a target): its stat and CPUs. */
 	needs_add_journal(&n, NULL);
+	needs_done(&n);
 	*ret = (struct host_thread_filter){
 	    .want = want,
 	    .userdata = (void *)p,

@@ -206,7 +206,15 @@ static void plan_sysctls(struct builder *b)
 	for (size_t i = 0; i < b->p->n_sysctls; i++) {
 		const struct sysctl_setting *set = &b->p->sysctls[i];
 		const char *cur = host_state_sysctl(b->s, set->name);
+		char path[PATH_MAX];
+		const struct host_file *f =
+		    host_sysctl_path(set->name, path, sizeof(path)) == 0 ? host_state_file(b->s, path) : NULL;
 
+		if (cur && f && !f->writable) {
+			add_skip(b, ACTION_SYSCTL, strdup(set->name), strdup(set->name),
+				 util_sprintf("%s is read-only on this kernel", set->name), "sysctl");
+			continue;
+		}
 		if (!cur) {
 			add_skip(b, ACTION_SYSCTL, strdup(set->name), strdup(set->name),
 				 util_sprintf("the kernel has no %s%s", set->name,

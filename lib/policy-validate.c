@@ -3,11 +3,13 @@
  * mode's type (dedicated, outsourcing) and against each other. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "isolated/conf.h"
+#include "isolated/host.h"
 #include "isolated/policy.h"
 #include "isolated/trust.h"
 #include "policy-internal.h"
@@ -37,14 +39,102 @@ struct vctx {
 
 #define ERR(c, line, ...) conf_error((c)->n_errors, (c)->d, (c)->file, (line), __VA_ARGS__)
 
-static const char *const known_sysctls[] = {
-    "kernel.timer_migration", "kernel.sched_rt_runtime_us", "kernel.sched_rt_period_us",
-    "kernel.numa_balancing",  "net.core.rtnet_prio",
+/* Sysctls whose values are checked: integers in the range the kernel
+ * accepts (kernel/sysctl.c, kernel/watchdog.c, kernel/hung_task.c,
+ * mm/vmstat.c), narrowed where a value the kernel takes would hurt. Any
+ * other sysctl takes any one-line value, as the kernel prints it. */
+static const struct checked_sysctl {
+	const char *name;
+	long min, max;
+} checked_sysctls[] = {
+    {"kernel.timer_migration", 0, 1},
+    {"kernel.sched_rt_runtime_us", -1, 2147483647L},
+    {"kernel.sched_rt_period_us", 1, 2147483647L},
+    {"kernel.numa_balancing", 0, 3},
+    {"net.core.rtnet_prio", 0, 99},
+    {"kernel.watchdog", 0, 1},
+    {"kernel.nmi_watchdog", 0, 1},
+    {"kernel.soft_watchdog", 0, 1},
+    {"kernel.watchdog_thresh", 0, 60},
+    /* 0 turns the check off; the kernel's bound is LONG_MAX / HZ. */
+    {"kernel.hung_task_timeout_secs", 0, 2147483647L},
+    {"kernel.hung_task_warnings", -1, 2147483647L},
+    /* Seconds between the per-CPU vmstat updates. The kernel takes 0 and
+     * negative numbers, which make the update run without pause. */
+    {"vm.stat_interval", 1, 2147483L},
+    {"vm.swappiness", 0, 200},
+    {"net.core.busy_read", 0, 2147483647L},
+    {"net.core.busy_poll", 0, 2147483647L},
 };
 
-/* The values the kernel accepts for each (include/linux and kernel/sysctl.c). */
-static const long sysctl_min[] = {0, -1, 1, 0, 0};
-static const long sysctl_max[] = {1, 2147483647L, 2147483647L, 3, 99};
+/* Sysctls a policy may not set, with why: what could not be put back, what
+ * runs a program, what turns a stall on an RT host into a reboot. */
+static const struct refused_sysctl {
+	const char *name;
+	const char *why;
+} refused_sysctls[] = {
+    {"kernel.modules_disabled", "it cannot be set back to 0 without a reboot, so revert could not undo it"},
+    {"kernel.kexec_load_disabled", "it cannot be set back to 0 without a reboot, so revert could not undo it"},
+    {"kernel.unprivileged_bpf_disabled", "1 cannot be set back without a reboot, so revert could not undo it"},
+    {"vm.drop_caches", "it is an action, not a setting: there is no value to journal and put back"},
+    {"vm.compact_memory", "it is an action, not a setting: there is no value to journal and put back"},
+    {"vm.stat_refresh", "it is an action, not a setting: there is no value to journal and put back"},
+    {"kernel.core_pattern", "it can name a program the kernel runs as root, and isolated runs no program"},
+    {"kernel.modprobe", "it names a program the kernel runs as root, and isolated runs no program"},
+    {"kernel.poweroff_cmd", "it names a program the kernel runs as root, and isolated runs no program"},
+    {"kernel.hotplug", "it names a program the kernel runs as root, and isolated runs no program"},
+    {"kernel.panic_on_oops", "it turns a stall into a reboot, taking every VM of the host down"},
+    {"kernel.panic_on_warn", "it turns a stall into a reboot, taking every VM of the host down"},
+    {"kernel.hung_task_panic", "RT threads starve others by design; it would reboot the host when one is starved"},
+    {"kernel.softlockup_panic", "RT threads starve others by design; it would reboot the host when one is starved"},
+    {"kernel.hardlockup_panic", "it turns a stall into a reboot, taking every VM of the host down"},
+    {"kernel.panic_on_rcu_stall", "RT threads starve others by design; it would reboot the host on an RCU stall"},
+    {"vm.panic_on_oom", "it turns a stall into a reboot, taking every VM of the host down"},
+};
+
+/* A value of a sysctl without a range as it goes to the kernel: white
+ * space trimmed, runs of it one tab (as the kernel prints a vector), an
+ * integer field in decimal ("+5" and "007" are 5 and 7: proc_dointvec
+ * refuses a "+"). NULL with *why (static) when it cannot be one. */
+static char *sysctl_value(const char *v, const char **why)
+{
+	size_t n = strlen(v), o = 0;
+	char *out = malloc(n + 1), *field;
+
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 && *p != '\t') {
+			*why = "has a control character";
+			free(out);
+			return NULL;
+		}
+	for (const char *p = v; *p;) {
+		const char *end;
+		long num;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		for (end = p; *end && *end != ' ' && *end != '\t'; end++)
+			;
+		if (o)
+			out[o++] = '\t';
+		field = out + o;
+		memcpy(field, p, (size_t)(end - p));
+		field[end - p] = '\0';
+		if (util_parse_long(field, -(1L << 62), 1L << 62, &num) == 0) {
+			int k = snprintf(field, (size_t)(end - p) + 1, "%ld", num);
+			o += (size_t)k;
+		} else {
+			o += (size_t)(end - p);
+		}
+		p = end;
+	}
+	out[o] = '\0';
+	return out;
+}
 
 static const char *policy_lookup(void *userdata, const char *name, char *err, size_t errlen, int *ret_r)
 {
@@ -265,14 +355,34 @@ static void parse_mode(struct vctx *c, const struct conf_section *sec)
 
 /* ---- [sysctl] ---- */
 
-static void parse_sysctl(struct vctx *c, const struct conf_section *sec)
+/* Append e's sysctl with value (taken; NULL: out of memory). */
+static int add_sysctl(struct vctx *c, const struct conf_entry *e, char *value)
 {
 	struct policy *p = c->p;
+	struct sysctl_setting *nv;
+
+	nv = value ? realloc(p->sysctls, (p->n_sysctls + 1) * sizeof(*nv)) : NULL;
+	if (!nv) {
+		free(value);
+		return c->r = -ENOMEM;
+	}
+	p->sysctls = nv;
+	nv[p->n_sysctls] = (struct sysctl_setting){.name = strdup(e->key), .value = value, .line = e->line};
+	if (!nv[p->n_sysctls].name) {
+		free(value);
+		return c->r = -ENOMEM;
+	}
+	p->n_sysctls++;
+	return 0;
+}
+
+static void parse_sysctl(struct vctx *c, const struct conf_section *sec)
+{
 
 	c->sysctl_line = sec->line;
 	for (size_t i = 0; i < sec->n_entries; i++) {
 		const struct conf_entry *e = &sec->entries[i];
-		struct sysctl_setting *nv;
+		char path[PATH_MAX];
 		size_t k;
 		long val;
 		char *v;
@@ -280,13 +390,23 @@ static void parse_sysctl(struct vctx *c, const struct conf_section *sec)
 
 		if (duplicate_key(c, sec, i))
 			continue;
-		for (k = 0; k < ARRAY_SIZE(known_sysctls); k++)
-			if (strcmp(e->key, known_sysctls[k]) == 0)
-				break;
-		if (k == ARRAY_SIZE(known_sysctls)) {
-			ERR(c, e->line, "unknown sysctl \"%s\"", e->key);
+		if (host_sysctl_path(e->key, path, sizeof(path)) < 0) {
+			ERR(c, e->line,
+			    "invalid sysctl name \"%s\" (expected its name under /proc/sys with dots: lower-case "
+			    "letters, digits, _ and -, as in vm.stat_interval)",
+			    e->key);
 			continue;
 		}
+		for (k = 0; k < ARRAY_SIZE(refused_sysctls); k++)
+			if (strcmp(e->key, refused_sysctls[k].name) == 0)
+				break;
+		if (k < ARRAY_SIZE(refused_sysctls)) {
+			ERR(c, e->line, "isolated does not set %s: %s", e->key, refused_sysctls[k].why);
+			continue;
+		}
+		for (k = 0; k < ARRAY_SIZE(checked_sysctls); k++)
+			if (strcmp(e->key, checked_sysctls[k].name) == 0)
+				break;
 		if (strcmp(e->key, "net.core.rtnet_prio") == 0)
 			c->rtnet_sysctl_seen = true;
 		v = expand(c, e);
@@ -298,15 +418,34 @@ static void parse_sysctl(struct vctx *c, const struct conf_section *sec)
 			free(v);
 			continue;
 		}
-		r = util_parse_long(v, sysctl_min[k], sysctl_max[k], &val);
+		if (k == ARRAY_SIZE(checked_sysctls)) {
+			const char *why = NULL;
+			char *value = sysctl_value(v, &why);
+
+			if (!value && !why) {
+				free(v);
+				c->r = -ENOMEM;
+				return;
+			}
+			if (!value) {
+				ERR(c, e->line, "value \"%s\" of %s %s", v, e->key, why);
+				free(v);
+				continue;
+			}
+			free(v);
+			if (add_sysctl(c, e, value) < 0)
+				return;
+			continue;
+		}
+		r = util_parse_long(v, checked_sysctls[k].min, checked_sysctls[k].max, &val);
 		if (r == -EINVAL) {
 			ERR(c, e->line, "value \"%s\" of %s is not an integer", v, e->key);
 			free(v);
 			continue;
 		}
 		if (r < 0) {
-			ERR(c, e->line, "value %s of %s out of range %ld..%ld", v, e->key, sysctl_min[k],
-			    sysctl_max[k]);
+			ERR(c, e->line, "value %s of %s out of range %ld..%ld", v, e->key, checked_sysctls[k].min,
+			    checked_sysctls[k].max);
 			free(v);
 			continue;
 		}
@@ -314,22 +453,11 @@ static void parse_sysctl(struct vctx *c, const struct conf_section *sec)
 			c->have_rt_runtime = true, c->rt_runtime = val;
 		if (strcmp(e->key, "net.core.rtnet_prio") == 0)
 			c->have_rtnet = true, c->rtnet_prio = val;
-		nv = realloc(p->sysctls, (p->n_sysctls + 1) * sizeof(*nv));
-		if (!nv) {
-			free(v);
-			c->r = -ENOMEM;
-			return;
-		}
-		p->sysctls = nv;
-		nv[p->n_sysctls].name = strdup(e->key);
+		free(v);
 		/* The number, not the text: "+0" or "007" passed the check but
 		 * the kernel's proc_dointvec refuses a "+". */
-		nv[p->n_sysctls].value = util_sprintf("%ld", val);
-		nv[p->n_sysctls].line = e->line;
-		p->n_sysctls++;
-		free(v);
-		if (!nv[p->n_sysctls - 1].name || !nv[p->n_sysctls - 1].value)
-			c->r = -ENOMEM;
+		if (add_sysctl(c, e, util_sprintf("%ld", val)) < 0)
+			return;
 	}
 }
 

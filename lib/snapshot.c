@@ -24,6 +24,20 @@ const char *const host_known_sysctls[] = {
     "kernel.numa_balancing",  "net.core.rtnet_prio",	    NULL,
 };
 
+/* path has a write bit in the host. */
+static bool host_writable(const struct host *h, const char *path)
+{
+	int fd = host_openat(h, path, O_PATH, 0);
+	struct stat st;
+	bool w;
+
+	if (fd < 0)
+		return false;
+	w = fstat(fd, &st) == 0 && (st.st_mode & 0222);
+	close(fd);
+	return w;
+}
+
 /* path exists in the host (resolved as every path of it is). */
 static bool host_exists(const struct host *h, const char *path)
 {
@@ -214,6 +228,11 @@ void host_state_free(struct host_state *s)
 	for (size_t i = 0; i < s->n_sysctls; i++)
 		free(s->sysctls[i].value);
 	free(s->sysctls);
+	for (size_t i = 0; i < s->n_files; i++) {
+		free(s->files[i].path);
+		free(s->files[i].value);
+	}
+	free(s->files);
 	for (size_t i = 0; i < s->n_irqs; i++)
 		irq_info_done(&s->irqs[i]);
 	free(s->irqs);
@@ -222,10 +241,57 @@ void host_state_free(struct host_state *s)
 
 const char *host_state_sysctl(const struct host_state *s, const char *name)
 {
+	char path[PATH_MAX];
+	const struct host_file *f;
+
 	for (size_t i = 0; i < s->n_sysctls; i++)
 		if (strcmp(s->sysctls[i].name, name) == 0)
 			return s->sysctls[i].value;
+	if (host_sysctl_path(name, path, sizeof(path)) < 0)
+		return NULL;
+	f = host_state_file(s, path);
+	return f ? f->value : NULL;
+}
+
+struct host_file *host_state_file(const struct host_state *s, const char *path)
+{
+	for (size_t i = 0; i < s->n_files; i++)
+		if (strcmp(s->files[i].path, path) == 0)
+			return &s->files[i];
 	return NULL;
+}
+
+/* The files that s lacks, read into more (which has room for them). */
+static int snap_files(struct walk *w, const struct host_state *s, char *const *files, struct host_state *more)
+{
+	size_t want = 0;
+
+	for (size_t i = 0; files && files[i]; i++)
+		want += !host_state_file(s, files[i]) && !host_state_file(more, files[i]);
+	if (want == 0)
+		return 0;
+	more->files = calloc(want, sizeof(*more->files));
+	if (!more->files)
+		return walk_fail(w, -ENOMEM, "out of memory");
+	for (size_t i = 0; files[i]; i++) {
+		struct host_file *f = &more->files[more->n_files];
+		size_t len;
+		int r;
+
+		if (host_state_file(s, files[i]) || host_state_file(more, files[i]))
+			continue;
+		f->path = strdup(files[i]);
+		if (!f->path)
+			return walk_fail(w, -ENOMEM, "out of memory");
+		more->n_files++;
+		r = walk_read_opt(w, files[i], &f->value, &len);
+		if (r < 0)
+			return r;
+		if (f->value)
+			chomp(f->value, &len);
+		f->writable = f->value && host_writable(w->h, files[i]);
+	}
+	return 0;
 }
 
 const struct task_info *host_state_task(const struct host_state *s, pid_t tid)
@@ -666,46 +732,72 @@ void walk_cpus_syscall(struct walk *w, const struct host_state *s)
 	w->ncpus = last >= 0 ? (unsigned)last + 1 : 0;
 }
 
-static bool needs_cover(const struct host_needs *have, const struct host_needs *want)
+static bool needs_cover(const struct host_state *s, const struct host_needs *want)
 {
-	return (have->boot_id || !want->boot_id) && (want->irqs & ~have->irqs) == 0 &&
-	       (want->tasks & ~have->tasks) == 0;
+	const struct host_needs *have = &s->have;
+
+	if (!(have->boot_id || !want->boot_id) || (want->irqs & ~have->irqs) != 0 || (want->tasks & ~have->tasks) != 0)
+		return false;
+	for (size_t i = 0; want->files && want->files[i]; i++)
+		if (!host_state_file(s, want->files[i]))
+			return false;
+	return true;
 }
 
 bool host_state_has(const struct host_state *s, const struct host_needs *needs)
 {
-	return !s->borrowed && needs_cover(&s->have, needs);
+	return !s->borrowed && needs_cover(s, needs);
+}
+
+/* What snap_more read and did not hand over to s. */
+static void more_free(struct host_state *more)
+{
+	for (size_t i = 0; i < more->n_files; i++) {
+		free(more->files[i].path);
+		free(more->files[i].value);
+	}
+	free(more->files);
+	free(more->boot_id);
+	for (size_t i = 0; i < more->n_irqs; i++)
+		irq_info_done(&more->irqs[i]);
+	free(more->irqs);
+	for (size_t i = 0; i < more->n_tasks; i++)
+		host_task_done(&more->tasks[i]);
+	free(more->tasks);
 }
 
 /* Read what n asks that s lacks (see host_snapshot_add). */
 static int snap_more(struct walk *w, struct host_state *s, const struct host_needs *n)
 {
 	struct host_state more = {0};
-	int r = 0;
+	struct host_file *files = s->files;
+	int r;
 
-	if (n->boot_id && !s->have.boot_id) {
+	r = snap_files(w, s, n->files, &more);
+	if (r >= 0 && n->boot_id && !s->have.boot_id) {
 		r = walk_read_opt(w, "proc/sys/kernel/random/boot_id", &more.boot_id, NULL);
-		if (r < 0)
-			return r;
-		if (more.boot_id)
+		if (r >= 0 && more.boot_id)
 			util_strip(more.boot_id);
 	}
-	if (n->irqs & ~s->have.irqs)
+	if (r >= 0 && (n->irqs & ~s->have.irqs))
 		r = snap_irqs(w, n->irqs | s->have.irqs, &more);
 	if (r >= 0 && (n->tasks & ~s->have.tasks)) {
 		walk_cpus_syscall(w, s);
 		r = walk_tasks(w, (n->tasks | s->have.tasks) | HOST_TASK_STAT, &more);
 	}
+	if (r >= 0 && more.n_files && !(files = realloc(s->files, (s->n_files + more.n_files) * sizeof(*files))))
+		r = walk_fail(w, -ENOMEM, "out of memory");
 	if (r < 0) {
-		free(more.boot_id);
-		for (size_t i = 0; i < more.n_irqs; i++)
-			irq_info_done(&more.irqs[i]);
-		free(more.irqs);
-		for (size_t i = 0; i < more.n_tasks; i++)
-			host_task_done(&more.tasks[i]);
-		free(more.tasks);
+		more_free(&more);
 		return r;
 	}
+	/* Nothing fails from here on. */
+	if (more.n_files) {
+		memcpy(files + s->n_files, more.files, more.n_files * sizeof(*files));
+		s->files = files;
+		s->n_files += more.n_files;
+	}
+	free(more.files);
 	if (n->boot_id && !s->have.boot_id) {
 		s->boot_id = more.boot_id;
 		s->have.boot_id = true;
@@ -774,7 +866,7 @@ int host_snapshot_add(const struct host *h, struct host_state *s, const struct h
 		err[0] = '\0';
 	if (s->borrowed)
 		return walk_fail(&w, -EINVAL, "a partial snapshot cannot be added to");
-	if (needs_cover(&s->have, needs))
+	if (needs_cover(s, needs))
 		return 0;
 	return snap_more(&w, s, needs);
 }

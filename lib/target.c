@@ -2,6 +2,7 @@
  * pristine view a plan is made against), and read from the host or written
  * to it through the host seam, for the transactions and status. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,26 @@ int target_value_in(const struct host_state *s, const struct journal_entry *e, c
 	return 0;
 }
 
+static int set_sysctl_in(struct host_state *s, const char *name, const char *value)
+{
+	char path[PATH_MAX], **slot = NULL, *v;
+	struct host_file *f;
+
+	for (size_t i = 0; i < s->n_sysctls && !slot; i++)
+		if (strcmp(s->sysctls[i].name, name) == 0)
+			slot = &s->sysctls[i].value;
+	if (!slot && host_sysctl_path(name, path, sizeof(path)) == 0 && (f = host_state_file(s, path)))
+		slot = &f->value;
+	/* Not in the snapshot: nothing to put it into. */
+	if (!slot)
+		return 0;
+	if (!(v = strdup(value)))
+		return -ENOMEM;
+	free(*slot);
+	*slot = v;
+	return 0;
+}
+
 /* Put value (of e's target) into the snapshot: the journal's pristine
  * values, so the plan is made against the host as it was before isolated
  * touched it; or what a recovery put back. */
@@ -94,15 +115,7 @@ int target_set_in(struct host_state *s, const struct journal_entry *e, const cha
 
 	switch (e->kind) {
 	case ACTION_SYSCTL:
-		for (size_t i = 0; i < s->n_sysctls; i++)
-			if (strcmp(s->sysctls[i].name, e->target) == 0) {
-				char *v = strdup(value);
-				if (!v)
-					return -ENOMEM;
-				free(s->sysctls[i].value);
-				s->sysctls[i].value = v;
-			}
-		return 0;
+		return set_sysctl_in(s, e->target, value);
 	case ACTION_CPUMASK:
 		if (action_cpumask_which(e->target, &which) < 0)
 			return -EINVAL;

@@ -9,12 +9,20 @@
 #include "isolated/policy.h"
 
 /* What plan_build(p, s) reads of s: a plan of the snapshot host_snapshot_ex
- * gives for these needs is the plan of a full snapshot. */
-void needs_of_policy(const struct policy *p, struct host_needs *ret);
+ * gives for these needs is the plan of a full snapshot. Its files (the
+ * sysctls beyond host_known_sysctls) are allocated: needs_done. -ENOMEM
+ * (nothing to free). */
+int needs_of_policy(const struct policy *p, struct host_needs *ret);
 /* Add what applying over journal j reads: the value now of each of its
- * targets (thread: stat and CPUs; IRQ: its affinity). j NULL: whatever a
- * journal may hold. */
-void needs_add_journal(struct host_needs *n, const struct journal *j);
+ * targets (thread: stat and CPUs; IRQ: its affinity; a sysctl: its file).
+ * j NULL: whatever a journal may hold, but the files, which only j can
+ * name (apply_mode adds them to a snapshot it is given). -ENOMEM. */
+int needs_add_journal(struct host_needs *n, const struct journal *j);
+/* The files of j's targets alone (what apply_mode adds to a snapshot it
+ * is given). -ENOMEM. */
+int needs_of_journal(const struct journal *j, struct host_needs *ret);
+/* Free what needs_of_policy and needs_add_journal allocated. */
+void needs_done(struct host_needs *n);
 /* What isoctl status shows (report_status), the journal's targets
  * included: every thread's comm, process comm, stat and CPUs, every IRQ. */
 extern const struct host_needs needs_status;

@@ -55,6 +55,15 @@ struct sysctl_value {
 	char *value;	  /* NULL when the kernel has no such sysctl */
 };
 
+/* A file of the system a policy or a journal names beyond the known ones:
+ * another sysctl ("proc/sys/vm/stat_interval"), a sysfs attribute. */
+struct host_file {
+	char *path;    /* relative to the host's root */
+	char *value;   /* as read, without its trailing newline; NULL: absent */
+	bool writable; /* it has a write bit (root cannot write /proc/sys or
+			* sysfs files without one) */
+};
+
 /* What a snapshot reads (host_snapshot_ex). The system's files (CPUs,
  * command line, kernel version, sysctls, cpumask knobs, grub) are always
  * read: a dozen small files. */
@@ -64,6 +73,10 @@ struct host_needs {
 	bool boot_id;	/* proc/sys/kernel/random/boot_id */
 	unsigned irqs;	/* HOST_IRQ_*; 0: none */
 	unsigned tasks; /* HOST_TASK_* of every task; 0: no proc/PID at all */
+	/* More of the system's files (struct host_file), NULL-terminated;
+	 * NULL: none. Owned by whoever filled it: needs_of_policy and
+	 * needs_add_journal allocate it, needs_done frees it. */
+	char **files;
 };
 /* Everything: what host_snapshot reads. */
 extern const struct host_needs host_needs_all;
@@ -81,6 +94,8 @@ struct host_state {
 	char *grub_cmdline_linux_default; /* GRUB_CMDLINE_LINUX_DEFAULT, unquoted */
 	struct sysctl_value *sysctls;	  /* one per host_known_sysctls entry */
 	size_t n_sysctls;
+	struct host_file *files; /* what needs.files asked, in no order */
+	size_t n_files;
 	/* proc/irq/default_smp_affinity and sys/devices/virtual/workqueue/cpumask
 	 * (hex masks in the kernel), when present. */
 	bool has_irq_default;
@@ -123,8 +138,12 @@ int host_snapshot_add(const struct host *h, struct host_state *s, const struct h
 /* s is a whole snapshot (not a partial one) holding all that needs asks. */
 bool host_state_has(const struct host_state *s, const struct host_needs *needs);
 void host_state_free(struct host_state *s);
-/* Value of a known sysctl in a snapshot, NULL if absent. */
+/* Value of a sysctl in a snapshot (a known one, or one of its files),
+ * NULL if absent or not read. */
 const char *host_state_sysctl(const struct host_state *s, const char *name);
+/* The file of s at path (one needs.files asked); NULL when not read.
+ * ->value is NULL when the host has no such file. */
+struct host_file *host_state_file(const struct host_state *s, const char *path);
 const struct task_info *host_state_task(const struct host_state *s, pid_t tid);
 
 /* One thread, as host_snapshot reads it. -ESRCH when it does not exist

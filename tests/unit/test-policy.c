@@ -151,7 +151,28 @@ static const struct bad_policy bad_policies[] = {
      MODE_VANILLA "strict = maybe\n",
      {"FILE:3: invalid value \"maybe\" for strict (expected yes or no)"}},
     {"duplicate-section", MODE_VANILLA "[mode]\nname = x\n", {"FILE:3: duplicate section [mode] (first at line 1)"}},
-    {"unknown-sysctl", MODE_VANILLA "[sysctl]\nkernel.panic = 1\n", {"FILE:4: unknown sysctl \"kernel.panic\""}},
+    {"refused-sysctl",
+     MODE_VANILLA "[sysctl]\nkernel.modules_disabled = 1\n",
+     {"FILE:4: isolated does not set kernel.modules_disabled: it cannot be set back to 0 without a reboot, so "
+      "revert could not undo it"}},
+    {"refused-sysctl-program",
+     MODE_VANILLA "[sysctl]\nkernel.core_pattern = |/tmp/x\n",
+     {"FILE:4: isolated does not set kernel.core_pattern: it can name a program the kernel runs as root, and "
+      "isolated runs no program"}},
+    {"sysctl-slash-name",
+     MODE_VANILLA "[sysctl]\nkernel/panic = 1\n",
+     {"FILE:4: invalid sysctl name \"kernel/panic\" (expected its name under /proc/sys with dots: lower-case "
+      "letters, digits, _ and -, as in vm.stat_interval)"}},
+    {"sysctl-dotdot-name",
+     MODE_VANILLA "[sysctl]\nkernel..panic = 1\n",
+     {"FILE:4: invalid sysctl name \"kernel..panic\" (expected its name under /proc/sys with dots: lower-case "
+      "letters, digits, _ and -, as in vm.stat_interval)"}},
+    {"sysctl-stat-interval-zero",
+     MODE_VANILLA "[sysctl]\nvm.stat_interval = 0\n",
+     {"FILE:4: value 0 of vm.stat_interval out of range 1..2147483"}},
+    {"sysctl-watchdog-range",
+     MODE_VANILLA "[sysctl]\nkernel.nmi_watchdog = 2\n",
+     {"FILE:4: value 2 of kernel.nmi_watchdog out of range 0..1"}},
     {"sysctl-not-integer",
      MODE_VANILLA "[sysctl]\nkernel.timer_migration = off\n",
      {"FILE:4: value \"off\" of kernel.timer_migration is not an integer"}},
@@ -365,12 +386,13 @@ static const struct bad_policy bad_policies[] = {
      "[mode]\ntype = turbo\n[cpumask]\nworkqueue = 0\n",
      {"FILE:2: unknown type \"turbo\" (expected vanilla, rt-only, dedicated or outsourcing)"}},
     {"many-errors",
-     "[mode]\ntype = dedicated\ncolour = red\n[sysctl]\nkernel.panic = 1\n[thread a]\ncpus = 7\nsched = fifo:0\n"
+     "[mode]\ntype = dedicated\ncolour = red\n[sysctl]\nvm.drop_caches = 1\n[thread a]\ncpus = 7\nsched = fifo:0\n"
      "[bogus]\n",
      {"FILE:3: unknown key \"colour\" in [mode] (expected name, summary, type, requires, strict, scope)",
-      "FILE:5: unknown sysctl \"kernel.panic\"", "FILE:6: missing key \"match\" in [thread a]",
-      "FILE:7: cpu 7 is not online (online: 0-1)", "FILE:8: priority 0 out of range 1..99",
-      "FILE:9: unknown section [bogus]"}},
+      "FILE:5: isolated does not set vm.drop_caches: it is an action, not a setting: there is no value to "
+      "journal and put back",
+      "FILE:6: missing key \"match\" in [thread a]", "FILE:7: cpu 7 is not online (online: 0-1)",
+      "FILE:8: priority 0 out of range 1..99", "FILE:9: unknown section [bogus]"}},
 };
 
 static void test_bad_policies(void **state)
@@ -1317,6 +1339,31 @@ static void test_sysctl_canonical(void **state)
 	diag_free(&d);
 }
 
+/* Any sysctl: the value as the kernel prints it back, a vector with tabs. */
+static void test_sysctl_any(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] = "[mode]\ntype = rt-only\n[sysctl]\nkernel.printk =  4   4 1\t +7 \n"
+				   "vm.stat_interval = 010\nnet.ipv4.ip_local_port_range = 32768 60999\n"
+				   "kernel.hung_task_timeout_secs = 600\nfs.inotify.max_user_watches = 1e6\n";
+	struct policy *p = NULL;
+	struct diag d = {0};
+	char *path = write_file(f, "any.conf", text, sizeof(text) - 1);
+
+	assert_int_equal(policy_load(path, NULL, &f->online16, &p, &d), 0);
+	assert_int_equal(p->n_sysctls, 5);
+	assert_string_equal(p->sysctls[0].name, "kernel.printk");
+	assert_string_equal(p->sysctls[0].value, "4\t4\t1\t7");
+	assert_string_equal(p->sysctls[1].value, "10");
+	assert_string_equal(p->sysctls[2].value, "32768\t60999");
+	assert_string_equal(p->sysctls[3].value, "600");
+	/* Not an integer: as written (the kernel will say). */
+	assert_string_equal(p->sysctls[4].value, "1e6");
+	policy_free(p);
+	free(path);
+	diag_free(&d);
+}
+
 /* ---- directories ---- */
 
 static void test_list_find(void **state)
@@ -1480,6 +1527,7 @@ int main(void)
 	    cmocka_unit_test(test_sched),
 	    cmocka_unit_test(test_scope_parse),
 	    cmocka_unit_test_setup_teardown(test_sysctl_canonical, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sysctl_any, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scope_cpumask, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_find, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shipped_16cpu, setup, teardown),

@@ -166,6 +166,7 @@ static const char *const kind_titles[_ACTION_KIND_MAX] = {
     [ACTION_THREAD_AFFINITY] = "thread affinity",
     [ACTION_THREAD_SCHED] = "thread scheduling",
     [ACTION_CPUMASK] = "cpumask",
+    [ACTION_SYSFS] = "sysfs",
 };
 
 const char *kind_title(enum action_kind k)
@@ -201,12 +202,14 @@ static size_t outcome_count(json_object *counts, enum step_outcome k)
 	return count(counts, apply_outcome_name(k));
 }
 
-/* "tid/2205 CPU 0/KVM (qemu-system-x86 2201)"; sysctls are their own name. */
+/* "tid/2205 CPU 0/KVM (qemu-system-x86 2201)"; sysctls and sysfs
+ * attributes are their own name. */
 static char *what(json_object *e)
 {
 	const char *target = raw(str(e, "target")), *label = str(e, "label");
+	int kind = kind_of(str(e, "kind"));
 
-	if (kind_of(str(e, "kind")) == ACTION_SYSCTL || !label || !label[0])
+	if (kind == ACTION_SYSCTL || kind == ACTION_SYSFS || !label || !label[0])
 		return strdup(target);
 	return util_sprintf("%s %s", target, label);
 }
@@ -221,11 +224,13 @@ static const char *plural(size_t n)
 static int plan_text(json_object *doc)
 {
 	/* In the order they are applied: host-wide defaults before IRQs and threads. */
-	static const enum action_kind order[] = {ACTION_SYSCTL, ACTION_CPUMASK, ACTION_IRQ_AFFINITY,
-						 ACTION_THREAD_AFFINITY, ACTION_THREAD_SCHED};
+	static const enum action_kind order[] = {ACTION_SYSCTL,	      ACTION_CPUMASK,	      ACTION_SYSFS,
+						 ACTION_IRQ_AFFINITY, ACTION_THREAD_AFFINITY, ACTION_THREAD_SCHED};
 	json_object *acts = array(doc, "actions"), *skips = array(doc, "cannot"), *warns = array(doc, "warnings");
 	json_object *counts = get(doc, "counts");
 	const char *root = str(doc, "root"), *kernel = str(doc, "kernel"), *online = str(doc, "online_cpus");
+	char sysfs[32] = "";
+	size_t n_sysfs;
 
 	printf("Plan for mode %s (%s) on %s: kernel %s%s, CPUs online %s\n", raw(str(doc, "mode")),
 	       raw(str(doc, "type")), root ? root : "this host", kernel ? kernel : "?",
@@ -243,7 +248,7 @@ static int plan_text(json_object *doc)
 
 			if (!kind || strcmp(kind, kname) != 0)
 				continue;
-			if (order[oi] == ACTION_SYSCTL)
+			if (order[oi] == ACTION_SYSCTL || order[oi] == ACTION_SYSFS)
 				printf("  %-4s %-53s %12s -> %-12s [%s]\n", flag(a, "rt") ? "RT" : "",
 				       raw(str(a, "target")), raw(str(a, "from")), raw(str(a, "to")),
 				       raw(str(a, "rule")));
@@ -257,9 +262,15 @@ static int plan_text(json_object *doc)
 		printf("\ncannot be done: %zu\n", alen(skips));
 		for (size_t i = 0; i < alen(skips); i++) {
 			json_object *k = at(skips, i);
+			const char *t = str(k, "target"), *l = str(k, "label");
+			size_t tl = t ? strlen(t) : 0, ll = l ? strlen(l) : 0;
 
-			printf("  %-12s %-32s %s [%s]\n", raw(str(k, "target")), raw(str(k, "label")),
-			       raw(str(k, "reason")), raw(str(k, "rule")));
+			/* A sysctl's or sysfs attribute's label is its target again. */
+			if (t && l && tl >= ll && strcmp(t + tl - ll, l) == 0)
+				printf("  %-45s %s [%s]\n", raw(t), raw(str(k, "reason")), raw(str(k, "rule")));
+			else
+				printf("  %-12s %-32s %s [%s]\n", raw(t), raw(l), raw(str(k, "reason")),
+				       raw(str(k, "rule")));
 		}
 	}
 	if (alen(warns)) {
@@ -267,10 +278,14 @@ static int plan_text(json_object *doc)
 		for (size_t i = 0; i < alen(warns); i++)
 			printf("  %s\n", raw(sat(warns, i)));
 	}
-	printf("\n%zu change%s (%zu sysctl, %zu cpumask, %zu IRQ affinity, %zu thread affinity, %zu thread "
+	/* sysfs only when there is some: the line as it was before [sysfs]. */
+	n_sysfs = count(counts, plan_action_kind_name(ACTION_SYSFS));
+	if (n_sysfs)
+		snprintf(sysfs, sizeof(sysfs), "%zu sysfs, ", n_sysfs);
+	printf("\n%zu change%s (%zu sysctl, %zu cpumask, %s%zu IRQ affinity, %zu thread affinity, %zu thread "
 	       "scheduling), %zu cannot be done, %zu already as wanted\n",
 	       alen(acts), plural(alen(acts)), count(counts, plan_action_kind_name(ACTION_SYSCTL)),
-	       count(counts, plan_action_kind_name(ACTION_CPUMASK)),
+	       count(counts, plan_action_kind_name(ACTION_CPUMASK)), sysfs,
 	       count(counts, plan_action_kind_name(ACTION_IRQ_AFFINITY)),
 	       count(counts, plan_action_kind_name(ACTION_THREAD_AFFINITY)),
 	       count(counts, plan_action_kind_name(ACTION_THREAD_SCHED)), alen(skips), count(counts, "unchanged"));

@@ -30,6 +30,7 @@ static const struct {
     [ACTION_THREAD_AFFINITY] = {"thread-affinity", "affinity"},
     [ACTION_THREAD_SCHED] = {"thread-sched", "scheduling"},
     [ACTION_CPUMASK] = {"cpumask", "cpumask"},
+    [ACTION_SYSFS] = {"sysfs", "sysfs attribute"},
 };
 
 const char *action_kind_name(enum action_kind k)
@@ -224,6 +225,13 @@ int action_value_check(enum action_kind k, const char *value, char *why, size_t 
 			return -EINVAL;
 		}
 		return 0;
+	case ACTION_SYSFS:
+		for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+			if (*p < 0x20 || *p == 0x7f) {
+				snprintf(why, whylen, "a sysfs value (it has a control character)");
+				return -EINVAL;
+			}
+		return 0;
 	case ACTION_THREAD_SCHED:
 		if (action_sched_parse(value, &policy, &prio) < 0) {
 			snprintf(why, whylen,
@@ -271,7 +279,7 @@ bool action_value_equal(enum action_kind kind, const char *a, const char *b)
 {
 	if (!a || !b)
 		return a == b;
-	if (kind == ACTION_SYSCTL)
+	if (kind == ACTION_SYSCTL || kind == ACTION_SYSFS)
 		return sysctl_equal(a, b);
 	if (action_kind_is_cpulist(kind)) {
 		struct cpuset x = CPUSET_INIT, y = CPUSET_INIT;
@@ -349,6 +357,11 @@ const char *action_canonical_target(enum action_kind k, const char *target, unsi
 		return host_sysctl_path(target, path, sizeof(path)) == 0 ? target : NULL;
 	case ACTION_CPUMASK:
 		return action_cpumask_which(target, &which) == 0 ? action_cpumask_target(which) : NULL;
+	case ACTION_SYSFS: {
+		const char *p = action_sysfs_path(target);
+
+		return p && action_sysfs_path_check(p, path, sizeof(path)) == 0 ? target : NULL;
+	}
 	case ACTION_IRQ_AFFINITY:
 		return irq_target(irq, buf);
 	case ACTION_THREAD_AFFINITY:
@@ -357,4 +370,116 @@ const char *action_canonical_target(enum action_kind k, const char *target, unsi
 	default:
 		return NULL;
 	}
+}
+
+/* ---- sysfs ---- */
+
+/* The subtrees, as patterns of components: "#" is a CPU ("cpu" and a
+ * number), "*" any one component; the path goes on below them. */
+static const char *const sysfs_subtrees[][5] = {
+    {"kernel", "mm", "transparent_hugepage"},
+    {"kernel", "mm", "ksm"},
+    {"devices", "system", "cpu", "#", "cpufreq"},
+    {"devices", "system", "cpu", "#", "power"},
+    {"devices", "virtual", "workqueue", "*"},
+    {"bus", "workqueue", "devices", "*"},
+    {"module", "*", "parameters"},
+};
+
+const char action_sysfs_subtrees[] = "kernel/mm/transparent_hugepage, kernel/mm/ksm, "
+				     "devices/system/cpu/cpuN/cpufreq, devices/system/cpu/cpuN/power, "
+				     "devices/virtual/workqueue/*, bus/workqueue/devices/*, module/*/parameters";
+
+static bool cpu_component(const char *s, size_t n)
+{
+	if (n < 4 || strncmp(s, "cpu", 3) != 0 || (s[3] == '0' && n > 4))
+		return false;
+	for (size_t i = 3; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static bool subtree_match(const char *const *pat, const char *path)
+{
+	const char *p = path;
+
+	for (size_t i = 0; i < 5 && pat[i]; i++) {
+		const char *end = strchr(p, '/');
+		size_t n;
+
+		/* The subtree itself is a directory: something below it. */
+		if (!end)
+			return false;
+		n = (size_t)(end - p);
+		if (strcmp(pat[i], "#") == 0
+			? !cpu_component(p, n)
+			: strcmp(pat[i], "*") != 0 && (strlen(pat[i]) != n || strncmp(pat[i], p, n) != 0))
+			return false;
+		p = end + 1;
+	}
+	return true;
+}
+
+int action_sysfs_path_check(const char *path, char *why, size_t whylen)
+{
+	size_t n = 0;
+
+	if (path[0] == '/') {
+		snprintf(why, whylen, "relative to /sys (write kernel/mm/ksm/run, not /sys/kernel/mm/ksm/run)");
+		return -EINVAL;
+	}
+	for (const char *p = path;; p++) {
+		if (*p == '/' || *p == '\0') {
+			if (n == 0 || (n == 1 && p[-1] == '.') || (n == 2 && p[-1] == '.' && p[-2] == '.')) {
+				snprintf(why, whylen,
+					 "a path of names under /sys (no empty, \".\" or \"..\" component)");
+				return -EINVAL;
+			}
+			if (!*p)
+				break;
+			n = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && !strchr("_.:-", *p)) {
+			snprintf(why, whylen, "a path of names under /sys (letters, digits, _ . : - and /)");
+			return -EINVAL;
+		}
+		n++;
+	}
+	if (strcmp(path, "devices/virtual/workqueue/cpumask") == 0) {
+		snprintf(why, whylen, "set here ([cpumask] workqueue sets it)");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(sysfs_subtrees); i++)
+		if (subtree_match(sysfs_subtrees[i], path))
+			return 0;
+	snprintf(why, whylen, "under a subtree isolated sets (%s)", action_sysfs_subtrees);
+	return -EINVAL;
+}
+
+char *action_sysfs_target(const char *path)
+{
+	return util_sprintf("sysfs/%s", path);
+}
+
+const char *action_sysfs_path(const char *target)
+{
+	return strncmp(target, "sysfs/", 6) == 0 ? target + 6 : NULL;
+}
+
+char *action_sysfs_value(const char *raw)
+{
+	const char *open = strchr(raw, '['), *close = open ? strchr(open, ']') : NULL;
+	const char *a = raw, *b = raw + strlen(raw);
+
+	if (open && close && close > open + 1) {
+		a = open + 1;
+		b = close;
+	}
+	while (a < b && isspace((unsigned char)*a))
+		a++;
+	while (b > a && isspace((unsigned char)b[-1]))
+		b--;
+	return strndup(a, (size_t)(b - a));
 }

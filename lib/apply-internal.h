@@ -15,6 +15,9 @@
 struct task_info *target_thread(const struct host_state *s, const struct journal_entry *e);
 /* The value of e's target in s, allocated; *ret NULL when the target is not
  * there (gone). -ENOMEM. */
+/* Did s read e's target? (a sysctl or sysfs attribute of the system's
+ * files only when asked for; the rest always, as far as its needs go). */
+bool target_in_state(const struct host_state *s, const struct journal_entry *e);
 int target_value_in(const struct host_state *s, const struct journal_entry *e, char **ret);
 /* Put value (of e's target) into s: the journal's pristine values, so a plan
  * is made against the host as it was before isolated touched it; or what a

@@ -145,9 +145,9 @@ static int push_step(struct apply_result *res, struct apply_step *st, size_t *ca
 	return 0;
 }
 
-/* Order: sysctls, then the host-wide cpumasks, IRQs, thread affinity, and
- * thread priorities last, so RT priorities are given to threads already on
- * their CPUs. Restores run first and in the reverse order: RT priorities
+/* Order: sysctls, then the host-wide cpumasks and sysfs attributes, IRQs,
+ * thread affinity, and thread priorities last, so RT priorities are given
+ * to threads already on their CPUs. Restores run first and in the reverse order: RT priorities
  * go before threads move back onto shared CPUs. */
 static int kind_rank(enum action_kind k)
 {
@@ -156,12 +156,14 @@ static int kind_rank(enum action_kind k)
 		return 0;
 	case ACTION_CPUMASK:
 		return 1;
-	case ACTION_IRQ_AFFINITY:
+	case ACTION_SYSFS:
 		return 2;
-	case ACTION_THREAD_AFFINITY:
+	case ACTION_IRQ_AFFINITY:
 		return 3;
-	default:
+	case ACTION_THREAD_AFFINITY:
 		return 4;
+	default:
+		return 5;
 	}
 }
 

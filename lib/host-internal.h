@@ -26,6 +26,7 @@ void host_faults_free(struct host *h);
  * The writes of host.h on a tree, their arguments checked by the caller
  * (host-write.c). path: the sysctl's or the cpumask knob's file. */
 int host_tree_write_sysctl(struct host *h, const char *path, const char *value);
+int host_tree_write_sysfs(struct host *h, const char *path, const char *value);
 int host_tree_write_irq_affinity(struct host *h, unsigned irq, const struct cpuset *cpus);
 int host_tree_write_cpumask(struct host *h, const char *path, const struct cpuset *cpus);
 int host_tree_set_thread_affinity(struct host *h, pid_t tgid, pid_t tid, const struct cpuset *cpus);

@@ -244,6 +244,75 @@ int host_tree_write_sysctl(struct host *h, const char *path, const char *value)
 	return r;
 }
 
+/* ---- sysfs ---- */
+
+/* old lists choices with the one in force in brackets: the same list with
+ * the brackets on value; -EINVAL when value is not one of them. Without
+ * brackets in old, value + "\n". */
+static int choices_file(const char *old, const char *value, char **ret, size_t *ret_len)
+{
+	char **words = NULL, *out = NULL;
+	size_t n = strlen(value);
+	bool found = false;
+	int r = 0;
+
+	if (!strchr(old, '['))
+		return line_file(strdup(value), ret, ret_len);
+	for (const char *p = old; *p && r == 0;) {
+		size_t k;
+
+		while (*p == ' ' || *p == '[' || *p == ']' || *p == '\n')
+			p++;
+		k = strcspn(p, " []\n");
+		if (k)
+			r = strv_push(&words, strndup(p, k));
+		p += k;
+	}
+	for (size_t i = 0; r == 0 && words && words[i]; i++)
+		found |= strlen(words[i]) == n && strcmp(words[i], value) == 0;
+	if (r == 0 && !found)
+		r = -EINVAL;
+	for (size_t i = 0; r == 0 && words[i]; i++) {
+		bool on = strcmp(words[i], value) == 0;
+		char *next =
+		    util_sprintf("%s%s%s%s%s", out ? out : "", i ? " " : "", on ? "[" : "", words[i], on ? "]" : "");
+
+		free(out);
+		out = next;
+		if (!out)
+			r = -ENOMEM;
+	}
+	strv_free(words);
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	return line_file(out, ret, ret_len);
+}
+
+int host_tree_write_sysfs(struct host *h, const char *path, const char *value)
+{
+	struct stat st;
+	struct rewrite rw = {0};
+	int r;
+
+	r = host_lstat(h, path, &st);
+	if (r == 0 && !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)))
+		r = -EACCES;
+	if (r == 0 && !S_ISREG(st.st_mode))
+		r = -EINVAL;
+	if (r == 0)
+		r = util_path(rw.path, sizeof(rw.path), "%s", path);
+	if (r == 0)
+		r = rewrite_read(h, &rw);
+	if (r == 0)
+		r = choices_file(rw.old, value, &rw.new, &rw.new_len);
+	if (r == 0)
+		r = tree_put_all(h, &rw, 1);
+	rewrites_done(&rw, 1);
+	return r;
+}
+
 /* ---- IRQ affinity and cpumask knobs ---- */
 
 int host_tree_write_irq_affinity(struct host *h, unsigned irq, const struct cpuset *cpus)

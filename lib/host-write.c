@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 
 #include "host-internal.h"
+#include "isolated/action.h"
 #include "isolated/host.h"
 #include "isolated/util.h"
 
@@ -83,6 +86,57 @@ int host_write_sysctl(struct host *h, const char *name, const char *value)
 	if (h->is_tree)
 		return host_tree_write_sysctl(h, path, value);
 	return kernel_write_line(h, path, value);
+}
+
+/* sysfs on the running kernel: the file opened as every read of the host
+ * opens it, and on sysfs, or nothing is written. */
+static int kernel_write_sysfs(const struct host *h, const char *path, const char *value)
+{
+	char *line = util_sprintf("%s\n", value);
+	struct statfs sfs;
+	ssize_t n;
+	int fd, r;
+
+	if (!line)
+		return -ENOMEM;
+	fd = host_openat(h, path, O_WRONLY | O_CLOEXEC | O_NOCTTY, 0);
+	if (fd < 0) {
+		free(line);
+		return fd;
+	}
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != SYSFS_MAGIC) {
+		r = -EXDEV;
+	} else {
+		do
+			n = write(fd, line, strlen(line));
+		while (n < 0 && errno == EINTR);
+		r = n < 0 ? -errno : (size_t)n != strlen(line) ? -EIO : 0;
+	}
+	close(fd);
+	free(line);
+	return r;
+}
+
+int host_write_sysfs(struct host *h, const char *path, const char *value)
+{
+	char file[PATH_MAX], why[256], *target;
+	int r;
+
+	if (action_sysfs_path_check(path, why, sizeof(why)) < 0 || strchr(value, '\n'))
+		return -EINVAL;
+	r = util_path(file, sizeof(file), "sys/%s", path);
+	if (r < 0)
+		return r;
+	target = action_sysfs_target(path);
+	if (!target)
+		return -ENOMEM;
+	r = host_fault(h, target);
+	free(target);
+	if (r < 0)
+		return r;
+	if (h->is_tree)
+		return host_tree_write_sysfs(h, file, value);
+	return kernel_write_sysfs(h, file, value);
 }
 
 int host_write_irq_affinity(struct host *h, unsigned irq, const struct cpuset *cpus)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "host-internal.h"
+#include "isolated/action.h"
 #include "isolated/host.h"
 #include "isolated/procfmt.h"
 #include "isolated/util.h"
@@ -193,6 +194,24 @@ int host_read_sysctl(const struct host *h, const char *name, char **ret)
 		buf[len - 1] = '\0';
 	*ret = buf;
 	return 0;
+}
+
+int host_read_sysfs(const struct host *h, const char *path, char **ret)
+{
+	char file[PATH_MAX], why[256], *buf;
+	int r;
+
+	if (!path || action_sysfs_path_check(path, why, sizeof(why)) < 0)
+		return -EINVAL;
+	r = util_path(file, sizeof(file), "sys/%s", path);
+	if (r < 0)
+		return r;
+	r = host_read(h, file, &buf, NULL);
+	if (r < 0)
+		return r;
+	*ret = action_sysfs_value(buf);
+	free(buf);
+	return *ret ? 0 : -ENOMEM;
 }
 
 /* ---- Single reads ---- */

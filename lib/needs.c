@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "isolated/action.h"
 #include "isolated/needs.h"
 #include "isolated/plan.h"
 #include "isolated/util.h"
@@ -26,6 +27,27 @@ static int add_sysctl(struct host_needs *n, const char *name)
 	if (host_sysctl_path(name, path, sizeof(path)) < 0 || strv_contains(n->files, path))
 		return 0;
 	return strv_push_dup(&n->files, path);
+}
+
+/* A sysfs target's file: "sys/PATH". */
+static int add_sysfs(struct host_needs *n, const char *path)
+{
+	char file[PATH_MAX];
+
+	if (!path || util_path(file, sizeof(file), "sys/%s", path) < 0 || strv_contains(n->files, file))
+		return 0;
+	return strv_push_dup(&n->files, file);
+}
+
+/* The file of a journal entry of the system's (a sysctl beyond the
+ * known ones, a sysfs attribute); 0 for the others. */
+static int add_entry_file(struct host_needs *n, const struct journal_entry *e)
+{
+	if (e->kind == ACTION_SYSCTL)
+		return add_sysctl(n, e->target);
+	if (e->kind == ACTION_SYSFS && e->target)
+		return add_sysfs(n, action_sysfs_path(e->target));
+	return 0;
 }
 
 int needs_of_policy(const struct policy *p, struct host_needs *ret)
@@ -67,6 +89,11 @@ int needs_of_policy(const struct policy *p, struct host_needs *ret)
 			needs_done(&n);
 			return -ENOMEM;
 		}
+	for (size_t i = 0; i < p->n_sysfs; i++)
+		if (add_sysfs(&n, p->sysfs[i].path) < 0) {
+			needs_done(&n);
+			return -ENOMEM;
+		}
 	*ret = n;
 	return 0;
 }
@@ -101,12 +128,12 @@ int needs_add_journal(struct host_needs *n, const struct journal *j)
 	}
 	for (size_t i = 0; i < j->n_targets; i++) {
 		add_kind(n, j->targets[i].kind);
-		if (j->targets[i].kind == ACTION_SYSCTL && add_sysctl(n, j->targets[i].target) < 0)
+		if (add_entry_file(n, &j->targets[i]) < 0)
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < j->n_steps; i++) {
 		add_kind(n, j->steps[i].kind);
-		if (j->steps[i].kind == ACTION_SYSCTL && add_sysctl(n, j->steps[i].target) < 0)
+		if (add_entry_file(n, &j->steps[i]) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -118,7 +145,7 @@ int needs_of_journal(const struct journal *j, struct host_needs *ret)
 	int r;
 
 	for (size_t i = 0; i < j->n_targets; i++)
-		if (j->targets[i].kind == ACTION_SYSCTL && (r = add_sysctl(&n, j->targets[i].target)) < 0) {
+		if ((r = add_entry_file(&n, &j->targets[i])) < 0) {
 			needs_done(&n);
 			return r;
 		}

@@ -233,6 +233,68 @@ static void plan_sysctls(struct builder *b)
 	}
 }
 
+/* Is want one of the choices a "[x] y z" attribute lists? true when it
+ * lists none. */
+static bool sysfs_choice(const char *raw, const char *want, char **ret_choices)
+{
+	const char *p = raw;
+	size_t n = strlen(want);
+
+	*ret_choices = NULL;
+	if (!strchr(raw, '['))
+		return true;
+	while (*p) {
+		size_t k;
+
+		while (*p == ' ' || *p == '[' || *p == ']')
+			p++;
+		k = strcspn(p, " []");
+		if (k == n && strncmp(p, want, n) == 0)
+			return true;
+		p += k;
+	}
+	*ret_choices = strdup(raw);
+	return false;
+}
+
+/* [sysfs]: attributes, planned like sysctls. */
+static void plan_sysfs(struct builder *b)
+{
+	for (size_t i = 0; i < b->p->n_sysfs; i++) {
+		const struct sysfs_setting *set = &b->p->sysfs[i];
+		char file[PATH_MAX], *cur, *choices;
+		const struct host_file *f =
+		    util_path(file, sizeof(file), "sys/%s", set->path) == 0 ? host_state_file(b->s, file) : NULL;
+
+		if (!f || !f->value) {
+			add_skip(b, ACTION_SYSFS, action_sysfs_target(set->path), strdup(set->path),
+				 util_sprintf("the kernel has no /sys/%s", set->path), "sysfs");
+			continue;
+		}
+		if (!f->writable) {
+			add_skip(b, ACTION_SYSFS, action_sysfs_target(set->path), strdup(set->path),
+				 util_sprintf("/sys/%s is read-only on this kernel", set->path), "sysfs");
+			continue;
+		}
+		if (!sysfs_choice(f->value, set->value, &choices)) {
+			add_skip(b, ACTION_SYSFS, action_sysfs_target(set->path), strdup(set->path),
+				 util_sprintf("%s is not one of the values /sys/%s offers (%s)", set->value, set->path,
+					      choices ? choices : "?"),
+				 "sysfs");
+			free(choices);
+			continue;
+		}
+		cur = action_sysfs_value(f->value);
+		if (cur && action_value_equal(ACTION_SYSFS, cur, set->value)) {
+			b->pl->unchanged++;
+			free(cur);
+			continue;
+		}
+		add_action(b, ACTION_SYSFS, action_sysfs_target(set->path), strdup(set->path), cur, strdup(set->value),
+			   "sysfs", false);
+	}
+}
+
 /* [cpumask]: host-wide defaults for what starts later (new IRQs, unbound
  * workqueue workers), planned like sysctls. */
 static void plan_cpumask(struct builder *b, bool want_set, const struct cpuset *want, bool has,
@@ -655,6 +717,7 @@ static int build(const struct policy *p, const struct host_state *s, bool thread
 		plan_sysctls(&b);
 		if (!b.scoped) {
 			plan_cpumasks(&b);
+			plan_sysfs(&b);
 			plan_irqs(&b, irq_hits);
 		}
 		plan_threads(&b, thread_hits);
@@ -673,7 +736,7 @@ static int build(const struct policy *p, const struct host_state *s, bool thread
 	/* Sysctls, then the cpumask defaults, were added first and keep the
 	 * policy's order (qsort is not stable, so they stay out of the sort);
 	 * then IRQs by number, threads by process and thread. */
-	fixed = b.pl->counts[ACTION_SYSCTL] + b.pl->counts[ACTION_CPUMASK];
+	fixed = b.pl->counts[ACTION_SYSCTL] + b.pl->counts[ACTION_CPUMASK] + b.pl->counts[ACTION_SYSFS];
 	if (b.pl->n_actions > fixed)
 		qsort(b.pl->actions + fixed, b.pl->n_actions - fixed, sizeof(*b.pl->actions), action_cmp);
 	*ret = b.pl;

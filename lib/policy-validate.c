@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "isolated/action.h"
 #include "isolated/conf.h"
 #include "isolated/host.h"
 #include "isolated/policy.h"
@@ -24,7 +25,7 @@ struct vctx {
 	size_t budget; /* CONF_MAX_EXPANDED minus what is expanded so far */
 	int r;	       /* -ENOMEM */
 
-	unsigned mode_line, sysctl_line, cmdline_line;
+	unsigned mode_line, sysctl_line, cmdline_line, sysfs_line;
 	unsigned irq_default_line, wq_cpumask_line; /* [cpumask] keys, valid or not */
 	bool have_type;
 	bool type_known; /* p->type holds the type the file names */
@@ -461,6 +462,117 @@ static void parse_sysctl(struct vctx *c, const struct conf_section *sec)
 	}
 }
 
+/* ---- [sysfs] ---- */
+
+/* Append path = value (both taken) unless path is set already. */
+static int add_sysfs(struct vctx *c, const struct conf_entry *e, char *path, char *value)
+{
+	struct policy *p = c->p;
+	struct sysfs_setting *nv;
+
+	for (size_t i = 0; i < p->n_sysfs; i++)
+		if (strcmp(p->sysfs[i].path, path) == 0) {
+			ERR(c, e->line, "%s is set twice in [sysfs] (first at line %u)", path, p->sysfs[i].line);
+			free(path);
+			free(value);
+			return 0;
+		}
+	nv = path && value ? realloc(p->sysfs, (p->n_sysfs + 1) * sizeof(*nv)) : NULL;
+	if (!nv) {
+		free(path);
+		free(value);
+		return c->r = -ENOMEM;
+	}
+	p->sysfs = nv;
+	nv[p->n_sysfs++] = (struct sysfs_setting){.path = path, .value = value, .line = e->line};
+	return 0;
+}
+
+/* The component "cpuLIST" of devices/system/cpu/ in path: its start and
+ * length, or false when there is none or it names one CPU. */
+static bool cpu_list_component(const char *path, size_t *ret_off, size_t *ret_len)
+{
+	static const char dir[] = "devices/system/cpu/cpu";
+	const char *p = path + sizeof(dir) - 1;
+	size_t n = strcspn(p, "/");
+
+	if (strncmp(path, dir, sizeof(dir) - 1) != 0 || n == 0 || !p[n] || strspn(p, "0123456789") == n)
+		return false;
+	*ret_off = sizeof(dir) - 1;
+	*ret_len = n;
+	return true;
+}
+
+static void parse_sysfs(struct vctx *c, const struct conf_section *sec)
+{
+	c->sysfs_line = sec->line;
+	for (size_t i = 0; i < sec->n_entries && c->r == 0; i++) {
+		const struct conf_entry *e = &sec->entries[i];
+		struct conf_entry key_as_value = *e;
+		struct cpuset cpus = CPUSET_INIT;
+		char why[512], *path, *v, *list;
+		size_t off, len;
+
+		if (duplicate_key(c, sec, i))
+			continue;
+		/* The key takes variables too: cpu${rt_cpus}. */
+		key_as_value.value = e->key;
+		path = expand(c, &key_as_value);
+		if (!path)
+			continue;
+		v = expand(c, e);
+		if (!v) {
+			free(path);
+			continue;
+		}
+		util_strip(v);
+		if (!*v || action_value_check(ACTION_SYSFS, v, why, sizeof(why)) < 0) {
+			if (!*v)
+				ERR(c, e->line, "empty value for %s%s", path,
+				    strstr(e->value, "${") ? " (is the variable set in host.conf?)" : "");
+			else
+				ERR(c, e->line, "value \"%s\" of %s is not %s", v, path, why);
+			free(path);
+			free(v);
+			continue;
+		}
+		if (!cpu_list_component(path, &off, &len)) {
+			if (action_sysfs_path_check(path, why, sizeof(why)) < 0) {
+				ERR(c, e->line, "sysfs path \"%s\" is not %s", path, why);
+				free(path);
+				free(v);
+				continue;
+			}
+			add_sysfs(c, e, path, v);
+			continue;
+		}
+		/* One attribute per CPU of the list. */
+		list = strndup(path + off, len);
+		if (!list || parse_cpus(c, list, e->line, &cpus) < 0) {
+			if (!list)
+				c->r = -ENOMEM;
+			free(list);
+			free(path);
+			free(v);
+			continue;
+		}
+		for (int cpu = cpuset_next(&cpus, -1); cpu >= 0 && c->r == 0; cpu = cpuset_next(&cpus, cpu)) {
+			char *one = util_sprintf("%.*s%d%s", (int)off, path, cpu, path + off + len);
+
+			if (one && action_sysfs_path_check(one, why, sizeof(why)) < 0) {
+				ERR(c, e->line, "sysfs path \"%s\" is not %s", one, why);
+				free(one);
+				break;
+			}
+			add_sysfs(c, e, one, v ? strdup(v) : NULL);
+		}
+		cpuset_free(&cpus);
+		free(list);
+		free(path);
+		free(v);
+	}
+}
+
 /* ---- [cpumask] ---- */
 
 static void parse_cpumask(struct vctx *c, const struct conf_section *sec)
@@ -837,7 +949,7 @@ static char *default_name(const char *file)
 	return strndup(base, len);
 }
 
-static const char *const single_sections[] = {"mode", "sysctl", "cmdline", "cpumask"};
+static const char *const single_sections[] = {"mode", "sysctl", "cmdline", "cpumask", "sysfs"};
 
 /* One section, by its header; single_line: where each of single_sections
  * was first seen (0: not yet). */
@@ -875,8 +987,10 @@ static void validate_section(struct vctx *c, const struct conf_section *sec, uns
 			parse_sysctl(c, sec);
 		else if (k == 2)
 			parse_cmdline(c, sec);
-		else
+		else if (k == 3)
 			parse_cpumask(c, sec);
+		else
+			parse_sysfs(c, sec);
 	} else if ((klen == 3 && strncmp(h, "irq", 3) == 0) || (klen == 6 && strncmp(h, "thread", 6) == 0)) {
 		if (!*rest) {
 			ERR(c, sec->line, "missing rule name in [%.*s NAME]", (int)klen, h);
@@ -931,6 +1045,9 @@ static int check_mode(struct vctx *c, const char *file)
 		if (c->wq_cpumask_line)
 			ERR(c, c->wq_cpumask_line,
 			    "workqueue in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
+		if (c->sysfs_line)
+			ERR(c, c->sysfs_line,
+			    "[sysfs] in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
 	}
 	return 0;
 }

@@ -50,6 +50,11 @@ void policy_free(struct policy *p)
 		free(p->sysctls[i].value);
 	}
 	free(p->sysctls);
+	for (size_t i = 0; i < p->n_sysfs; i++) {
+		free(p->sysfs[i].path);
+		free(p->sysfs[i].value);
+	}
+	free(p->sysfs);
 	strv_free(p->cmdline_require);
 	strv_free(p->cmdline_recommend);
 	cpuset_free(&p->rt_cpus);

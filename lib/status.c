@@ -33,10 +33,13 @@ static int read_targets(const struct host *h, const struct host_state *s, struct
 		bool pending;
 
 		t->e = &j->targets[i];
-		if (s && (r = target_value_in(s, t->e, &t->now)) == 0 && !t->now)
-			r = -ESRCH;
-		else if (!s)
+		/* The snapshot, when it read the target; else the host. */
+		if (s && target_in_state(s, t->e)) {
+			if ((r = target_value_in(s, t->e, &t->now)) == 0 && !t->now)
+				r = -ESRCH;
+		} else {
 			r = target_read(h, t->e, NULL, &t->now, &pending);
+		}
 		if (r == -ESRCH || r == -ENOENT) {
 			t->now = NULL;
 			st->n_gone++;

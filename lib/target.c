@@ -8,6 +8,7 @@
 
 #include "apply-internal.h"
 #include "isolated/action.h"
+#include "isolated/util.h"
 
 /* ---- In a snapshot ---- */
 
@@ -33,6 +34,34 @@ struct task_info *target_thread(const struct host_state *s, const struct journal
 	return t && t->starttime == e->starttime ? t : NULL;
 }
 
+/* The snapshot's file of a sysfs target, if it read it. */
+static struct host_file *state_sysfs(const struct host_state *s, const char *target)
+{
+	const char *path = action_sysfs_path(target);
+	char file[PATH_MAX];
+
+	if (!path || util_path(file, sizeof(file), "sys/%s", path) < 0)
+		return NULL;
+	return host_state_file(s, file);
+}
+
+bool target_in_state(const struct host_state *s, const struct journal_entry *e)
+{
+	char path[PATH_MAX];
+
+	switch (e->kind) {
+	case ACTION_SYSCTL:
+		for (size_t i = 0; i < s->n_sysctls; i++)
+			if (strcmp(s->sysctls[i].name, e->target) == 0)
+				return true;
+		return host_sysctl_path(e->target, path, sizeof(path)) == 0 && host_state_file(s, path);
+	case ACTION_SYSFS:
+		return state_sysfs(s, e->target) != NULL;
+	default:
+		return true;
+	}
+}
+
 /* The value of e's target in the snapshot; NULL with *ret_gone when the
  * target no longer exists. -ENOMEM. */
 int target_value_in(const struct host_state *s, const struct journal_entry *e, char **ret)
@@ -49,6 +78,13 @@ int target_value_in(const struct host_state *s, const struct journal_entry *e, c
 		if (v && !(out = strdup(v)))
 			return -ENOMEM;
 		break;
+	case ACTION_SYSFS: {
+		const struct host_file *f = state_sysfs(s, e->target);
+
+		if (f && f->value && !(out = action_sysfs_value(f->value)))
+			return -ENOMEM;
+		break;
+	}
 	case ACTION_CPUMASK:
 		if (action_cpumask_which(e->target, &which) < 0)
 			break;
@@ -116,6 +152,18 @@ int target_set_in(struct host_state *s, const struct journal_entry *e, const cha
 	switch (e->kind) {
 	case ACTION_SYSCTL:
 		return set_sysctl_in(s, e->target, value);
+	case ACTION_SYSFS: {
+		struct host_file *f = state_sysfs(s, e->target);
+		char *v;
+
+		if (!f || !f->value)
+			return 0;
+		if (!(v = strdup(value)))
+			return -ENOMEM;
+		free(f->value);
+		f->value = v;
+		return 0;
+	}
 	case ACTION_CPUMASK:
 		if (action_cpumask_which(e->target, &which) < 0)
 			return -EINVAL;
@@ -150,6 +198,9 @@ int target_write(struct host *h, const struct journal_entry *e, const char *valu
 
 	if (e->kind == ACTION_SYSCTL)
 		return host_write_sysctl(h, e->target, value);
+	if (e->kind == ACTION_SYSFS)
+		return action_sysfs_path(e->target) ? host_write_sysfs(h, action_sysfs_path(e->target), value)
+						    : -EINVAL;
 	if (e->kind == ACTION_THREAD_SCHED) {
 		if (action_sched_parse(value, &policy, &prio) < 0)
 			return -EINVAL;
@@ -193,6 +244,9 @@ int target_read(const struct host *h, const struct journal_entry *e, const char 
 	switch (e->kind) {
 	case ACTION_SYSCTL:
 		r = host_read_sysctl(h, e->target, &out);
+		break;
+	case ACTION_SYSFS:
+		r = host_read_sysfs(h, action_sysfs_path(e->target), &out);
 		break;
 	case ACTION_CPUMASK:
 		r = action_cpumask_which(e->target, &which);

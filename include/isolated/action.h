@@ -18,6 +18,7 @@ enum action_kind {
 	ACTION_THREAD_AFFINITY,
 	ACTION_THREAD_SCHED,
 	ACTION_CPUMASK, /* [cpumask]: "cpumask/irq_default", "cpumask/workqueue" */
+	ACTION_SYSFS,	/* [sysfs]: "sysfs/kernel/mm/transparent_hugepage/enabled" */
 	_ACTION_KIND_MAX,
 };
 
@@ -28,8 +29,8 @@ enum action_kind {
 #define SCHED_EXT 7
 #endif
 
-/* "sysctl", "irq-affinity", "thread-affinity", "thread-sched", "cpumask"
- * (as plans and the journal name kinds); "?" for another k. */
+/* "sysctl", "irq-affinity", "thread-affinity", "thread-sched", "cpumask",
+ * "sysfs" (as plans and the journal name kinds); "?" for another k. */
 const char *action_kind_name(enum action_kind k);
 /* What a value of kind k sets, for messages: "sysctl", "IRQ affinity",
  * "affinity", "scheduling", "cpumask"; "value" for another k. */
@@ -46,7 +47,9 @@ bool action_kind_is_cpulist(enum action_kind k);
  *   cpu lists   "0-3,8", as cpuset_parse_list reads them (any spelling of a
  *               set: "0,1" and "0-1" are the same value)
  *   thread-sched "other" "batch" "idle" "fifo:N" "rr:N" (N in 1..99)
- *   sysctl      the value as /proc/sys shows it, without its newline */
+ *   sysctl      the value as /proc/sys shows it, without its newline
+ *   sysfs       the value of the attribute (action_sysfs_value): one line
+ *               of printable characters */
 
 /* A cpu list. 0, or -EINVAL/-ERANGE/-ENOMEM (*ret untouched). */
 int action_cpus_parse(const char *s, struct cpuset *ret);
@@ -97,7 +100,28 @@ bool action_value_equal(enum action_kind kind, const char *a, const char *b);
  *   thread-affinity, thread-sched
  *                "tid/N", N the thread id (both kinds of a thread share it)
  *   cpumask      "cpumask/irq_default", "cpumask/workqueue"
+ *   sysfs        "sysfs/PATH", PATH under /sys (action_sysfs_path_check)
  * N in decimal without leading zeros. */
+
+/* ---- sysfs ---- */
+/* A path under /sys that [sysfs] may set: relative, its components
+ * non-empty and not "." or "..", of letters, digits and "_.:-", and under
+ * one of the subtrees a KVM host's tuning needs (transparent hugepages,
+ * KSM, a CPU's cpufreq and power, workqueues, module parameters); not the
+ * workqueue cpumask of [cpumask]. 0, or -EINVAL with why (to follow
+ * "PATH is not ...": "relative to /sys (...)"). */
+int action_sysfs_path_check(const char *path, char *why, size_t whylen);
+/* The subtrees action_sysfs_path_check allows, for messages: "a, b, c". */
+extern const char action_sysfs_subtrees[];
+/* "sysfs/PATH"; allocated, NULL on ENOMEM. */
+char *action_sysfs_target(const char *path);
+/* PATH of "sysfs/PATH"; NULL for a target of another kind. */
+const char *action_sysfs_path(const char *target);
+/* The value of an attribute as read (its newline stripped): the word in
+ * brackets where the kernel lists the choices and marks the one in force
+ * ("always madvise [never]" -> "never"), else the text with white space
+ * at either end trimmed. Allocated; NULL on ENOMEM. */
+char *action_sysfs_value(const char *raw);
 
 /* "irq/41", "tid/2205". Allocated; NULL on ENOMEM. */
 char *action_irq_target(unsigned irq);

@@ -71,6 +71,10 @@ int host_sysctl_path(const char *name, char *buf, size_t len);
 /* The sysctl's value, stripped of the trailing newline. -ENOENT if the
  * kernel has no such sysctl. */
 int host_read_sysctl(const struct host *h, const char *name, char **ret);
+/* A sysfs attribute's value (action_sysfs_value of sys/PATH: the bracketed
+ * choice, or the text trimmed). -EINVAL for a path [sysfs] may not set
+ * (action_sysfs_path_check), -ENOENT if the kernel has none. */
+int host_read_sysfs(const struct host *h, const char *path, char **ret);
 
 /* Flags from /proc/PID/stat field 9 (include/linux/sched.h). */
 #define HOST_PF_KTHREAD 0x00200000UL
@@ -113,6 +117,12 @@ int host_read_sysctl(const struct host *h, const char *name, char **ret);
  *                   TID == TGID and that file exists); a PF_NO_SETAFFINITY
  *                   thread (stat flags) is -EINVAL as in the kernel; no
  *                   online CPU in the set is -EINVAL
+ *   sysfs           sys/PATH (value + "\n"), or, where the file lists its
+ *                   choices with the one in force in brackets ("always
+ *                   madvise [never]"), the brackets moved to value (a value
+ *                   not listed is -EINVAL, as the kernel says); no write bit
+ *                   is -EACCES. On the kernel, a file that is not on sysfs
+ *                   (a symlink out of /sys) is -EXDEV, and nothing written
  *   thread sched    stat fields 18 (priority: -1-rt_priority for FIFO/RR,
  *                   20+nice otherwise), 40 (rt_priority), 41 (policy), in
  *                   proc/TGID/task/TID/stat (and proc/TID/stat likewise)
@@ -127,14 +137,16 @@ int host_read_sysctl(const struct host *h, const char *name, char **ret);
  * example "irq/151=EIO tid/2205/sched=EPERM
  * kernel.numa_balancing=EACCES cpumask/workqueue=EINVAL". TARGET is
  * "irq/N", "tid/N" (any write to the thread), "tid/N/affinity",
- * "tid/N/sched", a sysctl name, "cpumask/irq_default" or
- * "cpumask/workqueue". ERRNO is a name (EIO) or a number. A write to a
+ * "tid/N/sched", a sysctl name, "cpumask/irq_default",
+ * "cpumask/workqueue" or "sysfs/PATH". ERRNO is a name (EIO) or a number. A write to a
  * faulted target fails with that errno and changes nothing. Only trees
  * honour faults; the kernel backend ignores them. -EINVAL on a malformed
  * spec (nothing set). */
 int host_set_faults(struct host *h, const char *spec);
 
 int host_write_sysctl(struct host *h, const char *name, const char *value);
+/* PATH under /sys, as action_sysfs_path_check allows (else -EINVAL). */
+int host_write_sysfs(struct host *h, const char *path, const char *value);
 int host_write_irq_affinity(struct host *h, unsigned irq, const struct cpuset *cpus);
 
 enum host_cpumask {

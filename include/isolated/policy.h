@@ -79,6 +79,13 @@ struct sysctl_setting {
 	unsigned line;
 };
 
+/* [sysfs]: one attribute (a key with cpu${rt_cpus} is one per CPU). */
+struct sysfs_setting {
+	char *path;  /* under /sys, expanded: "devices/system/cpu/cpu6/power/pm_qos_resume_latency_us" */
+	char *value; /* expanded, trimmed */
+	unsigned line;
+};
+
 /* Which part of the host a policy governs ([mode] scope = ..., or
  * isoctl --scope). Outside the host scope, IRQ rules and [cpumask] are not
  * applied (they are host-wide) and thread rules see only the threads in
@@ -128,6 +135,8 @@ struct policy {
 	struct cpuset wq_cpumask;
 	struct sysctl_setting *sysctls;
 	size_t n_sysctls;
+	struct sysfs_setting *sysfs; /* file order, CPUs of a key in order */
+	size_t n_sysfs;
 	char **cmdline_require; /* strv of "key=value" / "key", expanded */
 	char **cmdline_recommend;
 	unsigned cmdline_line;

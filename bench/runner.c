@@ -36,8 +36,9 @@ static void on_signal(int sig)
 	bench_interrupted = sig;
 }
 
-static const char *const watched_sysctls[] = {"kernel.timer_migration", "kernel.sched_rt_runtime_us",
-					      "kernel.numa_balancing"};
+static const char *const watched_sysctls[] = {"kernel.timer_migration",	 "kernel.sched_rt_runtime_us",
+					      "kernel.numa_balancing",	 "vm.stat_interval",
+					      "kernel.watchdog_cpumask", "kernel.hung_task_timeout_secs"};
 
 /* ---- the host before and after ---- */
 

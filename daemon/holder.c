@@ -526,6 +526,17 @@ static const char *const kind_words[_ACTION_KIND_MAX] = {
     [ACTION_THREAD_SCHED] = "scheduling", [ACTION_CPUMASK] = "cpumask",		  [ACTION_SYSFS] = "sysfs",
 };
 
+/* What to print beside a target: nothing for a sysctl or an attribute,
+ * whose label is its name again. */
+static const char *label_of(const struct journal_entry *e)
+{
+	size_t tl = e->target ? strlen(e->target) : 0, ll = e->label ? strlen(e->label) : 0;
+
+	if (!ll || (tl >= ll && strcmp(e->target + tl - ll, e->label) == 0))
+		return NULL;
+	return e->label;
+}
+
 /* One line per step worth a line, with the fields a journalctl query
  * wants: ISOLATED_ITEM=tid/2205 ISOLATED_RULE=rt-vcpu ISOLATED_VALUE=6-7. */
 void holder_log_step(const struct holder *h, const char *mode_name, const struct apply_step *st, int done_priority)
@@ -562,8 +573,7 @@ void holder_log_step(const struct holder *h, const char *mode_name, const struct
 	snprintf(mode, sizeof(mode), "ISOLATED_MODE=%s", mode_name ? mode_name : h->mode);
 	snprintf(kind, sizeof(kind), "ISOLATED_KIND=%s", plan_action_kind_name(e->kind));
 	snprintf(outcome, sizeof(outcome), "ISOLATED_OUTCOME=%s", apply_outcome_name(st->outcome));
-	/* A sysctl's label is its name again. */
-	label = e->label && e->label[0] && (!e->target || strcmp(e->label, e->target) != 0) ? e->label : NULL;
+	label = label_of(e);
 	log_fields(priority, fields, "%s%s%s: %s %s -> %s [%s]%s%s%s%s%s", e->target ? e->target : "?",
 		   label ? " " : "", label ? label : "", e->kind < _ACTION_KIND_MAX ? kind_words[e->kind] : "?",
 		   e->before ? e->before : "?", e->wanted ? e->wanted : "?", e->rule ? e->rule : "-",
@@ -796,7 +806,7 @@ static void log_drift(const struct holder *h, const struct status_target *t)
 	log_fields(LOG_WARNING, fields,
 		   "drift: %s%s%s %s is %s, isolated wrote %s: changed by another program (which one, the kernel "
 		   "does not say)",
-		   e->target, e->label && e->label[0] ? " " : "", e->label ? e->label : "",
+		   e->target, label_of(e) ? " " : "", label_of(e) ? label_of(e) : "",
 		   e->kind < _ACTION_KIND_MAX ? kind_words[e->kind] : "?", t->now, e->wanted ? e->wanted : "?");
 }
 

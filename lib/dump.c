@@ -12,9 +12,113 @@
 #include <unistd.h>
 
 #include "isolated/dump.h"
+#include "isolated/policy.h"
 #include "isolated/snapshot.h"
 #include "isolated/util.h"
 #include "snapshot-internal.h"
+
+/* A file of the host a policy may set, copied with its write bit (a plan of
+ * the dump says "read-only" where the host would). Files that cannot be
+ * read (write-only attributes, a device that says EIO) are left out. */
+static int dump_knob(struct walk *w, const char *path)
+{
+	struct stat st;
+	char *buf;
+	int r, fd;
+
+	r = walk_read(w, path, &buf, NULL);
+	if (r < 0) {
+		if (w->err && w->errlen)
+			w->err[0] = '\0';
+		/* A failure to write the dump is fatal; the host's is not. */
+		return r == -ENOSPC || r == -EDQUOT || r == -EROFS ? r : 0;
+	}
+	free(buf);
+	fd = host_openat(w->h, path, O_PATH, 0);
+	if (fd < 0)
+		return 0;
+	r = fstat(fd, &st) == 0 && !(st.st_mode & 0222) ? fchmodat(w->dst_fd, path, 0444, 0) : 0;
+	close(fd);
+	return r < 0 ? walk_fail(w, -errno, "%s: %s", path, path_strerror(errno)) : 0;
+}
+
+/* The regular files of dir (depth levels of directories below it: 0 is
+ * its files alone), as dump_knob copies them. A missing dir is fine. */
+static int dump_knob_dir(struct walk *w, const char *dir, unsigned depth)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
+
+	fd = host_openat(w->h, dir, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	while (r >= 0 && (de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    util_path(path, sizeof(path), "%s/%s", dir, de->d_name) < 0)
+			continue;
+		if (S_ISREG(st.st_mode))
+			r = dump_knob(w, path);
+		else if (S_ISDIR(st.st_mode) && depth > 0)
+			r = dump_knob_dir(w, path, depth - 1);
+	}
+	closedir(d);
+	return r;
+}
+
+/* What [sysctl] checks and [sysfs] may set: so that a mode planned against
+ * the dump plans as on the host. */
+static int dump_knobs(struct walk *w, const struct host_state *s)
+{
+	static const struct {
+		const char *dir;
+		unsigned depth;
+	} dirs[] = {
+	    {"sys/kernel/mm/transparent_hugepage", 1},
+	    {"sys/kernel/mm/ksm", 0},
+	    {"sys/devices/virtual/workqueue", 1},
+	};
+	char path[PATH_MAX], **mods = NULL;
+	struct dirent *de;
+	DIR *d;
+	int r = 0, fd;
+
+	for (size_t i = 0; policy_dump_sysctl(i) && r >= 0; i++)
+		if (host_sysctl_path(policy_dump_sysctl(i), path, sizeof(path)) == 0)
+			r = dump_knob(w, path);
+	for (size_t i = 0; i < ARRAY_SIZE(dirs) && r >= 0; i++)
+		r = dump_knob_dir(w, dirs[i].dir, dirs[i].depth);
+	for (int c = cpuset_next(&s->possible, -1); c >= 0 && r >= 0; c = cpuset_next(&s->possible, c)) {
+		static const char *const sub[] = {"cpufreq", "power"};
+
+		for (size_t j = 0; j < ARRAY_SIZE(sub) && r >= 0; j++)
+			if (util_path(path, sizeof(path), "sys/devices/system/cpu/cpu%d/%s", c, sub[j]) == 0)
+				r = dump_knob_dir(w, path, 0);
+	}
+	/* module/NAME/parameters: listed first, the walk opens each. */
+	fd = r >= 0 ? host_openat(w->h, "sys/module", O_RDONLY | O_DIRECTORY, 0) : -1;
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (fd >= 0 && !d)
+		close(fd);
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.' && strv_push_dup(&mods, de->d_name) < 0)
+			r = walk_fail(w, -ENOMEM, "out of memory");
+	if (d)
+		closedir(d);
+	for (size_t i = 0; mods && mods[i] && r >= 0; i++)
+		if (util_path(path, sizeof(path), "sys/module/%s/parameters", mods[i]) == 0)
+			r = dump_knob_dir(w, path, 0);
+	strv_free(mods);
+	return r;
+}
 
 /* Files a user's bug report needs that the snapshot does not parse. */
 static int dump_extras(struct walk *w, const struct host_state *s)
@@ -163,6 +267,8 @@ int host_dump(const struct host *h, const char *dir, char *err, size_t errlen)
 		r = walk_snapshot(&w, &host_needs_all, &s);
 	if (r >= 0)
 		r = dump_extras(&w, s);
+	if (r >= 0)
+		r = dump_knobs(&w, s);
 	host_state_free(s);
 	close(w.dst_fd);
 	return r < 0 ? r : 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "host-internal.h"
+#include "isolated/action.h"
 #include "isolated/host.h"
 #include "isolated/util.h"
 
@@ -65,6 +66,8 @@ static bool valid_target(const char *t)
 	}
 	if (strncmp(t, "cpumask/", 8) == 0)
 		return strcmp(t + 8, "irq_default") == 0 || strcmp(t + 8, "workqueue") == 0;
+	if (action_sysfs_path(t))
+		return action_sysfs_path_check(action_sysfs_path(t), path, sizeof(path)) == 0;
 	return host_sysctl_path(t, path, sizeof(path)) == 0;
 }
 

@@ -290,12 +290,36 @@ static int choices_file(const char *old, const char *value, char **ret, size_t *
 	return line_file(out, ret, ret_len);
 }
 
+/* The file path names is in the tree's sys/, whatever symlinks lead to
+ * it (bus/workqueue/devices/writeback does; a hostile tree's may lead
+ * into its etc/): the kernel's sysfs links stay in /sys. */
+static bool tree_in_sys(const struct host *h, const char *path)
+{
+	char link[64], real[PATH_MAX], root[PATH_MAX];
+	int fd = host_openat(h, path, O_PATH | O_NOFOLLOW, 0);
+	ssize_t n;
+	size_t rl;
+
+	if (fd < 0)
+		return true; /* the write reports the error */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, real, sizeof(real) - 1);
+	close(fd);
+	if (n < 0 || !realpath(h->root_path, root))
+		return false;
+	real[n] = '\0';
+	rl = strlen(root);
+	return strncmp(real, root, rl) == 0 && strncmp(real + rl, "/sys/", 5) == 0;
+}
+
 int host_tree_write_sysfs(struct host *h, const char *path, const char *value)
 {
 	struct stat st;
 	struct rewrite rw = {0};
 	int r;
 
+	if (!tree_in_sys(h, path))
+		return -EXDEV;
 	r = host_lstat(h, path, &st);
 	if (r == 0 && !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)))
 		r = -EACCES;

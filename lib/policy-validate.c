@@ -68,6 +68,18 @@ static const struct checked_sysctl {
     {"net.core.busy_poll", 0, 2147483647L},
 };
 
+const char *policy_dump_sysctl(size_t i)
+{
+	/* A CPU list, so not in the table of integers; the shipped dedicated
+	 * mode sets it. */
+	static const char *const more[] = {"kernel.watchdog_cpumask"};
+
+	if (i < ARRAY_SIZE(checked_sysctls))
+		return checked_sysctls[i].name;
+	i -= ARRAY_SIZE(checked_sysctls);
+	return i < ARRAY_SIZE(more) ? more[i] : NULL;
+}
+
 /* Sysctls a policy may not set, with why: what could not be put back, what
  * runs a program, what turns a stall on an RT host into a reboot. */
 static const struct refused_sysctl {

@@ -158,6 +158,12 @@ int hostconf_from_strv(char *const *assignments, const struct cpuset *online, st
 void hostconf_free(struct hostconf *hc);
 const char *hostconf_get(const struct hostconf *hc, const char *name);
 
+/* The i-th of the sysctls [sysctl] checks the values of, and of
+ * kernel.watchdog_cpumask (a CPU list the shipped dedicated mode sets);
+ * NULL past the last: what a snapshot dump copies besides the known ones,
+ * so that a plan against it is the host's. */
+const char *policy_dump_sysctl(size_t i);
+
 /* Load and validate one policy file. All errors at once as
  * "FILE:LINE: message" diag lines; -EINVAL if any (nothing returned).
  * When running as root, files not owned by root or group/world-writable are

@@ -41,6 +41,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The shipped modes, but the sysctls this machine's tests may not change
+# live (../shared/DESIGN.md, "Tests on this kind of machine"): dedicated
+# sets kernel.watchdog_cpumask and kernel.hung_task_timeout_secs, which
+# the bench would set and restore on the running kernel.
+mkdir -p "$T/shipped"
+for f in "$TOP"/policies/*.conf; do
+	grep -Ev '^kernel\.(watchdog_cpumask|hung_task_timeout_secs) *=' "$f" >"$T/shipped/${f##*/}"
+done
 held_mode() { "$ISOCTL" --direct status --json 2>/dev/null | jq -r .isolated.mode; }
 
 # The host as isolated found it: no journal, no bench processes, no links.
@@ -66,29 +74,29 @@ EOF
 # ---- arguments ----
 run 2 bench
 expect_grep "$T/err" '^isoctl: usage: isoctl bench '
-run 2 bench nosuchmode
+run 2 --policies "$T/shipped" bench nosuchmode
 expect_grep "$T/err" 'unknown mode "nosuchmode"'
-run 2 bench 'bad/name'
+run 2 --policies "$T/shipped" bench 'bad/name'
 expect_grep "$T/err" 'is not a mode name'
-run 2 bench --duration 0 vanilla
+run 2 --policies "$T/shipped" bench --duration 0 vanilla
 expect_grep "$T/err" '^isoctl: --duration 0: from 1s to 1h$'
-run 2 bench --duration soon vanilla
+run 2 --policies "$T/shipped" bench --duration soon vanilla
 expect_grep "$T/err" '^isoctl: --duration soon: not a duration'
-run 2 bench --probe dtrace vanilla
+run 2 --policies "$T/shipped" bench --probe dtrace vanilla
 expect_grep "$T/err" '^isoctl: --probe dtrace: isolated or cyclictest$'
-run 2 bench --net wifi vanilla
+run 2 --policies "$T/shipped" bench --net wifi vanilla
 expect_grep "$T/err" '^isoctl: --net wifi: veth or loopback$'
-run 2 bench --load disk vanilla
+run 2 --policies "$T/shipped" bench --load disk vanilla
 expect_grep "$T/err" '^isoctl: --load disk: '
-run 2 bench --scope process:1 vanilla
+run 2 --policies "$T/shipped" bench --scope process:1 vanilla
 expect_grep "$T/err" '^isoctl: --scope process:1: bench takes only --scope host'
-run 2 bench --json --csv vanilla
+run 2 --policies "$T/shipped" bench --json --csv vanilla
 expect_grep "$T/err" '^isoctl: --json and --csv: choose one$'
 run 2 status --duration 5
 expect_grep "$T/err" 'options of bench only'
-run 2 bench --rt-cpus 0-4095 vanilla
+run 2 --policies "$T/shipped" bench --rt-cpus 0-4095 vanilla
 expect_grep "$T/err" '^isoctl: --rt-cpus 0-4095: '
-setpriv --reuid=65534 --regid=65534 --clear-groups "$ISOCTL" bench vanilla >"$T/out" 2>"$T/err"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$ISOCTL" --policies "$T/shipped" bench vanilla >"$T/out" 2>"$T/err"
 expect_eq "bench as nobody: exit status" "$?" 1
 expect_grep "$T/err" '^isoctl: bench needs root'
 host_clean "after the argument errors"
@@ -108,7 +116,7 @@ EOF
 sleep 300 &
 spid=$!
 if run 0 --policies "$T/pol" --config "$T/conf" --direct apply pin --scope process:$spid; then
-	run 1 bench --duration 1 vanilla
+	run 1 --policies "$T/shipped" bench --duration 1 vanilla
 	expect_grep "$T/err" '^isoctl: mode pin is in force \(scope process:[0-9]+\); .*isoctl revert first$'
 	run 0 --policies "$T/pol" --config "$T/conf" --direct revert
 fi
@@ -117,7 +125,7 @@ wait $spid 2>/dev/null
 
 # ---- the short run: JSON ----
 # While it runs, catch the dedicated mode in force and look at the probes.
-"$ISOCTL" bench --duration 2 --warmup 1 --json vanilla dedicated >"$T/bench.json" 2>"$T/bench.err" &
+"$ISOCTL" --policies "$T/shipped" bench --duration 2 --warmup 1 --json vanilla dedicated >"$T/bench.json" 2>"$T/bench.err" &
 bpid=$!
 seen_dedicated=
 while kill -0 $bpid 2>/dev/null; do
@@ -182,18 +190,18 @@ sys.exit(1)
 EOF
 
 # ---- table, CSV, plot; loopback, CPU load only ----
-run 0 bench --duration 1 --warmup 0 --net loopback --load cpu --plot "$T/b.svg" vanilla dedicated
+run 0 --policies "$T/shipped" bench --duration 1 --warmup 0 --net loopback --load cpu --plot "$T/b.svg" vanilla dedicated
 expect_grep "$T/out" 'wakeup'
 expect_grep "$T/out" 'NetRT'
 expect_grep "$T/out" 'vs vanilla'
 $PY -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])' "$T/b.svg" || fail "b.svg is not well-formed"
 expect_grep "$T/b.svg" 'dedicated'
-run 0 bench --duration 1 --warmup 0 --load none --csv vanilla
+run 0 --policies "$T/shipped" bench --duration 1 --warmup 0 --load none --csv vanilla
 expect_no_grep "$T/err" 'warning'
 expect_eq "CSV lines (header, calibration and vanilla for two probes)" "$(wc -l <"$T/out")" 5
 expect_grep "$T/out" '^mode,probe,samples,'
 # rt-only needs threaded IRQs: on a kernel without them the bench says so.
-run 0 bench --duration 1 --warmup 0 --load none --csv rt-only
+run 0 --policies "$T/shipped" bench --duration 1 --warmup 0 --load none --csv rt-only
 if [ "$(cat /sys/kernel/realtime 2>/dev/null)" != 1 ] && ! grep -qw threadirqs /proc/cmdline &&
 	! grep -q PREEMPT_RT /proc/sys/kernel/version; then
 	expect_grep "$T/err" '^isoctl: bench: warning: rt-only requires threaded IRQs \(PREEMPT_RT or threadirqs\)'
@@ -204,7 +212,7 @@ host_clean "after the table and CSV runs"
 
 # ---- cyclictest as the wakeup probe ----
 if command -v cyclictest >/dev/null; then
-	run 0 bench --duration 2 --warmup 0 --probe cyclictest --json vanilla dedicated &&
+	run 0 --policies "$T/shipped" bench --duration 2 --warmup 0 --probe cyclictest --json vanilla dedicated &&
 		$PY - "$T/out" <<'EOF' || fail "bench --probe cyclictest: no samples"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -219,7 +227,7 @@ else
 fi
 
 # ---- SIGINT in the middle: reverted, nothing left ----
-"$ISOCTL" bench --duration 60 --warmup 0 vanilla dedicated >"$T/int.out" 2>"$T/int.err" &
+"$ISOCTL" --policies "$T/shipped" bench --duration 60 --warmup 0 vanilla dedicated >"$T/int.out" 2>"$T/int.err" &
 bpid=$!
 for _ in $(seq 400); do
 	[ "$(held_mode)" = dedicated ] && break

@@ -15,7 +15,7 @@ jqa() { jq -r "$@" "$T/out"; }
 # rt_nic = eth1, rt_vm = rtvm, rt_vcpus = 0-1.
 run 0 --root "$K" plan dedicated --json || finish
 expect_eq "sysctls" "$(jqa '[.actions[] | select(.kind == "sysctl") | "\(.target)=\(.to)"] | sort | join(" ")')" \
-	"kernel.numa_balancing=0 kernel.sched_rt_runtime_us=-1 kernel.timer_migration=0"
+	"kernel.hung_task_timeout_secs=600 kernel.numa_balancing=0 kernel.sched_rt_runtime_us=-1 kernel.timer_migration=0 kernel.watchdog_cpumask=0-5,8-15 vm.stat_interval=10"
 expect_eq "RT vCPU affinity" \
 	"$(jqa '[.actions[] | select(.rule == "rt-vcpu" and .kind == "thread-affinity") | "\(.target):\(.to)"] | join(" ")')" \
 	"tid/2205:6-7 tid/2206:6-7"
@@ -47,11 +47,14 @@ expect_eq "ksoftirqd/3 (already on housekeeping) is no problem" "$(jqa '[.cannot
 # No IRQ threads on a stock kernel: the RT NIC's thread priority cannot be set.
 expect_eq "no IRQ threads on 6.1" "$(jqa '[.cannot[] | select(.rule == "rt-nic") | .reason] | unique | join("")')" \
 	"no IRQ thread: the kernel is not PREEMPT_RT and was not booted with threadirqs"
-expect_eq "counts" "$(jqa '"\(.counts.sysctl) \(.counts["thread-sched"])"')" "3 3"
+expect_eq "counts" "$(jqa '"\(.counts.sysctl) \(.counts.sysfs) \(.counts["thread-sched"])"')" "6 6 3"
 # [cpumask]: new IRQs and unbound workqueues start on housekeeping, right
-# after the sysctls.
-expect_eq "default IRQ affinity" "$(jqa '.actions[3] | "\(.target):\(.from)->\(.to)"')" "cpumask/irq_default:0-15->0-5,8-15"
-expect_eq "workqueue cpumask" "$(jqa '.actions[4] | "\(.target):\(.from)->\(.to)"')" "cpumask/workqueue:0-15->0-5,8-15"
+# after the sysctls; then [sysfs]: THP, KSM, the RT CPUs' PM QoS and governor.
+expect_eq "sysfs" "$(jqa '[.actions[] | select(.kind == "sysfs") | "\(.target | ltrimstr("sysfs/")):\(.from)->\(.to)"] | join(" ")')" \
+	"kernel/mm/transparent_hugepage/enabled:madvise->never kernel/mm/ksm/run:1->2 devices/system/cpu/cpu6/power/pm_qos_resume_latency_us:0->3 devices/system/cpu/cpu7/power/pm_qos_resume_latency_us:0->3 devices/system/cpu/cpu6/cpufreq/scaling_governor:powersave->performance devices/system/cpu/cpu7/cpufreq/scaling_governor:powersave->performance"
+expect_eq "sysfs right after the cpumasks" "$(jqa '.actions[8].kind')" sysfs
+expect_eq "default IRQ affinity" "$(jqa '.actions[6] | "\(.target):\(.from)->\(.to)"')" "cpumask/irq_default:0-15->0-5,8-15"
+expect_eq "workqueue cpumask" "$(jqa '.actions[7] | "\(.target):\(.from)->\(.to)"')" "cpumask/workqueue:0-15->0-5,8-15"
 
 run 0 --root "$K" plan dedicated
 expect_grep "$T/out" '^ +RT +tid/2205 +CPU 0/KVM \(qemu-system-x86 2201\) +0-15 -> 6-7'

@@ -278,6 +278,11 @@ static void test_plan_lean_equals_full(void **state)
 			added = snap(h, &(struct host_needs){0});
 			assert_int_equal(added->n_tasks + added->n_irqs, 0);
 			assert_int_equal(host_snapshot_add(h, added, &n, NULL, 0), 0);
+			/* A full snapshot has every file a policy could name only
+			 * once asked: the policy's (sysctls beyond the known
+			 * ones, sysfs attributes) are added to it. */
+			assert_int_equal(host_snapshot_add(h, full, &(struct host_needs){.files = n.files}, NULL, 0),
+					 0);
 
 			a = plan_text(h, x.p, full, false);
 			b = plan_text(h, x.p, lean, false);
@@ -291,6 +296,7 @@ static void test_plan_lean_equals_full(void **state)
 			free(d);
 			host_state_free(lean);
 			host_state_free(added);
+			needs_done(&n);
 			pol_done(&x);
 			ran++;
 		}

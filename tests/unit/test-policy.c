@@ -1446,7 +1446,11 @@ static void load_shipped(struct fixture *f, const char *hostconf_src, const stru
 			    strcmp(base + strlen(p->name), ".conf") == 0);
 		if (strcmp(p->name, "dedicated") == 0) {
 			assert_int_equal(p->type, MODE_TYPE_DEDICATED);
-			assert_int_equal(p->n_sysctls, 3);
+			assert_int_equal(p->n_sysctls, 6);
+			/* THP, KSM, and per RT CPU its PM QoS and governor */
+			assert_int_equal(p->n_sysfs, 2 + 2 * cpuset_count(&p->rt_cpus));
+			for (size_t k = 2; k < p->n_sysfs; k++)
+				assert_non_null(strstr(p->sysfs[k].path, "devices/system/cpu/cpu"));
 			assert_int_equal(strv_len(p->cmdline_require), 4);
 			assert_int_equal(p->n_irq_rules, 2);
 			assert_int_equal(p->n_thread_rules, 3);

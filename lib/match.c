@@ -76,6 +76,21 @@ static bool glob(const char *pattern, const char *s)
 	return pattern && *pattern && s && fnmatch(pattern, s, 0) == 0;
 }
 
+/* "ksoftirqd/6", "rcuc/12" -> 6, 12: a per-CPU kernel thread's CPU by its
+ * name; -1 for any other name ("kworker/6:1" too: a worker, not the CPU's
+ * own thread). */
+static long percpu_index(const char *comm)
+{
+	const char *slash = comm ? strrchr(comm, '/') : NULL;
+	char *end;
+	long n;
+
+	if (!slash || slash == comm || !isdigit((unsigned char)slash[1]) || (slash[1] == '0' && slash[2]))
+		return -1;
+	n = strtol(slash + 1, &end, 10);
+	return *end ? -1 : n;
+}
+
 /* What a term is judged on: a thread with the fields in have, and the
  * process a vhost worker serves, looked up in s (a snapshot) or given
  * (owner, valid with HOST_TASK_OWNER in have). */
@@ -143,6 +158,13 @@ static enum match3 thread_term(const struct match_term *m, const struct facts *f
 			return MATCH_UNKNOWN;
 		}
 		return known(t->kthread == m->yes);
+	case TERM_PERCPU:
+		if ((f->have & (HOST_TASK_COMM | HOST_TASK_STAT)) != (HOST_TASK_COMM | HOST_TASK_STAT)) {
+			*need |= (HOST_TASK_COMM | HOST_TASK_STAT) & ~f->have;
+			return MATCH_UNKNOWN;
+		}
+		n = percpu_index(t->comm);
+		return known(t->kthread && n >= 0 && cpuset_isset(&m->set, (unsigned)n));
 	case TERM_VM:
 		if (!m->arg || !*m->arg)
 			return MATCH_NO;
@@ -244,6 +266,9 @@ unsigned match_rule_fields(const struct rule *r)
 			break;
 		case TERM_KTHREAD:
 			fields |= HOST_TASK_STAT;
+			break;
+		case TERM_PERCPU:
+			fields |= HOST_TASK_COMM | HOST_TASK_STAT;
 			break;
 		case TERM_VM:
 			fields |= HOST_TASK_CMDLINE | HOST_TASK_COMM | HOST_TASK_TGID | HOST_TASK_OWNER;

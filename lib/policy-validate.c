@@ -506,9 +506,13 @@ static bool cpu_list_component(const char *path, size_t *ret_off, size_t *ret_le
 {
 	static const char dir[] = "devices/system/cpu/cpu";
 	const char *p = path + sizeof(dir) - 1;
-	size_t n = strcspn(p, "/");
+	size_t n;
 
-	if (strncmp(path, dir, sizeof(dir) - 1) != 0 || n == 0 || !p[n] || strspn(p, "0123456789") == n)
+	/* The prefix first: p is inside path only then. */
+	if (strncmp(path, dir, sizeof(dir) - 1) != 0)
+		return false;
+	n = strcspn(p, "/");
+	if (n == 0 || !p[n] || strspn(p, "0123456789") == n)
 		return false;
 	*ret_off = sizeof(dir) - 1;
 	*ret_len = n;
@@ -686,10 +690,10 @@ struct term_def {
 };
 
 static const struct term_def term_defs[] = {
-    {"comm", TERM_COMM, false},	      {"pcomm", TERM_PCOMM, false}, {"cmdline", TERM_CMDLINE, false},
-    {"vm", TERM_VM, false},	      {"vcpu", TERM_VCPU, false},   {"cgroup", TERM_CGROUP, false},
-    {"kthread", TERM_KTHREAD, false}, {"nic", TERM_NIC, true},	    {"action", TERM_ACTION, true},
-    {"irq", TERM_IRQ, true},
+    {"comm", TERM_COMM, false},	      {"pcomm", TERM_PCOMM, false},   {"cmdline", TERM_CMDLINE, false},
+    {"vm", TERM_VM, false},	      {"vcpu", TERM_VCPU, false},     {"cgroup", TERM_CGROUP, false},
+    {"kthread", TERM_KTHREAD, false}, {"percpu", TERM_PERCPU, false}, {"nic", TERM_NIC, true},
+    {"action", TERM_ACTION, true},    {"irq", TERM_IRQ, true},
 };
 
 /* One word of a match line. Returns 0, -EINVAL (reported) or -ENOMEM. */
@@ -750,12 +754,13 @@ static int parse_term(struct vctx *c, const char *word, bool is_irq, unsigned li
 		}
 		break;
 	case TERM_VCPU:
+	case TERM_PERCPU:
 	case TERM_IRQ:
 		r = cpuset_parse_list(arg, &t->set, err, sizeof(err));
 		if (r == -ENOMEM)
 			return c->r = r;
 		if (r < 0) {
-			ERR(c, line, "invalid %s list in \"%s\": %s", def->kind == TERM_VCPU ? "vcpu" : "irq", w, err);
+			ERR(c, line, "invalid %s list in \"%s\": %s", def->key, w, err);
 			return -EINVAL;
 		}
 		break;
@@ -888,6 +893,17 @@ static void parse_rule(struct vctx *c, const struct conf_section *sec, bool is_i
 
 /* ---- checks across sections ---- */
 
+/* A thread rule whose match holds percpu:LIST with LIST within rt_cpus:
+ * the kernel binds every thread it can select to an RT CPU. */
+static bool bound_to_rt_cpus(const struct policy *p, const struct rule *r)
+{
+	for (size_t i = 0; !r->is_irq && i < r->n_terms; i++)
+		if (r->terms[i].kind == TERM_PERCPU && !r->terms[i].negate && !cpuset_empty(&p->rt_cpus) &&
+		    cpuset_subset(&r->terms[i].set, &p->rt_cpus))
+			return true;
+	return false;
+}
+
 static void check_rule(struct vctx *c, const struct rule *r)
 {
 	const struct policy *p = c->p;
@@ -922,7 +938,7 @@ static void check_rule(struct vctx *c, const struct rule *r)
 		    "thread priority %d is below rtnet_prio %ld: the IRQ thread would not use the RT poll_list",
 		    s->prio, c->rtnet_prio);
 	if (!reported && !r->is_irq && c->have_rt_runtime && c->rt_runtime == -1) {
-		if (!r->has_cpus && !r->cpus_text)
+		if (!r->has_cpus && !r->cpus_text && !bound_to_rt_cpus(p, r))
 			ERR(c, sline,
 			    "realtime sched %s without cpus while kernel.sched_rt_runtime_us = -1: a spinning RT "
 			    "thread would starve housekeeping work forever",

@@ -43,6 +43,7 @@ enum term_kind {
 	TERM_VHOST,   /* vhost            threads "vhost-PID" */
 	TERM_CGROUP,  /* cgroup:GLOB */
 	TERM_KTHREAD, /* kthread:yes|no */
+	TERM_PERCPU,  /* percpu:LIST      kernel threads "NAME/N" (ksoftirqd/6), N in LIST */
 	TERM_NIC,     /* nic:IF           IRQs of that interface's device */
 	TERM_ACTION,  /* action:GLOB      an IRQ action name */
 	TERM_IRQ,     /* irq:LIST         IRQ numbers ("24-31,40") */
@@ -52,7 +53,7 @@ struct match_term {
 	enum term_kind kind;
 	bool negate;	   /* "!" prefix */
 	char *arg;	   /* the glob, name (after variable expansion); NULL for ANY/VHOST */
-	struct cpuset set; /* TERM_VCPU, TERM_IRQ: the numbers */
+	struct cpuset set; /* TERM_VCPU, TERM_PERCPU, TERM_IRQ: the numbers */
 	bool yes;	   /* TERM_KTHREAD */
 };
 

@@ -38,8 +38,15 @@ expect_eq "the other guests' vCPUs move" \
 	"$(jqa '[.actions[] | select(.kind == "thread-affinity" and (.target == "tid/2305" or .target == "tid/2405")) | .to] | join(" ")')" \
 	"0-5,8-15 0-5,8-15"
 expect_eq "irqbalance moves" "$(jqa '[.actions[] | select(.target == "tid/812") | .to] | join(" ")')" "0-5,8-15"
-# Per-CPU kernel threads on the RT CPUs cannot be moved, and say so.
-for t in cpuhp/6 migration/6 ksoftirqd/6 ksoftirqd/7; do
+# Per-CPU kernel threads on the RT CPUs cannot be moved, and say so; the
+# RT CPUs' ksoftirqd get FIFO 2 (rt-ksoftirqd) and no affinity.
+expect_eq "RT CPUs' ksoftirqd" \
+	"$(jqa '[.actions[] | select(.rule == "rt-ksoftirqd") | "\(.label):\(.kind):\(.to)"] | join(" ")')" \
+	"ksoftirqd/6:thread-sched:fifo:2 ksoftirqd/7:thread-sched:fifo:2"
+expect_eq "no other ksoftirqd is touched" \
+	"$(jqa '[.actions[] | select(.kind == "thread-sched" and (.label | startswith("ksoftirqd/"))) | .label] | join(" ")')" \
+	"ksoftirqd/6 ksoftirqd/7"
+for t in cpuhp/6 migration/6 cpuhp/7 migration/7; do
 	expect_eq "$t not movable" "$(jqa --arg c "$t" '.cannot[] | select(.label == $c) | .reason')" \
 		"not movable: per-CPU kernel thread (PF_NO_SETAFFINITY), stays on ${t#*/}"
 done
@@ -47,7 +54,7 @@ expect_eq "ksoftirqd/3 (already on housekeeping) is no problem" "$(jqa '[.cannot
 # No IRQ threads on a stock kernel: the RT NIC's thread priority cannot be set.
 expect_eq "no IRQ threads on 6.1" "$(jqa '[.cannot[] | select(.rule == "rt-nic") | .reason] | unique | join("")')" \
 	"no IRQ thread: the kernel is not PREEMPT_RT and was not booted with threadirqs"
-expect_eq "counts" "$(jqa '"\(.counts.sysctl) \(.counts.sysfs) \(.counts["thread-sched"])"')" "6 6 3"
+expect_eq "counts" "$(jqa '"\(.counts.sysctl) \(.counts.sysfs) \(.counts["thread-sched"])"')" "6 6 5"
 # [cpumask]: new IRQs and unbound workqueues start on housekeeping, right
 # after the sysctls; then [sysfs]: THP, KSM, the RT CPUs' PM QoS and governor.
 expect_eq "sysfs" "$(jqa '[.actions[] | select(.kind == "sysfs") | "\(.target | ltrimstr("sysfs/")):\(.from)->\(.to)"] | join(" ")')" \
@@ -73,7 +80,7 @@ run 0 --root "$R" plan rt-only --json || finish
 expect_eq "rt-only changes no affinity" "$(jqa '.counts["irq-affinity"] + .counts["thread-affinity"]')" 0
 expect_eq "rt-only priorities" \
 	"$(jqa '[.actions[] | select(.kind == "thread-sched") | "\(.rule)=\(.to)"] | unique | join(" ")')" \
-	"rt-nic=fifo:60 rt-vcpu=fifo:70 rt-vhost=fifo:65"
+	"rcub=fifo:4 rt-ksoftirqd=fifo:2 rt-ktimers=fifo:2 rt-nic=fifo:60 rt-rcuc=fifo:4 rt-vcpu=fifo:70 rt-vhost=fifo:65"
 run 0 --root "$R" plan outsourcing --json || finish
 expect_grep "$T/out" 'RT poll_list'
 
@@ -118,7 +125,7 @@ before_v=$(tree_sum "$V")
 run 0 --root "$V" plan dedicated --json || finish
 expect_eq "vm2 online" "$(jqa .online_cpus)" "0-1"
 expect_eq "vm2 RT rules unmatched" "$(jqa '[.cannot[] | select(.reason == "RT rule matches no thread on this host") | .rule] | sort | join(" ")')" \
-	"rt-vcpu rt-vhost"
+	"rt-ktimers rt-rcuc rt-vcpu rt-vhost"
 expect_eq "vm2 everything else to CPU 0" "$(jqa '[.actions[] | select(.kind == "thread-affinity") | .to] | unique | join(" ")')" "0"
 run 1 --root "$V" grub dedicated
 expect_grep "$T/err" '^isoctl: no etc/default/grub'

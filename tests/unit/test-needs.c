@@ -147,6 +147,7 @@ static void test_needs_of_shipped(void **state)
 	assert_int_equal(n.tasks, 0);
 	assert_int_equal(n.irqs, 0);
 	assert_true(n.boot_id);
+	needs_done(&n);
 	pol_done(&x);
 
 	/* sysctls alone: no task, no IRQ */
@@ -158,6 +159,7 @@ static void test_needs_of_shipped(void **state)
 	needs_add_journal(&n, NULL);
 	assert_int_equal(n.tasks, HOST_TASK_STAT | HOST_TASK_CPUS);
 	assert_int_equal(n.irqs, HOST_IRQ_ALL);
+	needs_done(&n);
 	pol_done(&x);
 
 	/* dedicated: vm: terms read the cmdline (and a vhost owner's); no
@@ -167,6 +169,13 @@ static void test_needs_of_shipped(void **state)
 	assert_int_equal(n.irqs, HOST_IRQ_ALL);
 	assert_int_equal(n.tasks, HOST_TASK_COMM | HOST_TASK_STAT | HOST_TASK_CPUS | HOST_TASK_TGID | HOST_TASK_PCOMM |
 				      HOST_TASK_CMDLINE);
+	/* the sysctls beyond the known ones and the [sysfs] attributes are
+	 * files of the needs */
+	assert_true(strv_contains(n.files, "proc/sys/vm/stat_interval"));
+	assert_true(strv_contains(n.files, "sys/kernel/mm/ksm/run"));
+	assert_true(strv_contains(n.files, "sys/devices/system/cpu/cpu7/power/pm_qos_resume_latency_us"));
+	assert_false(strv_contains(n.files, "proc/sys/kernel/timer_migration"));
+	needs_done(&n);
 	pol_done(&x);
 
 	/* rt-only sets priorities, never CPUs */
@@ -175,6 +184,7 @@ static void test_needs_of_shipped(void **state)
 	assert_int_equal(n.irqs, HOST_IRQ_ALL);
 	assert_int_equal(n.tasks & (HOST_TASK_CPUS | HOST_TASK_CGROUP), 0);
 	assert_true(n.tasks & HOST_TASK_CMDLINE);
+	needs_done(&n);
 	pol_done(&x);
 
 	/* outside the host scope IRQ rules are not planned; a cgroup scope
@@ -183,11 +193,13 @@ static void test_needs_of_shipped(void **state)
 	needs_of_policy(x.p, &n);
 	assert_int_equal(n.irqs, HOST_IRQ_LIST);
 	assert_true(n.tasks & HOST_TASK_CGROUP);
+	needs_done(&n);
 	pol_done(&x);
 	assert_true(pol_load(&x, root, &online, TEST_DATADIR "/plan/scope.conf", false, "scope=process:2201"));
 	needs_of_policy(x.p, &n);
 	assert_true(n.tasks & HOST_TASK_STAT);
 	assert_int_equal(n.tasks & HOST_TASK_CGROUP, 0);
+	needs_done(&n);
 	pol_done(&x);
 
 	cpuset_free(&online);

@@ -41,7 +41,7 @@ struct bench {
 	bool applied; /* a mode of ours is in force */
 	int dma_fd;   /* /dev/cpu_dma_latency held at 0, -1 */
 	unsigned gen;
-	char *sysctl_before[3];
+	char *sysctl_before[6]; /* one per watched_sysctls entry (runner.c) */
 };
 
 /* The signal that ends the run early (SIGINT, SIGTERM, SIGHUP), 0: none.

@@ -27,6 +27,8 @@ static void test_kinds(void **state)
 	assert_true(action_kind_is_cpulist(ACTION_THREAD_AFFINITY));
 	assert_false(action_kind_is_cpulist(ACTION_THREAD_SCHED));
 	assert_true(action_kind_is_cpulist(ACTION_CPUMASK));
+	assert_false(action_kind_is_thread(ACTION_SYSFS));
+	assert_false(action_kind_is_cpulist(ACTION_SYSFS)); /* its values are text, a cpumask file's too */
 }
 
 static void test_sched(void **state)
@@ -182,6 +184,13 @@ static void test_value_check(void **state)
 	    {ACTION_THREAD_SCHED, "rr:+7", -EINVAL, "the canonical form rr:7"},
 	    {ACTION_THREAD_SCHED, "deadline", -EINVAL,
 	     "a scheduling value (other, batch, idle, fifo:N or rr:N with N in 1..99)"},
+	    {ACTION_SYSFS, "never", 0, ""},
+	    {ACTION_SYSFS, "always madvise", 0, ""},
+	    {ACTION_SYSFS, "", 0, ""}, /* [sysfs] refuses it; the kind does not */
+	    {ACTION_SYSFS, "rt\x1b[2J", -EINVAL, "a sysfs value (it has a control character)"},
+	    {ACTION_SYSFS, "1\n", -EINVAL, "a sysfs value (it has a control character)"},
+	    {ACTION_SYSFS, "a\tb", -EINVAL, "a sysfs value (it has a control character)"},
+	    {ACTION_SYSFS, "\x7f", -EINVAL, "a sysfs value (it has a control character)"},
 	    {_ACTION_KIND_MAX, "1", -EINVAL, "a value of a known kind"},
 	};
 
@@ -231,6 +240,7 @@ static void test_kind_names(void **state)
 	    {ACTION_THREAD_AFFINITY, "thread-affinity", "affinity"},
 	    {ACTION_THREAD_SCHED, "thread-sched", "scheduling"},
 	    {ACTION_CPUMASK, "cpumask", "cpumask"},
+	    {ACTION_SYSFS, "sysfs", "sysfs attribute"},
 	    {_ACTION_KIND_MAX, "?", "value"},
 	};
 
@@ -249,6 +259,13 @@ static void test_kind_names(void **state)
 		enum action_kind k;
 
 		assert_int_equal(action_kind_parse(*bad, &k), -EINVAL);
+	}
+	{
+		enum action_kind k = ACTION_SYSCTL;
+
+		assert_int_equal(action_kind_parse("sysfs attribute", &k), -EINVAL); /* the noun is not a name */
+		assert_int_equal(action_kind_parse("SYSFS", &k), -EINVAL);
+		assert_int_equal(k, ACTION_SYSCTL);
 	}
 }
 
@@ -296,6 +313,13 @@ static void test_equal(void **state)
 	    {ACTION_THREAD_SCHED, "fifo:5", "fifo:5", true},
 	    {ACTION_THREAD_SCHED, "fifo:5", "fifo:05", false},
 	    {ACTION_THREAD_SCHED, "other", "batch", false},
+	    {ACTION_SYSFS, "never", "never", true},
+	    {ACTION_SYSFS, "never", "madvise", false},
+	    {ACTION_SYSFS, "never\n", " never", true}, /* white space as a sysctl's */
+	    {ACTION_SYSFS, "0", "00", true},	       /* numbers as numbers */
+	    {ACTION_SYSFS, "ffff", "0ffff", false},    /* a hex cpumask is text */
+	    {ACTION_SYSFS, "performance", "Performance", false},
+	    {ACTION_SYSFS, "always madvise [never]", "never", false}, /* compare action_sysfs_value's */
 	};
 
 	(void)state;
@@ -308,6 +332,7 @@ static void test_equal(void **state)
 	assert_true(action_value_equal(ACTION_SYSCTL, NULL, NULL));
 	assert_false(action_value_equal(ACTION_SYSCTL, NULL, "1"));
 	assert_false(action_value_equal(ACTION_CPUMASK, "1", NULL));
+	assert_false(action_value_equal(ACTION_SYSFS, NULL, "never"));
 }
 
 static void test_cpumask_which(void **state)
@@ -352,6 +377,18 @@ static void test_targets(void **state)
 	    {ACTION_THREAD_SCHED, "tid/../../../etc", 41, 1, "tid/1"},
 	    {ACTION_THREAD_SCHED, "tid/0", 0, 0, NULL},
 	    {ACTION_THREAD_AFFINITY, "tid/-3", 0, -3, NULL},
+	    {ACTION_SYSFS, "sysfs/kernel/mm/ksm/run", 3, 4, "sysfs/kernel/mm/ksm/run"},
+	    {ACTION_SYSFS, "sysfs/devices/system/cpu/cpu6/power/pm_qos_resume_latency_us", 0, 0,
+	     "sysfs/devices/system/cpu/cpu6/power/pm_qos_resume_latency_us"},
+	    {ACTION_SYSFS, "kernel/mm/ksm/run", 0, 0, NULL}, /* the path, not the target */
+	    {ACTION_SYSFS, "sysfs//sys/kernel/mm/ksm/run", 0, 0, NULL},
+	    {ACTION_SYSFS, "sysfs/kernel/mm/../../../etc/shadow", 0, 0, NULL},
+	    {ACTION_SYSFS, "sysfs/devices/virtual/workqueue/cpumask", 0, 0, NULL},
+	    {ACTION_SYSFS, "sysfs/class/net/eth0/mtu", 0, 0, NULL},
+	    {ACTION_SYSFS, "sysfs/", 0, 0, NULL},
+	    {ACTION_SYSFS, "sysctl/kernel/mm/ksm/run", 0, 0, NULL},
+	    {ACTION_SYSFS, "", 0, 0, NULL},
+	    {ACTION_SYSCTL, "sysfs/kernel/mm/ksm/run", 0, 0, NULL},
 	    {_ACTION_KIND_MAX, "tid/1", 0, 1, NULL},
 	};
 
@@ -381,16 +418,149 @@ static void test_targets(void **state)
 	}
 	assert_string_equal(action_cpumask_target(HOST_CPUMASK_IRQ_DEFAULT), "cpumask/irq_default");
 	assert_string_equal(action_cpumask_target(HOST_CPUMASK_WORKQUEUE), "cpumask/workqueue");
+	/* a sysfs target is the one it was given, not a copy */
+	{
+		static const char t[] = "sysfs/kernel/mm/ksm/run";
+		char buf[ACTION_TARGET_ID_MAX];
+
+		assert_ptr_equal(action_canonical_target(ACTION_SYSFS, t, 0, 0, buf), t);
+	}
+}
+
+/* [sysfs] paths: one accepted under each subtree, and every refusal with
+ * the reason that follows "sysfs path \"PATH\" is not ". */
+static void test_sysfs_path_check(void **state)
+{
+	static const char outside[] = "under a subtree isolated sets (kernel/mm/transparent_hugepage, kernel/mm/ksm, "
+				      "devices/system/cpu/cpuN/cpufreq, devices/system/cpu/cpuN/power, "
+				      "devices/virtual/workqueue/*, bus/workqueue/devices/*, module/*/parameters)";
+	static const char component[] = "a path of names under /sys (no empty, \".\" or \"..\" component)";
+	static const char chars[] = "a path of names under /sys (letters, digits, _ . : - and /)";
+	static const struct {
+		const char *path;
+		const char *why; /* "": accepted */
+	} cases[] = {
+	    {"kernel/mm/transparent_hugepage/enabled", ""},
+	    {"kernel/mm/transparent_hugepage/khugepaged/defrag", ""},
+	    {"kernel/mm/ksm/run", ""},
+	    {"devices/system/cpu/cpu7/cpufreq/scaling_governor", ""},
+	    {"devices/system/cpu/cpu0/cpufreq/energy_performance_preference", ""},
+	    {"devices/system/cpu/cpu12/power/pm_qos_resume_latency_us", ""},
+	    {"devices/virtual/workqueue/writeback/cpumask", ""},
+	    {"bus/workqueue/devices/writeback/cpumask", ""},
+	    {"module/kvm/parameters/halt_poll_ns", ""},
+	    {"module/kvm_intel/parameters/ple_gap", ""},
+	    {"/sys/kernel/mm/ksm/run", "relative to /sys (write kernel/mm/ksm/run, not /sys/kernel/mm/ksm/run)"},
+	    {"/kernel/mm/ksm/run", "relative to /sys (write kernel/mm/ksm/run, not /sys/kernel/mm/ksm/run)"},
+	    {"kernel/mm/../ksm/run", component},
+	    {"kernel/mm/ksm/..", component},
+	    {"kernel/mm/./ksm/run", component},
+	    {"kernel//mm", component},
+	    {"kernel/mm/ksm/run/", component},
+	    {"", component},
+	    {"kernel/mm/ksm", outside}, /* the subtree itself, not a file under it */
+	    {"kernel/mm/transparent_hugepage", outside},
+	    {"kernel/mm", outside},
+	    {"devices/system/cpu/cpu01/power/x", outside}, /* a CPU is named without leading zeros */
+	    {"devices/system/cpu/cpu/power/x", outside},
+	    {"devices/system/cpu/cpu6-7/power/x", outside}, /* [sysfs] expands a list before the check */
+	    {"devices/system/cpu/cpufreq/policy0/scaling_governor", outside},
+	    {"devices/system/cpu/cpu3/online", outside},
+	    {"devices/virtual/workqueue/cpumask", "set here ([cpumask] workqueue sets it)"},
+	    {"kernel/mm/ksm/run$x", chars},
+	    {"kernel/mm/ksm/run x", chars},
+	    {"kernel/mm/ksm/r\xc3\xbcn", chars},
+	    {"class/net/eth0/mtu", outside},
+	    {"module/kvm/halt_poll_ns", outside},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char why[512] = "";
+		int r = action_sysfs_path_check(cases[i].path, why, sizeof(why));
+
+		if (r != (*cases[i].why ? -EINVAL : 0))
+			fail_msg("\"%s\": %d (%s)", cases[i].path, r, why);
+		assert_string_equal(why, cases[i].why);
+	}
+}
+
+/* An attribute's value as read: the choice in brackets, else the text. */
+static void test_sysfs_value(void **state)
+{
+	static const struct {
+		const char *raw, *value;
+	} cases[] = {
+	    {"always madvise [never]", "never"},
+	    {"[always] madvise never", "always"},
+	    {"always [madvise] never\n", "madvise"},
+	    {"[ never ]", "never"},
+	    {"[a] [b]", "a"}, /* the first */
+	    {"performance", "performance"},
+	    {"0\n", "0"},
+	    {" \t 100 \n", "100"},
+	    {"ffff", "ffff"},
+	    {"a b", "a b"},
+	    {"", ""},
+	    {"\n", ""},
+	    {"[]", "[]"}, /* nothing between the brackets: the text */
+	    {"a [] b", "a [] b"},
+	    {"always [madvise", "always [madvise"}, /* no closing bracket: the text */
+	    {"never] always", "never] always"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *v = action_sysfs_value(cases[i].raw);
+
+		assert_non_null(v);
+		if (strcmp(v, cases[i].value) != 0)
+			fail_msg("case %zu: \"%s\", wanted \"%s\"", i, v, cases[i].value);
+		free(v);
+	}
+}
+
+/* "sysfs/PATH" and back. */
+static void test_sysfs_target(void **state)
+{
+	static const char *const paths[] = {"kernel/mm/ksm/run",
+					    "devices/system/cpu/cpu12/power/pm_qos_resume_latency_us",
+					    "module/kvm/parameters/halt_poll_ns"};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		char *t = action_sysfs_target(paths[i]), buf[ACTION_TARGET_ID_MAX];
+
+		assert_non_null(t);
+		assert_true(strncmp(t, "sysfs/", 6) == 0);
+		assert_string_equal(action_sysfs_path(t), paths[i]);
+		assert_string_equal(action_canonical_target(ACTION_SYSFS, t, 0, 0, buf), t);
+		free(t);
+	}
+	assert_null(action_sysfs_path("kernel.timer_migration"));
+	assert_null(action_sysfs_path("cpumask/workqueue"));
+	assert_null(action_sysfs_path("sysfs"));
+	assert_null(action_sysfs_path("sysfsx/kernel/mm/ksm/run"));
+	assert_null(action_sysfs_path(""));
+	assert_string_equal(action_sysfs_path("sysfs/"), "");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_kinds),      cmocka_unit_test(test_sched),
-	    cmocka_unit_test(test_sched_rule), cmocka_unit_test(test_sched_names),
-	    cmocka_unit_test(test_cpus),       cmocka_unit_test(test_value_check),
-	    cmocka_unit_test(test_equal),      cmocka_unit_test(test_cpumask_which),
-	    cmocka_unit_test(test_targets),    cmocka_unit_test(test_kind_names),
+	    cmocka_unit_test(test_kinds),
+	    cmocka_unit_test(test_sched),
+	    cmocka_unit_test(test_sched_rule),
+	    cmocka_unit_test(test_sched_names),
+	    cmocka_unit_test(test_cpus),
+	    cmocka_unit_test(test_value_check),
+	    cmocka_unit_test(test_equal),
+	    cmocka_unit_test(test_cpumask_which),
+	    cmocka_unit_test(test_targets),
+	    cmocka_unit_test(test_kind_names),
+	    cmocka_unit_test(test_sysfs_path_check),
+	    cmocka_unit_test(test_sysfs_value),
+	    cmocka_unit_test(test_sysfs_target),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

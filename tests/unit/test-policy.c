@@ -123,6 +123,9 @@ static void expect_diag(const struct diag *d, const char *path, const char *cons
 #define MODE_RT_ONLY "[mode]\ntype = rt-only\n"
 #define MODE_OUTSOURCING "[mode]\ntype = outsourcing\n"
 #define MAX_EXPECT 6
+#define SYSFS_SUBTREES                                                                                                 \
+	"(kernel/mm/transparent_hugepage, kernel/mm/ksm, devices/system/cpu/cpuN/cpufreq, "                            \
+	"devices/system/cpu/cpuN/power, devices/virtual/workqueue/*, bus/workqueue/devices/*, module/*/parameters)"
 
 struct bad_policy {
 	const char *name;
@@ -385,6 +388,70 @@ static const struct bad_policy bad_policies[] = {
     {"cpumask-unknown-type",
      "[mode]\ntype = turbo\n[cpumask]\nworkqueue = 0\n",
      {"FILE:2: unknown type \"turbo\" (expected vanilla, rt-only, dedicated or outsourcing)"}},
+    /* [sysfs] (rt-only: vanilla refuses the section itself) */
+    {"sysfs-absolute",
+     MODE_RT_ONLY "[sysfs]\n/sys/kernel/mm/ksm/run = 1\n",
+     {"FILE:4: sysfs path \"/sys/kernel/mm/ksm/run\" is not relative to /sys (write kernel/mm/ksm/run, not "
+      "/sys/kernel/mm/ksm/run)"}},
+    {"sysfs-dotdot",
+     MODE_RT_ONLY "[sysfs]\nkernel/mm/transparent_hugepage/../../../../etc/x = 1\n",
+     {"FILE:4: sysfs path \"kernel/mm/transparent_hugepage/../../../../etc/x\" is not a path of names under /sys "
+      "(no empty, \".\" or \"..\" component)"}},
+    {"sysfs-empty-component",
+     MODE_RT_ONLY "[sysfs]\nkernel/mm//ksm/run = 1\n",
+     {"FILE:4: sysfs path \"kernel/mm//ksm/run\" is not a path of names under /sys (no empty, \".\" or \"..\" "
+      "component)"}},
+    {"sysfs-outside",
+     MODE_RT_ONLY "[sysfs]\nclass/net/eth0/mtu = 9000\n",
+     {"FILE:4: sysfs path \"class/net/eth0/mtu\" is not under a subtree isolated sets " SYSFS_SUBTREES}},
+    {"sysfs-subtree-itself",
+     MODE_RT_ONLY "[sysfs]\nkernel/mm/ksm = 1\n",
+     {"FILE:4: sysfs path \"kernel/mm/ksm\" is not under a subtree isolated sets " SYSFS_SUBTREES}},
+    {"sysfs-workqueue-cpumask",
+     MODE_RT_ONLY "[sysfs]\ndevices/virtual/workqueue/cpumask = 1\n",
+     {"FILE:4: sysfs path \"devices/virtual/workqueue/cpumask\" is not set here ([cpumask] workqueue sets it)"}},
+    {"sysfs-bad-char",
+     MODE_RT_ONLY "[sysfs]\nkernel/mm/ksm/run$x = 1\n",
+     {"FILE:4: sysfs path \"kernel/mm/ksm/run$x\" is not a path of names under /sys (letters, digits, _ . : - "
+      "and /)"}},
+    {"sysfs-empty", MODE_RT_ONLY "[sysfs]\nkernel/mm/ksm/run =   \n", {"FILE:4: empty value for kernel/mm/ksm/run"}},
+    {"sysfs-empty-variable",
+     MODE_RT_ONLY "[sysfs]\nkernel/mm/ksm/run = ${empty}\n",
+     {"FILE:4: empty value for kernel/mm/ksm/run (is the variable set in host.conf?)"}},
+    {"sysfs-control",
+     MODE_RT_ONLY "[sysfs]\nkernel/mm/transparent_hugepage/enabled = never\x1b[2J\n",
+     {"FILE:4: value \"never\\x1b[2J\" of kernel/mm/transparent_hugepage/enabled is not a sysfs value (it has a "
+      "control character)"}},
+    {"sysfs-duplicate-key",
+     MODE_RT_ONLY "[sysfs]\nkernel/mm/ksm/run = 0\nkernel/mm/ksm/run = 1\n",
+     {"FILE:5: duplicate key \"kernel/mm/ksm/run\" in [sysfs] (first at line 4)"}},
+    {"sysfs-duplicate-expanded",
+     MODE_RT_ONLY "[sysfs]\ndevices/system/cpu/cpu${rt_cpus}/power/pm_qos_resume_latency_us = 0\n"
+		  "devices/system/cpu/cpu0-1/power/pm_qos_resume_latency_us = n/a\n",
+     {"FILE:5: devices/system/cpu/cpu1/power/pm_qos_resume_latency_us is set twice in [sysfs] (first at line 4)"}},
+    {"sysfs-offline",
+     MODE_RT_ONLY "[sysfs]\ndevices/system/cpu/cpu0-3/cpufreq/scaling_governor = performance\n",
+     {"FILE:4: cpus 2-3 are not online (online: 0-1)"}},
+    {"sysfs-bad-cpu-list",
+     MODE_RT_ONLY "[sysfs]\ndevices/system/cpu/cpu1-x/cpufreq/scaling_governor = performance\n",
+     {"FILE:4: invalid cpu list: unexpected 'x' at position 3 in \"1-x\""}},
+    {"sysfs-expanded-outside",
+     MODE_RT_ONLY "[sysfs]\ndevices/system/cpu/cpu${rt_cpus}/online = 0\n",
+     {"FILE:4: sysfs path \"devices/system/cpu/cpu1/online\" is not under a subtree isolated sets " SYSFS_SUBTREES}},
+    {"sysfs-unknown-variable",
+     MODE_RT_ONLY "[sysfs]\ndevices/system/cpu/cpu${rt_cpu}/power/pm_qos_resume_latency_us = 0\n",
+     {"FILE:4: unknown variable ${rt_cpu}"}},
+    {"sysfs-vanilla",
+     MODE_VANILLA "[sysfs]\nkernel/mm/ksm/run = 0\n",
+     {"FILE:3: [sysfs] in a vanilla mode: vanilla sets nothing, it restores what isolated changed"}},
+    {"sysfs-vanilla-and-bad",
+     "[sysfs]\n/sys/x = 1\n" MODE_VANILLA,
+     {"FILE:1: [sysfs] in a vanilla mode: vanilla sets nothing, it restores what isolated changed",
+      "FILE:2: sysfs path \"/sys/x\" is not relative to /sys (write kernel/mm/ksm/run, not /sys/kernel/mm/ksm/run)"}},
+    {"sysfs-with-name", MODE_RT_ONLY "[sysfs thp]\nkernel/mm/ksm/run = 0\n", {"FILE:3: section [sysfs] takes no name"}},
+    {"sysfs-duplicate-section",
+     MODE_RT_ONLY "[sysfs]\nkernel/mm/ksm/run = 0\n[sysfs]\nkernel/mm/ksm/pages_to_scan = 100\n",
+     {"FILE:5: duplicate section [sysfs] (first at line 3)"}},
     {"many-errors",
      "[mode]\ntype = dedicated\ncolour = red\n[sysctl]\nvm.drop_caches = 1\n[thread a]\ncpus = 7\nsched = fifo:0\n"
      "[bogus]\n",
@@ -1364,6 +1431,67 @@ static void test_sysctl_any(void **state)
 	diag_free(&d);
 }
 
+/* [sysfs]: values trimmed, a cpu list in a CPU's directory one setting per
+ * CPU in order (each with the key's line), a CPU named by number one
+ * setting, file order kept. */
+static void test_sysfs(void **state)
+{
+	struct fixture *f = *state;
+	char *const vars[] = {"rt_cpus=12,6-7", "poll=0", "none=", NULL};
+	static const char text[] = "[mode]\ntype = rt-only\n[sysfs]\n"
+				   "kernel/mm/transparent_hugepage/enabled =   ${none} never ${none} \t\n"
+				   "devices/system/cpu/cpu${rt_cpus}/power/pm_qos_resume_latency_us = n/a\n"
+				   "devices/system/cpu/cpu3/cpufreq/scaling_governor = performance\n"
+				   "devices/system/cpu/cpu10/cpufreq/scaling_governor = performance\n"
+				   "module/kvm/parameters/halt_poll_ns = ${poll}\n"
+				   "devices/system/cpu/cpu0-1/cpufreq/energy_performance_preference = power\n";
+	static const struct {
+		const char *path, *value;
+		unsigned line;
+	} want[] = {
+	    {"kernel/mm/transparent_hugepage/enabled", "never", 4},
+	    {"devices/system/cpu/cpu6/power/pm_qos_resume_latency_us", "n/a", 5},
+	    {"devices/system/cpu/cpu7/power/pm_qos_resume_latency_us", "n/a", 5},
+	    {"devices/system/cpu/cpu12/power/pm_qos_resume_latency_us", "n/a", 5},
+	    {"devices/system/cpu/cpu3/cpufreq/scaling_governor", "performance", 6},
+	    {"devices/system/cpu/cpu10/cpufreq/scaling_governor", "performance", 7},
+	    {"module/kvm/parameters/halt_poll_ns", "0", 8},
+	    {"devices/system/cpu/cpu0/cpufreq/energy_performance_preference", "power", 9},
+	    {"devices/system/cpu/cpu1/cpufreq/energy_performance_preference", "power", 9},
+	};
+	struct hostconf *hc = NULL;
+	struct policy *p = NULL;
+	struct diag d = {0};
+	char *path = write_file(f, "sysfs.conf", text, sizeof(text) - 1);
+
+	assert_int_equal(hostconf_from_strv(vars, &f->online16, &hc, &d), 0);
+	assert_int_equal(policy_load(path, hc, &f->online16, &p, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(p->n_sysfs, ARRAY_SIZE(want));
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		assert_string_equal(p->sysfs[i].path, want[i].path);
+		assert_string_equal(p->sysfs[i].value, want[i].value);
+		assert_int_equal(p->sysfs[i].line, want[i].line);
+	}
+	policy_free(p);
+	free(path);
+
+	/* no [sysfs], or an empty one: nothing to set */
+	for (const char *const *t =
+		 (const char *const[]){"[mode]\ntype = vanilla\n", "[mode]\ntype = rt-only\n[sysfs]\n", NULL};
+	     *t; t++) {
+		p = NULL;
+		path = write_file(f, "nosysfs.conf", *t, strlen(*t));
+		assert_int_equal(policy_load(path, hc, &f->online16, &p, &d), 0);
+		assert_int_equal(p->n_sysfs, 0);
+		assert_null(p->sysfs);
+		policy_free(p);
+		free(path);
+	}
+	assert_int_equal(d.n, 0);
+	hostconf_free(hc);
+}
+
 /* ---- directories ---- */
 
 static void test_list_find(void **state)
@@ -1532,6 +1660,7 @@ int main(void)
 	    cmocka_unit_test(test_scope_parse),
 	    cmocka_unit_test_setup_teardown(test_sysctl_canonical, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sysctl_any, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sysfs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scope_cpumask, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_find, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shipped_16cpu, setup, teardown),

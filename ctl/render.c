@@ -167,6 +167,7 @@ static const char *const kind_titles[_ACTION_KIND_MAX] = {
     [ACTION_THREAD_SCHED] = "thread scheduling",
     [ACTION_CPUMASK] = "cpumask",
     [ACTION_SYSFS] = "sysfs",
+    [ACTION_IRQBALANCE] = "irqbalance",
 };
 
 const char *kind_title(enum action_kind k)
@@ -209,7 +210,7 @@ static char *what(json_object *e)
 	const char *target = raw(str(e, "target")), *label = str(e, "label");
 	int kind = kind_of(str(e, "kind"));
 
-	if (kind == ACTION_SYSCTL || kind == ACTION_SYSFS || !label || !label[0])
+	if (kind == ACTION_SYSCTL || kind == ACTION_SYSFS || kind == ACTION_IRQBALANCE || !label || !label[0])
 		return strdup(target);
 	return util_sprintf("%s %s", target, label);
 }
@@ -225,12 +226,13 @@ static int plan_text(json_object *doc)
 {
 	/* In the order they are applied: host-wide defaults before IRQs and threads. */
 	static const enum action_kind order[] = {ACTION_SYSCTL,	      ACTION_CPUMASK,	      ACTION_SYSFS,
-						 ACTION_IRQ_AFFINITY, ACTION_THREAD_AFFINITY, ACTION_THREAD_SCHED};
+						 ACTION_IRQ_AFFINITY, ACTION_THREAD_AFFINITY, ACTION_THREAD_SCHED,
+						 ACTION_IRQBALANCE};
 	json_object *acts = array(doc, "actions"), *skips = array(doc, "cannot"), *warns = array(doc, "warnings");
 	json_object *counts = get(doc, "counts");
 	const char *root = str(doc, "root"), *kernel = str(doc, "kernel"), *online = str(doc, "online_cpus");
-	char sysfs[32] = "";
-	size_t n_sysfs;
+	char sysfs[32] = "", irqb[40] = "";
+	size_t n_sysfs, n_irqb;
 
 	printf("Plan for mode %s (%s) on %s: kernel %s%s, CPUs online %s\n", raw(str(doc, "mode")),
 	       raw(str(doc, "type")), root ? root : "this host", kernel ? kernel : "?",
@@ -248,7 +250,7 @@ static int plan_text(json_object *doc)
 
 			if (!kind || strcmp(kind, kname) != 0)
 				continue;
-			if (order[oi] == ACTION_SYSCTL || order[oi] == ACTION_SYSFS)
+			if (order[oi] == ACTION_SYSCTL || order[oi] == ACTION_SYSFS || order[oi] == ACTION_IRQBALANCE)
 				printf("  %-4s %-53s %12s -> %-12s [%s]\n", flag(a, "rt") ? "RT" : "",
 				       raw(str(a, "target")), raw(str(a, "from")), raw(str(a, "to")),
 				       raw(str(a, "rule")));
@@ -282,13 +284,17 @@ static int plan_text(json_object *doc)
 	n_sysfs = count(counts, plan_action_kind_name(ACTION_SYSFS));
 	if (n_sysfs)
 		snprintf(sysfs, sizeof(sysfs), "%zu sysfs, ", n_sysfs);
+	n_irqb = count(counts, plan_action_kind_name(ACTION_IRQBALANCE));
+	if (n_irqb)
+		snprintf(irqb, sizeof(irqb), ", %zu irqbalance", n_irqb);
 	printf("\n%zu change%s (%zu sysctl, %zu cpumask, %s%zu IRQ affinity, %zu thread affinity, %zu thread "
-	       "scheduling), %zu cannot be done, %zu already as wanted\n",
+	       "scheduling%s), %zu cannot be done, %zu already as wanted\n",
 	       alen(acts), plural(alen(acts)), count(counts, plan_action_kind_name(ACTION_SYSCTL)),
 	       count(counts, plan_action_kind_name(ACTION_CPUMASK)), sysfs,
 	       count(counts, plan_action_kind_name(ACTION_IRQ_AFFINITY)),
 	       count(counts, plan_action_kind_name(ACTION_THREAD_AFFINITY)),
-	       count(counts, plan_action_kind_name(ACTION_THREAD_SCHED)), alen(skips), count(counts, "unchanged"));
+	       count(counts, plan_action_kind_name(ACTION_THREAD_SCHED)), irqb, alen(skips),
+	       count(counts, "unchanged"));
 	return EXIT_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "isolated/action.h"
+#include "isolated/irqbalance.h"
 #include "isolated/util.h"
 
 bool action_kind_is_thread(enum action_kind k)
@@ -18,7 +19,7 @@ bool action_kind_is_thread(enum action_kind k)
 
 bool action_kind_is_cpulist(enum action_kind k)
 {
-	return k == ACTION_IRQ_AFFINITY || k == ACTION_THREAD_AFFINITY || k == ACTION_CPUMASK;
+	return k == ACTION_IRQ_AFFINITY || k == ACTION_THREAD_AFFINITY || k == ACTION_CPUMASK || k == ACTION_IRQBALANCE;
 }
 
 static const struct {
@@ -31,6 +32,7 @@ static const struct {
     [ACTION_THREAD_SCHED] = {"thread-sched", "scheduling"},
     [ACTION_CPUMASK] = {"cpumask", "cpumask"},
     [ACTION_SYSFS] = {"sysfs", "sysfs attribute"},
+    [ACTION_IRQBALANCE] = {"irqbalance", "irqbalance setting"},
 };
 
 const char *action_kind_name(enum action_kind k)
@@ -216,12 +218,13 @@ int action_value_check(enum action_kind k, const char *value, char *why, size_t 
 	case ACTION_IRQ_AFFINITY:
 	case ACTION_THREAD_AFFINITY:
 	case ACTION_CPUMASK:
+	case ACTION_IRQBALANCE:
 		r = cpuset_parse_list(value, &set, msg, sizeof(msg));
 		cpuset_free(&set);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0) {
-			snprintf(why, whylen, "a CPU list (%s)", msg);
+			snprintf(why, whylen, "%s (%s)", k == ACTION_IRQBALANCE ? "a list" : "a CPU list", msg);
 			return -EINVAL;
 		}
 		return 0;
@@ -362,6 +365,8 @@ const char *action_canonical_target(enum action_kind k, const char *target, unsi
 
 		return p && action_sysfs_path_check(p, path, sizeof(path)) == 0 ? target : NULL;
 	}
+	case ACTION_IRQBALANCE:
+		return irqbalance_target_valid(target) ? target : NULL;
 	case ACTION_IRQ_AFFINITY:
 		return irq_target(irq, buf);
 	case ACTION_THREAD_AFFINITY:

@@ -146,9 +146,10 @@ static int push_step(struct apply_result *res, struct apply_step *st, size_t *ca
 }
 
 /* Order: sysctls, then the host-wide cpumasks and sysfs attributes, IRQs,
- * thread affinity, and thread priorities last, so RT priorities are given
- * to threads already on their CPUs. Restores run first and in the reverse order: RT priorities
- * go before threads move back onto shared CPUs. */
+ * thread affinity, and thread priorities, so RT priorities are given
+ * to threads already on their CPUs; irqbalance last, restarted once the
+ * IRQs it is told to leave alone are where the mode puts them. Restores run first and in the reverse order: RT
+ * priorities go before threads move back onto shared CPUs. */
 static int kind_rank(enum action_kind k)
 {
 	switch (k) {
@@ -162,6 +163,8 @@ static int kind_rank(enum action_kind k)
 		return 3;
 	case ACTION_THREAD_AFFINITY:
 		return 4;
+	case ACTION_IRQBALANCE:
+		return 6;
 	default:
 		return 5;
 	}
@@ -382,6 +385,8 @@ static enum step_outcome classify(struct txn *t, struct apply_step *st, int r)
 	}
 	if (e->kind == ACTION_THREAD_SCHED && err == EPERM)
 		why = eperm_sched_message(t->h, t->s, e);
+	else if (e->kind == ACTION_IRQBALANCE && host_irqbalance_error(t->h))
+		why = strdup(host_irqbalance_error(t->h));
 	st->message = util_sprintf("%s (%s)%s%s", path_strerror(err), errno_name(err), why ? ": " : "", why ? why : "");
 	free(why);
 	return STEP_FAILED;
@@ -400,6 +405,8 @@ static void execute(struct txn *t, struct apply_step *st)
 		return;
 	}
 	t->writes++;
+	if (st->e.kind == ACTION_IRQBALANCE && host_irqbalance_error(t->h))
+		st->message = strdup(host_irqbalance_error(t->h));
 	crash_point(t->o, "%u", t->writes);
 	r = target_read(t->h, &st->e, st->e.wanted, &back, &pending);
 	if (r == -ESRCH && action_kind_is_thread(st->e.kind)) {

@@ -3,6 +3,7 @@
  * the one backup of the original file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -906,9 +907,9 @@ static int edit_assignment(const char *buf, size_t len, const char *name, const 
 	return r;
 }
 
-/* No GRUB_CMDLINE_LINUX_DEFAULT in the file: a line of its own at the end. */
-static int append_assignment(const char *buf, size_t len, const char *value, struct edits *out, char *err,
-			     size_t errlen)
+/* No assignment of name in the file: a line of its own at the end. */
+static int append_assignment(const char *buf, size_t len, const char *name, const char *value, struct edits *out,
+			     char *err, size_t errlen)
 {
 	struct sbuf b = {0};
 
@@ -919,7 +920,8 @@ static int append_assignment(const char *buf, size_t len, const char *value, str
 	}
 	if (len > 0 && buf[len - 1] != '\n')
 		sbuf_addc(&b, '\n');
-	sbuf_adds(&b, VAR_DEFAULT "=\"");
+	sbuf_adds(&b, name);
+	sbuf_adds(&b, "=\"");
 	escape_double(&b, value);
 	sbuf_adds(&b, "\"\n");
 	return edits_add(out, len, len, sbuf_take(&b));
@@ -930,6 +932,24 @@ static int edit_cmp(const void *a, const void *b)
 	const struct edit *x = a, *y = b;
 
 	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The edits applied to buf: the new file, NUL-terminated. */
+static char *apply_edits(const char *buf, size_t len, struct edits *out, size_t *ret_len)
+{
+	struct sbuf b = {0};
+	size_t at = 0;
+
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), edit_cmp);
+	for (size_t i = 0; i < out->n; i++) {
+		sbuf_add(&b, buf + at, out->v[i].start - at);
+		sbuf_adds(&b, out->v[i].text);
+		at = out->v[i].end;
+	}
+	sbuf_add(&b, buf + at, len - at);
+	*ret_len = b.len;
+	return sbuf_take(&b);
 }
 
 static bool same_str(const char *a, const char *b)
@@ -971,9 +991,8 @@ int grub_edit(const char *buf, size_t len, char *const *params, char **ret, size
 	static const char *const names[] = {VAR_LINUX, VAR_DEFAULT, NULL};
 	struct edits el = {0}, ed = {0}, out = {0};
 	struct want *w = NULL;
-	char *v[2] = {NULL, NULL};
-	struct sbuf b = {0};
-	size_t nw = 0, at = 0;
+	char *v[2] = {NULL, NULL}, *nbuf = NULL;
+	size_t nw = 0, nlen = 0;
 	int r;
 
 	r = procfmt_parse_shell(buf, len, names, v);
@@ -1007,35 +1026,97 @@ int grub_edit(const char *buf, size_t len, char *const *params, char **ret, size
 		if (n == 0 && !v[1]) {
 			char *nv = apply_value("", &ed);
 
-			r = nv ? append_assignment(buf, len, nv, &out, err, errlen) : -ENOMEM;
+			r = nv ? append_assignment(buf, len, VAR_DEFAULT, nv, &out, err, errlen) : -ENOMEM;
 			free(nv);
 		} else
 			r = edit_assignment(buf, len, VAR_DEFAULT, v[1], &ed, &out, err, errlen);
 		if (r < 0)
 			goto out;
 	}
-	if (out.n > 1)
-		qsort(out.v, out.n, sizeof(*out.v), edit_cmp);
-	for (size_t i = 0; i < out.n; i++) {
-		sbuf_add(&b, buf + at, out.v[i].start - at);
-		sbuf_adds(&b, out.v[i].text);
-		at = out.v[i].end;
-	}
-	sbuf_add(&b, buf + at, len - at);
-	r = b.oom ? -ENOMEM : read_back(b.s, b.len, v, &el, &ed, err, errlen);
+	nbuf = apply_edits(buf, len, &out, &nlen);
+	r = !nbuf ? -ENOMEM : read_back(nbuf, nlen, v, &el, &ed, err, errlen);
 	if (r == 0) {
-		*ret_len = b.len;
-		*ret = sbuf_take(&b);
+		*ret_len = nlen;
+		*ret = nbuf;
+		nbuf = NULL;
 		*ret_changed = out.n > 0;
 	}
 out:
-	free(b.s);
+	free(nbuf);
 	free(v[0]);
 	free(v[1]);
 	edits_free(&el);
 	edits_free(&ed);
 	edits_free(&out);
 	wants_free(w, nw);
+	return r;
+}
+
+int defaults_assign(const char *buf, size_t len, const char *name, const char *value, char **ret, size_t *ret_len,
+		    char *err, size_t errlen)
+{
+	const char *names[] = {name, NULL};
+	struct edits e = {0}, out = {0};
+	struct assign_at one;
+	char *old = NULL, *got = NULL, *nbuf = NULL;
+	size_t n, nlen = 0;
+	int r;
+
+	r = procfmt_parse_shell(buf, len, names, &old);
+	if (r == -EINVAL || r == -E2BIG) {
+		util_set_err(err, errlen, r == -EINVAL ? "unterminated quote" : "a value too long after expansion");
+		return -EINVAL;
+	}
+	if (r < 0)
+		return r;
+	r = find_assignments(buf, len, name, &one, 1, &n, err, errlen);
+	if (r < 0)
+		goto out;
+	if (old && strcmp(old, value) == 0) {
+		nbuf = malloc(len + 1);
+		if (!nbuf) {
+			r = -ENOMEM;
+			goto out;
+		}
+		memcpy(nbuf, buf, len);
+		nbuf[len] = '\0';
+		nlen = len;
+		goto done;
+	}
+	if (n == 0 && !old)
+		r = append_assignment(buf, len, name, value, &out, err, errlen);
+	else {
+		r = edits_add(&e, 0, old ? strlen(old) : 0, strdup(value));
+		if (r >= 0)
+			r = edit_assignment(buf, len, name, old, &e, &out, err, errlen);
+	}
+	if (r < 0)
+		goto out;
+	nbuf = apply_edits(buf, len, &out, &nlen);
+	if (!nbuf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* Read back: the shell must see the value we meant. */
+	r = procfmt_parse_shell(nbuf, nlen, names, &got);
+	if (r < 0 && r != -EINVAL && r != -E2BIG)
+		goto out;
+	if (r < 0 || !got || strcmp(got, value) != 0) {
+		util_set_err(err, errlen, "the edited file would not read back as intended");
+		r = -EINVAL;
+		goto out;
+	}
+done:
+	*ret = nbuf;
+	*ret_len = nlen;
+	nbuf = NULL;
+	r = 0;
+out:
+	free(nbuf);
+	free(old);
+	free(got);
+	edits_free(&e);
+	edits_free(&out);
 	return r;
 }
 
@@ -1126,17 +1207,17 @@ static int write_atomic(const struct host *h, const char *dir, const char *name,
 	return r < 0 ? fail_errno(h, write_steps[step], rel, r, err, errlen) : 0;
 }
 
-/* The mode and owner of GRUB_PATH, which must be a regular file. */
-static int grub_stat(const struct host *h, struct stat *ret, char *err, size_t errlen)
+/* The mode and owner of path, which must be a regular file. */
+static int file_stat(const struct host *h, const char *path, struct stat *ret, char *err, size_t errlen)
 {
 	char p[4096];
 
-	int r = host_lstat(h, GRUB_PATH, ret);
+	int r = host_lstat(h, path, ret);
 
 	if (r < 0)
-		return fail_errno(h, "", GRUB_PATH, r, err, errlen);
+		return fail_errno(h, "", path, r, err, errlen);
 	if (!S_ISREG(ret->st_mode)) {
-		util_set_err(err, errlen, "%s %s: edit it by hand", host_path(h, GRUB_PATH, p, sizeof(p)),
+		util_set_err(err, errlen, "%s %s: edit it by hand", host_path(h, path, p, sizeof(p)),
 			     S_ISLNK(ret->st_mode) ? "is a symbolic link (replacing it would cut the link)"
 						   : "is not a regular file");
 		return -EINVAL;
@@ -1144,87 +1225,131 @@ static int grub_stat(const struct host *h, struct stat *ret, char *err, size_t e
 	return 0;
 }
 
-int grub_write(const struct host *h, const char *old_buf, size_t old_len, const char *new_buf, size_t new_len,
-	       bool *ret_backup_made, char *err, size_t errlen)
+/* path's directory and name, split at the last "/". */
+static int split_path(const char *path, char dir[PATH_MAX], const char **ret_name)
 {
+	const char *slash = strrchr(path, '/');
+
+	if (!slash || (size_t)(slash - path) >= PATH_MAX)
+		return -EINVAL;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	*ret_name = slash + 1;
+	return 0;
+}
+
+int defaults_write(const struct host *h, const char *path, const char *backup, const char *old_buf, size_t old_len,
+		   const char *new_buf, size_t new_len, bool *ret_backup_made, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], brel[PATH_MAX];
+	const char *name;
 	struct stat st, bst;
 	bool made = false;
 	int r;
 
-	r = grub_stat(h, &st, err, errlen);
+	if (split_path(path, dir, &name) < 0 || util_path(brel, sizeof(brel), GRUB_BACKUP_DIR "/%s", backup) < 0)
+		return -EINVAL;
+	r = file_stat(h, path, &st, err, errlen);
 	if (r < 0)
 		return r;
-	r = host_lstat(h, GRUB_BACKUP_PATH, &bst);
+	r = host_lstat(h, brel, &bst);
 	if (r < 0) {
 		if (r != -ENOENT)
-			return fail_errno(h, "", GRUB_BACKUP_PATH, r, err, errlen);
+			return fail_errno(h, "", brel, r, err, errlen);
 		r = mkdirs(h, GRUB_BACKUP_DIR, err, errlen);
 		if (r < 0)
 			return r;
 		/* Owned by whoever runs us (root), like the journal. */
-		r = write_atomic(h, GRUB_BACKUP_DIR, "grub.orig", old_buf, old_len, 0644, geteuid(), getegid(), true,
-				 err, errlen);
+		r = write_atomic(h, GRUB_BACKUP_DIR, backup, old_buf, old_len, 0644, geteuid(), getegid(), true, err,
+				 errlen);
 		if (r < 0 && r != -EEXIST) /* EEXIST: another isoctl saved it just now */
 			return r;
 		made = r == 0;
 	}
-	r = write_atomic(h, "etc/default", "grub", new_buf, new_len, st.st_mode & 07777, st.st_uid, st.st_gid, false,
-			 err, errlen);
+	r = write_atomic(h, dir, name, new_buf, new_len, st.st_mode & 07777, st.st_uid, st.st_gid, false, err, errlen);
 	if (r < 0)
 		return r;
 	*ret_backup_made = made;
 	return 0;
 }
 
-int grub_restore(const struct host *h, char *err, size_t errlen)
+int grub_write(const struct host *h, const char *old_buf, size_t old_len, const char *new_buf, size_t new_len,
+	       bool *ret_backup_made, char *err, size_t errlen)
 {
-	struct stat st;
-	char *buf = NULL, p[4096];
-	size_t len;
-	int r, dfd;
+	return defaults_write(h, GRUB_PATH, "grub.orig", old_buf, old_len, new_buf, new_len, ret_backup_made, err,
+			      errlen);
+}
 
-	/* Our own file: never a symbolic link (which could lead to any file
-	 * of the host, to be made its boot configuration). */
-	r = host_lstat(h, GRUB_BACKUP_PATH, &st);
-	if (r == 0 && !S_ISREG(st.st_mode)) {
-		util_set_err(err, errlen, "%s is not a regular file (isolated writes it as one): restore by hand",
-			     host_path(h, GRUB_BACKUP_PATH, p, sizeof(p)));
+int defaults_drop_backup(const struct host *h, const char *backup, char *err, size_t errlen)
+{
+	char p[4096], brel[PATH_MAX];
+	int dfd, r = 0;
+
+	if (util_path(brel, sizeof(brel), GRUB_BACKUP_DIR "/%s", backup) < 0)
 		return -EINVAL;
-	}
-	if (r == 0)
-		r = path_read(h->root_fd, GRUB_BACKUP_PATH, host_resolve(h), 16 << 20, &buf, &len);
-	if (r == -ENOENT) {
-		util_set_err(err, errlen, "%s: no backup to restore", host_path(h, GRUB_BACKUP_PATH, p, sizeof(p)));
-		return r;
-	}
-	if (r < 0)
-		return fail_errno(h, "reading", GRUB_BACKUP_PATH, r, err, errlen);
-	/* The mode and owner of the file replaced; with none (removed by
-	 * hand), the backup's. */
-	r = host_lstat(h, GRUB_PATH, &st);
-	if (r != -ENOENT) {
-		r = grub_stat(h, &st, err, errlen);
-		if (r < 0)
-			goto out;
-	} else if ((r = host_lstat(h, GRUB_BACKUP_PATH, &st)) < 0) {
-		r = fail_errno(h, "", GRUB_BACKUP_PATH, r, err, errlen);
-		goto out;
-	}
-	r = write_atomic(h, "etc/default", "grub", buf, len, st.st_mode & 07777, st.st_uid, st.st_gid, false, err,
-			 errlen);
-	if (r < 0)
-		goto out;
 	dfd = host_openat(h, GRUB_BACKUP_DIR, O_RDONLY | O_DIRECTORY, 0);
 	if (dfd < 0)
 		errno = -dfd;
-	if (dfd < 0 || unlinkat(dfd, "grub.orig", 0) < 0 || fsync(dfd) < 0) {
+	if (dfd < 0 || unlinkat(dfd, backup, 0) < 0 || fsync(dfd) < 0) {
 		r = -errno;
-		util_set_err(err, errlen, "the original is back, but removing %s failed: %s",
-			     host_path(h, GRUB_BACKUP_PATH, p, sizeof(p)), path_strerror(-r));
+		util_set_err(err, errlen, "removing %s failed: %s", host_path(h, brel, p, sizeof(p)),
+			     path_strerror(-r));
 	}
 	if (dfd >= 0)
 		close(dfd);
+	return r;
+}
+
+int defaults_restore(const struct host *h, const char *path, const char *backup, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], brel[PATH_MAX], p[4096], why[4096];
+	const char *name;
+	struct stat st;
+	char *buf = NULL;
+	size_t len;
+	int r;
+
+	if (split_path(path, dir, &name) < 0 || util_path(brel, sizeof(brel), GRUB_BACKUP_DIR "/%s", backup) < 0)
+		return -EINVAL;
+	/* Our own file: never a symbolic link (which could lead to any file
+	 * of the host, to be made its configuration). */
+	r = host_lstat(h, brel, &st);
+	if (r == 0 && !S_ISREG(st.st_mode)) {
+		util_set_err(err, errlen, "%s is not a regular file (isolated writes it as one): restore by hand",
+			     host_path(h, brel, p, sizeof(p)));
+		return -EINVAL;
+	}
+	if (r == 0)
+		r = path_read(h->root_fd, brel, host_resolve(h), 16 << 20, &buf, &len);
+	if (r == -ENOENT) {
+		util_set_err(err, errlen, "%s: no backup to restore", host_path(h, brel, p, sizeof(p)));
+		return r;
+	}
+	if (r < 0)
+		return fail_errno(h, "reading", brel, r, err, errlen);
+	/* The mode and owner of the file replaced; with none (removed by
+	 * hand), the backup's. */
+	r = host_lstat(h, path, &st);
+	if (r != -ENOENT) {
+		r = file_stat(h, path, &st, err, errlen);
+		if (r < 0)
+			goto out;
+	} else if ((r = host_lstat(h, brel, &st)) < 0) {
+		r = fail_errno(h, "", brel, r, err, errlen);
+		goto out;
+	}
+	r = write_atomic(h, dir, name, buf, len, st.st_mode & 07777, st.st_uid, st.st_gid, false, err, errlen);
+	if (r < 0)
+		goto out;
+	r = defaults_drop_backup(h, backup, why, sizeof(why));
+	if (r < 0)
+		util_set_err(err, errlen, "the original is back, but %s", why);
 out:
 	free(buf);
 	return r;
+}
+
+int grub_restore(const struct host *h, char *err, size_t errlen)
+{
+	return defaults_restore(h, GRUB_PATH, "grub.orig", err, errlen);
 }

@@ -10,6 +10,7 @@
 
 #include "host-internal.h"
 #include "isolated/action.h"
+#include "isolated/irqbalance.h"
 #include "isolated/host.h"
 #include "isolated/util.h"
 
@@ -68,6 +69,8 @@ static bool valid_target(const char *t)
 		return strcmp(t + 8, "irq_default") == 0 || strcmp(t + 8, "workqueue") == 0;
 	if (action_sysfs_path(t))
 		return action_sysfs_path_check(action_sysfs_path(t), path, sizeof(path)) == 0;
+	if (irqbalance_target_valid(t))
+		return true;
 	return host_sysctl_path(t, path, sizeof(path)) == 0;
 }
 

@@ -12,10 +12,13 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <sys/vfs.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
 
 #include "host-internal.h"
 #include "isolated/action.h"
 #include "isolated/host.h"
+#include "isolated/irqbalance.h"
 #include "isolated/util.h"
 
 /* The kernel takes a /proc or /sys value in one write(); a short one means
@@ -137,6 +140,73 @@ int host_write_sysfs(struct host *h, const char *path, const char *value)
 	if (h->is_tree)
 		return host_tree_write_sysfs(h, file, value);
 	return kernel_write_sysfs(h, file, value);
+}
+
+/* irqbalance reads its defaults file when it starts: restarted by systemd,
+ * if it runs (TryRestartUnit starts nothing that is stopped), the one way
+ * isolated has to make a daemon take a change. No systemd, no restart:
+ * irqbalance started another way is its starter's to restart. */
+static void restart_irqbalance(struct host *h)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *bus = NULL;
+	int r;
+
+	if (sd_booted() <= 0)
+		return;
+	r = sd_bus_open_system(&bus);
+	if (r >= 0)
+		r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+				       "org.freedesktop.systemd1.Manager", "TryRestartUnit", &e, NULL, "ss",
+				       IRQBALANCE_UNIT, "replace");
+	/* Not installed as a unit: nothing runs it. */
+	if (r < 0 && sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
+		r = 0;
+	if (r < 0)
+		util_set_err(h->irqbalance_err, sizeof(h->irqbalance_err), "restarting %s: %s", IRQBALANCE_UNIT,
+			     e.message ? e.message : strerror(-r));
+	sd_bus_error_free(&e);
+	sd_bus_flush_close_unref(bus);
+}
+
+int host_write_irqbalance(struct host *h, const char *target, const char *value)
+{
+	int r;
+
+	h->irqbalance_err[0] = '\0';
+	if (!irqbalance_target_valid(target) || strchr(value, '\n'))
+		return -EINVAL;
+	r = host_fault(h, target);
+	if (r < 0)
+		return r;
+	r = irqbalance_write(h, target, value, h->irqbalance_err, sizeof(h->irqbalance_err));
+	if (r < 0 || h->is_tree)
+		return r;
+	/* The file is written: a restart that fails is said (see
+	 * host_irqbalance_error), not undone. */
+	restart_irqbalance(h);
+	return 0;
+}
+
+int host_read_irqbalance(const struct host *h, const char *target, char **ret)
+{
+	const char *path;
+	char *buf = NULL, why[256];
+	size_t len;
+	int r;
+
+	r = irqbalance_find(h, &path);
+	if (r >= 0)
+		r = host_read(h, path, &buf, &len);
+	if (r >= 0)
+		r = irqbalance_value(buf, len, target, ret, why, sizeof(why));
+	free(buf);
+	return r;
+}
+
+const char *host_irqbalance_error(const struct host *h)
+{
+	return h->irqbalance_err[0] ? h->irqbalance_err : NULL;
 }
 
 int host_write_irq_affinity(struct host *h, unsigned irq, const struct cpuset *cpus)

@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "isolated/action.h"
+#include "isolated/irqbalance.h"
 #include "isolated/journal.h"
 #include "isolated/json.h"
 #include "isolated/util.h"
@@ -529,6 +530,11 @@ static int check_target(const struct journal_entry *e, const char *where, char *
 		return journal_bad(err, errlen, where, "target \"%s\" is not %s or %s", p,
 				   action_cpumask_target(HOST_CPUMASK_IRQ_DEFAULT),
 				   action_cpumask_target(HOST_CPUMASK_WORKQUEUE));
+	if (!canonical && e->kind == ACTION_IRQBALANCE)
+		return journal_bad(err, errlen, where, "target \"%s\" is not %s or %s", p, IRQBALANCE_TARGET_CPUS,
+				   IRQBALANCE_TARGET_IRQS);
+	if (!canonical && e->kind == ACTION_SYSFS)
+		return journal_bad(err, errlen, where, "target \"%s\" is not sysfs/PATH of a path [sysfs] may set", p);
 	if (!canonical)
 		return journal_bad(err, errlen, where, "target \"%s\" is not a sysctl name", p);
 	if (strcmp(canonical, e->target) != 0)

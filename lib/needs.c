@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "isolated/action.h"
+#include "isolated/irqbalance.h"
 #include "isolated/needs.h"
 #include "isolated/plan.h"
 #include "isolated/util.h"
@@ -39,6 +40,17 @@ static int add_sysfs(struct host_needs *n, const char *path)
 	return strv_push_dup(&n->files, file);
 }
 
+/* irqbalance's defaults files, and the backup of the original. */
+static int add_irqbalance(struct host_needs *n)
+{
+	for (size_t i = 0; irqbalance_files[i]; i++)
+		if (!strv_contains(n->files, irqbalance_files[i]) && strv_push_dup(&n->files, irqbalance_files[i]) < 0)
+			return -ENOMEM;
+	if (strv_contains(n->files, IRQBALANCE_BACKUP_PATH))
+		return 0;
+	return strv_push_dup(&n->files, IRQBALANCE_BACKUP_PATH);
+}
+
 /* The file of a journal entry of the system's (a sysctl beyond the
  * known ones, a sysfs attribute); 0 for the others. */
 static int add_entry_file(struct host_needs *n, const struct journal_entry *e)
@@ -47,6 +59,8 @@ static int add_entry_file(struct host_needs *n, const struct journal_entry *e)
 		return add_sysctl(n, e->target);
 	if (e->kind == ACTION_SYSFS && e->target)
 		return add_sysfs(n, action_sysfs_path(e->target));
+	if (e->kind == ACTION_IRQBALANCE)
+		return add_irqbalance(n);
 	return 0;
 }
 
@@ -94,6 +108,10 @@ int needs_of_policy(const struct policy *p, struct host_needs *ret)
 			needs_done(&n);
 			return -ENOMEM;
 		}
+	if (host_scope && p->has_irqbalance && add_irqbalance(&n) < 0) {
+		needs_done(&n);
+		return -ENOMEM;
+	}
 	*ret = n;
 	return 0;
 }

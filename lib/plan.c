@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "isolated/action.h"
+#include "isolated/irqbalance.h"
 #include "isolated/plan.h"
 #include "isolated/procfmt.h"
 
@@ -325,6 +326,78 @@ static void plan_cpumasks(struct builder *b)
 	plan_cpumask(b, p->has_wq_cpumask, &p->wq_cpumask, s->has_wq_cpumask, &s->wq_cpumask,
 		     action_cpumask_target(HOST_CPUMASK_WORKQUEUE), "workqueue cpumask",
 		     "no /sys/devices/virtual/workqueue/cpumask (kernel without unbound workqueue cpumask)");
+}
+
+/* [irqbalance]: the CPUs it bans get the policy's besides its own, and the
+ * IRQs the [irq] rules put on those CPUs are banned from balancing, so
+ * that irqbalance, restarted, neither gives other IRQs to those CPUs nor
+ * takes these off them. Planned against the file as it was before
+ * isolated changed it (the backup, when there is one). */
+static void plan_irqbalance_one(struct builder *b, const struct host_file *f, const char *target, const char *label,
+				const struct cpuset *add)
+{
+	struct cpuset set = CPUSET_INIT, want = CPUSET_INIT;
+	char *cur = NULL, why[256];
+	int r;
+
+	r = irqbalance_value(f->value, strlen(f->value), target, &cur, why, sizeof(why));
+	if (r == -EINVAL) {
+		add_skip(b, ACTION_IRQBALANCE, strdup(target), strdup(label), util_sprintf("/%s: %s", f->path, why),
+			 "irqbalance");
+		return;
+	}
+	if (r >= 0)
+		r = action_cpus_parse(cur, &set);
+	if (r >= 0)
+		r = cpuset_or(&want, &set, add);
+	if (r < 0)
+		b->error = r;
+	else if (cpuset_equal(&want, &set))
+		b->pl->unchanged++;
+	else {
+		add_action(b, ACTION_IRQBALANCE, strdup(target), strdup(label), cur, action_cpus_format(&want),
+			   "irqbalance", false);
+		cur = NULL;
+	}
+	free(cur);
+	cpuset_free(&set);
+	cpuset_free(&want);
+}
+
+static void plan_irqbalance(struct builder *b)
+{
+	const struct policy *p = b->p;
+	const struct host_state *s = b->s;
+	struct cpuset irqs = CPUSET_INIT;
+	const struct host_file *f;
+
+	if (!p->has_irqbalance)
+		return;
+	f = irqbalance_state_file(s, true);
+	if (!f) {
+		add_skip(b, ACTION_IRQBALANCE, strdup(IRQBALANCE_TARGET_CPUS), strdup("banned CPUs"),
+			 util_sprintf("irqbalance is not installed (no /%s or /%s)", irqbalance_files[0],
+				      irqbalance_files[1]),
+			 "irqbalance");
+		return;
+	}
+	for (size_t i = 0; i < s->n_irqs; i++) {
+		const struct irq_info *irq = &s->irqs[i];
+
+		for (size_t ri = 0; ri < p->n_irq_rules; ri++) {
+			const struct rule *r = &p->irq_rules[ri];
+
+			if (!match_irq(r, irq))
+				continue;
+			if (r->has_cpus && irq->has_affinity && cpuset_intersects(&r->cpus, &p->irqbalance_banned) &&
+			    cpuset_set(&irqs, irq->irq) < 0)
+				b->error = -ENOMEM;
+			break;
+		}
+	}
+	plan_irqbalance_one(b, f, IRQBALANCE_TARGET_CPUS, "banned CPUs", &p->irqbalance_banned);
+	plan_irqbalance_one(b, f, IRQBALANCE_TARGET_IRQS, "banned IRQs", &irqs);
+	cpuset_free(&irqs);
 }
 
 /* ---- scope ---- */
@@ -677,7 +750,7 @@ static int action_cmp(const void *x, const void *y)
 			return (a->tgid > c->tgid) - (a->tgid < c->tgid);
 		return (a->tid > c->tid) - (a->tid < c->tid);
 	}
-	return 0;
+	return strcmp(a->target, c->target);
 }
 
 static int build(const struct policy *p, const struct host_state *s, bool threads_only, struct plan **ret, char *err,
@@ -709,9 +782,9 @@ static int build(const struct policy *p, const struct host_state *s, bool thread
 	if (threads_only) {
 		plan_threads(&b, thread_hits);
 	} else {
-		if (b.scoped && (p->n_irq_rules || p->has_irq_default || p->has_wq_cpumask))
-			add_warning(&b, util_sprintf("scope %s: IRQ rules and [cpumask] are host-wide and are not "
-						     "applied",
+		if (b.scoped && (p->n_irq_rules || p->has_irq_default || p->has_wq_cpumask || p->has_irqbalance))
+			add_warning(&b, util_sprintf("scope %s: IRQ rules, [cpumask] and [irqbalance] are host-wide "
+						     "and are not applied",
 						     b.scope_text));
 		plan_requirements(&b);
 		plan_sysctls(&b);
@@ -719,6 +792,7 @@ static int build(const struct policy *p, const struct host_state *s, bool thread
 			plan_cpumasks(&b);
 			plan_sysfs(&b);
 			plan_irqs(&b, irq_hits);
+			plan_irqbalance(&b);
 		}
 		plan_threads(&b, thread_hits);
 		if (!b.scoped)

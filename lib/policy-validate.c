@@ -27,6 +27,7 @@ struct vctx {
 
 	unsigned mode_line, sysctl_line, cmdline_line, sysfs_line;
 	unsigned irq_default_line, wq_cpumask_line; /* [cpumask] keys, valid or not */
+	unsigned irqbalance_line;		    /* [irqbalance] banned, valid or not */
 	bool have_type;
 	bool type_known; /* p->type holds the type the file names */
 	unsigned type_line;
@@ -622,6 +623,32 @@ static void parse_cpumask(struct vctx *c, const struct conf_section *sec)
 	}
 }
 
+/* ---- [irqbalance] ---- */
+
+static void parse_irqbalance(struct vctx *c, const struct conf_section *sec)
+{
+	struct policy *p = c->p;
+
+	for (size_t i = 0; i < sec->n_entries; i++) {
+		const struct conf_entry *e = &sec->entries[i];
+		char *v;
+
+		if (duplicate_key(c, sec, i))
+			continue;
+		if (strcmp(e->key, "banned") != 0) {
+			ERR(c, e->line, "unknown key \"%s\" in [irqbalance] (expected banned)", e->key);
+			continue;
+		}
+		c->irqbalance_line = e->line;
+		v = expand(c, e);
+		if (!v)
+			continue;
+		if (parse_cpus(c, v, e->line, &p->irqbalance_banned) == 0)
+			p->has_irqbalance = true;
+		free(v);
+	}
+}
+
 /* ---- [cmdline] ---- */
 
 static bool valid_param(const char *s)
@@ -977,7 +1004,7 @@ static char *default_name(const char *file)
 	return strndup(base, len);
 }
 
-static const char *const single_sections[] = {"mode", "sysctl", "cmdline", "cpumask", "sysfs"};
+static const char *const single_sections[] = {"mode", "sysctl", "cmdline", "cpumask", "sysfs", "irqbalance"};
 
 /* One section, by its header; single_line: where each of single_sections
  * was first seen (0: not yet). */
@@ -1017,8 +1044,10 @@ static void validate_section(struct vctx *c, const struct conf_section *sec, uns
 			parse_cmdline(c, sec);
 		else if (k == 3)
 			parse_cpumask(c, sec);
-		else
+		else if (k == 4)
 			parse_sysfs(c, sec);
+		else
+			parse_irqbalance(c, sec);
 	} else if ((klen == 3 && strncmp(h, "irq", 3) == 0) || (klen == 6 && strncmp(h, "thread", 6) == 0)) {
 		if (!*rest) {
 			ERR(c, sec->line, "missing rule name in [%.*s NAME]", (int)klen, h);
@@ -1076,6 +1105,9 @@ static int check_mode(struct vctx *c, const char *file)
 		if (c->sysfs_line)
 			ERR(c, c->sysfs_line,
 			    "[sysfs] in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
+		if (c->irqbalance_line)
+			ERR(c, c->irqbalance_line,
+			    "[irqbalance] in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
 	}
 	return 0;
 }

@@ -61,6 +61,7 @@ void policy_free(struct policy *p)
 	cpuset_free(&p->housekeeping_cpus);
 	cpuset_free(&p->irq_default);
 	cpuset_free(&p->wq_cpumask);
+	cpuset_free(&p->irqbalance_banned);
 	policy_scope_done(&p->scope);
 	free(p->file);
 	free(p->name);

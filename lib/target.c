@@ -8,6 +8,7 @@
 
 #include "apply-internal.h"
 #include "isolated/action.h"
+#include "isolated/irqbalance.h"
 #include "isolated/util.h"
 
 /* ---- In a snapshot ---- */
@@ -45,6 +46,26 @@ static struct host_file *state_sysfs(const struct host_state *s, const char *tar
 	return host_state_file(s, file);
 }
 
+/* Put value of an irqbalance target into a file's text of the snapshot. */
+static int set_irqbalance_in(struct host_file *f, const char *target, const char *value)
+{
+	char *nbuf, err[256];
+	size_t nlen;
+	int r;
+
+	if (!f || !f->value)
+		return 0;
+	r = irqbalance_edit(f->value, strlen(f->value), target, value, &nbuf, &nlen, err, sizeof(err));
+	/* A file we cannot edit keeps its text: the plan says why. */
+	if (r == -EINVAL)
+		return 0;
+	if (r < 0)
+		return r;
+	free(f->value);
+	f->value = nbuf;
+	return 0;
+}
+
 bool target_in_state(const struct host_state *s, const struct journal_entry *e)
 {
 	char path[PATH_MAX];
@@ -57,6 +78,8 @@ bool target_in_state(const struct host_state *s, const struct journal_entry *e)
 		return host_sysctl_path(e->target, path, sizeof(path)) == 0 && host_state_file(s, path);
 	case ACTION_SYSFS:
 		return state_sysfs(s, e->target) != NULL;
+	case ACTION_IRQBALANCE:
+		return irqbalance_state_file(s, false) != NULL;
 	default:
 		return true;
 	}
@@ -83,6 +106,17 @@ int target_value_in(const struct host_state *s, const struct journal_entry *e, c
 
 		if (f && f->value && !(out = action_sysfs_value(f->value)))
 			return -ENOMEM;
+		break;
+	}
+	case ACTION_IRQBALANCE: {
+		const struct host_file *f = irqbalance_state_file(s, false);
+		char why[256];
+		int r;
+
+		/* A file that does not read is no value: the plan says why. */
+		if (f && (r = irqbalance_value(f->value, strlen(f->value), e->target, &out, why, sizeof(why))) < 0 &&
+		    r != -EINVAL)
+			return r;
 		break;
 	}
 	case ACTION_CPUMASK:
@@ -164,6 +198,13 @@ int target_set_in(struct host_state *s, const struct journal_entry *e, const cha
 		f->value = v;
 		return 0;
 	}
+	case ACTION_IRQBALANCE: {
+		int r = set_irqbalance_in((struct host_file *)irqbalance_state_file(s, false), e->target, value);
+
+		if (r >= 0)
+			r = set_irqbalance_in(host_state_file(s, IRQBALANCE_BACKUP_PATH), e->target, value);
+		return r;
+	}
 	case ACTION_CPUMASK:
 		if (action_cpumask_which(e->target, &which) < 0)
 			return -EINVAL;
@@ -201,6 +242,8 @@ int target_write(struct host *h, const struct journal_entry *e, const char *valu
 	if (e->kind == ACTION_SYSFS)
 		return action_sysfs_path(e->target) ? host_write_sysfs(h, action_sysfs_path(e->target), value)
 						    : -EINVAL;
+	if (e->kind == ACTION_IRQBALANCE)
+		return host_write_irqbalance(h, e->target, value);
 	if (e->kind == ACTION_THREAD_SCHED) {
 		if (action_sched_parse(value, &policy, &prio) < 0)
 			return -EINVAL;
@@ -247,6 +290,9 @@ int target_read(const struct host *h, const struct journal_entry *e, const char 
 		break;
 	case ACTION_SYSFS:
 		r = host_read_sysfs(h, action_sysfs_path(e->target), &out);
+		break;
+	case ACTION_IRQBALANCE:
+		r = host_read_irqbalance(h, e->target, &out);
 		break;
 	case ACTION_CPUMASK:
 		r = action_cpumask_which(e->target, &which);

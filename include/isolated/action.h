@@ -17,8 +17,9 @@ enum action_kind {
 	ACTION_IRQ_AFFINITY,
 	ACTION_THREAD_AFFINITY,
 	ACTION_THREAD_SCHED,
-	ACTION_CPUMASK, /* [cpumask]: "cpumask/irq_default", "cpumask/workqueue" */
-	ACTION_SYSFS,	/* [sysfs]: "sysfs/kernel/mm/transparent_hugepage/enabled" */
+	ACTION_CPUMASK,	   /* [cpumask]: "cpumask/irq_default", "cpumask/workqueue" */
+	ACTION_SYSFS,	   /* [sysfs]: "sysfs/kernel/mm/transparent_hugepage/enabled" */
+	ACTION_IRQBALANCE, /* [irqbalance]: "irqbalance/banned_cpus", "irqbalance/banned_irqs" */
 	_ACTION_KIND_MAX,
 };
 
@@ -30,17 +31,20 @@ enum action_kind {
 #endif
 
 /* "sysctl", "irq-affinity", "thread-affinity", "thread-sched", "cpumask",
- * "sysfs" (as plans and the journal name kinds); "?" for another k. */
+ * "sysfs", "irqbalance" (as plans and the journal name kinds); "?" for
+ * another k. */
 const char *action_kind_name(enum action_kind k);
 /* What a value of kind k sets, for messages: "sysctl", "IRQ affinity",
- * "affinity", "scheduling", "cpumask"; "value" for another k. */
+ * "affinity", "scheduling", "cpumask", "sysfs attribute", "irqbalance
+ * setting"; "value" for another k. */
 const char *action_kind_noun(enum action_kind k);
 /* action_kind_name() in reverse: 0, or -EINVAL for a name of no kind. */
 int action_kind_parse(const char *name, enum action_kind *ret);
 
 /* thread-affinity and thread-sched: the two kinds a thread target has. */
 bool action_kind_is_thread(enum action_kind k);
-/* irq-affinity, thread-affinity, cpumask: values are cpu lists. */
+/* irq-affinity, thread-affinity, cpumask, irqbalance: values are lists
+ * (of CPUs; irqbalance's banned IRQs are a list of IRQ numbers). */
 bool action_kind_is_cpulist(enum action_kind k);
 
 /* Values, by kind:
@@ -101,6 +105,7 @@ bool action_value_equal(enum action_kind kind, const char *a, const char *b);
  *                "tid/N", N the thread id (both kinds of a thread share it)
  *   cpumask      "cpumask/irq_default", "cpumask/workqueue"
  *   sysfs        "sysfs/PATH", PATH under /sys (action_sysfs_path_check)
+ *   irqbalance   "irqbalance/banned_cpus", "irqbalance/banned_irqs"
  * N in decimal without leading zeros. */
 
 /* ---- sysfs ---- */

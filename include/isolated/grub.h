@@ -86,6 +86,25 @@ int grub_write(const struct host *h, const char *old_buf, size_t old_len, const 
  * gone), then remove the backup. -ENOENT when there is no backup. */
 int grub_restore(const struct host *h, char *err, size_t errlen);
 
+/* ---- Any shell defaults file (/etc/default/irqbalance) ----
+ * The same careful edits for one variable of another file of assignments. */
+
+/* name's one assignment gets value: only the value changes, in the quote
+ * style it has (an unquoted value gets double quotes when it needs them);
+ * with no assignment of name, the line NAME="value" is appended. The
+ * refusals of grub_edit (assigned twice, continued, expanded, ...), and the
+ * read back: procfmt_parse_shell must read value from the result. *ret is
+ * the new file (NUL-terminated; a copy when name already has value). */
+int defaults_assign(const char *buf, size_t len, const char *name, const char *value, char **ret, size_t *ret_len,
+		    char *err, size_t errlen);
+/* grub_write and grub_restore for path (relative to the host's root) with
+ * the backup GRUB_BACKUP_DIR/backup. */
+int defaults_write(const struct host *h, const char *path, const char *backup, const char *old_buf, size_t old_len,
+		   const char *new_buf, size_t new_len, bool *ret_backup_made, char *err, size_t errlen);
+int defaults_restore(const struct host *h, const char *path, const char *backup, char *err, size_t errlen);
+/* Remove GRUB_BACKUP_DIR/backup, durably. -errno with a message. */
+int defaults_drop_backup(const struct host *h, const char *backup, char *err, size_t errlen);
+
 /* Split a boot parameter "key=value": the key (allocated), *ret_value
  * pointing into it after the '=' (NULL for a bare "key"). NULL on ENOMEM. */
 char *grub_param_split(const char *param, const char **ret_value);

@@ -25,6 +25,8 @@ struct host {
 	 * host_set_faults). */
 	struct host_fault *faults;
 	size_t n_faults;
+	/* Why the last host_write_irqbalance failed, "" if it did not. */
+	char irqbalance_err[512];
 };
 
 /* How a host is opened (host_open_ex). */
@@ -148,6 +150,17 @@ int host_write_sysctl(struct host *h, const char *name, const char *value);
 /* PATH under /sys, as action_sysfs_path_check allows (else -EINVAL). */
 int host_write_sysfs(struct host *h, const char *path, const char *value);
 int host_write_irq_affinity(struct host *h, unsigned irq, const struct cpuset *cpus);
+/* An irqbalance target ("irqbalance/banned_cpus", "irqbalance/banned_irqs")
+ * set to value in the host's defaults file (irqbalance_write, irqbalance.h),
+ * then, on the running kernel, irqbalance.service restarted through
+ * systemd's D-Bus API when systemd runs the host and the unit runs. The
+ * same file edit on both backends. -ENOENT when the host has no defaults
+ * file. host_irqbalance_error says why it failed, or, after a 0, why the
+ * restart failed (the file is written all the same); NULL if nothing did. */
+int host_write_irqbalance(struct host *h, const char *target, const char *value);
+const char *host_irqbalance_error(const struct host *h);
+/* The value of an irqbalance target in the host's defaults file now. */
+int host_read_irqbalance(const struct host *h, const char *target, char **ret);
 
 enum host_cpumask {
 	HOST_CPUMASK_IRQ_DEFAULT, /* proc/irq/default_smp_affinity */

@@ -134,6 +134,11 @@ struct policy {
 	struct cpuset irq_default;
 	bool has_wq_cpumask;
 	struct cpuset wq_cpumask;
+	/* [irqbalance]: banned = CPUS (IRQBALANCE_BANNED_CPULIST gets these
+	 * besides the ones it bans already; the IRQs the [irq] rules put on
+	 * them go into --banirq=), host-wide like [cpumask]. */
+	bool has_irqbalance;
+	struct cpuset irqbalance_banned;
 	struct sysctl_setting *sysctls;
 	size_t n_sysctls;
 	struct sysfs_setting *sysfs; /* file order, CPUs of a key in order */

@@ -55,7 +55,7 @@ fresh d kvm16
 run 0 --root "$T/d" plan dedicated && golden "plan" "$T/d" 435ac0d2d81fe915
 run 0 --root "$T/d" apply dedicated --dry-run && golden "dry run" "$T/d" 43acdc82665a9a6f
 run 0 --root "$T/d" apply dedicated && golden "apply" "$T/d" e8af876b97b23702
-expect_eq "apply text" "$(cat "$T/out")" "Applying dedicated (from vanilla, scope host) on $T/d: 164 changes
+expect_eq "apply text" "$(cat "$T/out")" "Applying dedicated (from vanilla, scope host) on $T/d: 166 changes
 cannot be done: 57 (see isoctl plan dedicated)
 dedicated in force: 151 done, 13 pending, 0 unchanged, 0 not movable, 0 gone, 0 conflicts"
 run 0 --root "$T/d" status && golden "status" "$T/d" 944fdfd23559f4b7
@@ -68,8 +68,8 @@ for cmd in "status" "plan rt-only" "apply dedicated --dry-run" "verify"; do
 	run 0 --direct --root "$T/d" $cmd && cmp -s "$T/out" "$T/out.1" || fail "--direct $cmd: output differs"
 done
 run 0 --root "$T/d" revert && golden "revert" "$T/d" 5698ffba01b3c24d
-expect_eq "revert text" "$(cat "$T/out")" "Reverting dedicated to vanilla on $T/d: 164 changes
-vanilla in force: 164 done, 0 pending, 0 unchanged, 0 not movable, 0 gone, 0 conflicts
+expect_eq "revert text" "$(cat "$T/out")" "Reverting dedicated to vanilla on $T/d: 166 changes
+vanilla in force: 166 done, 0 pending, 0 unchanged, 0 not movable, 0 gone, 0 conflicts
 isolated holds nothing on this host any more"
 run 0 --root "$T/d" status && golden "status after revert" "$T/d" 25217def52f613be
 
@@ -88,14 +88,14 @@ expect_eq "verify, nothing held" "$(cat "$T/out")" "mode        vanilla (isolate
 nothing to verify"
 run 0 --root "$T/v" apply dedicated
 run 0 --root "$T/v" verify
-expect_grep "$T/out" '^no drift: 164 targets as wanted, 0 gone$'
+expect_grep "$T/out" '^no drift: 166 targets as wanted, 0 gone$'
 # Something else moves an IRQ and a sysctl.
 printf '3\n' >"$T/v/proc/irq/133/smp_affinity_list"
 printf '0008\n' >"$T/v/proc/irq/133/smp_affinity"
 printf '1\n' >"$T/v/proc/sys/kernel/timer_migration"
 before=$(tree_sum "$T/v")
 run 1 --root "$T/v" verify
-expect_grep "$T/out" "^drift       2 of 164 targets changed behind isolated's back$"
+expect_grep "$T/out" "^drift       2 of 166 targets changed behind isolated's back$"
 expect_grep "$T/out" '^\* IRQ affinity +irq/133 .* 6-7 +3$'
 expect_grep "$T/out" '^\* sysctl +kernel.timer_migration +1 +0 +1$'
 expect_grep "$T/out" '^left as they are: isoctl apply dedicated --force puts them back$'
@@ -104,7 +104,7 @@ run 1 --root "$T/v" --json verify
 expect_eq "verify --json drift" "$(jq .drift "$T/out")" 2
 expect_eq "verify --json targets" "$(jq -r '[.targets[].target] | join(" ")' "$T/out")" "kernel.timer_migration irq/133"
 expect_eq "verify --json enforced" "$(jq .enforced "$T/out")" false
-expect_eq "verify --json managed" "$(jq .managed "$T/out")" 164
+expect_eq "verify --json managed" "$(jq .managed "$T/out")" 166
 expect_eq "verify wrote nothing" "$(tree_sum "$T/v")" "$before"
 run 0 --root "$T/v" revert --force
 

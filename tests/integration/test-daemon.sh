@@ -139,10 +139,10 @@ run 0 apply dedicated
 nobody "$ISOCTL" status >"$S/n.out" 2>"$S/n.err" || fail "status as nobody: $(cat "$S/n.err")"
 expect_grep "$S/n.out" "^mode +dedicated \(scope host\), applied "
 expect_grep "$S/n.out" "^state +holding$"
-expect_grep "$S/n.out" "^managed +164 targets, 0 drifted at the last verification$"
+expect_grep "$S/n.out" "^managed +166 targets, 0 drifted at the last verification$"
 expect_grep "$S/n.out" "isoctl status --all asks it for every target and thread"
 expect_no_grep "$S/n.out" "^kernel"
-expect_eq "summary for nobody (--json)" "$(nobody "$ISOCTL" --json status | jq -c '[.summary, .isolated.state, .isolated.managed, (.threads|type)]')" '[true,"holding",164,"null"]'
+expect_eq "summary for nobody (--json)" "$(nobody "$ISOCTL" --json status | jq -c '[.summary, .isolated.state, .isolated.managed, (.threads|type)]')" '[true,"holding",166,"null"]'
 "$ISOCTL" --all status >"$S/r.all" 2>&1
 nobody "$ISOCTL" --all status >"$S/n.all" 2>&1 || fail "status --all as nobody: $(head -3 "$S/n.all")"
 cmp -s "$S/r.all" "$S/n.all" || fail "status --all as nobody differs from root's: $(diff "$S/r.all" "$S/n.all" | head -5)"

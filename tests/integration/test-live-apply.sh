@@ -92,7 +92,7 @@ for d in /proc/$qpid/task/*; do
 done
 
 if run 0 --config "$T/conf" --policies "$T/pol" --scope "process:$qpid" --json apply dedicated; then
-	expect_grep "$T/out" 'IRQ rules and \[cpumask\] are host-wide and are not applied'
+	expect_grep "$T/out" 'IRQ rules, \[cpumask\] and \[irqbalance\] are host-wide and are not applied'
 	expect_eq "timer_migration applied" "$(cat /proc/sys/kernel/timer_migration)" $((1 - tm0))
 	expect_eq "numa_balancing applied" "$(cat /proc/sys/kernel/numa_balancing)" $((nb0 == 0 ? 1 : 0))
 	expect_eq "vCPU 1 affinity" "$(taskset -cp "$vcpu1" | sed 's/.*: //')" 1

@@ -891,7 +891,7 @@ static void test_summary(void **state)
 	assert_string_equal(jpath(sum, "isolated", "mode"), "\"dedicated\"");
 	assert_string_equal(jpath(sum, "isolated", "scope"), "\"host\"");
 	assert_string_equal(jpath(sum, "isolated", "state"), "\"holding\"");
-	assert_string_equal(jpath(sum, "isolated", "managed"), "164");
+	assert_string_equal(jpath(sum, "isolated", "managed"), "166");
 	assert_string_equal(jpath(sum, "isolated", "drift"), "0");
 	assert_true(
 	    json_object_get_int64(json_object_object_get(json_object_object_get(sum, "isolated"), "applied_at")) > 0);

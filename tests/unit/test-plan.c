@@ -922,7 +922,7 @@ static void test_scope_process(void **state)
 	     "RT rule matches no thread in scope process:300", "rt-missing"},
 	};
 	const char *const warnings[] = {
-	    "scope process:300: IRQ rules and [cpumask] are host-wide and are not applied",
+	    "scope process:300: IRQ rules, [cpumask] and [irqbalance] are host-wide and are not applied",
 	    "[thread idle] matches nothing in scope process:300 (match = comm:nobody)",
 	    NULL,
 	};
@@ -937,7 +937,7 @@ static void test_scope_process(void **state)
 	     "RT rule matches no thread in scope process:310", "rt-missing"},
 	};
 	const char *const warnings_child[] = {
-	    "scope process:310: IRQ rules and [cpumask] are host-wide and are not applied",
+	    "scope process:310: IRQ rules, [cpumask] and [irqbalance] are host-wide and are not applied",
 	    "[thread idle] matches nothing in scope process:310 (match = comm:nobody)",
 	    NULL,
 	};
@@ -1039,7 +1039,7 @@ static void test_scope_cgroup(void **state)
 	     "RT rule matches no thread in scope cgroup:/machine.slice", "rt-missing"},
 	};
 	const char *const warnings[] = {
-	    "scope cgroup:/machine.slice: IRQ rules and [cpumask] are host-wide and are not applied",
+	    "scope cgroup:/machine.slice: IRQ rules, [cpumask] and [irqbalance] are host-wide and are not applied",
 	    "[thread idle] matches nothing in scope cgroup:/machine.slice (match = comm:nobody)",
 	    NULL,
 	};
@@ -1060,7 +1060,7 @@ static void test_scope_cgroup(void **state)
 	assert_int_equal(pl->counts[ACTION_THREAD_AFFINITY], 7);
 	assert_int_equal(pl->counts[ACTION_IRQ_AFFINITY] + pl->counts[ACTION_CPUMASK], 0);
 	assert_string_equal(pl->warnings[0],
-			    "scope cgroup:/: IRQ rules and [cpumask] are host-wide and are not applied");
+			    "scope cgroup:/: IRQ rules, [cpumask] and [irqbalance] are host-wide and are not applied");
 	plan_free(pl);
 }
 

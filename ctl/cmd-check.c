@@ -219,11 +219,19 @@ static void check_tuners(struct report *rep, struct ctx *c, const struct policy 
 		if (get_cpus(s->cmdline ? s->cmdline : "", "nohz_full", &x))
 			cpuset_or(&banned, &banned, &x);
 		cpuset_format_list(&p->rt_cpus, &rt);
-		if (!cpuset_empty(&p->rt_cpus) && !cpuset_subset(&p->rt_cpus, &banned))
+		if (!cpuset_empty(&p->rt_cpus) && !cpuset_subset(&p->rt_cpus, &banned) && p->has_irqbalance &&
+		    cpuset_subset(&p->rt_cpus, &p->irqbalance_banned))
 			item(
 			    rep, V_FAIL, "tuner irqbalance",
 			    "irqbalance (pid %d) runs without the RT CPUs %s banned: it will move IRQs back onto them; "
-			    "set IRQBALANCE_BANNED_CPULIST=%s in /etc/default/irqbalance or stop it",
+			    "isoctl apply %s bans them ([irqbalance]) and restarts it",
+			    t->tid, rt ? rt : "?", p->name);
+		else if (!cpuset_empty(&p->rt_cpus) && !cpuset_subset(&p->rt_cpus, &banned))
+			item(
+			    rep, V_FAIL, "tuner irqbalance",
+			    "irqbalance (pid %d) runs without the RT CPUs %s banned: it will move IRQs back onto them; "
+			    "add [irqbalance] banned = ${rt_cpus} to the policy, set IRQBALANCE_BANNED_CPULIST=%s in "
+			    "/etc/default/irqbalance, or stop it",
 			    t->tid, rt ? rt : "?", rt ? rt : "?");
 		else
 			item(rep, V_OK, "tuner irqbalance", "irqbalance (pid %d) keeps off the RT CPUs", t->tid);

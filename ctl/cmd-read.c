@@ -230,12 +230,14 @@ int cmd_verify(struct ctx *c, int argc, char **argv)
 
 int cmd_snapshot(struct ctx *c, int argc, char **argv)
 {
+	struct host_options ho;
 	char err[512] = "";
 	int r;
 
 	if ((r = want_args(argc, 1, "snapshot DIR")) != EXIT_OK)
 		return r;
-	r = host_open_ex(c->root, &(struct host_options){.faults = getenv(HOST_FAULTS_ENV)}, &c->host);
+	ho = host_options_from_env();
+	r = host_open_ex(c->root, &ho, &c->host);
 	if (r < 0) {
 		err_msg("cannot open %s: %s", c->root ? c->root : "/", path_strerror(-r));
 		return EXIT_FAIL;

@@ -55,8 +55,9 @@ json_object *json_str(const char *s)
 
 int ctx_open_host(struct ctx *c)
 {
-	const char *faults = getenv(HOST_FAULTS_ENV);
-	int r = host_open_ex(c->root, &(struct host_options){.faults = faults}, &c->host);
+	struct host_options o = host_options_from_env();
+	const char *faults = o.faults;
+	int r = host_open_ex(c->root, &o, &c->host);
 
 	if (r == -EINVAL && c->root && faults) {
 		err_msg(HOST_FAULTS_ENV "=\"%s\": not a list of TARGET=ERRNO (see isoctl(8))", faults);

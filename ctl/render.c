@@ -215,6 +215,14 @@ static char *what(json_object *e)
 	return util_sprintf("%s %s", target, label);
 }
 
+/* A value as shown: irqbalance's empty lists ("bans none") as "none". */
+static const char *value_of(json_object *o, const char *key)
+{
+	const char *v = str(o, key);
+
+	return v && !*v && kind_of(str(o, "kind")) == ACTION_IRQBALANCE ? "none" : v;
+}
+
 static const char *plural(size_t n)
 {
 	return n == 1 ? "" : "s";
@@ -252,12 +260,12 @@ static int plan_text(json_object *doc)
 				continue;
 			if (order[oi] == ACTION_SYSCTL || order[oi] == ACTION_SYSFS || order[oi] == ACTION_IRQBALANCE)
 				printf("  %-4s %-53s %12s -> %-12s [%s]\n", flag(a, "rt") ? "RT" : "",
-				       raw(str(a, "target")), raw(str(a, "from")), raw(str(a, "to")),
+				       raw(str(a, "target")), raw(value_of(a, "from")), raw(value_of(a, "to")),
 				       raw(str(a, "rule")));
 			else
 				printf("  %-4s %-12s %-40s %12s -> %-12s [%s]\n", flag(a, "rt") ? "RT" : "",
-				       raw(str(a, "target")), raw(str(a, "label")), raw(str(a, "from")),
-				       raw(str(a, "to")), raw(str(a, "rule")));
+				       raw(str(a, "target")), raw(str(a, "label")), raw(value_of(a, "from")),
+				       raw(value_of(a, "to")), raw(str(a, "rule")));
 		}
 	}
 	if (alen(skips)) {
@@ -303,7 +311,7 @@ static int plan_text(json_object *doc)
 static void step_text(json_object *st)
 {
 	char *w = what(st);
-	const char *from = str(st, "from"), *to = str(st, "to"), *msg = str(st, "message");
+	const char *from = value_of(st, "from"), *to = value_of(st, "to"), *msg = str(st, "message");
 
 	printf("  %-11s %-17s %-44s %10s -> %-10s%s%s\n", raw(str(st, "outcome")), kind_title_of(str(st, "kind")),
 	       w ? w : raw(str(st, "target")), from ? from : "", to ? to : "", msg ? "  " : "", msg ? msg : "");
@@ -450,10 +458,11 @@ static void held_nothing(json_object *held)
 static void target_line(json_object *t)
 {
 	char *w = what(t);
-	const char *now = str(t, "now");
+	const char *now = value_of(t, "now");
 
 	printf("%c %-17s %-44s %-12s %-12s %s\n", flag(t, "drift") ? '*' : ' ', kind_title_of(str(t, "kind")),
-	       w ? w : raw(str(t, "target")), raw(str(t, "pristine")), raw(str(t, "wanted")), now ? now : "(gone)");
+	       w ? w : raw(str(t, "target")), raw(value_of(t, "pristine")), raw(value_of(t, "wanted")),
+	       now ? now : "(gone)");
 	free(w);
 }
 

@@ -533,9 +533,19 @@ static const char *label_of(const struct journal_entry *e)
 {
 	size_t tl = e->target ? strlen(e->target) : 0, ll = e->label ? strlen(e->label) : 0;
 
-	if (!ll || (tl >= ll && strcmp(e->target + tl - ll, e->label) == 0))
+	/* irqbalance/banned_cpus says what it is ("banned CPUs") already. */
+	if (!ll || e->kind == ACTION_IRQBALANCE || (tl >= ll && strcmp(e->target + tl - ll, e->label) == 0))
 		return NULL;
 	return e->label;
+}
+
+/* A value for the log: "?" for none, and irqbalance's empty lists as
+ * "none", as isoctl shows them. */
+static const char *shown(const struct journal_entry *e, const char *v)
+{
+	if (!v)
+		return "?";
+	return !*v && e->kind == ACTION_IRQBALANCE ? "none" : v;
 }
 
 /* One line per step worth a line, with the fields a journalctl query
@@ -577,8 +587,8 @@ void holder_log_step(const struct holder *h, const char *mode_name, const struct
 	label = label_of(e);
 	log_fields(priority, fields, "%s%s%s: %s %s -> %s [%s]%s%s%s%s%s", e->target ? e->target : "?",
 		   label ? " " : "", label ? label : "", e->kind < _ACTION_KIND_MAX ? kind_words[e->kind] : "?",
-		   e->before ? e->before : "?", e->wanted ? e->wanted : "?", e->rule ? e->rule : "-",
-		   st->restore ? " (restored)" : "", st->outcome == STEP_DONE ? "" : ": ",
+		   shown(e, e->before), shown(e, e->wanted), e->rule ? e->rule : "-", st->restore ? " (restored)" : "",
+		   st->outcome == STEP_DONE ? "" : ": ",
 		   st->outcome == STEP_DONE ? "" : apply_outcome_name(st->outcome),
 		   st->message && st->outcome != STEP_DONE ? ": " : "",
 		   st->message && st->outcome != STEP_DONE ? st->message : "");
@@ -808,7 +818,7 @@ static void log_drift(const struct holder *h, const struct status_target *t)
 		   "drift: %s%s%s %s is %s, isolated wrote %s: changed by another program (which one, the kernel "
 		   "does not say)",
 		   e->target, label_of(e) ? " " : "", label_of(e) ? label_of(e) : "",
-		   e->kind < _ACTION_KIND_MAX ? kind_words[e->kind] : "?", t->now, e->wanted ? e->wanted : "?");
+		   e->kind < _ACTION_KIND_MAX ? kind_words[e->kind] : "?", shown(e, t->now), shown(e, e->wanted));
 }
 
 /* One verification pass: compare, log, holder_publish, maybe re-apply. */
@@ -1248,6 +1258,7 @@ static int copy_config(struct holder *h, const struct daemon_config *cfg)
 int holder_new(const struct daemon_config *cfg, sd_event *ev, struct holder **ret)
 {
 	struct holder *h = calloc(1, sizeof(*h));
+	struct host_options ho;
 	char err[256] = "";
 	int r;
 
@@ -1261,7 +1272,8 @@ int holder_new(const struct daemon_config *cfg, sd_event *ev, struct holder **re
 		log_errno(LOG_ERR, r, "copying the configuration");
 		goto fail;
 	}
-	r = host_open_ex(cfg->root, &(struct host_options){.faults = getenv(HOST_FAULTS_ENV)}, &h->host);
+	ho = host_options_from_env();
+	r = host_open_ex(cfg->root, &ho, &h->host);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "cannot open %s", cfg->root ? cfg->root : "/");
 		goto fail;

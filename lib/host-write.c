@@ -180,7 +180,7 @@ int host_write_irqbalance(struct host *h, const char *target, const char *value)
 	if (r < 0)
 		return r;
 	r = irqbalance_write(h, target, value, h->irqbalance_err, sizeof(h->irqbalance_err));
-	if (r < 0 || h->is_tree)
+	if (r < 0 || (h->is_tree && !h->restart_units))
 		return r;
 	/* The file is written: a restart that fails is said (see
 	 * host_irqbalance_error), not undone. */

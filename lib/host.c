@@ -73,6 +73,14 @@ static size_t read_limit(const char *path)
 	return HOST_READ_MAX;
 }
 
+struct host_options host_options_from_env(void)
+{
+	const char *restart = getenv(HOST_RESTART_ENV);
+
+	return (struct host_options){.faults = getenv(HOST_FAULTS_ENV),
+				     .restart_units = restart && strcmp(restart, "1") == 0};
+}
+
 int host_open_ex(const char *root, const struct host_options *opt, struct host **ret)
 {
 	struct host *h;
@@ -94,6 +102,7 @@ int host_open_ex(const char *root, const struct host_options *opt, struct host *
 	}
 	h->is_tree = root != NULL;
 	/* Tests (and users rehearsing failures) make a tree's writes fail. */
+	h->restart_units = h->is_tree && opt && opt->restart_units;
 	if (h->is_tree && opt && opt->faults) {
 		int r = host_set_faults(h, opt->faults);
 		if (r < 0) {

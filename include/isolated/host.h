@@ -25,6 +25,7 @@ struct host {
 	 * host_set_faults). */
 	struct host_fault *faults;
 	size_t n_faults;
+	bool restart_units; /* host_options.restart_units */
 	/* Why the last host_write_irqbalance failed, "" if it did not. */
 	char irqbalance_err[512];
 };
@@ -35,8 +36,15 @@ struct host_options {
 	 * none. Ignored for the running kernel. The front doors take it from
 	 * the environment variable HOST_FAULTS_ENV; the engine reads none. */
 	const char *faults;
+	/* A tree's irqbalance writes restart irqbalance.service too, as on the
+	 * running kernel (a test's stand-in unit under a real systemd). The
+	 * front doors set it when HOST_RESTART_ENV is "1". */
+	bool restart_units;
 };
 #define HOST_FAULTS_ENV "ISOLATED_TREE_FAULTS"
+#define HOST_RESTART_ENV "ISOLATED_TREE_RESTART_UNITS"
+/* The options the front doors take from the environment (the two above). */
+struct host_options host_options_from_env(void);
 
 /* root NULL: the running kernel. Otherwise a tree directory. -errno;
  * -EINVAL when a tree's opt->faults is malformed. opt NULL: no options. */

@@ -52,14 +52,14 @@ export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent
 # again when the shipped dedicated mode gained its sysctls and [sysfs], and the RT CPUs' ksoftirqd their priority, the
 # diff of the outputs being those lines alone)
 fresh d kvm16
-run 0 --root "$T/d" plan dedicated && golden "plan" "$T/d" 435ac0d2d81fe915
-run 0 --root "$T/d" apply dedicated --dry-run && golden "dry run" "$T/d" 43acdc82665a9a6f
-run 0 --root "$T/d" apply dedicated && golden "apply" "$T/d" e8af876b97b23702
+run 0 --root "$T/d" plan dedicated && golden "plan" "$T/d" 3b8276dd31645915
+run 0 --root "$T/d" apply dedicated --dry-run && golden "dry run" "$T/d" 1915db2592929ba0
+run 0 --root "$T/d" apply dedicated && golden "apply" "$T/d" 00a8ab529ea67101
 expect_eq "apply text" "$(cat "$T/out")" "Applying dedicated (from vanilla, scope host) on $T/d: 166 changes
 cannot be done: 57 (see isoctl plan dedicated)
-dedicated in force: 151 done, 13 pending, 0 unchanged, 0 not movable, 0 gone, 0 conflicts"
-run 0 --root "$T/d" status && golden "status" "$T/d" 944fdfd23559f4b7
-run 0 --root "$T/d" status --all && golden "status --all" "$T/d" 5728cfb05358d01b
+dedicated in force: 153 done, 13 pending, 0 unchanged, 0 not movable, 0 gone, 0 conflicts"
+run 0 --root "$T/d" status && golden "status" "$T/d" f5a9f07bbf496c4c
+run 0 --root "$T/d" status --all && golden "status --all" "$T/d" b6e14f7bd336396f
 # --direct changes nothing in direct mode.
 for cmd in "status" "plan rt-only" "apply dedicated --dry-run" "verify"; do
 	# shellcheck disable=SC2086
@@ -67,7 +67,7 @@ for cmd in "status" "plan rt-only" "apply dedicated --dry-run" "verify"; do
 	# shellcheck disable=SC2086
 	run 0 --direct --root "$T/d" $cmd && cmp -s "$T/out" "$T/out.1" || fail "--direct $cmd: output differs"
 done
-run 0 --root "$T/d" revert && golden "revert" "$T/d" 5698ffba01b3c24d
+run 0 --root "$T/d" revert && golden "revert" "$T/d" b06c67b82d70d535
 expect_eq "revert text" "$(cat "$T/out")" "Reverting dedicated to vanilla on $T/d: 166 changes
 vanilla in force: 166 done, 0 pending, 0 unchanged, 0 not movable, 0 gone, 0 conflicts
 isolated holds nothing on this host any more"

@@ -50,9 +50,25 @@ mkdir -p "$DROPIN"
 	echo "ExecStart="
 	echo "ExecStart=/usr/local/sbin/isolated --root $TREE"
 	echo "ReadWritePaths=$TREE"
+	# The tree's irqbalance writes restart irqbalance.service as on a host.
+	echo "Environment=ISOLATED_TREE_RESTART_UNITS=1"
 	[ "$SAN" -eq 0 ] || echo "Environment=ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1"
 } >"$DROPIN/50-test-tree.conf"
 DIRECT=(--direct --root "$TREE" --config "$TREE/etc/isolated")
+# A stand-in irqbalance: it reads the tree's defaults file as Debian's unit
+# reads /etc/default/irqbalance, and writes down what it got.
+mkdir -p "$CT_STAGE/etc/systemd/system"
+cat >"$CT_STAGE/etc/systemd/system/irqbalance.service" <<EOF
+[Unit]
+Description=irqbalance stand-in of test-systemd.sh
+[Service]
+EnvironmentFile=-$TREE/etc/default/irqbalance
+ExecStart=/bin/sh /etc/isolated-test-irqbalance.sh
+EOF
+cat >"$CT_STAGE/etc/isolated-test-irqbalance.sh" <<'EOF'
+echo "$IRQBALANCE_BANNED_CPULIST|$IRQBALANCE_ARGS" >/run/irqbalance-env
+exec sleep infinity
+EOF
 
 container_start isolated-test "${MAKE_ARGS[@]}" || { fail "the container did not boot"; finish; }
 
@@ -252,6 +268,31 @@ ct isoctl verify >"$T/out" 2>&1
 wait_for 20 has_field '.ISOLATED_DRIFT == "1" and .ISOLATED_MODE == "dedicated" and .ISOLATED_ITEM == "kernel.timer_migration" and .ISOLATED_NOW == "1"' ||
 	fail "the drift of kernel.timer_migration is not in the journal with ISOLATED_DRIFT: $(tail -3 "$T/out")"
 ct sh -c "echo 0 >$TREE/proc/sys/kernel/timer_migration"
+
+# ---- 6b. irqbalance restarted through systemd's D-Bus API ----
+# The daemon runs no program: it asks systemd (TryRestartUnit) to restart
+# irqbalance.service once the defaults file bans the RT CPUs and IRQs, and
+# again when the revert puts the file back.
+RT_IRQS="--banirq=133 --banirq=134 --banirq=135 --banirq=136 --banirq=137 --banirq=138 --banirq=139 --banirq=140 --banirq=141"
+irqb_env() { [ "$(ct cat /run/irqbalance-env 2>/dev/null)" == "$1" ]; }
+irqb_id() { ct systemctl show -P InvocationID irqbalance.service; }
+ct isoctl revert >/dev/null 2>&1
+ct systemctl start irqbalance.service || fail "the irqbalance stand-in does not start"
+wait_for 20 irqb_env "|" || fail "irqbalance before the apply got: $(ct cat /run/irqbalance-env)"
+id0=$(irqb_id)
+ct isoctl apply dedicated >"$T/out" 2>&1 || fail "apply dedicated with irqbalance running: $(cat "$T/out")"
+wait_for 20 irqb_env "6-7|$RT_IRQS" || fail "irqbalance after the apply got: $(ct cat /run/irqbalance-env)"
+id1=$(irqb_id)
+[ -n "$id1" ] && [ "$id1" != "$id0" ] || fail "irqbalance.service was not restarted by the apply ($id0, $id1)"
+expect_eq "irqbalance.service after the apply" "$(ct systemctl is-active irqbalance.service)" active
+ct isoctl revert >"$T/out" 2>&1 || fail "revert with irqbalance running: $(cat "$T/out")"
+wait_for 20 irqb_env "|" || fail "irqbalance after the revert got: $(ct cat /run/irqbalance-env)"
+[ "$(irqb_id)" != "$id1" ] || fail "irqbalance.service was not restarted by the revert"
+ct cmp -s "$TREE/etc/default/irqbalance" "$IN/orig/etc/default/irqbalance" || fail "the revert did not put irqbalance's file back"
+ct systemctl stop irqbalance.service
+# A stopped irqbalance stays stopped (TryRestartUnit starts nothing).
+ct isoctl apply dedicated >/dev/null 2>&1 || fail "apply dedicated with irqbalance stopped"
+expect_eq "irqbalance.service after an apply while stopped" "$(ct systemctl is-active irqbalance.service)" inactive
 
 # ---- 7. polkit: a rules.d file grants io.isolated.manage to uid 65534 ----
 # The rule is isolated(8)'s example (members of rtadmin), as it renders;

@@ -278,11 +278,40 @@ static bool sysctl_equal(const char *a, const char *b)
 	}
 }
 
+/* Hex masks as the kernel prints a cpumask attribute (a workqueue's
+ * "cpumask": all CPUs' digits, comma-separated every 32 bits): "3f" and
+ * "0000003f" and "0,0000003f" are one mask. */
+static bool hexmask_equal(const char *a, const char *b)
+{
+	static const char hex[] = "0123456789abcdefABCDEF,";
+
+	if (!*a || !*b || a[strspn(a, hex)] || b[strspn(b, hex)])
+		return false;
+	/* The digits without the commas and the leading zeros, compared from
+	 * the end: the same digits in the same places. */
+	while (*a == '0' || *a == ',')
+		a++;
+	while (*b == '0' || *b == ',')
+		b++;
+	for (;;) {
+		while (*a == ',')
+			a++;
+		while (*b == ',')
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		if (tolower((unsigned char)*a++) != tolower((unsigned char)*b++))
+			return false;
+	}
+}
+
 bool action_value_equal(enum action_kind kind, const char *a, const char *b)
 {
 	if (!a || !b)
 		return a == b;
-	if (kind == ACTION_SYSCTL || kind == ACTION_SYSFS)
+	if (kind == ACTION_SYSFS)
+		return sysctl_equal(a, b) || hexmask_equal(a, b);
+	if (kind == ACTION_SYSCTL)
 		return sysctl_equal(a, b);
 	if (action_kind_is_cpulist(kind)) {
 		struct cpuset x = CPUSET_INIT, y = CPUSET_INIT;

@@ -555,7 +555,23 @@ static void parse_sysfs(struct vctx *c, const struct conf_section *sec)
 		}
 		if (!cpu_list_component(path, &off, &len)) {
 			if (action_sysfs_path_check(path, why, sizeof(why)) < 0) {
-				ERR(c, e->line, "sysfs path \"%s\" is not %s", path, why);
+				/* inih ends a key at ':' as at '=': "a:b = 1" is key
+				 * "a", value "b = 1". */
+				const char *eq = strchr(e->value, '='), *var = strstr(e->key, "${");
+				const char *slash = strchr(e->value, '/');
+
+				if (eq && slash && slash < eq)
+					ERR(c, e->line,
+					    "sysfs path \"%s\" is not %s (a ':' in the path ends the key, as '=' "
+					    "does: [sysfs] cannot set a path with ':')",
+					    path, why);
+				else if (var && strstr(path, "devices/system/cpu/cpu/"))
+					ERR(c, e->line,
+					    "sysfs path \"%s\" is not %s (%.*s expands to nothing: is it set in "
+					    "host.conf?)",
+					    path, why, (int)(strchr(var, '}') ? strchr(var, '}') - var + 1 : 2), var);
+				else
+					ERR(c, e->line, "sysfs path \"%s\" is not %s", path, why);
 				free(path);
 				free(v);
 				continue;

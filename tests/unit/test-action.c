@@ -317,7 +317,16 @@ static void test_equal(void **state)
 	    {ACTION_SYSFS, "never", "madvise", false},
 	    {ACTION_SYSFS, "never\n", " never", true}, /* white space as a sysctl's */
 	    {ACTION_SYSFS, "0", "00", true},	       /* numbers as numbers */
-	    {ACTION_SYSFS, "ffff", "0ffff", false},    /* a hex cpumask is text */
+	    /* Hex masks, as the kernel prints a workqueue's cpumask (every CPU's
+	     * digit, a comma every 32 bits): leading zeros and commas do not count. */
+	    {ACTION_SYSFS, "ffff", "0ffff", true},
+	    {ACTION_SYSFS, "3f", "0000003f", true},
+	    {ACTION_SYSFS, "1,00000000", "100000000", true},
+	    {ACTION_SYSFS, "FF3F", "ff3f", true},
+	    {ACTION_SYSFS, "ff3f", "ff3e", false},
+	    {ACTION_SYSFS, "10", "100", false},
+	    {ACTION_SYSFS, "ff", "0xff", false},
+	    {ACTION_SYSFS, "0", "0,00000000", true},
 	    {ACTION_SYSFS, "performance", "Performance", false},
 	    {ACTION_SYSFS, "always madvise [never]", "never", false}, /* compare action_sysfs_value's */
 	};

@@ -147,8 +147,9 @@ static int push_step(struct apply_result *res, struct apply_step *st, size_t *ca
 
 /* Order: sysctls, then the host-wide cpumasks and sysfs attributes, IRQs,
  * thread affinity, and thread priorities, so RT priorities are given
- * to threads already on their CPUs; irqbalance last, restarted once the
- * IRQs it is told to leave alone are where the mode puts them. Restores run first and in the reverse order: RT
+ * to threads already on their CPUs; irqbalance last, restarted (once, in
+ * txn_finish) when the IRQs it is told to leave alone are where the mode
+ * puts them. Restores run first and in the reverse order: RT
  * priorities go before threads move back onto shared CPUs. */
 static int kind_rank(enum action_kind k)
 {
@@ -405,8 +406,6 @@ static void execute(struct txn *t, struct apply_step *st)
 		return;
 	}
 	t->writes++;
-	if (st->e.kind == ACTION_IRQBALANCE && host_irqbalance_error(t->h))
-		st->message = strdup(host_irqbalance_error(t->h));
 	crash_point(t->o, "%u", t->writes);
 	r = target_read(t->h, &st->e, st->e.wanted, &back, &pending);
 	if (r == -ESRCH && action_kind_is_thread(st->e.kind)) {
@@ -1059,6 +1058,14 @@ static int txn_finish(struct txn *t, int r, struct apply_result **ret, char *err
 	const struct apply_opts *o = t->o;
 	struct journal *j = t->j;
 
+	/* irqbalance reads its file when it starts: once, after the last
+	 * write of the transaction (or of its undo), whatever the outcome. */
+	if (host_restart_irqbalance(t->h) < 0 &&
+	    add_notice(t->res, util_sprintf("irqbalance's defaults file is written, but %s: restart irqbalance to "
+					    "make it read the file",
+					    host_irqbalance_error(t->h))) < 0 &&
+	    r >= 0)
+		r = -ENOMEM;
 	count_outcomes(t->res);
 	/* With no journal on disk the host holds nothing of ours: the lock file
 	 * and its directory go too, so a tree is left exactly as it was. A

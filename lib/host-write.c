@@ -146,27 +146,29 @@ int host_write_sysfs(struct host *h, const char *path, const char *value)
  * if it runs (TryRestartUnit starts nothing that is stopped), the one way
  * isolated has to make a daemon take a change. No systemd, no restart:
  * irqbalance started another way is its starter's to restart. */
-static void restart_irqbalance(struct host *h)
+static int restart_irqbalance(struct host *h)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus *bus = NULL;
 	int r;
 
 	if (sd_booted() <= 0)
-		return;
+		return 0;
 	r = sd_bus_open_system(&bus);
 	if (r >= 0)
 		r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
 				       "org.freedesktop.systemd1.Manager", "TryRestartUnit", &e, NULL, "ss",
 				       IRQBALANCE_UNIT, "replace");
-	/* Not installed as a unit: nothing runs it. */
-	if (r < 0 && sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
+	/* Not installed as a unit, or masked: nothing runs it. */
+	if (r < 0 && (sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit") ||
+		      sd_bus_error_has_name(&e, "org.freedesktop.systemd1.UnitMasked")))
 		r = 0;
 	if (r < 0)
 		util_set_err(h->irqbalance_err, sizeof(h->irqbalance_err), "restarting %s: %s", IRQBALANCE_UNIT,
 			     e.message ? e.message : strerror(-r));
 	sd_bus_error_free(&e);
 	sd_bus_flush_close_unref(bus);
+	return r < 0 ? r : 0;
 }
 
 int host_write_irqbalance(struct host *h, const char *target, const char *value)
@@ -180,12 +182,18 @@ int host_write_irqbalance(struct host *h, const char *target, const char *value)
 	if (r < 0)
 		return r;
 	r = irqbalance_write(h, target, value, h->irqbalance_err, sizeof(h->irqbalance_err));
-	if (r < 0 || (h->is_tree && !h->restart_units))
-		return r;
-	/* The file is written: a restart that fails is said (see
-	 * host_irqbalance_error), not undone. */
-	restart_irqbalance(h);
-	return 0;
+	if (r >= 0 && (!h->is_tree || h->restart_units))
+		h->irqbalance_pending = true;
+	return r;
+}
+
+int host_restart_irqbalance(struct host *h)
+{
+	if (!h->irqbalance_pending)
+		return 0;
+	h->irqbalance_pending = false;
+	h->irqbalance_err[0] = '\0';
+	return restart_irqbalance(h);
 }
 
 int host_read_irqbalance(const struct host *h, const char *target, char **ret)

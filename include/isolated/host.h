@@ -25,7 +25,8 @@ struct host {
 	 * host_set_faults). */
 	struct host_fault *faults;
 	size_t n_faults;
-	bool restart_units; /* host_options.restart_units */
+	bool restart_units;	 /* host_options.restart_units */
+	bool irqbalance_pending; /* written, not yet restarted */
 	/* Why the last host_write_irqbalance failed, "" if it did not. */
 	char irqbalance_err[512];
 };
@@ -160,13 +161,18 @@ int host_write_sysfs(struct host *h, const char *path, const char *value);
 int host_write_irq_affinity(struct host *h, unsigned irq, const struct cpuset *cpus);
 /* An irqbalance target ("irqbalance/banned_cpus", "irqbalance/banned_irqs")
  * set to value in the host's defaults file (irqbalance_write, irqbalance.h),
- * then, on the running kernel, irqbalance.service restarted through
- * systemd's D-Bus API when systemd runs the host and the unit runs. The
- * same file edit on both backends. -ENOENT when the host has no defaults
- * file. host_irqbalance_error says why it failed, or, after a 0, why the
- * restart failed (the file is written all the same); NULL if nothing did. */
+ * the same file edit on both backends. -ENOENT when the host has no
+ * defaults file; host_irqbalance_error says why it failed. irqbalance
+ * reads the file when it starts: host_restart_irqbalance, once the
+ * transaction's writes are done, has it restarted. */
 int host_write_irqbalance(struct host *h, const char *target, const char *value);
 const char *host_irqbalance_error(const struct host *h);
+/* After host_write_irqbalance changed the file: on the running kernel (or a
+ * tree opened with restart_units), irqbalance.service restarted through
+ * systemd's D-Bus API (TryRestartUnit: only if it runs; nothing when
+ * systemd does not run the host). 0 when nothing was pending; -errno with
+ * host_irqbalance_error saying why. */
+int host_restart_irqbalance(struct host *h);
 /* The value of an irqbalance target in the host's defaults file now. */
 int host_read_irqbalance(const struct host *h, const char *target, char **ret);
 

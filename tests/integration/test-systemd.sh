@@ -339,6 +339,15 @@ ct systemctl start isolated.service
 ct systemctl stop isolated.service
 same_tree "stop with revert-on-stop"
 ct rm /etc/isolated/isolated.conf
+# A restart that cannot be asked for (no system bus) is said, and the
+# file is written all the same; the revert puts it back.
+NOBUS=(env DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/no-such-bus ISOLATED_TREE_RESTART_UNITS=1)
+ct "${NOBUS[@]}" isoctl "${DIRECT[@]}" apply dedicated >"$T/out" 2>&1 || fail "--direct apply without a bus: $(cat "$T/out")"
+expect_grep "$T/out" "irqbalance's defaults file is written, but restarting irqbalance\.service: .+: restart irqbalance to make it read the file"
+ct grep -q '^IRQBALANCE_BANNED_CPULIST="6-7"$' "$TREE/etc/default/irqbalance" || fail "--direct apply without a bus did not write irqbalance's file"
+ct "${NOBUS[@]}" isoctl "${DIRECT[@]}" revert >"$T/out" 2>&1 || fail "--direct revert without a bus: $(cat "$T/out")"
+expect_grep "$T/out" "irqbalance's defaults file is written, but restarting irqbalance\.service"
+same_tree "apply and revert without a bus"
 
 # ---- 9. The sandbox refused nothing; its score on the running unit ----
 ct systemctl start isolated.service

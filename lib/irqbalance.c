@@ -41,13 +41,13 @@ static int banirq_word(const char *w, size_t n, bool *ret_takes_next, long *ret_
 		*ret_takes_next = true;
 		return 0;
 	}
-	if (n > 9 && memcmp(w, "--banirq=", 9) == 0)
+	if (n >= 9 && memcmp(w, "--banirq=", 9) == 0)
 		off = 9;
 	else if (n > 2 && memcmp(w, "-i", 2) == 0)
 		off = 2;
 	else
 		return 0;
-	if (n - off >= sizeof(num))
+	if (n == off || n - off >= sizeof(num))
 		return -EINVAL;
 	memcpy(num, w + off, n - off);
 	num[n - off] = '\0';
@@ -186,6 +186,12 @@ int irqbalance_edit(const char *buf, size_t len, const char *target, const char 
 		text = action_cpus_format(&want);
 		if (!v[0] && text && !*text)
 			goto same;
+		/* The same set written another way ("6,7"): the text stays. */
+		if (text && v[0] && cpuset_parse_list(v[0], &have, msg, sizeof(msg)) == 0 &&
+		    cpuset_equal(&have, &want)) {
+			free(text);
+			text = strdup(v[0]);
+		}
 	} else {
 		name = IRQBALANCE_VAR_ARGS;
 		r = scan_args(v[2] ? v[2] : "", &have, &want, &b, err, errlen);

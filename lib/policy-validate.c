@@ -27,7 +27,7 @@ struct vctx {
 
 	unsigned mode_line, sysctl_line, cmdline_line, sysfs_line;
 	unsigned irq_default_line, wq_cpumask_line; /* [cpumask] keys, valid or not */
-	unsigned irqbalance_line;		    /* [irqbalance] banned, valid or not */
+	unsigned irqbalance_line;		    /* [irqbalance], empty or not */
 	bool have_type;
 	bool type_known; /* p->type holds the type the file names */
 	unsigned type_line;
@@ -645,6 +645,7 @@ static void parse_irqbalance(struct vctx *c, const struct conf_section *sec)
 {
 	struct policy *p = c->p;
 
+	c->irqbalance_line = sec->line;
 	for (size_t i = 0; i < sec->n_entries; i++) {
 		const struct conf_entry *e = &sec->entries[i];
 		char *v;
@@ -655,7 +656,6 @@ static void parse_irqbalance(struct vctx *c, const struct conf_section *sec)
 			ERR(c, e->line, "unknown key \"%s\" in [irqbalance] (expected banned)", e->key);
 			continue;
 		}
-		c->irqbalance_line = e->line;
 		v = expand(c, e);
 		if (!v)
 			continue;

@@ -162,7 +162,8 @@ int host_write_irq_affinity(struct host *h, unsigned irq, const struct cpuset *c
 /* An irqbalance target ("irqbalance/banned_cpus", "irqbalance/banned_irqs")
  * set to value in the host's defaults file (irqbalance_write, irqbalance.h),
  * the same file edit on both backends. -ENOENT when the host has no
- * defaults file; host_irqbalance_error says why it failed. irqbalance
+ * defaults file; host_irqbalance_error says why the file could not be
+ * read or edited (NULL for an injected fault or a bad target). irqbalance
  * reads the file when it starts: host_restart_irqbalance, once the
  * transaction's writes are done, has it restarted. */
 int host_write_irqbalance(struct host *h, const char *target, const char *value);

@@ -37,9 +37,11 @@ bool irqbalance_target_valid(const char *target);
  * IRQBALANCE_BANNED_CPULIST, or the IRQs of IRQBALANCE_ARGS's --banirq=N,
  * --banirq N, -i N and -iN; formatted as a list, "" when none. -EINVAL
  * with a message: a file the shell cannot read, a list that is not one, a
- * --banirq without a number, and a file that sets the deprecated mask
- * IRQBALANCE_BANNED_CPUS (which irqbalance reads instead of, or besides,
- * the list depending on its version: we do not guess). */
+ * --banirq without a number (also "--banirq="); for banned_cpus, a file
+ * that sets the deprecated mask IRQBALANCE_BANNED_CPUS (which irqbalance
+ * reads instead of, or besides, the list depending on its version: we do
+ * not guess). Banned IRQs inside combined short options ("-fi5") are not
+ * seen. */
 int irqbalance_value(const char *buf, size_t len, const char *target, char **ret, char *err, size_t errlen);
 
 /* The file with target set to value (a list): IRQBALANCE_BANNED_CPULIST

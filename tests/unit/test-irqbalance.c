@@ -174,10 +174,12 @@ static const struct edit_case edit_cases[] = {
      0, "  export IRQBALANCE_BANNED_CPULIST=\"6-7\" # isolcpus\n", NULL},
     {"the list is written as a list", "IRQBALANCE_BANNED_CPULIST=\"\"\n", CPUS, "7,6", 0,
      "IRQBALANCE_BANNED_CPULIST=\"6-7\"\n", NULL},
-    /* Unlike ARGS (below), the list is rewritten in its canonical form
-     * even when the set is the same. */
-    {"the same set written differently is rewritten as a list", "IRQBALANCE_BANNED_CPULIST=\"6,7\"\n", CPUS, "6-7", 0,
-     "IRQBALANCE_BANNED_CPULIST=\"6-7\"\n", NULL},
+    /* Like ARGS (below), the same set written another way keeps its text:
+     * nothing to write, nothing to back up. */
+    {"the same set written differently is left as it is", "IRQBALANCE_BANNED_CPULIST=\"6,7\"\n", CPUS, "6-7", 0,
+     "IRQBALANCE_BANNED_CPULIST=\"6,7\"\n", NULL},
+    {"--banirq= with nothing after it", "IRQBALANCE_ARGS=\"--banirq=\"\n", IRQS, "5", -EINVAL, NULL,
+     "IRQBALANCE_ARGS has a --banirq without an IRQ number: \"--banirq=\""},
     {"a list emptied", "IRQBALANCE_BANNED_CPULIST=\"6-7\"\n", CPUS, "", 0, "IRQBALANCE_BANNED_CPULIST=\"\"\n", NULL},
     {"IRQs added after the other arguments", "IRQBALANCE_ARGS=\"--foreground --banirq=5\"\n", IRQS, "5,133-134", 0,
      "IRQBALANCE_ARGS=\"--foreground --banirq=5 --banirq=133 --banirq=134\"\n", NULL},

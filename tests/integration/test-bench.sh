@@ -44,10 +44,11 @@ trap cleanup EXIT
 # The shipped modes, but the sysctls this machine's tests may not change
 # live (../shared/DESIGN.md, "Tests on this kind of machine"): dedicated
 # sets kernel.watchdog_cpumask and kernel.hung_task_timeout_secs, which
-# the bench would set and restore on the running kernel.
+# the bench would set and restore on the running kernel, and [irqbalance]'s
+# banned, which would edit /etc/default/irqbalance on a machine that has it.
 mkdir -p "$T/shipped"
 for f in "$TOP"/policies/*.conf; do
-	grep -Ev '^kernel\.(watchdog_cpumask|hung_task_timeout_secs) *=' "$f" >"$T/shipped/${f##*/}"
+	grep -Ev '^(kernel\.(watchdog_cpumask|hung_task_timeout_secs)|banned) *=' "$f" >"$T/shipped/${f##*/}"
 done
 held_mode() { "$ISOCTL" --direct status --json 2>/dev/null | jq -r .isolated.mode; }
 

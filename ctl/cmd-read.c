@@ -84,10 +84,40 @@ static json_object *rule_json(const struct rule *r)
 	return o;
 }
 
+/* A CPU set as the policy language writes it; NULL (null) without memory. */
+static json_object *cpus_json(const struct cpuset *s)
+{
+	json_object *o;
+	char *t = NULL;
+
+	if (cpuset_format_list(s, &t) < 0)
+		return NULL;
+	o = json_str(t);
+	free(t);
+	return o;
+}
+
+/* [sysfs] as the policy resolves it: a key with cpu${rt_cpus} is one
+ * attribute per CPU, each with the line it comes from. */
+static json_object *sysfs_json(const struct policy *p)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < p->n_sysfs; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "path", json_str(p->sysfs[i].path));
+		json_object_object_add(o, "value", json_str(p->sysfs[i].value));
+		json_object_object_add(o, "line", json_object_new_int64(p->sysfs[i].line));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 /* The policy as a document: --json prints it, the text is rendered from it. */
 int cmd_show(struct ctx *c, int argc, char **argv)
 {
-	json_object *o, *vars, *sys, *irqs, *threads;
+	json_object *o, *vars, *sys, *irqs, *threads, *cpumask, *irqbalance;
 	struct policy *p = NULL;
 	char req[64];
 	char *require, *recommend;
@@ -117,6 +147,17 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 	for (size_t i = 0; i < p->n_sysctls; i++)
 		json_object_object_add(sys, p->sysctls[i].name, json_str(p->sysctls[i].value));
 	json_object_object_add(o, "sysctl", sys);
+	json_object_object_add(o, "sysfs", sysfs_json(p));
+	cpumask = json_object_new_object();
+	if (p->has_irq_default)
+		json_object_object_add(cpumask, "irq_default", cpus_json(&p->irq_default));
+	if (p->has_wq_cpumask)
+		json_object_object_add(cpumask, "workqueue", cpus_json(&p->wq_cpumask));
+	json_object_object_add(o, "cpumask", cpumask);
+	irqbalance = json_object_new_object();
+	if (p->has_irqbalance)
+		json_object_object_add(irqbalance, "banned", cpus_json(&p->irqbalance_banned));
+	json_object_object_add(o, "irqbalance", irqbalance);
 	json_object_object_add(o, "cmdline_require", json_str(require));
 	json_object_object_add(o, "cmdline_recommend", json_str(recommend));
 	for (size_t i = 0; i < p->n_irq_rules; i++)

@@ -660,9 +660,32 @@ static void rules_text(json_object *rules, const char *kind)
 	}
 }
 
+/* A section of single keys ([sysctl], [cpumask], [irqbalance]) from an
+ * object of strings, in the document's order; nothing when it is empty. */
+static void keys_text(json_object *keys, const char *section)
+{
+	if (!keys || !json_object_is_type(keys, json_type_object) || !json_object_object_length(keys))
+		return;
+	printf("\n[%s]\n", section);
+	json_object_object_foreach(keys, name, v)
+	{
+		printf("%s = %s\n", name, raw(string_of(v)));
+	}
+}
+
+/* [sysfs] expanded: one line per attribute, per CPU for cpu${rt_cpus}. */
+static void sysfs_text(json_object *sysfs)
+{
+	if (!alen(sysfs))
+		return;
+	printf("\n[sysfs]\n");
+	for (size_t i = 0; i < alen(sysfs); i++)
+		printf("%s = %s\n", raw(str(at(sysfs, i), "path")), raw(str(at(sysfs, i), "value")));
+}
+
 static void show_text(json_object *doc)
 {
-	json_object *vars = get(doc, "variables"), *sys = get(doc, "sysctl");
+	json_object *vars = get(doc, "variables");
 	const char *hostconf = str(doc, "hostconf"), *summary = str(doc, "summary"), *req = str(doc, "requires");
 	const char *require = str(doc, "cmdline_require"), *recommend = str(doc, "cmdline_recommend");
 
@@ -680,13 +703,10 @@ static void show_text(json_object *doc)
 		printf("requires = %s\n", req);
 	if (flag(doc, "strict"))
 		printf("strict = yes\n");
-	if (sys && json_object_is_type(sys, json_type_object) && json_object_object_length(sys)) {
-		printf("\n[sysctl]\n");
-		json_object_object_foreach(sys, name, v)
-		{
-			printf("%s = %s\n", name, raw(string_of(v)));
-		}
-	}
+	keys_text(get(doc, "sysctl"), "sysctl");
+	sysfs_text(array(doc, "sysfs"));
+	keys_text(get(doc, "cpumask"), "cpumask");
+	keys_text(get(doc, "irqbalance"), "irqbalance");
 	if ((require && *require) || (recommend && *recommend)) {
 		printf("\n[cmdline]\n");
 		if (require && *require)

@@ -30,8 +30,27 @@ expect_eq "list --json valid" "$(jq -r '[.[] | select(.valid)] | length' "$T/out
 run 0 $EX show dedicated
 expect_grep "$T/out" '^type = dedicated'
 expect_no_grep "$T/out" '\$\{'
+# every section the file has: [sysfs] (expanded), [cpumask], [irqbalance]
+expect_grep "$T/out" '^kernel/mm/ksm/run = 2$'
+expect_grep "$T/out" '^devices/system/cpu/cpu1/power/pm_qos_resume_latency_us = 3$'
+expect_grep "$T/out" '^irq_default = 0$'
+expect_grep "$T/out" '^workqueue = 0$'
+expect_grep "$T/out" '^banned = 1$'
+expect_eq "show sections" "$(grep '^\[[a-z]*\]$' "$T/out" | tr '\n' ' ')" \
+	"[mode] [sysctl] [sysfs] [cpumask] [irqbalance] [cmdline] "
 run 0 $EX show dedicated --json
 expect_eq "show --json sysctl" "$(jq -r '.sysctl["kernel.sched_rt_runtime_us"]' "$T/out")" "-1"
+expect_eq "show --json sysfs" "$(jq -r '.sysfs[] | "\(.path) = \(.value)"' "$T/out")" \
+	"kernel/mm/transparent_hugepage/enabled = never
+kernel/mm/ksm/run = 2
+devices/system/cpu/cpu1/power/pm_qos_resume_latency_us = 3
+devices/system/cpu/cpu1/cpufreq/scaling_governor = performance"
+expect_eq "show --json cpumask" "$(jq -c .cpumask "$T/out")" '{"irq_default":"0","workqueue":"0"}'
+expect_eq "show --json irqbalance" "$(jq -c .irqbalance "$T/out")" '{"banned":"1"}'
+run 0 $EX show vanilla --json
+expect_eq "show --json vanilla: empty sections" "$(jq -c '[.sysfs, .cpumask, .irqbalance]' "$T/out")" '[[],{},{}]'
+run 0 $EX show vanilla
+expect_no_grep "$T/out" '^\[(sysfs|cpumask|irqbalance)\]$'
 
 # no policies at all is an error, for check as for list
 mkdir -p "$T/nopol"

@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "isolated/apply.h"
+#include "isolated/conf.h"
 #include "isolated/dump.h"
 #include "isolated/needs.h"
 #include "isolated/report.h"
+#include "isolated/trust.h"
 #include "isoctl.h"
 
 static int want_args(int argc, int n, const char *usage)
@@ -114,6 +116,70 @@ static json_object *sysfs_json(const struct policy *p)
 	return a;
 }
 
+static void why_add(json_object *why, const char *section, const char *key, const char *comment)
+{
+	char *name;
+
+	if (!comment)
+		return;
+	name = key ? util_sprintf("%s %s", section, key) : strdup(section);
+	if (name)
+		json_object_object_add(why, name, json_str(comment));
+	free(name);
+}
+
+/* Why each value is what it is: the comment above each header and key of
+ * the policy file (conf keeps them), by "SECTION" and "SECTION KEY" as
+ * show prints them ("irq rt-nic", "sysctl vm.stat_interval"); a [sysfs]
+ * key by each path it expands to, as the policy's sysfs are. The policy is
+ * loaded and valid already: this reads the file again for its comments
+ * only, and without them (the file gone since) show shows the values. */
+static json_object *why_json(const struct policy *p)
+{
+	json_object *why = json_object_new_object();
+	struct conf_doc doc;
+	struct diag d = {0};
+
+	if (conf_parse_file(p->file, TRUST_PUBLIC, &doc, &d) < 0) {
+		print_diag(&d);
+		diag_free(&d);
+		err_msg("the comments of %s are not shown", p->file);
+		return why;
+	}
+	diag_free(&d);
+	for (size_t i = 0; i < doc.n_sections; i++) {
+		const struct conf_section *sec = &doc.sections[i];
+		size_t klen;
+		const char *rest;
+		char *section;
+
+		if (!sec->header || sec->broken)
+			continue;
+		/* "irq  rt-nic" is the rule rt-nic, shown as "[irq rt-nic]". */
+		klen = strcspn(sec->header, " \t");
+		for (rest = sec->header + klen; *rest == ' ' || *rest == '\t'; rest++)
+			;
+		section = *rest ? util_sprintf("%.*s %s", (int)klen, sec->header, rest) : strdup(sec->header);
+		if (!section)
+			continue;
+		why_add(why, section, NULL, sec->comment);
+		for (size_t j = 0; j < sec->n_entries; j++) {
+			const struct conf_entry *e = &sec->entries[j];
+
+			if (strcmp(section, "sysfs") != 0) {
+				why_add(why, section, e->key, e->comment);
+				continue;
+			}
+			for (size_t k = 0; k < p->n_sysfs; k++)
+				if (p->sysfs[k].line == e->line)
+					why_add(why, section, p->sysfs[k].path, e->comment);
+		}
+		free(section);
+	}
+	conf_doc_free(&doc);
+	return why;
+}
+
 /* The policy as a document: --json prints it, the text is rendered from it. */
 int cmd_show(struct ctx *c, int argc, char **argv)
 {
@@ -166,6 +232,7 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 		json_object_array_add(threads, rule_json(&p->thread_rules[i]));
 	json_object_object_add(o, "irq_rules", irqs);
 	json_object_object_add(o, "thread_rules", threads);
+	json_object_object_add(o, "why", why_json(p));
 	free(require);
 	free(recommend);
 	policy_free(p);

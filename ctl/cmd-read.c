@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "isolated/apply.h"
+#include "isolated/conf.h"
 #include "isolated/dump.h"
 #include "isolated/needs.h"
 #include "isolated/report.h"
+#include "isolated/trust.h"
 #include "isoctl.h"
 
 static int want_args(int argc, int n, const char *usage)
@@ -84,10 +86,104 @@ static json_object *rule_json(const struct rule *r)
 	return o;
 }
 
+/* A CPU set as the policy language writes it; NULL (null) without memory. */
+static json_object *cpus_json(const struct cpuset *s)
+{
+	json_object *o;
+	char *t = NULL;
+
+	if (cpuset_format_list(s, &t) < 0)
+		return NULL;
+	o = json_str(t);
+	free(t);
+	return o;
+}
+
+/* [sysfs] as the policy resolves it: a key with cpu${rt_cpus} is one
+ * attribute per CPU, each with the line it comes from. */
+static json_object *sysfs_json(const struct policy *p)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < p->n_sysfs; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "path", json_str(p->sysfs[i].path));
+		json_object_object_add(o, "value", json_str(p->sysfs[i].value));
+		json_object_object_add(o, "line", json_object_new_int64(p->sysfs[i].line));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static void why_add(json_object *why, const char *section, const char *key, const char *comment)
+{
+	char *name;
+
+	if (!comment)
+		return;
+	name = key ? util_sprintf("%s %s", section, key) : strdup(section);
+	if (name)
+		json_object_object_add(why, name, json_str(comment));
+	free(name);
+}
+
+/* Why each value is what it is: the comment above each header and key of
+ * the policy file (conf keeps them), by "SECTION" and "SECTION KEY" as
+ * show prints them ("irq rt-nic", "sysctl vm.stat_interval"); a [sysfs]
+ * key by each path it expands to, as the policy's sysfs are. The policy is
+ * loaded and valid already: this reads the file again for its comments
+ * only, and without them (the file gone since) show shows the values. */
+static json_object *why_json(const struct policy *p)
+{
+	json_object *why = json_object_new_object();
+	struct conf_doc doc;
+	struct diag d = {0};
+
+	if (conf_parse_file(p->file, TRUST_PUBLIC, &doc, &d) < 0) {
+		print_diag(&d);
+		diag_free(&d);
+		err_msg("the comments of %s are not shown", p->file);
+		return why;
+	}
+	diag_free(&d);
+	for (size_t i = 0; i < doc.n_sections; i++) {
+		const struct conf_section *sec = &doc.sections[i];
+		size_t klen;
+		const char *rest;
+		char *section;
+
+		if (!sec->header || sec->broken)
+			continue;
+		/* "irq  rt-nic" is the rule rt-nic, shown as "[irq rt-nic]". */
+		klen = strcspn(sec->header, " \t");
+		for (rest = sec->header + klen; *rest == ' ' || *rest == '\t'; rest++)
+			;
+		section = *rest ? util_sprintf("%.*s %s", (int)klen, sec->header, rest) : strdup(sec->header);
+		if (!section)
+			continue;
+		why_add(why, section, NULL, sec->comment);
+		for (size_t j = 0; j < sec->n_entries; j++) {
+			const struct conf_entry *e = &sec->entries[j];
+
+			if (strcmp(section, "sysfs") != 0) {
+				why_add(why, section, e->key, e->comment);
+				continue;
+			}
+			for (size_t k = 0; k < p->n_sysfs; k++)
+				if (p->sysfs[k].line == e->line)
+					why_add(why, section, p->sysfs[k].path, e->comment);
+		}
+		free(section);
+	}
+	conf_doc_free(&doc);
+	return why;
+}
+
 /* The policy as a document: --json prints it, the text is rendered from it. */
 int cmd_show(struct ctx *c, int argc, char **argv)
 {
-	json_object *o, *vars, *sys, *irqs, *threads;
+	json_object *o, *vars, *sys, *irqs, *threads, *cpumask, *irqbalance;
 	struct policy *p = NULL;
 	char req[64];
 	char *require, *recommend;
@@ -117,6 +213,17 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 	for (size_t i = 0; i < p->n_sysctls; i++)
 		json_object_object_add(sys, p->sysctls[i].name, json_str(p->sysctls[i].value));
 	json_object_object_add(o, "sysctl", sys);
+	json_object_object_add(o, "sysfs", sysfs_json(p));
+	cpumask = json_object_new_object();
+	if (p->has_irq_default)
+		json_object_object_add(cpumask, "irq_default", cpus_json(&p->irq_default));
+	if (p->has_wq_cpumask)
+		json_object_object_add(cpumask, "workqueue", cpus_json(&p->wq_cpumask));
+	json_object_object_add(o, "cpumask", cpumask);
+	irqbalance = json_object_new_object();
+	if (p->has_irqbalance)
+		json_object_object_add(irqbalance, "banned", cpus_json(&p->irqbalance_banned));
+	json_object_object_add(o, "irqbalance", irqbalance);
 	json_object_object_add(o, "cmdline_require", json_str(require));
 	json_object_object_add(o, "cmdline_recommend", json_str(recommend));
 	for (size_t i = 0; i < p->n_irq_rules; i++)
@@ -125,6 +232,7 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 		json_object_array_add(threads, rule_json(&p->thread_rules[i]));
 	json_object_object_add(o, "irq_rules", irqs);
 	json_object_object_add(o, "thread_rules", threads);
+	json_object_object_add(o, "why", why_json(p));
 	free(require);
 	free(recommend);
 	policy_free(p);

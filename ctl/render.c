@@ -642,27 +642,157 @@ static void modes_text(json_object *doc)
 
 /* ---- show ---- */
 
-/* The policy as a file again, variables resolved. */
-static void rules_text(json_object *rules, const char *kind)
+/* The policy as a file again, variables resolved, each header and key
+ * under the comment the file has above it. */
+
+/* The lines of s (split at "\n") as an array of strings; NULL: ENOMEM. */
+static json_object *lines_of(const char *s)
 {
+	json_object *lines = json_object_new_array();
+
+	for (const char *p = s; lines; p++) {
+		size_t n = strcspn(p, "\n");
+		json_object *l = json_object_new_string_len(p, (int)n);
+
+		if (!l || json_object_array_add(lines, l) < 0) {
+			json_object_put(l);
+			json_object_put(lines);
+			return NULL;
+		}
+		p += n;
+		if (!*p)
+			break;
+	}
+	return lines;
+}
+
+/* show's "why" strings as arrays of their lines, before the document is
+ * escaped: a comment of several lines is printed as as many "#" lines, and
+ * the escaping would make its newlines "\x0a". -ENOMEM. */
+static int why_lines(json_object *doc)
+{
+	json_object *why = get(doc, "why"), *split;
+
+	if (!why || !json_object_is_type(why, json_type_object))
+		return 0;
+	if (!(split = json_object_new_object()))
+		return -ENOMEM;
+	json_object_object_foreach(why, key, v)
+	{
+		const char *s = string_of(v);
+		json_object *lines;
+
+		if (!s)
+			continue;
+		if (!(lines = lines_of(s)) || json_object_object_add(split, key, lines) < 0) {
+			json_object_put(lines);
+			json_object_put(split);
+			return -ENOMEM;
+		}
+	}
+	if (json_object_object_add(doc, "why", split) < 0) {
+		json_object_put(split);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The comment above the header "[section]" (key NULL) or its key. */
+static void why_text(json_object *doc, const char *section, const char *key)
+{
+	json_object *lines;
+	char *name;
+
+	name = key ? util_sprintf("%s %s", section, key) : strdup(section);
+	if (!name)
+		return;
+	lines = array(get(doc, "why"), name);
+	free(name);
+	for (size_t i = 0; i < alen(lines); i++) {
+		const char *l = sat(lines, i);
+
+		if (l && *l)
+			printf("# %s\n", l);
+		else
+			printf("#\n");
+	}
+}
+
+static void header_text(json_object *doc, const char *section)
+{
+	printf("\n");
+	why_text(doc, section, NULL);
+	printf("[%s]\n", section);
+}
+
+static void key_text(json_object *doc, const char *section, const char *key, const char *value)
+{
+	why_text(doc, section, key);
+	printf("%s = %s\n", key, value);
+}
+
+static void rules_text(json_object *doc, const char *rules_key, const char *kind)
+{
+	json_object *rules = array(doc, rules_key);
+
 	for (size_t i = 0; i < alen(rules); i++) {
 		json_object *r = at(rules, i);
 		const char *match = str(r, "match"), *cpus = str(r, "cpus"), *sched = str(r, "sched");
 		const char *thread = str(r, "thread");
+		char *section = util_sprintf("%s %s", kind, raw(str(r, "name")));
 
-		printf("\n[%s %s]\nmatch = %s\n", kind, raw(str(r, "name")), match ? match : "");
+		if (!section)
+			return;
+		header_text(doc, section);
+		key_text(doc, section, "match", match ? match : "");
 		if (json_object_object_get_ex(r, "cpus", NULL))
-			printf("cpus = %s\n", cpus ? cpus : "");
+			key_text(doc, section, "cpus", cpus ? cpus : "");
 		if (sched)
-			printf("sched = %s\n", sched);
+			key_text(doc, section, "sched", sched);
 		if (thread)
-			printf("thread = %s\n", thread);
+			key_text(doc, section, "thread", thread);
+		free(section);
+	}
+}
+
+/* A section of single keys ([sysctl], [cpumask], [irqbalance]) from an
+ * object of strings, in the document's order; nothing when it is empty. */
+static void keys_text(json_object *doc, const char *section)
+{
+	json_object *keys = get(doc, section);
+
+	if (!keys || !json_object_is_type(keys, json_type_object) || !json_object_object_length(keys))
+		return;
+	header_text(doc, section);
+	json_object_object_foreach(keys, name, v)
+	{
+		key_text(doc, section, name, raw(string_of(v)));
+	}
+}
+
+/* [sysfs] expanded: one line per attribute, per CPU for cpu${rt_cpus}, the
+ * comment of a key once above the CPUs it expands to (one line of the
+ * file). */
+static void sysfs_text(json_object *doc)
+{
+	json_object *sysfs = array(doc, "sysfs");
+
+	if (!alen(sysfs))
+		return;
+	header_text(doc, "sysfs");
+	for (size_t i = 0; i < alen(sysfs); i++) {
+		json_object *a = at(sysfs, i);
+		const char *path = raw(str(a, "path"));
+
+		if (i == 0 || num(a, "line") != num(at(sysfs, i - 1), "line"))
+			why_text(doc, "sysfs", path);
+		printf("%s = %s\n", path, raw(str(a, "value")));
 	}
 }
 
 static void show_text(json_object *doc)
 {
-	json_object *vars = get(doc, "variables"), *sys = get(doc, "sysctl");
+	json_object *vars = get(doc, "variables");
 	const char *hostconf = str(doc, "hostconf"), *summary = str(doc, "summary"), *req = str(doc, "requires");
 	const char *require = str(doc, "cmdline_require"), *recommend = str(doc, "cmdline_recommend");
 
@@ -673,29 +803,28 @@ static void show_text(json_object *doc)
 			printf("#   %s = %s\n", name, raw(string_of(v)));
 		}
 	}
-	printf("\n[mode]\nname = %s\ntype = %s\n", raw(str(doc, "name")), raw(str(doc, "type")));
+	header_text(doc, "mode");
+	key_text(doc, "mode", "name", raw(str(doc, "name")));
+	key_text(doc, "mode", "type", raw(str(doc, "type")));
 	if (summary)
-		printf("summary = %s\n", summary);
+		key_text(doc, "mode", "summary", summary);
 	if (req && *req)
-		printf("requires = %s\n", req);
+		key_text(doc, "mode", "requires", req);
 	if (flag(doc, "strict"))
-		printf("strict = yes\n");
-	if (sys && json_object_is_type(sys, json_type_object) && json_object_object_length(sys)) {
-		printf("\n[sysctl]\n");
-		json_object_object_foreach(sys, name, v)
-		{
-			printf("%s = %s\n", name, raw(string_of(v)));
-		}
-	}
+		key_text(doc, "mode", "strict", "yes");
+	keys_text(doc, "sysctl");
+	sysfs_text(doc);
+	keys_text(doc, "cpumask");
+	keys_text(doc, "irqbalance");
 	if ((require && *require) || (recommend && *recommend)) {
-		printf("\n[cmdline]\n");
+		header_text(doc, "cmdline");
 		if (require && *require)
-			printf("require = %s\n", require);
+			key_text(doc, "cmdline", "require", require);
 		if (recommend && *recommend)
-			printf("recommend = %s\n", recommend);
+			key_text(doc, "cmdline", "recommend", recommend);
 	}
-	rules_text(array(doc, "irq_rules"), "irq");
-	rules_text(array(doc, "thread_rules"), "thread");
+	rules_text(doc, "irq_rules", "irq");
+	rules_text(doc, "thread_rules", "thread");
 }
 
 /* ---- one entry point ---- */
@@ -715,7 +844,7 @@ int render(const struct ctx *c, enum doc_kind kind, json_object *doc)
 	}
 	if (kind == DOC_STATUS && !c->all)
 		status_trim(doc);
-	if (!c->json && doc_escape(doc) < 0) {
+	if (!c->json && ((kind == DOC_SHOW && why_lines(doc) < 0) || doc_escape(doc) < 0)) {
 		json_object_put(doc);
 		err_msg("out of memory");
 		return EXIT_FAIL;

@@ -1,6 +1,7 @@
 /* The one safe INI reader (see conf.h): trust_open, the size and binary
- * checks, then inih fed line by line, so that every error has its line;
- * ${name} expansion and the diag helpers its users share. */
+ * checks, then inih fed line by line, so that every error has its line and
+ * every key and header the comment above it; ${name} expansion and the diag
+ * helpers its users share. */
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -107,7 +108,8 @@ int conf_expand(const char *s, conf_lookup_fn lookup, void *userdata, size_t *bu
 enum line_kind {
 	LINE_NONE, /* blank, comment, or an error already reported */
 	LINE_KEY,
-	LINE_CONT, /* indented: continues the previous key's value */
+	LINE_CONT,    /* indented: continues the previous key's value */
+	LINE_COMMENT, /* never reaches the handler: inih skips comments */
 };
 
 struct reader {
@@ -124,7 +126,11 @@ struct reader {
 	char *cont_value;
 	size_t cont_len, cont_cap;
 	size_t n_items; /* sections and keys, up to CONF_MAX_ITEMS */
-	int r;		/* -ENOMEM seen */
+	/* The comment lines since the last line that was not one, for the
+	 * key or header below them (reader_take_comment). */
+	struct sbuf comment;
+	unsigned comment_lines;
+	int r; /* -ENOMEM seen */
 };
 
 /* inih's rule: an inline comment starts at ';' after white space. Returns the
@@ -137,6 +143,40 @@ static const char *find_chars_or_comment(const char *s, const char *chars)
 		was_space = isspace((unsigned char)*s);
 		s++;
 	}
+	return s;
+}
+
+static void reader_drop_comment(struct reader *rd)
+{
+	free(rd->comment.s);
+	rd->comment = (struct sbuf){0};
+	rd->comment_lines = 0;
+}
+
+/* A comment line, p at its "#" or ";": its text without that and one space
+ * after it. */
+static void reader_add_comment(struct reader *rd, const char *p)
+{
+	p++;
+	if (*p == ' ')
+		p++;
+	if (rd->comment_lines++)
+		sbuf_addc(&rd->comment, '\n');
+	sbuf_adds(&rd->comment, p);
+}
+
+/* The comment block above the key or header being read, NULL when there is
+ * none (or, with rd->r set, no memory); the block is then empty. */
+static char *reader_take_comment(struct reader *rd)
+{
+	char *s;
+
+	if (!rd->comment_lines)
+		return NULL;
+	rd->comment_lines = 0;
+	s = sbuf_take(&rd->comment);
+	if (!s)
+		rd->r = -ENOMEM;
 	return s;
 }
 
@@ -260,6 +300,8 @@ static char *reader_section(struct reader *rd, char *str, const char *p)
 			reader_error(rd, "unexpected text after \"]\": \"%s\"", after);
 		if (doc_add_section(rd, p + 1, (size_t)(e - p - 1), broken) < 0)
 			rd->r = -ENOMEM;
+		else
+			rd->doc->sections[rd->doc->n_sections - 1].comment = reader_take_comment(rd);
 	}
 	rd->have_prev_key = false;
 	strcpy(str, "[]\n");
@@ -305,6 +347,10 @@ static char *reader_next(char *str, int num, void *stream)
 	n = nl ? (size_t)(nl - start) : rd->len - rd->pos;
 	rd->pos += n + (nl ? 1 : 0);
 	rd->lineno++;
+	/* A comment block belongs to the line right below it: any other line
+	 * ends it (a key's handler has taken it by now). */
+	if (rd->kind != LINE_COMMENT)
+		reader_drop_comment(rd);
 	rd->kind = LINE_NONE;
 	if (rd->lineno == 1 && n >= 3 && memcmp(start, "\xEF\xBB\xBF", 3) == 0)
 		start += 3, n -= 3;
@@ -319,8 +365,11 @@ static char *reader_next(char *str, int num, void *stream)
 
 	for (p = str; *p && isspace((unsigned char)*p); p++)
 		;
-	if (!*p || *p == ';' || *p == '#') {
-		/* blank or comment */
+	if (*p == ';' || *p == '#') {
+		reader_add_comment(rd, p);
+		rd->kind = LINE_COMMENT;
+	} else if (!*p) {
+		/* blank */
 	} else if (rd->have_prev_key && p > str) {
 		if (reader_indented_key(rd, p)) {
 			strcpy(str, "\n");
@@ -399,10 +448,12 @@ static int reader_handler(void *user, const char *section, const char *name, con
 	ent = &v[sec->n_entries];
 	ent->key = strdup(name);
 	ent->value = strdup(value);
+	ent->comment = reader_take_comment(rd);
 	ent->line = rd->lineno;
-	if (!ent->key || !ent->value) {
+	if (!ent->key || !ent->value || rd->r < 0) {
 		free(ent->key);
 		free(ent->value);
+		free(ent->comment);
 		rd->r = -ENOMEM;
 		return 1;
 	}
@@ -420,9 +471,11 @@ void conf_doc_free(struct conf_doc *doc)
 		for (size_t j = 0; j < s->n_entries; j++) {
 			free(s->entries[j].key);
 			free(s->entries[j].value);
+			free(s->entries[j].comment);
 		}
 		free(s->entries);
 		free(s->header);
+		free(s->comment);
 	}
 	free(doc->sections);
 	free(doc->file);
@@ -449,6 +502,7 @@ static int conf_parse_buffer(const char *file, const char *buf, size_t len, stru
 	if (!doc.file)
 		return -ENOMEM;
 	r = ini_parse_stream(reader_next, &rd, reader_handler, &rd);
+	reader_drop_comment(&rd);
 	if (r < 0 || rd.r < 0) {
 		conf_doc_free(&doc);
 		return -ENOMEM;

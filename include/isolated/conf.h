@@ -1,7 +1,8 @@
 /* The one INI reader of policies, host.conf and isolated.conf: opens a file
  * as root trusts it (trust_open), refuses one too large or binary, and parses
  * it with inih into a list of sections and keys, every syntax error a
- * "FILE:LINE: message" diag line. What the keys mean is the caller's. */
+ * "FILE:LINE: message" diag line, each key and header with the comment above
+ * it. What the keys mean is the caller's. */
 #ifndef ISOLATED_CONF_H
 #define ISOLATED_CONF_H
 
@@ -23,14 +24,22 @@
  * megabyte of "k1 = 1" lines. */
 #define CONF_MAX_ITEMS 4096
 
+/* The comment of a key or a section header: the lines starting with "#" or
+ * ";" (after white space) directly above it, up to a line that is not one
+ * (a blank line ends the block), each without its "#" or ";" and one space
+ * after it, joined with "\n"; NULL when there are none. Inline comments
+ * are not kept. isoctl show prints them: the shipped policies say there
+ * why a value is what it is. */
 struct conf_entry {
 	char *key;
 	char *value; /* as written (inline comment removed), continuation lines joined with " " */
+	char *comment;
 	unsigned line;
 };
 
 struct conf_section {
 	char *header;  /* text between "[" and "]", stripped; NULL for keys before any section */
+	char *comment; /* NULL for the top level */
 	unsigned line; /* line of the header; of the first key for the top level */
 	bool broken;   /* the header had a syntax error (already reported): ignore the body */
 	struct conf_entry *entries;

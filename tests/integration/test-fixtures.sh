@@ -117,6 +117,11 @@ expect_eq "status preempt_rt" "$(jqa .preempt_rt)" "true"
 expect_eq "status irqs" "$(jqa '.irqs | length')" 48
 run 0 --root "$K" show dedicated --json
 expect_eq "show resolves variables" "$(jqa '.irq_rules[0].match')" "nic:eth1"
+expect_eq "show expands cpu\${rt_cpus}" \
+	"$(jqa '[.sysfs[] | select(.path | test("pm_qos")) | "\(.path)=\(.value)"] | join(" ")')" \
+	"devices/system/cpu/cpu6/power/pm_qos_resume_latency_us=3 devices/system/cpu/cpu7/power/pm_qos_resume_latency_us=3"
+expect_eq "show [cpumask] [irqbalance]" "$(jqa -c '[.cpumask, .irqbalance]')" \
+	'[{"irq_default":"0-5,8-15","workqueue":"0-5,8-15"},{"banned":"6-7"}]'
 
 # The 2-vCPU VM captured with isoctl snapshot (tests/fixtures/vm2): no grub,
 # no VM on it, so the RT rules match nothing and say so.

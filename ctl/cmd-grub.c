@@ -249,7 +249,7 @@ static int grub_write_file(struct ctx *c, const struct policy *p, char **overrid
 		goto out;
 	}
 	if (changed) {
-		r = grub_write(c->host, old, old_len, new, new_len, &made, err, sizeof(err));
+		r = grub_write(c->host, old, old_len, new, new_len, fchown, &made, err, sizeof(err));
 		if (r < 0) {
 			err_msg("%s", err);
 			goto out;
@@ -318,7 +318,7 @@ static int grub_restore_file(struct ctx *c)
 		err_msg("%s: %s", file, path_strerror(-r));
 		goto out;
 	}
-	r = grub_restore(c->host, err, sizeof(err));
+	r = grub_restore(c->host, fchown, err, sizeof(err));
 	if (r < 0) {
 		err_msg("%s", err);
 		goto out;

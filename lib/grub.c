@@ -1167,16 +1167,21 @@ static const char *const write_steps[] = {
 struct owner {
 	uid_t uid;
 	gid_t gid;
+	defaults_chown_fn chown_fn;
 };
 
-/* util_replace's fix: the owner the file had. */
+/* util_replace's fix: the owner the file had, through the caller's chown
+ * (the library itself changes no owner: the daemon's system call filter
+ * denies it); without one, an owner other than ours is refused. */
 static int give_owner(int fd, const struct stat *st, void *userdata)
 {
 	const struct owner *o = userdata;
 
-	if ((st->st_uid != o->uid || st->st_gid != o->gid) && fchown(fd, o->uid, o->gid) < 0)
-		return -errno;
-	return 0;
+	if (st->st_uid == o->uid && st->st_gid == o->gid)
+		return 0;
+	if (!o->chown_fn)
+		return -EPERM;
+	return o->chown_fn(fd, o->uid, o->gid) < 0 ? -errno : 0;
 }
 
 /* dir/name of the host gets buf through dir/.name.isoctl-tmp: written, given
@@ -1184,9 +1189,10 @@ static int give_owner(int fd, const struct stat *st, void *userdata)
  * linked to it, which never replaces an existing file (-EEXIST, no message);
  * then the directory is synced. */
 static int write_atomic(const struct host *h, const char *dir, const char *name, const char *buf, size_t len,
-			mode_t mode, uid_t uid, gid_t gid, bool no_replace, char *err, size_t errlen)
+			mode_t mode, uid_t uid, gid_t gid, defaults_chown_fn chown_fn, bool no_replace, char *err,
+			size_t errlen)
 {
-	struct owner owner = {uid, gid};
+	struct owner owner = {uid, gid, chown_fn};
 	struct util_replace o = {
 	    .mode = mode, .fix = give_owner, .userdata = &owner, .no_replace = no_replace, .sync = true};
 	enum util_write_step step;
@@ -1225,6 +1231,22 @@ static int file_stat(const struct host *h, const char *path, struct stat *ret, c
 	return 0;
 }
 
+/* Without a chown, the file must be ours already: its replacement is. */
+static int check_owner(const struct host *h, const char *path, const struct stat *st, defaults_chown_fn chown_fn,
+		       char *err, size_t errlen)
+{
+	char p[4096];
+
+	if (chown_fn || (st->st_uid == geteuid() && st->st_gid == getegid()))
+		return 0;
+	util_set_err(err, errlen,
+		     "%s is owned by %u:%u, and its replacement would be %u:%u (isolated keeps owners): "
+		     "edit it by hand",
+		     host_path(h, path, p, sizeof(p)), (unsigned)st->st_uid, (unsigned)st->st_gid, (unsigned)geteuid(),
+		     (unsigned)getegid());
+	return -EPERM;
+}
+
 /* path's directory and name, split at the last "/". */
 static int split_path(const char *path, char dir[PATH_MAX], const char **ret_name)
 {
@@ -1239,7 +1261,8 @@ static int split_path(const char *path, char dir[PATH_MAX], const char **ret_nam
 }
 
 int defaults_write(const struct host *h, const char *path, const char *backup, const char *old_buf, size_t old_len,
-		   const char *new_buf, size_t new_len, bool *ret_backup_made, char *err, size_t errlen)
+		   const char *new_buf, size_t new_len, defaults_chown_fn chown_fn, bool *ret_backup_made, char *err,
+		   size_t errlen)
 {
 	char dir[PATH_MAX], brel[PATH_MAX];
 	const char *name;
@@ -1250,6 +1273,8 @@ int defaults_write(const struct host *h, const char *path, const char *backup, c
 	if (split_path(path, dir, &name) < 0 || util_path(brel, sizeof(brel), GRUB_BACKUP_DIR "/%s", backup) < 0)
 		return -EINVAL;
 	r = file_stat(h, path, &st, err, errlen);
+	if (r >= 0)
+		r = check_owner(h, path, &st, chown_fn, err, errlen);
 	if (r < 0)
 		return r;
 	r = host_lstat(h, brel, &bst);
@@ -1260,13 +1285,14 @@ int defaults_write(const struct host *h, const char *path, const char *backup, c
 		if (r < 0)
 			return r;
 		/* Owned by whoever runs us (root), like the journal. */
-		r = write_atomic(h, GRUB_BACKUP_DIR, backup, old_buf, old_len, 0644, geteuid(), getegid(), true, err,
-				 errlen);
+		r = write_atomic(h, GRUB_BACKUP_DIR, backup, old_buf, old_len, 0644, geteuid(), getegid(), NULL, true,
+				 err, errlen);
 		if (r < 0 && r != -EEXIST) /* EEXIST: another isoctl saved it just now */
 			return r;
 		made = r == 0;
 	}
-	r = write_atomic(h, dir, name, new_buf, new_len, st.st_mode & 07777, st.st_uid, st.st_gid, false, err, errlen);
+	r = write_atomic(h, dir, name, new_buf, new_len, st.st_mode & 07777, st.st_uid, st.st_gid, chown_fn, false, err,
+			 errlen);
 	if (r < 0)
 		return r;
 	*ret_backup_made = made;
@@ -1274,10 +1300,10 @@ int defaults_write(const struct host *h, const char *path, const char *backup, c
 }
 
 int grub_write(const struct host *h, const char *old_buf, size_t old_len, const char *new_buf, size_t new_len,
-	       bool *ret_backup_made, char *err, size_t errlen)
+	       defaults_chown_fn chown_fn, bool *ret_backup_made, char *err, size_t errlen)
 {
-	return defaults_write(h, GRUB_PATH, "grub.orig", old_buf, old_len, new_buf, new_len, ret_backup_made, err,
-			      errlen);
+	return defaults_write(h, GRUB_PATH, "grub.orig", old_buf, old_len, new_buf, new_len, chown_fn, ret_backup_made,
+			      err, errlen);
 }
 
 int defaults_drop_backup(const struct host *h, const char *backup, char *err, size_t errlen)
@@ -1300,7 +1326,8 @@ int defaults_drop_backup(const struct host *h, const char *backup, char *err, si
 	return r;
 }
 
-int defaults_restore(const struct host *h, const char *path, const char *backup, char *err, size_t errlen)
+int defaults_restore(const struct host *h, const char *path, const char *backup, defaults_chown_fn chown_fn, char *err,
+		     size_t errlen)
 {
 	char dir[PATH_MAX], brel[PATH_MAX], p[4096], why[4096];
 	const char *name;
@@ -1332,13 +1359,16 @@ int defaults_restore(const struct host *h, const char *path, const char *backup,
 	r = host_lstat(h, path, &st);
 	if (r != -ENOENT) {
 		r = file_stat(h, path, &st, err, errlen);
+		if (r >= 0)
+			r = check_owner(h, path, &st, chown_fn, err, errlen);
 		if (r < 0)
 			goto out;
 	} else if ((r = host_lstat(h, brel, &st)) < 0) {
 		r = fail_errno(h, "", brel, r, err, errlen);
 		goto out;
 	}
-	r = write_atomic(h, dir, name, buf, len, st.st_mode & 07777, st.st_uid, st.st_gid, false, err, errlen);
+	r = write_atomic(h, dir, name, buf, len, st.st_mode & 07777, st.st_uid, st.st_gid, chown_fn, false, err,
+			 errlen);
 	if (r < 0)
 		goto out;
 	r = defaults_drop_backup(h, backup, why, sizeof(why));
@@ -1349,7 +1379,7 @@ out:
 	return r;
 }
 
-int grub_restore(const struct host *h, char *err, size_t errlen)
+int grub_restore(const struct host *h, defaults_chown_fn chown_fn, char *err, size_t errlen)
 {
-	return defaults_restore(h, GRUB_PATH, "grub.orig", err, errlen);
+	return defaults_restore(h, GRUB_PATH, "grub.orig", chown_fn, err, errlen);
 }

@@ -365,9 +365,9 @@ int irqbalance_write(const struct host *h, const char *target, const char *value
 				goto out;
 			}
 			if (strcmp(o1, o2) == 0)
-				r = defaults_restore(h, path, IRQBALANCE_BACKUP, err, errlen);
+				r = defaults_restore(h, path, IRQBALANCE_BACKUP, NULL, err, errlen);
 			else {
-				r = defaults_write(h, path, IRQBALANCE_BACKUP, cur, clen, nbuf, nlen, &made, err,
+				r = defaults_write(h, path, IRQBALANCE_BACKUP, cur, clen, nbuf, nlen, NULL, &made, err,
 						   errlen);
 				if (r >= 0)
 					r = defaults_drop_backup(h, IRQBALANCE_BACKUP, err, errlen);
@@ -379,7 +379,7 @@ int irqbalance_write(const struct host *h, const char *target, const char *value
 		r = 0;
 		goto out;
 	}
-	r = defaults_write(h, path, IRQBALANCE_BACKUP, cur, clen, nbuf, nlen, &made, err, errlen);
+	r = defaults_write(h, path, IRQBALANCE_BACKUP, cur, clen, nbuf, nlen, NULL, &made, err, errlen);
 out:
 	free(cur);
 	free(bak);

@@ -8,6 +8,12 @@
 
 #include "isolated/host.h"
 
+/* How a replacement file gets the owner of the one it replaces, when the two
+ * differ: fchown() for isoctl. The library never changes an owner itself
+ * (the daemon's system call filter denies it): with NULL, a file owned by
+ * anyone but the caller is refused (-EPERM, "edit it by hand"). */
+typedef int (*defaults_chown_fn)(int fd, uid_t uid, gid_t gid);
+
 /* Relative to the host's root, like every path of the seam. */
 #define GRUB_PATH "etc/default/grub"
 #define GRUB_BACKUP_DIR "var/lib/isolated"
@@ -79,12 +85,12 @@ int grub_edit(const char *buf, size_t len, char *const *params, char **ret, size
  * regular file (a symbolic link is refused: replacing it would cut the link);
  * -errno with a message naming the file. */
 int grub_write(const struct host *h, const char *old_buf, size_t old_len, const char *new_buf, size_t new_len,
-	       bool *ret_backup_made, char *err, size_t errlen);
+	       defaults_chown_fn chown_fn, bool *ret_backup_made, char *err, size_t errlen);
 
 /* Put GRUB_BACKUP_PATH back as GRUB_PATH (atomic and durable as above; the
  * mode and owner of the file it replaces, or of the backup when GRUB_PATH is
  * gone), then remove the backup. -ENOENT when there is no backup. */
-int grub_restore(const struct host *h, char *err, size_t errlen);
+int grub_restore(const struct host *h, defaults_chown_fn chown_fn, char *err, size_t errlen);
 
 /* ---- Any shell defaults file (/etc/default/irqbalance) ----
  * The same careful edits for one variable of another file of assignments. */
@@ -100,8 +106,10 @@ int defaults_assign(const char *buf, size_t len, const char *name, const char *v
 /* grub_write and grub_restore for path (relative to the host's root) with
  * the backup GRUB_BACKUP_DIR/backup. */
 int defaults_write(const struct host *h, const char *path, const char *backup, const char *old_buf, size_t old_len,
-		   const char *new_buf, size_t new_len, bool *ret_backup_made, char *err, size_t errlen);
-int defaults_restore(const struct host *h, const char *path, const char *backup, char *err, size_t errlen);
+		   const char *new_buf, size_t new_len, defaults_chown_fn chown_fn, bool *ret_backup_made, char *err,
+		   size_t errlen);
+int defaults_restore(const struct host *h, const char *path, const char *backup, defaults_chown_fn chown_fn, char *err,
+		     size_t errlen);
 /* Remove GRUB_BACKUP_DIR/backup, durably. -errno with a message. */
 int defaults_drop_backup(const struct host *h, const char *backup, char *err, size_t errlen);
 

@@ -582,7 +582,7 @@ static void test_write_restore(void **state)
 
 	/* A restrictive umask must not make the backup directory unreadable. */
 	old_umask = umask(077);
-	assert_int_equal(grub_write(h, orig, strlen(orig), v1, strlen(v1), &made, err, sizeof(err)), 0);
+	assert_int_equal(grub_write(h, orig, strlen(orig), v1, strlen(v1), fchown, &made, err, sizeof(err)), 0);
 	umask(old_umask);
 	assert_true(made);
 	s = read_in(root, GRUB_PATH);
@@ -601,7 +601,7 @@ static void test_write_restore(void **state)
 
 	/* The second write keeps the first backup: it is the original. */
 	made = true;
-	assert_int_equal(grub_write(h, v1, strlen(v1), v2, strlen(v2), &made, err, sizeof(err)), 0);
+	assert_int_equal(grub_write(h, v1, strlen(v1), v2, strlen(v2), fchown, &made, err, sizeof(err)), 0);
 	assert_false(made);
 	s = read_in(root, GRUB_BACKUP_PATH);
 	assert_string_equal(s, orig);
@@ -612,7 +612,7 @@ static void test_write_restore(void **state)
 
 	/* A stale temporary file from an interrupted run is no obstacle. */
 	put(root, "etc/default/.grub.isoctl-tmp", "junk");
-	assert_int_equal(grub_restore(h, err, sizeof(err)), 0);
+	assert_int_equal(grub_restore(h, fchown, err, sizeof(err)), 0);
 	s = read_in(root, GRUB_PATH);
 	assert_string_equal(s, orig);
 	free(s);
@@ -621,14 +621,14 @@ static void test_write_restore(void **state)
 	assert_int_equal(mode_in(root, "etc/default/.grub.isoctl-tmp"), (mode_t)-1);
 
 	err[0] = '\0';
-	assert_int_equal(grub_restore(h, err, sizeof(err)), -ENOENT);
+	assert_int_equal(grub_restore(h, fchown, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "no backup"));
 
 	/* Restore when the file was removed: it comes back with the backup's mode. */
-	assert_int_equal(grub_write(h, orig, strlen(orig), v1, strlen(v1), &made, err, sizeof(err)), 0);
+	assert_int_equal(grub_write(h, orig, strlen(orig), v1, strlen(v1), fchown, &made, err, sizeof(err)), 0);
 	assert_true(made);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(grub_restore(h, err, sizeof(err)), 0);
+	assert_int_equal(grub_restore(h, fchown, err, sizeof(err)), 0);
 	s = read_in(root, GRUB_PATH);
 	assert_string_equal(s, orig);
 	free(s);
@@ -642,14 +642,14 @@ static void test_write_restore(void **state)
 		assert_int_equal(rename(path, target), 0);
 		assert_int_equal(symlink("grub.real", path), 0);
 	}
-	assert_int_equal(grub_write(h, orig, strlen(orig), v1, strlen(v1), &made, err, sizeof(err)), -EINVAL);
+	assert_int_equal(grub_write(h, orig, strlen(orig), v1, strlen(v1), fchown, &made, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "symbolic link"));
 	assert_int_equal(mode_in(root, GRUB_BACKUP_PATH), (mode_t)-1);
 	assert_true(S_ISLNK(mode_in(root, GRUB_PATH)));
 
 	/* No file at all. */
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(grub_write(h, orig, strlen(orig), v1, strlen(v1), &made, err, sizeof(err)), -ENOENT);
+	assert_int_equal(grub_write(h, orig, strlen(orig), v1, strlen(v1), fchown, &made, err, sizeof(err)), -ENOENT);
 
 	host_free(h);
 	rm_rf(root);

@@ -560,6 +560,34 @@ static void test_host_write_fault(void **state)
 	free(root);
 }
 
+/* The library changes no owner (the daemon's system call filter denies
+ * fchown): a defaults file owned by someone else is refused, and nothing
+ * is written. Needs root to give the file away. */
+static void test_write_other_owner(void **state)
+{
+	char *root, path[PATH_MAX], err[512] = "";
+	struct host *h = NULL;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	root = make_tree();
+	put(root, DEFAULT_PATH, STOCK);
+	snprintf(path, sizeof(path), "%s/" DEFAULT_PATH, root);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(host_open(root, &h), 0);
+	assert_int_equal(irqbalance_write(h, CPUS, "6-7", err, sizeof(err)), -EPERM);
+	if (!strstr(err,
+		    DEFAULT_PATH " is owned by 65534:65534, and its replacement would be 0:0 (isolated keeps owners): "
+				 "edit it by hand"))
+		fail_msg("message \"%s\"", err);
+	assert_file(root, DEFAULT_PATH, STOCK);
+	assert_int_equal(mode_in(root, "var/lib/isolated/irqbalance.orig"), (mode_t)-1);
+	host_free(h);
+	rm_rf(root);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +598,7 @@ int main(void)
 	    cmocka_unit_test(test_write_edited_meanwhile),
 	    cmocka_unit_test(test_write_which_file),
 	    cmocka_unit_test(test_host_write_fault),
+	    cmocka_unit_test(test_write_other_owner),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -141,13 +141,7 @@ same_tree "after the refused symlink"
 # ---- through the daemon ----
 fresh
 start_private_bus "$T/bus" || { fail "no private bus"; finish; }
-"$ISOLATED" --root "$H" --policies "$TOP/policies" --host-conf "$H/etc/isolated/host.conf" --no-proc-connector \
-	>"$T/daemon.log" 2>&1 &
-DPID=$!
-for _ in $(seq 200); do
-	busctl call io.isolated.Daemon1 /io/isolated/Daemon1 io.isolated.Daemon1 Status >/dev/null 2>&1 && break
-	sleep 0.05
-done
+start_tree_daemon "$H" "$TOP/policies"
 run 0 apply dedicated
 expect_grep "$F" '^IRQBALANCE_BANNED_CPULIST="6-7"$'
 expect_grep "$T/daemon.log" 'irqbalance/banned_cpus: irqbalance none -> 6-7 \[irqbalance\]'

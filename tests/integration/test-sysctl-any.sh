@@ -94,13 +94,7 @@ same_tree "revert after the switch" "$T/orig" "$H"
 # ---- through the daemon: the same switch, on a private bus ----
 fresh
 start_private_bus "$T/bus" || { fail "no private bus"; finish; }
-"$ISOLATED" --root "$H" --policies "$T/pol" --host-conf "$H/etc/isolated/host.conf" --no-proc-connector \
-	>"$T/daemon.log" 2>&1 &
-DPID=$!
-for _ in $(seq 200); do
-	busctl call io.isolated.Daemon1 /io/isolated/Daemon1 io.isolated.Daemon1 Status >/dev/null 2>&1 && break
-	sleep 0.05
-done
+start_tree_daemon "$H" "$T/pol"
 run 0 apply knobs
 expect_eq "daemon: printk" "$(cat "$H/proc/sys/kernel/printk")" "$(printf '3\t4\t1\t7')"
 run 0 apply fewer

@@ -106,13 +106,7 @@ same_tree "after the refused symlink"
 # ---- through the daemon ----
 fresh
 start_private_bus "$T/bus" || { fail "no private bus"; finish; }
-"$ISOLATED" --root "$H" --policies "$T/pol" --host-conf "$H/etc/isolated/host.conf" --no-proc-connector \
-	>"$T/daemon.log" 2>&1 &
-DPID=$!
-for _ in $(seq 200); do
-	busctl call io.isolated.Daemon1 /io/isolated/Daemon1 io.isolated.Daemon1 Status >/dev/null 2>&1 && break
-	sleep 0.05
-done
+start_tree_daemon "$H" "$T/pol"
 run 0 apply knobs
 expect_eq "daemon: KSM run" "$(cat "$H/sys/kernel/mm/ksm/run")" 2
 expect_grep "$T/daemon.log" 'sysfs/kernel/mm/ksm/run: sysfs 1 -> 2 \[sysfs\]'

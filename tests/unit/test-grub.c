@@ -531,45 +531,12 @@ static void test_param_equal(void **state)
 
 /* ---- the write and the restore, on a temp tree ---- */
 
-static char *make_tree(void)
-{
-	char *d = strdup("/tmp/test-grub.XXXXXX");
-
-	assert_non_null(d);
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-static char *read_in(const char *root, const char *rel)
-{
-	int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	char *buf = NULL;
-	size_t len;
-	int r;
-
-	assert_true(dfd >= 0);
-	r = util_read_at(dfd, rel, 1 << 20, &buf, &len);
-	close(dfd);
-	return r == 0 ? buf : NULL;
-}
-
-static mode_t mode_in(const char *root, const char *rel)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	if (lstat(path, &st) < 0)
-		return (mode_t)-1;
-	return st.st_mode;
-}
-
 static void test_write_restore(void **state)
 {
 	static const char orig[] = "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n";
 	static const char v1[] = "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet isolcpus=6-7\"\n";
 	static const char v2[] = "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet isolcpus=4-7\"\n";
-	char *root = make_tree(), path[PATH_MAX], err[256], *s;
+	char *root = make_tree_dir("test-grub"), path[PATH_MAX], err[256], *s;
 	struct host *h = NULL;
 	bool made = false;
 	mode_t old_umask;

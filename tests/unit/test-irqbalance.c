@@ -303,40 +303,6 @@ static void test_edit_round_trip(void **state)
 #define DEFAULT_PATH "etc/default/irqbalance"
 #define SYSCONFIG_PATH "etc/sysconfig/irqbalance"
 
-static char *make_tree(void)
-{
-	char *d = strdup("/tmp/test-irqbalance.XXXXXX");
-
-	assert_non_null(d);
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-/* The file's bytes, NULL when it cannot be read (absent). */
-static char *read_in(const char *root, const char *rel)
-{
-	int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	char *buf = NULL;
-	size_t len;
-	int r;
-
-	assert_true(dfd >= 0);
-	r = util_read_at(dfd, rel, 1 << 20, &buf, &len);
-	close(dfd);
-	return r == 0 ? buf : NULL;
-}
-
-static mode_t mode_in(const char *root, const char *rel)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	if (lstat(path, &st) < 0)
-		return (mode_t)-1;
-	return st.st_mode;
-}
-
 static void assert_file(const char *root, const char *rel, const char *want)
 {
 	char *s = read_in(root, rel);
@@ -363,7 +329,7 @@ static void test_write_restore(void **state)
 	static const char with_cpus[] = STOCK "IRQBALANCE_BANNED_CPULIST=\"6-7\"\n";
 	static const char with_both[] = STOCK "IRQBALANCE_BANNED_CPULIST=\"6-7\"\n"
 					      "IRQBALANCE_ARGS=\"--banirq=133 --banirq=134\"\n";
-	char *root = make_tree(), path[PATH_MAX], err[512] = "";
+	char *root = make_tree_dir("test-irqbalance"), path[PATH_MAX], err[512] = "";
 	struct host *h = NULL;
 
 	(void)state;
@@ -417,7 +383,7 @@ static void test_write_edited_meanwhile(void **state)
 	static const char orig[] = "IRQBALANCE_ONESHOT=\nIRQBALANCE_ARGS=\"--foreground\"\n";
 	static const char theirs[] = "# ops: oneshot off for now\n"
 				     "IRQBALANCE_ONESHOT=\nIRQBALANCE_ARGS=\"--foreground --banirq=140\"\n";
-	char *root = make_tree(), err[512] = "";
+	char *root = make_tree_dir("test-irqbalance"), err[512] = "";
 	struct host *h = NULL;
 
 	(void)state;
@@ -447,7 +413,7 @@ static void test_write_edited_meanwhile(void **state)
 /* No file, a link, and Fedora's path. */
 static void test_write_which_file(void **state)
 {
-	char *root = make_tree(), path[PATH_MAX], err[512] = "";
+	char *root = make_tree_dir("test-irqbalance"), path[PATH_MAX], err[512] = "";
 	struct host *h = NULL;
 	int r;
 
@@ -527,7 +493,7 @@ static void test_write_which_file(void **state)
 /* A fault injected into the tree's write: the error, and nothing written. */
 static void test_host_write_fault(void **state)
 {
-	char *root = make_tree();
+	char *root = make_tree_dir("test-irqbalance");
 	struct host *h = NULL;
 
 	(void)state;
@@ -571,7 +537,7 @@ static void test_write_other_owner(void **state)
 	(void)state;
 	if (geteuid() != 0)
 		skip();
-	root = make_tree();
+	root = make_tree_dir("test-irqbalance");
 	put(root, DEFAULT_PATH, STOCK);
 	snprintf(path, sizeof(path), "%s/" DEFAULT_PATH, root);
 	assert_int_equal(chown(path, 65534, 65534), 0);

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "isolated/util.h"
+
 static inline void mkdirs(const char *root, const char *rel)
 {
 	char path[PATH_MAX];
@@ -78,6 +80,42 @@ static inline int rm_one(const char *path, const struct stat *st, int type, stru
 static inline void rm_rf(const char *path)
 {
 	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A temp dir for a tree: /tmp/PREFIX.XXXXXX, allocated. */
+static inline char *make_tree_dir(const char *prefix)
+{
+	char *d = NULL;
+
+	assert_true(asprintf(&d, "/tmp/%s.XXXXXX", prefix) > 0);
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+/* A file's bytes under root, NULL when it cannot be read (absent). */
+static inline char *read_in(const char *root, const char *rel)
+{
+	int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *buf = NULL;
+	size_t len;
+	int r;
+
+	assert_true(dfd >= 0);
+	r = util_read_at(dfd, rel, 1 << 20, &buf, &len);
+	close(dfd);
+	return r == 0 ? buf : NULL;
+}
+
+/* lstat's mode of root/rel, (mode_t)-1 when absent. */
+static inline mode_t mode_in(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	if (lstat(path, &st) < 0)
+		return (mode_t)-1;
+	return st.st_mode;
 }
 
 #endif

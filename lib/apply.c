@@ -13,6 +13,7 @@
 #include "apply-internal.h"
 #include "isolated/action.h"
 #include "isolated/apply.h"
+#include "isolated/irqbalance.h"
 #include "isolated/needs.h"
 #include "isolated/util.h"
 
@@ -101,6 +102,7 @@ struct txn {
 	bool saved;	/* the journal file holds what j holds */
 	bool stored;	/* the commit stored j */
 	bool removed;	/* the journal file was removed */
+	bool irqbalance; /* the plan or the journal has an irqbalance target */
 };
 
 static void crash_point(const struct apply_opts *o, const char *fmt, unsigned n)
@@ -295,6 +297,7 @@ static int compose(struct txn *t, struct journal *j, struct view *v)
 		struct apply_step st = {0};
 		const char *cur = a->from;
 
+		t->irqbalance |= a->kind == ACTION_IRQBALANCE;
 		if ((r = entry_from_action(a, &st.e)) < 0)
 			return r;
 		if (k != SIZE_MAX) {
@@ -331,6 +334,7 @@ static int compose(struct txn *t, struct journal *j, struct view *v)
 		const char *now = v->now[k];
 		struct apply_step st = {.restore = true};
 
+		t->irqbalance |= je->kind == ACTION_IRQBALANCE;
 		if (v->covered[k] || !now)
 			continue;
 		/* Back where it started without us: nothing to write. */
@@ -903,6 +907,11 @@ static int txn_load(struct txn *t, char *err, size_t errlen)
 	/* Before a recovery, which keeps a given snapshot up to date. */
 	t->s = o->state;
 	if (t->j->has_txn) {
+		/* A kill in the middle: irqbalance's file may want settling. */
+		for (size_t i = 0; i < t->j->n_steps && !t->irqbalance; i++)
+			t->irqbalance = t->j->steps[i].kind == ACTION_IRQBALANCE;
+		for (size_t i = 0; i < t->j->n_targets && !t->irqbalance; i++)
+			t->irqbalance = t->j->targets[i].kind == ACTION_IRQBALANCE;
 		if (o->dry_run)
 			add_notice(t->res, util_sprintf("an interrupted transaction (apply %s, pid %d) would be undone "
 							"first; this plan is made against the host as it is now",
@@ -1072,6 +1081,11 @@ static int txn_finish(struct txn *t, int r, struct apply_result **ret, char *err
 	 * journal just saved is there (one lookup less on the event path). */
 	if (!(t->stored && !t->removed))
 		t->removed = !journal_exists(t->h);
+	/* A kill inside a write of irqbalance's file or its backup leaves
+	 * what no later write may come to clean: a temporary file, a backup
+	 * whose values are back. */
+	if (t->lock_fd >= 0 && t->irqbalance && !o->threads_only)
+		irqbalance_settle(t->h);
 	if (t->lock_fd >= 0)
 		journal_unlock(t->h, t->lock_fd, t->removed);
 	t->res->journal_removed = t->removed;

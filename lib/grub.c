@@ -1306,6 +1306,25 @@ int grub_write(const struct host *h, const char *old_buf, size_t old_len, const 
 			      err, errlen);
 }
 
+void defaults_tidy(const struct host *h, const char *path, const char *backup)
+{
+	char dir[PATH_MAX], tmp[NAME_MAX + 1];
+	const char *name;
+	int dfd;
+
+	if (split_path(path, dir, &name) == 0 &&
+	    (size_t)snprintf(tmp, sizeof(tmp), ".%s.isoctl-tmp", name) < sizeof(tmp) &&
+	    (dfd = host_openat(h, dir, O_RDONLY | O_DIRECTORY, 0)) >= 0) {
+		(void)unlinkat(dfd, tmp, 0);
+		close(dfd);
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.isoctl-tmp", backup) < sizeof(tmp) &&
+	    (dfd = host_openat(h, GRUB_BACKUP_DIR, O_RDONLY | O_DIRECTORY, 0)) >= 0) {
+		(void)unlinkat(dfd, tmp, 0);
+		close(dfd);
+	}
+}
+
 int defaults_drop_backup(const struct host *h, const char *backup, char *err, size_t errlen)
 {
 	char p[4096], brel[PATH_MAX];

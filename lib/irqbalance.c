@@ -321,6 +321,33 @@ static int same_values(const char *a, size_t alen, const char *b, size_t blen, b
 	return 0;
 }
 
+void irqbalance_settle(const struct host *h)
+{
+	char *cur = NULL, *bak = NULL, *o1 = NULL, *o2 = NULL, why[512];
+	size_t clen, blen;
+	const char *path;
+	bool back;
+
+	for (size_t i = 0; irqbalance_files[i]; i++)
+		defaults_tidy(h, irqbalance_files[i], IRQBALANCE_BACKUP);
+	if (irqbalance_find(h, &path) < 0 || host_read(h, path, &cur, &clen) < 0 ||
+	    host_read(h, IRQBALANCE_BACKUP_PATH, &bak, &blen) < 0 ||
+	    same_values(cur, clen, bak, blen, &back, why, sizeof(why)) < 0 || !back)
+		goto out;
+	/* The values are the original ones, the backup outlived its revert. */
+	o1 = other_lines(cur, clen);
+	o2 = other_lines(bak, blen);
+	if (o1 && o2 && strcmp(o1, o2) == 0)
+		(void)defaults_restore(h, path, IRQBALANCE_BACKUP, NULL, why, sizeof(why));
+	else if (o1 && o2)
+		(void)defaults_drop_backup(h, IRQBALANCE_BACKUP, why, sizeof(why));
+out:
+	free(cur);
+	free(bak);
+	free(o1);
+	free(o2);
+}
+
 int irqbalance_write(const struct host *h, const char *target, const char *value, char *err, size_t errlen)
 {
 	char *cur = NULL, *bak = NULL, *nbuf = NULL, *o1 = NULL, *o2 = NULL, why[512];

@@ -110,6 +110,9 @@ int defaults_write(const struct host *h, const char *path, const char *backup, c
 		   size_t errlen);
 int defaults_restore(const struct host *h, const char *path, const char *backup, defaults_chown_fn chown_fn, char *err,
 		     size_t errlen);
+/* Remove the temporary files a write of path or of its backup killed
+ * midway left (.NAME.isoctl-tmp); nothing else. */
+void defaults_tidy(const struct host *h, const char *path, const char *backup);
 /* Remove GRUB_BACKUP_DIR/backup, durably. -errno with a message. */
 int defaults_drop_backup(const struct host *h, const char *backup, char *err, size_t errlen);
 

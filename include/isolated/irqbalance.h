@@ -73,4 +73,11 @@ int irqbalance_find(const struct host *h, const char **ret_path);
  * back. No restart: see host_write_irqbalance. -errno with a message. */
 int irqbalance_write(const struct host *h, const char *target, const char *value, char *err, size_t errlen);
 
+/* What a killed irqbalance_write left, cleaned at the end of a transaction
+ * that had an irqbalance target or recovered from a kill: its temporary
+ * files (defaults_tidy), and a backup whose values are back in the file
+ * (the kill came between the put-back and the removal): the backup's bytes
+ * go back if only our lines differ, else it is removed. Best effort. */
+void irqbalance_settle(const struct host *h);
+
 #endif

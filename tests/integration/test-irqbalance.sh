@@ -79,6 +79,16 @@ run 0 "${I[@]}" revert
 cmp -s "$F" "$T/orig/etc/default/irqbalance" || fail "after a lost journal: the file is not the original: $(diff "$T/orig/etc/default/irqbalance" "$F")"
 [ ! -e "$B" ] || fail "after a lost journal: the backup is left"
 
+# ---- what a kill inside a write leaves is cleaned by the next transaction ----
+# (test-kill-random.sh kills at random system calls; these are its leftovers.)
+fresh
+cp "$F" "$B"
+: >"$H/var/lib/isolated/.irqbalance.orig.isoctl-tmp"
+: >"$H/etc/default/.irqbalance.isoctl-tmp"
+run 0 "${I[@]}" apply dedicated
+run 0 "${I[@]}" revert
+same_tree "leftovers of a kill, after apply and revert"
+
 # ---- an operator's edit meanwhile stays, our values go ----
 fresh
 run 0 "${I[@]}" apply dedicated

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "isolated/action.h"
 #include "isolated/apply.h"
 #include "isolated/conf.h"
 #include "isolated/dump.h"
@@ -89,12 +90,9 @@ static json_object *rule_json(const struct rule *r)
 /* A CPU set as the policy language writes it; NULL (null) without memory. */
 static json_object *cpus_json(const struct cpuset *s)
 {
-	json_object *o;
-	char *t = NULL;
+	char *t = action_cpus_format(s);
+	json_object *o = t ? json_str(t) : NULL;
 
-	if (cpuset_format_list(s, &t) < 0)
-		return NULL;
-	o = json_str(t);
 	free(t);
 	return o;
 }

@@ -502,6 +502,25 @@ const char *action_sysfs_path(const char *target)
 	return strncmp(target, "sysfs/", 6) == 0 ? target + 6 : NULL;
 }
 
+bool action_sysfs_offers(const char *raw, const char *value)
+{
+	size_t n = strlen(value);
+
+	if (!strchr(raw, '['))
+		return true;
+	for (const char *p = raw; *p;) {
+		size_t k;
+
+		while (*p == ' ' || *p == '[' || *p == ']' || *p == '\n')
+			p++;
+		k = strcspn(p, " []\n");
+		if (k && k == n && strncmp(p, value, n) == 0)
+			return true;
+		p += k;
+	}
+	return false;
+}
+
 char *action_sysfs_value(const char *raw)
 {
 	const char *open = strchr(raw, '['), *close = open ? strchr(open, ']') : NULL;

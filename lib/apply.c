@@ -907,11 +907,9 @@ static int txn_load(struct txn *t, char *err, size_t errlen)
 	/* Before a recovery, which keeps a given snapshot up to date. */
 	t->s = o->state;
 	if (t->j->has_txn) {
-		/* A kill in the middle: irqbalance's file may want settling. */
+		/* Killed inside an irqbalance write: its file may want settling. */
 		for (size_t i = 0; i < t->j->n_steps && !t->irqbalance; i++)
 			t->irqbalance = t->j->steps[i].kind == ACTION_IRQBALANCE;
-		for (size_t i = 0; i < t->j->n_targets && !t->irqbalance; i++)
-			t->irqbalance = t->j->targets[i].kind == ACTION_IRQBALANCE;
 		if (o->dry_run)
 			add_notice(t->res, util_sprintf("an interrupted transaction (apply %s, pid %d) would be undone "
 							"first; this plan is made against the host as it is now",

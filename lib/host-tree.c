@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "host-internal.h"
+#include "isolated/action.h"
 #include "isolated/host.h"
 #include "isolated/procfmt.h"
 #include "isolated/util.h"
@@ -218,18 +219,27 @@ static int tree_check_online(const struct host *h, const struct cpuset *cpus)
 
 /* ---- sysctl ---- */
 
-int host_tree_write_sysctl(struct host *h, const char *path, const char *value)
+/* A file of /proc/sys or /sys as the kernel lets root write it: -EACCES
+ * without a write bit (root too is refused), -EINVAL for anything but a
+ * file. */
+static int tree_writable(const struct host *h, const char *path)
 {
 	struct stat st;
-	struct rewrite rw = {0};
-	int r;
+	int r = host_lstat(h, path, &st);
 
-	r = host_lstat(h, path, &st);
-	/* /proc/sys refuses root too when the sysctl has no write bit. */
 	if (r == 0 && !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)))
 		r = -EACCES;
 	if (r == 0 && !S_ISREG(st.st_mode))
 		r = -EINVAL;
+	return r;
+}
+
+int host_tree_write_sysctl(struct host *h, const char *path, const char *value)
+{
+	struct rewrite rw = {0};
+	int r;
+
+	r = tree_writable(h, path);
 	if (r == 0)
 		r = util_path(rw.path, sizeof(rw.path), "%s", path);
 	if (r == 0 && !(rw.new = util_sprintf("%s\n", value)))
@@ -251,43 +261,33 @@ int host_tree_write_sysctl(struct host *h, const char *path, const char *value)
  * brackets in old, value + "\n". */
 static int choices_file(const char *old, const char *value, char **ret, size_t *ret_len)
 {
-	char **words = NULL, *out = NULL;
 	size_t n = strlen(value);
-	bool found = false;
-	int r = 0;
+	struct sbuf b = {0};
 
 	if (!strchr(old, '['))
 		return line_file(strdup(value), ret, ret_len);
-	for (const char *p = old; *p && r == 0;) {
+	if (!action_sysfs_offers(old, value))
+		return -EINVAL;
+	for (const char *p = old; *p;) {
 		size_t k;
+		bool on;
 
 		while (*p == ' ' || *p == '[' || *p == ']' || *p == '\n')
 			p++;
 		k = strcspn(p, " []\n");
-		if (k)
-			r = strv_push(&words, strndup(p, k));
+		if (!k)
+			break;
+		on = k == n && strncmp(p, value, n) == 0;
+		if (b.len)
+			sbuf_addc(&b, ' ');
+		if (on)
+			sbuf_addc(&b, '[');
+		sbuf_add(&b, p, k);
+		if (on)
+			sbuf_addc(&b, ']');
 		p += k;
 	}
-	for (size_t i = 0; r == 0 && words && words[i]; i++)
-		found |= strlen(words[i]) == n && strcmp(words[i], value) == 0;
-	if (r == 0 && !found)
-		r = -EINVAL;
-	for (size_t i = 0; r == 0 && words[i]; i++) {
-		bool on = strcmp(words[i], value) == 0;
-		char *next =
-		    util_sprintf("%s%s%s%s%s", out ? out : "", i ? " " : "", on ? "[" : "", words[i], on ? "]" : "");
-
-		free(out);
-		out = next;
-		if (!out)
-			r = -ENOMEM;
-	}
-	strv_free(words);
-	if (r < 0) {
-		free(out);
-		return r;
-	}
-	return line_file(out, ret, ret_len);
+	return line_file(sbuf_take(&b), ret, ret_len);
 }
 
 /* The file path names is in the tree's sys/, whatever symlinks lead to
@@ -314,17 +314,12 @@ static bool tree_in_sys(const struct host *h, const char *path)
 
 int host_tree_write_sysfs(struct host *h, const char *path, const char *value)
 {
-	struct stat st;
 	struct rewrite rw = {0};
 	int r;
 
 	if (!tree_in_sys(h, path))
 		return -EXDEV;
-	r = host_lstat(h, path, &st);
-	if (r == 0 && !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)))
-		r = -EACCES;
-	if (r == 0 && !S_ISREG(st.st_mode))
-		r = -EINVAL;
+	r = tree_writable(h, path);
 	if (r == 0)
 		r = util_path(rw.path, sizeof(rw.path), "%s", path);
 	if (r == 0)

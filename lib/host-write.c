@@ -23,19 +23,25 @@
 
 /* The kernel takes a /proc or /sys value in one write(); a short one means
  * it did not take all of it. */
-static int kernel_write(const struct host *h, const char *path, const char *value)
+static int write_once(int fd, const char *value)
 {
 	size_t len = strlen(value);
 	ssize_t n;
+
+	do
+		n = write(fd, value, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : (size_t)n != len ? -EIO : 0;
+}
+
+static int kernel_write(const struct host *h, const char *path, const char *value)
+{
 	int fd, r;
 
 	fd = openat(h->root_fd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	do
-		n = write(fd, value, len);
-	while (n < 0 && errno == EINTR);
-	r = n < 0 ? -errno : (size_t)n != len ? -EIO : 0;
+	r = write_once(fd, value);
 	if (close(fd) < 0 && r == 0 && errno != EINTR)
 		r = -errno;
 	return r;
@@ -97,7 +103,6 @@ static int kernel_write_sysfs(const struct host *h, const char *path, const char
 {
 	char *line = util_sprintf("%s\n", value);
 	struct statfs sfs;
-	ssize_t n;
 	int fd, r;
 
 	if (!line)
@@ -107,14 +112,7 @@ static int kernel_write_sysfs(const struct host *h, const char *path, const char
 		free(line);
 		return fd;
 	}
-	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != SYSFS_MAGIC) {
-		r = -EXDEV;
-	} else {
-		do
-			n = write(fd, line, strlen(line));
-		while (n < 0 && errno == EINTR);
-		r = n < 0 ? -errno : (size_t)n != strlen(line) ? -EIO : 0;
-	}
+	r = fstatfs(fd, &sfs) < 0 || sfs.f_type != SYSFS_MAGIC ? -EXDEV : write_once(fd, line);
 	close(fd);
 	free(line);
 	return r;
@@ -194,22 +192,6 @@ int host_restart_irqbalance(struct host *h)
 	h->irqbalance_pending = false;
 	h->irqbalance_err[0] = '\0';
 	return restart_irqbalance(h);
-}
-
-int host_read_irqbalance(const struct host *h, const char *target, char **ret)
-{
-	const char *path;
-	char *buf = NULL, why[256];
-	size_t len;
-	int r;
-
-	r = irqbalance_find(h, &path);
-	if (r >= 0)
-		r = host_read(h, path, &buf, &len);
-	if (r >= 0)
-		r = irqbalance_value(buf, len, target, ret, why, sizeof(why));
-	free(buf);
-	return r;
 }
 
 const char *host_irqbalance_error(const struct host *h)

@@ -15,6 +15,7 @@
 #include "host-internal.h"
 #include "isolated/action.h"
 #include "isolated/host.h"
+#include "isolated/irqbalance.h"
 #include "isolated/procfmt.h"
 #include "isolated/util.h"
 
@@ -221,6 +222,22 @@ int host_read_sysfs(const struct host *h, const char *path, char **ret)
 	*ret = action_sysfs_value(buf);
 	free(buf);
 	return *ret ? 0 : -ENOMEM;
+}
+
+int host_read_irqbalance(const struct host *h, const char *target, char **ret)
+{
+	const char *path;
+	char *buf = NULL, why[256];
+	size_t len;
+	int r;
+
+	r = irqbalance_find(h, &path);
+	if (r >= 0)
+		r = host_read(h, path, &buf, &len);
+	if (r >= 0)
+		r = irqbalance_value(buf, len, target, ret, why, sizeof(why));
+	free(buf);
+	return r;
 }
 
 /* ---- Single reads ---- */

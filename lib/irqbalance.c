@@ -28,30 +28,31 @@ static bool is_ws(char c)
 	return c == ' ' || c == '\t' || c == '\n';
 }
 
+/* An IRQ number of n characters at s: 1 with *ret, -EINVAL when it is none. */
+static int irq_number(const char *s, size_t n, long *ret)
+{
+	char num[32];
+
+	if (n == 0 || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	return util_parse_long(num, 0, CPUSET_MAX_CPUS - 1, ret) < 0 ? -EINVAL : 1;
+}
+
 /* The IRQ a word of IRQBALANCE_ARGS bans: 1 with *ret_irq, 0 for a word
  * that bans none; with *ret_takes_next for "--banirq" and "-i", whose
  * number is the next word. -EINVAL for a number that is not one. */
 static int banirq_word(const char *w, size_t n, bool *ret_takes_next, long *ret_irq)
 {
-	char num[32];
-	size_t off;
-
-	*ret_takes_next = false;
-	if ((n == 8 && memcmp(w, "--banirq", 8) == 0) || (n == 2 && memcmp(w, "-i", 2) == 0)) {
-		*ret_takes_next = true;
+	*ret_takes_next = (n == 8 && memcmp(w, "--banirq", 8) == 0) || (n == 2 && memcmp(w, "-i", 2) == 0);
+	if (*ret_takes_next)
 		return 0;
-	}
 	if (n >= 9 && memcmp(w, "--banirq=", 9) == 0)
-		off = 9;
-	else if (n > 2 && memcmp(w, "-i", 2) == 0)
-		off = 2;
-	else
-		return 0;
-	if (n == off || n - off >= sizeof(num))
-		return -EINVAL;
-	memcpy(num, w + off, n - off);
-	num[n - off] = '\0';
-	return util_parse_long(num, 0, CPUSET_MAX_CPUS - 1, ret_irq) < 0 ? -EINVAL : 1;
+		return irq_number(w + 9, n - 9, ret_irq);
+	if (n > 2 && memcmp(w, "-i", 2) == 0)
+		return irq_number(w + 2, n - 2, ret_irq);
+	return 0;
 }
 
 /* The words of args: each ban into *banned (may be NULL); with keep, the
@@ -62,8 +63,8 @@ static int scan_args(const char *args, struct cpuset *banned, const struct cpuse
 	const char *p = args;
 
 	while (*p) {
-		const char *w, *w2 = NULL;
-		size_t n, n2 = 0;
+		const char *w;
+		size_t n;
 		bool takes_next;
 		long irq;
 		int r;
@@ -73,28 +74,22 @@ static int scan_args(const char *args, struct cpuset *banned, const struct cpuse
 		if (!*p)
 			break;
 		w = p;
-		n = strcspn(p, " \t\n");
-		p += n;
-		r = banirq_word(w, n, &takes_next, &irq);
+		p += strcspn(p, " \t\n");
+		r = banirq_word(w, (size_t)(p - w), &takes_next, &irq);
 		if (r == 0 && takes_next) {
+			const char *w2;
+
 			while (is_ws(*p))
 				p++;
 			w2 = p;
-			n2 = strcspn(p, " \t\n");
-			p += n2;
-			if (n2 == 0 || n2 >= 31) {
-				r = -EINVAL;
-			} else {
-				char num[32];
-
-				memcpy(num, w2, n2);
-				num[n2] = '\0';
-				r = util_parse_long(num, 0, CPUSET_MAX_CPUS - 1, &irq) < 0 ? -EINVAL : 1;
-			}
+			p += strcspn(p, " \t\n");
+			r = irq_number(w2, (size_t)(p - w2), &irq);
 		}
+		/* The word, and its number when that is the next one. */
+		n = (size_t)(p - w);
 		if (r < 0) {
 			util_set_err(err, errlen, IRQBALANCE_VAR_ARGS " has a --banirq without an IRQ number: \"%.*s\"",
-				     (int)(w2 ? (size_t)(w2 + n2 - w) : n), w);
+				     (int)n, w);
 			return -EINVAL;
 		}
 		if (r == 1 && banned && cpuset_set(banned, (unsigned)irq) < 0)
@@ -102,7 +97,7 @@ static int scan_args(const char *args, struct cpuset *banned, const struct cpuse
 		if (out && !(r == 1 && !cpuset_isset(keep_set, (unsigned)irq))) {
 			if (out->len)
 				sbuf_addc(out, ' ');
-			sbuf_add(out, w, w2 ? (size_t)(w2 + n2 - w) : n);
+			sbuf_add(out, w, n);
 		}
 	}
 	return 0;
@@ -197,15 +192,14 @@ int irqbalance_edit(const char *buf, size_t len, const char *target, const char 
 		r = scan_args(v[2] ? v[2] : "", &have, &want, &b, err, errlen);
 		if (r < 0)
 			goto out;
-		for (int i = cpuset_next(&want, -1); i >= 0; i = cpuset_next(&want, i))
-			if (!cpuset_isset(&have, (unsigned)i)) {
-				if (b.len)
-					sbuf_addc(&b, ' ');
-				char word[32];
+		for (int i = cpuset_next(&want, -1); i >= 0; i = cpuset_next(&want, i)) {
+			char word[32];
 
-				snprintf(word, sizeof(word), "--banirq=%d", i);
-				sbuf_adds(&b, word);
-			}
+			if (cpuset_isset(&have, (unsigned)i))
+				continue;
+			snprintf(word, sizeof(word), "%s--banirq=%d", b.len ? " " : "", i);
+			sbuf_adds(&b, word);
+		}
 		text = sbuf_take(&b);
 		if (text && !v[2] && !*text)
 			goto same;
@@ -321,9 +315,37 @@ static int same_values(const char *a, size_t alen, const char *b, size_t blen, b
 	return 0;
 }
 
+/* The values of file (its bytes now, or new, the edit about to be
+ * written) are the backup's: the backup's own bytes go back if only the
+ * lines of our variables differ; otherwise new is written (when it is
+ * not the file already), keeping what someone else edited. Then the
+ * backup goes. */
+static int put_back(const struct host *h, const char *path, const char *cur, size_t clen, const char *new, size_t nlen,
+		    const char *bak, size_t blen, char *err, size_t errlen)
+{
+	char *o1 = other_lines(new, nlen), *o2 = other_lines(bak, blen);
+	bool made;
+	int r;
+
+	if (!o1 || !o2)
+		r = -ENOMEM;
+	else if (strcmp(o1, o2) == 0)
+		r = defaults_restore(h, path, IRQBALANCE_BACKUP, NULL, err, errlen);
+	else {
+		r = nlen == clen && memcmp(new, cur, clen) == 0
+			? 0
+			: defaults_write(h, path, IRQBALANCE_BACKUP, cur, clen, new, nlen, NULL, &made, err, errlen);
+		if (r >= 0)
+			r = defaults_drop_backup(h, IRQBALANCE_BACKUP, err, errlen);
+	}
+	free(o1);
+	free(o2);
+	return r;
+}
+
 void irqbalance_settle(const struct host *h)
 {
-	char *cur = NULL, *bak = NULL, *o1 = NULL, *o2 = NULL, why[512];
+	char *cur = NULL, *bak = NULL, why[512];
 	size_t clen, blen;
 	const char *path;
 	bool back;
@@ -335,22 +357,15 @@ void irqbalance_settle(const struct host *h)
 	    same_values(cur, clen, bak, blen, &back, why, sizeof(why)) < 0 || !back)
 		goto out;
 	/* The values are the original ones, the backup outlived its revert. */
-	o1 = other_lines(cur, clen);
-	o2 = other_lines(bak, blen);
-	if (o1 && o2 && strcmp(o1, o2) == 0)
-		(void)defaults_restore(h, path, IRQBALANCE_BACKUP, NULL, why, sizeof(why));
-	else if (o1 && o2)
-		(void)defaults_drop_backup(h, IRQBALANCE_BACKUP, why, sizeof(why));
+	(void)put_back(h, path, cur, clen, cur, clen, bak, blen, why, sizeof(why));
 out:
 	free(cur);
 	free(bak);
-	free(o1);
-	free(o2);
 }
 
 int irqbalance_write(const struct host *h, const char *target, const char *value, char *err, size_t errlen)
 {
-	char *cur = NULL, *bak = NULL, *nbuf = NULL, *o1 = NULL, *o2 = NULL, why[512];
+	char *cur = NULL, *bak = NULL, *nbuf = NULL, why[512];
 	size_t clen, blen = 0, nlen;
 	const char *path;
 	bool made, back;
@@ -383,22 +398,7 @@ int irqbalance_write(const struct host *h, const char *target, const char *value
 			goto out;
 		}
 		if (back) {
-			/* The original values are back: the original bytes too,
-			 * unless someone edited other lines meanwhile. */
-			o1 = other_lines(nbuf, nlen);
-			o2 = other_lines(bak, blen);
-			if (!o1 || !o2) {
-				r = -ENOMEM;
-				goto out;
-			}
-			if (strcmp(o1, o2) == 0)
-				r = defaults_restore(h, path, IRQBALANCE_BACKUP, NULL, err, errlen);
-			else {
-				r = defaults_write(h, path, IRQBALANCE_BACKUP, cur, clen, nbuf, nlen, NULL, &made, err,
-						   errlen);
-				if (r >= 0)
-					r = defaults_drop_backup(h, IRQBALANCE_BACKUP, err, errlen);
-			}
+			r = put_back(h, path, cur, clen, nbuf, nlen, bak, blen, err, errlen);
 			goto out;
 		}
 	}
@@ -411,7 +411,5 @@ out:
 	free(cur);
 	free(bak);
 	free(nbuf);
-	free(o1);
-	free(o2);
 	return r < 0 ? r : 0;
 }

@@ -31,6 +31,9 @@ struct builder {
 	/* plan_build_threads: thread rules only (see plan.h). */
 	bool threads_only;
 	char scope_text[PATH_MAX + 16];
+	/* plan_irqs: the IRQs a rule puts on CPUs [irqbalance] bans, which
+	 * irqbalance is told to leave alone. */
+	struct cpuset irqbalance_irqs;
 };
 
 /* Takes ownership of the strings; returns the new action, NULL on failure
@@ -234,36 +237,12 @@ static void plan_sysctls(struct builder *b)
 	}
 }
 
-/* Is want one of the choices a "[x] y z" attribute lists? true when it
- * lists none. */
-static bool sysfs_choice(const char *raw, const char *want, char **ret_choices)
-{
-	const char *p = raw;
-	size_t n = strlen(want);
-
-	*ret_choices = NULL;
-	if (!strchr(raw, '['))
-		return true;
-	while (*p) {
-		size_t k;
-
-		while (*p == ' ' || *p == '[' || *p == ']')
-			p++;
-		k = strcspn(p, " []");
-		if (k == n && strncmp(p, want, n) == 0)
-			return true;
-		p += k;
-	}
-	*ret_choices = strdup(raw);
-	return false;
-}
-
 /* [sysfs]: attributes, planned like sysctls. */
 static void plan_sysfs(struct builder *b)
 {
 	for (size_t i = 0; i < b->p->n_sysfs; i++) {
 		const struct sysfs_setting *set = &b->p->sysfs[i];
-		char file[PATH_MAX], *cur, *choices;
+		char file[PATH_MAX], *cur;
 		const struct host_file *f =
 		    util_path(file, sizeof(file), "sys/%s", set->path) == 0 ? host_state_file(b->s, file) : NULL;
 
@@ -277,12 +256,11 @@ static void plan_sysfs(struct builder *b)
 				 util_sprintf("/sys/%s is read-only on this kernel", set->path), "sysfs");
 			continue;
 		}
-		if (!sysfs_choice(f->value, set->value, &choices)) {
+		if (!action_sysfs_offers(f->value, set->value)) {
 			add_skip(b, ACTION_SYSFS, action_sysfs_target(set->path), strdup(set->path),
 				 util_sprintf("%s is not one of the values /sys/%s offers (%s)", set->value, set->path,
-					      choices ? choices : "?"),
+					      f->value),
 				 "sysfs");
-			free(choices);
 			continue;
 		}
 		cur = action_sysfs_value(f->value);
@@ -367,13 +345,11 @@ static void plan_irqbalance_one(struct builder *b, const struct host_file *f, co
 static void plan_irqbalance(struct builder *b)
 {
 	const struct policy *p = b->p;
-	const struct host_state *s = b->s;
-	struct cpuset irqs = CPUSET_INIT;
 	const struct host_file *f;
 
 	if (!p->has_irqbalance)
 		return;
-	f = irqbalance_state_file(s, true);
+	f = irqbalance_state_file(b->s, true);
 	if (!f) {
 		add_skip(b, ACTION_IRQBALANCE, strdup(IRQBALANCE_TARGET_CPUS), strdup("banned CPUs"),
 			 util_sprintf("irqbalance is not installed (no /%s or /%s)", irqbalance_files[0],
@@ -381,23 +357,8 @@ static void plan_irqbalance(struct builder *b)
 			 "irqbalance");
 		return;
 	}
-	for (size_t i = 0; i < s->n_irqs; i++) {
-		const struct irq_info *irq = &s->irqs[i];
-
-		for (size_t ri = 0; ri < p->n_irq_rules; ri++) {
-			const struct rule *r = &p->irq_rules[ri];
-
-			if (!match_irq(r, irq))
-				continue;
-			if (r->has_cpus && irq->has_affinity && cpuset_intersects(&r->cpus, &p->irqbalance_banned) &&
-			    cpuset_set(&irqs, irq->irq) < 0)
-				b->error = -ENOMEM;
-			break;
-		}
-	}
 	plan_irqbalance_one(b, f, IRQBALANCE_TARGET_CPUS, "banned CPUs", &p->irqbalance_banned);
-	plan_irqbalance_one(b, f, IRQBALANCE_TARGET_IRQS, "banned IRQs", &irqs);
-	cpuset_free(&irqs);
+	plan_irqbalance_one(b, f, IRQBALANCE_TARGET_IRQS, "banned IRQs", &b->irqbalance_irqs);
 }
 
 /* ---- scope ---- */
@@ -597,6 +558,9 @@ static void plan_irqs(struct builder *b, size_t *rule_hits)
 		if (!r)
 			continue;
 		rule_hits[ri]++;
+		if (r->has_cpus && p->has_irqbalance && irq->has_affinity &&
+		    cpuset_intersects(&r->cpus, &p->irqbalance_banned) && cpuset_set(&b->irqbalance_irqs, irq->irq) < 0)
+			b->error = -ENOMEM;
 		if (r->has_cpus) {
 			if (!irq->has_affinity)
 				add_skip(b, ACTION_IRQ_AFFINITY, action_irq_target(irq->irq), irq_label(irq),
@@ -802,6 +766,7 @@ static int build(const struct policy *p, const struct host_state *s, bool thread
 	free(irq_hits);
 	free(thread_hits);
 	free(b.in_scope);
+	cpuset_free(&b.irqbalance_irqs);
 	if (b.error < 0) {
 		plan_free(b.pl);
 		snprintf(err, errlen, "out of memory while planning");

@@ -24,6 +24,15 @@ const char *const host_known_sysctls[] = {
     "kernel.numa_balancing",  "net.core.rtnet_prio",	    NULL,
 };
 
+static void files_free(struct host_file *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].path);
+		free(v[i].value);
+	}
+	free(v);
+}
+
 /* path has a write bit in the host. */
 static bool host_writable(const struct host *h, const char *path)
 {
@@ -228,11 +237,7 @@ void host_state_free(struct host_state *s)
 	for (size_t i = 0; i < s->n_sysctls; i++)
 		free(s->sysctls[i].value);
 	free(s->sysctls);
-	for (size_t i = 0; i < s->n_files; i++) {
-		free(s->files[i].path);
-		free(s->files[i].value);
-	}
-	free(s->files);
+	files_free(s->files, s->n_files);
 	for (size_t i = 0; i < s->n_irqs; i++)
 		irq_info_done(&s->irqs[i]);
 	free(s->irqs);
@@ -752,11 +757,7 @@ bool host_state_has(const struct host_state *s, const struct host_needs *needs)
 /* What snap_more read and did not hand over to s. */
 static void more_free(struct host_state *more)
 {
-	for (size_t i = 0; i < more->n_files; i++) {
-		free(more->files[i].path);
-		free(more->files[i].value);
-	}
-	free(more->files);
+	files_free(more->files, more->n_files);
 	free(more->boot_id);
 	for (size_t i = 0; i < more->n_irqs; i++)
 		irq_info_done(&more->irqs[i]);

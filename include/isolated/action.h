@@ -122,6 +122,9 @@ extern const char action_sysfs_subtrees[];
 char *action_sysfs_target(const char *path);
 /* PATH of "sysfs/PATH"; NULL for a target of another kind. */
 const char *action_sysfs_path(const char *target);
+/* Does an attribute that lists its choices ("always madvise [never]")
+ * offer value? true when it lists none (any value may be written). */
+bool action_sysfs_offers(const char *raw, const char *value);
 /* The value of an attribute as read (its newline stripped): the word in
  * brackets where the kernel lists the choices and marks the one in force
  * ("always madvise [never]" -> "never"), else the text with white space

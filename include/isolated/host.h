@@ -86,6 +86,10 @@ int host_read_sysctl(const struct host *h, const char *name, char **ret);
  * choice, or the text trimmed). -EINVAL for a path [sysfs] may not set
  * (action_sysfs_path_check), -ENOENT if the kernel has none. */
 int host_read_sysfs(const struct host *h, const char *path, char **ret);
+/* The value of an irqbalance target in the host's defaults file now
+ * (irqbalance_value). -ENOENT when the host has none, -EINVAL when the
+ * file does not say. */
+int host_read_irqbalance(const struct host *h, const char *target, char **ret);
 
 /* Flags from /proc/PID/stat field 9 (include/linux/sched.h). */
 #define HOST_PF_KTHREAD 0x00200000UL
@@ -134,6 +138,9 @@ int host_read_sysfs(const struct host *h, const char *path, char **ret);
  *                   not listed is -EINVAL, as the kernel says); no write bit
  *                   is -EACCES. On the kernel, a file that is not on sysfs
  *                   (a symlink out of /sys) is -EXDEV, and nothing written
+ *   irqbalance      etc/default/irqbalance (or etc/sysconfig/irqbalance),
+ *                   the same edit on both (irqbalance_write); the unit is
+ *                   restarted on the kernel only (host_restart_irqbalance)
  *   thread sched    stat fields 18 (priority: -1-rt_priority for FIFO/RR,
  *                   20+nice otherwise), 40 (rt_priority), 41 (policy), in
  *                   proc/TGID/task/TID/stat (and proc/TID/stat likewise)
@@ -174,8 +181,6 @@ const char *host_irqbalance_error(const struct host *h);
  * systemd does not run the host). 0 when nothing was pending; -errno with
  * host_irqbalance_error saying why. */
 int host_restart_irqbalance(struct host *h);
-/* The value of an irqbalance target in the host's defaults file now. */
-int host_read_irqbalance(const struct host *h, const char *target, char **ret);
 
 enum host_cpumask {
 	HOST_CPUMASK_IRQ_DEFAULT, /* proc/irq/default_smp_affinity */

@@ -44,6 +44,16 @@ tree_sum() {
 		xargs -0 cat) | sha256sum
 }
 
+# expect_same_tree NAME ORIG TREE: TREE is ORIG byte for byte, names and
+# modes included.
+expect_same_tree() {
+	if ! diff -r "$2" "$3" >"$T/same-tree.diff" 2>&1; then
+		fail "$1: the tree differs from the original: $(head -c 800 "$T/same-tree.diff")"
+	elif [ "$(tree_sum "$2")" != "$(tree_sum "$3")" ]; then
+		fail "$1: modes or names differ from the original"
+	fi
+}
+
 finish() {
 	if [ "$nfail" -gt 0 ]; then
 		echo "$nfail check(s) failed" >&2

@@ -12,10 +12,7 @@
 . "$(dirname "$0")/dbus-lib.sh"
 : "${ISOLATED:?}"
 
-same_tree() { # NAME
-	diff -r "$T/orig" "$H" >"$T/diff" 2>&1 || fail "$1: the tree differs from the original: $(head -c 800 "$T/diff")"
-	[ "$(tree_sum "$T/orig")" == "$(tree_sum "$H")" ] || fail "$1: modes or names differ from the original"
-}
+same_tree() { expect_same_tree "$1" "$T/orig" "$H"; }
 H=$T/host
 F=$H/etc/default/irqbalance
 B=$H/var/lib/isolated/irqbalance.orig

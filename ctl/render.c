@@ -168,6 +168,8 @@ static const char *const kind_titles[_ACTION_KIND_MAX] = {
     [ACTION_CPUMASK] = "cpumask",
     [ACTION_SYSFS] = "sysfs",
     [ACTION_IRQBALANCE] = "irqbalance",
+    [ACTION_CGROUP] = "partition cgroups",
+    [ACTION_THREAD_CGROUP] = "partition threads",
 };
 
 const char *kind_title(enum action_kind k)
@@ -220,7 +222,9 @@ static const char *value_of(json_object *o, const char *key)
 {
 	const char *v = str(o, key);
 
-	return v && !*v && kind_of(str(o, "kind")) == ACTION_IRQBALANCE ? "none" : v;
+	return v && !*v && (kind_of(str(o, "kind")) == ACTION_IRQBALANCE || kind_of(str(o, "kind")) == ACTION_CGROUP)
+		   ? "none"
+		   : v;
 }
 
 static const char *plural(size_t n)
@@ -235,12 +239,12 @@ static int plan_text(json_object *doc)
 	/* In the order they are applied: host-wide defaults before IRQs and threads. */
 	static const enum action_kind order[] = {ACTION_SYSCTL,	      ACTION_CPUMASK,	      ACTION_SYSFS,
 						 ACTION_IRQ_AFFINITY, ACTION_THREAD_AFFINITY, ACTION_THREAD_SCHED,
-						 ACTION_IRQBALANCE};
+						 ACTION_CGROUP,	      ACTION_THREAD_CGROUP,   ACTION_IRQBALANCE};
 	json_object *acts = array(doc, "actions"), *skips = array(doc, "cannot"), *warns = array(doc, "warnings");
 	json_object *counts = get(doc, "counts");
 	const char *root = str(doc, "root"), *kernel = str(doc, "kernel"), *online = str(doc, "online_cpus");
-	char sysfs[32] = "", irqb[40] = "";
-	size_t n_sysfs, n_irqb;
+	char sysfs[32] = "", irqb[40] = "", part[96] = "";
+	size_t n_sysfs, n_irqb, n_cg, n_tcg;
 
 	printf("Plan for mode %s (%s) on %s: kernel %s%s, CPUs online %s\n", raw(str(doc, "mode")),
 	       raw(str(doc, "type")), root ? root : "this host", kernel ? kernel : "?",
@@ -258,7 +262,8 @@ static int plan_text(json_object *doc)
 
 			if (!kind || strcmp(kind, kname) != 0)
 				continue;
-			if (order[oi] == ACTION_SYSCTL || order[oi] == ACTION_SYSFS || order[oi] == ACTION_IRQBALANCE)
+			if (order[oi] == ACTION_SYSCTL || order[oi] == ACTION_SYSFS || order[oi] == ACTION_IRQBALANCE ||
+			    order[oi] == ACTION_CGROUP)
 				printf("  %-4s %-53s %12s -> %-12s [%s]\n", flag(a, "rt") ? "RT" : "",
 				       raw(str(a, "target")), raw(value_of(a, "from")), raw(value_of(a, "to")),
 				       raw(str(a, "rule")));
@@ -295,13 +300,17 @@ static int plan_text(json_object *doc)
 	n_irqb = count(counts, plan_action_kind_name(ACTION_IRQBALANCE));
 	if (n_irqb)
 		snprintf(irqb, sizeof(irqb), ", %zu irqbalance", n_irqb);
+	n_cg = count(counts, plan_action_kind_name(ACTION_CGROUP));
+	n_tcg = count(counts, plan_action_kind_name(ACTION_THREAD_CGROUP));
+	if (n_cg || n_tcg)
+		snprintf(part, sizeof(part), ", %zu partition cgroup, %zu partition thread", n_cg, n_tcg);
 	printf("\n%zu change%s (%zu sysctl, %zu cpumask, %s%zu IRQ affinity, %zu thread affinity, %zu thread "
-	       "scheduling%s), %zu cannot be done, %zu already as wanted\n",
+	       "scheduling%s%s), %zu cannot be done, %zu already as wanted\n",
 	       alen(acts), plural(alen(acts)), count(counts, plan_action_kind_name(ACTION_SYSCTL)),
 	       count(counts, plan_action_kind_name(ACTION_CPUMASK)), sysfs,
 	       count(counts, plan_action_kind_name(ACTION_IRQ_AFFINITY)),
 	       count(counts, plan_action_kind_name(ACTION_THREAD_AFFINITY)),
-	       count(counts, plan_action_kind_name(ACTION_THREAD_SCHED)), irqb, alen(skips),
+	       count(counts, plan_action_kind_name(ACTION_THREAD_SCHED)), part, irqb, alen(skips),
 	       count(counts, "unchanged"));
 	return EXIT_OK;
 }

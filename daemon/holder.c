@@ -522,9 +522,15 @@ static int transaction(struct holder *h, const struct policy *p, struct apply_op
 }
 
 static const char *const kind_words[_ACTION_KIND_MAX] = {
-    [ACTION_SYSCTL] = "sysctl",		  [ACTION_IRQ_AFFINITY] = "IRQ affinity", [ACTION_THREAD_AFFINITY] = "affinity",
-    [ACTION_THREAD_SCHED] = "scheduling", [ACTION_CPUMASK] = "cpumask",		  [ACTION_SYSFS] = "sysfs",
+    [ACTION_SYSCTL] = "sysctl",
+    [ACTION_IRQ_AFFINITY] = "IRQ affinity",
+    [ACTION_THREAD_AFFINITY] = "affinity",
+    [ACTION_THREAD_SCHED] = "scheduling",
+    [ACTION_CPUMASK] = "cpumask",
+    [ACTION_SYSFS] = "sysfs",
     [ACTION_IRQBALANCE] = "irqbalance",
+    [ACTION_CGROUP] = "cgroup",
+    [ACTION_THREAD_CGROUP] = "cgroup",
 };
 
 /* What to print beside a target: nothing for a sysctl or an attribute,

@@ -9,12 +9,13 @@
 #include <string.h>
 
 #include "isolated/action.h"
+#include "isolated/cgroup.h"
 #include "isolated/irqbalance.h"
 #include "isolated/util.h"
 
 bool action_kind_is_thread(enum action_kind k)
 {
-	return k == ACTION_THREAD_AFFINITY || k == ACTION_THREAD_SCHED;
+	return k == ACTION_THREAD_AFFINITY || k == ACTION_THREAD_SCHED || k == ACTION_THREAD_CGROUP;
 }
 
 bool action_kind_is_cpulist(enum action_kind k)
@@ -33,6 +34,8 @@ static const struct {
     [ACTION_CPUMASK] = {"cpumask", "cpumask"},
     [ACTION_SYSFS] = {"sysfs", "sysfs attribute"},
     [ACTION_IRQBALANCE] = {"irqbalance", "irqbalance setting"},
+    [ACTION_CGROUP] = {"cgroup", "cgroup setting"},
+    [ACTION_THREAD_CGROUP] = {"thread-cgroup", "cgroup"},
 };
 
 const char *action_kind_name(enum action_kind k)
@@ -235,6 +238,14 @@ int action_value_check(enum action_kind k, const char *value, char *why, size_t 
 				return -EINVAL;
 			}
 		return 0;
+	case ACTION_CGROUP:
+		return cgroup_value_check(value, why, whylen);
+	case ACTION_THREAD_CGROUP:
+		if (!cgroup_path_ok(value)) {
+			snprintf(why, whylen, "a cgroup path (/ or /NAME/...)");
+			return -EINVAL;
+		}
+		return 0;
 	case ACTION_THREAD_SCHED:
 		if (action_sched_parse(value, &policy, &prio) < 0) {
 			snprintf(why, whylen,
@@ -313,6 +324,8 @@ bool action_value_equal(enum action_kind kind, const char *a, const char *b)
 		return sysctl_equal(a, b) || hexmask_equal(a, b);
 	if (kind == ACTION_SYSCTL)
 		return sysctl_equal(a, b);
+	if (kind == ACTION_CGROUP)
+		return cgroup_value_equal(a, b);
 	if (action_kind_is_cpulist(kind)) {
 		struct cpuset x = CPUSET_INIT, y = CPUSET_INIT;
 		bool eq;
@@ -396,10 +409,16 @@ const char *action_canonical_target(enum action_kind k, const char *target, unsi
 	}
 	case ACTION_IRQBALANCE:
 		return irqbalance_target_valid(target) ? target : NULL;
+	case ACTION_CGROUP: {
+		bool dir;
+
+		return cgroup_target_check(target, &dir, path, sizeof(path)) == 0 ? target : NULL;
+	}
 	case ACTION_IRQ_AFFINITY:
 		return irq_target(irq, buf);
 	case ACTION_THREAD_AFFINITY:
 	case ACTION_THREAD_SCHED:
+	case ACTION_THREAD_CGROUP:
 		return tid > 0 ? tid_target(tid, buf) : NULL;
 	default:
 		return NULL;

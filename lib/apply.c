@@ -12,6 +12,7 @@
 
 #include "apply-internal.h"
 #include "isolated/action.h"
+#include "isolated/cgroup.h"
 #include "isolated/apply.h"
 #include "isolated/irqbalance.h"
 #include "isolated/needs.h"
@@ -149,10 +150,15 @@ static int push_step(struct apply_result *res, struct apply_step *st, size_t *ca
 
 /* Order: sysctls, then the host-wide cpumasks and sysfs attributes, IRQs,
  * thread affinity, and thread priorities, so RT priorities are given
- * to threads already on their CPUs; irqbalance last, restarted (once, in
- * txn_finish) when the IRQs it is told to leave alone are where the mode
- * puts them. Restores run first and in the reverse order: RT
- * priorities go before threads move back onto shared CPUs. */
+ * to threads already on their CPUs; then a [partition]'s cgroups (in
+ * cgroup_target_cmp's order: ancestors first, the partition made last)
+ * and the threads moved into it -- after their affinity, which a thread
+ * outside the partition could not be given back while the partition holds
+ * its CPUs; irqbalance last, restarted (once, in txn_finish) when the IRQs
+ * it is told to leave alone are where the mode puts them. Restores run
+ * first and in the reverse order: threads leave the partition before it
+ * is dissolved, RT priorities go before threads move back onto shared
+ * CPUs. */
 static int kind_rank(enum action_kind k)
 {
 	switch (k) {
@@ -166,8 +172,12 @@ static int kind_rank(enum action_kind k)
 		return 3;
 	case ACTION_THREAD_AFFINITY:
 		return 4;
-	case ACTION_IRQBALANCE:
+	case ACTION_CGROUP:
 		return 6;
+	case ACTION_THREAD_CGROUP:
+		return 7;
+	case ACTION_IRQBALANCE:
+		return 8;
 	default:
 		return 5;
 	}
@@ -182,6 +192,10 @@ static int step_cmp(const void *x, const void *y)
 		return a->restore ? -1 : 1;
 	if (ra != rb)
 		return a->restore ? rb - ra : ra - rb;
+	if (a->e.kind == ACTION_CGROUP && b->e.kind == ACTION_CGROUP) {
+		int c = cgroup_target_cmp(a->e.target, b->e.target);
+		return a->restore ? -c : c;
+	}
 	return 0;
 }
 

@@ -249,7 +249,7 @@ static int dump_open_dir(struct walk *w, const char *dir)
 
 int host_dump(const struct host *h, const char *dir, char *err, size_t errlen)
 {
-	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid(), false, 0};
+	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid(), false, 0, CGROUP_NONE};
 	struct host_state *s = NULL;
 	int r;
 

@@ -10,6 +10,7 @@
 
 #include "host-internal.h"
 #include "isolated/action.h"
+#include "isolated/cgroup.h"
 #include "isolated/irqbalance.h"
 #include "isolated/host.h"
 #include "isolated/util.h"
@@ -63,7 +64,8 @@ static bool valid_target(const char *t)
 		num[n] = '\0';
 		if (!util_all_digits(num) || util_parse_long(num, 1, INT32_MAX, &v) < 0)
 			return false;
-		return !slash || strcmp(slash, "/affinity") == 0 || strcmp(slash, "/sched") == 0;
+		return !slash || strcmp(slash, "/affinity") == 0 || strcmp(slash, "/sched") == 0 ||
+		       strcmp(slash, "/cgroup") == 0;
 	}
 	if (strncmp(t, "cpumask/", 8) == 0)
 		return strcmp(t + 8, "irq_default") == 0 || strcmp(t + 8, "workqueue") == 0;
@@ -71,6 +73,10 @@ static bool valid_target(const char *t)
 		return action_sysfs_path_check(action_sysfs_path(t), path, sizeof(path)) == 0;
 	if (irqbalance_target_valid(t))
 		return true;
+	if (cgroup_target_rel(t)) {
+		bool dir;
+		return cgroup_target_check(t, &dir, path, sizeof(path)) == 0;
+	}
 	return host_sysctl_path(t, path, sizeof(path)) == 0;
 }
 

@@ -3,6 +3,7 @@
 #ifndef ISOLATED_HOST_INTERNAL_H
 #define ISOLATED_HOST_INTERNAL_H
 
+#include <limits.h>
 #include <sys/types.h>
 
 #include "isolated/host.h"
@@ -31,5 +32,22 @@ int host_tree_write_irq_affinity(struct host *h, unsigned irq, const struct cpus
 int host_tree_write_cpumask(struct host *h, const char *path, const struct cpuset *cpus);
 int host_tree_set_thread_affinity(struct host *h, pid_t tgid, pid_t tid, const struct cpuset *cpus);
 int host_tree_set_thread_sched(struct host *h, pid_t tgid, pid_t tid, int policy, int prio);
+
+/* The emulator's file rewrites, for its parts in other files (the cgroup
+ * emulator in host-cgroup.c). One file of a tree write: its old content,
+ * kept to undo, and the new. */
+struct rewrite {
+	char path[PATH_MAX];
+	char *old, *new;
+	size_t old_len, new_len;
+};
+/* Read the file a rewrite replaces. */
+int rewrite_read(const struct host *h, struct rewrite *rw);
+/* All files or none, each seen old or new whenever we are killed. */
+int tree_put_all(const struct host *h, struct rewrite *rw, size_t n);
+void rewrites_done(struct rewrite *rw, size_t n);
+/* A tree file root may write: -EACCES without a write bit, -EINVAL for
+ * anything but a regular file. */
+int tree_writable(const struct host *h, const char *path);
 
 #endif

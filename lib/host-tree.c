@@ -40,14 +40,7 @@ static int tree_put(const struct host *h, const char *path, const char *buf, siz
 	return r;
 }
 
-/* One file of a tree write: its old content, kept to undo, and the new. */
-struct rewrite {
-	char path[PATH_MAX];
-	char *old, *new;
-	size_t old_len, new_len;
-};
-
-static void rewrites_done(struct rewrite *rw, size_t n)
+void rewrites_done(struct rewrite *rw, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(rw[i].old);
@@ -57,7 +50,7 @@ static void rewrites_done(struct rewrite *rw, size_t n)
 
 /* All files or none: the contents are built before the first write, and a
  * failed write puts back what the earlier ones (and itself) replaced. */
-static int tree_put_all(const struct host *h, struct rewrite *rw, size_t n)
+int tree_put_all(const struct host *h, struct rewrite *rw, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		int r = tree_put(h, rw[i].path, rw[i].new, rw[i].new_len);
@@ -71,7 +64,7 @@ static int tree_put_all(const struct host *h, struct rewrite *rw, size_t n)
 }
 
 /* Read the file a rewrite replaces. */
-static int rewrite_read(const struct host *h, struct rewrite *rw)
+int rewrite_read(const struct host *h, struct rewrite *rw)
 {
 	return host_read(h, rw->path, &rw->old, &rw->old_len);
 }
@@ -222,7 +215,7 @@ static int tree_check_online(const struct host *h, const struct cpuset *cpus)
 /* A file of /proc/sys or /sys as the kernel lets root write it: -EACCES
  * without a write bit (root too is refused), -EINVAL for anything but a
  * file. */
-static int tree_writable(const struct host *h, const char *path)
+int tree_writable(const struct host *h, const char *path)
 {
 	struct stat st;
 	int r = host_lstat(h, path, &st);

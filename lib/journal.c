@@ -533,6 +533,11 @@ static int check_target(const struct journal_entry *e, const char *where, char *
 	if (!canonical && e->kind == ACTION_IRQBALANCE)
 		return journal_bad(err, errlen, where, "target \"%s\" is not %s or %s", p, IRQBALANCE_TARGET_CPUS,
 				   IRQBALANCE_TARGET_IRQS);
+	if (!canonical && e->kind == ACTION_CGROUP)
+		return journal_bad(err, errlen, where,
+				   "target \"%s\" is not cgroup/PATH of a cgroup file isolated writes or a directory "
+				   "named isolated*",
+				   p);
 	if (!canonical && e->kind == ACTION_SYSFS)
 		return journal_bad(err, errlen, where, "target \"%s\" is not sysfs/PATH of a path [sysfs] may set", p);
 	if (!canonical)

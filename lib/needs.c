@@ -98,6 +98,12 @@ int needs_of_policy(const struct policy *p, struct host_needs *ret)
 	if (p->scope.kind == SCOPE_PROCESS)
 		n.tasks |= HOST_TASK_STAT;
 	n.tasks &= HOST_TASK_ALL;
+	/* [partition]: the cpuset hierarchy, and each thread's cgroup in it
+	 * (threads of one process may be in different cgroups on v2). */
+	if (host_scope && p->partition.set) {
+		n.cgroups = true;
+		n.tasks |= HOST_TASK_CPUSET;
+	}
 	for (size_t i = 0; i < p->n_sysctls; i++)
 		if (add_sysctl(&n, p->sysctls[i].name) < 0) {
 			needs_done(&n);
@@ -132,6 +138,13 @@ static void add_kind(struct host_needs *n, enum action_kind k)
 	case ACTION_IRQ_AFFINITY:
 		n->irqs |= HOST_IRQ_ALL;
 		break;
+	case ACTION_THREAD_CGROUP:
+		n->tasks |= HOST_TASK_STAT | HOST_TASK_CPUSET;
+		n->cgroups = true;
+		break;
+	case ACTION_CGROUP:
+		n->cgroups = true;
+		break;
 	default: /* sysctls and cpumasks: the system's files */
 		break;
 	}
@@ -162,11 +175,13 @@ int needs_of_journal(const struct journal *j, struct host_needs *ret)
 	struct host_needs n = {0};
 	int r;
 
-	for (size_t i = 0; i < j->n_targets; i++)
+	for (size_t i = 0; i < j->n_targets; i++) {
 		if ((r = add_entry_file(&n, &j->targets[i])) < 0) {
 			needs_done(&n);
 			return r;
 		}
+		n.cgroups |= j->targets[i].kind == ACTION_CGROUP || j->targets[i].kind == ACTION_THREAD_CGROUP;
+	}
 	*ret = n;
 	return 0;
 }

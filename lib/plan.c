@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "isolated/action.h"
+#include "isolated/cgroup.h"
 #include "isolated/irqbalance.h"
 #include "isolated/plan.h"
 #include "isolated/procfmt.h"
@@ -34,6 +35,11 @@ struct builder {
 	/* plan_irqs: the IRQs a rule puts on CPUs [irqbalance] bans, which
 	 * irqbalance is told to leave alone. */
 	struct cpuset irqbalance_irqs;
+	/* plan_threads: the tasks (index into s->tasks) of the rules
+	 * [partition] names, with the rule of each. */
+	size_t *part_tasks;
+	const struct rule **part_rules;
+	size_t n_part;
 };
 
 /* Takes ownership of the strings; returns the new action, NULL on failure
@@ -626,6 +632,21 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 		if (!r)
 			continue;
 		rule_hits[ri]++;
+		if (p->partition.set && strv_contains(p->partition.rules, r->name)) {
+			size_t *v = realloc(b->part_tasks, (b->n_part + 1) * sizeof(*v));
+			const struct rule **rv = v ? realloc(b->part_rules, (b->n_part + 1) * sizeof(*rv)) : NULL;
+
+			if (v)
+				b->part_tasks = v;
+			if (rv)
+				b->part_rules = rv;
+			if (!v || !rv) {
+				b->error = -ENOMEM;
+				return;
+			}
+			b->part_tasks[b->n_part] = i;
+			b->part_rules[b->n_part++] = r;
+		}
 		if (r->has_cpus) {
 			/* A per-CPU kernel thread already inside the wanted CPUs
 			 * (ksoftirqd/3 when 3 is housekeeping) is as good as it
@@ -665,6 +686,336 @@ static void plan_threads(struct builder *b, size_t *rule_hits)
 		if (r->sched.kind != SCHED_KIND_UNSET)
 			plan_sched(b, r, &r->sched, t);
 	}
+}
+
+/* ---- [partition] ---- */
+
+/* "cgroup/REL" of a cgroup's file (file NULL: the cgroup itself) in the
+ * snapshot's hierarchy. */
+static char *cg_target(const struct host_state *s, const char *dir, const char *file)
+{
+	const char *below = s->cgroups.mount + strlen("sys/fs/cgroup"), *parts[3];
+	struct sbuf out = {0};
+
+	below += *below == '/';
+	parts[0] = below;
+	parts[1] = dir + (*dir == '/');
+	parts[2] = file ? file : "";
+	sbuf_adds(&out, CGROUP_TARGET_PREFIX);
+	for (size_t i = 0, n = 0; i < 3; i++)
+		if (*parts[i]) {
+			if (n++)
+				sbuf_addc(&out, '/');
+			sbuf_adds(&out, parts[i]);
+		}
+	return sbuf_take(&out);
+}
+
+/* The value of a cgroup's file in the snapshot; NULL: none. */
+static const char *cg_value(const struct host_state *s, const char *dir, const char *file)
+{
+	char path[PATH_MAX];
+	const struct host_file *f;
+
+	if (cgroup_file_path(path, sizeof(path), s->cgroups.mount, dir, file) < 0)
+		return NULL;
+	f = host_state_file(s, path);
+	return f ? f->value : NULL;
+}
+
+static bool cg_exists(const struct host_state *s, const char *dir)
+{
+	return strv_contains(s->cgroups.dirs, dir);
+}
+
+/* A cgroup path becomes its parent ("/a/b" -> "/a", "/a" -> "/"). */
+static void cg_parent(char *dir)
+{
+	char *slash = strrchr(dir, '/');
+
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+}
+
+/* A cgroup file to be value: an action unless it is already. from: the
+ * value now (NULL: the file's in the snapshot). */
+static void cg_set(struct builder *b, const char *dir, const char *file, const char *from, const char *to)
+{
+	const char *cur = from ? from : cg_value(b->s, dir, file);
+
+	if (!cur) {
+		add_skip(b, ACTION_CGROUP, cg_target(b->s, dir, file), strdup(dir),
+			 util_sprintf("cannot be done: the cgroup %s has no %s", dir, file), "partition");
+		return;
+	}
+	if (action_value_equal(ACTION_CGROUP, cur, to)) {
+		b->pl->unchanged++;
+		return;
+	}
+	add_action(b, ACTION_CGROUP, cg_target(b->s, dir, file), strdup(dir), strdup(cur), strdup(to), "partition",
+		   true);
+}
+
+static void cg_skip(struct builder *b, char *reason)
+{
+	add_skip(b, ACTION_CGROUP, strdup("partition"), strdup("partition"), reason, "partition");
+}
+
+/* A cpu list value with c added. */
+static char *cpus_with(const char *cur, const struct cpuset *c)
+{
+	struct cpuset x = CPUSET_INIT;
+	char msg[64], *out = NULL;
+
+	if (cpuset_parse_list(cur ? cur : "", &x, msg, sizeof(msg)) == 0 && cpuset_or(&x, &x, c) == 0)
+		out = action_cpus_format(&x);
+	cpuset_free(&x);
+	return out;
+}
+
+static bool cpus_cover(const char *cur, const struct cpuset *c)
+{
+	struct cpuset x = CPUSET_INIT;
+	char msg[64];
+	bool ok = cpuset_parse_list(cur ? cur : "", &x, msg, sizeof(msg)) == 0 && cpuset_subset(c, &x);
+
+	cpuset_free(&x);
+	return ok;
+}
+
+/* The partition's threads into cgroup dir (a path of the hierarchy). */
+static void cg_move_threads(struct builder *b, const char *dir)
+{
+	for (size_t i = 0; i < b->n_part; i++) {
+		const struct task_info *t = &b->s->tasks[b->part_tasks[i]];
+		struct action *a;
+
+		if (t->cpuset_cgroup && strcmp(t->cpuset_cgroup, dir) == 0) {
+			b->pl->unchanged++;
+			continue;
+		}
+		a = add_action(b, ACTION_THREAD_CGROUP, action_tid_target(t->tid), thread_label(t),
+			       strdup(t->cpuset_cgroup), strdup(dir), b->part_rules[i]->name, true);
+		set_thread(a, t);
+	}
+}
+
+/* v2: a threaded cgroup of ours in the threads' cgroup domain (the
+ * nearest ancestor of their cgroups that is not "threaded": libvirt's
+ * .../libvirt), made an isolated partition: a remote one, its CPUs
+ * granted by cpuset.cpus.exclusive on every cgroup between it and the
+ * root. */
+static void plan_partition_v2(struct builder *b, const char *cpus_text)
+{
+	const struct partition_spec *ps = &b->p->partition;
+	const struct host_state *s = b->s;
+	char domain[PATH_MAX] = "", own[PATH_MAX], at[PATH_MAX], **chain = NULL;
+	struct cpuset root_eff = CPUSET_INIT;
+	const char *v;
+	char msg[64];
+	pid_t first = 0;
+
+	if (!s->cgroups.isolated) {
+		cg_skip(b, util_sprintf("cannot be done: this kernel (%s) has no remote isolated partitions "
+					"(cpuset.cpus.exclusive and cpuset.cpus.isolated came in Linux 6.7); only "
+					"isolcpus= on the boot command line takes %s out of load balancing",
+					s->osrelease ? s->osrelease : "?", cpus_text));
+		return;
+	}
+	v = cg_value(s, "/", "cpuset.cpus.effective");
+	if (!v || cpuset_parse_list(v, &root_eff, msg, sizeof(msg)) < 0 || !cpuset_subset(&ps->cpus, &root_eff) ||
+	    cpuset_subset(&root_eff, &ps->cpus)) {
+		cg_skip(b, util_sprintf("cannot be done: the partition's CPUs %s must be some, not all, of the "
+					"root cgroup's %s",
+					cpus_text, v ? v : "?"));
+		cpuset_free(&root_eff);
+		return;
+	}
+	cpuset_free(&root_eff);
+	for (size_t i = 0; i < b->n_part; i++) {
+		const struct task_info *t = &s->tasks[b->part_tasks[i]];
+		char d[PATH_MAX];
+
+		if (!t->cpuset_cgroup || !cg_exists(s, t->cpuset_cgroup)) {
+			cg_skip(b, util_sprintf("cannot be done: the cgroup of thread %d (%s) is not in %s",
+						(int)t->tid, t->comm, s->cgroups.mount));
+			return;
+		}
+		snprintf(d, sizeof(d), "%s", t->cpuset_cgroup);
+		while (strcmp(d, "/") != 0 && (v = cg_value(s, d, "cgroup.type")) && strcmp(v, "threaded") == 0)
+			cg_parent(d);
+		/* a cgroup of our own holding it already: its domain is above */
+		if (strrchr(d, '/') && strcmp(strrchr(d, '/') + 1, ps->name) == 0)
+			cg_parent(d);
+		if (!*domain) {
+			snprintf(domain, sizeof(domain), "%s", d);
+			first = t->tid;
+		} else if (strcmp(domain, d) != 0) {
+			cg_skip(b, util_sprintf("cannot be done: a partition holds threads of one cgroup domain (one "
+						"VM): thread %d is in %s, thread %d (%s) in %s",
+						(int)first, domain, (int)t->tid, t->comm, d));
+			return;
+		}
+	}
+	if (util_path(own, sizeof(own), "%s/%s", strcmp(domain, "/") == 0 ? "" : domain, ps->name) < 0) {
+		cg_skip(b, strdup("cannot be done: the cgroup path is too long"));
+		return;
+	}
+	/* root .. domain */
+	snprintf(at, sizeof(at), "%s", domain);
+	for (;;) {
+		if (strv_push_dup(&chain, at) < 0) {
+			b->error = -ENOMEM;
+			strv_free(chain);
+			return;
+		}
+		if (strcmp(at, "/") == 0)
+			break;
+		cg_parent(at);
+	}
+	for (size_t i = strv_len(chain); i-- > 0;) {
+		const char *ctl = cg_value(s, chain[i], "cgroup.subtree_control");
+
+		if (ctl && !strstr(ctl, "cpuset")) {
+			char *to = util_sprintf("%s%scpuset", ctl, *ctl ? " " : "");
+			if (to)
+				cg_set(b, chain[i], "cgroup.subtree_control", NULL, to);
+			free(to);
+		} else if (!ctl)
+			cg_set(b, chain[i], "cgroup.subtree_control", NULL, "cpuset");
+		if (strcmp(chain[i], "/") != 0) {
+			const char *ex = cg_value(s, chain[i], "cpuset.cpus.exclusive");
+
+			if (ex && !cpus_cover(ex, &ps->cpus)) {
+				char *to = cpus_with(ex, &ps->cpus);
+				if (to)
+					cg_set(b, chain[i], "cpuset.cpus.exclusive", NULL, to);
+				free(to);
+			} else if (!ex)
+				cg_set(b, chain[i], "cpuset.cpus.exclusive", NULL, cpus_text);
+		}
+	}
+	strv_free(chain);
+	/* Our cgroup: a fresh one's files, unless it is there (held). */
+	{
+		bool there = cg_exists(s, own);
+
+		if (!there)
+			add_action(b, ACTION_CGROUP, cg_target(s, own, NULL), strdup(own), strdup("absent"),
+				   strdup("threaded"), "partition", true);
+		else
+			b->pl->unchanged++;
+		cg_set(b, own, "cpuset.cpus", there ? NULL : "", cpus_text);
+		cg_set(b, own, "cpuset.cpus.exclusive", there ? NULL : "", cpus_text);
+		cg_set(b, own, "cpuset.cpus.partition", there ? NULL : "member", "isolated");
+	}
+	cg_move_threads(b, own);
+}
+
+/* v1: a cpuset of ours holding the threads with sched_load_balance 0, one
+ * with the housekeeping CPUs and sched_load_balance 1, and 0 on the parent
+ * and on every other cpuset below it that spans a partition CPU: a CPU
+ * leaves load balancing only when no balancing cpuset spans it. */
+static void plan_partition_v1(struct builder *b, const char *cpus_text)
+{
+	const struct partition_spec *ps = &b->p->partition;
+	const struct host_state *s = b->s;
+	struct cpuset pcpus = CPUSET_INIT, hk = CPUSET_INIT;
+	char own[PATH_MAX], hkdir[PATH_MAX], msg[64], *hk_text = NULL;
+	const char *pc, *pm;
+	size_t plen = strcmp(ps->parent, "/") == 0 ? 0 : strlen(ps->parent);
+
+	if (!cg_exists(s, ps->parent)) {
+		cg_skip(b, util_sprintf("cannot be done: there is no cpuset %s (parent in [partition]) in %s",
+					ps->parent, s->cgroups.mount));
+		return;
+	}
+	pc = cg_value(s, ps->parent, "cpuset.cpus");
+	pm = cg_value(s, ps->parent, "cpuset.mems");
+	if (!pc || !pm || cpuset_parse_list(pc, &pcpus, msg, sizeof(msg)) < 0) {
+		cg_skip(b, util_sprintf("cannot be done: the cpuset %s has no cpuset.cpus or cpuset.mems", ps->parent));
+		return;
+	}
+	if (!cpuset_subset(&ps->cpus, &pcpus) || cpuset_andnot(&hk, &pcpus, &ps->cpus) < 0 || cpuset_empty(&hk)) {
+		cg_skip(b, util_sprintf("cannot be done: the partition's CPUs %s must be some, not all, of the cpuset "
+					"%s's %s",
+					cpus_text, ps->parent, pc));
+		goto out;
+	}
+	hk_text = action_cpus_format(&hk);
+	if (!hk_text || util_path(own, sizeof(own), "%s/%s", plen ? ps->parent : "", ps->name) < 0 ||
+	    util_path(hkdir, sizeof(hkdir), "%s-housekeeping", own) < 0) {
+		b->error = -ENOMEM;
+		goto out;
+	}
+	/* ours: made, then filled (cpus and mems before any task joins) */
+	if (!cg_exists(s, hkdir))
+		add_action(b, ACTION_CGROUP, cg_target(s, hkdir, NULL), strdup(hkdir), strdup("absent"),
+			   strdup("present"), "partition", false);
+	cg_set(b, hkdir, "cpuset.cpus", cg_exists(s, hkdir) ? NULL : "", hk_text);
+	cg_set(b, hkdir, "cpuset.mems", cg_exists(s, hkdir) ? NULL : "", pm);
+	if (!cg_exists(s, own))
+		add_action(b, ACTION_CGROUP, cg_target(s, own, NULL), strdup(own), strdup("absent"), strdup("present"),
+			   "partition", true);
+	cg_set(b, own, "cpuset.cpus", cg_exists(s, own) ? NULL : "", cpus_text);
+	cg_set(b, own, "cpuset.mems", cg_exists(s, own) ? NULL : "", pm);
+	cg_set(b, own, "cpuset.sched_load_balance", cg_exists(s, own) ? NULL : "1", "0");
+	/* the parent and the other balancing cpusets over the partition's CPUs */
+	for (size_t i = 0; s->cgroups.dirs && s->cgroups.dirs[i]; i++) {
+		const char *d = s->cgroups.dirs[i], *c, *lb;
+		struct cpuset dc = CPUSET_INIT;
+		bool over;
+
+		if (plen && (strncmp(d, ps->parent, plen) != 0 || (d[plen] && d[plen] != '/')))
+			continue;
+		if ((strncmp(d, own, strlen(own)) == 0 && (!d[strlen(own)] || d[strlen(own)] == '/')) ||
+		    strcmp(d, hkdir) == 0)
+			continue;
+		c = cg_value(s, d, "cpuset.cpus");
+		lb = cg_value(s, d, "cpuset.sched_load_balance");
+		over = c && lb && strcmp(lb, "1") == 0 && cpuset_parse_list(c, &dc, msg, sizeof(msg)) == 0 &&
+		       cpuset_intersects(&dc, &ps->cpus);
+		cpuset_free(&dc);
+		if (over)
+			cg_set(b, d, "cpuset.sched_load_balance", NULL, "0");
+	}
+	cg_move_threads(b, own);
+out:
+	free(hk_text);
+	cpuset_free(&pcpus);
+	cpuset_free(&hk);
+}
+
+static void plan_partition(struct builder *b)
+{
+	const struct partition_spec *ps = &b->p->partition;
+	char *cpus_text;
+
+	if (!ps->set)
+		return;
+	if (b->scoped) {
+		add_warning(b, util_sprintf("scope %s: [partition] is host-wide and is not applied", b->scope_text));
+		return;
+	}
+	cpus_text = action_cpus_format(&ps->cpus);
+	if (!cpus_text) {
+		b->error = -ENOMEM;
+		return;
+	}
+	if (!b->s->have.cgroups || b->s->cgroups.kind == CGROUP_NONE)
+		cg_skip(b, util_sprintf("cannot be done: no cpuset controller is mounted (neither cgroup v2 with "
+					"cpuset at /sys/fs/cgroup nor a v1 cpuset hierarchy); only isolcpus= on the "
+					"boot command line takes %s out of load balancing",
+					cpus_text));
+	else if (!b->n_part)
+		cg_skip(b, util_sprintf("not made: no thread of the rules it names (%s) is running; a partition "
+					"is made for the threads it holds",
+					ps->rules && ps->rules[0] ? ps->rules[0] : "?"));
+	else if (b->s->cgroups.kind == CGROUP_V2)
+		plan_partition_v2(b, cpus_text);
+	else
+		plan_partition_v1(b, cpus_text);
+	free(cpus_text);
 }
 
 static void plan_unmatched(struct builder *b, const struct rule *rules, size_t n, const size_t *hits)
@@ -709,7 +1060,9 @@ static int action_cmp(const void *x, const void *y)
 		return (int)a->kind - (int)c->kind;
 	if (a->kind == ACTION_IRQ_AFFINITY)
 		return (a->irq > c->irq) - (a->irq < c->irq);
-	if (a->kind == ACTION_THREAD_AFFINITY || a->kind == ACTION_THREAD_SCHED) {
+	if (a->kind == ACTION_CGROUP)
+		return cgroup_target_cmp(a->target, c->target);
+	if (action_kind_is_thread(a->kind)) {
 		if (a->tgid != c->tgid)
 			return (a->tgid > c->tgid) - (a->tgid < c->tgid);
 		return (a->tid > c->tid) - (a->tid < c->tid);
@@ -759,6 +1112,7 @@ static int build(const struct policy *p, const struct host_state *s, bool thread
 			plan_irqbalance(&b);
 		}
 		plan_threads(&b, thread_hits);
+		plan_partition(&b);
 		if (!b.scoped)
 			plan_unmatched(&b, p->irq_rules, p->n_irq_rules, irq_hits);
 		plan_unmatched(&b, p->thread_rules, p->n_thread_rules, thread_hits);
@@ -766,6 +1120,8 @@ static int build(const struct policy *p, const struct host_state *s, bool thread
 	free(irq_hits);
 	free(thread_hits);
 	free(b.in_scope);
+	free(b.part_tasks);
+	free(b.part_rules);
 	cpuset_free(&b.irqbalance_irqs);
 	if (b.error < 0) {
 		plan_free(b.pl);

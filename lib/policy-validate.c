@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "isolated/action.h"
+#include "isolated/cgroup.h"
 #include "isolated/conf.h"
 #include "isolated/host.h"
 #include "isolated/policy.h"
@@ -28,6 +29,7 @@ struct vctx {
 	unsigned mode_line, sysctl_line, cmdline_line, sysfs_line;
 	unsigned irq_default_line, wq_cpumask_line; /* [cpumask] keys, valid or not */
 	unsigned irqbalance_line;		    /* [irqbalance], empty or not */
+	unsigned threads_line;			    /* [partition] threads = */
 	bool have_type;
 	bool type_known; /* p->type holds the type the file names */
 	unsigned type_line;
@@ -681,6 +683,113 @@ static bool valid_param(const char *s)
 	return true;
 }
 
+/* ---- [partition] ---- */
+
+static void parse_partition(struct vctx *c, const struct conf_section *sec)
+{
+	struct partition_spec *ps = &c->p->partition;
+	bool have_cpus = false;
+
+	ps->line = sec->line;
+	for (size_t i = 0; i < sec->n_entries; i++) {
+		const struct conf_entry *e = &sec->entries[i];
+		char *v;
+
+		if (duplicate_key(c, sec, i))
+			continue;
+		if (strcmp(e->key, "cpus") && strcmp(e->key, "threads") && strcmp(e->key, "name") &&
+		    strcmp(e->key, "parent")) {
+			ERR(c, e->line, "unknown key \"%s\" in [partition] (expected cpus, threads, name or parent)",
+			    e->key);
+			continue;
+		}
+		v = expand(c, e);
+		if (!v)
+			continue;
+		if (strcmp(e->key, "cpus") == 0) {
+			if (parse_cpus(c, v, e->line, &ps->cpus) == 0) {
+				if (cpuset_empty(&ps->cpus))
+					ERR(c, e->line,
+					    "cpus in [partition] is empty (is ${rt_cpus} set in host.conf?)");
+				else
+					have_cpus = true;
+			}
+		} else if (strcmp(e->key, "threads") == 0) {
+			c->threads_line = e->line;
+			for (char *save = NULL, *w = strtok_r(v, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+				if (strv_push_dup(&ps->rules, w) < 0) {
+					c->r = -ENOMEM;
+					break;
+				}
+			if (!ps->rules)
+				ERR(c, e->line,
+				    "threads in [partition] names no rule (expected names of [thread] rules)");
+		} else if (strcmp(e->key, "name") == 0) {
+			if (!cgroup_own_name(v))
+				ERR(c, e->line,
+				    "invalid partition name \"%s\" (expected isolated, or isolated- followed by "
+				    "letters, "
+				    "digits, '-', '.' or '_'; 64 characters at most)",
+				    v);
+			else if (!(ps->name = strdup(v)))
+				c->r = -ENOMEM;
+		} else {
+			if (!cgroup_path_ok(v) || strstr(v, "//"))
+				ERR(c, e->line,
+				    "invalid parent \"%s\" in [partition] (expected a cpuset path: / or /NAME/...)", v);
+			else if (!(ps->parent = strdup(v)))
+				c->r = -ENOMEM;
+		}
+		free(v);
+	}
+	if (!have_cpus && !sec->broken) {
+		bool seen = false;
+
+		for (size_t i = 0; i < sec->n_entries; i++)
+			seen |= strcmp(sec->entries[i].key, "cpus") == 0;
+		if (!seen)
+			ERR(c, sec->line, "missing key \"cpus\" in [partition]");
+	}
+	if (!ps->rules && !c->threads_line)
+		ERR(c, sec->line, "missing key \"threads\" in [partition] (the [thread] rules whose threads it holds)");
+	if (c->r == 0 && !ps->name && !(ps->name = strdup("isolated-rt")))
+		c->r = -ENOMEM;
+	if (c->r == 0 && !ps->parent && !(ps->parent = strdup("/")))
+		c->r = -ENOMEM;
+	ps->set = true;
+}
+
+/* Each rule [partition] names is a [thread] rule of the file. */
+static void check_partition(struct vctx *c)
+{
+	const struct partition_spec *ps = &c->p->partition;
+
+	for (size_t i = 0; ps->rules && ps->rules[i]; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < c->p->n_thread_rules && !found; j++)
+			found = strcmp(c->p->thread_rules[j].name, ps->rules[i]) == 0;
+		for (size_t j = 0; j < i && found; j++)
+			if (strcmp(ps->rules[j], ps->rules[i]) == 0) {
+				ERR(c, c->threads_line, "rule \"%s\" is named twice in [partition] threads",
+				    ps->rules[i]);
+				break;
+			}
+		if (!found) {
+			bool irq = false;
+
+			for (size_t j = 0; j < c->p->n_irq_rules && !irq; j++)
+				irq = strcmp(c->p->irq_rules[j].name, ps->rules[i]) == 0;
+			ERR(c, c->threads_line, "[partition] threads names \"%s\", %s", ps->rules[i],
+			    irq ? "an [irq] rule (a partition holds the threads of [thread] rules)"
+				: "which is no [thread] rule of this file");
+		}
+	}
+	if (ps->set && c->type_known && c->p->type == MODE_TYPE_VANILLA)
+		ERR(c, ps->line,
+		    "[partition] in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
+}
+
 static void parse_cmdline(struct vctx *c, const struct conf_section *sec)
 {
 	struct policy *p = c->p;
@@ -1020,7 +1129,8 @@ static char *default_name(const char *file)
 	return strndup(base, len);
 }
 
-static const char *const single_sections[] = {"mode", "sysctl", "cmdline", "cpumask", "sysfs", "irqbalance"};
+static const char *const single_sections[] = {"mode",  "sysctl",     "cmdline",	 "cpumask",
+					      "sysfs", "irqbalance", "partition"};
 
 /* One section, by its header; single_line: where each of single_sections
  * was first seen (0: not yet). */
@@ -1062,8 +1172,10 @@ static void validate_section(struct vctx *c, const struct conf_section *sec, uns
 			parse_cpumask(c, sec);
 		else if (k == 4)
 			parse_sysfs(c, sec);
-		else
+		else if (k == 5)
 			parse_irqbalance(c, sec);
+		else
+			parse_partition(c, sec);
 	} else if ((klen == 3 && strncmp(h, "irq", 3) == 0) || (klen == 6 && strncmp(h, "thread", 6) == 0)) {
 		if (!*rest) {
 			ERR(c, sec->line, "missing rule name in [%.*s NAME]", (int)klen, h);
@@ -1156,6 +1268,8 @@ static int policy_validate_doc(const struct conf_doc *doc, const struct hostconf
 		check_rule(&c, &p->irq_rules[i]);
 	for (size_t i = 0; i < p->n_thread_rules && c.r == 0; i++)
 		check_rule(&c, &p->thread_rules[i]);
+	if (c.r == 0)
+		check_partition(&c);
 	return c.r;
 }
 

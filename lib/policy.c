@@ -55,6 +55,10 @@ void policy_free(struct policy *p)
 		free(p->sysfs[i].value);
 	}
 	free(p->sysfs);
+	cpuset_free(&p->partition.cpus);
+	strv_free(p->partition.rules);
+	free(p->partition.name);
+	free(p->partition.parent);
 	strv_free(p->cmdline_require);
 	strv_free(p->cmdline_recommend);
 	cpuset_free(&p->rt_cpus);

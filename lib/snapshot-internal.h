@@ -24,6 +24,8 @@ struct walk {
 	 * of ncpus CPUs. */
 	bool cpus_syscall;
 	unsigned ncpus;
+	/* Whose line of a task's cgroup file HOST_TASK_CPUSET reads. */
+	enum cgroup_kind cgroup_kind;
 };
 
 /* The message of a failure into w->err; returns r. */
@@ -51,6 +53,14 @@ static inline void chomp(char *s, size_t *len)
 	if (*len > 0 && s[*len - 1] == '\n')
 		s[--*len] = '\0';
 }
+
+/* Read path into a new file of s (a missing file: value NULL), as the
+ * snapshot's files are read (snapshot.c). -errno with a message. */
+int walk_add_file(struct walk *w, struct host_state *s, const char *path);
+/* The cpuset hierarchy into s->cgroups, its files into s->files
+ * (snapshot-cgroup.c). -errno with a message. */
+int walk_cgroups(struct walk *w, struct host_state *s);
+void cgroup_tree_done(struct cgroup_tree *t);
 
 /* Whether tasks' CPUs come from sched_getaffinity() (snapshot.c). */
 void walk_cpus_syscall(struct walk *w, const struct host_state *s);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "isolated/cgroup.h"
 #include "isolated/procfmt.h"
 #include "isolated/snapshot.h"
 #include "isolated/util.h"
@@ -28,6 +29,7 @@ static void task_info_done(struct task_info *t)
 	free(t->proc_comm);
 	free(t->cmdline);
 	free(t->cgroup);
+	free(t->cpuset_cgroup);
 	cpuset_free(&t->cpus);
 }
 
@@ -206,6 +208,7 @@ struct thread_files {
 	pid_t tgid; /* status's Tgid with HOST_TASK_TGID, else the process's */
 	char *comm; /* the comm file; stat's when that is gone */
 	struct cpuset cpus;
+	char *cpuset; /* HOST_TASK_CPUSET: its path in the cpuset hierarchy (NULL: none) */
 };
 
 static void thread_files_init(struct thread_files *tf, const struct walk *w, const struct proc_files *pf, pid_t tid)
@@ -221,6 +224,7 @@ static void thread_files_init(struct thread_files *tf, const struct walk *w, con
 static void thread_files_done(struct thread_files *tf)
 {
 	free(tf->comm);
+	free(tf->cpuset);
 	cpuset_free(&tf->cpus);
 }
 
@@ -255,7 +259,7 @@ static int thread_files_read(struct walk *w, struct proc_files *pf, struct threa
 	size_t len;
 	int r;
 
-	want &= (HOST_TASK_COMM | HOST_TASK_STAT | HOST_TASK_CPUS | HOST_TASK_TGID) & ~tf->have;
+	want &= (HOST_TASK_COMM | HOST_TASK_STAT | HOST_TASK_CPUS | HOST_TASK_TGID | HOST_TASK_CPUSET) & ~tf->have;
 	if (tf->gone || !want)
 		return 0;
 	if (want & HOST_TASK_STAT) {
@@ -303,6 +307,18 @@ static int thread_files_read(struct walk *w, struct proc_files *pf, struct threa
 		if (ss.tgid)
 			tf->tgid = ss.tgid;
 		tf->have |= HOST_TASK_CPUS | HOST_TASK_TGID;
+	}
+	if (want & HOST_TASK_CPUSET) {
+		r = read_task_file(w, pf->pid, tf->tid_s, "cgroup", path, sizeof(path), &buf, &len);
+		if (r != 0) {
+			tf->gone = r == 1;
+			return r < 0 ? r : 0;
+		}
+		r = cgroup_task_path(buf, w->cgroup_kind, &tf->cpuset);
+		free(buf);
+		if (r < 0)
+			return walk_fail(w, r, "out of memory");
+		tf->have |= HOST_TASK_CPUSET;
 	}
 	if (want & HOST_TASK_COMM) {
 		r = util_path(path, sizeof(path), "proc/%s/task/%s/comm", pf->pid, tf->tid_s);
@@ -353,6 +369,8 @@ static int task_from(struct walk *w, const struct proc_files *pf, struct thread_
 	t.proc_comm = dup_or_null(pf->have & HOST_TASK_PCOMM ? pf->comm : NULL, &oom);
 	t.cmdline = dup_or_null(pf->have & HOST_TASK_CMDLINE ? pf->cmdline : NULL, &oom);
 	t.cgroup = dup_or_null(pf->have & HOST_TASK_CGROUP ? pf->cgroup : NULL, &oom);
+	t.cpuset_cgroup = tf->cpuset;
+	tf->cpuset = NULL;
 	if (tf->have & HOST_TASK_CPUS) {
 		t.cpus = tf->cpus;
 		tf->cpus = (struct cpuset)CPUSET_INIT;
@@ -484,7 +502,7 @@ int walk_tasks(struct walk *w, unsigned fields, struct host_state *s)
 
 int host_read_cgroup(const struct host *h, pid_t pid, char **ret)
 {
-	struct walk w = {h, -1, NULL, 0, 0, false, 0};
+	struct walk w = {h, -1, NULL, 0, 0, false, 0, CGROUP_NONE};
 	struct proc_files pf;
 	char path[PATH_MAX], *buf = NULL;
 	int r;
@@ -506,7 +524,7 @@ int host_read_cgroup(const struct host *h, pid_t pid, char **ret)
 
 int host_read_task(const struct host *h, pid_t tgid, pid_t tid, struct task_info *ret)
 {
-	struct walk w = {h, -1, NULL, 0, 0, false, 0};
+	struct walk w = {h, -1, NULL, 0, 0, false, 0, CGROUP_NONE};
 	struct proc_files pf;
 	struct task_info t;
 	int r;
@@ -862,7 +880,7 @@ int host_snapshot_threads_ex(const struct host *h, const struct host_state *base
 			     size_t n, bool ancestors, const struct host_thread_filter *filter, struct host_state **ret,
 			     char *err, size_t errlen)
 {
-	struct walk w = {h, -1, err, errlen, 0, false, 0};
+	struct walk w = {h, -1, err, errlen, 0, false, 0, CGROUP_NONE};
 	struct partial p = {.w = &w, .f = filter, .fields = filter ? filter->fields | HOST_TASK_STAT : HOST_TASK_ALL};
 	struct host_state *s = NULL;
 	int r;

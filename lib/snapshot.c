@@ -238,6 +238,7 @@ void host_state_free(struct host_state *s)
 		free(s->sysctls[i].value);
 	free(s->sysctls);
 	files_free(s->files, s->n_files);
+	cgroup_tree_done(&s->cgroups);
 	for (size_t i = 0; i < s->n_irqs; i++)
 		irq_info_done(&s->irqs[i]);
 	free(s->irqs);
@@ -264,6 +265,36 @@ struct host_file *host_state_file(const struct host_state *s, const char *path)
 		if (strcmp(s->files[i].path, path) == 0)
 			return &s->files[i];
 	return NULL;
+}
+
+int walk_add_file(struct walk *w, struct host_state *s, const char *path)
+{
+	struct host_file *v = realloc(s->files, (s->n_files + 1) * sizeof(*v)), *f;
+	size_t len;
+	int r;
+
+	if (!v)
+		return walk_fail(w, -ENOMEM, "out of memory");
+	s->files = v;
+	f = &v[s->n_files];
+	*f = (struct host_file){.path = strdup(path)};
+	if (!f->path)
+		return walk_fail(w, -ENOMEM, "out of memory");
+	s->n_files++;
+	r = walk_read_opt(w, path, &f->value, &len);
+	if (r < 0)
+		return r;
+	if (f->value)
+		chomp(f->value, &len);
+	f->writable = f->value && host_writable(w->h, path);
+	return 0;
+}
+
+void cgroup_tree_done(struct cgroup_tree *t)
+{
+	free(t->mount);
+	strv_free(t->dirs);
+	*t = (struct cgroup_tree){0};
 }
 
 /* The files that s lacks, read into more (which has room for them). */
@@ -741,7 +772,8 @@ static bool needs_cover(const struct host_state *s, const struct host_needs *wan
 {
 	const struct host_needs *have = &s->have;
 
-	if (!(have->boot_id || !want->boot_id) || (want->irqs & ~have->irqs) != 0 || (want->tasks & ~have->tasks) != 0)
+	if (!(have->boot_id || !want->boot_id) || (want->cgroups && !have->cgroups) ||
+	    (want->irqs & ~have->irqs) != 0 || (want->tasks & ~have->tasks) != 0)
 		return false;
 	for (size_t i = 0; want->files && want->files[i]; i++)
 		if (!host_state_file(s, want->files[i]))
@@ -758,6 +790,7 @@ bool host_state_has(const struct host_state *s, const struct host_needs *needs)
 static void more_free(struct host_state *more)
 {
 	files_free(more->files, more->n_files);
+	cgroup_tree_done(&more->cgroups);
 	free(more->boot_id);
 	for (size_t i = 0; i < more->n_irqs; i++)
 		irq_info_done(&more->irqs[i]);
@@ -782,6 +815,9 @@ static int snap_more(struct walk *w, struct host_state *s, const struct host_nee
 	}
 	if (r >= 0 && (n->irqs & ~s->have.irqs))
 		r = snap_irqs(w, n->irqs | s->have.irqs, &more);
+	if (r >= 0 && n->cgroups && !s->have.cgroups)
+		r = walk_cgroups(w, &more);
+	w->cgroup_kind = s->have.cgroups ? s->cgroups.kind : more.cgroups.kind;
 	if (r >= 0 && (n->tasks & ~s->have.tasks)) {
 		walk_cpus_syscall(w, s);
 		r = walk_tasks(w, (n->tasks | s->have.tasks) | HOST_TASK_STAT, &more);
@@ -799,6 +835,10 @@ static int snap_more(struct walk *w, struct host_state *s, const struct host_nee
 		s->n_files += more.n_files;
 	}
 	free(more.files);
+	if (n->cgroups && !s->have.cgroups) {
+		s->cgroups = more.cgroups;
+		s->have.cgroups = true;
+	}
 	if (n->boot_id && !s->have.boot_id) {
 		s->boot_id = more.boot_id;
 		s->have.boot_id = true;
@@ -853,7 +893,7 @@ int host_snapshot(const struct host *h, struct host_state **ret, char *err, size
 int host_snapshot_ex(const struct host *h, const struct host_needs *needs, struct host_state **ret, char *err,
 		     size_t errlen)
 {
-	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid(), false, 0};
+	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid(), false, 0, CGROUP_NONE};
 
 	return walk_snapshot(&w, needs, ret);
 }
@@ -861,7 +901,7 @@ int host_snapshot_ex(const struct host *h, const struct host_needs *needs, struc
 int host_snapshot_add(const struct host *h, struct host_state *s, const struct host_needs *needs, char *err,
 		      size_t errlen)
 {
-	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid(), false, 0};
+	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid(), false, 0, CGROUP_NONE};
 
 	if (err && errlen > 0)
 		err[0] = '\0';

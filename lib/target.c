@@ -8,6 +8,7 @@
 
 #include "apply-internal.h"
 #include "isolated/action.h"
+#include "isolated/cgroup.h"
 #include "isolated/irqbalance.h"
 #include "isolated/util.h"
 
@@ -66,6 +67,91 @@ static int set_irqbalance_in(struct host_file *f, const char *target, const char
 	return 0;
 }
 
+/* ---- cgroups ---- */
+
+/* The cgroup (a path of the cpuset hierarchy: "/isolated-rt") of a
+ * directory target's REL, in buf; NULL when REL is not below the
+ * snapshot's hierarchy. */
+static const char *state_cgroup_dir(const struct host_state *s, const char *rel, char *buf, size_t len)
+{
+	const char *mount = s->cgroups.mount, *below;
+	size_t ml;
+
+	if (!mount || strncmp(mount, "sys/fs/cgroup", 13) != 0)
+		return NULL;
+	below = mount + 13;
+	below += *below == '/';
+	ml = strlen(below);
+	if (ml && (strncmp(rel, below, ml) != 0 || rel[ml] != '/'))
+		return NULL;
+	return util_path(buf, len, "/%s", rel + ml + (ml ? 1 : 0)) < 0 ? NULL : buf;
+}
+
+static ssize_t state_dir_index(const struct host_state *s, const char *dir)
+{
+	for (size_t i = 0; s->cgroups.dirs && s->cgroups.dirs[i]; i++)
+		if (strcmp(s->cgroups.dirs[i], dir) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* A directory target's value in the snapshot: "absent", "present", or
+ * "threaded" (its cgroup.type); NULL when the snapshot has no cgroups. */
+static int state_cgroup_dir_value(const struct host_state *s, const char *rel, char **ret)
+{
+	char dir[PATH_MAX], file[PATH_MAX];
+	const struct host_file *f;
+
+	*ret = NULL;
+	if (!s->have.cgroups || !state_cgroup_dir(s, rel, dir, sizeof(dir)))
+		return 0;
+	if (state_dir_index(s, dir) < 0)
+		*ret = strdup("absent");
+	else if (util_path(file, sizeof(file), "sys/fs/cgroup/%s/cgroup.type", rel) == 0 &&
+		 (f = host_state_file(s, file)) && f->value && strcmp(f->value, "threaded") == 0)
+		*ret = strdup("threaded");
+	else
+		*ret = strdup("present");
+	return *ret ? 0 : -ENOMEM;
+}
+
+static struct host_file *state_cgroup_file(const struct host_state *s, const char *target)
+{
+	const char *rel = cgroup_target_rel(target);
+	char file[PATH_MAX];
+
+	if (!rel || util_path(file, sizeof(file), "sys/fs/cgroup/%s", rel) < 0)
+		return NULL;
+	return host_state_file(s, file);
+}
+
+static bool cgroup_is_dir(const char *target)
+{
+	char why[128];
+	bool dir = false;
+
+	return cgroup_target_check(target, &dir, why, sizeof(why)) == 0 && dir;
+}
+
+/* Put a directory's value into the snapshot: its path joins or leaves the
+ * hierarchy's cgroups (its files stay as they were read). */
+static int set_cgroup_dir_in(struct host_state *s, const char *rel, const char *value)
+{
+	char dir[PATH_MAX];
+	ssize_t i;
+
+	if (!s->have.cgroups || !state_cgroup_dir(s, rel, dir, sizeof(dir)))
+		return 0;
+	i = state_dir_index(s, dir);
+	if (strcmp(value, "absent") == 0 && i >= 0) {
+		free(s->cgroups.dirs[i]);
+		memmove(&s->cgroups.dirs[i], &s->cgroups.dirs[i + 1],
+			(strv_len(s->cgroups.dirs) - (size_t)i) * sizeof(char *));
+	} else if (strcmp(value, "absent") != 0 && i < 0)
+		return strv_push_dup(&s->cgroups.dirs, dir);
+	return 0;
+}
+
 bool target_in_state(const struct host_state *s, const struct journal_entry *e)
 {
 	char path[PATH_MAX];
@@ -80,6 +166,10 @@ bool target_in_state(const struct host_state *s, const struct journal_entry *e)
 		return state_sysfs(s, e->target) != NULL;
 	case ACTION_IRQBALANCE:
 		return irqbalance_state_file(s, false) != NULL;
+	case ACTION_CGROUP:
+		return s->have.cgroups && (cgroup_is_dir(e->target) || state_cgroup_file(s, e->target));
+	case ACTION_THREAD_CGROUP:
+		return s->have.cgroups && (s->have.tasks & HOST_TASK_CPUSET);
 	default:
 		return true;
 	}
@@ -119,6 +209,21 @@ int target_value_in(const struct host_state *s, const struct journal_entry *e, c
 			return r;
 		break;
 	}
+	case ACTION_CGROUP: {
+		const struct host_file *f;
+
+		if (cgroup_is_dir(e->target))
+			return state_cgroup_dir_value(s, cgroup_target_rel(e->target), ret);
+		f = state_cgroup_file(s, e->target);
+		if (f && f->value && !(out = strdup(f->value)))
+			return -ENOMEM;
+		break;
+	}
+	case ACTION_THREAD_CGROUP:
+		t = target_thread(s, e);
+		if (t && t->cpuset_cgroup && !(out = strdup(t->cpuset_cgroup)))
+			return -ENOMEM;
+		break;
 	case ACTION_CPUMASK:
 		if (action_cpumask_which(e->target, &which) < 0)
 			break;
@@ -205,6 +310,33 @@ int target_set_in(struct host_state *s, const struct journal_entry *e, const cha
 			r = set_irqbalance_in(host_state_file(s, IRQBALANCE_BACKUP_PATH), e->target, value);
 		return r;
 	}
+	case ACTION_CGROUP: {
+		struct host_file *f;
+		char *v;
+
+		if (cgroup_is_dir(e->target))
+			return set_cgroup_dir_in(s, cgroup_target_rel(e->target), value);
+		f = state_cgroup_file(s, e->target);
+		if (!f)
+			return 0;
+		if (!(v = strdup(value)))
+			return -ENOMEM;
+		free(f->value);
+		f->value = v;
+		return 0;
+	}
+	case ACTION_THREAD_CGROUP: {
+		char *v;
+
+		t = target_thread(s, e);
+		if (!t)
+			return 0;
+		if (!(v = strdup(value)))
+			return -ENOMEM;
+		free(t->cpuset_cgroup);
+		t->cpuset_cgroup = v;
+		return 0;
+	}
 	case ACTION_CPUMASK:
 		if (action_cpumask_which(e->target, &which) < 0)
 			return -EINVAL;
@@ -244,6 +376,11 @@ int target_write(struct host *h, const struct journal_entry *e, const char *valu
 						    : -EINVAL;
 	if (e->kind == ACTION_IRQBALANCE)
 		return host_write_irqbalance(h, e->target, value);
+	if (e->kind == ACTION_CGROUP)
+		return cgroup_target_rel(e->target) ? host_write_cgroup_target(h, cgroup_target_rel(e->target), value)
+						    : -EINVAL;
+	if (e->kind == ACTION_THREAD_CGROUP)
+		return host_set_thread_cpuset(h, e->tgid, e->tid, value);
 	if (e->kind == ACTION_THREAD_SCHED) {
 		if (action_sched_parse(value, &policy, &prio) < 0)
 			return -EINVAL;
@@ -293,6 +430,18 @@ int target_read(const struct host *h, const struct journal_entry *e, const char 
 		break;
 	case ACTION_IRQBALANCE:
 		r = host_read_irqbalance(h, e->target, &out);
+		break;
+	case ACTION_CGROUP:
+		r = cgroup_target_rel(e->target) ? host_read_cgroup_target(h, cgroup_target_rel(e->target), &out)
+						 : -EINVAL;
+		break;
+	case ACTION_THREAD_CGROUP:
+		r = host_read_thread_ex(h, e->tgid, e->tid, 0, &now);
+		if (r >= 0 && now.starttime != e->starttime)
+			r = -ESRCH;
+		if (r >= 0)
+			r = host_read_thread_cpuset(h, e->tgid, e->tid, &out);
+		cpuset_free(&now.cpus);
 		break;
 	case ACTION_CPUMASK:
 		r = action_cpumask_which(e->target, &which);

@@ -17,9 +17,11 @@ enum action_kind {
 	ACTION_IRQ_AFFINITY,
 	ACTION_THREAD_AFFINITY,
 	ACTION_THREAD_SCHED,
-	ACTION_CPUMASK,	   /* [cpumask]: "cpumask/irq_default", "cpumask/workqueue" */
-	ACTION_SYSFS,	   /* [sysfs]: "sysfs/kernel/mm/transparent_hugepage/enabled" */
-	ACTION_IRQBALANCE, /* [irqbalance]: "irqbalance/banned_cpus", "irqbalance/banned_irqs" */
+	ACTION_CPUMASK,	      /* [cpumask]: "cpumask/irq_default", "cpumask/workqueue" */
+	ACTION_SYSFS,	      /* [sysfs]: "sysfs/kernel/mm/transparent_hugepage/enabled" */
+	ACTION_IRQBALANCE,    /* [irqbalance]: "irqbalance/banned_cpus", "irqbalance/banned_irqs" */
+	ACTION_CGROUP,	      /* [partition]: "cgroup/machine.slice/cpuset.cpus.exclusive", a directory */
+	ACTION_THREAD_CGROUP, /* [partition]: a thread's cpuset cgroup, "tid/N" */
 	_ACTION_KIND_MAX,
 };
 
@@ -31,8 +33,8 @@ enum action_kind {
 #endif
 
 /* "sysctl", "irq-affinity", "thread-affinity", "thread-sched", "cpumask",
- * "sysfs", "irqbalance" (as plans and the journal name kinds); "?" for
- * another k. */
+ * "sysfs", "irqbalance", "cgroup", "thread-cgroup" (as plans and the
+ * journal name kinds); "?" for another k. */
 const char *action_kind_name(enum action_kind k);
 /* What a value of kind k sets, for messages: "sysctl", "IRQ affinity",
  * "affinity", "scheduling", "cpumask", "sysfs attribute", "irqbalance
@@ -41,7 +43,8 @@ const char *action_kind_noun(enum action_kind k);
 /* action_kind_name() in reverse: 0, or -EINVAL for a name of no kind. */
 int action_kind_parse(const char *name, enum action_kind *ret);
 
-/* thread-affinity and thread-sched: the two kinds a thread target has. */
+/* thread-affinity, thread-sched, thread-cgroup: the kinds a thread target
+ * has. */
 bool action_kind_is_thread(enum action_kind k);
 /* irq-affinity, thread-affinity, cpumask, irqbalance: values are lists
  * (of CPUs; irqbalance's banned IRQs are a list of IRQ numbers). */
@@ -53,7 +56,11 @@ bool action_kind_is_cpulist(enum action_kind k);
  *   thread-sched "other" "batch" "idle" "fifo:N" "rr:N" (N in 1..99)
  *   sysctl      the value as /proc/sys shows it, without its newline
  *   sysfs       the value of the attribute (action_sysfs_value): one line
- *               of printable characters */
+ *               of printable characters
+ *   cgroup      as cgroup_value_check (cgroup.h): a file's value, or a
+ *               directory's "absent", "present", "threaded"
+ *   thread-cgroup the thread's cgroup in the cpuset hierarchy, "/a/b"
+ *               (cgroup_path_ok) */
 
 /* A cpu list. 0, or -EINVAL/-ERANGE/-ENOMEM (*ret untouched). */
 int action_cpus_parse(const char *s, struct cpuset *ret);
@@ -106,6 +113,8 @@ bool action_value_equal(enum action_kind kind, const char *a, const char *b);
  *   cpumask      "cpumask/irq_default", "cpumask/workqueue"
  *   sysfs        "sysfs/PATH", PATH under /sys (action_sysfs_path_check)
  *   irqbalance   "irqbalance/banned_cpus", "irqbalance/banned_irqs"
+ *   cgroup       "cgroup/REL" (cgroup_target_check)
+ *   thread-cgroup "tid/N"
  * N in decimal without leading zeros. */
 
 /* ---- sysfs ---- */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "isolated/cgroup.h"
 #include "isolated/cpuset.h"
 #include "isolated/path.h"
 
@@ -109,6 +110,9 @@ int host_read_irqbalance(const struct host *h, const char *target, char **ret);
 /* Not a file of the task: the process a "vhost-PID" thread serves, read
  * (its comm and cmdline) for a vm: term (host_thread_filter). */
 #define HOST_TASK_OWNER 0x80u
+/* Not in HOST_TASK_ALL: proc/P/task/T/cgroup, the thread's cgroup in the
+ * cpuset hierarchy (a [partition]'s plan reads it; host_needs.cgroups). */
+#define HOST_TASK_CPUSET 0x100u
 /* A process's files, shared by its threads. */
 #define HOST_TASK_PROCESS (HOST_TASK_PCOMM | HOST_TASK_CMDLINE | HOST_TASK_CGROUP)
 
@@ -174,6 +178,23 @@ int host_write_irq_affinity(struct host *h, unsigned irq, const struct cpuset *c
  * reads the file when it starts: host_restart_irqbalance, once the
  * transaction's writes are done, has it restarted. */
 int host_write_irqbalance(struct host *h, const char *target, const char *value);
+
+/* ---- cpuset cgroups ([partition], host-cgroup.c) ----
+ * rel: a cgroup target's path below sys/fs/cgroup (cgroup_target_check in
+ * cgroup.h). A file's value is written as one line (cgroup.subtree_control
+ * as the "+ctl"/"-ctl" that make it value); a directory's "present" and
+ * "threaded" create it (a threaded cgroup: "threaded" into its
+ * cgroup.type), "absent" removes it, its remaining threads moved into its
+ * parent first. On the running kernel only cgroupfs is written (else
+ * -EXDEV). Reads give a file's line, a directory's state. */
+int host_cpuset_hierarchy(const struct host *h, enum cgroup_kind *ret, const char **ret_mount);
+int host_read_cgroup_target(const struct host *h, const char *rel, char **ret);
+int host_write_cgroup_target(struct host *h, const char *rel, const char *value);
+/* A thread's cgroup in the cpuset hierarchy ("/a/b"): read (-ESRCH when
+ * it is gone), and set by writing its tid into that cgroup's
+ * cgroup.threads (v2) or tasks (v1). */
+int host_read_thread_cpuset(const struct host *h, pid_t tgid, pid_t tid, char **ret);
+int host_set_thread_cpuset(struct host *h, pid_t tgid, pid_t tid, const char *path);
 const char *host_irqbalance_error(const struct host *h);
 /* After host_write_irqbalance changed the file: on the running kernel (or a
  * tree opened with restart_units), irqbalance.service restarted through

@@ -118,6 +118,18 @@ struct hostconf {
 	size_t n_vars;
 };
 
+/* [partition]: CPUs taken out of the scheduler's load balancing at run
+ * time by a cpuset partition that holds the threads of the named [thread]
+ * rules (isolated.policy(5)). */
+struct partition_spec {
+	bool set;
+	unsigned line;
+	struct cpuset cpus; /* cpus = */
+	char **rules;	    /* threads = rule names, strv, each a [thread] rule */
+	char *name;	    /* name = the cgroup isolated creates: "isolated-rt" */
+	char *parent;	    /* parent = (v1) the cpuset it is made in: "/" */
+};
+
 struct policy {
 	char *file; /* path as opened */
 	char *name; /* [mode] name (defaults to the file's basename minus .conf) */
@@ -150,6 +162,7 @@ struct policy {
 	size_t n_irq_rules;
 	struct rule *thread_rules;
 	size_t n_thread_rules;
+	struct partition_spec partition;
 	struct cpuset rt_cpus; /* from ${rt_cpus}, may be empty */
 	struct cpuset housekeeping_cpus;
 	const struct hostconf *hc; /* borrowed */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "isolated/cgroup.h"
 #include "isolated/cpuset.h"
 #include "isolated/host.h"
 
@@ -33,6 +34,7 @@ struct task_info {
 	char *proc_comm; /* comm of the thread group leader */
 	char *cmdline;	 /* the process's argv joined with spaces; "" for kernel threads */
 	char *cgroup;	 /* cgroup v2 path ("0::" line), else the first line's path */
+	char *cpuset_cgroup; /* HOST_TASK_CPUSET: the thread's own, in the cpuset hierarchy */
 	unsigned long flags;
 	bool kthread;		      /* PF_KTHREAD */
 	bool no_setaffinity;	      /* PF_NO_SETAFFINITY */
@@ -73,6 +75,8 @@ struct host_needs {
 	bool boot_id;	/* proc/sys/kernel/random/boot_id */
 	unsigned irqs;	/* HOST_IRQ_*; 0: none */
 	unsigned tasks; /* HOST_TASK_* of every task; 0: no proc/PID at all */
+	/* The cpuset hierarchy (struct host_state.cgroups) and its files. */
+	bool cgroups;
 	/* More of the system's files (struct host_file), NULL-terminated;
 	 * NULL: none. Owned by whoever filled it: needs_of_policy and
 	 * needs_add_journal allocate it, needs_done frees it. */
@@ -80,6 +84,22 @@ struct host_needs {
 };
 /* Everything: what host_snapshot reads. */
 extern const struct host_needs host_needs_all;
+
+/* The cpuset hierarchy as host_needs.cgroups reads it: its kind, where it
+ * is mounted, its cgroups; the files of each (cgroup_read_files) are in
+ * host_state.files as "MOUNT/PATH/FILE" ("MOUNT/FILE" for the root). */
+struct cgroup_tree {
+	enum cgroup_kind kind;
+	char *mount;   /* "sys/fs/cgroup", "sys/fs/cgroup/unified" (v2), "sys/fs/cgroup/cpuset" (v1); NULL: none */
+	char **dirs;   /* "/" first, then every cgroup below it: "/machine.slice", ... sorted */
+	bool isolated; /* v2: the kernel has isolated partitions (root's cpuset.cpus.isolated, 6.7) */
+};
+/* The files of a cgroup a snapshot reads, by kind (NULL-terminated). */
+extern const char *const cgroup_read_files_v2[];
+extern const char *const cgroup_read_files_v1[];
+/* "MOUNT/PATH/FILE" of a cgroup's file in buf (PATH "/": "MOUNT/FILE").
+ * -ENAMETOOLONG. */
+int cgroup_file_path(char *buf, size_t len, const char *mount, const char *path, const char *file);
 
 struct host_state {
 	struct cpuset online;		  /* sys/devices/system/cpu/online */
@@ -104,7 +124,8 @@ struct host_state {
 	struct cpuset wq_cpumask;
 	struct irq_info *irqs; /* sorted by irq number */
 	size_t n_irqs;
-	struct task_info *tasks; /* sorted by tgid, then tid */
+	struct cgroup_tree cgroups; /* have.cgroups */
+	struct task_info *tasks;    /* sorted by tgid, then tid */
 	size_t n_tasks;
 	/* What was read (host_snapshot: everything). */
 	struct host_needs have;

@@ -181,7 +181,7 @@ static json_object *why_json(const struct policy *p)
 /* The policy as a document: --json prints it, the text is rendered from it. */
 int cmd_show(struct ctx *c, int argc, char **argv)
 {
-	json_object *o, *vars, *sys, *irqs, *threads, *cpumask, *irqbalance;
+	json_object *o, *vars, *sys, *irqs, *threads, *cpumask, *irqbalance, *partition;
 	struct policy *p = NULL;
 	char req[64];
 	char *require, *recommend;
@@ -222,6 +222,20 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 	if (p->has_irqbalance)
 		json_object_object_add(irqbalance, "banned", cpus_json(&p->irqbalance_banned));
 	json_object_object_add(o, "irqbalance", irqbalance);
+	partition = json_object_new_object();
+	if (p->partition.set) {
+		char *rules = joined(p->partition.rules);
+
+		json_object_object_add(partition, "cpus", cpus_json(&p->partition.cpus));
+		json_object_object_add(partition, "threads", json_str(rules));
+		/* the defaults are not shown, as a file that leaves them out says */
+		if (strcmp(p->partition.name, "isolated-rt") != 0)
+			json_object_object_add(partition, "name", json_str(p->partition.name));
+		if (strcmp(p->partition.parent, "/") != 0)
+			json_object_object_add(partition, "parent", json_str(p->partition.parent));
+		free(rules);
+	}
+	json_object_object_add(o, "partition", partition);
 	json_object_object_add(o, "cmdline_require", json_str(require));
 	json_object_object_add(o, "cmdline_recommend", json_str(recommend));
 	for (size_t i = 0; i < p->n_irq_rules; i++)

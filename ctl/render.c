@@ -764,7 +764,7 @@ static void rules_text(json_object *doc, const char *rules_key, const char *kind
 	}
 }
 
-/* A section of single keys ([sysctl], [cpumask], [irqbalance]) from an
+/* A section of single keys ([sysctl], [cpumask], [irqbalance], [partition]) from an
  * object of strings, in the document's order; nothing when it is empty. */
 static void keys_text(json_object *doc, const char *section)
 {
@@ -825,6 +825,7 @@ static void show_text(json_object *doc)
 	sysfs_text(doc);
 	keys_text(doc, "cpumask");
 	keys_text(doc, "irqbalance");
+	keys_text(doc, "partition");
 	if ((require && *require) || (recommend && *recommend)) {
 		header_text(doc, "cmdline");
 		if (require && *require)

@@ -247,6 +247,11 @@ static int dump_open_dir(struct walk *w, const char *dir)
 	return fd;
 }
 
+/* Everything a snapshot reads, the cpuset hierarchy and each thread's
+ * cgroup in it too: what a [partition]'s plan reads. */
+static const struct host_needs dump_needs = {
+    .boot_id = true, .irqs = HOST_IRQ_ALL, .tasks = HOST_TASK_ALL | HOST_TASK_CPUSET, .cgroups = true};
+
 int host_dump(const struct host *h, const char *dir, char *err, size_t errlen)
 {
 	struct walk w = {h, -1, err, errlen, h->is_tree ? 0 : getpid(), false, 0, CGROUP_NONE};
@@ -264,7 +269,7 @@ int host_dump(const struct host *h, const char *dir, char *err, size_t errlen)
 	if (r < 0)
 		r = walk_fail(&w, r, "%s/run: %s", dir, path_strerror(-r));
 	if (r >= 0)
-		r = walk_snapshot(&w, &host_needs_all, &s);
+		r = walk_snapshot(&w, &dump_needs, &s);
 	if (r >= 0)
 		r = dump_extras(&w, s);
 	if (r >= 0)

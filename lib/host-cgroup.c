@@ -524,6 +524,8 @@ static int tree_rmdir(struct host *h, const char *path)
 
 		if (util_parse_long(t, 1, INT32_MAX, &tid) == 0)
 			r = tree_move(h, 0, (pid_t)tid, parent);
+		if (r == -ESRCH)
+			r = 0; /* exited meanwhile: the kernel drops it from the list */
 	}
 	free(members);
 	if (r == -ENOENT)

@@ -249,6 +249,8 @@ void needs_thread_filter(const struct policy *p, struct host_thread_filter *ret)
 	*ret = (struct host_thread_filter){
 	    .want = want,
 	    .userdata = (void *)p,
-	    .fields = n.tasks,
+	    /* A new thread's plan (plan_build_threads) moves none into a
+	     * [partition]: its cgroup is not read on the event path. */
+	    .fields = n.tasks & ~HOST_TASK_CPUSET,
 	};
 }

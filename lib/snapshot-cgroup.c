@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "isolated/cgroup.h"
+#include "isolated/host.h"
 #include "isolated/util.h"
 #include "snapshot-internal.h"
 
@@ -40,27 +41,16 @@ int cgroup_file_path(char *buf, size_t len, const char *mount, const char *path,
 	return util_path(buf, len, "%s%s/%s", mount, path, file);
 }
 
-/* Which hierarchy has the cpuset controller (cgroup_pick), from the
- * files it looks at, read (and dumped) as the snapshot reads. */
+/* Which hierarchy has the cpuset controller (host_cpuset_hierarchy). Not
+ * copied into a dump: the walk of the hierarchy reads (and dumps) the
+ * file that decided, so the dump decides the same. */
 static int detect(struct walk *w, struct cgroup_tree *t)
 {
-	char *root = NULL, *v1 = NULL, *unified = NULL;
 	const char *mount;
-	int r;
+	int r = host_cpuset_hierarchy(w->h, &t->kind, &mount);
 
-	r = walk_read_opt(w, "sys/fs/cgroup/cgroup.controllers", &root, NULL);
-	if (r >= 0)
-		r = walk_read_opt(w, "sys/fs/cgroup/cpuset/cpuset.cpus", &v1, NULL);
-	if (r >= 0)
-		r = walk_read_opt(w, "sys/fs/cgroup/unified/cgroup.controllers", &unified, NULL);
-	if (r >= 0) {
-		t->kind = cgroup_pick(root, v1 != NULL, unified, &mount);
-		if (mount && !(t->mount = strdup(mount)))
-			r = walk_fail(w, -ENOMEM, "out of memory");
-	}
-	free(root);
-	free(v1);
-	free(unified);
+	if (r >= 0 && mount && !(t->mount = strdup(mount)))
+		r = walk_fail(w, -ENOMEM, "out of memory");
 	return r;
 }
 

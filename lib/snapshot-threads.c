@@ -309,15 +309,17 @@ static int thread_files_read(struct walk *w, struct proc_files *pf, struct threa
 		tf->have |= HOST_TASK_CPUS | HOST_TASK_TGID;
 	}
 	if (want & HOST_TASK_CPUSET) {
+		/* Gone or empty: no cgroup of it known (a dump of an older
+		 * isolated has none); its stat says whether it is gone. */
 		r = read_task_file(w, pf->pid, tf->tid_s, "cgroup", path, sizeof(path), &buf, &len);
-		if (r != 0) {
-			tf->gone = r == 1;
-			return r < 0 ? r : 0;
-		}
-		r = cgroup_task_path(buf, w->cgroup_kind, &tf->cpuset);
-		free(buf);
 		if (r < 0)
-			return walk_fail(w, r, "out of memory");
+			return r;
+		if (r == 0) {
+			r = cgroup_task_path(buf, w->cgroup_kind, &tf->cpuset);
+			free(buf);
+			if (r < 0)
+				return walk_fail(w, r, "out of memory");
+		}
 		tf->have |= HOST_TASK_CPUSET;
 	}
 	if (want & HOST_TASK_COMM) {

@@ -39,7 +39,7 @@ expect_grep "$T/out" '^irq_default = 0$'
 expect_grep "$T/out" '^workqueue = 0$'
 expect_grep "$T/out" '^banned = 1$'
 expect_eq "show sections" "$(grep '^\[[a-z]*\]$' "$T/out" | tr '\n' ' ')" \
-	"[mode] [sysctl] [sysfs] [cpumask] [irqbalance] [cmdline] "
+	"[mode] [sysctl] [sysfs] [cpumask] [irqbalance] [partition] [cmdline] "
 run 0 $EX show dedicated --json
 expect_eq "show --json sysctl" "$(jq -r '.sysctl["kernel.sched_rt_runtime_us"]' "$T/out")" "-1"
 expect_eq "show --json sysfs" "$(jq -r '.sysfs[] | "\(.path) = \(.value)"' "$T/out")" \
@@ -160,7 +160,7 @@ sched = fifo:51"
 run 0 --root "$FIX/kvm16" --policies "$T/why" show why --json
 expect_eq "show --json why" "$(jq -S . "$T/out" | jq -c .why)" '{"cmdline require":"why require","cpumask irq_default":"why irq_default","irq rt-nic":"why the rule","irq rt-nic cpus":"why its cpus","irqbalance banned":"why banned","mode":"why the mode","mode summary":"why the summary","sysctl vm.stat_interval":"why stat_interval,\non two lines\n\n  indented","sysfs":"why sysfs","sysfs devices/system/cpu/cpu6/power/pm_qos_resume_latency_us":"why pm_qos","sysfs devices/system/cpu/cpu7/power/pm_qos_resume_latency_us":"why pm_qos","thread rt-vcpu sched":"why sched"}'
 expect_eq "show --json fields" "$(jq -c 'keys_unsorted' "$T/out")" \
-	'["name","file","hostconf","type","summary","requires","strict","variables","sysctl","sysfs","cpumask","irqbalance","cmdline_require","cmdline_recommend","irq_rules","thread_rules","why"]'
+	'["name","file","hostconf","type","summary","requires","strict","variables","sysctl","sysfs","cpumask","irqbalance","partition","cmdline_require","cmdline_recommend","irq_rules","thread_rules","why"]'
 expect_eq "show --json values" "$(jq -c '[.sysctl, .irq_rules, .thread_rules, .cmdline_require]' "$T/out")" \
 	'[{"vm.stat_interval":"10","kernel.numa_balancing":"0","kernel.timer_migration":"0"},[{"name":"rt-nic","match":"nic:eth1","cpus":"6-7"}],[{"name":"rt-vcpu","match":"vm:rtvm vcpu:0-1","cpus":"6-7","sched":"fifo:51"}],"isolcpus=6-7"]'
 # The shipped policies: each header and key is shown under the comment the

@@ -49,14 +49,14 @@ export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent
 
 # ---- direct mode: byte for byte the output isoctl had before ----
 # (hashes of the output of the isoctl before this change, on kvm16; taken
-# again when the shipped dedicated mode gained its sysctls and [sysfs], and the RT CPUs' ksoftirqd their priority, the
-# diff of the outputs being those lines alone)
+# again when the shipped dedicated mode gained its sysctls and [sysfs], and the RT CPUs' ksoftirqd their priority, and
+# its [partition], which kvm16 (no cgroup tree) cannot have; the diff of the outputs being those lines alone)
 fresh d kvm16
-run 0 --root "$T/d" plan dedicated && golden "plan" "$T/d" 3b8276dd31645915
-run 0 --root "$T/d" apply dedicated --dry-run && golden "dry run" "$T/d" 1915db2592929ba0
-run 0 --root "$T/d" apply dedicated && golden "apply" "$T/d" 00a8ab529ea67101
+run 0 --root "$T/d" plan dedicated && golden "plan" "$T/d" bb267fc85461433a
+run 0 --root "$T/d" apply dedicated --dry-run && golden "dry run" "$T/d" fbbefdc2f0d19ce9
+run 0 --root "$T/d" apply dedicated && golden "apply" "$T/d" ac684420486c1562
 expect_eq "apply text" "$(cat "$T/out")" "Applying dedicated (from vanilla, scope host) on $T/d: 166 changes
-cannot be done: 57 (see isoctl plan dedicated)
+cannot be done: 58 (see isoctl plan dedicated)
 dedicated in force: 153 done, 13 pending, 0 unchanged, 0 not movable, 0 gone, 0 conflicts"
 run 0 --root "$T/d" status && golden "status" "$T/d" f5a9f07bbf496c4c
 run 0 --root "$T/d" status --all && golden "status --all" "$T/d" b6e14f7bd336396f

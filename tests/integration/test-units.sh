@@ -1,4 +1,4 @@
-# The systemd unit of the daemon: it loads cleanly, its sandbox scores 2.5 or
+# The systemd unit of the daemon: it loads cleanly, its sandbox scores 2.6 or
 # lower, its system call filter allows what the daemon does and nothing the
 # daemon must never do, and `make install` puts the files where systemd,
 # dbus-daemon and polkitd look for them.
@@ -54,16 +54,18 @@ score=$(sed -n 's/.*Overall exposure level for isolated\.service: \([0-9.]*\).*/
 if [ -z "$score" ]; then
 	fail "no overall exposure level in: $(tail -c 600 "$T/security")"
 else
-	echo "systemd-analyze security --offline=true: exposure $score (at most 2.5)"
-	awk -v s="$score" 'BEGIN { exit !(s <= 2.5) }' || {
+	# 2.6 since [partition] (issue 18): the daemon writes the cpuset
+	# hierarchy, so ProtectControlGroups= (0.2) is off.
+	echo "systemd-analyze security --offline=true: exposure $score (at most 2.6)"
+	awk -v s="$score" 'BEGIN { exit !(s <= 2.6) }' || {
 		grep '^- ' "$T/security" >&2
-		fail "exposure $score is above 2.5"
+		fail "exposure $score is above 2.6"
 	}
 fi
 # Each setting the unit promises must be in force as systemd reads it (a
-# later line or a typo could undo one without moving the score past 2.5).
+# later line or a typo could undo one without moving the score past 2.6).
 for item in NoNewPrivileges= ProtectSystem= ProtectHome= PrivateTmp= PrivateDevices= PrivateMounts= \
-	ProtectKernelModules= ProtectKernelLogs= ProtectClock= ProtectControlGroups= ProtectHostname= \
+	ProtectKernelModules= ProtectKernelLogs= ProtectClock= ProtectHostname= \
 	SystemCallArchitectures= LockPersonality= MemoryDenyWriteExecute= RestrictSUIDSGID= UMask= \
 	IPAddressDeny= AmbientCapabilities= 'RestrictAddressFamilies=~AF_(INET|INET6)' \
 	'RestrictAddressFamilies=~AF_PACKET' 'RestrictAddressFamilies=~…' 'RestrictNamespaces=~user' \

@@ -168,7 +168,9 @@ static void test_needs_of_shipped(void **state)
 	needs_of_policy(x.p, &n);
 	assert_int_equal(n.irqs, HOST_IRQ_ALL);
 	assert_int_equal(n.tasks, HOST_TASK_COMM | HOST_TASK_STAT | HOST_TASK_CPUS | HOST_TASK_TGID | HOST_TASK_PCOMM |
-				      HOST_TASK_CMDLINE);
+				      HOST_TASK_CMDLINE | HOST_TASK_CPUSET);
+	/* its [partition]: the cpuset hierarchy */
+	assert_true(n.cgroups);
 	/* the sysctls beyond the known ones and the [sysfs] attributes are
 	 * files of the needs */
 	assert_true(strv_contains(n.files, "proc/sys/vm/stat_interval"));

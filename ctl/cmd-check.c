@@ -2,12 +2,16 @@
  * next boot, their consistency, kernel features, other tuners that would
  * fight us)? */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "isolated/action.h"
+#include "isolated/cgroup.h"
 #include "isolated/grub.h"
+#include "isolated/util.h"
 #include "isolated/procfmt.h"
 #include "isoctl.h"
 
@@ -287,6 +291,46 @@ static void check_kernel(struct report *rep, const struct host_state *s, const s
 	}
 }
 
+/* [partition]: what the running kernel's cpusets give at run time, and
+ * what only the boot command line gives. Information: the plan says what
+ * cannot be done. */
+static void check_partition(struct report *rep, struct ctx *c, const struct policy *p)
+{
+	enum cgroup_kind kind;
+	const char *mount;
+	char *cpus = NULL, *iso = NULL, path[PATH_MAX];
+
+	if (!p->partition.set)
+		return;
+	cpus = action_cpus_format(&p->partition.cpus);
+	(void)host_cpuset_hierarchy(c->host, &kind, &mount);
+	if (kind == CGROUP_V2 && util_path(path, sizeof(path), "%s/cpuset.cpus.isolated", mount) == 0 &&
+	    host_read(c->host, path, &iso, NULL) >= 0) {
+		util_strip(iso);
+		item(rep, V_INFO, "partition",
+		     "cgroup v2: a partition takes CPUs %s out of load balancing at run time; isolated now: %s",
+		     cpus ? cpus : "?", *iso ? iso : "none");
+	} else if (kind == CGROUP_V2)
+		item(rep, V_INFO, "partition",
+		     "cgroup v2 without isolated remote partitions (Linux 6.7): CPUs %s leave load balancing only with "
+		     "isolcpus=",
+		     cpus ? cpus : "?");
+	else if (kind == CGROUP_V1)
+		item(rep, V_INFO, "partition",
+		     "cgroup v1 cpusets: a partition (sched_load_balance 0) takes CPUs %s out of load balancing at run "
+		     "time",
+		     cpus ? cpus : "?");
+	else
+		item(rep, V_INFO, "partition",
+		     "no cpuset controller: CPUs %s leave load balancing only with isolcpus=", cpus ? cpus : "?");
+	item(rep, V_INFO, "partition boot",
+	     "the tick (nohz_full=) and RCU callbacks (rcu_nocbs=) cannot be moved at run time: only the boot command "
+	     "line "
+	     "gives them");
+	free(iso);
+	free(cpus);
+}
+
 static int check_all(struct ctx *c)
 {
 	char **files = NULL;
@@ -368,6 +412,7 @@ int cmd_check(struct ctx *c, int argc, char **argv)
 		free(g);
 	}
 	check_kernel(&rep, c->state, p);
+	check_partition(&rep, c, p);
 	check_tuners(&rep, c, p);
 	if (rep.json) {
 		json_object *o = json_object_new_object();

@@ -48,6 +48,10 @@ expect_eq "the vCPU's cgroup file" "$(cat "$H/proc/2201/task/2205/cgroup")" "0::
 expect_eq "machine.slice exclusive" "$(cat "$CG/machine.slice/cpuset.cpus.exclusive")" "6-7"
 run 0 "${I[@]}" status
 expect_no_grep "$T/out" '\(gone\)|DRIFT'
+# check says what the partition gives now and what only boot gives.
+run 1 "${I[@]}" check dedicated
+expect_grep "$T/out" '^info +partition +cgroup v2: a partition takes CPUs 6-7 out of load balancing at run time; isolated now: 6-7$'
+expect_grep "$T/out" '^info +partition boot +the tick \(nohz_full=\) and RCU callbacks \(rcu_nocbs=\) cannot be moved at run time'
 run 0 "${I[@]}" verify
 # Applying again changes nothing.
 run 0 "${I[@]}" apply dedicated
@@ -110,6 +114,8 @@ rm -rf "$H"
 cp -a "$FIX/kvm16" "$H"
 run 0 "${I[@]}" plan dedicated
 expect_grep "$T/out" 'partition +cannot be done: no cpuset controller is mounted'
+run 1 "${I[@]}" check dedicated
+expect_grep "$T/out" '^info +partition +no cpuset controller: CPUs 6-7 leave load balancing only with isolcpus=$'
 
 # ---- v1 (hybrid): cpusets of ours ----
 fresh v1

@@ -14,19 +14,23 @@ const char *cgroup_kind_name(enum cgroup_kind k)
 	return k == CGROUP_V1 ? "v1" : k == CGROUP_V2 ? "v2" : "none";
 }
 
-/* Does a cgroup.controllers text name cpuset? */
-static bool has_cpuset(const char *ctl)
+bool cgroup_has_word(const char *list, const char *word, size_t len)
 {
-	for (const char *p = ctl; p && *p;) {
+	for (const char *p = list; p && *p;) {
 		size_t k;
 
 		p += strspn(p, " \n");
 		k = strcspn(p, " \n");
-		if (k == 6 && strncmp(p, "cpuset", 6) == 0)
+		if (k && k == len && strncmp(p, word, len) == 0)
 			return true;
 		p += k;
 	}
 	return false;
+}
+
+static bool has_cpuset(const char *ctl)
+{
+	return cgroup_has_word(ctl, "cpuset", 6);
 }
 
 enum cgroup_kind cgroup_pick(const char *root_ctl, bool v1, const char *unified_ctl, const char **ret_mount)
@@ -189,21 +193,12 @@ static bool words_in(const char *a, const char *b)
 {
 	for (const char *p = a;;) {
 		size_t k;
-		bool found = false;
 
-		p += strspn(p, " ");
+		p += strspn(p, " \n");
 		if (!*p)
 			return true;
-		k = strcspn(p, " ");
-		for (const char *q = b; *q && !found;) {
-			size_t m;
-
-			q += strspn(q, " ");
-			m = strcspn(q, " ");
-			found = m == k && m && strncmp(p, q, k) == 0;
-			q += m;
-		}
-		if (!found)
+		k = strcspn(p, " \n");
+		if (!cgroup_has_word(b, p, k))
 			return false;
 		p += k;
 	}

@@ -207,21 +207,16 @@ static char *word_diff(const char *a, const char *b, char sign)
 
 	for (const char *p = a; *p;) {
 		size_t k;
-		char w[64];
 
 		p += strspn(p, " ");
 		k = strcspn(p, " ");
 		if (!k)
 			break;
-		if (k < sizeof(w)) {
-			memcpy(w, p, k);
-			w[k] = '\0';
-			if (!cgroup_value_equal(w, "") && !strstr(b, w)) {
-				if (out.len)
-					sbuf_addc(&out, ' ');
-				sbuf_addc(&out, sign);
-				sbuf_add(&out, w, k);
-			}
+		if (!cgroup_has_word(b, p, k)) {
+			if (out.len)
+				sbuf_addc(&out, ' ');
+			sbuf_addc(&out, sign);
+			sbuf_add(&out, p, k);
 		}
 		p += k;
 	}

@@ -876,7 +876,7 @@ static void plan_partition_v2(struct builder *b, const char *cpus_text)
 	for (size_t i = strv_len(chain); i-- > 0;) {
 		const char *ctl = cg_value(s, chain[i], "cgroup.subtree_control");
 
-		if (ctl && !strstr(ctl, "cpuset")) {
+		if (ctl && !cgroup_has_word(ctl, "cpuset", 6)) {
 			char *to = util_sprintf("%s%scpuset", ctl, *ctl ? " " : "");
 			if (to)
 				cg_set(b, chain[i], "cgroup.subtree_control", NULL, to);

@@ -58,6 +58,10 @@ bool cgroup_path_ok(const char *path);
  * compare as sets ("6,7" is "6-7"), the other values as sets of words
  * ("cpu cpuset" is "cpuset cpu": cgroup.subtree_control). */
 int cgroup_value_check(const char *value, char *why, size_t whylen);
+/* Is word (len bytes) one of the words of list (separated by spaces or
+ * newlines: cgroup.controllers, cgroup.subtree_control)? Whole words:
+ * "cpu" is not in "cpuset". */
+bool cgroup_has_word(const char *list, const char *word, size_t len);
 /* The order cgroup targets are written in (restored in reverse): a
  * directory before its files, its files before its subdirectories (so
  * an ancestor's cpuset.cpus.exclusive before its child's), the files of

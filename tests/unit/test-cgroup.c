@@ -74,6 +74,11 @@ static void test_values(void **state)
 	assert_true(cgroup_value_equal("", ""));
 	assert_false(cgroup_value_equal("", "6"));
 	assert_true(cgroup_value_equal("cpu cpuset", "cpuset cpu"));
+	/* whole words: "cpu" is not in "cpuset" */
+	assert_false(cgroup_value_equal("cpu", "cpuset"));
+	assert_true(cgroup_has_word("cpuset cpu\n", "cpu", 3));
+	assert_false(cgroup_has_word("cpuset io", "cpu", 3));
+	assert_false(cgroup_has_word("", "cpu", 3));
 	assert_false(cgroup_value_equal("cpu", "cpuset cpu"));
 	assert_true(cgroup_value_equal("isolated", "isolated"));
 	assert_false(cgroup_value_equal("isolated", "isolated invalid (Invalid cpu list in cpuset.cpus.exclusive)"));

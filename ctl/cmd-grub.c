@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "isolated/boot.h"
 #include "isolated/grub.h"
 #include "isolated/journal.h"
 #include "isolated/procfmt.h"
@@ -18,15 +19,23 @@
 
 static const char *const grub_vars[] = {"GRUB_CMDLINE_LINUX_DEFAULT", "GRUB_CMDLINE_LINUX"};
 
-/* A file of the host as its administrator knows it: "/etc/default/grub",
- * or under the --root tree. */
-static char *grub_file(const struct ctx *c, const char *rel)
+char *ctl_host_file(const struct ctx *c, const char *rel)
 {
 	size_t n = c->root ? strlen(c->root) : 0;
 
 	while (n > 0 && c->root[n - 1] == '/')
 		n--;
 	return util_sprintf("%.*s/%s", (int)n, c->root ? c->root : "", rel);
+}
+
+const char *ctl_host_path(const struct ctx *c, const char *rel, char *buf, size_t len)
+{
+	size_t n = c->root ? strlen(c->root) : 0;
+
+	while (n > 0 && c->root[n - 1] == '/')
+		n--;
+	snprintf(buf, len, "%.*s/%s", (int)n, c->root ? c->root : "", rel);
+	return buf;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -77,7 +86,7 @@ static char **grub_overrides(const struct ctx *c)
 static void print_overrides(const struct ctx *c, char **overrides, const char *prefix)
 {
 	for (size_t i = 0; overrides && overrides[i]; i++) {
-		char *f = grub_file(c, overrides[i]);
+		char *f = ctl_host_file(c, overrides[i]);
 
 		print_line("%snote: %s is read after etc/default/grub and sets GRUB_CMDLINE_LINUX or "
 		     "GRUB_CMDLINE_LINUX_DEFAULT: it may override these parameters",
@@ -143,8 +152,7 @@ static json_object *json_changes(const char *old, size_t old_len, const char *ne
 
 /* A diff of two versions of the file, in lines. The edits change lines in
  * place or add one at the end, so comparing line by line is exact. */
-static void print_diff(const char *from, const char *to, const char *old, size_t old_len, const char *new,
-		       size_t new_len)
+void print_diff(const char *from, const char *to, const char *old, size_t old_len, const char *new, size_t new_len)
 {
 	const char *po = old, *eo = old ? old + old_len : NULL, *pn = new, *en = new + new_len;
 
@@ -227,7 +235,8 @@ static int grub_show(struct ctx *c, const struct policy *p, char **overrides)
 static int grub_write_file(struct ctx *c, const struct policy *p, char **overrides)
 {
 	char *const none[] = {NULL};
-	char *old = NULL, *new = NULL, *file = grub_file(c, GRUB_PATH), *backup = grub_file(c, GRUB_BACKUP_PATH);
+	char *old = NULL, *new = NULL, *file = ctl_host_file(c, GRUB_PATH),
+	     *backup = ctl_host_file(c, GRUB_BACKUP_PATH);
 	char err[1024];
 	size_t old_len = 0, new_len = 0;
 	bool changed = false, made = false, have_backup;
@@ -295,7 +304,8 @@ out:
 /* isoctl grub --restore */
 static int grub_restore_file(struct ctx *c)
 {
-	char *cur = NULL, *orig = NULL, *file = grub_file(c, GRUB_PATH), *backup = grub_file(c, GRUB_BACKUP_PATH);
+	char *cur = NULL, *orig = NULL, *file = ctl_host_file(c, GRUB_PATH),
+	     *backup = ctl_host_file(c, GRUB_BACKUP_PATH);
 	char err[1024];
 	size_t cur_len = 0, orig_len = 0;
 	int r, ret = EXIT_FAIL;
@@ -350,7 +360,7 @@ out:
 
 /* Writers of the host take the journal's lock, so two isoctl runs never
  * edit /etc/default/grub (or its backup) at once. */
-static int grub_lock(struct ctx *c, int *ret_fd)
+int grub_lock(struct ctx *c, int *ret_fd)
 {
 	char err[512] = "";
 	int r = journal_lock(c->host, !c->no_wait, ret_fd, err, sizeof(err));
@@ -363,7 +373,7 @@ static int grub_lock(struct ctx *c, int *ret_fd)
 	return EXIT_OK;
 }
 
-static void grub_unlock(struct ctx *c, int fd)
+void grub_unlock(struct ctx *c, int fd)
 {
 	/* Without a journal isolated holds nothing: leave no lock file behind. */
 	journal_unlock(c->host, fd, !journal_exists(c->host));
@@ -375,6 +385,14 @@ int cmd_grub(struct ctx *c, int argc, char **argv)
 	char **overrides;
 	int r;
 
+	if (c->host || ctx_open_host(c) == EXIT_OK) {
+		if (boot_journal_exists(c->host)) {
+			err_msg("isoctl boot apply holds the boot files (%s%s): use isoctl boot apply MODE and isoctl "
+				"boot revert",
+				c->root ? c->root : "/", BOOT_JOURNAL);
+			return EXIT_FAIL;
+		}
+	}
 	if (c->grub_restore) {
 		int fd = -1;
 

@@ -26,6 +26,8 @@ static void usage(FILE *f)
 	      "  check [MODE]         validate all policies; with MODE also boot parameters, kernel and\n"
 	      "                       other tuners (exit 1 when a requirement does not hold)\n"
 	      "  grub MODE            the GRUB_CMDLINE_LINUX_DEFAULT line MODE needs\n"
+	      "  boot show MODE       what MODE writes for the next boot (kernel command line,\n"
+	      "                       systemd CPUAffinity, module options), as diffs\n"
 	      "  status               the mode in force, what isolated changed (pristine / wanted / now)\n"
 	      "                       and the current value of every knob the modes touch\n"
 	      "  verify               the values isolated wrote that were changed behind its back\n"
@@ -40,6 +42,9 @@ static void usage(FILE *f)
 	      "  grub MODE --write    put MODE's boot parameters into /etc/default/grub (the original\n"
 	      "                       is saved in /var/lib/isolated/grub.orig before the first change)\n"
 	      "  grub --restore       put that original back\n"
+	      "  boot apply MODE      write those boot files in one transaction, each original kept in\n"
+	      "                       /var/lib/isolated/boot\n"
+	      "  boot revert          put every boot file back as it was (removed if it was not there)\n"
 	      "  bench MODE [MODE...] the same RT probes and best-effort load under each mode in turn,\n"
 	      "                       compared side by side (latency percentiles, throughput)\n"
 	      "\n"
@@ -49,10 +54,10 @@ static void usage(FILE *f)
 	      "  -c, --config DIR     read host.conf from DIR\n"
 	      "  -j, --json           machine-readable output\n"
 	      "  -a, --all            status: list every thread; apply: list every step\n"
-	      "  -n, --dry-run        apply, revert: show the transaction, write nothing\n"
-	      "  -f, --force          apply, revert: also overwrite values another tool changed\n"
+	      "  -n, --dry-run        apply, revert, boot: show the transaction, write nothing\n"
+	      "  -f, --force          apply, revert, boot: also overwrite values another tool changed\n"
 	      "                       after isolated wrote them (normally left alone)\n"
-	      "      --no-wait        apply, revert, grub: fail instead of waiting for another isoctl\n"
+	      "      --no-wait        apply, revert, boot, grub: fail instead of waiting for another isoctl\n"
 	      "      --scope SCOPE    apply: host, process:PID or cgroup:PATH (overrides the policy)\n"
 	      "      --confirm-within DURATION\n"
 	      "                       apply: go back to the previous mode after DURATION (60s, 2m,\n"
@@ -119,6 +124,7 @@ static const struct command {
     {"apply", cmd_apply, true,
      TAKES(T_DRY_RUN) | TAKES(T_FORCE) | TAKES(T_NO_WAIT) | TAKES(T_SCOPE) | TAKES(T_CONFIRM_WITHIN)},
     {"revert", cmd_revert, true, TAKES(T_DRY_RUN) | TAKES(T_FORCE) | TAKES(T_NO_WAIT)},
+    {"boot", cmd_boot, false, TAKES(T_DRY_RUN) | TAKES(T_FORCE) | TAKES(T_NO_WAIT)},
     {"grub", cmd_grub, false, TAKES(T_WRITE) | TAKES(T_RESTORE) | TAKES(T_NO_WAIT)},
     {"bench", cmd_bench, false, TAKES(T_SCOPE)},
     {"list", cmd_list, true, 0},

@@ -97,6 +97,16 @@ int cmd_status(struct ctx *c, int argc, char **argv);
 int cmd_snapshot(struct ctx *c, int argc, char **argv);
 int cmd_check(struct ctx *c, int argc, char **argv);
 int cmd_grub(struct ctx *c, int argc, char **argv);
+int cmd_boot(struct ctx *c, int argc, char **argv);
+/* cmd-grub.c, for cmd-boot.c too: a line diff of two versions of a file
+ * (old NULL: none), and the writers' lock (the journal's). */
+void print_diff(const char *from, const char *to, const char *old, size_t old_len, const char *new, size_t new_len);
+int grub_lock(struct ctx *c, int *ret_fd);
+/* A file of the host as its administrator knows it: "/etc/default/grub",
+ * or the --root tree's (allocated; in buf). */
+char *ctl_host_file(const struct ctx *c, const char *rel);
+const char *ctl_host_path(const struct ctx *c, const char *rel, char *buf, size_t len);
+void grub_unlock(struct ctx *c, int fd);
 int cmd_apply(struct ctx *c, int argc, char **argv);
 int cmd_revert(struct ctx *c, int argc, char **argv);
 int cmd_verify(struct ctx *c, int argc, char **argv);

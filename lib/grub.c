@@ -16,6 +16,7 @@
 #include "isolated/grub.h"
 #include "isolated/procfmt.h"
 #include "isolated/util.h"
+#include "dfile-internal.h"
 
 #define VAR_LINUX "GRUB_CMDLINE_LINUX"
 #define VAR_DEFAULT "GRUB_CMDLINE_LINUX_DEFAULT"
@@ -73,6 +74,30 @@ bool grub_param_equal(const char *key, const char *a, const char *b)
 	cpuset_free(&x);
 	cpuset_free(&y);
 	return eq;
+}
+
+char *grub_param_shortest(const char *param)
+{
+	const char *eq = strchr(param, '=');
+	struct cpuset set = CPUSET_INIT;
+	char *key, *list = NULL, *out = NULL, err[128];
+	const char *part;
+
+	if (!eq)
+		return strdup(param);
+	key = strndup(param, (size_t)(eq - param));
+	if (!key)
+		return NULL;
+	part = cpulist_part(key, eq + 1);
+	if (!cpulist_param(key) || cpuset_parse_list(part, &set, err, sizeof(err)) < 0 ||
+	    cpuset_format_list(&set, &list) < 0)
+		out = strdup(param);
+	else
+		out = util_sprintf("%s=%.*s%s", key, (int)(part - (eq + 1)), eq + 1, list);
+	cpuset_free(&set);
+	free(list);
+	free(key);
+	return out;
 }
 
 /* ---- the edit of a command line value ---- */
@@ -1124,7 +1149,7 @@ out:
 
 /* A path of the host as a person finds it: "/etc/default/grub", or the
  * tree's "T/etc/default/grub", for messages. */
-static const char *host_path(const struct host *h, const char *rel, char *buf, size_t n)
+const char *dfile_host_path(const struct host *h, const char *rel, char *buf, size_t n)
 {
 	size_t rl = strlen(h->root_path);
 
@@ -1132,22 +1157,23 @@ static const char *host_path(const struct host *h, const char *rel, char *buf, s
 	return buf;
 }
 
-static int fail_errno(const struct host *h, const char *what, const char *rel, int r, char *err, size_t errlen)
+int dfile_fail(const struct host *h, const char *what, const char *rel, int r, char *err, size_t errlen)
 {
 	char p[4096];
 
-	util_set_err(err, errlen, "%s%s%s: %s", what, *what ? " " : "", host_path(h, rel, p, sizeof(p)), path_strerror(-r));
+	util_set_err(err, errlen, "%s%s%s: %s", what, *what ? " " : "", dfile_host_path(h, rel, p, sizeof(p)),
+		     path_strerror(-r));
 	return r;
 }
 
 /* mkdir -p of a path of the host, each new directory 0755 whatever the
  * umask, and its parent synced. */
-static int mkdirs(const struct host *h, const char *rel, char *err, size_t errlen)
+int dfile_mkdirs(const struct host *h, const char *rel, char *err, size_t errlen)
 {
 	int fd = path_mkdirs(h->root_fd, rel, 0755, host_resolve(h), true);
 
 	if (fd < 0)
-		return fail_errno(h, "creating", rel, fd, err, errlen);
+		return dfile_fail(h, "creating", rel, fd, err, errlen);
 	close(fd);
 	return 0;
 }
@@ -1188,9 +1214,9 @@ static int give_owner(int fd, const struct stat *st, void *userdata)
  * its mode and owner, synced, then renamed over name, or with no_replace
  * linked to it, which never replaces an existing file (-EEXIST, no message);
  * then the directory is synced. */
-static int write_atomic(const struct host *h, const char *dir, const char *name, const char *buf, size_t len,
-			mode_t mode, uid_t uid, gid_t gid, defaults_chown_fn chown_fn, bool no_replace, char *err,
-			size_t errlen)
+int dfile_write_atomic(const struct host *h, const char *dir, const char *name, const char *buf, size_t len,
+		       mode_t mode, uid_t uid, gid_t gid, defaults_chown_fn chown_fn, bool no_replace, char *err,
+		       size_t errlen)
 {
 	struct owner owner = {uid, gid, chown_fn};
 	struct util_replace o = {
@@ -1204,26 +1230,26 @@ static int write_atomic(const struct host *h, const char *dir, const char *name,
 		return -ENAMETOOLONG;
 	dfd = host_openat(h, dir, O_RDONLY | O_DIRECTORY, 0);
 	if (dfd < 0)
-		return fail_errno(h, "opening", dir, dfd, err, errlen);
+		return dfile_fail(h, "opening", dir, dfd, err, errlen);
 	o.tmp = tmp;
 	r = util_write_replace(dfd, name, buf, len, &o, &step);
 	close(dfd);
 	if (r == -EEXIST && no_replace && step == UTIL_WRITE_RENAME)
 		return r;
-	return r < 0 ? fail_errno(h, write_steps[step], rel, r, err, errlen) : 0;
+	return r < 0 ? dfile_fail(h, write_steps[step], rel, r, err, errlen) : 0;
 }
 
 /* The mode and owner of path, which must be a regular file. */
-static int file_stat(const struct host *h, const char *path, struct stat *ret, char *err, size_t errlen)
+int dfile_stat(const struct host *h, const char *path, struct stat *ret, char *err, size_t errlen)
 {
 	char p[4096];
 
 	int r = host_lstat(h, path, ret);
 
 	if (r < 0)
-		return fail_errno(h, "", path, r, err, errlen);
+		return dfile_fail(h, "", path, r, err, errlen);
 	if (!S_ISREG(ret->st_mode)) {
-		util_set_err(err, errlen, "%s %s: edit it by hand", host_path(h, path, p, sizeof(p)),
+		util_set_err(err, errlen, "%s %s: edit it by hand", dfile_host_path(h, path, p, sizeof(p)),
 			     S_ISLNK(ret->st_mode) ? "is a symbolic link (replacing it would cut the link)"
 						   : "is not a regular file");
 		return -EINVAL;
@@ -1232,8 +1258,8 @@ static int file_stat(const struct host *h, const char *path, struct stat *ret, c
 }
 
 /* Without a chown, the file must be ours already: its replacement is. */
-static int check_owner(const struct host *h, const char *path, const struct stat *st, defaults_chown_fn chown_fn,
-		       char *err, size_t errlen)
+int dfile_check_owner(const struct host *h, const char *path, const struct stat *st, defaults_chown_fn chown_fn,
+		      char *err, size_t errlen)
 {
 	char p[4096];
 
@@ -1242,13 +1268,13 @@ static int check_owner(const struct host *h, const char *path, const struct stat
 	util_set_err(err, errlen,
 		     "%s is owned by %u:%u, and its replacement would be %u:%u (isolated keeps owners): "
 		     "edit it by hand",
-		     host_path(h, path, p, sizeof(p)), (unsigned)st->st_uid, (unsigned)st->st_gid, (unsigned)geteuid(),
-		     (unsigned)getegid());
+		     dfile_host_path(h, path, p, sizeof(p)), (unsigned)st->st_uid, (unsigned)st->st_gid,
+		     (unsigned)geteuid(), (unsigned)getegid());
 	return -EPERM;
 }
 
 /* path's directory and name, split at the last "/". */
-static int split_path(const char *path, char dir[PATH_MAX], const char **ret_name)
+int dfile_split(const char *path, char dir[PATH_MAX], const char **ret_name)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -1270,29 +1296,29 @@ int defaults_write(const struct host *h, const char *path, const char *backup, c
 	bool made = false;
 	int r;
 
-	if (split_path(path, dir, &name) < 0 || util_path(brel, sizeof(brel), GRUB_BACKUP_DIR "/%s", backup) < 0)
+	if (dfile_split(path, dir, &name) < 0 || util_path(brel, sizeof(brel), GRUB_BACKUP_DIR "/%s", backup) < 0)
 		return -EINVAL;
-	r = file_stat(h, path, &st, err, errlen);
+	r = dfile_stat(h, path, &st, err, errlen);
 	if (r >= 0)
-		r = check_owner(h, path, &st, chown_fn, err, errlen);
+		r = dfile_check_owner(h, path, &st, chown_fn, err, errlen);
 	if (r < 0)
 		return r;
 	r = host_lstat(h, brel, &bst);
 	if (r < 0) {
 		if (r != -ENOENT)
-			return fail_errno(h, "", brel, r, err, errlen);
-		r = mkdirs(h, GRUB_BACKUP_DIR, err, errlen);
+			return dfile_fail(h, "", brel, r, err, errlen);
+		r = dfile_mkdirs(h, GRUB_BACKUP_DIR, err, errlen);
 		if (r < 0)
 			return r;
 		/* Owned by whoever runs us (root), like the journal. */
-		r = write_atomic(h, GRUB_BACKUP_DIR, backup, old_buf, old_len, 0644, geteuid(), getegid(), NULL, true,
-				 err, errlen);
+		r = dfile_write_atomic(h, GRUB_BACKUP_DIR, backup, old_buf, old_len, 0644, geteuid(), getegid(), NULL,
+				       true, err, errlen);
 		if (r < 0 && r != -EEXIST) /* EEXIST: another isoctl saved it just now */
 			return r;
 		made = r == 0;
 	}
-	r = write_atomic(h, dir, name, new_buf, new_len, st.st_mode & 07777, st.st_uid, st.st_gid, chown_fn, false, err,
-			 errlen);
+	r = dfile_write_atomic(h, dir, name, new_buf, new_len, st.st_mode & 07777, st.st_uid, st.st_gid, chown_fn,
+			       false, err, errlen);
 	if (r < 0)
 		return r;
 	*ret_backup_made = made;
@@ -1312,7 +1338,7 @@ void defaults_tidy(const struct host *h, const char *path, const char *backup)
 	const char *name;
 	int dfd;
 
-	if (split_path(path, dir, &name) == 0 &&
+	if (dfile_split(path, dir, &name) == 0 &&
 	    (size_t)snprintf(tmp, sizeof(tmp), ".%s.isoctl-tmp", name) < sizeof(tmp) &&
 	    (dfd = host_openat(h, dir, O_RDONLY | O_DIRECTORY, 0)) >= 0) {
 		(void)unlinkat(dfd, tmp, 0);
@@ -1337,7 +1363,7 @@ int defaults_drop_backup(const struct host *h, const char *backup, char *err, si
 		errno = -dfd;
 	if (dfd < 0 || unlinkat(dfd, backup, 0) < 0 || fsync(dfd) < 0) {
 		r = -errno;
-		util_set_err(err, errlen, "removing %s failed: %s", host_path(h, brel, p, sizeof(p)),
+		util_set_err(err, errlen, "removing %s failed: %s", dfile_host_path(h, brel, p, sizeof(p)),
 			     path_strerror(-r));
 	}
 	if (dfd >= 0)
@@ -1355,39 +1381,39 @@ int defaults_restore(const struct host *h, const char *path, const char *backup,
 	size_t len;
 	int r;
 
-	if (split_path(path, dir, &name) < 0 || util_path(brel, sizeof(brel), GRUB_BACKUP_DIR "/%s", backup) < 0)
+	if (dfile_split(path, dir, &name) < 0 || util_path(brel, sizeof(brel), GRUB_BACKUP_DIR "/%s", backup) < 0)
 		return -EINVAL;
 	/* Our own file: never a symbolic link (which could lead to any file
 	 * of the host, to be made its configuration). */
 	r = host_lstat(h, brel, &st);
 	if (r == 0 && !S_ISREG(st.st_mode)) {
 		util_set_err(err, errlen, "%s is not a regular file (isolated writes it as one): restore by hand",
-			     host_path(h, brel, p, sizeof(p)));
+			     dfile_host_path(h, brel, p, sizeof(p)));
 		return -EINVAL;
 	}
 	if (r == 0)
 		r = path_read(h->root_fd, brel, host_resolve(h), 16 << 20, &buf, &len);
 	if (r == -ENOENT) {
-		util_set_err(err, errlen, "%s: no backup to restore", host_path(h, brel, p, sizeof(p)));
+		util_set_err(err, errlen, "%s: no backup to restore", dfile_host_path(h, brel, p, sizeof(p)));
 		return r;
 	}
 	if (r < 0)
-		return fail_errno(h, "reading", brel, r, err, errlen);
+		return dfile_fail(h, "reading", brel, r, err, errlen);
 	/* The mode and owner of the file replaced; with none (removed by
 	 * hand), the backup's. */
 	r = host_lstat(h, path, &st);
 	if (r != -ENOENT) {
-		r = file_stat(h, path, &st, err, errlen);
+		r = dfile_stat(h, path, &st, err, errlen);
 		if (r >= 0)
-			r = check_owner(h, path, &st, chown_fn, err, errlen);
+			r = dfile_check_owner(h, path, &st, chown_fn, err, errlen);
 		if (r < 0)
 			goto out;
 	} else if ((r = host_lstat(h, brel, &st)) < 0) {
-		r = fail_errno(h, "", brel, r, err, errlen);
+		r = dfile_fail(h, "", brel, r, err, errlen);
 		goto out;
 	}
-	r = write_atomic(h, dir, name, buf, len, st.st_mode & 07777, st.st_uid, st.st_gid, chown_fn, false, err,
-			 errlen);
+	r = dfile_write_atomic(h, dir, name, buf, len, st.st_mode & 07777, st.st_uid, st.st_gid, chown_fn, false, err,
+			       errlen);
 	if (r < 0)
 		goto out;
 	r = defaults_drop_backup(h, backup, why, sizeof(why));

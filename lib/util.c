@@ -2,6 +2,7 @@
  * whole files relative to a directory fd, durable writes, text made safe to
  * show. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -529,6 +530,23 @@ void sbuf_adds(struct sbuf *b, const char *s)
 void sbuf_addc(struct sbuf *b, char c)
 {
 	sbuf_add(b, &c, 1);
+}
+
+void sbuf_addf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	sbuf_add(b, s, (size_t)n);
+	free(s);
 }
 
 char *sbuf_take(struct sbuf *b)

@@ -130,6 +130,12 @@ struct partition_spec {
 	char *parent;	    /* parent = (v1) the cpuset it is made in: "/" */
 };
 
+struct modprobe_option {
+	char *module;
+	char **params; /* strv "key=value" or "key" */
+	unsigned line;
+};
+
 struct policy {
 	char *file; /* path as opened */
 	char *name; /* [mode] name (defaults to the file's basename minus .conf) */
@@ -163,6 +169,13 @@ struct policy {
 	struct rule *thread_rules;
 	size_t n_thread_rules;
 	struct partition_spec partition;
+	/* [systemd] cpu_affinity = CPUS: CPUAffinity= of systemd.conf */
+	bool has_systemd_affinity;
+	struct cpuset systemd_affinity;
+	unsigned systemd_line;
+	/* [modprobe] MODULE = OPTIONS, file order */
+	struct modprobe_option *modprobe;
+	size_t n_modprobe;
 	struct cpuset rt_cpus; /* from ${rt_cpus}, may be empty */
 	struct cpuset housekeeping_cpus;
 	const struct hostconf *hc; /* borrowed */

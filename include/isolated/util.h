@@ -123,6 +123,7 @@ struct sbuf {
 void sbuf_add(struct sbuf *b, const char *p, size_t n);
 void sbuf_adds(struct sbuf *b, const char *s);
 void sbuf_addc(struct sbuf *b, char c);
+void sbuf_addf(struct sbuf *b, const char *fmt, ...) ISO_PRINTF(2, 3);
 /* The string ("" when nothing was added), b emptied; NULL (b freed) after
  * an allocation failure. */
 char *sbuf_take(struct sbuf *b);

@@ -200,6 +200,8 @@ static int boot_write(struct ctx *c, const char *mode)
 		return r;
 	if ((r = grub_lock(c, &fd)) != EXIT_OK)
 		return r;
+	/* What a killed run left that no journal names. */
+	boot_tidy(c->host);
 	r = load_plan(c, mode, &p);
 	if (r != EXIT_OK)
 		goto out;
@@ -215,7 +217,7 @@ static int boot_write(struct ctx *c, const char *mode)
 		r = EXIT_OK;
 		goto out;
 	}
-	if (!boot_plan_changes(p) && !p->journal) {
+	if (!boot_plan_changes(p) && !(p->reverting && p->journal)) {
 		if (c->json)
 			print_json(plan_json(c, p, false));
 		else

@@ -387,9 +387,11 @@ int cmd_grub(struct ctx *c, int argc, char **argv)
 
 	if (c->host || ctx_open_host(c) == EXIT_OK) {
 		if (boot_journal_exists(c->host)) {
-			err_msg("isoctl boot apply holds the boot files (%s%s): use isoctl boot apply MODE and isoctl "
+			char j[4096];
+
+			err_msg("isoctl boot apply holds the boot files (%s): use isoctl boot apply MODE and isoctl "
 				"boot revert",
-				c->root ? c->root : "/", BOOT_JOURNAL);
+				ctl_host_path(c, BOOT_JOURNAL, j, sizeof(j)));
 			return EXIT_FAIL;
 		}
 	}

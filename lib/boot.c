@@ -548,6 +548,8 @@ static bool matches(const struct boot_change *c, bool present, size_t len, uint3
 
 bool boot_plan_changes(const struct boot_plan *p)
 {
+	if (p->changes[BOOT_GRUB].legacy)
+		return true;
 	for (int a = 0; a < BOOT_N_ARTIFACTS; a++) {
 		const struct boot_change *c = &p->changes[a];
 
@@ -890,7 +892,7 @@ int boot_apply(struct host *h, const struct boot_plan *p, const struct boot_opti
 			     p->modified[0], p->journal ? p->journal->mode : "?");
 		return -EBUSY;
 	}
-	if (!p->journal && !boot_plan_changes(p))
+	if (!boot_plan_changes(p) && !(p->reverting && p->journal))
 		return 0;
 	boot_tidy(h);
 	if (p->journal) {

@@ -141,7 +141,8 @@ bool boot_journal_exists(const struct host *h);
  * for a mode that has kernel parameters. */
 int boot_plan(const struct host *h, const struct boot_wants *w, struct boot_plan **ret, char *err, size_t errlen);
 void boot_plan_free(struct boot_plan *p);
-/* Whether the plan writes anything. */
+/* Whether the plan writes anything (taking in isoctl grub --write's
+ * var/lib/isolated/grub.orig counts). */
 bool boot_plan_changes(const struct boot_plan *p);
 
 struct boot_options {

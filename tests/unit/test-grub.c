@@ -511,6 +511,45 @@ static void test_edit_values(void **state)
 	assert_string_equal(d, "untouched");
 }
 
+/* tuned #514: 112 CPUs, isolated_cores expanded one by one overflowed the
+ * 1024-byte grubenv block. Ours are written as ranges. */
+static void test_param_shortest(void **state)
+{
+	struct sbuf b = {0};
+	char *list, *param, *got;
+
+	(void)state;
+	for (int cpu = 1; cpu <= 111; cpu++)
+		if ((cpu <= 27 || cpu == 29 || cpu == 55 || (cpu >= 57 && cpu <= 83) || cpu >= 85)) {
+			if (b.len)
+				sbuf_addc(&b, ',');
+			sbuf_addf(&b, "%d", cpu);
+		}
+	list = sbuf_take(&b);
+	assert_true(strlen(list) > 250);
+	param = util_sprintf("isolcpus=managed_irq,domain,%s", list);
+	got = grub_param_shortest(param);
+	assert_string_equal(got, "isolcpus=managed_irq,domain,1-27,29,55,57-83,85-111");
+	free(got);
+	free(param);
+	param = util_sprintf("nohz_full=%s", list);
+	got = grub_param_shortest(param);
+	assert_string_equal(got, "nohz_full=1-27,29,55,57-83,85-111");
+	free(got);
+	free(param);
+	free(list);
+	/* Not a CPU list, or one that does not parse: as it is. */
+	got = grub_param_shortest("intel_idle.max_cstate=0");
+	assert_string_equal(got, "intel_idle.max_cstate=0");
+	free(got);
+	got = grub_param_shortest("rcu_nocbs=x");
+	assert_string_equal(got, "rcu_nocbs=x");
+	free(got);
+	got = grub_param_shortest("threadirqs");
+	assert_string_equal(got, "threadirqs");
+	free(got);
+}
+
 static void test_param_equal(void **state)
 {
 	(void)state;
@@ -626,9 +665,8 @@ static void test_write_restore(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_edit),
-	    cmocka_unit_test(test_edit_values),
-	    cmocka_unit_test(test_param_equal),
+	    cmocka_unit_test(test_edit),	  cmocka_unit_test(test_edit_values),
+	    cmocka_unit_test(test_param_equal),	  cmocka_unit_test(test_param_shortest),
 	    cmocka_unit_test(test_write_restore),
 	};
 

@@ -40,6 +40,15 @@ static char **modprobe_lines(const struct policy *p)
 	return v;
 }
 
+void boot_wants_of(const struct policy *p, struct boot_wants *ret, char ***ret_modprobe)
+{
+	*ret_modprobe = modprobe_lines(p);
+	*ret = (struct boot_wants){.mode = p->name,
+				   .cmdline = p->cmdline_require,
+				   .systemd_affinity = p->has_systemd_affinity ? &p->systemd_affinity : NULL,
+				   .modprobe = *ret_modprobe};
+}
+
 static const char *change_kind(const struct boot_change *c)
 {
 	if (c->old_present == c->new_present &&
@@ -125,21 +134,16 @@ static void print_changes(const struct ctx *c, const struct boot_plan *p)
 static int load_plan(struct ctx *c, const char *mode, struct boot_plan **ret)
 {
 	struct policy *pol = NULL;
-	char **modprobe = NULL, **cmdline = NULL, err[2048] = "";
+	char **modprobe = NULL, err[2048] = "";
 	int r;
 
 	if (mode) {
 		if ((r = ctx_load_policy(c, mode, &pol)) != EXIT_OK)
 			return r;
-		modprobe = modprobe_lines(pol);
-		cmdline = pol->cmdline_require;
-		r = boot_plan(
-		    c->host,
-		    &(struct boot_wants){.mode = pol->name,
-					 .cmdline = cmdline,
-					 .systemd_affinity = pol->has_systemd_affinity ? &pol->systemd_affinity : NULL,
-					 .modprobe = modprobe},
-		    ret, err, sizeof(err));
+		struct boot_wants w;
+
+		boot_wants_of(pol, &w, &modprobe);
+		r = boot_plan(c->host, &w, ret, err, sizeof(err));
 	} else {
 		if (!c->host && (r = ctx_open_host(c)) != EXIT_OK)
 			return r;
@@ -271,4 +275,78 @@ int cmd_boot(struct ctx *c, int argc, char **argv)
 	err_msg("usage: isoctl boot show MODE | boot apply MODE [--dry-run] [--force] | boot revert [--dry-run] "
 		"[--force]");
 	return EXIT_USAGE;
+}
+
+json_object *boot_status_doc(struct ctx *c)
+{
+	struct boot_journal *j = NULL;
+	struct policy *pol = NULL;
+	char **modprobe = NULL, **lines = NULL, err[1024] = "", path[4096];
+	json_object *o, *a;
+	bool reboot = false;
+	int r;
+
+	if (!c->host && ctx_open_host(c) != EXIT_OK)
+		return NULL;
+	r = boot_journal_read(c->host, &j, err, sizeof(err));
+	if (r == -ENOENT)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "journal", json_str(ctl_host_path(c, BOOT_JOURNAL, path, sizeof(path))));
+	if (r < 0) {
+		json_object_object_add(o, "error", json_str(err[0] ? err : path_strerror(-r)));
+		return o;
+	}
+	json_object_object_add(o, "mode", json_str(j->mode));
+	a = json_object_new_array();
+	for (int k = 0; k < BOOT_N_ARTIFACTS; k++)
+		if (j->files[k].held)
+			json_object_array_add(a, json_str(ctl_host_path(c, boot_artifact_path(k), path, sizeof(path))));
+	json_object_object_add(o, "files", a);
+	if (ctx_load_policy(c, j->mode, &pol) == EXIT_OK) {
+		struct boot_wants w;
+
+		boot_wants_of(pol, &w, &modprobe);
+		if (boot_pending(c->host, &w, &lines, &reboot) == 0) {
+			a = json_object_new_array();
+			for (size_t i = 0; lines && lines[i]; i++)
+				json_object_array_add(a, json_str(lines[i]));
+			json_object_object_add(o, "pending", a);
+			json_object_object_add(o, "reboot_needed", json_object_new_boolean(reboot));
+		}
+	} else
+		json_object_object_add(o, "error", json_str("the mode written for the next boot does not load"));
+	strv_free(lines);
+	strv_free(modprobe);
+	policy_free(pol);
+	boot_journal_free(j);
+	return o;
+}
+
+void boot_status_text(json_object *boot)
+{
+	json_object *v, *files, *pending;
+
+	if (!boot)
+		return;
+	if (json_object_object_get_ex(boot, "error", &v) && !json_object_object_get_ex(boot, "mode", NULL)) {
+		print_line("boot: %s", json_object_get_string(v));
+		return;
+	}
+	printf("\n");
+	json_object_object_get_ex(boot, "mode", &v);
+	print_line("boot: mode %s written for the next boot by isoctl boot apply (%s)", json_object_get_string(v),
+		   json_object_get_string(json_object_object_get(boot, "journal")));
+	if (json_object_object_get_ex(boot, "files", &files))
+		for (size_t i = 0; i < json_object_array_length(files); i++)
+			print_line("  %s", json_object_get_string(json_object_array_get_idx(files, i)));
+	if (json_object_object_get_ex(boot, "error", &v))
+		print_line("  %s", json_object_get_string(v));
+	if (json_object_object_get_ex(boot, "pending", &pending))
+		for (size_t i = 0; i < json_object_array_length(pending); i++)
+			print_line("  next boot: %s", json_object_get_string(json_object_array_get_idx(pending, i)));
+	if (json_object_get_boolean(json_object_object_get(boot, "reboot_needed")))
+		printf("  reboot needed\n");
+	else if (pending && json_object_array_length(pending) == 0)
+		printf("  the running kernel has it all: no reboot needed\n");
 }

@@ -10,6 +10,7 @@
 
 #include "isolated/action.h"
 #include "isolated/cgroup.h"
+#include "isolated/boot.h"
 #include "isolated/grub.h"
 #include "isolated/util.h"
 #include "isolated/procfmt.h"
@@ -291,6 +292,28 @@ static void check_kernel(struct report *rep, const struct host_state *s, const s
 	}
 }
 
+/* What the next boot changes: the mode's boot files as isoctl boot apply
+ * writes them against what is written and what the running kernel has.
+ * A warning when only a reboot closes the difference. */
+static void check_boot_pending(struct report *rep, struct ctx *c, const struct policy *p)
+{
+	struct boot_wants w;
+	char **modprobe = NULL, **lines = NULL;
+	bool reboot = false;
+
+	boot_wants_of(p, &w, &modprobe);
+	if (boot_pending(c->host, &w, &lines, &reboot) == 0) {
+		for (size_t i = 0; lines && lines[i]; i++)
+			item(rep, V_INFO, "next boot", "%s", lines[i]);
+		if (reboot)
+			item(rep, V_WARN, "reboot",
+			     "reboot needed: the running kernel differs from what is written for "
+			     "the next boot (the \"next boot\" items)");
+	}
+	strv_free(lines);
+	strv_free(modprobe);
+}
+
 /* [partition]: what the running kernel's cpusets give at run time, and
  * what only the boot command line gives. Information: the plan says what
  * cannot be done. */
@@ -413,6 +436,7 @@ int cmd_check(struct ctx *c, int argc, char **argv)
 	}
 	check_kernel(&rep, c->state, p);
 	check_partition(&rep, c, p);
+	check_boot_pending(&rep, c, p);
 	check_tuners(&rep, c, p);
 	if (rep.json) {
 		json_object *o = json_object_new_object();

@@ -310,11 +310,15 @@ int cmd_status(struct ctx *c, int argc, char **argv)
 	if (c->bus) {
 		if ((r = client_status(c, c->all, &doc)) != EXIT_OK)
 			return r;
-		return render(c, DOC_STATUS, doc);
+	} else {
+		if ((r = ctx_load_host_needs(c, &needs_status)) != EXIT_OK)
+			return r;
+		doc = report_status(c->host, c->state);
 	}
-	if ((r = ctx_load_host_needs(c, &needs_status)) != EXIT_OK)
-		return r;
-	return render(c, DOC_STATUS, report_status(c->host, c->state));
+	/* The boot transaction is on disk, not in the daemon: read here. */
+	if (doc && json_object_is_type(doc, json_type_object))
+		json_object_object_add(doc, "boot", boot_status_doc(c));
+	return render(c, DOC_STATUS, doc);
 }
 
 /* Direct mode compares the journal's wanted values with the host and

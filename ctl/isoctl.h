@@ -98,6 +98,14 @@ int cmd_snapshot(struct ctx *c, int argc, char **argv);
 int cmd_check(struct ctx *c, int argc, char **argv);
 int cmd_grub(struct ctx *c, int argc, char **argv);
 int cmd_boot(struct ctx *c, int argc, char **argv);
+/* What policy p writes for the next boot (cmd-boot.c); *ret_modprobe
+ * (strv, the caller frees it) backs ret->modprobe. */
+struct boot_wants;
+void boot_wants_of(const struct policy *p, struct boot_wants *ret, char ***ret_modprobe);
+/* The "boot" part of isoctl status: the boot transaction held, and what
+ * stands between it and the running kernel. NULL when none is held. */
+json_object *boot_status_doc(struct ctx *c);
+void boot_status_text(json_object *boot);
 /* cmd-grub.c, for cmd-boot.c too: a line diff of two versions of a file
  * (old NULL: none), and the writers' lock (the journal's). */
 void print_diff(const char *from, const char *to, const char *old, size_t old_len, const char *new, size_t new_len);

@@ -876,6 +876,7 @@ int render(const struct ctx *c, enum doc_kind kind, json_object *doc)
 				summary_text(doc);
 			else
 				r = status_text(doc, c->all);
+			boot_status_text(get(doc, "boot"));
 			break;
 		case DOC_VERIFY:
 			verify_text(doc);

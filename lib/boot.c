@@ -1001,3 +1001,226 @@ void boot_tidy(const struct host *h)
 		close(dfd);
 	}
 }
+
+/* ---- what the next boot changes ---- */
+
+/* The kernel command line of the first menu entry of a generated grub.cfg
+ * (the default one, unless GRUB_DEFAULT says otherwise): its "linux" line
+ * after the kernel's path. */
+static char *grubcfg_cmdline(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end, *q = p;
+
+		while (q < e && (*q == ' ' || *q == '\t'))
+			q++;
+		if ((size_t)(e - q) > 6 &&
+		    (!strncmp(q, "linux ", 6) || !strncmp(q, "linux\t", 6) || !strncmp(q, "linuxefi ", 9))) {
+			q = memchr(q, ' ', (size_t)(e - q)) ? (const char *)memchr(q, ' ', (size_t)(e - q)) : e;
+			while (q < e && *q == ' ')
+				q++;
+			while (q < e && *q != ' ' && *q != '\t') /* the kernel */
+				q++;
+			return strndup(q, (size_t)(e - q));
+		}
+		p = e + 1;
+	}
+	return NULL;
+}
+
+static bool has_param(const char *cmdline, const char *key, const char *want, char **ret_value)
+{
+	char *v = NULL;
+	bool yes;
+
+	if (!cmdline || procfmt_cmdline_get(cmdline, key, &v) != 1) {
+		*ret_value = NULL;
+		return false;
+	}
+	yes = grub_param_equal(key, v, want);
+	*ret_value = v;
+	return yes;
+}
+
+/* A kernel file with a CPU list ("(null)" and "" are none) against a list. */
+static bool cpus_file_is(const struct host *h, const char *rel, const char *list, char **ret_now)
+{
+	struct cpuset a = CPUSET_INIT, b = CPUSET_INIT;
+	char *buf = NULL, err[64];
+	size_t len;
+	bool eq = true;
+
+	*ret_now = NULL;
+	if (host_read(h, rel, &buf, &len) < 0)
+		return true; /* not there: nothing to compare */
+	util_strip(buf);
+	if (strcmp(buf, "(null)") == 0)
+		buf[0] = '\0';
+	if (cpuset_parse_list(buf, &a, err, sizeof(err)) == 0 && cpuset_parse_list(list, &b, err, sizeof(err)) == 0)
+		eq = cpuset_equal(&a, &b);
+	cpuset_free(&a);
+	cpuset_free(&b);
+	*ret_now = buf;
+	return eq;
+}
+
+static bool bool_param_equal(const char *a, const char *b)
+{
+	static const char *const yes[] = {"Y", "y", "1"}, *const no[] = {"N", "n", "0"};
+	int x = -1, y = -1;
+
+	for (size_t i = 0; i < 3; i++) {
+		x = !strcmp(a, yes[i]) ? 1 : !strcmp(a, no[i]) ? 0 : x;
+		y = !strcmp(b, yes[i]) ? 1 : !strcmp(b, no[i]) ? 0 : y;
+	}
+	return x >= 0 && y >= 0 ? x == y : strcmp(a, b) == 0;
+}
+
+int boot_pending(const struct host *h, const struct boot_wants *w, char ***ret_lines, bool *ret_reboot)
+{
+	struct boot_host b;
+	char **lines = NULL, **params = shortest_params(w->cmdline);
+	char *next = NULL, *running = NULL, *generated = NULL, *buf = NULL;
+	const char *next_file = NULL;
+	size_t len;
+	bool reboot = false;
+
+	if (!params)
+		return -ENOMEM;
+	boot_detect(h, &b);
+	if (b.has_grub)
+		next_file = artifacts[BOOT_GRUB].path;
+	else if (b.has_kernel_cmdline)
+		next_file = artifacts[BOOT_KERNEL_CMDLINE].path;
+	if (next_file && host_read(h, next_file, &buf, &len) == 0)
+		next = boot_cmdline_of(b.has_grub ? BOOT_GRUB : BOOT_KERNEL_CMDLINE, buf, len);
+	free(buf);
+	buf = NULL;
+	if (host_read(h, "proc/cmdline", &running, &len) == 0)
+		util_strip(running);
+	if (b.generated && host_read(h, b.generated, &buf, &len) == 0)
+		generated = grubcfg_cmdline(buf, len);
+	free(buf);
+	buf = NULL;
+	for (size_t i = 0; params[i]; i++) {
+		const char *want;
+		char *key = grub_param_split(params[i], &want), *nv = NULL, *rv = NULL, *gv = NULL;
+
+		if (!key)
+			continue;
+		if (!has_param(next, key, want, &nv))
+			strv_push(&lines, util_sprintf("%s is not in %s%s (isoctl boot apply %s writes it)", params[i],
+						       next_file ? next_file : "the boot loader's configuration",
+						       nv ? " with this value" : "", w->mode));
+		else if (generated && !has_param(generated, key, want, &gv))
+			strv_push(&lines, util_sprintf("%s is in %s but not in %s yet: run %s", params[i], next_file,
+						       b.generated, b.then));
+		else if (!has_param(running, key, want, &rv)) {
+			reboot = true;
+			if (rv)
+				strv_push(&lines,
+					  util_sprintf("%s is set for the next boot; the running kernel has %s=%s",
+						       params[i], key, rv));
+			else
+				strv_push(&lines,
+					  util_sprintf("%s is set for the next boot; the running kernel has no %s",
+						       params[i], key));
+		}
+		/* What the kernel made of it. */
+		if (has_param(running, key, want, &rv) && want) {
+			const char *file = !strcmp(key, "isolcpus")    ? "sys/devices/system/cpu/isolated"
+					   : !strcmp(key, "nohz_full") ? "sys/devices/system/cpu/nohz_full"
+								       : NULL;
+			const char *list = want;
+			char *now = NULL;
+
+			if (!strcmp(key, "isolcpus"))
+				while (!strncmp(list, "nohz,", 5) || !strncmp(list, "domain,", 7) ||
+				       !strncmp(list, "managed_irq,", 12))
+					list = strchr(list, ',') + 1;
+			if (file && !cpus_file_is(h, file, list, &now))
+				strv_push(&lines, util_sprintf("/%s reads \"%s\" though the kernel was booted with %s",
+							       file, now, params[i]));
+			free(now);
+		}
+		free(rv);
+		free(nv);
+		free(gv);
+		free(key);
+	}
+	if (w->systemd_affinity) {
+		char *want = NULL, *st = NULL, *now = NULL;
+
+		if (cpuset_format_list(w->systemd_affinity, &want) == 0 &&
+		    host_read(h, "proc/1/status", &st, &len) == 0) {
+			char *l = strstr(st, "\nCpus_allowed_list:");
+
+			if (l) {
+				l += strlen("\nCpus_allowed_list:");
+				now = strndup(l, strcspn(l, "\n"));
+				if (now)
+					util_strip(now);
+			}
+			if (now) {
+				struct cpuset a = CPUSET_INIT;
+				char e[64];
+
+				if (cpuset_parse_list(now, &a, e, sizeof(e)) == 0 &&
+				    !cpuset_equal(&a, w->systemd_affinity)) {
+					reboot = true;
+					strv_push(&lines, util_sprintf(
+							      "systemd (PID 1) runs on CPUs %s, CPUAffinity= wants %s: "
+							      "in effect after a reboot (or systemctl daemon-reexec)",
+							      now, want));
+				}
+				cpuset_free(&a);
+			}
+		}
+		free(want);
+		free(st);
+		free(now);
+	}
+	for (size_t i = 0; w->modprobe && w->modprobe[i]; i++) {
+		char **tok = NULL;
+
+		if (strv_split_quoted(w->modprobe[i], &tok, NULL, 0) < 0 || !tok || !tok[0]) {
+			strv_free(tok);
+			continue;
+		}
+		for (char *c = tok[0]; *c; c++)
+			if (*c == '-')
+				*c = '_';
+		for (size_t k = 1; tok[k]; k++) {
+			const char *want;
+			char *key = grub_param_split(tok[k], &want), *now = NULL, rel[512];
+
+			if (key && want &&
+			    (size_t)snprintf(rel, sizeof(rel), "sys/module/%s/parameters/%s", tok[0], key) <
+				sizeof(rel) &&
+			    host_read(h, rel, &now, &len) == 0) {
+				util_strip(now);
+				if (!bool_param_equal(now, want)) {
+					reboot = true;
+					strv_push(&lines,
+						  util_sprintf(
+						      "%s.%s is %s, %s wants %s: in effect when %s is loaded again "
+						      "(or after a reboot)",
+						      tok[0], key, now, artifacts[BOOT_MODPROBE].path, want, tok[0]));
+				}
+			}
+			free(now);
+			free(key);
+		}
+		strv_free(tok);
+	}
+	boot_host_done(&b);
+	free(next);
+	free(running);
+	free(generated);
+	strv_free(params);
+	*ret_lines = lines;
+	*ret_reboot = reboot;
+	return 0;
+}

@@ -169,4 +169,12 @@ void boot_tidy(const struct host *h);
  * is. NULL when none (or on a parse error). */
 char *boot_cmdline_of(enum boot_artifact a, const char *buf, size_t len);
 
+/* What stands between w and the running kernel, one line each: a
+ * parameter not written for the next boot yet, written but not in the
+ * generated grub.cfg (run update-grub), written but not what the running
+ * kernel has (/proc/cmdline; what /sys/devices/system/cpu/isolated and
+ * nohz_full read), systemd's CPU affinity now, a loaded module's parameter
+ * now. *ret_reboot: a reboot would close some of them. */
+int boot_pending(const struct host *h, const struct boot_wants *w, char ***ret_lines, bool *ret_reboot);
+
 #endif

@@ -189,6 +189,42 @@ run 1 --root "$K" boot apply dedicated
 expect_grep "$T/err" "^isoctl: no boot loader configuration on $K \(no etc/default/grub, no etc/kernel/cmdline, no loader/entries\): mode dedicated has kernel parameters and nowhere to put them; nothing written$"
 [ ! -e "$K/var/lib/isolated/boot" ] || fail "no loader: var/lib/isolated/boot made"
 
+# Pending reboot: written, not generated yet (update-grub), generated but
+# not running, running but not taken by the kernel, then all in force.
+K=$T/pending
+cp -a "$O" "$K"
+mkdir -p "$K/boot/grub"
+printf 'menuentry "Debian" {\n\tlinux\t/boot/vmlinuz-6.1.0-27-amd64 root=UUID=3f1c ro quiet\n}\n' >"$K/boot/grub/grub.cfg"
+run 0 --root "$K" boot apply dedicated
+run 1 --root "$K" check dedicated
+expect_grep "$T/out" "^info +next boot +isolcpus=6-7 is in etc/default/grub but not in boot/grub/grub.cfg yet: run update-grub$"
+run 0 --root "$K" status
+expect_grep "$T/out" "^boot: mode dedicated written for the next boot by isoctl boot apply \($K/var/lib/isolated/boot/journal\)$"
+expect_grep "$T/out" "^  next boot: nohz_full=6-7 is in etc/default/grub but not in boot/grub/grub.cfg yet: run update-grub$"
+expect_no_grep "$T/out" "reboot needed"
+# update-grub
+sed -i 's|ro quiet$|ro quiet isolcpus=6-7 nohz_full=6-7 rcu_nocbs=6-7 irqaffinity=0-5,8-15|' "$K/boot/grub/grub.cfg"
+run 1 --root "$K" check dedicated
+expect_grep "$T/out" "^info +next boot +isolcpus=6-7 is set for the next boot; the running kernel has no isolcpus$"
+expect_grep "$T/out" "^warn +reboot +reboot needed: "
+run 0 --root "$K" --json status
+expect_eq "status: reboot needed" "$(jq .boot.reboot_needed "$T/out")" true
+expect_eq "status: the files held" "$(jq -r '.boot.files[]' "$T/out")" "$K/etc/default/grub"
+# the reboot, with a kernel that did not take isolcpus
+echo "BOOT_IMAGE=/boot/vmlinuz-6.1.0-27-amd64 root=UUID=3f1c ro quiet isolcpus=6-7 nohz_full=6-7 rcu_nocbs=6-7 irqaffinity=0-5,8-15" >"$K/proc/cmdline"
+echo >"$K/sys/devices/system/cpu/isolated"
+echo 6-7 >"$K/sys/devices/system/cpu/nohz_full"
+run 0 --root "$K" status
+expect_grep "$T/out" '^  next boot: /sys/devices/system/cpu/isolated reads "" though the kernel was booted with isolcpus=6-7$'
+echo 6-7 >"$K/sys/devices/system/cpu/isolated"
+run 0 --root "$K" status
+expect_grep "$T/out" "^  the running kernel has it all: no reboot needed$"
+run 0 --root "$K" --json status
+expect_eq "status: no reboot needed" "$(jq -c '[.boot.reboot_needed, .boot.pending]' "$T/out")" '[false,[]]'
+# No boot transaction: no boot part.
+run 0 --root "$O" --json status
+expect_eq "status without a boot journal" "$(jq -c .boot "$T/out")" null
+
 # Usage.
 run 2 --root "$O" boot
 expect_grep "$T/err" "^isoctl: usage: isoctl boot show MODE"

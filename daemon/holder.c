@@ -280,6 +280,46 @@ static void set_failed(struct holder *h, const char *why)
 	set_str(&h->failure, why);
 }
 
+/* ---- The partitions held ---- */
+
+/* A partition changed state (partwatch.c): one log entry, one signal.
+ * journalctl ISOLATED_PARTITION=... says when the kernel invalidated it. */
+static void on_partition(void *userdata, const struct partwatch_change *c)
+{
+	struct holder *h = userdata;
+	char *cg = util_sprintf("ISOLATED_PARTITION=%s", c->cgroup);
+	char *state = util_sprintf("ISOLATED_PARTITION_STATE=%s", c->state);
+	char *cpus = util_sprintf("ISOLATED_PARTITION_CPUS=%s", c->cpus ? c->cpus : "");
+	char *mode = util_sprintf("ISOLATED_MODE=%s", h->mode);
+	const char *fields[] = {cg, state, cpus, mode, NULL};
+
+	if (!cg || !state || !cpus || !mode)
+		log_errno(LOG_ERR, -ENOMEM, "partition %s: %s", c->cgroup, c->state);
+	else if (c->holds)
+		log_fields(LOG_NOTICE, fields, "partition %s: %s again: CPUs %s out of load balancing", c->cgroup,
+			   c->state, c->cpus ? c->cpus : "?");
+	else
+		log_fields(LOG_WARNING, fields,
+			   "partition %s: %s: CPUs %s are load-balanced again (isolated made it %s; the kernel "
+			   "changed it)",
+			   c->cgroup, c->state, c->cpus ? c->cpus : "?", c->wanted ? c->wanted : "?");
+	free(cg);
+	free(state);
+	free(cpus);
+	free(mode);
+	if (h->events.partition_changed)
+		h->events.partition_changed(h->events.userdata, c->cgroup, c->state);
+}
+
+/* Watch the partitions of the journal as it is now (after a transaction,
+ * at start, when it changed behind us); one of another boot holds none. */
+static void follow_partitions(struct holder *h)
+{
+	const struct journal *j = h->journal;
+
+	partwatch_follow(h->partitions, j && strcmp(j->boot_id, h->boot_id) == 0 ? j : NULL);
+}
+
 /* ---- The journal: what is in force ---- */
 
 /* The event path's keep predicate: a thread the journal holds a target of
@@ -651,6 +691,7 @@ static void hold(struct holder *h, struct policy *p)
 		h->policy = p;
 	else
 		policy_free(p);
+	follow_partitions(h);
 }
 
 static void confirm_timer_update(struct holder *h);
@@ -687,6 +728,7 @@ static int reapply(struct holder *h, const char *why, bool force, bool wait)
 	r = holder_sync_journal(h, err, sizeof(err));
 	if (r < 0)
 		log_warning("reading back the journal: %s", err[0] ? err : path_strerror(-r));
+	follow_partitions(h);
 	return 0;
 }
 
@@ -707,6 +749,8 @@ static void adopt_journal(struct holder *h)
 		log_warning("reading the journal: %s", err[0] ? err : path_strerror(-r));
 		return;
 	}
+	/* isoctl --direct may have made or removed a partition */
+	follow_partitions(h);
 	if (h->policy && strcmp(h->policy->name, h->mode) == 0 &&
 	    strcmp(policy_scope_format(&h->policy->scope, scope, sizeof(scope)), h->scope) == 0)
 		return;
@@ -1296,6 +1340,11 @@ int holder_new(const struct daemon_config *cfg, sd_event *ev, struct holder **re
 		log_error("%s: %s", where(h), err);
 		goto fail;
 	}
+	r = partwatch_new(ev, h->host, on_partition, h, &h->partitions);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "starting");
+		goto fail;
+	}
 	/* A broken or missing host.conf does not stop the daemon: revert,
 	 * status and verify need none, and SIGHUP reads it again. */
 	if (load_hostconf(h, &h->online, &h->hc, &h->hc_error) < 0)
@@ -1316,6 +1365,7 @@ void holder_free(struct holder *h)
 	sd_event_source_disable_unref(h->replan_timer);
 	sd_event_source_disable_unref(h->trim);
 	sd_event_source_disable_unref(h->recount);
+	partwatch_free(h->partitions);
 	sd_event_unref(h->ev);
 	host_state_free(h->base);
 	journal_free(h->journal);
@@ -1484,6 +1534,8 @@ int holder_start(struct holder *h)
 out:
 	journal_free(j);
 	diag_free(&d);
+	/* Recovery: what the journal holds now is watched, held or not. */
+	follow_partitions(h);
 	confirm_timer_update(h);
 	r = verify_timer_arm(h);
 	if (r < 0)

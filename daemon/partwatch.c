@@ -206,17 +206,6 @@ static int add(struct partwatch *w, const struct status_partition *p, struct wat
 	return 0;
 }
 
-static int set_copy(char **dst, const char *s)
-{
-	char *c = NULL;
-
-	if (s && !(c = strdup(s)))
-		return -ENOMEM;
-	free(*dst);
-	*dst = c;
-	return 0;
-}
-
 void partwatch_follow(struct partwatch *w, const struct journal *j)
 {
 	struct status_partition *parts = NULL;
@@ -240,7 +229,7 @@ void partwatch_follow(struct partwatch *w, const struct journal *j)
 			log_errno(LOG_ERR, r, "watching %s", parts[i].e->target);
 			continue;
 		}
-		if (set_copy(&x->wanted, parts[i].e->wanted) < 0 || set_copy(&x->cpus, parts[i].cpus) < 0)
+		if (util_set_str(&x->wanted, parts[i].e->wanted) < 0 || util_set_str(&x->cpus, parts[i].cpus) < 0)
 			log_errno(LOG_ERR, -ENOMEM, "watching %s", x->target);
 		x->keep = true;
 	}

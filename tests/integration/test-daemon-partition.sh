@@ -52,16 +52,8 @@ INVALID_RE='isolated invalid \(Cpu list in cpuset\.cpus not exclusive\)'
 # No rescan within a test (it follows the journal too): what arms the
 # watch is the apply, the start, nothing else.
 start_daemon() {
-	"$ISOLATED" --root "$H" --policies "$POL" --host-conf "$H/etc/isolated/host.conf" --no-proc-connector \
-		--rescan-interval 3600 >>"$S/daemon.log" 2>&1 &
-	DPID=$!
-	for _ in $(seq 200); do
-		kill -0 "$DPID" 2>/dev/null || break
-		busctl call "$BUSNAME" /io/isolated/Daemon1 "$BUSNAME" Status >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	fail "the daemon did not come up: $(tail -c 800 "$S/daemon.log")"
-	return 1
+	start_tree_daemon "$H" "$POL" --rescan-interval 3600
+	kill -0 "$DPID" 2>/dev/null || fail "the daemon did not come up: $(tail -c 800 "$T/daemon.log")"
 }
 stop_daemon() {
 	[ -n "$DPID" ] || return 0
@@ -90,9 +82,9 @@ wait_for() {
 	return 1
 }
 signals() { grep -c 'PartitionChanged' "$S/signals"; }
-warnings() { grep -c "warning: partition $CG_RE: " "$S/daemon.log"; }
+warnings() { grep -c "warning: partition $CG_RE: " "$T/daemon.log"; }
 
-start_daemon || finish
+start_daemon
 start_monitor
 run 0 apply dedicated
 expect_eq "partition state after apply" "$(cat "$P")" "isolated"
@@ -101,12 +93,12 @@ run 0 status
 expect_grep "$T/out" "^partition   $CG_RE: isolated: CPUs 6-7 out of load balancing$"
 expect_grep "$T/out" '^            the tick \(nohz_full=\) and RCU callbacks \(rcu_nocbs=\) cannot be moved at run time'
 expect_eq "signals after apply" "$(signals)" 0
-expect_no_grep "$S/daemon.log" "partition $CG_RE:"
+expect_no_grep "$T/daemon.log" "partition $CG_RE:"
 
 # ---- The kernel invalidates the partition ----
 printf '%s\n' "$INVALID" >"$P"
 wait_for "$S/signals" "PartitionChanged \('$SIG_RE', '$INVALID_RE'\)"
-wait_for "$S/daemon.log" "^isolated: warning: partition $CG_RE: $INVALID_RE: CPUs 6-7 are load-balanced again"
+wait_for "$T/daemon.log" "^isolated: warning: partition $CG_RE: $INVALID_RE: CPUs 6-7 are load-balanced again"
 run 0 status
 expect_grep "$T/out" "^partition   $CG_RE: $INVALID_RE: CPUs 6-7 are load-balanced again$"
 cp "$T/out" "$S/status.bus"
@@ -125,7 +117,7 @@ print(len(p), p[0]["cgroup"], p[0]["hierarchy"], p[0]["cpus"], p[0]["holds"], p[
 printf '%s\n' "$INVALID" >"$P"
 printf 'isolated\n' >"$P"
 wait_for "$S/signals" "PartitionChanged \('$SIG_RE', 'isolated'\)"
-wait_for "$S/daemon.log" "^isolated: partition $CG_RE: isolated again: CPUs 6-7 out of load balancing$"
+wait_for "$T/daemon.log" "^isolated: partition $CG_RE: isolated again: CPUs 6-7 out of load balancing$"
 expect_eq "signals: invalid once, valid once" "$(signals)" 2
 expect_eq "warnings: one" "$(warnings)" 1
 run 0 status
@@ -134,18 +126,18 @@ expect_grep "$T/out" "^partition   $CG_RE: isolated: CPUs 6-7 out of load balanc
 # ---- A restart: recovery watches the partition again ----
 stop_daemon
 printf '%s\n' "$INVALID" >"$P"
-start_daemon || finish
+start_daemon
 # Invalidated while the daemon was down: said at start (before the bus is
 # up, so in the log only). The re-apply leaves it: another program's change.
-wait_for "$S/daemon.log" "^isolated: warning: partition $CG_RE: $INVALID_RE"
+wait_for "$T/daemon.log" "^isolated: warning: partition $CG_RE: $INVALID_RE"
 expect_eq "warnings: the second at start" "$(warnings)" 2
 printf 'isolated\n' >"$P"
-wait_for "$S/daemon.log" "^isolated: partition $CG_RE: isolated again"
+wait_for "$T/daemon.log" "^isolated: partition $CG_RE: isolated again"
 expect_eq "signals: valid again after the restart" "$(signals)" 3
 
 # ---- Revert: no partition, no watch ----
 run 0 revert
 expect_same_tree "apply dedicated, invalidate, revert" "$S/orig" "$H"
 expect_eq "signals after revert" "$(signals)" 3
-kill -0 "$DPID" 2>/dev/null || fail "the daemon is gone: $(tail -c 600 "$S/daemon.log")"
+kill -0 "$DPID" 2>/dev/null || fail "the daemon is gone: $(tail -c 600 "$T/daemon.log")"
 finish

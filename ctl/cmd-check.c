@@ -321,35 +321,18 @@ static void check_partition(struct report *rep, struct ctx *c, const struct poli
 {
 	enum cgroup_kind kind;
 	const char *mount;
-	char *cpus = NULL, *iso = NULL, path[PATH_MAX];
+	char *cpus = NULL, *iso = NULL, *gives;
 
 	if (!p->partition.set)
 		return;
 	cpus = action_cpus_format(&p->partition.cpus);
 	(void)host_cpuset_hierarchy(c->host, &kind, &mount);
-	if (kind == CGROUP_V2 && util_path(path, sizeof(path), "%s/cpuset.cpus.isolated", mount) == 0 &&
-	    host_read(c->host, path, &iso, NULL) >= 0) {
-		util_strip(iso);
-		item(rep, V_INFO, "partition",
-		     "cgroup v2: a partition takes CPUs %s out of load balancing at run time; isolated now: %s",
-		     cpus ? cpus : "?", *iso ? iso : "none");
-	} else if (kind == CGROUP_V2)
-		item(rep, V_INFO, "partition",
-		     "cgroup v2 without isolated remote partitions (Linux 6.7): CPUs %s leave load balancing only with "
-		     "isolcpus=",
-		     cpus ? cpus : "?");
-	else if (kind == CGROUP_V1)
-		item(rep, V_INFO, "partition",
-		     "cgroup v1 cpusets: a partition (sched_load_balance 0) takes CPUs %s out of load balancing at run "
-		     "time",
-		     cpus ? cpus : "?");
-	else
-		item(rep, V_INFO, "partition",
-		     "no cpuset controller: CPUs %s leave load balancing only with isolcpus=", cpus ? cpus : "?");
-	item(rep, V_INFO, "partition boot",
-	     "the tick (nohz_full=) and RCU callbacks (rcu_nocbs=) cannot be moved at run time: only the boot command "
-	     "line "
-	     "gives them");
+	if (host_read_cpus_isolated(c->host, &iso) < 0)
+		iso = NULL;
+	gives = partition_gives(kind, cpus ? cpus : "?", iso);
+	item(rep, V_INFO, "partition", "%s", gives ? gives : "out of memory");
+	item(rep, V_INFO, "partition boot", "%s", partition_boot_only);
+	free(gives);
 	free(iso);
 	free(cpus);
 }

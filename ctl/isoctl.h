@@ -86,6 +86,13 @@ json_object *json_str(const char *s);
 /* render.c: "IRQ affinity", "thread scheduling" ...: an action kind for
  * people. */
 const char *kind_title(enum action_kind k);
+/* render.c: what a [partition] gives on a host whose cpuset controller is
+ * on kind, for CPUs cpus: isolated_now the hierarchy's cpuset.cpus.isolated
+ * (v2; NULL when it cannot be read: no remote partitions before Linux
+ * 6.7). isoctl check and status say it alike. Allocated; NULL on ENOMEM. */
+char *partition_gives(enum cgroup_kind kind, const char *cpus, const char *isolated_now);
+/* And what no partition gives: only the boot command line does. */
+extern const char partition_boot_only[];
 
 /* The commands: cmd-read.c (list, show, plan, status, verify, snapshot),
  * cmd-check.c, cmd-grub.c, cmd-change.c (apply, revert, confirm), bench.c. */

@@ -480,6 +480,51 @@ static void targets_header(void)
 	printf("\n  %-17s %-44s %-12s %-12s %s\n", "KIND", "TARGET", "PRISTINE", "WANTED", "NOW");
 }
 
+/* ---- partitions: status and check ---- */
+
+const char partition_boot_only[] = "the tick (nohz_full=) and RCU callbacks (rcu_nocbs=) cannot be moved at run time: "
+				   "only the boot command line gives them";
+
+char *partition_gives(enum cgroup_kind kind, const char *cpus, const char *isolated_now)
+{
+	if (kind == CGROUP_V2 && isolated_now)
+		return util_sprintf(
+		    "cgroup v2: a partition takes CPUs %s out of load balancing at run time; isolated now: %s", cpus,
+		    *isolated_now ? isolated_now : "none");
+	if (kind == CGROUP_V2)
+		return util_sprintf("cgroup v2 without isolated remote partitions (Linux 6.7): CPUs %s leave load "
+				    "balancing only with isolcpus=",
+				    cpus);
+	if (kind == CGROUP_V1)
+		return util_sprintf("cgroup v1 cpusets: a partition (sched_load_balance 0) takes CPUs %s out of load "
+				    "balancing at run time",
+				    cpus);
+	return util_sprintf("no cpuset controller: CPUs %s leave load balancing only with isolcpus=", cpus);
+}
+
+/* One held partition: its state now, what it gives, what only boot does.
+ * "partition   machine.slice/.../isolated-rt: isolated invalid (REASON):
+ * CPUs 6-7 are load-balanced again". */
+static void partition_text(json_object *p)
+{
+	const char *cpus = str(p, "cpus") ? str(p, "cpus") : "?", *state = str(p, "state");
+	const char *broken = str(p, "broken"), *broken_now = str(p, "broken_now"), *h = str(p, "hierarchy");
+	enum cgroup_kind kind = h && strcmp(h, "v1") == 0 ? CGROUP_V1 : CGROUP_V2;
+	char *gives = partition_gives(kind, cpus, str(p, "isolated_now"));
+
+	printf("partition   %s: ", raw(str(p, "cgroup")));
+	if (kind == CGROUP_V1 && broken)
+		printf("%s is %s again", broken, broken_now ? broken_now : "gone");
+	else if (kind == CGROUP_V1)
+		printf("sched_load_balance %s", state ? state : "(gone)");
+	else
+		printf("%s", state ? state : "(gone)");
+	printf(": CPUs %s %s\n", cpus, flag(p, "holds") ? "out of load balancing" : "are load-balanced again");
+	printf("            %s\n", gives ? gives : "?");
+	printf("            %s\n", partition_boot_only);
+	free(gives);
+}
+
 /* What isolated holds; false when the journal could not be read. */
 static bool held_text(json_object *held, bool all)
 {
@@ -497,6 +542,8 @@ static bool held_text(json_object *held, bool all)
 	held_header(held);
 	printf("managed     %zu targets, %zu drifted%s, %zu gone\n", alen(targets), drift, drift ? " (marked *)" : "",
 	       count(held, "gone"));
+	for (size_t i = 0; i < alen(array(held, "partitions")); i++)
+		partition_text(at(array(held, "partitions"), i));
 	targets_header();
 	for (size_t i = 0; i < alen(targets); i++) {
 		json_object *t = at(targets, i);

@@ -3,7 +3,8 @@
  * below), reads its arguments, checks them, authorises the methods that
  * change the machine, asks the holder and replies with the holder's JSON
  * document; the holder's events become the
- * ModeChanged and DriftFound signals and PropertiesChanged for Mode/State.
+ * ModeChanged, DriftFound and PartitionChanged signals and PropertiesChanged
+ * for Mode/State.
  *
  * Replies: the JSON document as one string, compact
  * (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE). isoctl parses
@@ -959,6 +960,7 @@ static const sd_bus_vtable bus_vtable[] = {
 			    SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_SIGNAL_WITH_ARGS("ModeChanged", SD_BUS_ARGS("s", mode, "s", previous), 0),
     SD_BUS_SIGNAL_WITH_ARGS("DriftFound", SD_BUS_ARGS("s", report), 0),
+    SD_BUS_SIGNAL_WITH_ARGS("PartitionChanged", SD_BUS_ARGS("s", cgroup, "s", state), 0),
     SD_BUS_VTABLE_END,
 };
 
@@ -1014,6 +1016,23 @@ static void on_drift(void *userdata, json_object *report)
 	if (r < 0)
 		log_errno(LOG_WARNING, r, "cannot send DriftFound");
 	publish_properties(b);
+}
+
+static void on_partition_changed(void *userdata, const char *cgroup, const char *state)
+{
+	struct bus *b = userdata;
+	char *c = util_escape(cgroup, false), *st = util_escape(state, false);
+	int r;
+
+	/* cgroup names are bytes; the bus carries only UTF-8 (escaped as the log
+	 * and the documents escape them) */
+	r = c && st
+		? sd_bus_emit_signal(b->bus, ISOLATED_BUS_PATH, ISOLATED_BUS_INTERFACE, "PartitionChanged", "ss", c, st)
+		: -ENOMEM;
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "cannot send PartitionChanged");
+	free(c);
+	free(st);
 }
 
 static void on_state_changed(void *userdata)
@@ -1087,6 +1106,7 @@ int bus_start(sd_event *ev, struct holder *h, const struct bus_config *cfg, stru
 				 .mode_changed = on_mode_changed,
 				 .drift = on_drift,
 				 .state_changed = on_state_changed,
+				 .partition_changed = on_partition_changed,
 				 .userdata = b,
 			     });
 	b->started = true;

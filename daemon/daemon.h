@@ -13,6 +13,7 @@
  *               make (a token bucket), refusals logged (a few a minute)
  *   procev.c    the proc connector (libnl-3): fork / exec / comm events
  *   devev.c     rtnetlink link events (libnl-route-3) and kobject uevents
+ *   partwatch.c the partitions held: inotify on v2 cpuset.cpus.partition
  *   log.c       the journal (sd-journal, structured) or stderr
  *   caps.c      libcap: keep only what the daemon needs
  *
@@ -169,6 +170,10 @@ struct holder_events {
 	void (*mode_changed)(void *userdata, const char *mode, const char *previous);
 	void (*drift)(void *userdata, json_object *verify_report);
 	void (*state_changed)(void *userdata);
+	/* A partition held changed state (partwatch.c): cgroup its
+	 * directory below /sys/fs/cgroup, state as cpuset.cpus.partition
+	 * reads ("isolated invalid (REASON)", "isolated" again). */
+	void (*partition_changed)(void *userdata, const char *cgroup, const char *state);
 	void *userdata;
 };
 
@@ -236,6 +241,33 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n);
 void holder_rescan(struct holder *h, const char *why);
 /* A NIC appeared or came up, an IRQ or a CPU came or went: re-plan. */
 void holder_devices_changed(struct holder *h, const char *why);
+
+/* ---- The partitions held (partwatch.c) ----
+ * partwatch_follow(j) after every transaction and at start: one inotify
+ * source (sd_event_add_inotify_fd: the file opened through the host seam,
+ * so a --root tree's too) on each v2 cpuset.cpus.partition the journal j
+ * has a target of (NULL: none), dropped when j no longer has it. Each
+ * follow and each event reads the file; a state that differs from the
+ * one read last calls changed -- the first read only when it is not what
+ * isolated wrote -- so a state is reported once however often the kernel
+ * notifies. A file that reads no partition state (a writer's truncation)
+ * is passed over. partwatch does not log changes: the holder does. */
+struct journal;
+struct partwatch_change {
+	const char *cgroup; /* REL below sys/fs/cgroup */
+	const char *state;  /* as read; "absent": the file is gone */
+	const char *wanted; /* what isolated wrote */
+	const char *cpus;   /* the CPUs it takes; NULL when unknown */
+	bool holds;	    /* state is what isolated wrote */
+};
+typedef void (*partwatch_changed_fn)(void *userdata, const struct partwatch_change *c);
+struct partwatch;
+int partwatch_new(sd_event *ev, const struct host *host, partwatch_changed_fn changed, void *userdata,
+		  struct partwatch **ret);
+void partwatch_free(struct partwatch *w);
+void partwatch_follow(struct partwatch *w, const struct journal *j);
+/* The partitions watched (tests). */
+size_t partwatch_count(const struct partwatch *w);
 
 /* ---- The bus (bus.c) ----
  * Connect to the system bus (DBUS_SYSTEM_BUS_ADDRESS when set, as in the

@@ -65,6 +65,7 @@ struct holder {
 	struct journal *journal;
 
 	sd_event_source *confirm_timer, *verify_timer, *replan_timer, *trim, *recount;
+	struct partwatch *partitions; /* the v2 partitions of the journal, watched */
 	char *replan_why;
 	unsigned long long busy_retry;
 

@@ -27,17 +27,6 @@
 
 /* ---- Small things ---- */
 
-static int set_str(char **dst, const char *s)
-{
-	char *c = NULL;
-
-	if (s && !(c = strdup(s)))
-		return -ENOMEM;
-	free(*dst);
-	*dst = c;
-	return 0;
-}
-
 static void pending_clear(struct pending *p)
 {
 	free(p->mode);
@@ -277,7 +266,47 @@ const char *holder_status_text(const struct holder *h)
 static void set_failed(struct holder *h, const char *why)
 {
 	h->failed = why != NULL;
-	set_str(&h->failure, why);
+	util_set_str(&h->failure, why);
+}
+
+/* ---- The partitions held ---- */
+
+/* A partition changed state (partwatch.c): one log entry, one signal.
+ * journalctl ISOLATED_PARTITION=... says when the kernel invalidated it. */
+static void on_partition(void *userdata, const struct partwatch_change *c)
+{
+	struct holder *h = userdata;
+	char *cg = util_sprintf("ISOLATED_PARTITION=%s", c->cgroup);
+	char *state = util_sprintf("ISOLATED_PARTITION_STATE=%s", c->state);
+	char *cpus = util_sprintf("ISOLATED_PARTITION_CPUS=%s", c->cpus ? c->cpus : "");
+	char *mode = util_sprintf("ISOLATED_MODE=%s", h->mode);
+	const char *fields[] = {cg, state, cpus, mode, NULL};
+
+	if (!cg || !state || !cpus || !mode)
+		log_errno(LOG_ERR, -ENOMEM, "partition %s: %s", c->cgroup, c->state);
+	else if (c->holds)
+		log_fields(LOG_NOTICE, fields, "partition %s: %s again: CPUs %s out of load balancing", c->cgroup,
+			   c->state, c->cpus ? c->cpus : "?");
+	else
+		log_fields(LOG_WARNING, fields,
+			   "partition %s: %s: CPUs %s are load-balanced again (isolated made it %s; the kernel "
+			   "changed it)",
+			   c->cgroup, c->state, c->cpus ? c->cpus : "?", c->wanted ? c->wanted : "?");
+	free(cg);
+	free(state);
+	free(cpus);
+	free(mode);
+	if (h->events.partition_changed)
+		h->events.partition_changed(h->events.userdata, c->cgroup, c->state);
+}
+
+/* Watch the partitions of the journal as it is now (after a transaction,
+ * at start, when it changed behind us); one of another boot holds none. */
+static void follow_partitions(struct holder *h)
+{
+	const struct journal *j = h->journal;
+
+	partwatch_follow(h->partitions, j && strcmp(j->boot_id, h->boot_id) == 0 ? j : NULL);
 }
 
 /* ---- The journal: what is in force ---- */
@@ -313,7 +342,7 @@ int holder_sync_journal(struct holder *h, char *err, size_t errlen)
 		pending_clear(&h->pending);
 		h->n_targets = 0;
 		h->applied_at = 0;
-		return set_str(&h->mode, "vanilla") < 0 || set_str(&h->scope, "host") < 0 ? -ENOMEM : 0;
+		return util_set_str(&h->mode, "vanilla") < 0 || util_set_str(&h->scope, "host") < 0 ? -ENOMEM : 0;
 	}
 	if (r < 0)
 		return r;
@@ -326,12 +355,13 @@ int holder_sync_journal(struct holder *h, char *err, size_t errlen)
 		p->on = true;
 		p->deadline = j->confirm_deadline;
 		p->uid = j->confirm_uid;
-		if (set_str(&p->mode, j->mode) < 0 || set_str(&p->previous_mode, j->confirm_previous_mode) < 0 ||
-		    set_str(&p->previous_scope, j->confirm_previous_scope) < 0 ||
-		    set_str(&p->session, j->confirm_session) < 0)
+		if (util_set_str(&p->mode, j->mode) < 0 ||
+		    util_set_str(&p->previous_mode, j->confirm_previous_mode) < 0 ||
+		    util_set_str(&p->previous_scope, j->confirm_previous_scope) < 0 ||
+		    util_set_str(&p->session, j->confirm_session) < 0)
 			r = -ENOMEM;
 	}
-	if (r == 0 && (set_str(&h->mode, j->mode) < 0 || set_str(&h->scope, j->scope) < 0))
+	if (r == 0 && (util_set_str(&h->mode, j->mode) < 0 || util_set_str(&h->scope, j->scope) < 0))
 		r = -ENOMEM;
 	return r;
 }
@@ -651,6 +681,7 @@ static void hold(struct holder *h, struct policy *p)
 		h->policy = p;
 	else
 		policy_free(p);
+	follow_partitions(h);
 }
 
 static void confirm_timer_update(struct holder *h);
@@ -687,6 +718,7 @@ static int reapply(struct holder *h, const char *why, bool force, bool wait)
 	r = holder_sync_journal(h, err, sizeof(err));
 	if (r < 0)
 		log_warning("reading back the journal: %s", err[0] ? err : path_strerror(-r));
+	follow_partitions(h);
 	return 0;
 }
 
@@ -707,6 +739,8 @@ static void adopt_journal(struct holder *h)
 		log_warning("reading the journal: %s", err[0] ? err : path_strerror(-r));
 		return;
 	}
+	/* isoctl --direct may have made or removed a partition */
+	follow_partitions(h);
 	if (h->policy && strcmp(h->policy->name, h->mode) == 0 &&
 	    strcmp(policy_scope_format(&h->policy->scope, scope, sizeof(scope)), h->scope) == 0)
 		return;
@@ -776,10 +810,10 @@ void holder_replan_arm(struct holder *h, const char *why, unsigned long long del
 
 	if (h->replan_timer && sd_event_source_get_enabled(h->replan_timer, &enabled) >= 0 && enabled != SD_EVENT_OFF) {
 		if (!h->replan_why)
-			set_str(&h->replan_why, why);
+			util_set_str(&h->replan_why, why);
 		return;
 	}
-	set_str(&h->replan_why, why);
+	util_set_str(&h->replan_why, why);
 	r = sd_event_now(h->ev, CLOCK_MONOTONIC, &now);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "reading the event loop's clock");
@@ -916,8 +950,8 @@ static int go_back(struct holder *h, const char *why, bool wait)
 	char *unconfirmed = strdup(h->mode), *prev = NULL, *prev_scope = NULL, err[ERRLEN] = "";
 	int r;
 
-	if (!unconfirmed || set_str(&prev, h->pending.previous_mode ? h->pending.previous_mode : "vanilla") < 0 ||
-	    set_str(&prev_scope, h->pending.previous_scope) < 0) {
+	if (!unconfirmed || util_set_str(&prev, h->pending.previous_mode ? h->pending.previous_mode : "vanilla") < 0 ||
+	    util_set_str(&prev_scope, h->pending.previous_scope) < 0) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -1121,8 +1155,8 @@ int holder_apply(struct holder *h, const char *mode, const struct holder_apply_o
 			policy_free(p);
 			return apply_error(h, mode, false, r, err, e);
 		}
-		if (set_str(&prev_mode, h->pending.on ? h->pending.previous_mode : h->mode) < 0 ||
-		    set_str(&prev_scope, h->pending.on ? h->pending.previous_scope : h->scope) < 0) {
+		if (util_set_str(&prev_mode, h->pending.on ? h->pending.previous_mode : h->mode) < 0 ||
+		    util_set_str(&prev_scope, h->pending.on ? h->pending.previous_scope : h->scope) < 0) {
 			policy_free(p);
 			free(prev_mode);
 			return op_fail(e, ISOLATED_BUS_ERROR_FAILED, -ENOMEM, "out of memory");
@@ -1249,8 +1283,9 @@ static int copy_config(struct holder *h, const struct daemon_config *cfg)
 	for (size_t i = 0; cfg->policy_dirs && cfg->policy_dirs[i]; i++)
 		if (strv_push_dup(&h->policy_dirs, cfg->policy_dirs[i]) < 0)
 			return -ENOMEM;
-	if (set_str(&h->hostconf_path, cfg->hostconf_path) < 0 || set_str(&h->start_mode, cfg->mode) < 0 ||
-	    set_str(&h->root, cfg->root) < 0 || set_str(&h->mode, "vanilla") < 0 || set_str(&h->scope, "host") < 0)
+	if (util_set_str(&h->hostconf_path, cfg->hostconf_path) < 0 || util_set_str(&h->start_mode, cfg->mode) < 0 ||
+	    util_set_str(&h->root, cfg->root) < 0 || util_set_str(&h->mode, "vanilla") < 0 ||
+	    util_set_str(&h->scope, "host") < 0)
 		return -ENOMEM;
 	if (!h->policy_dirs || !h->hostconf_path)
 		return -EINVAL;
@@ -1286,7 +1321,7 @@ int holder_new(const struct daemon_config *cfg, sd_event *ev, struct holder **re
 	}
 	r = host_read_boot_id(h->host, &h->boot_id);
 	if (r == -ENOENT)
-		r = set_str(&h->boot_id, "");
+		r = util_set_str(&h->boot_id, "");
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "reading proc/sys/kernel/random/boot_id of %s", where(h));
 		goto fail;
@@ -1294,6 +1329,11 @@ int holder_new(const struct daemon_config *cfg, sd_event *ev, struct holder **re
 	r = read_online(h->host, &h->online, err, sizeof(err));
 	if (r < 0) {
 		log_error("%s: %s", where(h), err);
+		goto fail;
+	}
+	r = partwatch_new(ev, h->host, on_partition, h, &h->partitions);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "starting");
 		goto fail;
 	}
 	/* A broken or missing host.conf does not stop the daemon: revert,
@@ -1316,6 +1356,7 @@ void holder_free(struct holder *h)
 	sd_event_source_disable_unref(h->replan_timer);
 	sd_event_source_disable_unref(h->trim);
 	sd_event_source_disable_unref(h->recount);
+	partwatch_free(h->partitions);
 	sd_event_unref(h->ev);
 	host_state_free(h->base);
 	journal_free(h->journal);
@@ -1415,7 +1456,7 @@ static int take_mode(struct holder *h, struct policy *p, const char *why, const 
 /* The mode to hold could not be loaded: remember it for SIGHUP. */
 static void want(struct holder *h, const char *mode, const char *scope, const char *why)
 {
-	if (set_str(&h->want_mode, mode) < 0 || set_str(&h->want_scope, scope) < 0)
+	if (util_set_str(&h->want_mode, mode) < 0 || util_set_str(&h->want_scope, scope) < 0)
 		log_errno(LOG_ERR, -ENOMEM, "remembering the mode to hold");
 	set_failed(h, why);
 }
@@ -1484,6 +1525,8 @@ int holder_start(struct holder *h)
 out:
 	journal_free(j);
 	diag_free(&d);
+	/* Recovery: what the journal holds now is watched, held or not. */
+	follow_partitions(h);
 	confirm_timer_update(h);
 	r = verify_timer_arm(h);
 	if (r < 0)

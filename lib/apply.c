@@ -232,17 +232,6 @@ static int entry_from_action(const struct action *a, struct journal_entry *e)
 	return 0;
 }
 
-static int set_str(char **dst, const char *src)
-{
-	char *v = src ? strdup(src) : NULL;
-
-	if (src && !v)
-		return -ENOMEM;
-	free(*dst);
-	*dst = v;
-	return 0;
-}
-
 static void view_done(struct view *v)
 {
 	for (size_t k = 0; k < v->n; k++)
@@ -322,8 +311,8 @@ static int compose(struct txn *t, struct journal *j, struct view *v)
 		} else {
 			je = NULL;
 		}
-		if (set_str(&st.e.pristine, a->from) < 0 || set_str(&st.e.before, cur) < 0 ||
-		    set_str(&st.e.wanted, a->to) < 0) {
+		if (util_set_str(&st.e.pristine, a->from) < 0 || util_set_str(&st.e.before, cur) < 0 ||
+		    util_set_str(&st.e.wanted, a->to) < 0) {
 			step_done(&st);
 			return -ENOMEM;
 		}
@@ -356,7 +345,7 @@ static int compose(struct txn *t, struct journal *j, struct view *v)
 			continue;
 		if ((r = journal_entry_copy(&st.e, je)) < 0)
 			return r;
-		if (set_str(&st.e.before, now) < 0 || set_str(&st.e.wanted, je->pristine) < 0) {
+		if (util_set_str(&st.e.before, now) < 0 || util_set_str(&st.e.wanted, je->pristine) < 0) {
 			step_done(&st);
 			return -ENOMEM;
 		}
@@ -734,7 +723,7 @@ static int update_str(char **dst, const char *src, bool *changed)
 	if ((!*dst && !src) || (*dst && src && strcmp(*dst, src) == 0))
 		return 0;
 	*changed = true;
-	return set_str(dst, src);
+	return util_set_str(dst, src);
 }
 
 static int set_confirm(struct journal *j, const struct apply_confirm *c)
@@ -745,8 +734,9 @@ static int set_confirm(struct journal *j, const struct apply_confirm *c)
 	j->has_confirm = true;
 	j->confirm_deadline = c->deadline_usec;
 	j->confirm_uid = c->uid;
-	if (set_str(&j->confirm_previous_mode, c->previous_mode) < 0 ||
-	    set_str(&j->confirm_previous_scope, c->previous_scope) < 0 || set_str(&j->confirm_session, c->session) < 0)
+	if (util_set_str(&j->confirm_previous_mode, c->previous_mode) < 0 ||
+	    util_set_str(&j->confirm_previous_scope, c->previous_scope) < 0 ||
+	    util_set_str(&j->confirm_session, c->session) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -819,8 +809,8 @@ static int commit_journal(struct txn *t, struct journal *j, const struct view *v
 	if (t->o->threads_only)
 		return 0;
 	*ret_changed = true;
-	if (set_str(&j->mode, t->p->name) < 0 ||
-	    set_str(&j->scope, policy_scope_format(&t->p->scope, scope, sizeof(scope))) < 0 ||
+	if (util_set_str(&j->mode, t->p->name) < 0 ||
+	    util_set_str(&j->scope, policy_scope_format(&t->p->scope, scope, sizeof(scope))) < 0 ||
 	    set_confirm(j, t->o->confirm) < 0)
 		return -ENOMEM;
 	j->applied_at = (long long)time(NULL);

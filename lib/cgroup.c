@@ -253,16 +253,48 @@ int cgroup_task_path(const char *text, enum cgroup_kind kind, char **ret)
 	return 0;
 }
 
-bool cgroup_partition_invalid(const char *state, const char **ret_reason, size_t *ret_len)
+int cgroup_partition_parse(const char *text, struct cgroup_partition_state *ret)
 {
-	const char *p = strstr(state, " invalid");
-	const char *open, *close;
+	static const struct {
+		const char *word;
+		enum cgroup_partition_type type;
+	} types[] = {
+	    {"member", CGROUP_PARTITION_MEMBER},
+	    {"root", CGROUP_PARTITION_ROOT},
+	    {"isolated", CGROUP_PARTITION_ISOLATED},
+	};
+	struct cgroup_partition_state st = {.reason = ""};
+	size_t len = strcspn(text, "\n"), k = 0;
+	bool known = false;
 
-	if (!p)
-		return false;
-	open = strchr(p, '(');
-	close = open ? strrchr(open, ')') : NULL;
-	*ret_reason = open && close ? open + 1 : "";
-	*ret_len = open && close ? (size_t)(close - open - 1) : 0;
-	return true;
+	/* one line: nothing may follow its newline */
+	if (text[len] == '\n' && text[len + 1] != '\0')
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(types) && !known; i++) {
+		k = strlen(types[i].word);
+		if (len >= k && strncmp(text, types[i].word, k) == 0 && (len == k || text[k] == ' ')) {
+			st.type = types[i].type;
+			known = true;
+		}
+	}
+	if (!known)
+		return -EINVAL;
+	if (len == k) {
+		*ret = st;
+		return 0;
+	}
+	/* "member" is never invalid; the others may be, with or without a
+	 * reason in parentheses that closes the line */
+	if (st.type == CGROUP_PARTITION_MEMBER || strncmp(text + k, " invalid", 8) != 0)
+		return -EINVAL;
+	k += 8;
+	if (k < len) {
+		if (len < k + 3 || text[k] != ' ' || text[k + 1] != '(' || text[len - 1] != ')')
+			return -EINVAL;
+		st.reason = text + k + 2;
+		st.reason_len = len - 1 - (k + 2);
+	}
+	st.invalid = true;
+	*ret = st;
+	return 0;
 }

@@ -144,6 +144,22 @@ int host_read_cgroup_target(const struct host *h, const char *rel, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+int host_read_cpus_isolated(const struct host *h, char **ret)
+{
+	enum cgroup_kind kind;
+	const char *mount = NULL;
+	char path[PATH_MAX];
+	int r;
+
+	r = host_cpuset_hierarchy(h, &kind, &mount);
+	if (r < 0)
+		return r;
+	if (kind != CGROUP_V2)
+		return -ENOENT;
+	r = util_path(path, sizeof(path), "%s/cpuset.cpus.isolated", mount);
+	return r < 0 ? r : read_line(h, path, ret);
+}
+
 int host_read_thread_cpuset(const struct host *h, pid_t tgid, pid_t tid, char **ret)
 {
 	char path[PATH_MAX], *buf = NULL;

@@ -182,6 +182,44 @@ char *report_apply_error(const struct host *h, const char *mode, int r, const ch
 
 /* ---- status, verify: what isolated holds ---- */
 
+/* A partition the journal holds, as status shows it: its cgroup (REL
+ * below sys/fs/cgroup), the CPUs it takes, the state isolated wrote and
+ * the one now, whether it holds, the kernel's reason when it invalidated
+ * it (v2), the sched_load_balance that broke it (v1), and what the
+ * kernel keeps out of load balancing now (v2's cpuset.cpus.isolated). */
+static json_object *partition_json(struct jb *b, const struct apply_status *st, const struct status_partition *p)
+{
+	json_object *o = jobj(b);
+	struct cgroup_partition_state ps;
+	char *cg = strndup(p->cgroup, p->cgroup_len);
+
+	if (!cg)
+		b->oom = true;
+	jset(b, o, "cgroup", jstr(b, cg ? cgroup_target_rel(cg) : NULL));
+	jset(b, o, "hierarchy", jstr(b, cgroup_kind_name(p->kind)));
+	jset(b, o, "cpus", jstr(b, p->cpus));
+	jset(b, o, "wanted", jstr(b, p->e->wanted));
+	jset(b, o, "state", jstr(b, p->now));
+	jset(b, o, "holds", jbool(b, p->holds));
+	if (p->kind == CGROUP_V2 && p->now && cgroup_partition_parse(p->now, &ps) == 0 && ps.invalid) {
+		char *reason = strndup(ps.reason, ps.reason_len);
+
+		if (!reason)
+			b->oom = true;
+		jset(b, o, "reason", jstr(b, reason));
+		free(reason);
+	} else
+		jset(b, o, "reason", NULL);
+	jset(b, o, "broken", p->broken ? jstr(b, p->broken->target) : NULL);
+	jset(b, o, "broken_now", NULL);
+	for (size_t i = 0; p->broken && i < st->n_targets; i++)
+		if (st->targets[i].e == p->broken)
+			jset(b, o, "broken_now", jstr(b, st->targets[i].now));
+	jset(b, o, "isolated_now", p->kind == CGROUP_V2 ? jstr(b, st->isolated_now) : NULL);
+	free(cg);
+	return o;
+}
+
 /* The held mode; with only_drift the targets that drifted, for verify. */
 static json_object *held_json(struct jb *b, const struct apply_status *st, bool only_drift)
 {
@@ -192,6 +230,8 @@ static json_object *held_json(struct jb *b, const struct apply_status *st, bool 
 		jset(b, o, "mode", jstr(b, "vanilla"));
 		jset(b, o, "stale_journal_boot_id", jstr(b, st->stale_boot_id));
 		jset(b, o, "targets", jarr(b));
+		if (!only_drift)
+			jset(b, o, "partitions", jarr(b));
 		jset(b, o, "managed", jint(b, 0));
 		jset(b, o, "confirm", NULL);
 		return o;
@@ -221,6 +261,13 @@ static json_object *held_json(struct jb *b, const struct apply_status *st, bool 
 		jpush(b, targets, x);
 	}
 	jset(b, o, "targets", targets);
+	if (!only_drift) {
+		json_object *parts = jarr(b);
+
+		for (size_t i = 0; i < st->n_partitions; i++)
+			jpush(b, parts, partition_json(b, st, &st->partitions[i]));
+		jset(b, o, "partitions", parts);
+	}
 	jset(b, o, "managed", jint(b, (int64_t)st->n_targets));
 	jset(b, o, "interrupted_pid", j->has_txn ? jint(b, j->txn_pid) : NULL);
 	jset(b, o, "confirm",

@@ -443,6 +443,17 @@ out:
 	return r;
 }
 
+int util_set_str(char **dst, const char *s)
+{
+	char *c = NULL;
+
+	if (s && !(c = strdup(s)))
+		return -ENOMEM;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
 char *util_strip(char *s)
 {
 	char *e;

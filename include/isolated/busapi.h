@@ -29,6 +29,12 @@
  *   signal ModeChanged(s mode, s previous)
  *   signal DriftFound(s report)   the Verify() document of the pass that
  *                                 found drift
+ *   signal PartitionChanged(s cgroup, s state)
+ *                                 a v2 partition held changed state (the
+ *                                 kernel invalidated it, or it is valid
+ *                                 again): its cgroup below /sys/fs/cgroup
+ *                                 and its cpuset.cpus.partition as read,
+ *                                 escaped as util_escape does; once a change
  *
  * A dry-run Apply/Revert is still a "changes the machine" method for
  * authorisation (it takes the lock and reads the journal).

@@ -75,9 +75,23 @@ bool cgroup_value_equal(const char *a, const char *b);
  * into *ret; NULL when there is no such line. -ENOMEM. */
 int cgroup_task_path(const char *text, enum cgroup_kind kind, char **ret);
 
-/* A partition's state as cpuset.cpus.partition reads: "isolated",
- * "root", "member", or "isolated invalid (REASON)". Is it invalid?
- * *ret_reason points at REASON (its length in *ret_len). */
-bool cgroup_partition_invalid(const char *state, const char **ret_reason, size_t *ret_len);
+/* A partition's state as cpuset.cpus.partition reads it (one line, a
+ * trailing newline allowed): "member", "root", "isolated", or the latter
+ * two followed by " invalid (REASON)" when the kernel cannot keep the
+ * partition (Linux 6.1 on; 5.x wrote "root invalid" without a reason).
+ * reason points into the text ("" with reason_len 0 when none is given).
+ * -EINVAL for anything else; *ret untouched then. */
+enum cgroup_partition_type {
+	CGROUP_PARTITION_MEMBER,
+	CGROUP_PARTITION_ROOT,
+	CGROUP_PARTITION_ISOLATED,
+};
+struct cgroup_partition_state {
+	enum cgroup_partition_type type;
+	bool invalid;
+	const char *reason;
+	size_t reason_len;
+};
+int cgroup_partition_parse(const char *text, struct cgroup_partition_state *ret);
 
 #endif

@@ -189,6 +189,11 @@ int host_write_irqbalance(struct host *h, const char *target, const char *value)
  * -EXDEV). Reads give a file's line, a directory's state. */
 int host_cpuset_hierarchy(const struct host *h, enum cgroup_kind *ret, const char **ret_mount);
 int host_read_cgroup_target(const struct host *h, const char *rel, char **ret);
+/* The CPUs the kernel keeps out of load balancing for isolated partitions
+ * now: the v2 hierarchy's cpuset.cpus.isolated ("6-7", "" for none), its
+ * newline stripped. -ENOENT when the cpuset controller is not on v2 or the
+ * kernel has no such file (before Linux 6.7). */
+int host_read_cpus_isolated(const struct host *h, char **ret);
 int host_write_cgroup_target(struct host *h, const char *rel, const char *value);
 /* A thread's cgroup in the cpuset hierarchy ("/a/b"): read (-ESRCH when
  * it is gone), and set by writing its tid into that cgroup's

@@ -87,6 +87,9 @@ int util_write_replace(int dfd, const char *name, const char *buf, size_t len, c
 		       enum util_write_step *ret_step);
 /* Strip leading and trailing white space in place; returns s. */
 char *util_strip(char *s);
+/* *dst becomes a copy of s (NULL: none), the old value freed; -ENOMEM,
+ * *dst untouched. */
+int util_set_str(char **dst, const char *s);
 /* Parse a decimal integer in [min, max]; whole string; -EINVAL/-ERANGE. */
 int util_parse_long(const char *s, long min, long max, long *ret);
 /* asprintf that returns NULL on failure. */

@@ -63,15 +63,19 @@ stop_private_bus() {
 	return 0
 }
 
-# start_tree_daemon TREE POLICIES: the daemon on a tree, on the private bus
-# (start_private_bus first), its log in $T/daemon.log and its pid in DPID;
-# returns once it answers Status (or after 10 s: the test's calls then
-# fail and say so).
+# start_tree_daemon TREE POLICIES [OPTION...]: the daemon on a tree, on the
+# private bus (start_private_bus first), with the options given too, its
+# log appended to $T/daemon.log (a restart adds to it) and its pid in DPID;
+# returns once it answers Status (or after 10 s, or when it exited: the
+# test's calls then fail and say so).
 start_tree_daemon() {
-	"$ISOLATED" --root "$1" --policies "$2" --host-conf "$1/etc/isolated/host.conf" --no-proc-connector \
-		>"$T/daemon.log" 2>&1 &
+	local tree=$1 pol=$2
+	shift 2
+	"$ISOLATED" --root "$tree" --policies "$pol" --host-conf "$tree/etc/isolated/host.conf" --no-proc-connector \
+		"$@" >>"$T/daemon.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 200); do
+		kill -0 "$DPID" 2>/dev/null || return 0
 		busctl call io.isolated.Daemon1 /io/isolated/Daemon1 io.isolated.Daemon1 Status >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done

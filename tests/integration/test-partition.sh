@@ -48,6 +48,10 @@ expect_eq "the vCPU's cgroup file" "$(cat "$H/proc/2201/task/2205/cgroup")" "0::
 expect_eq "machine.slice exclusive" "$(cat "$CG/machine.slice/cpuset.cpus.exclusive")" "6-7"
 run 0 "${I[@]}" status
 expect_no_grep "$T/out" '\(gone\)|DRIFT'
+# status says what the partition gives now, and what only boot gives.
+expect_grep "$T/out" '^partition   machine.slice/machine-qemu\\x2d1\\x2drtvm.scope/libvirt/isolated-rt: isolated: CPUs 6-7 out of load balancing$'
+expect_grep "$T/out" '^            cgroup v2: a partition takes CPUs 6-7 out of load balancing at run time; isolated now: 6-7$'
+expect_grep "$T/out" '^            the tick \(nohz_full=\) and RCU callbacks \(rcu_nocbs=\) cannot be moved at run time'
 # check says what the partition gives now and what only boot gives.
 run 1 "${I[@]}" check dedicated
 expect_grep "$T/out" '^info +partition +cgroup v2: a partition takes CPUs 6-7 out of load balancing at run time; isolated now: 6-7$'
@@ -68,6 +72,12 @@ printf '\n' >"$CG/cpuset.cpus.isolated"
 printf '\n' >"$P/cpuset.cpus.exclusive.effective"
 run 1 "${I[@]}" verify
 expect_grep "$T/out" 'cpuset.cpus.partition'
+run 0 "${I[@]}" status
+expect_grep "$T/out" '^partition   .*/isolated-rt: isolated invalid \(Invalid cpu list in cpuset.cpus.exclusive\): CPUs 6-7 are load-balanced again$'
+expect_grep "$T/out" 'isolated now: none$'
+run 0 "${I[@]}" status --json
+expect_eq "status --json: the partition" "$(python3 -c 'import json,sys; p = json.load(sys.stdin)["isolated"]["partitions"]; print(len(p), p[0]["hierarchy"], p[0]["holds"], p[0]["reason"])' <"$T/out")" \
+	"1 v2 False Invalid cpu list in cpuset.cpus.exclusive"
 run 0 "${I[@]}" revert --force
 same_tree "v2: an invalidated partition, revert --force"
 
@@ -132,6 +142,14 @@ expect_eq "v1: root balances" "$(cat "$C1/cpuset.sched_load_balance")" "0"
 expect_eq "v1: a VM's cpuset balances" "$(cat "$C1/$RTVM/emulator/cpuset.sched_load_balance")" "0"
 expect_eq "v1: housekeeping cpuset" "$(cat "$C1/isolated-rt-housekeeping/cpuset.cpus") $(cat "$C1/isolated-rt-housekeeping/cpuset.sched_load_balance")" "0-5,8-15 1"
 expect_grep "$H/proc/2201/task/2205/cgroup" '^3:cpuset:/isolated-rt$'
+# No event on v1: status reads the partition from its targets.
+run 0 "${I[@]}" status
+expect_grep "$T/out" '^partition   cpuset/isolated-rt: sched_load_balance 0: CPUs 6-7 out of load balancing$'
+expect_grep "$T/out" '^            cgroup v1 cpusets: a partition \(sched_load_balance 0\) takes CPUs 6-7'
+printf '1\n' >"$C1/machine.slice/cpuset.sched_load_balance"
+run 0 "${I[@]}" status
+expect_grep "$T/out" '^partition   cpuset/isolated-rt: cgroup/cpuset/machine.slice/cpuset.sched_load_balance is 1 again: CPUs 6-7 are load-balanced again$'
+printf '0\n' >"$C1/machine.slice/cpuset.sched_load_balance"
 run 0 "${I[@]}" revert
 same_tree "v1: apply dedicated, revert"
 

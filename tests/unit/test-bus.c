@@ -884,6 +884,9 @@ static void test_introspection(void **state)
 	    "<signal name=\"ModeChanged\">",
 	    "<arg type=\"s\" name=\"previous\"/>",
 	    "<signal name=\"DriftFound\">",
+	    "<signal name=\"PartitionChanged\">",
+	    "<arg type=\"s\" name=\"cgroup\"/>",
+	    "<arg type=\"s\" name=\"state\"/>",
 	};
 	struct result res;
 

@@ -207,7 +207,8 @@ static void fx_config(struct fx *f)
 
 static void fx_holder(struct fx *f)
 {
-	static const struct holder_events ev = {on_mode_changed, on_drift, on_state_changed, NULL};
+	static const struct holder_events ev = {
+	    .mode_changed = on_mode_changed, .drift = on_drift, .state_changed = on_state_changed};
 	struct holder_events e = ev;
 
 	if (!f->ev)

@@ -39,7 +39,7 @@ expect_grep "$T/out" '^irq_default = 0$'
 expect_grep "$T/out" '^workqueue = 0$'
 expect_grep "$T/out" '^banned = 1$'
 expect_eq "show sections" "$(grep '^\[[a-z]*\]$' "$T/out" | tr '\n' ' ')" \
-	"[mode] [sysctl] [sysfs] [cpumask] [irqbalance] [partition] [cmdline] "
+	"[mode] [sysctl] [sysfs] [cpumask] [irqbalance] [partition] [cmdline] [systemd] [modprobe] "
 run 0 $EX show dedicated --json
 expect_eq "show --json sysctl" "$(jq -r '.sysctl["kernel.sched_rt_runtime_us"]' "$T/out")" "-1"
 expect_eq "show --json sysfs" "$(jq -r '.sysfs[] | "\(.path) = \(.value)"' "$T/out")" \
@@ -49,10 +49,13 @@ devices/system/cpu/cpu1/power/pm_qos_resume_latency_us = 3
 devices/system/cpu/cpu1/cpufreq/scaling_governor = performance"
 expect_eq "show --json cpumask" "$(jq -c .cpumask "$T/out")" '{"irq_default":"0","workqueue":"0"}'
 expect_eq "show --json irqbalance" "$(jq -c .irqbalance "$T/out")" '{"banned":"1"}'
+expect_eq "show --json boot sections" "$(jq -c '[.systemd, .modprobe]' "$T/out")" \
+	'[{"cpu_affinity":"0"},{"kvm":"kvmclock_periodic_sync=0"}]'
 run 0 $EX show vanilla --json
-expect_eq "show --json vanilla: empty sections" "$(jq -c '[.sysfs, .cpumask, .irqbalance]' "$T/out")" '[[],{},{}]'
+expect_eq "show --json vanilla: empty sections" \
+	"$(jq -c '[.sysfs, .cpumask, .irqbalance, .systemd, .modprobe]' "$T/out")" '[[],{},{},{},{}]'
 run 0 $EX show vanilla
-expect_no_grep "$T/out" '^\[(sysfs|cpumask|irqbalance)\]$'
+expect_no_grep "$T/out" '^\[(sysfs|cpumask|irqbalance|systemd|modprobe)\]$'
 
 # show explains each line: the comment block right above a key or a header
 # of the file is printed above it (a blank line ends a block), [sysfs] once

@@ -1695,6 +1695,13 @@ static void load_shipped(struct fixture *f, const char *hostconf_src, const stru
 			assert_true(p->has_irq_default && p->has_wq_cpumask);
 			assert_true(cpuset_equal(&p->irq_default, &p->housekeeping_cpus));
 			assert_true(cpuset_equal(&p->wq_cpumask, &p->housekeeping_cpus));
+			/* at boot: systemd's services on housekeeping, kvm's option */
+			assert_true(p->has_systemd_affinity);
+			assert_true(cpuset_equal(&p->systemd_affinity, &p->housekeeping_cpus));
+			assert_int_equal(p->n_modprobe, 1);
+			assert_string_equal(p->modprobe[0].module, "kvm");
+			assert_int_equal(strv_len(p->modprobe[0].params), 1);
+			assert_string_equal(p->modprobe[0].params[0], "kvmclock_periodic_sync=0");
 		} else if (strcmp(p->name, "outsourcing") == 0) {
 			assert_int_equal(p->requires, POLICY_REQ_PREEMPT_RT | POLICY_REQ_RTNET);
 			assert_string_equal(p->sysctls[0].name, "net.core.rtnet_prio");
@@ -1706,8 +1713,11 @@ static void load_shipped(struct fixture *f, const char *hostconf_src, const stru
 				assert_string_not_equal(p->sysctls[k].name, "kernel.sched_rt_runtime_us");
 		}
 		/* every policy but dedicated keeps all CPUs shared */
-		if (strcmp(p->name, "dedicated") != 0)
+		if (strcmp(p->name, "dedicated") != 0) {
 			assert_false(p->has_irq_default || p->has_wq_cpumask);
+			assert_false(p->has_systemd_affinity);
+			assert_int_equal(p->n_modprobe, 0);
+		}
 		/* the shipped policies govern the whole host */
 		assert_int_equal(p->scope.kind, SCOPE_HOST);
 		policy_free(p);

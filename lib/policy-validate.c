@@ -937,9 +937,6 @@ static void check_partition(struct vctx *c)
 				: "which is no [thread] rule of this file");
 		}
 	}
-	if (ps->set && c->type_known && c->p->type == MODE_TYPE_VANILLA)
-		ERR(c, ps->line,
-		    "[partition] in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
 }
 
 static void parse_cmdline(struct vctx *c, const struct conf_section *sec)
@@ -1344,7 +1341,8 @@ static void validate_section(struct vctx *c, const struct conf_section *sec, uns
 }
 
 /* What the whole file must have: [mode] with a type, a valid name, rtnet_prio
- * for outsourcing, nothing host-wide in vanilla. -ENOMEM only. */
+ * for outsourcing, nothing host-wide in vanilla, no systemd service on the
+ * RT CPUs of a dedicated mode. -ENOMEM only. */
 static int check_mode(struct vctx *c, const char *file)
 {
 	struct policy *p = c->p;
@@ -1380,24 +1378,24 @@ static int check_mode(struct vctx *c, const char *file)
 	/* A vanilla mode is the host as it was: it puts back what isolated
 	 * changed and sets no host-wide default of its own. */
 	if (c->type_known && p->type == MODE_TYPE_VANILLA) {
-		if (c->irq_default_line)
-			ERR(c, c->irq_default_line,
-			    "irq_default in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
-		if (c->wq_cpumask_line)
-			ERR(c, c->wq_cpumask_line,
-			    "workqueue in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
-		if (c->sysfs_line)
-			ERR(c, c->sysfs_line,
-			    "[sysfs] in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
-		if (c->irqbalance_line)
-			ERR(c, c->irqbalance_line,
-			    "[irqbalance] in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
-		if (c->systemd_line)
-			ERR(c, c->systemd_line,
-			    "[systemd] in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
-		if (c->modprobe_line)
-			ERR(c, c->modprobe_line,
-			    "[modprobe] in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
+		const struct {
+			unsigned line;
+			const char *what;
+		} refused[] = {
+		    {c->irq_default_line, "irq_default"},
+		    {c->wq_cpumask_line, "workqueue"},
+		    {c->sysfs_line, "[sysfs]"},
+		    {c->irqbalance_line, "[irqbalance]"},
+		    {p->partition.set ? p->partition.line : 0, "[partition]"},
+		    {c->systemd_line, "[systemd]"},
+		    {c->modprobe_line, "[modprobe]"},
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(refused); i++)
+			if (refused[i].line)
+				ERR(c, refused[i].line,
+				    "%s in a vanilla mode: vanilla sets nothing, it restores what isolated changed",
+				    refused[i].what);
 	}
 	/* CPUAffinity= holds PID 1 and everything it starts, for good: in a
 	 * dedicated mode the RT CPUs are not among them. */

@@ -97,6 +97,24 @@ static json_object *cpus_json(const struct cpuset *s)
 	return o;
 }
 
+/* The boot-time sections: [systemd] cpu_affinity, and [modprobe] as
+ * MODULE: "PARAM PARAM", in the file's order. */
+static void boot_json(json_object *o, const struct policy *p)
+{
+	json_object *systemd = json_object_new_object(), *modprobe = json_object_new_object();
+
+	if (p->has_systemd_affinity)
+		json_object_object_add(systemd, "cpu_affinity", cpus_json(&p->systemd_affinity));
+	json_object_object_add(o, "systemd", systemd);
+	for (size_t i = 0; i < p->n_modprobe; i++) {
+		char *params = joined(p->modprobe[i].params);
+
+		json_object_object_add(modprobe, p->modprobe[i].module, json_str(params));
+		free(params);
+	}
+	json_object_object_add(o, "modprobe", modprobe);
+}
+
 /* [sysfs] as the policy resolves it: a key with cpu${rt_cpus} is one
  * attribute per CPU, each with the line it comes from. */
 static json_object *sysfs_json(const struct policy *p)
@@ -238,6 +256,7 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 	json_object_object_add(o, "partition", partition);
 	json_object_object_add(o, "cmdline_require", json_str(require));
 	json_object_object_add(o, "cmdline_recommend", json_str(recommend));
+	boot_json(o, p);
 	for (size_t i = 0; i < p->n_irq_rules; i++)
 		json_object_array_add(irqs, rule_json(&p->irq_rules[i]));
 	for (size_t i = 0; i < p->n_thread_rules; i++)

@@ -811,8 +811,9 @@ static void rules_text(json_object *doc, const char *rules_key, const char *kind
 	}
 }
 
-/* A section of single keys ([sysctl], [cpumask], [irqbalance], [partition]) from an
- * object of strings, in the document's order; nothing when it is empty. */
+/* A section of single keys ([sysctl], [cpumask], [irqbalance], [partition],
+ * [systemd], [modprobe]) from an object of strings, in the document's
+ * order; nothing when it is empty. */
 static void keys_text(json_object *doc, const char *section)
 {
 	json_object *keys = get(doc, section);
@@ -880,6 +881,8 @@ static void show_text(json_object *doc)
 		if (recommend && *recommend)
 			key_text(doc, "cmdline", "recommend", recommend);
 	}
+	keys_text(doc, "systemd");
+	keys_text(doc, "modprobe");
 	rules_text(doc, "irq_rules", "irq");
 	rules_text(doc, "thread_rules", "thread");
 }

@@ -29,6 +29,7 @@ struct vctx {
 	unsigned mode_line, sysctl_line, cmdline_line, sysfs_line;
 	unsigned irq_default_line, wq_cpumask_line; /* [cpumask] keys, valid or not */
 	unsigned irqbalance_line;		    /* [irqbalance], empty or not */
+	unsigned systemd_line, modprobe_line;	    /* the headers, empty or not */
 	unsigned threads_line;			    /* [partition] threads = */
 	bool have_type;
 	bool type_known; /* p->type holds the type the file names */
@@ -608,62 +609,213 @@ static void parse_sysfs(struct vctx *c, const struct conf_section *sec)
 	}
 }
 
-/* ---- [cpumask] ---- */
+/* ---- sections of cpu lists: [cpumask], [irqbalance], [systemd] ---- */
 
-static void parse_cpumask(struct vctx *c, const struct conf_section *sec)
+/* A key of such a section: where its list goes, and where the key's line
+ * (NULL: not kept). */
+struct cpus_key {
+	const char *key;
+	struct cpuset *set;
+	bool *has;
+	unsigned *line;
+};
+
+/* Each key of sec one of keys[], its value a list of online cpus;
+ * expected: the keys' names for the message. */
+static void parse_cpus_keys(struct vctx *c, const struct conf_section *sec, const struct cpus_key *keys, size_t n,
+			    const char *expected)
 {
-	struct policy *p = c->p;
-
 	for (size_t i = 0; i < sec->n_entries; i++) {
 		const struct conf_entry *e = &sec->entries[i];
-		struct cpuset *dst;
-		unsigned *line;
-		bool *has;
+		const struct cpus_key *k = NULL;
 		char *v;
 
 		if (duplicate_key(c, sec, i))
 			continue;
-		if (strcmp(e->key, "irq_default") == 0)
-			dst = &p->irq_default, has = &p->has_irq_default, line = &c->irq_default_line;
-		else if (strcmp(e->key, "workqueue") == 0)
-			dst = &p->wq_cpumask, has = &p->has_wq_cpumask, line = &c->wq_cpumask_line;
-		else {
-			ERR(c, e->line, "unknown key \"%s\" in [cpumask] (expected irq_default, workqueue)", e->key);
+		for (size_t j = 0; j < n && !k; j++)
+			if (strcmp(e->key, keys[j].key) == 0)
+				k = &keys[j];
+		if (!k) {
+			ERR(c, e->line, "unknown key \"%s\" in [%s] (expected %s)", e->key, sec->header, expected);
 			continue;
 		}
-		*line = e->line;
+		if (k->line)
+			*k->line = e->line;
 		v = expand(c, e);
 		if (!v)
 			continue;
-		if (parse_cpus(c, v, e->line, dst) == 0)
-			*has = true;
+		if (parse_cpus(c, v, e->line, k->set) == 0)
+			*k->has = true;
 		free(v);
 	}
 }
 
-/* ---- [irqbalance] ---- */
+static void parse_cpumask(struct vctx *c, const struct conf_section *sec)
+{
+	struct policy *p = c->p;
+	const struct cpus_key keys[] = {
+	    {"irq_default", &p->irq_default, &p->has_irq_default, &c->irq_default_line},
+	    {"workqueue", &p->wq_cpumask, &p->has_wq_cpumask, &c->wq_cpumask_line},
+	};
+
+	parse_cpus_keys(c, sec, keys, ARRAY_SIZE(keys), "irq_default, workqueue");
+}
 
 static void parse_irqbalance(struct vctx *c, const struct conf_section *sec)
 {
 	struct policy *p = c->p;
+	const struct cpus_key keys[] = {{"banned", &p->irqbalance_banned, &p->has_irqbalance, NULL}};
 
 	c->irqbalance_line = sec->line;
-	for (size_t i = 0; i < sec->n_entries; i++) {
+	parse_cpus_keys(c, sec, keys, ARRAY_SIZE(keys), "banned");
+}
+
+/* [systemd] cpu_affinity: systemd's CPUAffinity=, which isoctl boot apply
+ * writes; nothing here is applied at run time. */
+static void parse_systemd(struct vctx *c, const struct conf_section *sec)
+{
+	struct policy *p = c->p;
+	const struct cpus_key keys[] = {
+	    {"cpu_affinity", &p->systemd_affinity, &p->has_systemd_affinity, &p->systemd_line}};
+
+	c->systemd_line = sec->line;
+	parse_cpus_keys(c, sec, keys, ARRAY_SIZE(keys), "cpu_affinity");
+}
+
+/* ---- [modprobe] ---- */
+
+/* modprobe takes '-' and '_' in a module name as the same character. */
+static bool same_module(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_')))
+			return false;
+	return *a == *b;
+}
+
+/* The length of the name of a module parameter "NAME" or "NAME=VALUE":
+ * NAME of [A-Za-z0-9_.]; 0 when it is none. */
+static size_t module_param_name(const char *w)
+{
+	size_t n = strcspn(w, "=");
+
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)w[i]) && w[i] != '_' && w[i] != '.')
+			return 0;
+	return n;
+}
+
+/* modprobe.d takes the options as they are written: it has no quoting (a
+ * parameter's value cannot hold white space or quotes), and a backslash at
+ * the end of a line joins the next line to it. */
+static bool module_value_ok(const char *v)
+{
+	for (const unsigned char *u = (const unsigned char *)v; *u; u++)
+		if ((*u < 0x20 && *u != '\t') || *u == 0x7f || *u == '"' || *u == '\'' || *u == '\\')
+			return false;
+	return true;
+}
+
+/* The parameters of one module, the words of its value v (taken). NULL
+ * when one is at fault (reported) or out of memory (c->r). */
+static char **module_params(struct vctx *c, const struct conf_entry *e, char *v)
+{
+	const char *hint = strstr(e->value, "${") ? " (is the variable set in host.conf?)" : "";
+	char **params = NULL;
+	bool bad = false;
+
+	if (!module_value_ok(v)) {
+		ERR(c, e->line,
+		    "value \"%s\" of module %s has a quote, a backslash or a control character (modprobe.d has no "
+		    "quoting: a parameter's value cannot hold white space or quotes)",
+		    v, e->key);
+		free(v);
+		return NULL;
+	}
+	for (char *save = NULL, *w = strtok_r(v, " \t", &save); w && c->r == 0; w = strtok_r(NULL, " \t", &save)) {
+		size_t n = module_param_name(w);
+		bool twice = false;
+
+		if (!n) {
+			ERR(c, e->line,
+			    "invalid parameter \"%s\" for module %s (expected NAME or NAME=VALUE, NAME of A-Z a-z 0-9 "
+			    "_ .)",
+			    w, e->key);
+			bad = true;
+			continue;
+		}
+		if (w[n] == '=' && !w[n + 1]) {
+			ERR(c, e->line, "parameter \"%s\" of module %s has an empty value%s", w, e->key, hint);
+			bad = true;
+			continue;
+		}
+		for (size_t k = 0; params && params[k] && !twice; k++)
+			twice = strncmp(params[k], w, n) == 0 && (params[k][n] == '=' || !params[k][n]);
+		if (twice) {
+			ERR(c, e->line, "parameter \"%.*s\" is given twice for module %s", (int)n, w, e->key);
+			bad = true;
+		} else if (strv_push_dup(&params, w) < 0) {
+			c->r = -ENOMEM;
+		}
+	}
+	if (!params && !bad && c->r == 0)
+		ERR(c, e->line, "empty value for module %s in [modprobe]%s", e->key, hint);
+	free(v);
+	if (bad || c->r < 0) {
+		strv_free(params);
+		return NULL;
+	}
+	return params;
+}
+
+/* [modprobe] MODULE = PARAMS: the options isoctl boot apply writes to
+ * modprobe.d; nothing here is applied at run time. */
+static void parse_modprobe(struct vctx *c, const struct conf_section *sec)
+{
+	struct policy *p = c->p;
+
+	c->modprobe_line = sec->line;
+	for (size_t i = 0; i < sec->n_entries && c->r == 0; i++) {
 		const struct conf_entry *e = &sec->entries[i];
-		char *v;
+		struct modprobe_option *nv;
+		char **params, *v;
+		size_t j;
 
 		if (duplicate_key(c, sec, i))
 			continue;
-		if (strcmp(e->key, "banned") != 0) {
-			ERR(c, e->line, "unknown key \"%s\" in [irqbalance] (expected banned)", e->key);
+		/* A module name has a mode name's characters. */
+		if (!policy_name_valid(e->key)) {
+			ERR(c, e->line, "invalid module name \"%s\" in [modprobe] (allowed: A-Z a-z 0-9 _ -)", e->key);
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (same_module(sec->entries[j].key, e->key))
+				break;
+		if (j < i) {
+			ERR(c, e->line,
+			    "module %s is listed twice in [modprobe] (first at line %u as %s: modprobe takes - and _ "
+			    "alike)",
+			    e->key, sec->entries[j].line, sec->entries[j].key);
 			continue;
 		}
 		v = expand(c, e);
-		if (!v)
+		if (!v || !(params = module_params(c, e, v)))
 			continue;
-		if (parse_cpus(c, v, e->line, &p->irqbalance_banned) == 0)
-			p->has_irqbalance = true;
-		free(v);
+		nv = realloc(p->modprobe, (p->n_modprobe + 1) * sizeof(*nv));
+		if (!nv) {
+			strv_free(params);
+			c->r = -ENOMEM;
+			return;
+		}
+		p->modprobe = nv;
+		nv[p->n_modprobe] =
+		    (struct modprobe_option){.module = strdup(e->key), .params = params, .line = e->line};
+		if (!nv[p->n_modprobe].module) {
+			strv_free(params);
+			c->r = -ENOMEM;
+			return;
+		}
+		p->n_modprobe++;
 	}
 }
 
@@ -785,9 +937,6 @@ static void check_partition(struct vctx *c)
 				: "which is no [thread] rule of this file");
 		}
 	}
-	if (ps->set && c->type_known && c->p->type == MODE_TYPE_VANILLA)
-		ERR(c, ps->line,
-		    "[partition] in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
 }
 
 static void parse_cmdline(struct vctx *c, const struct conf_section *sec)
@@ -1129,8 +1278,8 @@ static char *default_name(const char *file)
 	return strndup(base, len);
 }
 
-static const char *const single_sections[] = {"mode",  "sysctl",     "cmdline",	 "cpumask",
-					      "sysfs", "irqbalance", "partition"};
+static const char *const single_sections[] = {"mode",	    "sysctl",	 "cmdline", "cpumask", "sysfs",
+					      "irqbalance", "partition", "systemd", "modprobe"};
 
 /* One section, by its header; single_line: where each of single_sections
  * was first seen (0: not yet). */
@@ -1174,8 +1323,12 @@ static void validate_section(struct vctx *c, const struct conf_section *sec, uns
 			parse_sysfs(c, sec);
 		else if (k == 5)
 			parse_irqbalance(c, sec);
-		else
+		else if (k == 6)
 			parse_partition(c, sec);
+		else if (k == 7)
+			parse_systemd(c, sec);
+		else
+			parse_modprobe(c, sec);
 	} else if ((klen == 3 && strncmp(h, "irq", 3) == 0) || (klen == 6 && strncmp(h, "thread", 6) == 0)) {
 		if (!*rest) {
 			ERR(c, sec->line, "missing rule name in [%.*s NAME]", (int)klen, h);
@@ -1188,7 +1341,8 @@ static void validate_section(struct vctx *c, const struct conf_section *sec, uns
 }
 
 /* What the whole file must have: [mode] with a type, a valid name, rtnet_prio
- * for outsourcing, nothing host-wide in vanilla. -ENOMEM only. */
+ * for outsourcing, nothing host-wide in vanilla, no systemd service on the
+ * RT CPUs of a dedicated mode. -ENOMEM only. */
 static int check_mode(struct vctx *c, const char *file)
 {
 	struct policy *p = c->p;
@@ -1224,18 +1378,43 @@ static int check_mode(struct vctx *c, const char *file)
 	/* A vanilla mode is the host as it was: it puts back what isolated
 	 * changed and sets no host-wide default of its own. */
 	if (c->type_known && p->type == MODE_TYPE_VANILLA) {
-		if (c->irq_default_line)
-			ERR(c, c->irq_default_line,
-			    "irq_default in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
-		if (c->wq_cpumask_line)
-			ERR(c, c->wq_cpumask_line,
-			    "workqueue in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
-		if (c->sysfs_line)
-			ERR(c, c->sysfs_line,
-			    "[sysfs] in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
-		if (c->irqbalance_line)
-			ERR(c, c->irqbalance_line,
-			    "[irqbalance] in a vanilla mode: vanilla sets nothing, it restores what isolated changed");
+		const struct {
+			unsigned line;
+			const char *what;
+		} refused[] = {
+		    {c->irq_default_line, "irq_default"},
+		    {c->wq_cpumask_line, "workqueue"},
+		    {c->sysfs_line, "[sysfs]"},
+		    {c->irqbalance_line, "[irqbalance]"},
+		    {p->partition.set ? p->partition.line : 0, "[partition]"},
+		    {c->systemd_line, "[systemd]"},
+		    {c->modprobe_line, "[modprobe]"},
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(refused); i++)
+			if (refused[i].line)
+				ERR(c, refused[i].line,
+				    "%s in a vanilla mode: vanilla sets nothing, it restores what isolated changed",
+				    refused[i].what);
+	}
+	/* CPUAffinity= holds PID 1 and everything it starts, for good: in a
+	 * dedicated mode the RT CPUs are not among them. */
+	if (c->type_known && p->type == MODE_TYPE_DEDICATED && p->has_systemd_affinity &&
+	    cpuset_intersects(&p->systemd_affinity, &p->rt_cpus)) {
+		struct cpuset rt = CPUSET_INIT;
+		char *list;
+
+		if (cpuset_and(&rt, &p->systemd_affinity, &p->rt_cpus) < 0)
+			return -ENOMEM;
+		list = format_set(c, &rt);
+		cpuset_free(&rt);
+		if (!list)
+			return -ENOMEM;
+		ERR(c, p->systemd_line,
+		    "cpu_affinity in [systemd] includes rt_cpus %s: in a dedicated mode it would put every service "
+		    "systemd starts on the RT CPUs",
+		    list);
+		free(list);
 	}
 	return 0;
 }

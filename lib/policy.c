@@ -55,6 +55,12 @@ void policy_free(struct policy *p)
 		free(p->sysfs[i].value);
 	}
 	free(p->sysfs);
+	for (size_t i = 0; i < p->n_modprobe; i++) {
+		free(p->modprobe[i].module);
+		strv_free(p->modprobe[i].params);
+	}
+	free(p->modprobe);
+	cpuset_free(&p->systemd_affinity);
 	cpuset_free(&p->partition.cpus);
 	strv_free(p->partition.rules);
 	free(p->partition.name);

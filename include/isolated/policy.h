@@ -130,8 +130,10 @@ struct partition_spec {
 	char *parent;	    /* parent = (v1) the cpuset it is made in: "/" */
 };
 
+/* [modprobe]: the options of one kernel module, for an "options MODULE
+ * PARAMS" line of /etc/modprobe.d/isolated.conf (isoctl boot apply). */
 struct modprobe_option {
-	char *module;
+	char *module;  /* as written: "kvm_intel" or "kvm-intel" */
 	char **params; /* strv "key=value" or "key" */
 	unsigned line;
 };
@@ -169,11 +171,13 @@ struct policy {
 	struct rule *thread_rules;
 	size_t n_thread_rules;
 	struct partition_spec partition;
-	/* [systemd] cpu_affinity = CPUS: CPUAffinity= of systemd.conf */
+	/* Boot-time artifacts, host-wide: isoctl boot apply writes them, apply
+	 * and plan never touch them. [systemd] cpu_affinity = CPUS: systemd's
+	 * CPUAffinity= for PID 1 and every service it starts. */
 	bool has_systemd_affinity;
 	struct cpuset systemd_affinity;
-	unsigned systemd_line;
-	/* [modprobe] MODULE = OPTIONS, file order */
+	unsigned systemd_line; /* of cpu_affinity */
+	/* [modprobe] MODULE = PARAMS, file order. */
 	struct modprobe_option *modprobe;
 	size_t n_modprobe;
 	struct cpuset rt_cpus; /* from ${rt_cpus}, may be empty */

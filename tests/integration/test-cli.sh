@@ -39,7 +39,7 @@ expect_grep "$T/out" '^irq_default = 0$'
 expect_grep "$T/out" '^workqueue = 0$'
 expect_grep "$T/out" '^banned = 1$'
 expect_eq "show sections" "$(grep '^\[[a-z]*\]$' "$T/out" | tr '\n' ' ')" \
-	"[mode] [sysctl] [sysfs] [cpumask] [irqbalance] [partition] [cmdline] "
+	"[mode] [sysctl] [sysfs] [cpumask] [irqbalance] [partition] [cmdline] [systemd] [modprobe] "
 run 0 $EX show dedicated --json
 expect_eq "show --json sysctl" "$(jq -r '.sysctl["kernel.sched_rt_runtime_us"]' "$T/out")" "-1"
 expect_eq "show --json sysfs" "$(jq -r '.sysfs[] | "\(.path) = \(.value)"' "$T/out")" \
@@ -49,10 +49,13 @@ devices/system/cpu/cpu1/power/pm_qos_resume_latency_us = 3
 devices/system/cpu/cpu1/cpufreq/scaling_governor = performance"
 expect_eq "show --json cpumask" "$(jq -c .cpumask "$T/out")" '{"irq_default":"0","workqueue":"0"}'
 expect_eq "show --json irqbalance" "$(jq -c .irqbalance "$T/out")" '{"banned":"1"}'
+expect_eq "show --json boot sections" "$(jq -c '[.systemd, .modprobe]' "$T/out")" \
+	'[{"cpu_affinity":"0"},{"kvm":"kvmclock_periodic_sync=0"}]'
 run 0 $EX show vanilla --json
-expect_eq "show --json vanilla: empty sections" "$(jq -c '[.sysfs, .cpumask, .irqbalance]' "$T/out")" '[[],{},{}]'
+expect_eq "show --json vanilla: empty sections" \
+	"$(jq -c '[.sysfs, .cpumask, .irqbalance, .systemd, .modprobe]' "$T/out")" '[[],{},{},{},{}]'
 run 0 $EX show vanilla
-expect_no_grep "$T/out" '^\[(sysfs|cpumask|irqbalance)\]$'
+expect_no_grep "$T/out" '^\[(sysfs|cpumask|irqbalance|systemd|modprobe)\]$'
 
 # show explains each line: the comment block right above a key or a header
 # of the file is printed above it (a blank line ends a block), [sysfs] once
@@ -96,6 +99,15 @@ banned = ${rt_cpus}
 [cmdline]
 # why require
 require = isolcpus=${rt_cpus}
+
+# why systemd
+[systemd]
+cpu_affinity = ${housekeeping_cpus}
+
+[modprobe]
+# why kvm
+kvm = kvmclock_periodic_sync=0
+kvm-intel = ple_gap=0	nested
 
 # why the rule
 [irq  rt-nic]
@@ -146,6 +158,15 @@ banned = 6-7
 # why require
 require = isolcpus=6-7
 
+# why systemd
+[systemd]
+cpu_affinity = 0-5,8-15
+
+[modprobe]
+# why kvm
+kvm = kvmclock_periodic_sync=0
+kvm-intel = ple_gap=0 nested
+
 # why the rule
 [irq rt-nic]
 match = nic:eth1
@@ -158,11 +179,13 @@ cpus = 6-7
 # why sched
 sched = fifo:51"
 run 0 --root "$FIX/kvm16" --policies "$T/why" show why --json
-expect_eq "show --json why" "$(jq -S . "$T/out" | jq -c .why)" '{"cmdline require":"why require","cpumask irq_default":"why irq_default","irq rt-nic":"why the rule","irq rt-nic cpus":"why its cpus","irqbalance banned":"why banned","mode":"why the mode","mode summary":"why the summary","sysctl vm.stat_interval":"why stat_interval,\non two lines\n\n  indented","sysfs":"why sysfs","sysfs devices/system/cpu/cpu6/power/pm_qos_resume_latency_us":"why pm_qos","sysfs devices/system/cpu/cpu7/power/pm_qos_resume_latency_us":"why pm_qos","thread rt-vcpu sched":"why sched"}'
+expect_eq "show --json why" "$(jq -S . "$T/out" | jq -c .why)" '{"cmdline require":"why require","cpumask irq_default":"why irq_default","irq rt-nic":"why the rule","irq rt-nic cpus":"why its cpus","irqbalance banned":"why banned","mode":"why the mode","mode summary":"why the summary","modprobe kvm":"why kvm","sysctl vm.stat_interval":"why stat_interval,\non two lines\n\n  indented","sysfs":"why sysfs","sysfs devices/system/cpu/cpu6/power/pm_qos_resume_latency_us":"why pm_qos","sysfs devices/system/cpu/cpu7/power/pm_qos_resume_latency_us":"why pm_qos","systemd":"why systemd","thread rt-vcpu sched":"why sched"}'
 expect_eq "show --json fields" "$(jq -c 'keys_unsorted' "$T/out")" \
-	'["name","file","hostconf","type","summary","requires","strict","variables","sysctl","sysfs","cpumask","irqbalance","partition","cmdline_require","cmdline_recommend","irq_rules","thread_rules","why"]'
+	'["name","file","hostconf","type","summary","requires","strict","variables","sysctl","sysfs","cpumask","irqbalance","partition","cmdline_require","cmdline_recommend","systemd","modprobe","irq_rules","thread_rules","why"]'
 expect_eq "show --json values" "$(jq -c '[.sysctl, .irq_rules, .thread_rules, .cmdline_require]' "$T/out")" \
 	'[{"vm.stat_interval":"10","kernel.numa_balancing":"0","kernel.timer_migration":"0"},[{"name":"rt-nic","match":"nic:eth1","cpus":"6-7"}],[{"name":"rt-vcpu","match":"vm:rtvm vcpu:0-1","cpus":"6-7","sched":"fifo:51"}],"isolcpus=6-7"]'
+expect_eq "show --json boot sections" "$(jq -c '[.systemd, .modprobe]' "$T/out")" \
+	'[{"cpu_affinity":"0-5,8-15"},{"kvm":"kvmclock_periodic_sync=0","kvm-intel":"ple_gap=0 nested"}]'
 # The shipped policies: each header and key is shown under the comment the
 # file has above it. pairs FILE: "[SECTION] KEY|COMMENT|LINES" for each key
 # and header, values left out (show resolves them) and the per-CPU [sysfs]

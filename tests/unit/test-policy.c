@@ -452,6 +452,56 @@ static const struct bad_policy bad_policies[] = {
     {"sysfs-duplicate-section",
      MODE_RT_ONLY "[sysfs]\nkernel/mm/ksm/run = 0\n[sysfs]\nkernel/mm/ksm/pages_to_scan = 100\n",
      {"FILE:5: duplicate section [sysfs] (first at line 3)"}},
+    /* [systemd] and [modprobe] */
+    {"systemd-empty-variable", MODE_RT_ONLY "[systemd]\ncpu_affinity = ${empty}\n", {"FILE:4: empty cpu list"}},
+    {"systemd-offline",
+     MODE_RT_ONLY "[systemd]\ncpu_affinity = 0-3\n",
+     {"FILE:4: cpus 2-3 are not online (online: 0-1)"}},
+    /* the type after the section: the check does not depend on the order */
+    {"systemd-dedicated-rt",
+     "[systemd]\ncpu_affinity = ${online_cpus}\n" MODE_DEDICATED,
+     {"FILE:2: cpu_affinity in [systemd] includes rt_cpus 1: in a dedicated mode it would put every service "
+      "systemd starts on the RT CPUs"}},
+    {"systemd-vanilla-empty",
+     MODE_VANILLA "[systemd]\n",
+     {"FILE:3: [systemd] in a vanilla mode: vanilla sets nothing, it restores what isolated changed"}},
+    {"systemd-unknown-key",
+     MODE_RT_ONLY "[systemd]\nCPUAffinity = 0\n",
+     {"FILE:4: unknown key \"CPUAffinity\" in [systemd] (expected cpu_affinity)"}},
+    {"systemd-duplicate-key",
+     MODE_RT_ONLY "[systemd]\ncpu_affinity = 0\ncpu_affinity = 0-1\n",
+     {"FILE:5: duplicate key \"cpu_affinity\" in [systemd] (first at line 4)"}},
+    {"systemd-with-name", MODE_RT_ONLY "[systemd x]\ncpu_affinity = 0\n", {"FILE:3: section [systemd] takes no name"}},
+    {"modprobe-empty-variable",
+     MODE_RT_ONLY "[modprobe]\nkvm = ${empty}\n",
+     {"FILE:4: empty value for module kvm in [modprobe] (is the variable set in host.conf?)"}},
+    {"modprobe-empty-param-variable",
+     MODE_RT_ONLY "[modprobe]\nkvm_intel = nested ple_gap=${empty}\n",
+     {"FILE:4: parameter \"ple_gap=\" of module kvm_intel has an empty value (is the variable set in host.conf?)"}},
+    {"modprobe-same-module",
+     MODE_RT_ONLY "[modprobe]\nkvm_intel = nested=1\nkvm-intel = ple_gap=0\nkvm_amd = npt=1\nkvm-amd = avic=1\n",
+     {"FILE:5: module kvm-intel is listed twice in [modprobe] (first at line 4 as kvm_intel: modprobe takes - and _ "
+      "alike)",
+      "FILE:7: module kvm-amd is listed twice in [modprobe] (first at line 6 as kvm_amd: modprobe takes - and _ "
+      "alike)"}},
+    {"modprobe-param-twice",
+     MODE_RT_ONLY "[modprobe]\nkvm = a=1 b a\n",
+     {"FILE:4: parameter \"a\" is given twice for module kvm"}},
+    {"modprobe-param-prefix", /* "ple" is not "ple_gap" */
+     MODE_RT_ONLY "[modprobe]\nkvm_intel = ple_gap=0 ple ple_gap\n",
+     {"FILE:4: parameter \"ple_gap\" is given twice for module kvm_intel"}},
+    {"modprobe-bad-param",
+     MODE_RT_ONLY "[modprobe]\nkvm = =0 a/b=1\n",
+     {"FILE:4: invalid parameter \"=0\" for module kvm (expected NAME or NAME=VALUE, NAME of A-Z a-z 0-9 _ .)",
+      "FILE:4: invalid parameter \"a/b=1\" for module kvm (expected NAME or NAME=VALUE, NAME of A-Z a-z 0-9 _ .)"}},
+    {"modprobe-quote-variable",
+     MODE_RT_ONLY "[modprobe]\nkvm = x=${rt_vm}'\n",
+     {"FILE:4: value \"x=rtvm'\" of module kvm has a quote, a backslash or a control character (modprobe.d has no "
+      "quoting: a parameter's value cannot hold white space or quotes)"}},
+    {"modprobe-vanilla",
+     MODE_VANILLA "[modprobe]\nkvm = a\n",
+     {"FILE:3: [modprobe] in a vanilla mode: vanilla sets nothing, it restores what isolated changed"}},
+    {"modprobe-with-name", MODE_RT_ONLY "[modprobe kvm]\na = 1\n", {"FILE:3: section [modprobe] takes no name"}},
     {"many-errors",
      "[mode]\ntype = dedicated\ncolour = red\n[sysctl]\nvm.drop_caches = 1\n[thread a]\ncpus = 7\nsched = fifo:0\n"
      "[bogus]\n",
@@ -1492,6 +1542,63 @@ static void test_sysfs(void **state)
 	hostconf_free(hc);
 }
 
+/* [systemd] and [modprobe]: what isoctl boot apply writes, parsed in file
+ * order, variables expanded, each module as it is spelled. */
+static void test_boot_sections(void **state)
+{
+	struct fixture *f = *state;
+	char *const vars[] = {"rt_cpus=6-7", "ple_gap=0", "sync=kvmclock_periodic_sync=0", NULL};
+	static const char text[] = "[mode]\ntype = dedicated\n"
+				   "[modprobe]\n"
+				   "kvm = ${sync}\n"
+				   "kvm-intel =  ple_gap=${ple_gap}\t nested  vmentry_l1d_flush=never\n"
+				   "[systemd]\n"
+				   "cpu_affinity = ${housekeeping_cpus}\n";
+	static const char text_none[] = "[mode]\ntype = rt-only\n[systemd]\n[modprobe]\n";
+	struct hostconf *hc = NULL;
+	struct policy *p = NULL;
+	struct diag d = {0};
+	char *path, *list = NULL;
+
+	assert_int_equal(hostconf_from_strv(vars, &f->online16, &hc, &d), 0);
+	path = write_file(f, "boot.conf", text, sizeof(text) - 1);
+	assert_int_equal(policy_load(path, hc, &f->online16, &p, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_true(p->has_systemd_affinity);
+	assert_int_equal(cpuset_format_list(&p->systemd_affinity, &list), 0);
+	assert_string_equal(list, "0-5,8-15");
+	free(list);
+	assert_int_equal(p->systemd_line, 7);
+	assert_int_equal(p->n_modprobe, 2);
+	assert_string_equal(p->modprobe[0].module, "kvm");
+	assert_int_equal(p->modprobe[0].line, 4);
+	assert_int_equal(strv_len(p->modprobe[0].params), 1);
+	assert_string_equal(p->modprobe[0].params[0], "kvmclock_periodic_sync=0");
+	assert_string_equal(p->modprobe[1].module, "kvm-intel");
+	assert_int_equal(p->modprobe[1].line, 5);
+	assert_int_equal(strv_len(p->modprobe[1].params), 3);
+	assert_string_equal(p->modprobe[1].params[0], "ple_gap=0");
+	assert_string_equal(p->modprobe[1].params[1], "nested");
+	assert_string_equal(p->modprobe[1].params[2], "vmentry_l1d_flush=never");
+	policy_free(p);
+	free(path);
+
+	/* no keys, or no sections: nothing to write */
+	for (const char *const *t = (const char *const[]){text_none, MODE_RT_ONLY, NULL}; *t; t++) {
+		p = NULL;
+		path = write_file(f, "noboot.conf", *t, strlen(*t));
+		assert_int_equal(policy_load(path, hc, &f->online16, &p, &d), 0);
+		assert_false(p->has_systemd_affinity);
+		assert_int_equal(p->systemd_line, 0);
+		assert_int_equal(p->n_modprobe, 0);
+		assert_null(p->modprobe);
+		policy_free(p);
+		free(path);
+	}
+	assert_int_equal(d.n, 0);
+	hostconf_free(hc);
+}
+
 /* ---- directories ---- */
 
 static void test_list_find(void **state)
@@ -1588,6 +1695,13 @@ static void load_shipped(struct fixture *f, const char *hostconf_src, const stru
 			assert_true(p->has_irq_default && p->has_wq_cpumask);
 			assert_true(cpuset_equal(&p->irq_default, &p->housekeeping_cpus));
 			assert_true(cpuset_equal(&p->wq_cpumask, &p->housekeeping_cpus));
+			/* at boot: systemd's services on housekeeping, kvm's option */
+			assert_true(p->has_systemd_affinity);
+			assert_true(cpuset_equal(&p->systemd_affinity, &p->housekeeping_cpus));
+			assert_int_equal(p->n_modprobe, 1);
+			assert_string_equal(p->modprobe[0].module, "kvm");
+			assert_int_equal(strv_len(p->modprobe[0].params), 1);
+			assert_string_equal(p->modprobe[0].params[0], "kvmclock_periodic_sync=0");
 		} else if (strcmp(p->name, "outsourcing") == 0) {
 			assert_int_equal(p->requires, POLICY_REQ_PREEMPT_RT | POLICY_REQ_RTNET);
 			assert_string_equal(p->sysctls[0].name, "net.core.rtnet_prio");
@@ -1599,8 +1713,11 @@ static void load_shipped(struct fixture *f, const char *hostconf_src, const stru
 				assert_string_not_equal(p->sysctls[k].name, "kernel.sched_rt_runtime_us");
 		}
 		/* every policy but dedicated keeps all CPUs shared */
-		if (strcmp(p->name, "dedicated") != 0)
+		if (strcmp(p->name, "dedicated") != 0) {
 			assert_false(p->has_irq_default || p->has_wq_cpumask);
+			assert_false(p->has_systemd_affinity);
+			assert_int_equal(p->n_modprobe, 0);
+		}
 		/* the shipped policies govern the whole host */
 		assert_int_equal(p->scope.kind, SCOPE_HOST);
 		policy_free(p);
@@ -1661,6 +1778,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sysctl_canonical, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sysctl_any, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sysfs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_boot_sections, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scope_cpumask, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_find, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shipped_16cpu, setup, teardown),

@@ -84,6 +84,11 @@ for l in debian grub2 bls bls-cmdline; do
 		expect_eq "bls-cmdline: mode kept" "$(stat -c %a "$K/etc/kernel/cmdline")" 600
 		;;
 	esac
+	# systemd's drop-in and the module options, made with their directories.
+	expect_eq "$l: CPUAffinity drop-in" "$(grep -v '^#' "$K/etc/systemd/system.conf.d/isolated.conf")" "[Manager]
+CPUAffinity=0-5,8-15"
+	expect_eq "$l: modprobe.d" "$(grep -v '^#' "$K/etc/modprobe.d/isolated.conf")" "options kvm kvmclock_periodic_sync=0"
+	[ -d "$O/etc/systemd" ] || expect_grep "$K/var/lib/isolated/boot/journal" '^dir etc/systemd$'
 	# Again: nothing to change, the journal as it was.
 	cp "$K/var/lib/isolated/boot/journal" "$T/journal.1"
 	run 0 --root "$K" boot apply dedicated
@@ -102,7 +107,9 @@ layout debian "$K"
 run 0 --root "$K" --json boot show dedicated
 expect_eq "json loader" "$(jq -r .loader "$T/out")" grub
 expect_eq "json then" "$(jq -r .then "$T/out")" update-grub
-expect_eq "json files" "$(jq -r '.files[] | "\(.artifact) \(.change)"' "$T/out")" "grub modify"
+expect_eq "json files" "$(jq -r '.files[] | "\(.artifact) \(.change)"' "$T/out")" "grub modify
+systemd create
+modprobe create"
 
 # A mode switch starts from the originals: rt-only writes no boot
 # parameters, so dedicated's go and the transaction ends.
@@ -209,7 +216,9 @@ expect_grep "$T/out" "^info +next boot +isolcpus=6-7 is set for the next boot; t
 expect_grep "$T/out" "^warn +reboot +reboot needed: "
 run 0 --root "$K" --json status
 expect_eq "status: reboot needed" "$(jq .boot.reboot_needed "$T/out")" true
-expect_eq "status: the files held" "$(jq -r '.boot.files[]' "$T/out")" "$K/etc/default/grub"
+expect_eq "status: the files held" "$(jq -r '.boot.files[]' "$T/out")" "$K/etc/default/grub
+$K/etc/systemd/system.conf.d/isolated.conf
+$K/etc/modprobe.d/isolated.conf"
 # the reboot, with a kernel that did not take isolcpus
 echo "BOOT_IMAGE=/boot/vmlinuz-6.1.0-27-amd64 root=UUID=3f1c ro quiet isolcpus=6-7 nohz_full=6-7 rcu_nocbs=6-7 irqaffinity=0-5,8-15" >"$K/proc/cmdline"
 echo >"$K/sys/devices/system/cpu/isolated"

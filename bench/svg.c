@@ -29,35 +29,6 @@
 static const char *const svg_colour[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
 					 "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
-static void svg_printf(struct sbuf *b, const char *fmt, ...) ISO_PRINTF(2, 3);
-static void svg_printf(struct sbuf *b, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-	} else if ((size_t)n < sizeof(buf)) {
-		sbuf_add(b, buf, (size_t)n);
-	} else {
-		char *s;
-
-		va_start(ap, fmt);
-		n = vasprintf(&s, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		sbuf_add(b, s, (size_t)n);
-		free(s);
-	}
-}
-
 /* Text content and attribute values. */
 static void svg_text(struct sbuf *b, const char *s)
 {
@@ -170,15 +141,15 @@ static void svg_steps(struct sbuf *b, const struct axes *a, const double *bins, 
 		}
 	if (first == a->nbins)
 		return;
-	svg_printf(b, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s points=\"", cls,
-		   colour, extra);
-	svg_printf(b, "%.1f,%.1f", ax_x(a, a->lx0 + first * per), base);
+	sbuf_addf(b, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s points=\"", cls, colour,
+		  extra);
+	sbuf_addf(b, "%.1f,%.1f", ax_x(a, a->lx0 + first * per), base);
 	for (unsigned k = first; k <= last; k++) {
 		double y = bins[k] > 0 ? ax_y(a, log10(bins[k])) : base;
 
-		svg_printf(b, " %.1f,%.1f %.1f,%.1f", ax_x(a, a->lx0 + k * per), y, ax_x(a, a->lx0 + (k + 1) * per), y);
+		sbuf_addf(b, " %.1f,%.1f %.1f,%.1f", ax_x(a, a->lx0 + k * per), y, ax_x(a, a->lx0 + (k + 1) * per), y);
 	}
-	svg_printf(b, " %.1f,%.1f\"><title>", ax_x(a, a->lx0 + (last + 1) * per), base);
+	sbuf_addf(b, " %.1f,%.1f\"><title>", ax_x(a, a->lx0 + (last + 1) * per), base);
 	svg_text(b, name);
 	sbuf_adds(b, "</title></polyline>\n");
 }
@@ -194,44 +165,44 @@ static void svg_axes(struct sbuf *b, const struct axes *a, int p)
 	double top = a->y0 + PLOT_DY, bottom = top + PLOT_H;
 	char lab[32];
 
-	svg_printf(b, "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", PLOT_X0,
-		   top, PLOT_X1 - PLOT_X0, PLOT_H);
+	sbuf_addf(b, "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", PLOT_X0,
+		  top, PLOT_X1 - PLOT_X0, PLOT_H);
 	/* x: decades with labels, 2..9 as small ticks */
 	for (int k = (int)lround(a->lx0); k <= (int)lround(a->lx1); k++) {
 		double x = ax_x(a, k);
 
 		if (k > lround(a->lx0) && k < lround(a->lx1))
-			svg_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", x,
-				   top, x, bottom);
-		svg_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", x, bottom, x,
-			   bottom + 6);
+			sbuf_addf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", x,
+				  top, x, bottom);
+		sbuf_addf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", x, bottom, x,
+			  bottom + 6);
 		decade_label(lab, sizeof(lab), k, 1, "");
-		svg_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x, bottom + 20, lab);
+		sbuf_addf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x, bottom + 20, lab);
 		for (int m = 2; m <= 9 && k < lround(a->lx1); m++) {
 			double xm = ax_x(a, k + log10(m));
 
-			svg_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", xm,
-				   bottom, xm, bottom + 3);
+			sbuf_addf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", xm,
+				  bottom, xm, bottom + 3);
 		}
 	}
-	svg_printf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"middle\">", (PLOT_X0 + PLOT_X1) / 2, bottom + 42);
-	svg_printf(b, "%s, µs (log scale)</text>\n", bench_probe_title[p]);
+	sbuf_addf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"middle\">", (PLOT_X0 + PLOT_X1) / 2, bottom + 42);
+	sbuf_addf(b, "%s, µs (log scale)</text>\n", bench_probe_title[p]);
 	/* y: decades of the share of samples, as percent */
 	for (int k = (int)lround(a->ly0); k <= (int)lround(a->ly1); k++) {
 		double y = ax_y(a, k);
 
 		if (k > lround(a->ly0) && k < lround(a->ly1))
-			svg_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", PLOT_X0,
-				   y, PLOT_X1, y);
-		svg_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#444\"/>\n", PLOT_X0 - 6, y,
-			   PLOT_X0, y);
+			sbuf_addf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", PLOT_X0,
+				  y, PLOT_X1, y);
+		sbuf_addf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#444\"/>\n", PLOT_X0 - 6, y,
+			  PLOT_X0, y);
 		decade_label(lab, sizeof(lab), k, 100, "%");
-		svg_printf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", PLOT_X0 - 9, y + 4, lab);
+		sbuf_addf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", PLOT_X0 - 9, y + 4, lab);
 	}
-	svg_printf(b,
-		   "<text transform=\"translate(%d %.1f) rotate(-90)\" text-anchor=\"middle\">"
-		   "share of samples per 1/%d decade (log)</text>\n",
-		   18, top + PLOT_H / 2.0, BINS_PER_DECADE);
+	sbuf_addf(b,
+		  "<text transform=\"translate(%d %.1f) rotate(-90)\" text-anchor=\"middle\">"
+		  "share of samples per 1/%d decade (log)</text>\n",
+		  18, top + PLOT_H / 2.0, BINS_PER_DECADE);
 }
 
 /* The range of the x axis: whole decades around the smallest and the
@@ -277,22 +248,22 @@ static void svg_mode(struct sbuf *b, const struct axes *a, const struct bench_mo
 	if (s.samples) {
 		double x = ax_x(a, log10(fmax(s.v[ST_P99], pow(10, a->lx0))));
 
-		svg_printf(b,
-			   "<line class=\"p99\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-			   "stroke-width=\"1.2\" stroke-dasharray=\"6 4\"/>\n",
-			   x, a->y0 + PLOT_DY, x, a->y0 + PLOT_DY + PLOT_H, colour);
+		sbuf_addf(b,
+			  "<line class=\"p99\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+			  "stroke-width=\"1.2\" stroke-dasharray=\"6 4\"/>\n",
+			  x, a->y0 + PLOT_DY, x, a->y0 + PLOT_DY + PLOT_H, colour);
 	}
 	/* legend: the mode, then its p50 and p99 */
-	svg_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n",
-		   LEGEND_X, ly - 4, LEGEND_X + 24, ly - 4, colour);
-	svg_printf(b, "<text class=\"legend\" x=\"%d\" y=\"%.1f\" font-weight=\"bold\">", LEGEND_X + 30, ly);
+	sbuf_addf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n", LEGEND_X,
+		  ly - 4, LEGEND_X + 24, ly - 4, colour);
+	sbuf_addf(b, "<text class=\"legend\" x=\"%d\" y=\"%.1f\" font-weight=\"bold\">", LEGEND_X + 30, ly);
 	svg_text(b, m->mode);
 	sbuf_adds(b, "</text>\n");
 	if (s.samples)
-		svg_printf(b, "<text x=\"%d\" y=\"%.1f\">p50 %s µs, p99 %s µs</text>\n", LEGEND_X + 30, ly + 15,
-			   bench_fmt_us(v1, sizeof(v1), s.v[ST_P50]), bench_fmt_us(v2, sizeof(v2), s.v[ST_P99]));
+		sbuf_addf(b, "<text x=\"%d\" y=\"%.1f\">p50 %s µs, p99 %s µs</text>\n", LEGEND_X + 30, ly + 15,
+			  bench_fmt_us(v1, sizeof(v1), s.v[ST_P50]), bench_fmt_us(v2, sizeof(v2), s.v[ST_P99]));
 	else
-		svg_printf(b, "<text x=\"%d\" y=\"%.1f\">no samples</text>\n", LEGEND_X + 30, ly + 15);
+		sbuf_addf(b, "<text x=\"%d\" y=\"%.1f\">no samples</text>\n", LEGEND_X + 30, ly + 15);
 }
 
 static int svg_panel(struct sbuf *b, const struct bench_result *r, int p, double y0)
@@ -306,11 +277,11 @@ static int svg_panel(struct sbuf *b, const struct bench_result *r, int p, double
 	 * the next panel */
 	double step = (r->n_modes + 2) * 38.0 > PANEL_H - PLOT_DY - 10 ? 30 : 38;
 
-	svg_printf(b, "<g class=\"panel\" id=\"%s\">\n", bench_probe_name[p]);
-	svg_printf(b, "<text x=\"%d\" y=\"%.1f\" font-size=\"15\" font-weight=\"bold\">%s</text>\n", PLOT_X0, y0 + 24,
-		   bench_probe_title[p]);
+	sbuf_addf(b, "<g class=\"panel\" id=\"%s\">\n", bench_probe_name[p]);
+	sbuf_addf(b, "<text x=\"%d\" y=\"%.1f\" font-size=\"15\" font-weight=\"bold\">%s</text>\n", PLOT_X0, y0 + 24,
+		  bench_probe_title[p]);
 	if (!x_range(r, p, &a, &nmax)) {
-		svg_printf(b, "<text x=\"%d\" y=\"%.1f\">no samples</text>\n</g>\n", PLOT_X0, y0 + PLOT_DY + 40);
+		sbuf_addf(b, "<text x=\"%d\" y=\"%.1f\">no samples</text>\n</g>\n", PLOT_X0, y0 + PLOT_DY + 40);
 		return 0;
 	}
 	bins = calloc(a.nbins, sizeof(*bins));
@@ -340,15 +311,15 @@ static int svg_panel(struct sbuf *b, const struct bench_result *r, int p, double
 		struct us_stats s;
 
 		bench_probe_stats(&r->calibration[p], &s);
-		svg_printf(b,
-			   "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#999\" stroke-width=\"2\" "
-			   "stroke-dasharray=\"2 2\"/>\n",
-			   LEGEND_X, ly - 4, LEGEND_X + 24, ly - 4);
-		svg_printf(b, "<text class=\"legend\" x=\"%d\" y=\"%.1f\">calibration (no load, no mode)</text>\n",
-			   LEGEND_X + 30, ly);
-		svg_printf(b, "<text x=\"%d\" y=\"%.1f\" fill=\"#555\">p50 %s µs, p99 %s µs</text>\n", LEGEND_X + 30,
-			   ly + 15, bench_fmt_us(v1, sizeof(v1), s.v[ST_P50]),
-			   bench_fmt_us(v2, sizeof(v2), s.v[ST_P99]));
+		sbuf_addf(b,
+			  "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#999\" stroke-width=\"2\" "
+			  "stroke-dasharray=\"2 2\"/>\n",
+			  LEGEND_X, ly - 4, LEGEND_X + 24, ly - 4);
+		sbuf_addf(b, "<text class=\"legend\" x=\"%d\" y=\"%.1f\">calibration (no load, no mode)</text>\n",
+			  LEGEND_X + 30, ly);
+		sbuf_addf(b, "<text x=\"%d\" y=\"%.1f\" fill=\"#555\">p50 %s µs, p99 %s µs</text>\n", LEGEND_X + 30,
+			  ly + 15, bench_fmt_us(v1, sizeof(v1), s.v[ST_P50]),
+			  bench_fmt_us(v2, sizeof(v2), s.v[ST_P99]));
 		ly += step;
 	}
 
@@ -356,10 +327,10 @@ static int svg_panel(struct sbuf *b, const struct bench_result *r, int p, double
 		svg_mode(b, &a, &r->modes[i], i, p, ly, bins);
 		ly += step;
 	}
-	svg_printf(b,
-		   "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#444\" stroke-dasharray=\"6 4\"/>\n"
-		   "<text x=\"%d\" y=\"%.1f\" fill=\"#555\">each mode's p99</text>\n",
-		   LEGEND_X, ly - 4, LEGEND_X + 24, ly - 4, LEGEND_X + 30, ly);
+	sbuf_addf(b,
+		  "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#444\" stroke-dasharray=\"6 4\"/>\n"
+		  "<text x=\"%d\" y=\"%.1f\" fill=\"#555\">each mode's p99</text>\n",
+		  LEGEND_X, ly - 4, LEGEND_X + 24, ly - 4, LEGEND_X + 30, ly);
 	sbuf_adds(b, "</g>\n");
 	free(bins);
 	return 0;
@@ -370,7 +341,7 @@ static void svg_title(struct sbuf *b, const struct bench_result *r)
 	const struct bench_config *c = &r->cfg;
 	char load[128], d1[32], d2[32];
 
-	svg_printf(b, "<text x=\"20\" y=\"26\" font-size=\"18\" font-weight=\"bold\">isoctl bench: ");
+	sbuf_addf(b, "<text x=\"20\" y=\"26\" font-size=\"18\" font-weight=\"bold\">isoctl bench: ");
 	for (size_t i = 0; i < r->n_modes; i++) {
 		if (i)
 			sbuf_adds(b, " vs ");
@@ -378,8 +349,8 @@ static void svg_title(struct sbuf *b, const struct bench_result *r)
 	}
 	sbuf_adds(b, "</text>\n");
 	bench_load_text(c, load, sizeof(load));
-	svg_printf(b, "<text x=\"20\" y=\"47\">%s per mode after %s warm-up; load: ",
-		   bench_fmt_seconds(d1, sizeof(d1), c->duration_s), bench_fmt_seconds(d2, sizeof(d2), c->warmup_s));
+	sbuf_addf(b, "<text x=\"20\" y=\"47\">%s per mode after %s warm-up; load: ",
+		  bench_fmt_seconds(d1, sizeof(d1), c->duration_s), bench_fmt_seconds(d2, sizeof(d2), c->warmup_s));
 	svg_text(b, load);
 	sbuf_adds(b, "; RT CPUs ");
 	svg_text(b, c->rt_cpus);
@@ -390,17 +361,17 @@ static void svg_title(struct sbuf *b, const struct bench_result *r)
 	sbuf_adds(b, "; kernel ");
 	svg_text(b, c->kernel);
 	sbuf_adds(b, "</text>\n");
-	svg_printf(b, "<text x=\"20\" y=\"66\" fill=\"#555\">wakeup: timer every %u µs (", c->interval_us);
+	sbuf_addf(b, "<text x=\"20\" y=\"66\" fill=\"#555\">wakeup: timer every %u µs (", c->interval_us);
 	svg_text(b, bench_probe_tool(r));
 	if (c->net)
-		svg_printf(b, "); NetRT: UDP echo every %u..%u µs over %s", c->netrt_min_us, c->netrt_max_us, c->net);
+		sbuf_addf(b, "); NetRT: UDP echo every %u..%u µs over %s", c->netrt_min_us, c->netrt_max_us, c->net);
 	else
 		sbuf_adds(b, "); NetRT off");
 	sbuf_adds(b, "</text>\n");
-	svg_printf(b,
-		   "<text x=\"20\" y=\"84\" fill=\"#555\">Curves: each mode's share of its samples per 1/%d "
-		   "decade, so runs with different sample counts compare; dashed: each mode's p99.</text>\n",
-		   BINS_PER_DECADE);
+	sbuf_addf(b,
+		  "<text x=\"20\" y=\"84\" fill=\"#555\">Curves: each mode's share of its samples per 1/%d "
+		  "decade, so runs with different sample counts compare; dashed: each mode's p99.</text>\n",
+		  BINS_PER_DECADE);
 }
 
 static char *svg_document(const struct bench_result *r)
@@ -408,12 +379,12 @@ static char *svg_document(const struct bench_result *r)
 	struct sbuf b = {0};
 	int h = SVG_TITLE_H + _BENCH_PROBE_MAX * PANEL_H;
 
-	svg_printf(&b,
-		   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-		   "font-family=\"sans-serif\" font-size=\"12\">\n"
-		   "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-		   SVG_W, h, SVG_W, h);
+	sbuf_addf(&b,
+		  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		  "font-family=\"sans-serif\" font-size=\"12\">\n"
+		  "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+		  SVG_W, h, SVG_W, h);
 	svg_title(&b, r);
 	for (int p = 0; p < _BENCH_PROBE_MAX; p++)
 		if (svg_panel(&b, r, p, SVG_TITLE_H + p * PANEL_H) < 0)

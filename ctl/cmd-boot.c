@@ -40,12 +40,17 @@ static char **modprobe_lines(const struct policy *p)
 	return v;
 }
 
+/* [systemd] and [modprobe] are host-wide: a mode scoped to a process or a
+ * cgroup does not get them (as [partition]); its kernel parameters are the
+ * kernel's, and are written. */
 void boot_wants_of(const struct policy *p, struct boot_wants *ret, char ***ret_modprobe)
 {
-	*ret_modprobe = modprobe_lines(p);
+	bool host = p->scope.kind == SCOPE_HOST;
+
+	*ret_modprobe = host ? modprobe_lines(p) : NULL;
 	*ret = (struct boot_wants){.mode = p->name,
 				   .cmdline = p->cmdline_require,
-				   .systemd_affinity = p->has_systemd_affinity ? &p->systemd_affinity : NULL,
+				   .systemd_affinity = host && p->has_systemd_affinity ? &p->systemd_affinity : NULL,
 				   .modprobe = *ret_modprobe};
 }
 
@@ -143,6 +148,10 @@ static int load_plan(struct ctx *c, const char *mode, struct boot_plan **ret)
 		struct boot_wants w;
 
 		boot_wants_of(pol, &w, &modprobe);
+		if (pol->scope.kind != SCOPE_HOST && (pol->has_systemd_affinity || pol->n_modprobe))
+			err_msg("warning: mode %s is scoped to %s: [systemd] and [modprobe] are host-wide and are not "
+				"written",
+				pol->name, pol->scope.kind == SCOPE_PROCESS ? "a process" : "a cgroup");
 		r = boot_plan(c->host, &w, ret, err, sizeof(err));
 	} else {
 		if (!c->host && (r = ctx_open_host(c)) != EXIT_OK)

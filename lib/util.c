@@ -545,19 +545,30 @@ void sbuf_addc(struct sbuf *b, char c)
 
 void sbuf_addf(struct sbuf *b, const char *fmt, ...)
 {
+	char buf[512];
 	va_list ap;
-	char *s;
 	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n < 0) {
 		b->oom = true;
-		return;
+	} else if ((size_t)n < sizeof(buf)) {
+		sbuf_add(b, buf, (size_t)n);
+	} else {
+		char *s;
+
+		va_start(ap, fmt);
+		n = vasprintf(&s, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		sbuf_add(b, s, (size_t)n);
+		free(s);
 	}
-	sbuf_add(b, s, (size_t)n);
-	free(s);
 }
 
 char *sbuf_take(struct sbuf *b)

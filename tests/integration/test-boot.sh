@@ -111,6 +111,15 @@ expect_eq "json files" "$(jq -r '.files[] | "\(.artifact) \(.change)"' "$T/out")
 systemd create
 modprobe create"
 
+# A mode scoped to a cgroup: [systemd] and [modprobe] are host-wide, not
+# written; its kernel parameters are.
+mkdir -p "$T/scoped"
+sed 's|^\[mode\]$|[mode]\nscope = cgroup:/machine.slice|' "$TOP/policies/dedicated.conf" >"$T/scoped/dedicated.conf"
+grep -q '^scope = cgroup:/machine.slice$' "$T/scoped/dedicated.conf" || fail "scoped policy not made"
+run 0 --root "$K" -p "$T/scoped" --json boot show dedicated
+expect_grep "$T/err" "^isoctl: warning: mode dedicated is scoped to a cgroup: \[systemd\] and \[modprobe\] are host-wide and are not written$"
+expect_eq "scoped: only grub" "$(jq -r '.files[] | .artifact' "$T/out")" grub
+
 # A mode switch starts from the originals: rt-only writes no boot
 # parameters, so dedicated's go and the transaction ends.
 O=$T/switch.orig

@@ -1078,6 +1078,24 @@ static bool bool_param_equal(const char *a, const char *b)
 	return x >= 0 && y >= 0 ? x == y : strcmp(a, b) == 0;
 }
 
+/* Artifact a has the line PREFIX VALUE. */
+static bool written(const struct host *h, enum boot_artifact a, const char *prefix, const char *value)
+{
+	char *buf = NULL, *line = util_sprintf("\n%s%s\n", prefix, value);
+	size_t len;
+	bool yes = false;
+
+	if (line && host_read(h, artifacts[a].path, &buf, &len) == 0) {
+		char *all = util_sprintf("\n%s", buf);
+
+		yes = all && strstr(all, line);
+		free(all);
+	}
+	free(buf);
+	free(line);
+	return yes;
+}
+
 int boot_pending(const struct host *h, const struct boot_wants *w, char ***ret_lines, bool *ret_reboot)
 {
 	struct boot_host b;
@@ -1154,7 +1172,10 @@ int boot_pending(const struct host *h, const struct boot_wants *w, char ***ret_l
 		char *want = NULL, *st = NULL, *now = NULL;
 
 		if (cpuset_format_list(w->systemd_affinity, &want) == 0 &&
-		    host_read(h, "proc/1/status", &st, &len) == 0) {
+		    !written(h, BOOT_SYSTEMD, "CPUAffinity=", want))
+			strv_push(&lines, util_sprintf("CPUAffinity=%s is not in %s (isoctl boot apply %s writes it)",
+						       want, artifacts[BOOT_SYSTEMD].path, w->mode));
+		else if (want && host_read(h, "proc/1/task/1/status", &st, &len) == 0) {
 			char *l = strstr(st, "\nCpus_allowed_list:");
 
 			if (l) {
@@ -1185,6 +1206,11 @@ int boot_pending(const struct host *h, const struct boot_wants *w, char ***ret_l
 	for (size_t i = 0; w->modprobe && w->modprobe[i]; i++) {
 		char **tok = NULL;
 
+		if (!written(h, BOOT_MODPROBE, "options ", w->modprobe[i])) {
+			strv_push(&lines, util_sprintf("options %s is not in %s (isoctl boot apply %s writes it)",
+						       w->modprobe[i], artifacts[BOOT_MODPROBE].path, w->mode));
+			continue;
+		}
 		if (strv_split_quoted(w->modprobe[i], &tok, NULL, 0) < 0 || !tok || !tok[0]) {
 			strv_free(tok);
 			continue;

@@ -211,13 +211,17 @@ K=$T/pending
 cp -a "$O" "$K"
 mkdir -p "$K/boot/grub"
 printf 'menuentry "Debian" {\n\tlinux\t/boot/vmlinuz-6.1.0-27-amd64 root=UUID=3f1c ro quiet\n}\n' >"$K/boot/grub/grub.cfg"
+run 1 --root "$K" check dedicated
+expect_grep "$T/out" "^info +next boot +CPUAffinity=0-5,8-15 is not in etc/systemd/system.conf.d/isolated.conf \(isoctl boot apply dedicated writes it\)$"
+expect_grep "$T/out" "^info +next boot +options kvm kvmclock_periodic_sync=0 is not in etc/modprobe.d/isolated.conf \(isoctl boot apply dedicated writes it\)$"
 run 0 --root "$K" boot apply dedicated
 run 1 --root "$K" check dedicated
 expect_grep "$T/out" "^info +next boot +isolcpus=6-7 is in etc/default/grub but not in boot/grub/grub.cfg yet: run update-grub$"
 run 0 --root "$K" status
 expect_grep "$T/out" "^boot: mode dedicated written for the next boot by isoctl boot apply \($K/var/lib/isolated/boot/journal\)$"
 expect_grep "$T/out" "^  next boot: nohz_full=6-7 is in etc/default/grub but not in boot/grub/grub.cfg yet: run update-grub$"
-expect_no_grep "$T/out" "reboot needed"
+# systemd runs on all CPUs: its drop-in needs a reboot already.
+expect_grep "$T/out" "^  reboot needed$"
 # update-grub
 sed -i 's|ro quiet$|ro quiet isolcpus=6-7 nohz_full=6-7 rcu_nocbs=6-7 irqaffinity=0-5,8-15|' "$K/boot/grub/grub.cfg"
 run 1 --root "$K" check dedicated
@@ -235,6 +239,13 @@ echo 6-7 >"$K/sys/devices/system/cpu/nohz_full"
 run 0 --root "$K" status
 expect_grep "$T/out" '^  next boot: /sys/devices/system/cpu/isolated reads "" though the kernel was booted with isolcpus=6-7$'
 echo 6-7 >"$K/sys/devices/system/cpu/isolated"
+run 0 --root "$K" status
+expect_grep "$T/out" "^  next boot: systemd \(PID 1\) runs on CPUs 0-15, CPUAffinity= wants 0-5,8-15: in effect after a reboot \(or systemctl daemon-reexec\)$"
+sed -i 's/^Cpus_allowed_list:.*/Cpus_allowed_list:\t0-5,8-15/' "$K/proc/1/task/1/status"
+echo Y >"$K/sys/module/kvm/parameters/kvmclock_periodic_sync"
+run 0 --root "$K" status
+expect_grep "$T/out" "^  next boot: kvm.kvmclock_periodic_sync is Y, etc/modprobe.d/isolated.conf wants 0: in effect when kvm is loaded again \(or after a reboot\)$"
+echo N >"$K/sys/module/kvm/parameters/kvmclock_periodic_sync"
 run 0 --root "$K" status
 expect_grep "$T/out" "^  the running kernel has it all: no reboot needed$"
 run 0 --root "$K" --json status

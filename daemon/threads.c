@@ -5,6 +5,7 @@
  * holds it) one threads-only transaction pins it and sets its priority. A
  * thread no rule selects costs no lock, no journal and no plan. */
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 
 #include "holder-internal.h"
@@ -67,6 +68,42 @@ static bool threads_relevant(struct holder *h, const struct host_state *part)
 	return false;
 }
 
+/* A thread of a rule [partition] names, while the journal holds a
+ * partition, and not in it yet (no cgroup target of its tid): the event
+ * path reads no cgroup tree, so it cannot move it in; a full re-plan does
+ * (a VM started again, a vhost thread made later). Once a VM start: its
+ * threads come together and the re-plan is debounced. */
+static bool partition_thread(struct holder *h, const struct host_state *part)
+{
+	const struct policy *p = h->policy;
+	const struct journal *j = h->journal;
+	bool held = false;
+
+	if (!p->partition.set || !j)
+		return false;
+	for (size_t i = 0; i < j->n_targets && !held; i++)
+		held = j->targets[i].target && j->targets[i].kind == ACTION_CGROUP;
+	if (!held)
+		return false;
+	for (size_t i = 0; i < part->n_tasks; i++) {
+		const struct task_info *t = &part->tasks[i];
+		bool in = false;
+
+		if (t->context_only)
+			continue;
+		for (size_t k = 0; k < j->n_targets && !in; k++)
+			in = j->targets[k].target && j->targets[k].kind == ACTION_THREAD_CGROUP &&
+			     j->targets[k].tid == t->tid;
+		if (in)
+			continue;
+		for (size_t ri = 0; ri < p->n_thread_rules; ri++)
+			if (strv_contains(p->partition.rules, p->thread_rules[ri].name) &&
+			    match_thread(&p->thread_rules[ri], t, part))
+				return true;
+	}
+	return false;
+}
+
 void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 {
 	struct apply_opts o = {.no_wait = true, .threads_only = true};
@@ -105,6 +142,8 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 	o.state = part;
 	o.confirm = holder_carry_confirm(h, &cbuf);
 	o.journal = &h->journal;
+	if (partition_thread(h, part))
+		holder_replan_arm(h, "a new thread of a rule [partition] names", DEBOUNCE_USEC);
 	r = apply_mode(h->host, h->policy, &o, &res, err, sizeof(err));
 	host_state_free(part);
 	if (!res) {

@@ -231,6 +231,26 @@ static int setup(void **state)
 	return 0;
 }
 
+/* kvm16 with a cgroup v2 tree (gen-kvm16.py --variant v2), rt_vcpus 0-3. */
+static int setup_v2(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	unsetenv("ISOLATED_CRASH_AFTER");
+	f->tree = util_sprintf("%s/test-holder.XXXXXX", tmp_base());
+	assert_non_null(mkdtemp(f->tree));
+	assert_int_equal(
+	    sh("rmdir '%s' && python3 '%s/gen-kvm16.py' --variant v2 '%s' >/dev/null", f->tree, FIXTURES, f->tree), 0);
+	assert_int_equal(sh("sed -i 's/^rt_vcpus = .*/rt_vcpus = 0-3/' '%s/etc/isolated/host.conf'", f->tree), 0);
+	f->orig = util_sprintf("%s.orig", f->tree);
+	assert_int_equal(sh("cp -a '%s' '%s'", f->tree, f->orig), 0);
+	fx_config(f);
+	fx_holder(f);
+	*state = f;
+	return 0;
+}
+
 static int teardown(void **state)
 {
 	struct fx *f = *state;
@@ -738,6 +758,47 @@ static void test_thread_renamed_away(void **state)
 	do_revert(f);
 }
 
+/* The thread's cgroup in the tree's cgroup v2 line. */
+static bool in_cgroup(struct fx *f, pid_t tgid, pid_t tid, const char *suffix)
+{
+	char path[PATH_MAX], *line;
+	bool yes;
+
+	snprintf(path, sizeof(path), "proc/%d/task/%d/cgroup", (int)tgid, (int)tid);
+	line = read_file(f->tree, path);
+	yes = strstr(line, suffix) != NULL;
+	free(line);
+	return yes;
+}
+
+/* A new vCPU thread of the RT VM while dedicated holds a partition: the
+ * event path pins it at once, and the re-plan it arms moves it into the
+ * partition, which the event path alone cannot (it reads no cgroups). */
+static void test_thread_into_partition(void **state)
+{
+	struct fx *f = *state;
+	struct thread_ref worker = {2201, 2211};
+
+	assert_int_equal(holder_start(f->h), 0);
+	json_object_put(do_apply(f, "dedicated", NULL, NULL));
+	assert_true(in_cgroup(f, 2201, 2205, "/libvirt/isolated-rt\n"));
+	assert_true(in_cgroup(f, 2201, 2211, "/libvirt/emulator\n"));
+
+	rename_thread(f, 2201, 2211, "worker", "CPU 3/KVM");
+	holder_threads(f->h, &worker, 1);
+	for (int i = 0; i < 20 && !in_cgroup(f, 2201, 2211, "/libvirt/isolated-rt\n"); i++)
+		assert_true(sd_event_run(f->ev, 100000) >= 0);
+	assert_true(in_cgroup(f, 2201, 2211, "/libvirt/isolated-rt\n"));
+	{
+		char *v = status_field(f->tree, 2201, 2211, "Cpus_allowed_list");
+
+		assert_string_equal(v, "6-7");
+		free(v);
+	}
+	do_revert(f);
+	assert_true(in_cgroup(f, 2201, 2211, "/libvirt/emulator\n"));
+}
+
 /* Nothing held: the event path does nothing at all. */
 static void test_threads_idle(void **state)
 {
@@ -1006,6 +1067,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_recovery_at_start, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_thread_renamed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_thread_renamed_away, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_thread_into_partition, setup_v2, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads_idle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_adopts_direct_changes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_drift, setup, teardown),

@@ -15,6 +15,7 @@
 #include "dfile-internal.h"
 #include "isolated/boot.h"
 #include "isolated/path.h"
+#include "policy-internal.h"
 #include "isolated/procfmt.h"
 #include "isolated/util.h"
 
@@ -257,7 +258,7 @@ static int parse_journal(const char *buf, size_t len, struct boot_journal *j, ch
 			return -EBADMSG;
 		}
 		n = strv_len(tok);
-		if (n == 2 && strcmp(tok[0], "mode") == 0 && !j->mode)
+		if (n == 2 && strcmp(tok[0], "mode") == 0 && !j->mode && policy_name_valid(tok[1]))
 			r = (j->mode = strdup(tok[1])) ? 0 : -ENOMEM;
 		else if (n == 2 && strcmp(tok[0], "dir") == 0 && dir_allowed(tok[1]) && !strv_contains(j->dirs, tok[1]))
 			r = strv_push_dup(&j->dirs, tok[1]);
@@ -284,6 +285,22 @@ static int parse_journal(const char *buf, size_t len, struct boot_journal *j, ch
 	return 0;
 }
 
+int boot_journal_parse(const char *buf, size_t len, struct boot_journal **ret, char *err, size_t errlen)
+{
+	struct boot_journal *j = calloc(1, sizeof(*j));
+	int r;
+
+	if (!j)
+		return -ENOMEM;
+	r = parse_journal(buf, len, j, err, errlen);
+	if (r < 0) {
+		boot_journal_free(j);
+		return r;
+	}
+	*ret = j;
+	return 0;
+}
+
 int boot_journal_read(const struct host *h, struct boot_journal **ret, char *err, size_t errlen)
 {
 	struct boot_journal *j;
@@ -304,15 +321,9 @@ int boot_journal_read(const struct host *h, struct boot_journal **ret, char *err
 		return r;
 	if (r < 0)
 		return dfile_fail(h, "reading", BOOT_JOURNAL, r, err, errlen);
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		free(buf);
-		return -ENOMEM;
-	}
-	r = parse_journal(buf, len, j, why, sizeof(why));
+	r = boot_journal_parse(buf, len, &j, why, sizeof(why));
 	free(buf);
 	if (r < 0) {
-		boot_journal_free(j);
 		if (r == -EBADMSG)
 			util_set_err(err, errlen, "%s: %s", dfile_host_path(h, BOOT_JOURNAL, p, sizeof(p)), why);
 		return r;
@@ -745,32 +756,53 @@ static int remove_at(struct run *x, const char *rel, bool dir)
 	return 0;
 }
 
-static int write_journal(struct run *x, const struct boot_plan *p, char *const *dirs, const struct boot_record *recs)
+int boot_journal_format(const struct boot_journal *j, char **ret)
 {
 	struct sbuf b = {0};
-	char *buf;
-	int r;
 
-	sbuf_addf(&b, BOOT_MAGIC "\nmode %s\n", p->mode);
-	for (size_t i = 0; dirs && dirs[i]; i++)
-		sbuf_addf(&b, "dir %s\n", dirs[i]);
+	sbuf_addf(&b, BOOT_MAGIC "\nmode %s\n", j->mode);
+	for (size_t i = 0; j->dirs && j->dirs[i]; i++)
+		sbuf_addf(&b, "dir %s\n", j->dirs[i]);
 	for (int a = 0; a < BOOT_N_ARTIFACTS; a++) {
-		const struct boot_record *rec = &recs[a];
-		const struct boot_change *c = &p->changes[a];
+		const struct boot_record *rec = &j->files[a];
 
 		if (!rec->held)
 			continue;
 		sbuf_addf(&b, "file %s", artifacts[a].id);
 		state_fmt(&b, rec->orig_present, rec->orig_len, rec->orig_crc);
 		sbuf_addf(&b, " %o %u %u new", (unsigned)rec->mode, (unsigned)rec->uid, (unsigned)rec->gid);
-		state_fmt(&b, c->new_present, c->new_len, c->new_present ? crc_of(c->new, c->new_len) : 0);
+		state_fmt(&b, rec->new_present, rec->new_len, rec->new_crc);
 		sbuf_adds(&b, " was");
-		state_fmt(&b, c->old_present, c->old_len, c->old_present ? crc_of(c->old, c->old_len) : 0);
+		state_fmt(&b, rec->was_present, rec->was_len, rec->was_crc);
 		sbuf_addc(&b, '\n');
 	}
-	buf = sbuf_take(&b);
-	if (!buf)
-		return -ENOMEM;
+	*ret = sbuf_take(&b);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* The journal of this apply: each record's original, what the plan writes
+ * and what is there now. */
+static int write_journal(struct run *x, const struct boot_plan *p, char **dirs, const struct boot_record *recs)
+{
+	struct boot_journal j = {.mode = p->mode, .dirs = dirs};
+	char *buf;
+	int r;
+
+	memcpy(j.files, recs, sizeof(j.files));
+	for (int a = 0; a < BOOT_N_ARTIFACTS; a++) {
+		const struct boot_change *c = &p->changes[a];
+		struct boot_record *rec = &j.files[a];
+
+		rec->new_present = c->new_present;
+		rec->new_len = c->new_present ? c->new_len : 0;
+		rec->new_crc = c->new_present ? crc_of(c->new, c->new_len) : 0;
+		rec->was_present = c->old_present;
+		rec->was_len = c->old_present ? c->old_len : 0;
+		rec->was_crc = c->old_present ? crc_of(c->old, c->old_len) : 0;
+	}
+	r = boot_journal_format(&j, &buf);
+	if (r < 0)
+		return r;
 	r = dfile_write_atomic(x->h, BOOT_DIR, "journal", buf, strlen(buf), 0644, geteuid(), getegid(), NULL, false,
 			       x->err, x->errlen);
 	free(buf);

@@ -131,6 +131,10 @@ void boot_host_done(struct boot_host *b);
  * it does not parse or names something it may not. */
 int boot_journal_read(const struct host *h, struct boot_journal **ret, char *err, size_t errlen);
 void boot_journal_free(struct boot_journal *j);
+/* The text of a journal, and back (boot_journal_read's checks, the
+ * message without the file's name; *ret untouched on failure). */
+int boot_journal_parse(const char *buf, size_t len, struct boot_journal **ret, char *err, size_t errlen);
+int boot_journal_format(const struct boot_journal *j, char **ret);
 bool boot_journal_exists(const struct host *h);
 
 /* What boot_apply would write for w (w NULL: the revert): each artifact

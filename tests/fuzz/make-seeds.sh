@@ -62,4 +62,8 @@ if [ -x "$isoctl" ]; then
 	else
 		echo "make-seeds: isoctl apply on a kvm16 copy wrote no journal; using tests/data only" >&2
 	fi
+	# The boot transaction's journal: dedicated's grub, drop-in and modprobe.d.
+	if "$isoctl" --root "$tree" boot apply dedicated >/dev/null 2>&1 && [ -e "$tree/var/lib/isolated/boot/journal" ]; then
+		seed bootjournal "$tree/var/lib/isolated/boot/journal"
+	fi
 fi

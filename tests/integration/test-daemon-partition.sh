@@ -82,6 +82,14 @@ wait_for() {
 	return 1
 }
 signals() { grep -c 'PartitionChanged' "$S/signals"; }
+# The daemon logs before it sends: wait (10 s at most) for the Nth signal
+# to reach the monitor before counting.
+wait_signals() { # N
+	for _ in $(seq 200); do
+		[ "$(signals)" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+}
 warnings() { grep -c "warning: partition $CG_RE: " "$T/daemon.log"; }
 
 start_daemon
@@ -133,6 +141,7 @@ wait_for "$T/daemon.log" "^isolated: warning: partition $CG_RE: $INVALID_RE"
 expect_eq "warnings: the second at start" "$(warnings)" 2
 printf 'isolated\n' >"$P"
 wait_for "$T/daemon.log" "^isolated: partition $CG_RE: isolated again"
+wait_signals 3
 expect_eq "signals: valid again after the restart" "$(signals)" 3
 
 # ---- Revert: no partition, no watch ----

@@ -1179,6 +1179,7 @@ int boot_pending(const struct host *h, const struct boot_wants *w, char ***ret_l
 						       params[i], key));
 		}
 		/* What the kernel made of it. */
+		free(rv);
 		if (has_param(running, key, want, &rv) && want) {
 			const char *file = !strcmp(key, "isolcpus")    ? "sys/devices/system/cpu/isolated"
 					   : !strcmp(key, "nohz_full") ? "sys/devices/system/cpu/nohz_full"

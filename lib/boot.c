@@ -743,9 +743,13 @@ static int remove_at(struct run *x, const char *rel, bool dir)
 		return 0;
 	if (dfd < 0)
 		return dfile_fail(x->h, "removing", rel, dfd, x->err, x->errlen);
-	if (unlinkat(dfd, name, dir ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
+	if (unlinkat(dfd, name, dir ? AT_REMOVEDIR : 0) < 0) {
 		r = -errno;
-	if (r == 0 && fsync(dfd) < 0)
+		if (r == -ENOENT) { /* gone already: nothing to make durable */
+			close(dfd);
+			return 0;
+		}
+	} else if (fsync(dfd) < 0)
 		r = -errno;
 	close(dfd);
 	if (r == -ENOTEMPTY || r == -EEXIST)

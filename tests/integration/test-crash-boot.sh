@@ -31,63 +31,47 @@ reset() {
 	[ ! -d "$O/boot" ] || cp -a "$O/boot" "$K/"
 }
 
+# What comes before the kill in each case.
+before_apply() { :; }
+before_switch() { # dedicated held, then a mode with other parameters
+	run 0 --root "$K" boot apply dedicated && sed -i 's/^rt_cpus = 6-7$/rt_cpus = 5-7/' "$K/etc/isolated/host.conf"
+}
+before_revert() { run 0 --root "$K" boot apply dedicated; }
+
+# kill_each WHAT BEFORE ARGS...: for N = 1, 2, ... until isoctl ARGS
+# finishes: reset, BEFORE, isoctl ARGS killed after step N, boot revert
+# (which must succeed); the tree is then the original.
+kill_each() {
+	local what=$1 before=$2 n=1 st
+	shift 2
+	while :; do
+		reset
+		"$before" || break
+		at "$n" "$@" 2>/dev/null
+		st=$?
+		sed -i 's/^rt_cpus = 5-7$/rt_cpus = 6-7/' "$K/etc/isolated/host.conf"
+		[ "$st" = 0 ] && break
+		[ "$st" = 137 ] || { fail "$l: $what at $n exited $st: $(head -c 300 "$T/err")"; break; }
+		run 0 --root "$K" boot revert || break
+		expect_same_tree "$l: $what killed after step $n, then revert" "$O" "$K"
+		n=$((n + 1))
+	done
+	echo "$l: $what has $((n - 1)) steps"
+	[ "$n" -ge 3 ] || fail "$l: $what killed at only $((n - 1)) steps"
+	total=$((total + n - 1))
+}
+
 total=0
 for l in debian bls; do
 	O=$T/$l.orig
 	K=$T/$l
 	layout "$l" "$O"
 	rm -rf "$K" && cp -a "$O" "$K"
-	# apply killed at each step, then revert
-	n=1
-	while :; do
-		reset
-		at "$n" boot apply dedicated 2>/dev/null
-		st=$?
-		[ "$st" = 0 ] && break
-		[ "$st" = 137 ] || { fail "$l: apply at $n exited $st: $(head -c 300 "$T/err")"; break; }
-		run 0 --root "$K" boot revert || break
-		expect_same_tree "$l: apply killed after step $n, then revert" "$O" "$K"
-		n=$((n + 1))
-	done
-	echo "$l: apply has $((n - 1)) steps"
-	[ "$n" -ge 3 ] || fail "$l: apply killed at only $((n - 1)) steps"
-	total=$((total + n - 1))
-	# a switch killed at each step (dedicated, then a mode with other
-	# parameters), then revert
-	n=1
-	while :; do
-		reset
-		run 0 --root "$K" boot apply dedicated || break
-		sed -i 's/^rt_cpus = 6-7$/rt_cpus = 5-7/' "$K/etc/isolated/host.conf"
-		at "$n" boot apply dedicated 2>/dev/null
-		st=$?
-		sed -i 's/^rt_cpus = 5-7$/rt_cpus = 6-7/' "$K/etc/isolated/host.conf"
-		[ "$st" = 0 ] && break
-		[ "$st" = 137 ] || { fail "$l: switch at $n exited $st: $(head -c 300 "$T/err")"; break; }
-		run 0 --root "$K" boot revert || break
-		expect_same_tree "$l: switch killed after step $n, then revert" "$O" "$K"
-		n=$((n + 1))
-	done
+	kill_each apply before_apply boot apply dedicated
+	kill_each switch before_switch boot apply dedicated
 	grep -q 'isolcpus=5-7' "$K/etc/default/grub" "$K/etc/kernel/cmdline" 2>/dev/null ||
 		fail "$l: the switch did not write isolcpus=5-7"
-	echo "$l: switch has $((n - 1)) steps"
-	total=$((total + n - 1))
-	# revert killed at each step, then revert again
-	n=1
-	while :; do
-		reset
-		run 0 --root "$K" boot apply dedicated || break
-		at "$n" boot revert 2>/dev/null
-		st=$?
-		[ "$st" = 0 ] && break
-		[ "$st" = 137 ] || { fail "$l: revert at $n exited $st: $(head -c 300 "$T/err")"; break; }
-		"$ISOCTL" --root "$K" boot revert >"$T/out" 2>"$T/err" || fail "$l: revert after a revert killed at $n: $(cat "$T/err")"
-		expect_same_tree "$l: revert killed after step $n, then revert" "$O" "$K"
-		n=$((n + 1))
-	done
-	echo "$l: revert has $((n - 1)) steps"
-	[ "$n" -ge 3 ] || fail "$l: revert killed at only $((n - 1)) steps"
-	total=$((total + n - 1))
+	kill_each revert before_revert boot revert
 done
 echo "boot crash matrix: $total kill points"
 finish

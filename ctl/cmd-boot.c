@@ -195,9 +195,10 @@ static int boot_show(struct ctx *c, const char *mode)
 	return EXIT_OK;
 }
 
-static unsigned crash_after(void)
+/* A step number from the environment (the crash and fault tests). */
+static unsigned env_step(const char *name)
 {
-	const char *s = getenv("ISOLATED_BOOT_CRASH_AFTER");
+	const char *s = getenv(name);
 	long n;
 
 	return s && util_parse_long(s, 1, 1000000, &n) == 0 ? (unsigned)n : 0;
@@ -239,12 +240,12 @@ static int boot_write(struct ctx *c, const char *mode)
 		goto out;
 	}
 	if (boot_apply(c->host, p,
-		       &(struct boot_options){.force = c->force, .chown_fn = fchown, .crash_after = crash_after()}, err,
-		       sizeof(err)) < 0) {
-		if (boot_journal_exists(c->host) && !p->reverting)
-			err_msg("%s; what was written is journaled: isoctl boot revert puts every file back", err);
-		else
-			err_msg("%s", err);
+		       &(struct boot_options){.force = c->force,
+					      .chown_fn = fchown,
+					      .crash_after = env_step("ISOLATED_BOOT_CRASH_AFTER"),
+					      .fail_at = env_step("ISOLATED_BOOT_FAIL_AT")},
+		       err, sizeof(err)) < 0) {
+		err_msg("%s", err);
 		r = EXIT_FAIL;
 		goto out;
 	}

@@ -722,6 +722,7 @@ struct run {
 	struct host *h;
 	const struct boot_options *o;
 	unsigned steps;
+	bool faulted; /* the injected fault is spent */
 	char *err;
 	size_t errlen;
 };
@@ -732,6 +733,16 @@ static void step(struct run *x)
 	x->steps++;
 	if (x->o->crash_after && x->steps == x->o->crash_after)
 		raise(SIGKILL);
+}
+
+/* Tests: the write of rel that would be step o->fail_at fails with EIO
+ * (ISOLATED_BOOT_FAIL_AT), once. */
+static int injected(struct run *x, const char *what, const char *rel)
+{
+	if (!x->o->fail_at || x->faulted || x->steps + 1 != x->o->fail_at)
+		return 0;
+	x->faulted = true;
+	return dfile_fail(x->h, what, rel, -EIO, x->err, x->errlen);
 }
 
 static int remove_at(struct run *x, const char *rel, bool dir)
@@ -849,8 +860,10 @@ static int put_artifact(struct run *x, const struct boot_plan *p, enum boot_arti
 
 	if (same(c->old_present, c->old, c->old_len, c->new_present, c->new, c->new_len))
 		return 0;
+	if ((r = injected(x, "writing", path)) < 0)
+		return r;
 	if (!c->new_present)
-		return remove_at(x, path, false);
+		return (r = remove_at(x, path, false)) < 0 ? r : 1;
 	if (dfile_split(path, dir, &name) < 0)
 		return -EINVAL;
 	/* The original's mode and owner when it goes back; else those of the
@@ -881,12 +894,71 @@ static int put_artifact(struct run *x, const struct boot_plan *p, enum boot_arti
 	if (r < 0)
 		return r;
 	step(x);
-	return 0;
+	return 1;
 }
 
 static void orig_rel(enum boot_artifact a, char *buf, size_t n)
 {
 	snprintf(buf, n, BOOT_DIR "/%s.orig", artifacts[a].id);
+}
+
+/* A failed apply: what it wrote goes back as it was before it (the
+ * previous mode's files, or the originals), and the journal too. */
+static void undo_apply(struct run *x, const struct boot_plan *p, const bool *written, char *const *made,
+		       const bool *saved)
+{
+	char why[1024] = "", rel[256], *prev = NULL;
+	struct run u = *x;
+	int r = 0;
+
+	u.err = why;
+	u.errlen = sizeof(why);
+	for (int a = BOOT_N_ARTIFACTS - 1; a >= 0 && r >= 0; a--) {
+		const struct boot_change *c = &p->changes[a];
+		const char *name;
+		char dir[PATH_MAX];
+		struct stat st;
+
+		if (!written[a])
+			continue;
+		if (!c->old_present)
+			r = remove_at(&u, artifacts[a].path, false);
+		else if ((r = dfile_split(artifacts[a].path, dir, &name)) == 0 &&
+			 (r = host_lstat(u.h, artifacts[a].path, &st)) == 0)
+			r = dfile_write_atomic(u.h, dir, name, c->old, c->old_len, st.st_mode & 07777, st.st_uid,
+					       st.st_gid, u.o->chown_fn, false, why, sizeof(why));
+	}
+	for (size_t i = strv_len(made); i > 0 && r >= 0; i--)
+		r = remove_at(&u, made[i - 1], true);
+	if (r >= 0 && p->journal) {
+		r = boot_journal_format(p->journal, &prev);
+		if (r >= 0)
+			r = dfile_write_atomic(u.h, BOOT_DIR, "journal", prev, strlen(prev), 0644, geteuid(), getegid(),
+					       NULL, false, why, sizeof(why));
+		free(prev);
+	} else if (r >= 0) {
+		r = remove_at(&u, BOOT_JOURNAL, false);
+		for (int a = 0; a < BOOT_N_ARTIFACTS && r >= 0; a++)
+			if (saved[a]) {
+				orig_rel(a, rel, sizeof(rel));
+				r = remove_at(&u, rel, false);
+			}
+		if (r >= 0)
+			r = remove_at(&u, BOOT_DIR, true);
+	}
+	if (r < 0) {
+		size_t n = strlen(x->err);
+
+		snprintf(x->err + n, x->errlen > n ? x->errlen - n : 0,
+			 "; undoing it failed too (%s): what was written is journaled, isoctl boot revert puts every "
+			 "file back",
+			 why[0] ? why : path_strerror(-r));
+	} else {
+		size_t n = strlen(x->err);
+
+		snprintf(x->err + n, x->errlen > n ? x->errlen - n : 0,
+			 "; nothing changed (what was written is undone)");
+	}
 }
 
 static int finish_revert(struct run *x, const struct boot_plan *p)
@@ -917,8 +989,9 @@ int boot_apply(struct host *h, const struct boot_plan *p, const struct boot_opti
 	static const struct boot_options none = {0};
 	struct run x = {.h = h, .o = o ? o : &none, .err = err, .errlen = errlen};
 	struct boot_record recs[BOOT_N_ARTIFACTS] = {0};
-	char **dirs = NULL;
-	bool held = false;
+	bool written[BOOT_N_ARTIFACTS] = {false}, saved[BOOT_N_ARTIFACTS] = {false};
+	char **dirs = NULL, **made = NULL;
+	bool held = false, journaled = false;
 	int r = 0;
 
 	if (p->modified && !x.o->force) {
@@ -968,6 +1041,7 @@ int boot_apply(struct host *h, const struct boot_plan *p, const struct boot_opti
 						       0600, geteuid(), getegid(), NULL, false, err, errlen);
 				if (r < 0)
 					goto out;
+				saved[a] = true;
 				step(&x);
 			}
 			if (c->new_present && (r = missing_dirs(h, artifacts[a].path, &dirs)) < 0)
@@ -980,26 +1054,36 @@ int boot_apply(struct host *h, const struct boot_plan *p, const struct boot_opti
 		r = write_journal(&x, p, dirs, recs);
 		if (r < 0)
 			goto out;
-		/* The journal holds grub.orig's contents now. */
-		if (p->changes[BOOT_GRUB].legacy && (r = remove_at(&x, GRUB_BACKUP_PATH, false)) < 0)
-			goto out;
+		journaled = true;
 		for (size_t i = 0; dirs && dirs[i]; i++)
 			if (!is_dir(h, dirs[i])) {
-				r = dfile_mkdirs(h, dirs[i], err, errlen);
-				if (r < 0)
+				if ((r = injected(&x, "creating", dirs[i])) < 0 ||
+				    (r = dfile_mkdirs(h, dirs[i], err, errlen)) < 0 ||
+				    (r = strv_push_dup(&made, dirs[i])) < 0)
 					goto out;
 				step(&x);
 			}
 	}
 	for (int a = 0; a < BOOT_N_ARTIFACTS; a++)
-		if (p->concerned[a] && (r = put_artifact(&x, p, a, &recs[a])) < 0)
-			goto out;
-	if (p->reverting && p->journal)
+		if (p->concerned[a]) {
+			r = put_artifact(&x, p, a, &recs[a]);
+			if (r < 0)
+				goto out;
+			written[a] = r > 0;
+			r = 0;
+		}
+	/* The journal holds grub.orig's contents now. */
+	if (!p->reverting && p->changes[BOOT_GRUB].legacy)
+		r = remove_at(&x, GRUB_BACKUP_PATH, false);
+	else if (p->reverting && p->journal)
 		r = finish_revert(&x, p);
 	else if (p->reverting && p->changes[BOOT_GRUB].legacy)
 		r = remove_at(&x, GRUB_BACKUP_PATH, false);
 out:
+	if (r < 0 && journaled)
+		undo_apply(&x, p, written, made, saved);
 	strv_free(dirs);
+	strv_free(made);
 	return r;
 }
 

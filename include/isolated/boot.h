@@ -154,13 +154,18 @@ struct boot_options {
 	defaults_chown_fn chown_fn; /* as grub_write's */
 	/* Tests: SIGKILL after the Nth durable step (ISOLATED_BOOT_CRASH_AFTER). */
 	unsigned crash_after;
+	/* Tests: the write that would be the Nth step fails with EIO
+	 * (ISOLATED_BOOT_FAIL_AT). */
+	unsigned fail_at;
 };
 
 /* Carry out a plan (of boot_plan with a mode, or of a revert): the
  * transaction described above. The caller holds the journal lock. -EBUSY
  * with a message when p->modified is not empty and o->force is not set;
- * -errno with a message naming the file on a failed write (what was
- * written stays journaled: boot_revert takes it back). */
+ * -errno with a message naming the file on a failed write, after what was
+ * written is put back as it was before (the previous mode's files and
+ * journal, or none); when that fails too, the message says so and what was
+ * written stays journaled for boot_revert. */
 int boot_apply(struct host *h, const struct boot_plan *p, const struct boot_options *o, char *err, size_t errlen);
 
 /* Remove what a killed transaction left that no journal names: temporary

@@ -254,6 +254,30 @@ expect_eq "status: no reboot needed" "$(jq -c '[.boot.reboot_needed, .boot.pendi
 run 0 --root "$O" --json status
 expect_eq "status without a boot journal" "$(jq -c .boot "$T/out")" null
 
+# A write that fails after the journal (ISOLATED_BOOT_FAIL_AT: EIO at
+# that step) is undone: a first apply leaves the tree as it was, a switch
+# leaves the previous mode's files and journal.
+K=$T/fail
+cp -a "$O" "$K"
+for n in 3 4 5 6 7 8; do
+	(ISOLATED_BOOT_FAIL_AT=$n exec "$ISOCTL" --root "$K" boot apply dedicated >"$T/out" 2>"$T/err")
+	expect_eq "fault at step $n: exit status" "$?" 1
+	expect_grep "$T/err" "^isoctl: (writing|creating) $K/etc/[^ ]+: Input/output error; nothing changed \(what was written is undone\)$"
+	expect_same_tree "fault at step $n of a first apply" "$O" "$K"
+done
+run 0 --root "$K" boot apply dedicated
+cp -a "$K" "$T/fail.dedicated"
+sed -i 's/^rt_cpus = 6-7$/rt_cpus = 5-7/' "$K/etc/isolated/host.conf" "$T/fail.dedicated/etc/isolated/host.conf"
+for n in 2 3; do
+	(ISOLATED_BOOT_FAIL_AT=$n exec "$ISOCTL" --root "$K" boot apply dedicated >"$T/out" 2>"$T/err")
+	expect_eq "fault at step $n of a switch: exit status" "$?" 1
+	expect_grep "$T/err" "Input/output error; nothing changed \(what was written is undone\)$"
+	expect_same_tree "fault at step $n of a switch" "$T/fail.dedicated" "$K"
+done
+run 0 --root "$K" boot revert
+sed -i 's/^rt_cpus = 5-7$/rt_cpus = 6-7/' "$K/etc/isolated/host.conf"
+expect_same_tree "after the faults, revert" "$O" "$K"
+
 # Usage.
 run 2 --root "$O" boot
 expect_grep "$T/err" "^isoctl: usage: isoctl boot show MODE"

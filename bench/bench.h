@@ -16,6 +16,7 @@
  *   load.c      the best-effort load: CPU hogs, the TCP stream
  *   net.c       the network of NetRT and the stream (veth pair or loopback)
  *   hist.c      the latency histogram
+ *   spread.c    a figure over --rounds: median, range, bootstrap interval
  *   compare.c   the numbers every output shows: statistics, relative changes
  *   table.c, json.c, csv.c, svg.c   the outputs (output.h)
  */
@@ -64,6 +65,7 @@ enum bench_option {
 	BENCH_OPT_NET,
 	BENCH_OPT_LOAD,
 	BENCH_OPT_HOGS,
+	BENCH_OPT_ROUNDS,
 	BENCH_OPT_RT_CPUS,
 	BENCH_OPT_KEEP_IDLE,
 	BENCH_OPT_CSV,
@@ -80,6 +82,7 @@ enum bench_option {
 	{"net", required_argument, NULL, BENCH_OPT_NET}, \
 	{"load", required_argument, NULL, BENCH_OPT_LOAD}, \
 	{"hogs", required_argument, NULL, BENCH_OPT_HOGS}, \
+	{"rounds", required_argument, NULL, BENCH_OPT_ROUNDS}, \
 	{"rt-cpus", required_argument, NULL, BENCH_OPT_RT_CPUS}, \
 	{"keep-idle", no_argument, NULL, BENCH_OPT_KEEP_IDLE}, \
 	{"csv", no_argument, NULL, BENCH_OPT_CSV}, \

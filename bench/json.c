@@ -9,6 +9,7 @@
 #include "isolated/json.h"
 #include "isolated/util.h"
 #include "output.h"
+#include "spread.h"
 
 static json_object *json_config(struct jb *b, const struct bench_config *c)
 {
@@ -38,6 +39,7 @@ static json_object *json_config(struct jb *b, const struct bench_config *c)
 		jpush(b, held, jstr(b, c->held_back[i]));
 	jset(b, o, "held_back", held);
 	jset(b, o, "pm_qos", json_object_new_boolean(c->pm_qos));
+	jset(b, o, "rounds", juint(b, c->rounds ? c->rounds : 1));
 	return o;
 }
 
@@ -126,6 +128,77 @@ static json_object *json_relative(struct jb *b, const struct bench_mode_result *
 	return o;
 }
 
+static const char *const round_key[_BENCH_STAT_MAX] = {"p50_us", "p99_us", "p999_us", "max_us"};
+
+/* Each round's figures, in the order measured. */
+static json_object *json_rounds(struct jb *b, const struct bench_mode_result *m)
+{
+	json_object *a = jarr(b);
+
+	for (size_t i = 0; i < m->n_rounds; i++) {
+		const struct bench_round *rd = &m->rounds[i];
+		json_object *o = jobj(b);
+
+		for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
+			json_object *po = jobj(b);
+
+			for (int k = 0; k < _BENCH_STAT_MAX; k++)
+				jset(b, po, round_key[k], jnum(b, (double)rd->stat[p][k] / 1000, 3));
+			jset(b, o, bench_probe_name[p], po);
+		}
+		jset(b, o, "stream_MBps", jnum(b, rd->stream_MBps < 0 ? NAN : rd->stream_MBps, 3));
+		jset(b, o, "hog_ops_per_s", jnum(b, rd->hog_ops < 0 ? NAN : rd->hog_ops, 1));
+		jpush(b, a, o);
+	}
+	return a;
+}
+
+/* {"median", "min", "max", "lo", "hi", "bootstrap", "differs"}; null when
+ * there is nothing to spread (no rounds, a load that was off). differs:
+ * against the first mode, its interval and this one's apart. */
+static json_object *json_spread(struct jb *b, int r, const struct spread *s, int r0, const struct spread *first,
+				bool is_first)
+{
+	json_object *o;
+
+	if (r < 0)
+		return NULL;
+	o = jobj(b);
+	jset(b, o, "median", jnum(b, s->median, 3));
+	jset(b, o, "min", jnum(b, s->min, 3));
+	jset(b, o, "max", jnum(b, s->max, 3));
+	jset(b, o, "lo", jnum(b, s->lo, 3));
+	jset(b, o, "hi", jnum(b, s->hi, 3));
+	jset(b, o, "bootstrap", json_object_new_boolean(s->bootstrap));
+	jset(b, o, "differs", json_object_new_boolean(!is_first && r0 >= 0 && spread_differs(first, s)));
+	return o;
+}
+
+static json_object *json_spreads(struct jb *b, const struct bench_mode_result *first, const struct bench_mode_result *m)
+{
+	json_object *o = jobj(b);
+	struct spread s, f;
+	int r, r0;
+
+	for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
+		json_object *po = jobj(b);
+
+		for (int k = 0; k < _BENCH_STAT_MAX; k++) {
+			r = bench_spread_probe(m, p, k, &s);
+			r0 = bench_spread_probe(first, p, k, &f);
+			jset(b, po, round_key[k], json_spread(b, r, &s, r0, &f, m == first));
+		}
+		jset(b, o, bench_probe_name[p], po);
+	}
+	r = bench_spread_load(m, true, &s);
+	r0 = bench_spread_load(first, true, &f);
+	jset(b, o, "stream_MBps", json_spread(b, r, &s, r0, &f, m == first));
+	r = bench_spread_load(m, false, &s);
+	r0 = bench_spread_load(first, false, &f);
+	jset(b, o, "hog_ops_per_s", json_spread(b, r, &s, r0, &f, m == first));
+	return o;
+}
+
 json_object *bench_json(const struct bench_result *r)
 {
 	struct jb b = {0};
@@ -147,6 +220,8 @@ json_object *bench_json(const struct bench_result *r)
 		jset(&b, o, "probes", json_probes(&b, m->probe));
 		jset(&b, o, "load", json_load(&b, m));
 		jset(&b, o, "relative", i ? json_relative(&b, &r->modes[0], m) : NULL);
+		jset(&b, o, "rounds", json_rounds(&b, m));
+		jset(&b, o, "spread", json_spreads(&b, &r->modes[0], m));
 		jpush(&b, modes, o);
 	}
 	jset(&b, doc, "modes", modes);

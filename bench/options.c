@@ -129,10 +129,12 @@ int bench_configure(struct bench *b)
 	cfg->probe_tool = "isolated";
 	cfg->net = "veth";
 	cfg->load_cpu = cfg->load_net = true;
+	cfg->rounds = 1;
 	if ((r = opt_duration(env, "duration", a->duration, 1000, 3600000, "from 1s to 1h", &cfg->duration_s)) ||
 	    (r = opt_duration(env, "warmup", a->warmup, 0, 600000, "from 0 to 10m", &cfg->warmup_s)) ||
 	    (r = opt_number(env, "interval", a->interval, 100, 1000000, &cfg->interval_us)) ||
-	    (r = opt_number(env, "hogs", a->hogs, 0, 128, &cfg->n_hogs)))
+	    (r = opt_number(env, "hogs", a->hogs, 0, 128, &cfg->n_hogs)) ||
+	    (r = opt_number(env, "rounds", a->rounds, 1, 100, &cfg->rounds)))
 		return r;
 	if (a->probe) {
 		if (strcmp(a->probe, "cyclictest") == 0)
@@ -189,6 +191,7 @@ int bench_opts_parse(struct bench *b, int argc, char **argv, int *ret_first)
 	    AT(DURATION) = &o->duration, AT(WARMUP) = &o->warmup,   AT(INTERVAL) = &o->interval,
 	    AT(PROBE) = &o->probe,	 AT(NET) = &o->net,	    AT(LOAD) = &o->load,
 	    AT(HOGS) = &o->hogs,	 AT(RT_CPUS) = &o->rt_cpus, AT(PLOT) = &o->plot,
+	    AT(ROUNDS) = &o->rounds,
 	};
 	bool *flag[BENCH_OPT_COUNT] = {AT(KEEP_IDLE) = &o->keep_idle, AT(CSV) = &o->csv};
 #undef AT

@@ -21,8 +21,27 @@ struct bench_probe_result {
 	uint64_t lost;
 };
 
+/* One round of a mode (--rounds): the statistics that get a spread. */
+enum bench_round_stat {
+	BENCH_STAT_P50,
+	BENCH_STAT_P99,
+	BENCH_STAT_P999,
+	BENCH_STAT_MAX,
+	_BENCH_STAT_MAX,
+};
+
+struct bench_round {
+	uint64_t stat[_BENCH_PROBE_MAX][_BENCH_STAT_MAX]; /* ns */
+	double stream_MBps, hog_ops;			  /* < 0: that load was off */
+};
+
 struct bench_mode_result {
 	char *mode;
+	/* With --rounds N: each round's figures, in the order measured (the
+	 * modes alternate: A B A B ...); the histograms below hold every
+	 * round's samples, the throughputs and utilisation their mean. */
+	struct bench_round *rounds;
+	size_t n_rounds;
 	double measured_s; /* the measurement window, wall clock */
 	struct bench_probe_result probe[_BENCH_PROBE_MAX];
 	/* Best-effort throughput during the window; < 0: that load was off. */
@@ -45,6 +64,7 @@ struct bench_config {
 	const char *net;	 /* "veth" or "loopback"; NULL: no network */
 	bool load_cpu, load_net; /* CPU hogs, TCP stream */
 	unsigned n_hogs;
+	unsigned rounds;		     /* --rounds: the modes alternate this many times */
 	unsigned interval_us;		     /* wakeup period */
 	unsigned netrt_min_us, netrt_max_us; /* NetRT request spacing, uniform */
 	double duration_s, warmup_s, calibration_s;

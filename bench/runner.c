@@ -156,6 +156,70 @@ static void progress(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* One round's window of a mode into m: its figures kept (m->rounds), its
+ * samples added to m's histograms, its throughputs and utilisation to m's
+ * sums (averaged at the end). */
+static int measure_round(struct bench *b, struct bench_mode_result *m, size_t round)
+{
+	struct bench_probe_result *res = calloc(_BENCH_PROBE_MAX, sizeof(*res));
+	struct bench_mode_result one = {0};
+	struct bench_round *rd = &m->rounds[round];
+	int r;
+
+	if (!res)
+		return -1;
+	r = bench_measure(b, b->r.cfg.duration_s, res, &one);
+	if (r == 0) {
+		for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
+			struct hist_stats st;
+
+			hist_stats(&res[p].hist, &st);
+			rd->stat[p][BENCH_STAT_P50] = st.p50;
+			rd->stat[p][BENCH_STAT_P99] = st.p99;
+			rd->stat[p][BENCH_STAT_P999] = st.p999;
+			rd->stat[p][BENCH_STAT_MAX] = st.max;
+			hist_merge(&m->probe[p].hist, &res[p].hist);
+			m->probe[p].lost += res[p].lost;
+		}
+		rd->stream_MBps = one.stream_MBps;
+		rd->hog_ops = one.hog_ops;
+		m->n_rounds = round + 1;
+		m->measured_s += one.measured_s;
+		m->stream_MBps = one.stream_MBps < 0 ? -1 : round ? m->stream_MBps + one.stream_MBps : one.stream_MBps;
+		m->hog_ops = one.hog_ops < 0 ? -1 : round ? m->hog_ops + one.hog_ops : one.hog_ops;
+		m->cpu_util += one.cpu_util;
+		if (!m->cpu_util_per_cpu) {
+			m->cpu_util_per_cpu = one.cpu_util_per_cpu;
+			m->n_cpus = one.n_cpus;
+			one.cpu_util_per_cpu = NULL;
+		} else
+			for (unsigned i = 0; i < m->n_cpus && i < one.n_cpus && one.cpu_util_per_cpu; i++)
+				m->cpu_util_per_cpu[i] += one.cpu_util_per_cpu[i];
+	}
+	free(one.cpu_util_per_cpu);
+	free(res);
+	return r;
+}
+
+/* The means of what measure_round summed. */
+static void average_rounds(struct bench_mode_result *m)
+{
+	double n = (double)m->n_rounds;
+
+	if (m->n_rounds < 2)
+		return;
+	if (m->stream_MBps >= 0)
+		m->stream_MBps /= n;
+	if (m->hog_ops >= 0)
+		m->hog_ops /= n;
+	m->cpu_util /= n;
+	for (unsigned i = 0; m->cpu_util_per_cpu && i < m->n_cpus; i++)
+		m->cpu_util_per_cpu[i] /= n;
+}
+
+/* Calibration, then each mode in turn, --rounds times: A B A B ..., not
+ * A A B B, so that a drift of the machine (another VM's load, thermal)
+ * spreads over every mode instead of landing on one. */
 static int run_modes(struct bench *b)
 {
 	struct bench_config *cfg = &b->r.cfg;
@@ -168,20 +232,35 @@ static int run_modes(struct bench *b)
 	for (size_t i = 0; i < b->r.n_modes; i++) {
 		struct bench_mode_result *m = &b->r.modes[i];
 
-		if (bench_interrupted)
+		m->rounds = calloc(cfg->rounds, sizeof(*m->rounds));
+		if (!m->rounds)
 			return -1;
-		b->applied = true; /* from the first write on, revert */
-		if (bench_apply(b, b->pol[i], &m->n_changed) < 0)
-			return -1;
-		progress("%s: applied (%u values changed); warming up %.0f s, measuring %.0f s", m->mode, m->n_changed,
-			 cfg->warmup_s, cfg->duration_s);
-		atomic_store(&b->shm->load_on, cfg->load_cpu || cfg->load_net);
-		if (bench_sleep(b, cfg->warmup_s) < 0 || bench_measure(b, cfg->duration_s, m->probe, m) < 0)
-			return -1;
-		atomic_store(&b->shm->load_on, 0);
-		if (bench_revert(b) < 0)
-			return -1;
+		for (int p = 0; p < _BENCH_PROBE_MAX; p++)
+			hist_init(&m->probe[p].hist);
 	}
+	for (unsigned round = 0; round < cfg->rounds; round++)
+		for (size_t i = 0; i < b->r.n_modes; i++) {
+			struct bench_mode_result *m = &b->r.modes[i];
+			char which[48] = "";
+
+			if (bench_interrupted)
+				return -1;
+			if (cfg->rounds > 1)
+				snprintf(which, sizeof(which), " (round %u of %u)", round + 1, cfg->rounds);
+			b->applied = true; /* from the first write on, revert */
+			if (bench_apply(b, b->pol[i], &m->n_changed) < 0)
+				return -1;
+			progress("%s%s: applied (%u values changed); warming up %.0f s, measuring %.0f s", m->mode,
+				 which, m->n_changed, cfg->warmup_s, cfg->duration_s);
+			atomic_store(&b->shm->load_on, cfg->load_cpu || cfg->load_net);
+			if (bench_sleep(b, cfg->warmup_s) < 0 || measure_round(b, m, round) < 0)
+				return -1;
+			atomic_store(&b->shm->load_on, 0);
+			if (bench_revert(b) < 0)
+				return -1;
+		}
+	for (size_t i = 0; i < b->r.n_modes; i++)
+		average_rounds(&b->r.modes[i]);
 	return 0;
 }
 
@@ -251,6 +330,7 @@ void bench_result_free(struct bench_result *r)
 	for (size_t i = 0; i < r->n_modes; i++) {
 		free(r->modes[i].mode);
 		free(r->modes[i].cpu_util_per_cpu);
+		free(r->modes[i].rounds);
 	}
 	free(r->modes);
 	*r = (struct bench_result){0};

@@ -19,7 +19,7 @@ struct policy;
 
 /* The bench's options as given (NULL: not given). */
 struct bench_opts {
-	const char *duration, *warmup, *interval, *probe, *net, *load, *hogs, *rt_cpus, *plot;
+	const char *duration, *warmup, *interval, *probe, *net, *load, *hogs, *rounds, *rt_cpus, *plot;
 	bool csv, keep_idle;
 };
 

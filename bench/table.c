@@ -10,6 +10,7 @@
 #include "compare.h"
 #include "isolated/util.h"
 #include "output.h"
+#include "spread.h"
 
 /* The probes in the table's header. */
 static const char *const probe_label[_BENCH_PROBE_MAX] = {"wakeup", "NetRT"};
@@ -241,6 +242,63 @@ static void print_load(FILE *f, const struct bench_result *r, int mw)
 	}
 }
 
+/* "133 [88-240] *": a spread's median and interval, the mark when it is
+ * apart from the first mode's; "-" when there is none. */
+static void fmt_spread(char *buf, size_t len, int r, const struct spread *s, int r0, const struct spread *first,
+		       bool is_first, double scale)
+{
+	char m[20], lo[20], hi[20];
+
+	if (r < 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	bench_fmt_us(m, sizeof(m), s->median / scale);
+	bench_fmt_us(lo, sizeof(lo), s->lo / scale);
+	bench_fmt_us(hi, sizeof(hi), s->hi / scale);
+	snprintf(buf, len, "%s [%s-%s]%s", m, lo, hi, !is_first && r0 >= 0 && spread_differs(first, s) ? " *" : "");
+}
+
+/* --rounds: each statistic as the median of the rounds with the interval
+ * of that median, and a mark only where the intervals of a mode and the
+ * first one do not overlap; a difference inside them is noise. */
+static void print_rounds(FILE *f, const struct bench_result *r, int mw)
+{
+	const struct bench_mode_result *first = &r->modes[0];
+	char b[80];
+
+	fprintf(f, "\nover %u rounds, the modes alternating: median [%s of the median]; * apart from %s\n",
+		r->cfg.rounds, r->cfg.rounds >= SPREAD_BOOTSTRAP_MIN ? "bootstrap 95% interval" : "range", first->mode);
+	fprintf(f, "%-*s", mw, "mode");
+	for (int p = 0; p < _BENCH_PROBE_MAX; p++)
+		if (bench_probe_ran(r, p))
+			fprintf(f, " %22s", p == BENCH_WAKEUP ? "wakeup p99 µs" : "NetRT p99 µs");
+	fprintf(f, " %22s %22s\n", "stream MB/s", "hog Mops/s");
+	for (size_t i = 0; i < r->n_modes; i++) {
+		const struct bench_mode_result *m = &r->modes[i];
+		struct spread s, s0;
+		int k, k0;
+
+		fprintf(f, "%-*s", mw, m->mode);
+		for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
+			if (!bench_probe_ran(r, p))
+				continue;
+			k = bench_spread_probe(m, p, BENCH_STAT_P99, &s);
+			k0 = bench_spread_probe(first, p, BENCH_STAT_P99, &s0);
+			fmt_spread(b, sizeof(b), k, &s, k0, &s0, i == 0, 1);
+			fprintf(f, " %*s", 22 + (int)(strlen(b) - text_width(b, strlen(b))), b);
+		}
+		k = bench_spread_load(m, true, &s);
+		k0 = bench_spread_load(first, true, &s0);
+		fmt_spread(b, sizeof(b), k, &s, k0, &s0, i == 0, 1);
+		fprintf(f, " %22s", b);
+		k = bench_spread_load(m, false, &s);
+		k0 = bench_spread_load(first, false, &s0);
+		fmt_spread(b, sizeof(b), k, &s, k0, &s0, i == 0, 1e6);
+		fprintf(f, " %22s\n", b);
+	}
+}
+
 void bench_print_table(FILE *f, const struct bench_result *r)
 {
 	int mw = mode_width(r);
@@ -250,4 +308,6 @@ void bench_print_table(FILE *f, const struct bench_result *r)
 		if (bench_probe_ran(r, p))
 			print_probe(f, r, p, mw);
 	print_load(f, r, mw);
+	if (r->cfg.rounds > 1 && r->n_modes)
+		print_rounds(f, r, mw);
 }

@@ -72,6 +72,8 @@ static void usage(FILE *f)
 	      "      --net N          NetRT and stream path: veth (default) or loopback\n"
 	      "      --load L         cpu,net (default), cpu, net or none\n"
 	      "      --hogs N         CPU hogs (default: one per online CPU)\n"
+	      "      --rounds N       measure each mode N times, the modes alternating (A B A B),\n"
+	      "                       and show each figure's median with its interval\n"
 	      "      --rt-cpus LIST   the RT CPUs (default: host.conf's rt_cpus, else the last CPU)\n"
 	      "      --keep-idle      do not hold /dev/cpu_dma_latency at 0 while measuring\n"
 	      "      --scope host     apply the modes to the whole host (default: the bench only)\n"
@@ -369,7 +371,8 @@ int main(int argc, char **argv)
 	if ((r = check_options(options_given(&c, &a), cmd)) != EXIT_OK)
 		return r;
 	if (c.bench_given && strcmp(argv[optind], "bench") != 0) {
-		err_msg("--duration, --warmup, --interval, --probe, --net, --load, --hogs, --rt-cpus, --keep-idle, "
+		err_msg("--duration, --warmup, --interval, --probe, --net, --load, --hogs, --rounds, --rt-cpus, "
+			"--keep-idle, "
 			"--csv and --plot are options of bench only");
 		return EXIT_USAGE;
 	}

@@ -83,6 +83,8 @@ run 2 --policies "$T/shipped" bench --duration 0 vanilla
 expect_grep "$T/err" '^isoctl: --duration 0: from 1s to 1h$'
 run 2 --policies "$T/shipped" bench --duration soon vanilla
 expect_grep "$T/err" '^isoctl: --duration soon: not a duration'
+run 2 --policies "$T/shipped" bench --rounds 0 vanilla
+expect_grep "$T/err" '^isoctl: --rounds 0: a number from 1 to 100$'
 run 2 --policies "$T/shipped" bench --probe dtrace vanilla
 expect_grep "$T/err" '^isoctl: --probe dtrace: isolated or cyclictest$'
 run 2 --policies "$T/shipped" bench --net wifi vanilla
@@ -210,6 +212,22 @@ else
 	expect_no_grep "$T/err" 'warning'
 fi
 host_clean "after the table and CSV runs"
+
+# ---- --rounds: the modes alternate, each round kept, the spread shown ----
+run 0 --policies "$T/shipped" bench --duration 1 --warmup 0 --load cpu --net loopback --rounds 2 vanilla dedicated
+expect_eq "rounds alternate" "$(grep -o '^isoctl bench: [a-z-]* (round [0-9] of 2)' "$T/err" | sed 's/^isoctl bench: //')" \
+	"vanilla (round 1 of 2)
+dedicated (round 1 of 2)
+vanilla (round 2 of 2)
+dedicated (round 2 of 2)"
+expect_grep "$T/out" '^over 2 rounds, the modes alternating: median \[range of the median\]; \* apart from vanilla$'
+run 0 --policies "$T/shipped" bench --duration 1 --warmup 0 --load cpu --net loopback --rounds 2 --json vanilla dedicated
+cp "$T/out" "$T/rounds.json"
+validate "$T/rounds.json"
+expect_eq "rounds kept" "$(jq -c '[.config.rounds, (.modes[] | .rounds | length)]' "$T/rounds.json")" "[2,2,2]"
+expect_eq "the merged histogram holds both rounds" \
+	"$(jq '[.modes[0].probes.wakeup.samples > 1500] | all' "$T/rounds.json")" true
+host_clean "after --rounds"
 
 # ---- cyclictest as the wakeup probe ----
 if command -v cyclictest >/dev/null; then

@@ -66,6 +66,18 @@ static double *per_cpu(double a, double b)
 
 /* The result the tests print; bench_result_free frees it (ASan's leak check
  * proves it frees everything). */
+/* Occurrences of needle in s[0..n). */
+static int count_in(const char *s, size_t n, const char *needle)
+{
+	int k = 0;
+	size_t l = strlen(needle);
+
+	for (size_t i = 0; i + l <= n; i++)
+		if (memcmp(s + i, needle, l) == 0)
+			k++;
+	return k;
+}
+
 static struct bench_result *make_result(void)
 {
 	struct bench_result *r = calloc(1, sizeof(*r));
@@ -685,6 +697,78 @@ static void test_minimal(void **state)
 	assert_null(r.modes);
 }
 
+/* --rounds 5: five rounds a mode. dedicated's wakeup p99 is apart from
+ * vanilla's, rt-only's overlaps it (noise, no mark); the throughputs the
+ * same way. */
+static void set_rounds(struct bench_mode_result *m, const double *p99_us, const double *stream, double hog)
+{
+	m->rounds = calloc(5, sizeof(*m->rounds));
+	assert_non_null(m->rounds);
+	m->n_rounds = 5;
+	for (size_t i = 0; i < 5; i++) {
+		m->rounds[i].stat[BENCH_WAKEUP][BENCH_STAT_P99] = (uint64_t)(p99_us[i] * 1000);
+		m->rounds[i].stat[BENCH_NETRT][BENCH_STAT_P99] = 200000;
+		m->rounds[i].stream_MBps = stream[i];
+		m->rounds[i].hog_ops = hog + (double)i * 1e6;
+	}
+}
+
+static void test_rounds(void **state)
+{
+	static const double van[] = {51, 88, 120, 133, 145}, ded[] = {30, 33, 35, 38, 40},
+			    rto[] = {60, 100, 125, 140, 160};
+	static const double s_van[] = {1000, 990, 1010, 1005, 995}, s_ded[] = {600, 610, 590, 605, 595},
+			    s_rto[] = {990, 1000, 1012, 985, 1003};
+	struct bench_result *r = make_result();
+	json_object *doc, *modes;
+	char *t;
+
+	(void)state;
+	r->cfg.rounds = 5;
+	set_rounds(&r->modes[0], van, s_van, 400e6);
+	set_rounds(&r->modes[1], ded, s_ded, 300e6);
+	set_rounds(&r->modes[2], rto, s_rto, 400e6);
+	t = capture(bench_print_table, r);
+	assert_non_null(strstr(t, "\nover 5 rounds, the modes alternating: median [bootstrap 95% interval of the "
+				  "median]; * apart from vanilla\n"));
+	{
+		const char *over = strstr(t, "\nover 5 rounds");
+		const char *v = over ? strstr(over, "\nvanilla ") : NULL,
+			   *d = over ? strstr(over, "\ndedicated ") : NULL;
+		const char *o = over ? strstr(over, "\nrt-only ") : NULL;
+		const char *de = d ? strchr(d + 1, '\n') : NULL, *oe = o ? strchr(o + 1, '\n') : NULL;
+
+		assert_non_null(de);
+		assert_non_null(oe);
+		assert_non_null(v);
+		assert_non_null(strstr(v, " 120.0 [51.0-145.0] "));
+		assert_non_null(strstr(d, " 35.0 [30.0-40.0] *"));
+		/* dedicated: wakeup, stream and hogs apart; NetRT the same */
+		assert_int_equal(count_in(d, (size_t)(de - d), " *"), 3);
+		/* rt-only: within the noise everywhere */
+		assert_int_equal(count_in(o, (size_t)(oe - o), " *"), 0);
+	}
+	free(t);
+	doc = bench_json(r);
+	assert_int_equal(validate(doc), 0);
+	modes = jget(doc, "modes");
+	{
+		json_object *sp = jget(jget(jget(json_object_array_get_idx(modes, 1), "spread"), "wakeup"), "p99_us");
+
+		assert_true(json_object_get_boolean(jget(sp, "differs")));
+		assert_true(dget(sp, "median") == 35);
+		assert_true(json_object_get_boolean(jget(sp, "bootstrap")));
+		sp = jget(jget(jget(json_object_array_get_idx(modes, 2), "spread"), "wakeup"), "p99_us");
+		assert_false(json_object_get_boolean(jget(sp, "differs")));
+		sp = jget(jget(jget(json_object_array_get_idx(modes, 0), "spread"), "wakeup"), "p99_us");
+		assert_false(json_object_get_boolean(jget(sp, "differs")));
+		assert_int_equal(json_object_array_length(jget(json_object_array_get_idx(modes, 0), "rounds")), 5);
+		assert_int_equal(json_object_get_int(jget(jget(doc, "config"), "rounds")), 5);
+	}
+	json_object_put(doc);
+	free_result(r);
+}
+
 static int cleanup(void **state)
 {
 	char path[160];
@@ -702,9 +786,16 @@ static int cleanup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rel),	 cmocka_unit_test(test_table),		cmocka_unit_test(test_table_long_names),
-	    cmocka_unit_test(test_json), cmocka_unit_test(test_schema_rejects), cmocka_unit_test(test_csv),
-	    cmocka_unit_test(test_svg),	 cmocka_unit_test(test_svg_errors),	cmocka_unit_test(test_minimal),
+	    cmocka_unit_test(test_rel),
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_table_long_names),
+	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_schema_rejects),
+	    cmocka_unit_test(test_csv),
+	    cmocka_unit_test(test_svg),
+	    cmocka_unit_test(test_svg_errors),
+	    cmocka_unit_test(test_minimal),
+	    cmocka_unit_test(test_rounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, cleanup);

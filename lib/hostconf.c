@@ -349,6 +349,10 @@ static int finish(struct hctx *h, const char *file, struct hostconf **ret)
 			return r;
 		h->vars[h->n - 1].is_default = true;
 	}
+	/* The RT service that is not a VM: none unless host.conf names one
+	 * (the shipped modes' [thread rt-process] then selects nothing). */
+	if (!find_var(h, "rt_process") && (r = add_var(h, "rt_process", "", NULL, 0)) < 0)
+		return r;
 	h->stack = calloc(h->n + 1, sizeof(*h->stack));
 	if (!h->stack)
 		return -ENOMEM;

@@ -101,6 +101,19 @@ struct facts {
 	const struct task_info *owner;
 };
 
+bool match_term_empty(const struct match_term *m)
+{
+	return (m->kind == TERM_COMM || m->kind == TERM_PCOMM || m->kind == TERM_VM) && (!m->arg || !*m->arg);
+}
+
+bool match_rule_nobody(const struct rule *r)
+{
+	for (size_t i = 0; i < r->n_terms; i++)
+		if (!r->terms[i].negate && match_term_empty(&r->terms[i]))
+			return true;
+	return false;
+}
+
 static const struct task_info *facts_owner(const struct facts *f, long n)
 {
 	return f->s ? host_state_task(f->s, (pid_t)n) : f->owner;
@@ -118,6 +131,8 @@ static enum match3 thread_term(const struct match_term *m, const struct facts *f
 	enum match3 own;
 	long n;
 
+	if (match_term_empty(m))
+		return MATCH_NO;
 	switch (m->kind) {
 	case TERM_ANY:
 		return MATCH_YES;
@@ -166,8 +181,6 @@ static enum match3 thread_term(const struct match_term *m, const struct facts *f
 		n = percpu_index(t->comm);
 		return known(t->kthread && n >= 0 && cpuset_isset(&m->set, (unsigned)n));
 	case TERM_VM:
-		if (!m->arg || !*m->arg)
-			return MATCH_NO;
 		if ((f->have & HOST_TASK_CMDLINE) && is_vm(t->cmdline, m->arg))
 			return MATCH_YES;
 		/* vhost workers: kernel threads before Linux 6.4, named after the
@@ -248,7 +261,11 @@ unsigned match_rule_fields(const struct rule *r)
 {
 	unsigned fields = 0;
 
+	if (match_rule_nobody(r))
+		return 0;
 	for (size_t i = 0; !r->is_irq && i < r->n_terms; i++) {
+		if (match_term_empty(&r->terms[i]))
+			continue;
 		switch (r->terms[i].kind) {
 		case TERM_COMM:
 		case TERM_VHOST:

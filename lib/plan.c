@@ -1023,7 +1023,7 @@ static void plan_unmatched(struct builder *b, const struct rule *rules, size_t n
 	for (size_t i = 0; i < n; i++) {
 		const struct rule *r = &rules[i];
 
-		if (hits[i])
+		if (hits[i] || match_rule_nobody(r))
 			continue;
 		if (rule_is_rt(b->p, r))
 			add_skip(b, r->is_irq ? ACTION_IRQ_AFFINITY : ACTION_THREAD_AFFINITY, rule_ref(r),

@@ -74,6 +74,12 @@ enum match3 {
 };
 enum match3 match_thread3(const struct rule *r, const struct task_info *t, const struct task_info *owner,
 			  unsigned *ret_need);
+/* comm:, pcomm: or vm: with an empty name (a site variable left empty,
+ * such as host.conf's rt_process): it matches no thread, whatever the
+ * thread's fields, and reads none. */
+bool match_term_empty(const struct match_term *m);
+/* A rule with such a term (not negated) selects nothing by design. */
+bool match_rule_nobody(const struct rule *r);
 /* The HOST_TASK_* fields a rule's terms read (HOST_TASK_OWNER for vm:). */
 unsigned match_rule_fields(const struct rule *r);
 bool match_irq(const struct rule *r, const struct irq_info *irq);

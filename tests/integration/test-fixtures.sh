@@ -130,7 +130,7 @@ before_v=$(tree_sum "$V")
 run 0 --root "$V" plan dedicated --json || finish
 expect_eq "vm2 online" "$(jqa .online_cpus)" "0-1"
 expect_eq "vm2 RT rules unmatched" "$(jqa '[.cannot[] | select(.reason == "RT rule matches no thread on this host") | .rule] | sort | join(" ")')" \
-	"rt-ktimers rt-rcuc rt-vcpu rt-vhost"
+	"rt-ktimers rt-process rt-rcuc rt-vcpu rt-vhost"
 expect_eq "vm2 everything else to CPU 0" "$(jqa '[.actions[] | select(.kind == "thread-affinity") | .to] | unique | join(" ")')" "0"
 run 1 --root "$V" grub dedicated
 expect_grep "$T/err" '^isoctl: no etc/default/grub'

@@ -101,7 +101,7 @@ same_tree "v2: a failed thread move undoes the transaction"
 # One partition, one cgroup domain: a best-effort VM's vCPU beside rtvm's.
 fresh v2
 mkdir -p "$T/pol"
-sed -e 's/^threads = rt-vcpu rt-vhost$/threads = rt-vcpu be-vcpu/' \
+sed -e 's/^threads = rt-vcpu rt-vhost rt-process$/threads = rt-vcpu be-vcpu/' \
 	-e 's/^\[thread rt-vhost\]$/[thread be-vcpu]\nmatch = vm:be1 vcpu:0\ncpus = ${rt_cpus}\n\n[thread rt-vhost]/' \
 	"$TOP/policies/dedicated.conf" >"$T/pol/dedicated.conf"
 run 0 --root "$H" --policies "$T/pol" --config "$H/etc/isolated" plan dedicated

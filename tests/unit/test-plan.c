@@ -747,9 +747,19 @@ static void test_unmatched(void **state)
 	    "[thread batch] matches nothing (match = comm:nobody !kthread:yes)",
 	    NULL,
 	};
+	const struct xskip named[] = {
+	    xs[0],
+	    xs[1],
+	    xs[2],
+	    {ACTION_THREAD_AFFINITY, "[thread rt-process]", "pcomm:lighttpd", "RT rule matches no thread on this host",
+	     "rt-process"},
+	};
 	const struct plan *pl = plan_of(c, &t, "unmatched", "rt_cpus = 3\nrt_nic = eth9\nrt_vm = rtvm\nrt_vcpus = 1\n");
 
 	expect_plan(pl, NULL, 0, N(xs), warnings, 0);
+	pl = plan_of(c, &t, "unmatched",
+		     "rt_cpus = 3\nrt_nic = eth9\nrt_vm = rtvm\nrt_vcpus = 1\nrt_process = lighttpd\n");
+	expect_plan(pl, NULL, 0, N(named), warnings, 0);
 }
 
 /* ---- 6. kernel requirements ---- */

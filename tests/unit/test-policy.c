@@ -1688,7 +1688,7 @@ static void load_shipped(struct fixture *f, const char *hostconf_src, const stru
 				assert_non_null(strstr(p->sysfs[k].path, "devices/system/cpu/cpu"));
 			assert_int_equal(strv_len(p->cmdline_require), 4);
 			assert_int_equal(p->n_irq_rules, 2);
-			assert_int_equal(p->n_thread_rules, 6);
+			assert_int_equal(p->n_thread_rules, 7);
 			assert_false(cpuset_empty(&p->rt_cpus));
 			assert_false(cpuset_intersects(&p->rt_cpus, &p->housekeeping_cpus));
 			/* new IRQs and unbound kworkers start on housekeeping */

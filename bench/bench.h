@@ -13,6 +13,7 @@
  *               shared memory they report into (workload.h)
  *   measure.c   one measurement window: probe phases, load, CPU busy share
  *   probe.c     the RT VM process: the wakeup and NetRT probes, cyclictest
+ *   http.c      --workload http: lighttpd the RT service, httperf its client
  *   load.c      the best-effort load: CPU hogs, the TCP stream
  *   net.c       the network of NetRT and the stream (veth pair or loopback)
  *   hist.c      the latency histogram
@@ -66,6 +67,9 @@ enum bench_option {
 	BENCH_OPT_LOAD,
 	BENCH_OPT_HOGS,
 	BENCH_OPT_ROUNDS,
+	BENCH_OPT_WORKLOAD,
+	BENCH_OPT_RATE,
+	BENCH_OPT_CONNS,
 	BENCH_OPT_RT_CPUS,
 	BENCH_OPT_KEEP_IDLE,
 	BENCH_OPT_CSV,
@@ -83,6 +87,9 @@ enum bench_option {
 	{"load", required_argument, NULL, BENCH_OPT_LOAD}, \
 	{"hogs", required_argument, NULL, BENCH_OPT_HOGS}, \
 	{"rounds", required_argument, NULL, BENCH_OPT_ROUNDS}, \
+	{"workload", required_argument, NULL, BENCH_OPT_WORKLOAD}, \
+	{"rate", required_argument, NULL, BENCH_OPT_RATE}, \
+	{"conns", required_argument, NULL, BENCH_OPT_CONNS}, \
 	{"rt-cpus", required_argument, NULL, BENCH_OPT_RT_CPUS}, \
 	{"keep-idle", no_argument, NULL, BENCH_OPT_KEEP_IDLE}, \
 	{"csv", no_argument, NULL, BENCH_OPT_CSV}, \

@@ -55,8 +55,38 @@ static void csv_row(FILE *f, const char *mode, int p, const struct bench_probe_r
 	csv_num(f, m ? m->cpu_util : NAN, 1, true);
 }
 
+/* --workload http: one line per mode of httperf's figures. */
+static void csv_http(FILE *f, const char *mode, const struct bench_http *h, const struct bench_mode_result *m)
+{
+	char buf[32];
+
+	csv_field(f, mode, false);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)h->conns);
+	csv_field(f, buf, false);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)h->replies);
+	csv_field(f, buf, false);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)h->errors);
+	csv_field(f, buf, false);
+	for (int i = 0; i < _HTTP_CONN_MAX; i++)
+		csv_num(f, h->conn_ms[i], 1, false);
+	csv_num(f, h->response_ms, 1, false);
+	csv_num(f, h->conn_rate, 1, false);
+	csv_num(f, m ? m->stream_MBps : NAN, 3, false);
+	csv_num(f, m ? m->hog_ops : NAN, 0, false);
+	csv_num(f, m ? m->cpu_util : NAN, 1, true);
+}
+
 void bench_print_csv(FILE *f, const struct bench_result *r)
 {
+	if (r->http_calibration.ran) {
+		fputs("mode,conns,replies,errors,conn_min_ms,conn_avg_ms,conn_max_ms,conn_median_ms,conn_stddev_ms,"
+		      "response_ms,conn_per_s,stream_MBps,hog_ops_per_s,cpu_busy_pct\n",
+		      f);
+		csv_http(f, "calibration", &r->http_calibration, NULL);
+		for (size_t i = 0; i < r->n_modes; i++)
+			csv_http(f, r->modes[i].mode, &r->modes[i].http, &r->modes[i]);
+		return;
+	}
 	fputs("mode,probe,samples,mean_us,p50_us,p99_us,p999_us,max_us,stddev_us,lost,stream_MBps,hog_ops_per_s,"
 	      "cpu_busy_pct\n",
 	      f);

@@ -40,6 +40,56 @@ static json_object *json_config(struct jb *b, const struct bench_config *c)
 	jset(b, o, "held_back", held);
 	jset(b, o, "pm_qos", json_object_new_boolean(c->pm_qos));
 	jset(b, o, "rounds", juint(b, c->rounds ? c->rounds : 1));
+	jset(b, o, "workload", jstr(b, c->workload ? c->workload : "probes"));
+	if (c->workload && strcmp(c->workload, "http") == 0) {
+		json_object *h = jobj(b);
+
+		jset(b, h, "server", jstr(b, "lighttpd"));
+		jset(b, h, "client", jstr(b, "httperf"));
+		jset(b, h, "uri", jstr(b, c->http_file));
+		jset(b, h, "rate", juint(b, c->http_rate));
+		jset(b, h, "conns", juint(b, c->http_conns));
+		jset(b, h, "client_cpus", jstr(b, c->housekeeping_cpus));
+		jset(b, h, "client_nice", json_object_new_int(-20));
+		jset(b, o, "http", h);
+	} else
+		jset(b, o, "http", NULL);
+	return o;
+}
+
+static const char *const http_conn_key[_HTTP_CONN_MAX] = {"conn_min_ms", "conn_avg_ms", "conn_max_ms", "conn_median_ms",
+							  "conn_stddev_ms"};
+
+/* httperf's figures of a window (null when it did not run). */
+static json_object *json_http(struct jb *b, const struct bench_http *h)
+{
+	static const char *const rate_key[4] = {"min", "avg", "max", "stddev"};
+	json_object *o, *rate;
+
+	if (!h->ran)
+		return NULL;
+	o = jobj(b);
+	rate = jobj(b);
+	jset(b, o, "conns", juint(b, h->conns));
+	jset(b, o, "requests", juint(b, h->requests));
+	jset(b, o, "replies", juint(b, h->replies));
+	jset(b, o, "status_2xx", juint(b, h->status_2xx));
+	jset(b, o, "errors", juint(b, h->errors));
+	jset(b, o, "client_timo", juint(b, h->client_timo));
+	jset(b, o, "connrefused", juint(b, h->connrefused));
+	jset(b, o, "connreset", juint(b, h->connreset));
+	jset(b, o, "duration_s", jnum(b, h->duration_s, 3));
+	jset(b, o, "conn_rate", jnum(b, h->conn_rate, 1));
+	for (int i = 0; i < _HTTP_CONN_MAX; i++)
+		jset(b, o, http_conn_key[i], jnum(b, h->conn_ms[i], 1));
+	jset(b, o, "connect_ms", jnum(b, h->connect_ms, 1));
+	jset(b, o, "response_ms", jnum(b, h->response_ms, 1));
+	jset(b, o, "transfer_ms", jnum(b, h->transfer_ms, 1));
+	for (int i = 0; i < 4; i++)
+		jset(b, rate, rate_key[i], jnum(b, h->reply_rate_samples ? h->reply_rate[i] : NAN, 1));
+	jset(b, rate, "samples", juint(b, h->reply_rate_samples));
+	jset(b, o, "reply_rate", rate);
+	jset(b, o, "client_cpu_pct", jnum(b, h->cpu_pct, 1));
 	return o;
 }
 
@@ -123,6 +173,17 @@ static json_object *json_relative(struct jb *b, const struct bench_mode_result *
 		}
 		jset(b, o, bench_probe_name[p], po);
 	}
+	if (a->http.ran && m->http.ran) {
+		json_object *h = jobj(b);
+
+		for (int i = 0; i < _HTTP_CONN_MAX; i++) {
+			snprintf(key, sizeof(key), "%s_pct", http_conn_key[i]);
+			jset(b, h, key, jnum(b, bench_rel(a->http.conn_ms[i], m->http.conn_ms[i]), 1));
+		}
+		jset(b, h, "response_ms_pct", jnum(b, bench_rel(a->http.response_ms, m->http.response_ms), 1));
+		jset(b, o, "http", h);
+	} else
+		jset(b, o, "http", NULL);
 	jset(b, o, "stream_pct", jnum(b, bench_rel(a->stream_MBps, m->stream_MBps), 1));
 	jset(b, o, "hog_ops_pct", jnum(b, bench_rel(a->hog_ops, m->hog_ops), 1));
 	return o;
@@ -148,6 +209,7 @@ static json_object *json_rounds(struct jb *b, const struct bench_mode_result *m)
 		}
 		jset(b, o, "stream_MBps", jnum(b, rd->stream_MBps < 0 ? NAN : rd->stream_MBps, 3));
 		jset(b, o, "hog_ops_per_s", jnum(b, rd->hog_ops < 0 ? NAN : rd->hog_ops, 1));
+		jset(b, o, "http", json_http(b, &rd->http));
 		jpush(b, a, o);
 	}
 	return a;
@@ -196,6 +258,18 @@ static json_object *json_spreads(struct jb *b, const struct bench_mode_result *f
 	r = bench_spread_load(m, false, &s);
 	r0 = bench_spread_load(first, false, &f);
 	jset(b, o, "hog_ops_per_s", json_spread(b, r, &s, r0, &f, m == first));
+	if (m->n_rounds && m->rounds[0].http.ran) {
+		json_object *h = jobj(b);
+
+		for (int k = 0; k <= _HTTP_CONN_MAX; k++) {
+			r = bench_spread_http(m, k, &s);
+			r0 = bench_spread_http(first, k, &f);
+			jset(b, h, k < _HTTP_CONN_MAX ? http_conn_key[k] : "response_ms",
+			     json_spread(b, r, &s, r0, &f, m == first));
+		}
+		jset(b, o, "http", h);
+	} else
+		jset(b, o, "http", NULL);
 	return o;
 }
 
@@ -209,6 +283,7 @@ json_object *bench_json(const struct bench_result *r)
 	jset(&b, cal, "clock_read_ns", jnum(&b, r->clock_read_ns, 1));
 	jset(&b, cal, "record_ns", jnum(&b, r->record_ns, 1));
 	jset(&b, cal, "probes", json_probes(&b, r->calibration));
+	jset(&b, cal, "http", json_http(&b, &r->http_calibration));
 	jset(&b, doc, "calibration", cal);
 	for (size_t i = 0; i < r->n_modes; i++) {
 		const struct bench_mode_result *m = &r->modes[i];
@@ -218,6 +293,7 @@ json_object *bench_json(const struct bench_result *r)
 		jset(&b, o, "measured_s", jnum(&b, m->measured_s, 3));
 		jset(&b, o, "changed", juint(&b, m->n_changed));
 		jset(&b, o, "probes", json_probes(&b, m->probe));
+		jset(&b, o, "http", json_http(&b, &m->http));
 		jset(&b, o, "load", json_load(&b, m));
 		jset(&b, o, "relative", i ? json_relative(&b, &r->modes[0], m) : NULL);
 		jset(&b, o, "rounds", json_rounds(&b, m));

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http.h"
 #include "runner.h"
 
 /* Switch the probes to phase and wait until both acted on it (their next
@@ -98,47 +99,45 @@ static void cpu_times_free(struct cpu_times *t)
 	free(t->total);
 }
 
-int bench_measure(struct bench *b, double seconds, struct bench_probe_result *res, struct bench_mode_result *m)
+/* What a window measures besides its probes or its httperf run: the
+ * load's counters and the CPUs' times at its start, and at its end the
+ * throughput and utilisation over it into m. */
+struct window {
+	struct cpu_times t0;
+	uint64_t bytes0, ops0, start;
+};
+
+static void window_open(struct bench *b, struct window *w)
+{
+	*w = (struct window){0};
+	read_cpu_times(&w->t0);
+	w->bytes0 = atomic_load(&b->shm->stream_bytes);
+	w->ops0 = atomic_load(&b->shm->hog_ops);
+	w->start = bench_now_ns();
+}
+
+/* measured_s: the window's length to report (< 0: its wall clock). */
+static void window_close(struct bench *b, struct window *w, double measured_s, struct bench_mode_result *m)
 {
 	struct bench_shm *shm = b->shm;
-	struct cpu_times t0 = {0}, t1 = {0};
-	uint64_t bytes0, ops0, start, end;
-	double wait = 3 + 2 * b->r.cfg.interval_us / 1e6;
-	bool ct = shm->cyclictest;
-	int r = -1;
+	struct cpu_times t1 = {0};
+	uint64_t end = bench_now_ns();
+	double s = (double)(end - w->start) / 1e9;
 
-	for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
-		hist_init(&shm->probe[p].hist);
-		shm->probe[p].lost = 0;
-	}
-	shm->duration_ms = (unsigned)(seconds * 1000);
-	read_cpu_times(&t0);
-	bytes0 = atomic_load(&shm->stream_bytes);
-	ops0 = atomic_load(&shm->hog_ops);
-	start = bench_now_ns();
-	atomic_store(&shm->phase, BENCH_WORD(++b->gen, BENCH_MEASURE));
-	if (bench_sleep(b, seconds) < 0)
-		goto out;
-	/* cyclictest measures its own whole seconds; wait for it too. */
-	if (set_phase(b, BENCH_IDLE, ct ? wait + 15 : wait) < 0)
-		goto out;
-	end = bench_now_ns();
 	read_cpu_times(&t1);
-	memcpy(res, shm->probe, sizeof(shm->probe));
 	if (m) {
-		double s = (double)(end - start) / 1e9;
-
-		m->measured_s = ct ? seconds : s;
-		m->stream_MBps = b->r.cfg.load_net ? (double)(atomic_load(&shm->stream_bytes) - bytes0) / s / 1e6 : -1;
+		m->measured_s = measured_s >= 0 ? measured_s : s;
+		m->stream_MBps =
+		    b->r.cfg.load_net ? (double)(atomic_load(&shm->stream_bytes) - w->bytes0) / s / 1e6 : -1;
 		m->hog_ops =
-		    b->r.cfg.load_cpu && b->r.cfg.n_hogs ? (double)(atomic_load(&shm->hog_ops) - ops0) / s : -1;
+		    b->r.cfg.load_cpu && b->r.cfg.n_hogs ? (double)(atomic_load(&shm->hog_ops) - w->ops0) / s : -1;
 		m->n_cpus = t1.n;
 		m->cpu_util_per_cpu = calloc(t1.n ? t1.n : 1, sizeof(double));
 		if (m->cpu_util_per_cpu) {
 			unsigned long long busy = 0, total = 0;
 
-			for (unsigned i = 0; i < t1.n && i < t0.n; i++) {
-				unsigned long long db = t1.busy[i] - t0.busy[i], dt = t1.total[i] - t0.total[i];
+			for (unsigned i = 0; i < t1.n && i < w->t0.n; i++) {
+				unsigned long long db = t1.busy[i] - w->t0.busy[i], dt = t1.total[i] - w->t0.total[i];
 
 				m->cpu_util_per_cpu[i] = dt ? 100.0 * (double)db / (double)dt : 0;
 				busy += db;
@@ -147,9 +146,48 @@ int bench_measure(struct bench *b, double seconds, struct bench_probe_result *re
 			m->cpu_util = total ? 100.0 * (double)busy / (double)total : 0;
 		}
 	}
-	r = 0;
-out:
-	cpu_times_free(&t0);
+	cpu_times_free(&w->t0);
 	cpu_times_free(&t1);
-	return r;
+}
+
+int bench_measure(struct bench *b, double seconds, struct bench_probe_result *res, struct bench_mode_result *m)
+{
+	struct bench_shm *shm = b->shm;
+	struct window w;
+	double wait = 3 + 2 * b->r.cfg.interval_us / 1e6;
+	bool ct = shm->cyclictest;
+
+	for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
+		hist_init(&shm->probe[p].hist);
+		shm->probe[p].lost = 0;
+	}
+	shm->duration_ms = (unsigned)(seconds * 1000);
+	window_open(b, &w);
+	atomic_store(&shm->phase, BENCH_WORD(++b->gen, BENCH_MEASURE));
+	/* cyclictest measures its own whole seconds; wait for it too. */
+	if (bench_sleep(b, seconds) < 0 || set_phase(b, BENCH_IDLE, ct ? wait + 15 : wait) < 0) {
+		cpu_times_free(&w.t0);
+		return -1;
+	}
+	window_close(b, &w, ct ? seconds : -1, m);
+	memcpy(res, shm->probe, sizeof(shm->probe));
+	return 0;
+}
+
+int bench_measure_http(struct bench *b, unsigned conns, struct bench_http *http, struct bench_mode_result *m)
+{
+	struct window w;
+
+	window_open(b, &w);
+	if (bench_http_run(b, conns, http) < 0) {
+		cpu_times_free(&w.t0);
+		return -1;
+	}
+	window_close(b, &w, -1, m);
+	return 0;
+}
+
+bool bench_http_workload(const struct bench *b)
+{
+	return b->r.cfg.workload && strcmp(b->r.cfg.workload, "http") == 0;
 }

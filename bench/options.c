@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "isolated/util.h"
+#include "http.h"
 #include "runner.h"
 
 /* "20", "20s", "2m", "500ms" -> milliseconds in [min_ms, max_ms]. */
@@ -71,22 +72,99 @@ static int opt_number(const struct bench_env *env, const char *name, const char 
 	return BENCH_OK;
 }
 
-static bool on_path(const char *prog)
+/* prog's full path: in $PATH, or in the sbin directories a user's PATH
+ * may lack (lighttpd is in /usr/sbin); NULL if none. */
+char *bench_find_program(const char *prog)
 {
 	const char *path = getenv("PATH");
-	char *copy, *save = NULL;
-	bool found = false;
+	char *copy, *save = NULL, *found = NULL;
 
-	if (!path || !(copy = strdup(path)))
-		return false;
+	if (!(copy = util_sprintf("%s:/usr/sbin:/sbin", path ? path : "/usr/bin:/bin")))
+		return NULL;
 	for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-		char *f = util_sprintf("%s/%s", dir, prog);
-
-		found = f && access(f, X_OK) == 0;
-		free(f);
+		found = util_sprintf("%s/%s", dir, prog);
+		if (found && access(found, X_OK) != 0) {
+			free(found);
+			found = NULL;
+		}
 	}
 	free(copy);
 	return found;
+}
+
+static bool on_path(const char *prog)
+{
+	char *f = bench_find_program(prog);
+
+	free(f);
+	return f != NULL;
+}
+
+/* --workload: the probes, or http with its two programs found. */
+static int opt_workload(struct bench *b)
+{
+	static const struct {
+		const char *prog, *package;
+	} http[] = {{BENCH_HTTP_SERVER, "lighttpd"}, {BENCH_HTTP_CLIENT, "httperf"}};
+	const struct bench_env *env = b->env;
+	const struct bench_opts *a = &b->opt;
+	struct bench_config *cfg = &b->r.cfg;
+	int r;
+
+	cfg->workload = "probes";
+	if (a->workload && strcmp(a->workload, "http") == 0)
+		cfg->workload = "http";
+	else if (a->workload && strcmp(a->workload, "probes") != 0) {
+		env->err("--workload %s: probes (the default) or http", a->workload);
+		return BENCH_USAGE;
+	}
+	if (strcmp(cfg->workload, "http") != 0) {
+		if (a->rate || a->conns) {
+			env->err("--rate and --conns: options of --workload http");
+			return BENCH_USAGE;
+		}
+		return BENCH_OK;
+	}
+	if (a->plot) {
+		env->err("--plot: not with --workload http yet (the plot draws the probes' distributions; use --json "
+			 "or --csv)");
+		return BENCH_USAGE;
+	}
+	if (a->probe || a->interval) {
+		env->err("--%s: an option of the probes; --workload http measures lighttpd with httperf",
+			 a->probe ? "probe" : "interval");
+		return BENCH_USAGE;
+	}
+	if (a->net && strcmp(a->net, "veth") != 0 && strcmp(a->net, "loopback") != 0)
+		return BENCH_OK; /* said by --net's check */
+	cfg->http_rate = 10;
+	if ((r = opt_number(env, "rate", a->rate, 1, 10000, &cfg->http_rate)) != BENCH_OK)
+		return r;
+	cfg->http_conns = (unsigned)llround(cfg->http_rate * cfg->duration_s);
+	if (a->conns) {
+		if ((r = opt_number(env, "conns", a->conns, 1, 1000000, &cfg->http_conns)) != BENCH_OK)
+			return r;
+		if (a->duration) {
+			env->err("--conns and --duration: give one (a window of --workload http is --conns "
+				 "connections at --rate, %u per second)",
+				 cfg->http_rate);
+			return BENCH_USAGE;
+		}
+		cfg->duration_s = (double)cfg->http_conns / cfg->http_rate;
+	}
+	if (cfg->http_conns < 1)
+		cfg->http_conns = 1;
+	for (size_t i = 0; i < ARRAY_SIZE(http); i++) {
+		char **bin = i ? &b->http_client_bin : &b->http_server_bin;
+
+		if (!(*bin = bench_find_program(http[i].prog))) {
+			env->err("--workload http: %s is not installed (apt-get install %s)", http[i].prog,
+				 http[i].package);
+			return BENCH_FAIL;
+		}
+	}
+	cfg->http_file = strdup("/index.html");
+	return cfg->http_file ? BENCH_OK : BENCH_FAIL;
 }
 
 /* --load: a list of cpu and net, or none. */
@@ -154,6 +232,8 @@ int bench_configure(struct bench *b)
 	}
 	if (a->load && (r = opt_load(env, a->load, cfg)) != BENCH_OK)
 		return r;
+	if ((r = opt_workload(b)) != BENCH_OK)
+		return r;
 	if (strcmp(cfg->probe_tool, "cyclictest") == 0) {
 		if (fmod(cfg->duration_s, 1.0) != 0) {
 			env->err("--duration %s: cyclictest measures whole seconds", a->duration);
@@ -188,10 +268,11 @@ int bench_opts_parse(struct bench *b, int argc, char **argv, int *ret_first)
 	struct bench_opts *o = &b->opt;
 #define AT(opt) [BENCH_OPT_##opt - BENCH_OPT_FIRST]
 	const char **value[BENCH_OPT_COUNT] = {
-	    AT(DURATION) = &o->duration, AT(WARMUP) = &o->warmup,   AT(INTERVAL) = &o->interval,
-	    AT(PROBE) = &o->probe,	 AT(NET) = &o->net,	    AT(LOAD) = &o->load,
-	    AT(HOGS) = &o->hogs,	 AT(RT_CPUS) = &o->rt_cpus, AT(PLOT) = &o->plot,
-	    AT(ROUNDS) = &o->rounds,
+	    AT(DURATION) = &o->duration, AT(WARMUP) = &o->warmup,     AT(INTERVAL) = &o->interval,
+	    AT(PROBE) = &o->probe,	 AT(NET) = &o->net,	      AT(LOAD) = &o->load,
+	    AT(HOGS) = &o->hogs,	 AT(RT_CPUS) = &o->rt_cpus,   AT(PLOT) = &o->plot,
+	    AT(ROUNDS) = &o->rounds,	 AT(WORKLOAD) = &o->workload, AT(RATE) = &o->rate,
+	    AT(CONNS) = &o->conns,
 	};
 	bool *flag[BENCH_OPT_COUNT] = {AT(KEEP_IDLE) = &o->keep_idle, AT(CSV) = &o->csv};
 #undef AT

@@ -21,6 +21,29 @@ struct bench_probe_result {
 	uint64_t lost;
 };
 
+/* --workload http: what httperf reports of one run against the bench's
+ * lighttpd (its own words in the comments). Times in ms as httperf gives
+ * them (0.1 ms resolution; its median comes from 1 ms histogram bins). */
+enum bench_http_conn { HTTP_MIN, HTTP_AVG, HTTP_MAX, HTTP_MEDIAN, HTTP_STDDEV, _HTTP_CONN_MAX };
+
+struct bench_http {
+	bool ran;
+	uint64_t conns, requests, replies; /* "Total: connections N requests N replies N" */
+	double duration_s;		   /* "test-duration" */
+	double conn_rate;		   /* "Connection rate: N conn/s" */
+	double conn_ms[_HTTP_CONN_MAX];	   /* "Connection time [ms]: min avg max median stddev" */
+	double connect_ms;		   /* "Connection time [ms]: connect" */
+	double response_ms, transfer_ms;   /* "Reply time [ms]: response transfer" */
+	/* "Reply rate [replies/s]: min avg max stddev (N samples)": one sample
+	 * every 5 s, so none for runs shorter than that. */
+	double reply_rate[4];
+	unsigned reply_rate_samples;
+	uint64_t status_2xx;			      /* "Reply status: 2xx=N" */
+	uint64_t errors;			      /* "Errors: total N" */
+	uint64_t client_timo, connrefused, connreset; /* "client-timo", "connrefused", "connreset" */
+	double cpu_pct;				      /* "CPU time [s]: ... total N%": httperf's own */
+};
+
 /* One round of a mode (--rounds): the statistics that get a spread. */
 enum bench_round_stat {
 	BENCH_STAT_P50,
@@ -33,6 +56,7 @@ enum bench_round_stat {
 struct bench_round {
 	uint64_t stat[_BENCH_PROBE_MAX][_BENCH_STAT_MAX]; /* ns */
 	double stream_MBps, hog_ops;			  /* < 0: that load was off */
+	struct bench_http http;				  /* --workload http */
 };
 
 struct bench_mode_result {
@@ -44,6 +68,9 @@ struct bench_mode_result {
 	size_t n_rounds;
 	double measured_s; /* the measurement window, wall clock */
 	struct bench_probe_result probe[_BENCH_PROBE_MAX];
+	/* --workload http: httperf's figures, over every round (http.c's
+	 * bench_http_combine). */
+	struct bench_http http;
 	/* Best-effort throughput during the window; < 0: that load was off. */
 	double stream_MBps; /* TCP stream, 10^6 bytes received per second */
 	double hog_ops;	    /* CPU hogs, loop iterations per second, all hogs */
@@ -60,6 +87,10 @@ struct bench_config {
 	char *rt_cpus;		 /* the RT CPUs of the site variables ("1") */
 	char *housekeeping_cpus; /* "0" */
 	char *rt_vm;		 /* the VM name the probes answer to ("isobench-PID") */
+	const char *workload;	 /* "probes", or "http": lighttpd + httperf */
+	unsigned http_rate;	 /* --rate: httperf's connections per second */
+	unsigned http_conns;	 /* --conns: a window's connections (rate x duration) */
+	char *http_file;	 /* the URI lighttpd serves ("/index.html", 1 KiB) */
 	const char *probe_tool;	 /* "isolated" or "cyclictest" */
 	const char *net;	 /* "veth" or "loopback"; NULL: no network */
 	bool load_cpu, load_net; /* CPU hogs, TCP stream */
@@ -78,6 +109,7 @@ struct bench_result {
 	struct bench_config cfg;
 	/* The probes alone: no load, no mode applied (calibration_s long). */
 	struct bench_probe_result calibration[_BENCH_PROBE_MAX];
+	struct bench_http http_calibration; /* --workload http: the server alone */
 	double clock_read_ns; /* one clock_gettime(CLOCK_MONOTONIC) in the probe */
 	double record_ns;     /* one hist_record */
 	struct bench_mode_result *modes;

@@ -26,6 +26,7 @@
 #include "isolated/host.h"
 #include "isolated/modes.h"
 #include "isolated/report.h"
+#include "http.h"
 #include "output.h"
 #include "runner.h"
 
@@ -168,7 +169,8 @@ static int measure_round(struct bench *b, struct bench_mode_result *m, size_t ro
 
 	if (!res)
 		return -1;
-	r = bench_measure(b, b->r.cfg.duration_s, res, &one);
+	r = bench_http_workload(b) ? bench_measure_http(b, b->r.cfg.http_conns, &rd->http, &one)
+				   : bench_measure(b, b->r.cfg.duration_s, res, &one);
 	if (r == 0) {
 		for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
 			struct hist_stats st;
@@ -205,7 +207,14 @@ static int measure_round(struct bench *b, struct bench_mode_result *m, size_t ro
 static void average_rounds(struct bench_mode_result *m)
 {
 	double n = (double)m->n_rounds;
+	struct bench_http *h = calloc(m->n_rounds ? m->n_rounds : 1, sizeof(*h));
 
+	if (h) {
+		for (size_t i = 0; i < m->n_rounds; i++)
+			h[i] = m->rounds[i].http;
+		bench_http_combine(h, m->n_rounds, &m->http);
+		free(h);
+	}
 	if (m->n_rounds < 2)
 		return;
 	if (m->stream_MBps >= 0)
@@ -224,9 +233,17 @@ static int run_modes(struct bench *b)
 {
 	struct bench_config *cfg = &b->r.cfg;
 
-	progress("calibration: the probes alone for %.0f s", cfg->calibration_s);
-	if (bench_measure(b, cfg->calibration_s, b->r.calibration, NULL) < 0)
-		return -1;
+	if (bench_http_workload(b)) {
+		unsigned n = (unsigned)(cfg->http_rate * cfg->calibration_s + 0.5);
+
+		progress("calibration: lighttpd alone, %u connections at %u/s", n ? n : 1, cfg->http_rate);
+		if (bench_measure_http(b, n ? n : 1, &b->r.http_calibration, NULL) < 0)
+			return -1;
+	} else {
+		progress("calibration: the probes alone for %.0f s", cfg->calibration_s);
+		if (bench_measure(b, cfg->calibration_s, b->r.calibration, NULL) < 0)
+			return -1;
+	}
 	b->r.clock_read_ns = b->shm->clock_read_ns;
 	b->r.record_ns = b->shm->record_ns;
 	for (size_t i = 0; i < b->r.n_modes; i++) {
@@ -307,7 +324,13 @@ static int check_samples(const struct bench *b)
 {
 	int ret = BENCH_OK;
 
-	for (size_t i = 0; i < b->r.n_modes; i++)
+	for (size_t i = 0; bench_http_workload(b) && i < b->r.n_modes; i++)
+		if (b->r.modes[i].http.replies == 0) {
+			b->env->err("bench: %s: lighttpd answered none of httperf's %llu connections",
+				    b->r.modes[i].mode, (unsigned long long)b->r.modes[i].http.conns);
+			ret = BENCH_FAIL;
+		}
+	for (size_t i = 0; !bench_http_workload(b) && i < b->r.n_modes; i++)
 		for (int p = 0; p < _BENCH_PROBE_MAX; p++)
 			if (b->r.modes[i].probe[p].hist.count == 0) {
 				b->env->err("bench: %s: the %s probe measured nothing", b->r.modes[i].mode,
@@ -326,6 +349,7 @@ void bench_result_free(struct bench_result *r)
 	free(r->cfg.housekeeping_cpus);
 	free(r->cfg.rt_vm);
 	free(r->cfg.kernel);
+	free(r->cfg.http_file);
 	strv_free(r->cfg.held_back);
 	for (size_t i = 0; i < r->n_modes; i++) {
 		free(r->modes[i].mode);
@@ -338,6 +362,9 @@ void bench_result_free(struct bench_result *r)
 
 static void bench_free(struct bench *b)
 {
+	bench_http_stop(b);
+	free(b->http_server_bin);
+	free(b->http_client_bin);
 	if (b->have_net)
 		bench_net_done(&b->net);
 	if (b->shm)
@@ -409,6 +436,7 @@ int bench_main(const struct bench_env *env, int argc, char **argv)
 	r = run_modes(&b);
 	ret = r < 0 ? BENCH_FAIL : BENCH_OK;
 stop:
+	bench_http_stop(&b);
 	bench_kill_kids(&b);
 	if (b.applied) {
 		progress("reverting");

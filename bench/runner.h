@@ -19,7 +19,8 @@ struct policy;
 
 /* The bench's options as given (NULL: not given). */
 struct bench_opts {
-	const char *duration, *warmup, *interval, *probe, *net, *load, *hogs, *rounds, *rt_cpus, *plot;
+	const char *duration, *warmup, *interval, *probe, *net, *load, *hogs, *rounds, *rt_cpus, *plot, *workload,
+	    *rate, *conns;
 	bool csv, keep_idle;
 };
 
@@ -42,6 +43,9 @@ struct bench {
 	int dma_fd;   /* /dev/cpu_dma_latency held at 0, -1 */
 	unsigned gen;
 	char *sysctl_before[6]; /* one per watched_sysctls entry (runner.c) */
+	pid_t http_pid;		/* --workload http: lighttpd (http.c), 0 */
+	char *http_server_bin, *http_client_bin; /* their full paths */
+	char *http_dir;				 /* its configuration and files */
 };
 
 /* The signal that ends the run early (SIGINT, SIGTERM, SIGHUP), 0: none.
@@ -53,6 +57,9 @@ int bench_opts_parse(struct bench *b, int argc, char **argv, int *ret_first);
 /* b->opt and the env's options checked, into b->r.cfg; an exit status,
  * errors printed. */
 int bench_configure(struct bench *b);
+
+/* A program's full path ($PATH, then /usr/sbin, /sbin), NULL: none. */
+char *bench_find_program(const char *prog);
 
 /* site.c: the site variables into b->hc (host.conf's, with the bench's RT
  * VM and CPUs over them), then the modes loaded, scoped, held back. Exit
@@ -66,6 +73,9 @@ int bench_setup_shm(struct bench *b);
 int bench_start_processes(struct bench *b);
 /* -1 after printing why when one of them ended. */
 int bench_kids_alive(struct bench *b);
+/* fork(), the child with default signal handlers, killed when the bench
+ * dies (PR_SET_PDEATHSIG) and gone if it already has. */
+pid_t bench_fork(void);
 /* Tell them to stop; SIGKILL what is left after 2 s. */
 void bench_kill_kids(struct bench *b);
 
@@ -74,5 +84,10 @@ int bench_sleep(struct bench *b, double seconds);
 /* One measurement window of seconds into res (and, for a mode, the load's
  * throughput and the CPUs' utilisation into m); -1 after printing why. */
 int bench_measure(struct bench *b, double seconds, struct bench_probe_result *res, struct bench_mode_result *m);
+/* The same window for --workload http: one httperf run of conns
+ * connections instead of the probes, its report into http. */
+int bench_measure_http(struct bench *b, unsigned conns, struct bench_http *http, struct bench_mode_result *m);
+/* --workload http. */
+bool bench_http_workload(const struct bench *b);
 
 #endif

@@ -10,6 +10,7 @@
 #include "isolated/host.h"
 #include "isolated/modes.h"
 #include "isolated/procfmt.h"
+#include "http.h"
 #include "runner.h"
 
 #define BENCH_VM_PREFIX "isobench-"
@@ -31,10 +32,12 @@ static int push_var(char ***v, const char *name, const char *value)
 /* host.conf's assignments but the bench's own, then the bench's. */
 static int site_assignments(const struct bench_config *cfg, const struct hostconf *site, char ***assign)
 {
+	bool http = cfg->workload && strcmp(cfg->workload, "http") == 0;
+
 	for (size_t i = 0; site && i < site->n_vars; i++) {
 		const struct var *v = &site->vars[i];
 		static const char *const ours[] = {"rt_cpus", "housekeeping_cpus", "rt_vm", "rt_vcpus", "online_cpus"};
-		bool skip = false;
+		bool skip = http && strcmp(v->name, "rt_process") == 0;
 
 		for (size_t j = 0; j < ARRAY_SIZE(ours); j++)
 			skip |= strcmp(v->name, ours[j]) == 0;
@@ -51,9 +54,11 @@ static int site_assignments(const struct bench_config *cfg, const struct hostcon
 	if (!site || !hostconf_get(site, "rt_nic"))
 		if (push_var(assign, "rt_nic", "isobench1") < 0)
 			return -ENOMEM;
-	if (!site || !hostconf_get(site, "rt_process"))
-		if (push_var(assign, "rt_process", "") < 0)
-			return -ENOMEM;
+	/* --workload http: the bench's lighttpd is the RT service (only it:
+	 * the modes are scoped to the bench's processes). */
+	if (http ? push_var(assign, "rt_process", BENCH_HTTP_SERVER) < 0
+		 : (!site || !hostconf_get(site, "rt_process")) && push_var(assign, "rt_process", "") < 0)
+		return -ENOMEM;
 	if (!site || !hostconf_get(site, "rtnet_prio"))
 		if (push_var(assign, "rtnet_prio", "60") < 0)
 			return -ENOMEM;

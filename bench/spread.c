@@ -137,3 +137,20 @@ int bench_spread_load(const struct bench_mode_result *m, bool stream, struct spr
 	free(v);
 	return r;
 }
+
+int bench_spread_http(const struct bench_mode_result *m, int field, struct spread *ret)
+{
+	double *v;
+	int r;
+
+	if (!m->n_rounds || !m->rounds[0].http.ran || field < 0 || field > _HTTP_CONN_MAX)
+		return -ENOENT;
+	v = malloc(m->n_rounds * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_rounds; i++)
+		v[i] = field == _HTTP_CONN_MAX ? m->rounds[i].http.response_ms : m->rounds[i].http.conn_ms[field];
+	r = spread_of(v, m->n_rounds, SEED(_BENCH_PROBE_MAX + 1, field), ret);
+	free(v);
+	return r;
+}

@@ -45,5 +45,9 @@ bool spread_differs(const struct spread *a, const struct spread *b);
 struct bench_mode_result;
 int bench_spread_probe(const struct bench_mode_result *m, int p, int stat, struct spread *ret);
 int bench_spread_load(const struct bench_mode_result *m, bool stream, struct spread *ret);
+/* --workload http: of httperf's connection time (field: HTTP_AVG, ...) or,
+ * with field _HTTP_CONN_MAX, its reply (response) time, in ms. -ENOENT
+ * when the mode has no http rounds. */
+int bench_spread_http(const struct bench_mode_result *m, int field, struct spread *ret);
 
 #endif

@@ -116,13 +116,30 @@ static void print_header(FILE *f, const struct bench_result *r)
 		snprintf(line, sizeof(line), "NetRT every %u..%u µs over %s", c->netrt_min_us, c->netrt_max_us, c->net);
 	else
 		snprintf(line, sizeof(line), "NetRT off (no network)");
-	print_field(f, "probes", "wakeup every %u µs (%s); %s", c->interval_us, bench_probe_tool(r), line);
+	if (r->http_calibration.ran || (c->workload && strcmp(c->workload, "http") == 0))
+		print_field(f, "workload",
+			    "http: lighttpd (the RT service) serving %s (1 KiB) over %s; httperf %u "
+			    "connections at %u/s, on CPUs %s at nice -20",
+			    c->http_file ? c->http_file : "?", c->net ? c->net : "?", c->http_conns, c->http_rate,
+			    c->housekeeping_cpus ? c->housekeeping_cpus : "?");
+	else
+		print_field(f, "probes", "wakeup every %u µs (%s); %s", c->interval_us, bench_probe_tool(r), line);
 	for (size_t i = 0; c->held_back && c->held_back[i]; i++)
 		print_field(f, "held back", "%s", c->held_back[i]);
 	print_field(f, "idle states", "%s",
 		    c->pm_qos ? "/dev/cpu_dma_latency held at 0 while measuring (as cyclictest does)"
 			      : "left to the kernel (--keep-idle, or /dev/cpu_dma_latency could not be held)");
 
+	if (r->http_calibration.ran) {
+		const struct bench_http *h = &r->http_calibration;
+
+		print_field(f, "calibration",
+			    "lighttpd alone, no load, no mode, %llu connections: connection time median %.1f avg %.1f "
+			    "max %.1f ms",
+			    (unsigned long long)h->conns, h->conn_ms[HTTP_MEDIAN], h->conn_ms[HTTP_AVG],
+			    h->conn_ms[HTTP_MAX]);
+		goto modes;
+	}
 	print_field(f, "calibration", "probes alone, no load, no mode, %s; clock read %.0f ns, record %.0f ns",
 		    bench_fmt_seconds(d3, sizeof(d3), c->calibration_s), r->clock_read_ns, r->record_ns);
 	line[0] = '\0';
@@ -145,6 +162,7 @@ static void print_header(FILE *f, const struct bench_result *r)
 	}
 	print_field(f, "", "%s", line);
 
+modes:
 	line[0] = '\0';
 	n = 0;
 	for (size_t i = 0; i < r->n_modes; i++) {
@@ -185,6 +203,35 @@ static void print_probe(FILE *f, const struct bench_result *r, int p, int mw)
 		for (int i = 0; i < _ST_MAX; i++)
 			fprintf(f, " %8s", fmt_pct(b, sizeof(b), bench_stat_rel(&first, &s, i)));
 		fputc('\n', f);
+	}
+}
+
+/* httperf's figures per mode, as the research's table had them. */
+static void print_http(FILE *f, const struct bench_result *r, int mw)
+{
+	static const char *const title[_HTTP_CONN_MAX] = {"min", "avg", "max", "median", "stddev"};
+	const struct bench_http *first = &r->modes[0].http;
+	char b[32];
+
+	fprintf(f, "\nHTTP (httperf against lighttpd), connection time and reply time, ms\n");
+	fprintf(f, "%-*s %7s %6s", mw, "mode", "conns", "errors");
+	for (int i = 0; i < _HTTP_CONN_MAX; i++)
+		fprintf(f, " %7s", title[i]);
+	fprintf(f, " %7s %8s\n", "reply", "conn/s");
+	for (size_t m = 0; m < r->n_modes; m++) {
+		const struct bench_http *h = &r->modes[m].http;
+
+		fprintf(f, "%-*s %7llu %6llu", mw, r->modes[m].mode, (unsigned long long)h->conns,
+			(unsigned long long)h->errors);
+		for (int i = 0; i < _HTTP_CONN_MAX; i++)
+			fprintf(f, " %7.1f", h->conn_ms[i]);
+		fprintf(f, " %7.1f %8.1f\n", h->response_ms, h->conn_rate);
+		if (m == 0)
+			continue;
+		fprintf(f, "  vs %-*s %7s %6s", mw - 5, r->modes[0].mode, "", "");
+		for (int i = 0; i < _HTTP_CONN_MAX; i++)
+			fprintf(f, " %7s", fmt_pct(b, sizeof(b), bench_rel(first->conn_ms[i], h->conn_ms[i])));
+		fprintf(f, " %7s\n", fmt_pct(b, sizeof(b), bench_rel(first->response_ms, h->response_ms)));
 	}
 }
 
@@ -265,12 +312,15 @@ static void fmt_spread(char *buf, size_t len, int r, const struct spread *s, int
 static void print_rounds(FILE *f, const struct bench_result *r, int mw)
 {
 	const struct bench_mode_result *first = &r->modes[0];
+	bool http = first->http.ran;
 	char b[80];
 
 	fprintf(f, "\nover %u rounds, the modes alternating: median [%s of the median]; * apart from %s\n",
 		r->cfg.rounds, r->cfg.rounds >= SPREAD_BOOTSTRAP_MIN ? "bootstrap 95% interval" : "range", first->mode);
 	fprintf(f, "%-*s", mw, "mode");
-	for (int p = 0; p < _BENCH_PROBE_MAX; p++)
+	if (http)
+		fprintf(f, " %22s %22s %22s", "conn median ms", "conn max ms", "reply ms");
+	for (int p = 0; !http && p < _BENCH_PROBE_MAX; p++)
 		if (bench_probe_ran(r, p))
 			fprintf(f, " %22s", p == BENCH_WAKEUP ? "wakeup p99 µs" : "NetRT p99 µs");
 	fprintf(f, " %22s %22s\n", "stream MB/s", "hog Mops/s");
@@ -280,7 +330,14 @@ static void print_rounds(FILE *f, const struct bench_result *r, int mw)
 		int k, k0;
 
 		fprintf(f, "%-*s", mw, m->mode);
-		for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
+		for (int j = 0; http && j < 3; j++) {
+			static const int field[3] = {HTTP_MEDIAN, HTTP_MAX, _HTTP_CONN_MAX};
+
+			k0 = bench_spread_http(first, field[j], &s0);
+			fmt_spread(b, sizeof(b), bench_spread_http(m, field[j], &s), &s, k0, &s0, i == 0, 1);
+			fprintf(f, " %22s", b);
+		}
+		for (int p = 0; !http && p < _BENCH_PROBE_MAX; p++) {
 			if (!bench_probe_ran(r, p))
 				continue;
 			k = bench_spread_probe(m, p, BENCH_STAT_P99, &s);
@@ -304,9 +361,12 @@ void bench_print_table(FILE *f, const struct bench_result *r)
 	int mw = mode_width(r);
 
 	print_header(f, r);
-	for (int p = 0; p < _BENCH_PROBE_MAX; p++)
-		if (bench_probe_ran(r, p))
-			print_probe(f, r, p, mw);
+	if (r->n_modes && r->modes[0].http.ran)
+		print_http(f, r, mw);
+	else
+		for (int p = 0; p < _BENCH_PROBE_MAX; p++)
+			if (bench_probe_ran(r, p))
+				print_probe(f, r, p, mw);
 	print_load(f, r, mw);
 	if (r->cfg.rounds > 1 && r->n_modes)
 		print_rounds(f, r, mw);

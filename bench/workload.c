@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http.h"
 #include "runner.h"
 
 /* ---- what the processes share ---- */
@@ -96,12 +97,10 @@ int bench_kids_alive(struct bench *b)
 	return 0;
 }
 
-static pid_t fork_kid(struct bench *b)
+pid_t bench_fork(void)
 {
 	pid_t pid;
 
-	if (b->n_kids == ARRAY_SIZE(b->kids))
-		return -1;
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
@@ -111,7 +110,18 @@ static pid_t fork_kid(struct bench *b)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() == 1)
 			_exit(1);
-	} else if (pid > 0)
+	}
+	return pid;
+}
+
+static pid_t fork_kid(struct bench *b)
+{
+	pid_t pid;
+
+	if (b->n_kids == ARRAY_SIZE(b->kids))
+		return -1;
+	pid = bench_fork();
+	if (pid > 0)
 		b->kids[b->n_kids++] = pid;
 	return pid;
 }
@@ -162,7 +172,8 @@ fail:
 int bench_start_processes(struct bench *b)
 {
 	struct bench_config *cfg = &b->r.cfg;
-	int udp_srv, udp_cli, tcp_tx, tcp_rx, expected = 1, ret = BENCH_FAIL;
+	bool http = bench_http_workload(b);
+	int udp_srv, udp_cli, tcp_tx, tcp_rx, expected = http ? 0 : 1, ret = BENCH_FAIL;
 	char err[512] = "";
 	pid_t pid;
 	uint64_t deadline;
@@ -177,8 +188,9 @@ int bench_start_processes(struct bench *b)
 		b->env->err("bench: %s", err);
 		goto out;
 	}
-	/* The RT VM: isoctl again, with QEMU's -name on its command line. */
-	pid = fork_kid(b);
+	/* The RT VM: isoctl again, with QEMU's -name on its command line
+	 * (--workload http: lighttpd is the RT service, below). */
+	pid = http ? 1 : fork_kid(b);
 	if (pid == 0) {
 		char fds[3][16], guest[64];
 		char *argv[] = {"isobench-vm", BENCH_VM_ARG, "-name", guest, fds[0], fds[1], fds[2], NULL};
@@ -223,7 +235,7 @@ int bench_start_processes(struct bench *b)
 		}
 		usleep(1000);
 	}
-	ret = BENCH_OK;
+	ret = http ? bench_http_start(b) : BENCH_OK;
 	goto out;
 fork_failed:
 	b->env->err("bench: fork: %s", strerror(errno));

@@ -74,6 +74,10 @@ static void usage(FILE *f)
 	      "      --hogs N         CPU hogs (default: one per online CPU)\n"
 	      "      --rounds N       measure each mode N times, the modes alternating (A B A B),\n"
 	      "                       and show each figure's median with its interval\n"
+	      "      --workload W     what is measured: probes (default), or http: a real lighttpd\n"
+	      "                       as the RT service, driven by httperf\n"
+	      "      --rate R         http: httperf's connections per second (default 10)\n"
+	      "      --conns N        http: connections per mode (default: rate x duration)\n"
 	      "      --rt-cpus LIST   the RT CPUs (default: host.conf's rt_cpus, else the last CPU)\n"
 	      "      --keep-idle      do not hold /dev/cpu_dma_latency at 0 while measuring\n"
 	      "      --scope host     apply the modes to the whole host (default: the bench only)\n"
@@ -371,9 +375,8 @@ int main(int argc, char **argv)
 	if ((r = check_options(options_given(&c, &a), cmd)) != EXIT_OK)
 		return r;
 	if (c.bench_given && strcmp(argv[optind], "bench") != 0) {
-		err_msg("--duration, --warmup, --interval, --probe, --net, --load, --hogs, --rounds, --rt-cpus, "
-			"--keep-idle, "
-			"--csv and --plot are options of bench only");
+		err_msg("--duration, --warmup, --interval, --probe, --net, --load, --hogs, --rounds, --workload, "
+			"--rate, --conns, --rt-cpus, --keep-idle, --csv and --plot are options of bench only");
 		return EXIT_USAGE;
 	}
 	if ((r = check_args(&c, &a)) != EXIT_OK || (r = find_files(&c, &a)) != EXIT_OK) {

@@ -7,6 +7,7 @@
 # it was (sysctls, no journal, no namespaces, links or processes left), also
 # after SIGINT in the middle of a run. Figures are printed, not asserted.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/bench-lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "not root: bench skipped" >&2
@@ -41,16 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The shipped modes, but the sysctls this machine's tests may not change
-# live (../shared/DESIGN.md, "Tests on this kind of machine"): dedicated
-# sets kernel.watchdog_cpumask and kernel.hung_task_timeout_secs, which
-# the bench would set and restore on the running kernel, and [irqbalance]'s
-# banned, which would edit /etc/default/irqbalance on a machine that has it.
-mkdir -p "$T/shipped"
-for f in "$TOP"/policies/*.conf; do
-	grep -Ev '^(kernel\.(watchdog_cpumask|hung_task_timeout_secs)|banned) *=' "$f" >"$T/shipped/${f##*/}"
-done
-held_mode() { "$ISOCTL" --direct status --json 2>/dev/null | jq -r .isolated.mode; }
+shipped_modes
 
 # The host as isolated found it: no journal, no bench processes, no links.
 host_clean() { # WHEN
@@ -246,18 +238,6 @@ else
 fi
 
 # ---- SIGINT in the middle: reverted, nothing left ----
-"$ISOCTL" --policies "$T/shipped" bench --duration 60 --warmup 0 vanilla dedicated >"$T/int.out" 2>"$T/int.err" &
-bpid=$!
-for _ in $(seq 400); do
-	[ "$(held_mode)" = dedicated ] && break
-	sleep 0.1
-done
-kill -INT $bpid
-wait $bpid
-st=$?
-bpid=
-expect_eq "bench after SIGINT: exit status" "$st" 1
-expect_grep "$T/int.err" 'interrupted by signal 2; the host is back as it was'
-host_clean "after SIGINT"
+bench_sigint --policies "$T/shipped" bench --duration 60 --warmup 0 vanilla dedicated
 
 finish

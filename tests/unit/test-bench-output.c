@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "compare.h"
+#include "http.h"
 #include "output.h"
 #include "isolated/util.h"
 
@@ -769,6 +770,162 @@ static void test_rounds(void **state)
 	free_result(r);
 }
 
+/* httperf's own report (tests/data/httperf-60.txt, a real run), read as
+ * the bench reads it. */
+static void test_http_parse(void **state)
+{
+	struct bench_http h;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = fopen(TEST_DATADIR "/httperf-60.txt", "re");
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(getdelim(&out, &len, '\0', f) > 0, 1);
+	fclose(f);
+	assert_int_equal(bench_http_parse(out, &h), 0);
+	assert_true(h.ran);
+	assert_int_equal(h.conns, 60);
+	assert_int_equal(h.requests, 60);
+	assert_int_equal(h.replies, 60);
+	assert_int_equal(h.status_2xx, 60);
+	assert_int_equal(h.errors, 0);
+	assert_true(h.duration_s == 5.901);
+	assert_true(h.conn_rate == 10.2);
+	assert_true(h.conn_ms[HTTP_MIN] == 0.1 && h.conn_ms[HTTP_AVG] == 0.5 && h.conn_ms[HTTP_MAX] == 4.7 &&
+		    h.conn_ms[HTTP_MEDIAN] == 0.5 && h.conn_ms[HTTP_STDDEV] == 0.7);
+	assert_true(h.response_ms == 0.5 && h.transfer_ms == 0.0);
+	assert_true(h.reply_rate[1] == 10.0);
+	assert_int_equal(h.reply_rate_samples, 1);
+	assert_true(h.cpu_pct == 99.3);
+	/* errors counted by kind */
+	{
+		char *e = util_sprintf("%s", out), *at = strstr(e, "Errors: total 0 client-timo 0 socket-timo 0 "
+								   "connrefused 0 connreset 0");
+
+		assert_non_null(at);
+		memcpy(at, "Errors: total 7 client-timo 4 socket-timo 0 connrefused 2 connreset 1", 70);
+		assert_int_equal(bench_http_parse(e, &h), 0);
+		assert_int_equal(h.errors, 7);
+		assert_int_equal(h.client_timo, 4);
+		assert_int_equal(h.connrefused, 2);
+		assert_int_equal(h.connreset, 1);
+		free(e);
+	}
+	/* a report without its totals is refused, not read as zeros */
+	assert_int_equal(bench_http_parse("httperf: connection refused\n", &h), -EINVAL);
+	*strstr(out, "Connection time [ms]: min") = 'c';
+	assert_int_equal(bench_http_parse(out, &h), -EINVAL);
+	free(out);
+}
+
+/* Two rounds as one: 10 connections each, means 1 and 3 ms with deviations
+ * 1 and 1: the pooled deviation is sqrt((9 + 10 + 9 + 10) / 19). */
+static void test_http_combine(void **state)
+{
+	struct bench_http r[3] = {0}, c;
+
+	(void)state;
+	r[0] = (struct bench_http){.ran = true,
+				   .conns = 10,
+				   .replies = 10,
+				   .errors = 1,
+				   .conn_rate = 9,
+				   .conn_ms = {0.5, 1, 2, 1, 1},
+				   .response_ms = 1};
+	r[2] = (struct bench_http){.ran = true,
+				   .conns = 10,
+				   .replies = 10,
+				   .errors = 2,
+				   .conn_rate = 11,
+				   .conn_ms = {0.2, 3, 9, 2, 1},
+				   .response_ms = 2};
+	bench_http_combine(r, 3, &c); /* r[1] did not run */
+	assert_true(c.ran);
+	assert_int_equal(c.conns, 20);
+	assert_int_equal(c.errors, 3);
+	assert_true(c.conn_ms[HTTP_MIN] == 0.2 && c.conn_ms[HTTP_MAX] == 9);
+	assert_true(c.conn_ms[HTTP_AVG] == 2 && c.response_ms == 1.5 && c.conn_rate == 10);
+	assert_true(c.conn_ms[HTTP_MEDIAN] == 1.5);
+	assert_true(fabs(c.conn_ms[HTTP_STDDEV] - sqrt(38.0 / 19)) < 1e-12);
+	bench_http_combine(r, 1, &c);
+	assert_true(c.conn_ms[HTTP_STDDEV] == 1 && c.conns == 10);
+	bench_http_combine(&r[1], 1, &c);
+	assert_false(c.ran);
+}
+
+/* --workload http: the table shows httperf's figures instead of the
+ * probes', and --json and --csv carry them. */
+static void test_http_output(void **state)
+{
+	struct bench_result *r = make_result();
+	json_object *doc, *m1;
+	char *t;
+
+	(void)state;
+	r->cfg.workload = "http";
+	r->cfg.http_rate = 10;
+	r->cfg.http_conns = 100;
+	r->cfg.http_file = strdup("/index.html");
+	r->cfg.rounds = 2;
+	for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
+		hist_init(&r->calibration[p].hist);
+		for (size_t i = 0; i < r->n_modes; i++)
+			hist_init(&r->modes[i].probe[p].hist);
+	}
+	r->http_calibration =
+	    (struct bench_http){.ran = true, .conns = 20, .replies = 20, .conn_ms = {0.1, 0.3, 3.1, 0.5, 0.7}};
+	for (size_t i = 0; i < r->n_modes; i++) {
+		struct bench_mode_result *m = &r->modes[i];
+		double f = i == 1 ? 0.5 : 1;
+
+		m->http = (struct bench_http){.ran = true,
+					      .conns = 200,
+					      .replies = 200,
+					      .conn_rate = 10.1,
+					      .conn_ms = {0.1, 2 * f, 40 * f, 1.5, 4 * f},
+					      .response_ms = 1.8 * f};
+		m->rounds = calloc(2, sizeof(*m->rounds));
+		assert_non_null(m->rounds);
+		m->n_rounds = 2;
+		m->rounds[0].http = m->rounds[1].http = m->http;
+		m->rounds[0].http.conns = m->rounds[1].http.conns = 100;
+		m->rounds[0].stream_MBps = m->rounds[1].stream_MBps = m->stream_MBps;
+		m->rounds[0].hog_ops = m->rounds[1].hog_ops = m->hog_ops;
+	}
+	t = capture(bench_print_table, r);
+	assert_non_null(strstr(t, "workload     http: lighttpd (the RT service) serving /index.html (1 KiB) over "
+				  "veth; httperf 100\n"));
+	assert_non_null(strstr(t, "\nHTTP (httperf against lighttpd), connection time and reply time, ms\n"));
+	assert_non_null(
+	    strstr(t, "\ndedicated        200      0     0.1     1.0    20.0     1.5     2.0     0.9     10.1\n"));
+	assert_non_null(strstr(t, "\n  vs vanilla                     0%    -50%    -50%      0%    -50%    -50%\n"));
+	assert_null(strstr(t, "wakeup latency"));
+	assert_non_null(strstr(t, "conn median ms"));
+	free(t);
+	doc = bench_json(r);
+	assert_int_equal(validate(doc), 0);
+	assert_string_equal(json_object_get_string(jget(jget(doc, "config"), "workload")), "http");
+	assert_int_equal(json_object_get_int(jget(jget(jget(doc, "config"), "http"), "conns")), 100);
+	m1 = json_object_array_get_idx(jget(doc, "modes"), 1);
+	assert_true(dget(jget(m1, "http"), "conn_max_ms") == 20);
+	assert_true(dget(jget(jget(m1, "relative"), "http"), "conn_max_ms_pct") == -50);
+	assert_true(dget(jget(jget(jget(m1, "spread"), "http"), "conn_max_ms"), "median") == 20);
+	assert_true(dget(jget(jget(doc, "calibration"), "http"), "conn_median_ms") == 0.5);
+	json_object_put(doc);
+	t = capture(bench_print_csv, r);
+	{
+		static const char head[] =
+		    "mode,conns,replies,errors,conn_min_ms,conn_avg_ms,conn_max_ms,conn_median_ms,";
+
+		assert_true(strncmp(t, head, strlen(head)) == 0);
+	}
+	assert_non_null(strstr(t, "\ndedicated,200,200,0,0.1,1.0,20.0,1.5,2.0,0.9,10.1,"));
+	assert_int_equal(count_in(t, strlen(t), "\n"), 5);
+	free(t);
+	free_result(r);
+}
+
 static int cleanup(void **state)
 {
 	char path[160];
@@ -796,6 +953,9 @@ int main(void)
 	    cmocka_unit_test(test_svg_errors),
 	    cmocka_unit_test(test_minimal),
 	    cmocka_unit_test(test_rounds),
+	    cmocka_unit_test(test_http_parse),
+	    cmocka_unit_test(test_http_combine),
+	    cmocka_unit_test(test_http_output),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, cleanup);

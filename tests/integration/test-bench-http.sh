@@ -1,0 +1,143 @@
+#!/bin/bash
+# isoctl bench --workload http on the running kernel, as root, scoped to its
+# own processes: a real lighttpd as the RT service, driven by a real httperf,
+# 2 s per mode of vanilla and dedicated. The document must validate against
+# tests/data/bench.schema.json, every connection must be answered in every
+# mode, dedicated must really give lighttpd the RT CPU and SCHED_FIFO while
+# it is in force, and afterwards the host must be as it was (sysctls, no
+# journal, no lighttpd of ours, no files in /tmp), also after SIGINT in the
+# middle of a run. Figures are printed, not asserted.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/bench-lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "not root: bench skipped" >&2
+	finish
+fi
+if [ "$(nproc)" -lt 2 ]; then
+	echo "one CPU: no RT CPU to isolate; skipped" >&2
+	finish
+fi
+PY=/usr/bin/python3
+$PY -c 'import jsonschema' 2>/dev/null || { fail "python3-jsonschema is not installed (apt-get install python3-jsonschema)"; finish; }
+for p in lighttpd httperf; do
+	PATH=$PATH:/usr/sbin command -v $p >/dev/null || { fail "$p is not installed (apt-get install $p)"; finish; }
+done
+SCHEMA=$TOP/tests/data/bench.schema.json
+
+sysctls() {
+	for f in timer_migration sched_rt_runtime_us numa_balancing; do
+		printf '%s=%s ' $f "$(cat /proc/sys/kernel/$f)"
+	done
+}
+before=$(sysctls)
+tm0=$(cat /proc/sys/kernel/timer_migration)
+nb0=$(cat /proc/sys/kernel/numa_balancing)
+bpid=
+# lighttpd processes of ours: children of a bench, config in /tmp/isobench-http.*.
+ours() { pgrep -f 'lighttpd -D -f /tmp/isobench-http\.'; }
+cleanup() {
+	[ -n "$bpid" ] && kill -9 "$bpid" 2>/dev/null
+	"$ISOCTL" --direct revert --force >/dev/null 2>&1
+	echo "$tm0" >/proc/sys/kernel/timer_migration
+	echo "$nb0" >/proc/sys/kernel/numa_balancing
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+shipped_modes
+dirs_before=$(ls -d /tmp/isobench-http.* 2>/dev/null | sort)
+
+host_clean() { # WHEN
+	expect_eq "$1: sysctls" "$(sysctls)" "$before"
+	expect_eq "$1: the mode held" "$(held_mode)" vanilla
+	[ -n "$(ours)" ] && fail "$1: a lighttpd of the bench is left: $(ours)"
+	pgrep -x httperf >/dev/null && fail "$1: an httperf is left"
+	expect_eq "$1: lighttpd's files" "$(ls -d /tmp/isobench-http.* 2>/dev/null | sort)" "$dirs_before"
+	ip -o link 2>/dev/null | grep -q isobench && fail "$1: an isobench link is in the host's namespace"
+	return 0
+}
+
+# ---- arguments ----
+run 2 --policies "$T/shipped" bench --workload ftp vanilla
+expect_grep "$T/err" '^isoctl: --workload ftp: probes \(the default\) or http$'
+run 2 --policies "$T/shipped" bench --rate 10 vanilla
+expect_grep "$T/err" '^isoctl: --rate and --conns: options of --workload http$'
+run 2 --policies "$T/shipped" bench --workload http --rate 0 vanilla
+expect_grep "$T/err" '^isoctl: --rate 0: a number from 1 to 10000$'
+run 2 --policies "$T/shipped" bench --workload http --conns 20 --duration 5 vanilla
+expect_grep "$T/err" '^isoctl: --conns and --duration: give one'
+run 2 --policies "$T/shipped" bench --workload http --probe cyclictest vanilla
+expect_grep "$T/err" '^isoctl: --probe: an option of the probes'
+run 2 --policies "$T/shipped" bench --workload http --plot "$T/p.svg" vanilla
+expect_grep "$T/err" '^isoctl: --plot: not with --workload http yet'
+run 2 status --workload http
+expect_grep "$T/err" 'options of bench only'
+PATH=/nonexistent "$ISOCTL" --policies "$T/shipped" bench --workload http vanilla >"$T/out" 2>"$T/err"
+expect_eq "bench without httperf: exit status" "$?" 1
+expect_grep "$T/err" '^isoctl: --workload http: httperf is not installed \(apt-get install httperf\)$'
+host_clean "after the argument errors"
+
+# ---- the short run: JSON; catch dedicated in force and look at lighttpd ----
+"$ISOCTL" --policies "$T/shipped" bench --workload http --duration 2 --warmup 1 --json vanilla dedicated \
+	>"$T/bench.json" 2>"$T/bench.err" &
+bpid=$!
+seen=
+while kill -0 $bpid 2>/dev/null; do
+	if [ "$(held_mode)" = dedicated ]; then
+		l=$(pgrep -P $bpid -x lighttpd | head -1)
+		if [ -n "$l" ]; then
+			pol=$(chrt -p "$l" 2>/dev/null | sed -n 's/.*policy: //p')
+			cpus=$(taskset -cp "$l" 2>/dev/null | sed 's/.*: //')
+			[ "$(held_mode)" = dedicated ] && seen="$pol on $cpus"
+		fi
+		[ -n "$seen" ] && break
+	fi
+	sleep 0.05
+done
+wait $bpid
+st=$?
+bpid=
+expect_eq "bench --workload http --json: exit status" "$st" 0
+[ "$st" = 0 ] || cat "$T/bench.err" >&2
+last=$(($(nproc) - 1))
+expect_eq "lighttpd under dedicated" "$seen" "SCHED_FIFO on $last"
+$PY - "$SCHEMA" "$T/bench.json" <<'EOF' || fail "bench.json: schema or structure"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+d = json.load(open(sys.argv[2]))
+jsonschema.validate(d, schema)
+assert d["config"]["workload"] == "http", d["config"]["workload"]
+assert d["config"]["http"]["conns"] == 20 and d["config"]["http"]["rate"] == 10, d["config"]["http"]
+assert [m["mode"] for m in d["modes"]] == ["vanilla", "dedicated"]
+assert d["calibration"]["http"]["replies"] > 0
+for m in d["modes"]:
+    h = m["http"]
+    assert h["conns"] == 20 and h["replies"] == 20 and h["status_2xx"] == 20, (m["mode"], h)
+    assert h["errors"] == 0, (m["mode"], h)
+    assert h["conn_min_ms"] <= h["conn_avg_ms"] <= h["conn_max_ms"], (m["mode"], h)
+    assert m["probes"]["wakeup"]["samples"] == 0, "the probes do not run with --workload http"
+    assert m["load"]["stream_MBps"] > 0 and m["load"]["hog_ops_per_s"] > 0, m["load"]
+    print("%-10s http conn min %.1f avg %.1f max %.1f median %.1f stddev %.1f ms | reply %.1f ms | stream %.0f MB/s" % (
+        m["mode"], h["conn_min_ms"], h["conn_avg_ms"], h["conn_max_ms"], h["conn_median_ms"],
+        h["conn_stddev_ms"], h["response_ms"], m["load"]["stream_MBps"]))
+assert d["modes"][1]["relative"]["http"] is not None
+EOF
+host_clean "after the JSON run"
+
+# ---- table and CSV, loopback ----
+run 0 --policies "$T/shipped" bench --workload http --conns 10 --warmup 0 --net loopback --load cpu vanilla dedicated
+expect_grep "$T/out" '^workload     http: lighttpd \(the RT service\) serving /index.html \(1 KiB\) over loopback'
+expect_grep "$T/out" '^HTTP \(httperf against lighttpd\), connection time and reply time, ms$'
+expect_grep "$T/out" '^  vs vanilla'
+expect_no_grep "$T/out" 'wakeup latency'
+run 0 --policies "$T/shipped" bench --workload http --conns 5 --warmup 0 --load none --csv vanilla
+expect_eq "CSV lines (header, calibration, vanilla)" "$(wc -l <"$T/out")" 3
+expect_grep "$T/out" '^mode,conns,replies,errors,conn_min_ms,'
+expect_grep "$T/out" '^vanilla,5,5,0,'
+host_clean "after the table and CSV runs"
+
+# ---- SIGINT in the middle: reverted, lighttpd and its files gone ----
+bench_sigint --policies "$T/shipped" bench --workload http --duration 60 --warmup 0 vanilla dedicated
+
+finish

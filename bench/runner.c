@@ -267,8 +267,13 @@ static int run_modes(struct bench *b)
 			b->applied = true; /* from the first write on, revert */
 			if (bench_apply(b, b->pol[i], &m->n_changed) < 0)
 				return -1;
-			progress("%s%s: applied (%u values changed); warming up %.0f s, measuring %.0f s", m->mode,
-				 which, m->n_changed, cfg->warmup_s, cfg->duration_s);
+			if (bench_http_workload(b))
+				progress("%s%s: applied (%u values changed); warming up %.0f s, measuring %u "
+					 "connections at %u/s",
+					 m->mode, which, m->n_changed, cfg->warmup_s, cfg->http_conns, cfg->http_rate);
+			else
+				progress("%s%s: applied (%u values changed); warming up %.0f s, measuring %.0f s",
+					 m->mode, which, m->n_changed, cfg->warmup_s, cfg->duration_s);
 			atomic_store(&b->shm->load_on, cfg->load_cpu || cfg->load_net);
 			if (bench_sleep(b, cfg->warmup_s) < 0 || measure_round(b, m, round) < 0)
 				return -1;

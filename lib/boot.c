@@ -936,16 +936,17 @@ static void undo_apply(struct run *x, const struct boot_plan *p, const bool *wri
 			r = dfile_write_atomic(u.h, BOOT_DIR, "journal", prev, strlen(prev), 0644, geteuid(), getegid(),
 					       NULL, false, why, sizeof(why));
 		free(prev);
-	} else if (r >= 0) {
+	} else if (r >= 0)
 		r = remove_at(&u, BOOT_JOURNAL, false);
-		for (int a = 0; a < BOOT_N_ARTIFACTS && r >= 0; a++)
-			if (saved[a]) {
-				orig_rel(a, rel, sizeof(rel));
-				r = remove_at(&u, rel, false);
-			}
-		if (r >= 0)
-			r = remove_at(&u, BOOT_DIR, true);
-	}
+	/* The originals this apply saved: the journal now in force (the
+	 * previous one, or none) does not name them. */
+	for (int a = 0; a < BOOT_N_ARTIFACTS && r >= 0; a++)
+		if (saved[a]) {
+			orig_rel(a, rel, sizeof(rel));
+			r = remove_at(&u, rel, false);
+		}
+	if (r >= 0 && !p->journal)
+		r = remove_at(&u, BOOT_DIR, true);
 	if (r < 0) {
 		size_t n = strlen(x->err);
 

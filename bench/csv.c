@@ -1,5 +1,6 @@
 /* isoctl bench --csv: a header line, then one line per mode and probe. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,50 +36,55 @@ static void csv_num(FILE *f, double v, int decimals, bool last)
 	csv_field(f, buf, last);
 }
 
+static void csv_uint(FILE *f, uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	csv_field(f, buf, false);
+}
+
+/* The best-effort load of a mode, the last fields of a line (empty for the
+ * calibration). */
+static void csv_load(FILE *f, const struct bench_mode_result *m)
+{
+	csv_num(f, m ? m->stream_MBps : NAN, 3, false);
+	csv_num(f, m ? m->hog_ops : NAN, 0, false);
+	csv_num(f, m ? m->cpu_util : NAN, 1, true);
+}
+
 static void csv_row(FILE *f, const char *mode, int p, const struct bench_probe_result *pr,
 		    const struct bench_mode_result *m)
 {
-	char buf[32];
 	struct us_stats s;
 
 	bench_probe_stats(pr, &s);
 	csv_field(f, mode, false);
 	csv_field(f, bench_probe_name[p], false);
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s.samples);
-	csv_field(f, buf, false);
+	csv_uint(f, s.samples);
 	for (int i = 0; i < _ST_MAX; i++)
 		csv_num(f, s.samples ? s.v[i] : NAN, 3, false);
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s.lost);
-	csv_field(f, buf, false);
-	csv_num(f, m ? m->stream_MBps : NAN, 3, false);
-	csv_num(f, m ? m->hog_ops : NAN, 0, false);
-	csv_num(f, m ? m->cpu_util : NAN, 1, true);
+	csv_uint(f, s.lost);
+	csv_load(f, m);
 }
 
 /* --workload http: one line per mode of httperf's figures. */
 static void csv_http(FILE *f, const char *mode, const struct bench_http *h, const struct bench_mode_result *m)
 {
-	char buf[32];
-
 	csv_field(f, mode, false);
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)h->conns);
-	csv_field(f, buf, false);
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)h->replies);
-	csv_field(f, buf, false);
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)h->errors);
-	csv_field(f, buf, false);
+	csv_uint(f, h->conns);
+	csv_uint(f, h->replies);
+	csv_uint(f, h->errors);
 	for (int i = 0; i < _HTTP_CONN_MAX; i++)
 		csv_num(f, h->conn_ms[i], 1, false);
 	csv_num(f, h->response_ms, 1, false);
 	csv_num(f, h->conn_rate, 1, false);
-	csv_num(f, m ? m->stream_MBps : NAN, 3, false);
-	csv_num(f, m ? m->hog_ops : NAN, 0, false);
-	csv_num(f, m ? m->cpu_util : NAN, 1, true);
+	csv_load(f, m);
 }
 
 void bench_print_csv(FILE *f, const struct bench_result *r)
 {
-	if (r->http_calibration.ran) {
+	if (bench_workload_http(&r->cfg)) {
 		fputs("mode,conns,replies,errors,conn_min_ms,conn_avg_ms,conn_max_ms,conn_median_ms,conn_stddev_ms,"
 		      "response_ms,conn_per_s,stream_MBps,hog_ops_per_s,cpu_busy_pct\n",
 		      f);

@@ -34,50 +34,39 @@
 #include "http.h"
 #include "isolated/cpuset.h"
 #include "runner.h"
+#include "spread.h"
 
 /* ---- httperf's report ---- */
 
-/* The numbers after each word of keys on the line that starts with
- * prefix: "min 0.1 avg 0.3" with keys {"min", "avg"}. Returns how many. */
-static int fields(const char *out, const char *prefix, const char *const *keys, double *v, int n)
+/* The number after " KEY " or " KEY=" on the first line of out that starts
+ * with prefix ("Connection time [ms]: min 0.1 avg 0.3", key "avg"); NAN
+ * when there is none. */
+static double field(const char *out, const char *prefix, const char *key)
 {
-	const char *line = out;
-	int found = 0;
+	size_t plen = strlen(prefix), klen = strlen(key);
 
-	while (line && *line) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
+	for (const char *line = out; line && *line;) {
+		const char *end = strchr(line, '\n'), *at = line;
 
-		if (strncmp(line, prefix, strlen(prefix)) == 0) {
-			char buf[512];
+		if (!end)
+			end = line + strlen(line);
+		if (strncmp(line, prefix, plen) == 0) {
+			while ((at = memchr(at, ' ', (size_t)(end - at)))) {
+				char *stop;
+				double d;
 
-			snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1), line);
-			for (int i = 0; i < n; i++) {
-				char pat[64];
-				const char *at;
-
-				snprintf(pat, sizeof(pat), " %s", keys[i]);
-				at = buf;
-				while ((at = strstr(at, pat))) {
-					char *stop;
-					double d;
-
-					at += strlen(pat);
-					if (*at != ' ' && *at != '=')
-						continue;
-					d = strtod(at + 1, &stop);
-					if (stop != at + 1) {
-						v[i] = d;
-						found++;
-					}
-					break;
-				}
+				at++;
+				if ((size_t)(end - at) <= klen || strncmp(at, key, klen) != 0 ||
+				    (at[klen] != ' ' && at[klen] != '='))
+					continue;
+				d = strtod(at + klen + 1, &stop);
+				return stop != at + klen + 1 && stop <= end ? d : NAN;
 			}
-			return found;
+			return NAN;
 		}
-		line = end ? end + 1 : NULL;
+		line = *end ? end + 1 : NULL;
 	}
-	return 0;
+	return NAN;
 }
 
 static uint64_t count(double d)
@@ -85,86 +74,58 @@ static uint64_t count(double d)
 	return d > 0 && isfinite(d) ? (uint64_t)llround(d) : 0;
 }
 
+static double num(double d)
+{
+	return isfinite(d) ? d : 0;
+}
+
 int bench_http_parse(const char *out, struct bench_http *ret)
 {
-	static const char *const total_k[] = {"connections", "requests", "replies", "test-duration"};
-	static const char *const conn_k[] = {"min", "avg", "max", "median", "stddev"};
-	static const char *const rate_k[] = {"min", "avg", "max", "stddev"};
-	static const char *const reply_k[] = {"response", "transfer"};
-	static const char *const err_k[] = {"total", "client-timo", "connrefused", "connreset"};
-	double total[4] = {0}, err[4] = {0}, samples = 0;
-	struct bench_http h = {0};
+	static const char *const conn_k[_HTTP_CONN_MAX] = {"min", "avg", "max", "median", "stddev"};
+	static const char *const rate_k[4] = {"min", "avg", "max", "stddev"};
+	struct bench_http h = {.ran = true};
 	const char *p;
 
-	if (fields(out, "Total:", total_k, total, 4) < 4 ||
-	    fields(out, "Connection time [ms]: min", conn_k, h.conn_ms, _HTTP_CONN_MAX) < _HTTP_CONN_MAX)
+	h.duration_s = field(out, "Total:", "test-duration");
+	if (isnan(h.duration_s))
 		return -EINVAL;
-	h.ran = true;
-	h.conns = count(total[0]);
-	h.requests = count(total[1]);
-	h.replies = count(total[2]);
-	h.duration_s = total[3];
-	if ((p = strstr(out, "Connection rate: ")))
-		h.conn_rate = strtod(p + strlen("Connection rate: "), NULL);
-	if ((p = strstr(out, "Connection time [ms]: connect ")))
-		h.connect_ms = strtod(p + strlen("Connection time [ms]: connect "), NULL);
-	fields(out, "Reply rate [replies/s]:", rate_k, h.reply_rate, 4);
+	for (int i = 0; i < _HTTP_CONN_MAX; i++)
+		if (isnan(h.conn_ms[i] = field(out, "Connection time [ms]: min", conn_k[i])))
+			return -EINVAL;
+	h.conns = count(field(out, "Total:", "connections"));
+	h.requests = count(field(out, "Total:", "requests"));
+	h.replies = count(field(out, "Total:", "replies"));
+	h.conn_rate = num(field(out, "Connection rate:", "rate:"));
+	h.connect_ms = num(field(out, "Connection time [ms]: connect", "connect"));
+	for (int i = 0; i < 4; i++)
+		h.reply_rate[i] = num(field(out, "Reply rate [replies/s]:", rate_k[i]));
 	if ((p = strstr(out, "Reply rate [replies/s]:")) && (p = strchr(p, '(')))
-		samples = strtod(p + 1, NULL);
-	h.reply_rate_samples = (unsigned)count(samples);
-	{
-		double rt[2] = {0};
-
-		fields(out, "Reply time [ms]:", reply_k, rt, 2);
-		h.response_ms = rt[0];
-		h.transfer_ms = rt[1];
-	}
-	{
-		double st[1] = {0};
-
-		fields(out, "Reply status:", (const char *const[]){"2xx"}, st, 1);
-		h.status_2xx = count(st[0]);
-	}
-	fields(out, "Errors: total", err_k, err, 4);
-	h.errors = count(err[0]);
-	h.client_timo = count(err[1]);
-	h.connrefused = count(err[2]);
-	h.connreset = count(err[3]);
-	if ((p = strstr(out, "CPU time [s]:")) && (p = strstr(p, "total ")))
-		h.cpu_pct = strtod(p + strlen("total "), NULL);
+		h.reply_rate_samples = (unsigned)count(strtod(p + 1, NULL));
+	h.response_ms = num(field(out, "Reply time [ms]:", "response"));
+	h.transfer_ms = num(field(out, "Reply time [ms]:", "transfer"));
+	h.status_2xx = count(field(out, "Reply status:", "2xx"));
+	h.errors = count(field(out, "Errors: total", "total"));
+	h.client_timo = count(field(out, "Errors: total", "client-timo"));
+	h.connrefused = count(field(out, "Errors: total", "connrefused"));
+	h.connreset = count(field(out, "Errors: total", "connreset"));
+	h.cpu_pct = num(field(out, "CPU time [s]:", "total"));
 	*ret = h;
 	return 0;
 }
 
-static double median_of(double *v, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			double t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-void bench_http_combine(const struct bench_http *rounds, size_t n, struct bench_http *ret)
+void bench_http_combine(const struct bench_round *rounds, size_t n, struct bench_http *ret)
 {
 	struct bench_http c = {0};
 	double sum_avg = 0, sum_resp = 0, sum_transfer = 0, sum_connect = 0, ss = 0, *med;
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const struct bench_http *h = &rounds[i];
+		const struct bench_http *h = &rounds[i].http;
 
 		if (!h->ran)
 			continue;
-		if (!k++) {
-			c.conn_ms[HTTP_MIN] = h->conn_ms[HTTP_MIN];
-			c.conn_ms[HTTP_MAX] = h->conn_ms[HTTP_MAX];
-		}
-		c.conn_ms[HTTP_MIN] = fmin(c.conn_ms[HTTP_MIN], h->conn_ms[HTTP_MIN]);
-		c.conn_ms[HTTP_MAX] = fmax(c.conn_ms[HTTP_MAX], h->conn_ms[HTTP_MAX]);
+		c.conn_ms[HTTP_MIN] = k ? fmin(c.conn_ms[HTTP_MIN], h->conn_ms[HTTP_MIN]) : h->conn_ms[HTTP_MIN];
+		c.conn_ms[HTTP_MAX] = k++ ? fmax(c.conn_ms[HTTP_MAX], h->conn_ms[HTTP_MAX]) : h->conn_ms[HTTP_MAX];
 		c.conns += h->conns;
 		c.requests += h->requests;
 		c.replies += h->replies;
@@ -189,13 +150,6 @@ void bench_http_combine(const struct bench_http *rounds, size_t n, struct bench_
 		return;
 	}
 	c.ran = true;
-	if (k == 1) {
-		for (size_t i = 0; i < n; i++)
-			if (rounds[i].ran)
-				c = rounds[i];
-		*ret = c;
-		return;
-	}
 	c.conn_rate /= (double)k;
 	c.cpu_pct /= (double)k;
 	for (int j = 0; j < 4; j++)
@@ -207,7 +161,7 @@ void bench_http_combine(const struct bench_http *rounds, size_t n, struct bench_
 	/* Pooled: the rounds' squared deviations about their own means and
 	 * their means' about the overall one. */
 	for (size_t i = 0; i < n; i++) {
-		const struct bench_http *h = &rounds[i];
+		const struct bench_http *h = &rounds[i].http;
 		double d = h->conn_ms[HTTP_AVG] - c.conn_ms[HTTP_AVG];
 
 		if (h->ran && h->conns)
@@ -220,9 +174,9 @@ void bench_http_combine(const struct bench_http *rounds, size_t n, struct bench_
 		size_t m = 0;
 
 		for (size_t i = 0; i < n; i++)
-			if (rounds[i].ran)
-				med[m++] = rounds[i].conn_ms[HTTP_MEDIAN];
-		c.conn_ms[HTTP_MEDIAN] = median_of(med, m);
+			if (rounds[i].http.ran)
+				med[m++] = rounds[i].http.conn_ms[HTTP_MEDIAN];
+		c.conn_ms[HTTP_MEDIAN] = spread_median(med, m);
 		free(med);
 	} else
 		c.conn_ms[HTTP_MEDIAN] = NAN;
@@ -303,22 +257,31 @@ out:
 	return r;
 }
 
-/* The last line of lighttpd's error log, for a message. */
-static void last_log_line(const struct bench *b, char *buf, size_t len)
+/* The last line of text that is not empty, for a message; "" if none. */
+static void last_line(const char *text, char *buf, size_t len)
 {
-	char path[PATH_MAX], line[512];
-	FILE *f;
+	const char *end = text ? text + strlen(text) : NULL, *start;
 
 	buf[0] = '\0';
-	snprintf(path, sizeof(path), "%s/error.log", b->http_dir ? b->http_dir : "");
-	if (!(f = fopen(path, "re")))
+	while (end && end > text && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	if (!end || end == text)
 		return;
-	while (fgets(line, sizeof(line), f))
-		if (line[0] && line[0] != '\n') {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(buf, len, "%s", line);
-		}
-	fclose(f);
+	for (start = end; start > text && start[-1] != '\n'; start--)
+		;
+	snprintf(buf, len, "%.*s", (int)(end - start), start);
+}
+
+/* The last line of lighttpd's error log. */
+static void last_log_line(const struct bench *b, char *buf, size_t len)
+{
+	char path[PATH_MAX], *log = NULL;
+
+	snprintf(path, sizeof(path), "%s/error.log", b->http_dir ? b->http_dir : "");
+	if (util_read_at(AT_FDCWD, path, 1 << 20, &log, NULL) < 0)
+		log = NULL;
+	last_line(log, buf, len);
+	free(log);
 }
 
 int bench_http_alive(struct bench *b)
@@ -378,7 +341,7 @@ static pid_t spawn(struct bench *b, bool server, char *const argv[], int out_fd)
 				CPU_SET(c, &set);
 		if (CPU_COUNT(&set))
 			sched_setaffinity(0, sizeof(set), &set);
-		setpriority(PRIO_PROCESS, 0, -20);
+		setpriority(PRIO_PROCESS, 0, BENCH_HTTP_CLIENT_NICE);
 	}
 	execv(argv[0], argv);
 	dprintf(STDERR_FILENO, "%s: %s\n", argv[0], strerror(errno));
@@ -418,18 +381,8 @@ int bench_http_start(struct bench *b)
 void bench_http_stop(struct bench *b)
 {
 	if (b->http_pid > 0) {
-		uint64_t deadline = bench_now_ns() + 2 * NSEC_PER_SEC;
-		int status;
-
 		kill(b->http_pid, SIGTERM);
-		while (waitpid(b->http_pid, &status, WNOHANG) == 0) {
-			if (bench_now_ns() > deadline) {
-				kill(b->http_pid, SIGKILL);
-				waitpid(b->http_pid, &status, 0);
-				break;
-			}
-			usleep(10000);
-		}
+		bench_reap(b->http_pid, bench_now_ns() + 2 * NSEC_PER_SEC);
 		b->http_pid = 0;
 	}
 	if (b->http_dir) {
@@ -466,7 +419,7 @@ int bench_http_run(struct bench *b, unsigned conns, struct bench_http *ret)
 		return -1;
 	}
 	pid = spawn(b, false,
-		    (char *const[]){b->http_client_bin, "--server", server, "--port", port, "--uri", cfg->http_file,
+		    (char *const[]){b->http_client_bin, "--server", server, "--port", port, "--uri", BENCH_HTTP_URI,
 				    "--num-conns", nconns, "--rate", rate, "--timeout", "5", NULL},
 		    fds[1]);
 	close(fds[1]);
@@ -509,11 +462,11 @@ int bench_http_run(struct bench *b, unsigned conns, struct bench_http *ret)
 	if (out)
 		out[len] = '\0';
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		const char *line = out ? out : "";
-		const char *last = strrchr(line, '\n') && strrchr(line, '\n')[1] ? strrchr(line, '\n') + 1 : line;
+		char last[256];
 
-		b->env->err("bench: httperf failed (%s %d)%s%.200s", WIFEXITED(status) ? "exit status" : "signal",
-			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), *last ? ": " : "", last);
+		last_line(out, last, sizeof(last));
+		b->env->err("bench: httperf failed (%s %d)%s%s", WIFEXITED(status) ? "exit status" : "signal",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), last[0] ? ": " : "", last);
 		goto done;
 	}
 	if (!out || bench_http_parse(out, ret) < 0) {

@@ -11,11 +11,15 @@
 
 struct bench;
 
+/* The page lighttpd serves, 1 KiB. */
+#define BENCH_HTTP_URI "/index.html"
 /* The port lighttpd listens on, inside the bench's private namespace. */
 #define BENCH_HTTP_PORT 8080
 /* The programs, and the Debian packages that have them. */
 #define BENCH_HTTP_SERVER "lighttpd"
 #define BENCH_HTTP_CLIENT "httperf"
+/* httperf's nice value, ahead of the load on the housekeeping CPUs. */
+#define BENCH_HTTP_CLIENT_NICE (-20)
 
 /* httperf's report (its stdout) into ret: 0, or -EINVAL when the lines
  * every run prints ("Total:", "Connection time [ms]: min") are missing. */
@@ -25,7 +29,7 @@ int bench_http_parse(const char *out, struct bench_http *ret);
  * greatest; means weighted by connections; the standard deviation pooled
  * from the rounds' means and deviations; the median the median of the
  * rounds' medians (httperf gives no more); rates averaged. */
-void bench_http_combine(const struct bench_http *rounds, size_t n, struct bench_http *ret);
+void bench_http_combine(const struct bench_round *rounds, size_t n, struct bench_http *ret);
 
 /* lighttpd's configuration and files written to a directory of the bench's
  * own, lighttpd started (a child of the bench, so in its scope) and

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "compare.h"
+#include "http.h"
 #include "isolated/json.h"
 #include "isolated/util.h"
 #include "output.h"
@@ -41,16 +42,16 @@ static json_object *json_config(struct jb *b, const struct bench_config *c)
 	jset(b, o, "pm_qos", json_object_new_boolean(c->pm_qos));
 	jset(b, o, "rounds", juint(b, c->rounds ? c->rounds : 1));
 	jset(b, o, "workload", jstr(b, c->workload ? c->workload : "probes"));
-	if (c->workload && strcmp(c->workload, "http") == 0) {
+	if (bench_workload_http(c)) {
 		json_object *h = jobj(b);
 
-		jset(b, h, "server", jstr(b, "lighttpd"));
-		jset(b, h, "client", jstr(b, "httperf"));
+		jset(b, h, "server", jstr(b, BENCH_HTTP_SERVER));
+		jset(b, h, "client", jstr(b, BENCH_HTTP_CLIENT));
 		jset(b, h, "uri", jstr(b, c->http_file));
 		jset(b, h, "rate", juint(b, c->http_rate));
 		jset(b, h, "conns", juint(b, c->http_conns));
 		jset(b, h, "client_cpus", jstr(b, c->housekeeping_cpus));
-		jset(b, h, "client_nice", json_object_new_int(-20));
+		jset(b, h, "client_nice", json_object_new_int(BENCH_HTTP_CLIENT_NICE));
 		jset(b, o, "http", h);
 	} else
 		jset(b, o, "http", NULL);

@@ -186,8 +186,3 @@ int bench_measure_http(struct bench *b, unsigned conns, struct bench_http *http,
 	window_close(b, &w, -1, m);
 	return 0;
 }
-
-bool bench_http_workload(const struct bench *b)
-{
-	return b->r.cfg.workload && strcmp(b->r.cfg.workload, "http") == 0;
-}

@@ -105,7 +105,7 @@ static int opt_workload(struct bench *b)
 {
 	static const struct {
 		const char *prog, *package;
-	} http[] = {{BENCH_HTTP_SERVER, "lighttpd"}, {BENCH_HTTP_CLIENT, "httperf"}};
+	} http[] = {{BENCH_HTTP_SERVER, "lighttpd"}, {BENCH_HTTP_CLIENT, "httperf"}}; /* program, package */
 	const struct bench_env *env = b->env;
 	const struct bench_opts *a = &b->opt;
 	struct bench_config *cfg = &b->r.cfg;
@@ -118,7 +118,7 @@ static int opt_workload(struct bench *b)
 		env->err("--workload %s: probes (the default) or http", a->workload);
 		return BENCH_USAGE;
 	}
-	if (strcmp(cfg->workload, "http") != 0) {
+	if (!bench_workload_http(cfg)) {
 		if (a->rate || a->conns) {
 			env->err("--rate and --conns: options of --workload http");
 			return BENCH_USAGE;
@@ -135,8 +135,6 @@ static int opt_workload(struct bench *b)
 			 a->probe ? "probe" : "interval");
 		return BENCH_USAGE;
 	}
-	if (a->net && strcmp(a->net, "veth") != 0 && strcmp(a->net, "loopback") != 0)
-		return BENCH_OK; /* said by --net's check */
 	cfg->http_rate = 10;
 	if ((r = opt_number(env, "rate", a->rate, 1, 10000, &cfg->http_rate)) != BENCH_OK)
 		return r;
@@ -152,8 +150,6 @@ static int opt_workload(struct bench *b)
 		}
 		cfg->duration_s = (double)cfg->http_conns / cfg->http_rate;
 	}
-	if (cfg->http_conns < 1)
-		cfg->http_conns = 1;
 	for (size_t i = 0; i < ARRAY_SIZE(http); i++) {
 		char **bin = i ? &b->http_client_bin : &b->http_server_bin;
 
@@ -163,8 +159,8 @@ static int opt_workload(struct bench *b)
 			return BENCH_FAIL;
 		}
 	}
-	cfg->http_file = strdup("/index.html");
-	return cfg->http_file ? BENCH_OK : BENCH_FAIL;
+	cfg->http_file = BENCH_HTTP_URI;
+	return BENCH_OK;
 }
 
 /* --load: a list of cpu and net, or none. */

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hist.h"
 
@@ -90,7 +91,7 @@ struct bench_config {
 	const char *workload;	 /* "probes", or "http": lighttpd + httperf */
 	unsigned http_rate;	 /* --rate: httperf's connections per second */
 	unsigned http_conns;	 /* --conns: a window's connections (rate x duration) */
-	char *http_file;	 /* the URI lighttpd serves ("/index.html", 1 KiB) */
+	const char *http_file;	 /* the URI lighttpd serves (BENCH_HTTP_URI) */
 	const char *probe_tool;	 /* "isolated" or "cyclictest" */
 	const char *net;	 /* "veth" or "loopback"; NULL: no network */
 	bool load_cpu, load_net; /* CPU hogs, TCP stream */
@@ -117,6 +118,12 @@ struct bench_result {
 };
 
 void bench_result_free(struct bench_result *r);
+
+/* --workload http: lighttpd and httperf instead of the probes. */
+static inline bool bench_workload_http(const struct bench_config *c)
+{
+	return c->workload && strcmp(c->workload, "http") == 0;
+}
 
 extern const char *const bench_probe_name[_BENCH_PROBE_MAX];  /* "wakeup", "netrt" */
 extern const char *const bench_probe_title[_BENCH_PROBE_MAX]; /* "wakeup latency", "NetRT round trip" */

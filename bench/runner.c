@@ -169,8 +169,8 @@ static int measure_round(struct bench *b, struct bench_mode_result *m, size_t ro
 
 	if (!res)
 		return -1;
-	r = bench_http_workload(b) ? bench_measure_http(b, b->r.cfg.http_conns, &rd->http, &one)
-				   : bench_measure(b, b->r.cfg.duration_s, res, &one);
+	r = bench_workload_http(&b->r.cfg) ? bench_measure_http(b, b->r.cfg.http_conns, &rd->http, &one)
+					   : bench_measure(b, b->r.cfg.duration_s, res, &one);
 	if (r == 0) {
 		for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
 			struct hist_stats st;
@@ -207,14 +207,8 @@ static int measure_round(struct bench *b, struct bench_mode_result *m, size_t ro
 static void average_rounds(struct bench_mode_result *m)
 {
 	double n = (double)m->n_rounds;
-	struct bench_http *h = calloc(m->n_rounds ? m->n_rounds : 1, sizeof(*h));
 
-	if (h) {
-		for (size_t i = 0; i < m->n_rounds; i++)
-			h[i] = m->rounds[i].http;
-		bench_http_combine(h, m->n_rounds, &m->http);
-		free(h);
-	}
+	bench_http_combine(m->rounds, m->n_rounds, &m->http);
 	if (m->n_rounds < 2)
 		return;
 	if (m->stream_MBps >= 0)
@@ -233,11 +227,13 @@ static int run_modes(struct bench *b)
 {
 	struct bench_config *cfg = &b->r.cfg;
 
-	if (bench_http_workload(b)) {
+	if (bench_workload_http(&b->r.cfg)) {
+		/* One connection at least: calibration_s is the window's
+		 * length (--conns / --rate) up to 2 s. */
 		unsigned n = (unsigned)(cfg->http_rate * cfg->calibration_s + 0.5);
 
-		progress("calibration: lighttpd alone, %u connections at %u/s", n ? n : 1, cfg->http_rate);
-		if (bench_measure_http(b, n ? n : 1, &b->r.http_calibration, NULL) < 0)
+		progress("calibration: lighttpd alone, %u connections at %u/s", n, cfg->http_rate);
+		if (bench_measure_http(b, n, &b->r.http_calibration, NULL) < 0)
 			return -1;
 	} else {
 		progress("calibration: the probes alone for %.0f s", cfg->calibration_s);
@@ -267,7 +263,7 @@ static int run_modes(struct bench *b)
 			b->applied = true; /* from the first write on, revert */
 			if (bench_apply(b, b->pol[i], &m->n_changed) < 0)
 				return -1;
-			if (bench_http_workload(b))
+			if (bench_workload_http(&b->r.cfg))
 				progress("%s%s: applied (%u values changed); warming up %.0f s, measuring %u "
 					 "connections at %u/s",
 					 m->mode, which, m->n_changed, cfg->warmup_s, cfg->http_conns, cfg->http_rate);
@@ -329,19 +325,20 @@ static int check_samples(const struct bench *b)
 {
 	int ret = BENCH_OK;
 
-	for (size_t i = 0; bench_http_workload(b) && i < b->r.n_modes; i++)
-		if (b->r.modes[i].http.replies == 0) {
-			b->env->err("bench: %s: lighttpd answered none of httperf's %llu connections",
-				    b->r.modes[i].mode, (unsigned long long)b->r.modes[i].http.conns);
-			ret = BENCH_FAIL;
-		}
-	for (size_t i = 0; !bench_http_workload(b) && i < b->r.n_modes; i++)
-		for (int p = 0; p < _BENCH_PROBE_MAX; p++)
-			if (b->r.modes[i].probe[p].hist.count == 0) {
-				b->env->err("bench: %s: the %s probe measured nothing", b->r.modes[i].mode,
-					    bench_probe_name[p]);
+	for (size_t i = 0; i < b->r.n_modes; i++)
+		if (bench_workload_http(&b->r.cfg)) {
+			if (b->r.modes[i].http.replies == 0) {
+				b->env->err("bench: %s: lighttpd answered none of httperf's %llu connections",
+					    b->r.modes[i].mode, (unsigned long long)b->r.modes[i].http.conns);
 				ret = BENCH_FAIL;
 			}
+		} else
+			for (int p = 0; p < _BENCH_PROBE_MAX; p++)
+				if (b->r.modes[i].probe[p].hist.count == 0) {
+					b->env->err("bench: %s: the %s probe measured nothing", b->r.modes[i].mode,
+						    bench_probe_name[p]);
+					ret = BENCH_FAIL;
+				}
 	return ret;
 }
 
@@ -354,7 +351,6 @@ void bench_result_free(struct bench_result *r)
 	free(r->cfg.housekeeping_cpus);
 	free(r->cfg.rt_vm);
 	free(r->cfg.kernel);
-	free(r->cfg.http_file);
 	strv_free(r->cfg.held_back);
 	for (size_t i = 0; i < r->n_modes; i++) {
 		free(r->modes[i].mode);

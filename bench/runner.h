@@ -73,6 +73,8 @@ int bench_setup_shm(struct bench *b);
 int bench_start_processes(struct bench *b);
 /* -1 after printing why when one of them ended. */
 int bench_kids_alive(struct bench *b);
+/* Wait for pid to exit; SIGKILL it at deadline (bench_now_ns()). */
+void bench_reap(pid_t pid, uint64_t deadline);
 /* fork(), the child with default signal handlers, killed when the bench
  * dies (PR_SET_PDEATHSIG) and gone if it already has. */
 pid_t bench_fork(void);
@@ -87,7 +89,5 @@ int bench_measure(struct bench *b, double seconds, struct bench_probe_result *re
 /* The same window for --workload http: one httperf run of conns
  * connections instead of the probes, its report into http. */
 int bench_measure_http(struct bench *b, unsigned conns, struct bench_http *http, struct bench_mode_result *m);
-/* --workload http. */
-bool bench_http_workload(const struct bench *b);
 
 #endif

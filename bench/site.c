@@ -32,7 +32,7 @@ static int push_var(char ***v, const char *name, const char *value)
 /* host.conf's assignments but the bench's own, then the bench's. */
 static int site_assignments(const struct bench_config *cfg, const struct hostconf *site, char ***assign)
 {
-	bool http = cfg->workload && strcmp(cfg->workload, "http") == 0;
+	bool http = bench_workload_http(cfg);
 
 	for (size_t i = 0; site && i < site->n_vars; i++) {
 		const struct var *v = &site->vars[i];
@@ -55,9 +55,9 @@ static int site_assignments(const struct bench_config *cfg, const struct hostcon
 		if (push_var(assign, "rt_nic", "isobench1") < 0)
 			return -ENOMEM;
 	/* --workload http: the bench's lighttpd is the RT service (only it:
-	 * the modes are scoped to the bench's processes). */
-	if (http ? push_var(assign, "rt_process", BENCH_HTTP_SERVER) < 0
-		 : (!site || !hostconf_get(site, "rt_process")) && push_var(assign, "rt_process", "") < 0)
+	 * the modes are scoped to the bench's processes). Else host.conf's,
+	 * empty by default. */
+	if (http && push_var(assign, "rt_process", BENCH_HTTP_SERVER) < 0)
 		return -ENOMEM;
 	if (!site || !hostconf_get(site, "rtnet_prio"))
 		if (push_var(assign, "rtnet_prio", "60") < 0)

@@ -104,7 +104,9 @@ bool spread_differs(const struct spread *a, const struct spread *b)
 /* The seed of a statistic: fixed, so a run's output follows from its data. */
 #define SEED(p, stat) (0x1505a7edULL + 64 * (uint64_t)(p) + (uint64_t)(stat))
 
-int bench_spread_probe(const struct bench_mode_result *m, int p, int stat, struct spread *ret)
+/* The spread of one figure of every round, get(round, which) giving it. */
+static int spread_rounds(const struct bench_mode_result *m, double (*get)(const struct bench_round *, int), int which,
+			 uint64_t seed, struct spread *ret)
 {
 	double *v;
 	int r;
@@ -115,42 +117,49 @@ int bench_spread_probe(const struct bench_mode_result *m, int p, int stat, struc
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->n_rounds; i++)
-		v[i] = (double)m->rounds[i].stat[p][stat] / 1000;
-	r = spread_of(v, m->n_rounds, SEED(p, stat), ret);
+		v[i] = get(&m->rounds[i], which);
+	r = spread_of(v, m->n_rounds, seed, ret);
 	free(v);
 	return r;
+}
+
+/* which: probe * _BENCH_STAT_MAX + stat */
+static double get_probe(const struct bench_round *rd, int which)
+{
+	return (double)rd->stat[which / _BENCH_STAT_MAX][which % _BENCH_STAT_MAX] / 1000;
+}
+
+static double get_load(const struct bench_round *rd, int stream)
+{
+	return stream ? rd->stream_MBps : rd->hog_ops;
+}
+
+static double get_http(const struct bench_round *rd, int field)
+{
+	return field == _HTTP_CONN_MAX ? rd->http.response_ms : rd->http.conn_ms[field];
+}
+
+int bench_spread_probe(const struct bench_mode_result *m, int p, int stat, struct spread *ret)
+{
+	return spread_rounds(m, get_probe, p * _BENCH_STAT_MAX + stat, SEED(p, stat), ret);
 }
 
 int bench_spread_load(const struct bench_mode_result *m, bool stream, struct spread *ret)
 {
-	double *v;
-	int r;
-
-	if (!m->n_rounds || (stream ? m->rounds[0].stream_MBps : m->rounds[0].hog_ops) < 0)
+	if (m->n_rounds && get_load(&m->rounds[0], stream) < 0)
 		return -ENOENT;
-	v = malloc(m->n_rounds * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->n_rounds; i++)
-		v[i] = stream ? m->rounds[i].stream_MBps : m->rounds[i].hog_ops;
-	r = spread_of(v, m->n_rounds, SEED(_BENCH_PROBE_MAX, stream), ret);
-	free(v);
-	return r;
+	return spread_rounds(m, get_load, stream, SEED(_BENCH_PROBE_MAX, stream), ret);
 }
 
 int bench_spread_http(const struct bench_mode_result *m, int field, struct spread *ret)
 {
-	double *v;
-	int r;
-
-	if (!m->n_rounds || !m->rounds[0].http.ran || field < 0 || field > _HTTP_CONN_MAX)
+	if (m->n_rounds && (!m->rounds[0].http.ran || field < 0 || field > _HTTP_CONN_MAX))
 		return -ENOENT;
-	v = malloc(m->n_rounds * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->n_rounds; i++)
-		v[i] = field == _HTTP_CONN_MAX ? m->rounds[i].http.response_ms : m->rounds[i].http.conn_ms[field];
-	r = spread_of(v, m->n_rounds, SEED(_BENCH_PROBE_MAX + 1, field), ret);
-	free(v);
-	return r;
+	return spread_rounds(m, get_http, field, SEED(_BENCH_PROBE_MAX + 1, field), ret);
+}
+
+double spread_median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return median_sorted(v, n);
 }

@@ -34,6 +34,9 @@ struct spread {
  * can be reproduced from its data. -ENOMEM. */
 int spread_of(const double *v, size_t n, uint64_t seed, struct spread *ret);
 
+/* The median of v[0..n) (n >= 1), sorting v in place. */
+double spread_median(double *v, size_t n);
+
 /* A difference, not noise: the intervals of a and b do not overlap (both
  * with 2 rounds or more; one round has no spread to judge by). */
 bool spread_differs(const struct spread *a, const struct spread *b);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "compare.h"
+#include "http.h"
 #include "isolated/util.h"
 #include "output.h"
 #include "spread.h"
@@ -95,53 +96,14 @@ static void print_field(FILE *f, const char *label, const char *fmt, ...)
 	free(text);
 }
 
-static void print_header(FILE *f, const struct bench_result *r)
+/* The probes alone: their floor on this host and what one sample costs. */
+static void print_probe_calibration(FILE *f, const struct bench_result *r)
 {
-	const struct bench_config *c = &r->cfg;
-	char load[128], d1[32], d2[32], d3[32], line[256];
+	char line[256], d1[32], d2[32];
 	size_t n = 0;
 
-	fputs("isoctl bench:", f);
-	for (size_t i = 0; i < r->n_modes; i++)
-		fprintf(f, "%s%s", i ? ", " : " ", r->modes[i].mode);
-	fprintf(f, "; %s per mode after %s warm-up\n", bench_fmt_seconds(d1, sizeof(d1), c->duration_s),
-		bench_fmt_seconds(d2, sizeof(d2), c->warmup_s));
-	print_field(f, "CPUs", "RT %s, housekeeping %s; scope %s (as VM %s)", c->rt_cpus ? c->rt_cpus : "?",
-		    c->housekeeping_cpus ? c->housekeeping_cpus : "?", c->scope ? c->scope : "?",
-		    c->rt_vm ? c->rt_vm : "?");
-	print_field(f, "host", "kernel %s, %u online CPUs", c->kernel ? c->kernel : "?", c->online_cpus);
-	bench_load_text(c, load, sizeof(load));
-	print_field(f, "load", "%s", load);
-	if (c->net)
-		snprintf(line, sizeof(line), "NetRT every %u..%u µs over %s", c->netrt_min_us, c->netrt_max_us, c->net);
-	else
-		snprintf(line, sizeof(line), "NetRT off (no network)");
-	if (r->http_calibration.ran || (c->workload && strcmp(c->workload, "http") == 0))
-		print_field(f, "workload",
-			    "http: lighttpd (the RT service) serving %s (1 KiB) over %s; httperf %u "
-			    "connections at %u/s, on CPUs %s at nice -20",
-			    c->http_file ? c->http_file : "?", c->net ? c->net : "?", c->http_conns, c->http_rate,
-			    c->housekeeping_cpus ? c->housekeeping_cpus : "?");
-	else
-		print_field(f, "probes", "wakeup every %u µs (%s); %s", c->interval_us, bench_probe_tool(r), line);
-	for (size_t i = 0; c->held_back && c->held_back[i]; i++)
-		print_field(f, "held back", "%s", c->held_back[i]);
-	print_field(f, "idle states", "%s",
-		    c->pm_qos ? "/dev/cpu_dma_latency held at 0 while measuring (as cyclictest does)"
-			      : "left to the kernel (--keep-idle, or /dev/cpu_dma_latency could not be held)");
-
-	if (r->http_calibration.ran) {
-		const struct bench_http *h = &r->http_calibration;
-
-		print_field(f, "calibration",
-			    "lighttpd alone, no load, no mode, %llu connections: connection time median %.1f avg %.1f "
-			    "max %.1f ms",
-			    (unsigned long long)h->conns, h->conn_ms[HTTP_MEDIAN], h->conn_ms[HTTP_AVG],
-			    h->conn_ms[HTTP_MAX]);
-		goto modes;
-	}
 	print_field(f, "calibration", "probes alone, no load, no mode, %s; clock read %.0f ns, record %.0f ns",
-		    bench_fmt_seconds(d3, sizeof(d3), c->calibration_s), r->clock_read_ns, r->record_ns);
+		    bench_fmt_seconds(d1, sizeof(d1), r->cfg.calibration_s), r->clock_read_ns, r->record_ns);
 	line[0] = '\0';
 	for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
 		struct us_stats s;
@@ -161,10 +123,56 @@ static void print_header(FILE *f, const struct bench_result *r)
 		n += (size_t)k;
 	}
 	print_field(f, "", "%s", line);
+}
 
-modes:
+static void print_header(FILE *f, const struct bench_result *r)
+{
+	const struct bench_config *c = &r->cfg;
+	char load[128], d1[32], d2[32], line[256];
+	size_t n = 0;
+
+	fputs("isoctl bench:", f);
+	for (size_t i = 0; i < r->n_modes; i++)
+		fprintf(f, "%s%s", i ? ", " : " ", r->modes[i].mode);
+	fprintf(f, "; %s per mode after %s warm-up\n", bench_fmt_seconds(d1, sizeof(d1), c->duration_s),
+		bench_fmt_seconds(d2, sizeof(d2), c->warmup_s));
+	print_field(f, "CPUs", "RT %s, housekeeping %s; scope %s (%s%s)", c->rt_cpus ? c->rt_cpus : "?",
+		    c->housekeeping_cpus ? c->housekeeping_cpus : "?", c->scope ? c->scope : "?",
+		    bench_workload_http(c) ? "lighttpd as rt_process" : "as VM ",
+		    bench_workload_http(c) ? ""
+		    : c->rt_vm		   ? c->rt_vm
+					   : "?");
+	print_field(f, "host", "kernel %s, %u online CPUs", c->kernel ? c->kernel : "?", c->online_cpus);
+	bench_load_text(c, load, sizeof(load));
+	print_field(f, "load", "%s", load);
+	if (c->net)
+		snprintf(line, sizeof(line), "NetRT every %u..%u µs over %s", c->netrt_min_us, c->netrt_max_us, c->net);
+	else
+		snprintf(line, sizeof(line), "NetRT off (no network)");
+	if (bench_workload_http(c))
+		print_field(f, "workload",
+			    "http: lighttpd (the RT service) serving %s (1 KiB) over %s; httperf %u "
+			    "connections at %u/s, on CPUs %s at nice %d",
+			    c->http_file ? c->http_file : "?", c->net ? c->net : "?", c->http_conns, c->http_rate,
+			    c->housekeeping_cpus ? c->housekeeping_cpus : "?", BENCH_HTTP_CLIENT_NICE);
+	else
+		print_field(f, "probes", "wakeup every %u µs (%s); %s", c->interval_us, bench_probe_tool(r), line);
+	for (size_t i = 0; c->held_back && c->held_back[i]; i++)
+		print_field(f, "held back", "%s", c->held_back[i]);
+	print_field(f, "idle states", "%s",
+		    c->pm_qos ? "/dev/cpu_dma_latency held at 0 while measuring (as cyclictest does)"
+			      : "left to the kernel (--keep-idle, or /dev/cpu_dma_latency could not be held)");
+
+	if (bench_workload_http(c))
+		print_field(f, "calibration",
+			    "lighttpd alone, no load, no mode, %llu connections: connection time median %.1f avg %.1f "
+			    "max %.1f ms",
+			    (unsigned long long)r->http_calibration.conns, r->http_calibration.conn_ms[HTTP_MEDIAN],
+			    r->http_calibration.conn_ms[HTTP_AVG], r->http_calibration.conn_ms[HTTP_MAX]);
+	else
+		print_probe_calibration(f, r);
+
 	line[0] = '\0';
-	n = 0;
 	for (size_t i = 0; i < r->n_modes; i++) {
 		int k = snprintf(line + n, sizeof(line) - n, "%s %s %u", i ? "," : "", r->modes[i].mode,
 				 r->modes[i].n_changed);
@@ -312,7 +320,7 @@ static void fmt_spread(char *buf, size_t len, int r, const struct spread *s, int
 static void print_rounds(FILE *f, const struct bench_result *r, int mw)
 {
 	const struct bench_mode_result *first = &r->modes[0];
-	bool http = first->http.ran;
+	bool http = bench_workload_http(&r->cfg);
 	char b[80];
 
 	fprintf(f, "\nover %u rounds, the modes alternating: median [%s of the median]; * apart from %s\n",
@@ -361,7 +369,7 @@ void bench_print_table(FILE *f, const struct bench_result *r)
 	int mw = mode_width(r);
 
 	print_header(f, r);
-	if (r->n_modes && r->modes[0].http.ran)
+	if (bench_workload_http(&r->cfg))
 		print_http(f, r, mw);
 	else
 		for (int p = 0; p < _BENCH_PROBE_MAX; p++)

@@ -56,6 +56,20 @@ void bench_fail(struct bench_shm *shm, const char *fmt, ...)
 
 /* ---- the bench's side ---- */
 
+void bench_reap(pid_t pid, uint64_t deadline)
+{
+	int status;
+
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (bench_now_ns() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return;
+		}
+		usleep(10000);
+	}
+}
+
 void bench_kill_kids(struct bench *b)
 {
 	uint64_t deadline = bench_now_ns() + 2 * NSEC_PER_SEC;
@@ -64,18 +78,8 @@ void bench_kill_kids(struct bench *b)
 		atomic_store(&b->shm->load_on, 0);
 		atomic_store(&b->shm->phase, BENCH_WORD(++b->gen, BENCH_STOP));
 	}
-	for (size_t i = 0; i < b->n_kids; i++) {
-		int status;
-
-		while (waitpid(b->kids[i], &status, WNOHANG) == 0) {
-			if (bench_now_ns() > deadline) {
-				kill(b->kids[i], SIGKILL);
-				waitpid(b->kids[i], &status, 0);
-				break;
-			}
-			usleep(10000);
-		}
-	}
+	for (size_t i = 0; i < b->n_kids; i++)
+		bench_reap(b->kids[i], deadline);
 	b->n_kids = 0;
 }
 
@@ -172,7 +176,7 @@ fail:
 int bench_start_processes(struct bench *b)
 {
 	struct bench_config *cfg = &b->r.cfg;
-	bool http = bench_http_workload(b);
+	bool http = bench_workload_http(&b->r.cfg);
 	int udp_srv, udp_cli, tcp_tx, tcp_rx, expected = http ? 0 : 1, ret = BENCH_FAIL;
 	char err[512] = "";
 	pid_t pid;

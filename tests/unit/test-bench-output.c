@@ -823,23 +823,24 @@ static void test_http_parse(void **state)
  * 1 and 1: the pooled deviation is sqrt((9 + 10 + 9 + 10) / 19). */
 static void test_http_combine(void **state)
 {
-	struct bench_http r[3] = {0}, c;
+	struct bench_round r[3] = {0};
+	struct bench_http c;
 
 	(void)state;
-	r[0] = (struct bench_http){.ran = true,
-				   .conns = 10,
-				   .replies = 10,
-				   .errors = 1,
-				   .conn_rate = 9,
-				   .conn_ms = {0.5, 1, 2, 1, 1},
-				   .response_ms = 1};
-	r[2] = (struct bench_http){.ran = true,
-				   .conns = 10,
-				   .replies = 10,
-				   .errors = 2,
-				   .conn_rate = 11,
-				   .conn_ms = {0.2, 3, 9, 2, 1},
-				   .response_ms = 2};
+	r[0].http = (struct bench_http){.ran = true,
+					.conns = 10,
+					.replies = 10,
+					.errors = 1,
+					.conn_rate = 9,
+					.conn_ms = {0.5, 1, 2, 1, 1},
+					.response_ms = 1};
+	r[2].http = (struct bench_http){.ran = true,
+					.conns = 10,
+					.replies = 10,
+					.errors = 2,
+					.conn_rate = 11,
+					.conn_ms = {0.2, 3, 9, 2, 1},
+					.response_ms = 2};
 	bench_http_combine(r, 3, &c); /* r[1] did not run */
 	assert_true(c.ran);
 	assert_int_equal(c.conns, 20);
@@ -866,7 +867,7 @@ static void test_http_output(void **state)
 	r->cfg.workload = "http";
 	r->cfg.http_rate = 10;
 	r->cfg.http_conns = 100;
-	r->cfg.http_file = strdup("/index.html");
+	r->cfg.http_file = BENCH_HTTP_URI;
 	r->cfg.rounds = 2;
 	for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
 		hist_init(&r->calibration[p].hist);
@@ -901,6 +902,7 @@ static void test_http_output(void **state)
 	    strstr(t, "\ndedicated        200      0     0.1     1.0    20.0     1.5     2.0     0.9     10.1\n"));
 	assert_non_null(strstr(t, "\n  vs vanilla                     0%    -50%    -50%      0%    -50%    -50%\n"));
 	assert_null(strstr(t, "wakeup latency"));
+	assert_non_null(strstr(t, "; scope process:4242 (lighttpd as rt_process)\n"));
 	assert_non_null(strstr(t, "conn median ms"));
 	free(t);
 	doc = bench_json(r);

@@ -1,6 +1,32 @@
 # Sourced by the live bench tests (test-bench.sh, test-bench-http.sh) after
-# lib.sh: the shipped modes as this machine's tests may run them, the mode
-# held, and a run interrupted with SIGINT while dedicated is in force.
+# lib.sh: what they need to run, the sysctls they watch, the shipped modes
+# as this machine's tests may run them, the mode held, and a run
+# interrupted with SIGINT while dedicated is in force.
+
+# Root, two CPUs and python3-jsonschema, or the test ends here (skipped,
+# or failed for the missing package). Sets PY.
+bench_preconditions() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "not root: bench skipped" >&2
+		finish
+	fi
+	if [ "$(nproc)" -lt 2 ]; then
+		echo "one CPU: no RT CPU to isolate; skipped" >&2
+		finish
+	fi
+	PY=/usr/bin/python3
+	$PY -c 'import jsonschema' 2>/dev/null || {
+		fail "python3-jsonschema is not installed (apt-get install python3-jsonschema)"
+		finish
+	}
+}
+
+# The sysctls the modes set, as one line.
+sysctls() {
+	for f in timer_migration sched_rt_runtime_us numa_balancing; do
+		printf '%s=%s ' $f "$(cat /proc/sys/kernel/$f)"
+	done
+}
 
 # The shipped modes, but what this machine's tests may not change live
 # (../shared/DESIGN.md, "Tests on this kind of machine"): dedicated sets

@@ -10,26 +10,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bench-lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	echo "not root: bench skipped" >&2
-	finish
-fi
-if [ "$(nproc)" -lt 2 ]; then
-	echo "one CPU: no RT CPU to isolate; skipped" >&2
-	finish
-fi
-PY=/usr/bin/python3
-$PY -c 'import jsonschema' 2>/dev/null || { fail "python3-jsonschema is not installed (apt-get install python3-jsonschema)"; finish; }
+bench_preconditions
 for p in lighttpd httperf; do
 	PATH=$PATH:/usr/sbin command -v $p >/dev/null || { fail "$p is not installed (apt-get install $p)"; finish; }
 done
 SCHEMA=$TOP/tests/data/bench.schema.json
 
-sysctls() {
-	for f in timer_migration sched_rt_runtime_us numa_balancing; do
-		printf '%s=%s ' $f "$(cat /proc/sys/kernel/$f)"
-	done
-}
 before=$(sysctls)
 tm0=$(cat /proc/sys/kernel/timer_migration)
 nb0=$(cat /proc/sys/kernel/numa_balancing)
@@ -77,6 +63,33 @@ PATH=/nonexistent "$ISOCTL" --policies "$T/shipped" bench --workload http vanill
 expect_eq "bench without httperf: exit status" "$?" 1
 expect_grep "$T/err" '^isoctl: --workload http: httperf is not installed \(apt-get install httperf\)$'
 host_clean "after the argument errors"
+
+# ---- a server or a client that fails: said with its own last words ----
+mkdir -p "$T/bin"
+cat >"$T/fake-lighttpd" <<'EOF'
+#!/bin/sh
+# as lighttpd does, into the error log of its configuration (-D -f CONF)
+echo "2026-12-04 10:00:00: (network.c.1) can't bind to socket: fake" >>"$(dirname "$3")/error.log"
+exit 255
+EOF
+cat >"$T/fake-httperf" <<'EOF'
+#!/bin/sh
+echo "httperf: warning: open file limit > FD_SETSIZE"
+echo "httperf: fake: connection refused"
+echo
+exit 1
+EOF
+chmod +x "$T/fake-lighttpd" "$T/fake-httperf"
+cp "$T/fake-lighttpd" "$T/bin/lighttpd"
+PATH=$T/bin:$PATH run 1 --policies "$T/shipped" bench --workload http --conns 5 vanilla
+expect_grep "$T/err" "^isoctl: bench: lighttpd ended \(exit status 255\): 2026-12-04 10:00:00: \(network.c.1\) can't bind to socket: fake$"
+host_clean "after lighttpd failed"
+rm "$T/bin/lighttpd"
+cp "$T/fake-httperf" "$T/bin/httperf"
+PATH=$T/bin:$PATH run 1 --policies "$T/shipped" bench --workload http --conns 5 vanilla
+expect_grep "$T/err" '^isoctl: bench: httperf failed \(exit status 1\): httperf: fake: connection refused$'
+host_clean "after httperf failed"
+rm "$T/bin/httperf"
 
 # ---- the short run: JSON; catch dedicated in force and look at lighttpd ----
 "$ISOCTL" --policies "$T/shipped" bench --workload http --duration 2 --warmup 1 --json vanilla dedicated \

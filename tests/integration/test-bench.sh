@@ -9,23 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bench-lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	echo "not root: bench skipped" >&2
-	finish
-fi
-if [ "$(nproc)" -lt 2 ]; then
-	echo "one CPU: no RT CPU to isolate; skipped" >&2
-	finish
-fi
-PY=/usr/bin/python3
-$PY -c 'import jsonschema' 2>/dev/null || { fail "python3-jsonschema is not installed (apt-get install python3-jsonschema)"; finish; }
+bench_preconditions
 SCHEMA=$TOP/tests/data/bench.schema.json
 
-sysctls() {
-	for f in timer_migration sched_rt_runtime_us numa_balancing; do
-		printf '%s=%s ' $f "$(cat /proc/sys/kernel/$f)"
-	done
-}
 before=$(sysctls)
 tm0=$(cat /proc/sys/kernel/timer_migration)
 nb0=$(cat /proc/sys/kernel/numa_balancing)

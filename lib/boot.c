@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "dfile-internal.h"
 #include "isolated/boot.h"
@@ -61,21 +60,6 @@ static bool dir_allowed(const char *dir)
 		if (strncmp(artifacts[a].path, dir, n) == 0 && artifacts[a].path[n] == '/')
 			return true;
 	return false;
-}
-
-static uint32_t crc_of(const char *buf, size_t len)
-{
-	uLong c = crc32(0L, Z_NULL, 0);
-
-	/* crc32 takes a uInt length: in steps, for files over 4 GiB (never ours). */
-	while (len > 0) {
-		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
-
-		c = crc32(c, (const Bytef *)buf, n);
-		buf += n;
-		len -= n;
-	}
-	return (uint32_t)c;
 }
 
 static bool exists(const struct host *h, const char *rel)
@@ -385,7 +369,7 @@ static int read_orig(const struct host *h, enum boot_artifact a, const struct bo
 		r = path_read(h->root_fd, rel, host_resolve(h), BOOT_MAX_FILE, ret, ret_len);
 	if (r < 0)
 		return dfile_fail(h, "reading the saved original", rel, r, err, errlen);
-	if (*ret_len != rec->orig_len || crc_of(*ret, *ret_len) != rec->orig_crc) {
+	if (*ret_len != rec->orig_len || util_crc32(*ret, *ret_len) != rec->orig_crc) {
 		free(*ret);
 		*ret = NULL;
 		util_set_err(err, errlen,
@@ -554,7 +538,7 @@ static bool same(bool ap, const char *a, size_t al, bool bp, const char *b, size
 /* c's file now is the one described. */
 static bool matches(const struct boot_change *c, bool present, size_t len, uint32_t crc)
 {
-	return c->old_present == present && (!present || (c->old_len == len && crc_of(c->old, c->old_len) == crc));
+	return c->old_present == present && (!present || (c->old_len == len && util_crc32(c->old, c->old_len) == crc));
 }
 
 bool boot_plan_changes(const struct boot_plan *p)
@@ -810,10 +794,10 @@ static int write_journal(struct run *x, const struct boot_plan *p, char **dirs, 
 
 		rec->new_present = c->new_present;
 		rec->new_len = c->new_present ? c->new_len : 0;
-		rec->new_crc = c->new_present ? crc_of(c->new, c->new_len) : 0;
+		rec->new_crc = c->new_present ? util_crc32(c->new, c->new_len) : 0;
 		rec->was_present = c->old_present;
 		rec->was_len = c->old_present ? c->old_len : 0;
-		rec->was_crc = c->old_present ? crc_of(c->old, c->old_len) : 0;
+		rec->was_crc = c->old_present ? util_crc32(c->old, c->old_len) : 0;
 	}
 	r = boot_journal_format(&j, &buf);
 	if (r < 0)
@@ -1036,7 +1020,7 @@ int boot_apply(struct host *h, const struct boot_plan *p, const struct boot_opti
 				recs[a].uid = st.st_uid;
 				recs[a].gid = st.st_gid;
 				recs[a].orig_len = c->orig_len;
-				recs[a].orig_crc = crc_of(c->orig, c->orig_len);
+				recs[a].orig_crc = util_crc32(c->orig, c->orig_len);
 				orig_rel(a, rel, sizeof(rel));
 				r = dfile_write_atomic(h, BOOT_DIR, rel + strlen(BOOT_DIR) + 1, c->orig, c->orig_len,
 						       0600, geteuid(), getegid(), NULL, false, err, errlen);

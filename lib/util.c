@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <ctype.h>
+#include <zlib.h>
 
 #include "isolated/path.h"
 #include "isolated/util.h"
@@ -658,4 +659,20 @@ int util_write_new_at(int dirfd, const char *path, const char *buf, size_t len)
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	return r;
+}
+
+uint32_t util_crc32(const void *buf, size_t len)
+{
+	const Bytef *p = buf;
+	uLong c = crc32(0L, Z_NULL, 0);
+
+	/* crc32 takes a uInt length: in steps, for buffers over 4 GiB. */
+	while (len > 0) {
+		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+
+		c = crc32(c, p, n);
+		p += n;
+		len -= n;
+	}
+	return (uint32_t)c;
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -45,6 +46,8 @@ int strv_split_quoted(const char *s, char ***ret, char *err, size_t errlen);
 int util_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
 /* The same from an open file, read to its end. */
 int util_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
+/* zlib's CRC-32 of buf[0..len). */
+uint32_t util_crc32(const void *buf, size_t len);
 /* Write all of buf to fd, retrying short writes and EINTR. 0 or -errno
  * (-EIO when write() returns 0). */
 int util_write_all(int fd, const char *buf, size_t len);

@@ -74,9 +74,10 @@ enum bench_option {
 	BENCH_OPT_KEEP_IDLE,
 	BENCH_OPT_CSV,
 	BENCH_OPT_PLOT,
+	BENCH_OPT_OUTPUT,
 };
 #define BENCH_OPT_FIRST BENCH_OPT_DURATION
-#define BENCH_OPT_COUNT (BENCH_OPT_PLOT - BENCH_OPT_FIRST + 1)
+#define BENCH_OPT_COUNT (BENCH_OPT_OUTPUT - BENCH_OPT_FIRST + 1)
 /* clang-format off */
 #define BENCH_LONG_OPTIONS \
 	{"duration", required_argument, NULL, BENCH_OPT_DURATION}, \
@@ -93,7 +94,8 @@ enum bench_option {
 	{"rt-cpus", required_argument, NULL, BENCH_OPT_RT_CPUS}, \
 	{"keep-idle", no_argument, NULL, BENCH_OPT_KEEP_IDLE}, \
 	{"csv", no_argument, NULL, BENCH_OPT_CSV}, \
-	{"plot", required_argument, NULL, BENCH_OPT_PLOT}
+	{"plot", required_argument, NULL, BENCH_OPT_PLOT}, \
+	{"output", required_argument, NULL, BENCH_OPT_OUTPUT}
 /* clang-format on */
 
 /* bench [OPTIONS] [--] MODE [MODE...]: argv[0] is the program's name.

@@ -1,8 +1,14 @@
 /* The numbers every output of the bench shows: a probe's statistics in
- * microseconds, relative changes against the first mode, and the few words
- * and formats the table and the plot share. */
+ * microseconds, relative changes against the first mode, the few words
+ * and formats the table and the plot share, and how an output file is
+ * written. */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "compare.h"
 #include "isolated/util.h"
@@ -82,4 +88,35 @@ const char *bench_fmt_seconds(char *buf, size_t len, double s)
 {
 	snprintf(buf, len, "%g s", s);
 	return buf;
+}
+
+int bench_write_file(const char *path, const char *text, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	char *dir = NULL, *tmp = NULL;
+	enum util_write_step step = UTIL_WRITE_CREATE;
+	int dfd = -1, ret = -ENOMEM;
+
+	/* A temporary file beside the target, renamed over it: a reader never
+	 * sees half a file, and a failure leaves nothing behind. */
+	dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (dir)
+		tmp = util_sprintf(".%s.isoctl-tmp", name);
+	if (!tmp) {
+		util_set_err(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ret = dfd < 0 ? -errno
+		      : util_write_replace(dfd, name, text, strlen(text),
+					   &(struct util_replace){.tmp = tmp, .mode = 0644, .sync = true}, &step);
+	if (ret < 0)
+		util_set_err(err, errlen, "cannot %s %s: %s", step <= UTIL_WRITE_CREATE ? "create" : "write", path,
+			     strerror(-ret));
+out:
+	if (dfd >= 0)
+		close(dfd);
+	free(tmp);
+	free(dir);
+	return ret;
 }

@@ -38,6 +38,9 @@ const char *bench_probe_tool(const struct bench_result *r);
 void bench_load_text(const struct bench_config *c, char *buf, size_t len);
 /* Microseconds: one decimal below 1000, none above; "-" when not finite. */
 const char *bench_fmt_us(char *buf, size_t len, double v);
+/* text written to path whole or not at all (a temporary file beside it,
+ * synced, renamed over it). -errno with err set. */
+int bench_write_file(const char *path, const char *text, char *err, size_t errlen);
 /* "20 s". */
 const char *bench_fmt_seconds(char *buf, size_t len, double s);
 

@@ -1,5 +1,6 @@
 /* The document of isoctl bench --json (schema: tests/data/bench.schema.json). */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,21 @@ static json_object *json_config(struct jb *b, const struct bench_config *c)
 		jset(b, o, "http", h);
 	} else
 		jset(b, o, "http", NULL);
+	return o;
+}
+
+/* What identifies the host: kernel, CPU model, online CPUs,
+ * virtualization, boot command line (null where unknown). */
+static json_object *json_host(struct jb *b, const struct bench_config *c)
+{
+	json_object *o = jobj(b);
+
+	jset(b, o, "kernel", jstr(b, c->kernel));
+	jset(b, o, "kernel_version", jstr(b, c->host.kernel_version));
+	jset(b, o, "cpu_model", jstr(b, c->host.cpu_model));
+	jset(b, o, "online_cpus", juint(b, c->online_cpus));
+	jset(b, o, "virtualization", jstr(b, c->host.virtualization));
+	jset(b, o, "cmdline", jstr(b, c->host.cmdline));
 	return o;
 }
 
@@ -281,6 +297,7 @@ json_object *bench_json(const struct bench_result *r)
 
 	jset(&b, doc, "version", juint(&b, 1));
 	jset(&b, doc, "config", json_config(&b, &r->cfg));
+	jset(&b, doc, "host", json_host(&b, &r->cfg));
 	jset(&b, cal, "clock_read_ns", jnum(&b, r->clock_read_ns, 1));
 	jset(&b, cal, "record_ns", jnum(&b, r->record_ns, 1));
 	jset(&b, cal, "probes", json_probes(&b, r->calibration));
@@ -293,6 +310,13 @@ json_object *bench_json(const struct bench_result *r)
 		jset(&b, o, "mode", jstr(&b, m->mode));
 		jset(&b, o, "measured_s", jnum(&b, m->measured_s, 3));
 		jset(&b, o, "changed", juint(&b, m->n_changed));
+		if (m->have_policy_crc32) {
+			char crc[9];
+
+			snprintf(crc, sizeof(crc), "%08" PRIx32, m->policy_crc32);
+			jset(&b, o, "policy_crc32", jstr(&b, crc));
+		} else
+			jset(&b, o, "policy_crc32", NULL);
 		jset(&b, o, "probes", json_probes(&b, m->probe));
 		jset(&b, o, "http", json_http(&b, &m->http));
 		jset(&b, o, "load", json_load(&b, m));

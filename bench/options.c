@@ -268,7 +268,7 @@ int bench_opts_parse(struct bench *b, int argc, char **argv, int *ret_first)
 	    AT(PROBE) = &o->probe,	 AT(NET) = &o->net,	      AT(LOAD) = &o->load,
 	    AT(HOGS) = &o->hogs,	 AT(RT_CPUS) = &o->rt_cpus,   AT(PLOT) = &o->plot,
 	    AT(ROUNDS) = &o->rounds,	 AT(WORKLOAD) = &o->workload, AT(RATE) = &o->rate,
-	    AT(CONNS) = &o->conns,
+	    AT(CONNS) = &o->conns,	 AT(OUTPUT) = &o->output,
 	};
 	bool *flag[BENCH_OPT_COUNT] = {AT(KEEP_IDLE) = &o->keep_idle, AT(CSV) = &o->csv};
 #undef AT

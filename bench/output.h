@@ -19,4 +19,10 @@ void bench_print_csv(FILE *f, const struct bench_result *r);
  * per probe, log-scale counts; standalone SVG. -errno with err set. */
 int bench_write_svg(const char *path, const struct bench_result *r, char *err, size_t errlen);
 
+/* For the SVGs (svg.c, runs.c): s as SVG text or attribute value, and
+ * the i-th colour of the palette every plot uses. */
+struct sbuf;
+void bench_svg_text(struct sbuf *b, const char *s);
+const char *bench_svg_colour(size_t i);
+
 #endif

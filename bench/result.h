@@ -81,6 +81,16 @@ struct bench_mode_result {
 	double *cpu_util_per_cpu; /* n_cpus entries, CPU i at index i */
 	unsigned n_cpus;
 	unsigned n_changed; /* values the apply wrote */
+	uint32_t policy_crc32; /* of the mode's policy file, as read */
+	bool have_policy_crc32;
+};
+
+/* What identifies the host of a run (hostid.c); NULL: not known. */
+struct bench_host_id {
+	char *kernel_version; /* uname -v */
+	char *cpu_model;      /* /proc/cpuinfo's "model name" */
+	char *virtualization; /* systemd-detect-virt: "kvm", "none" */
+	char *cmdline;	      /* /proc/cmdline */
 };
 
 struct bench_config {
@@ -101,6 +111,7 @@ struct bench_config {
 	unsigned netrt_min_us, netrt_max_us; /* NetRT request spacing, uniform */
 	double duration_s, warmup_s, calibration_s;
 	char *kernel; /* uname -r */
+	struct bench_host_id host;
 	unsigned online_cpus;
 	char **held_back; /* settings of the modes the bench leaves alone, with why */
 	bool pm_qos;	  /* /dev/cpu_dma_latency held at 0 while measuring, as cyclictest does */

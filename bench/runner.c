@@ -19,15 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "isolated/apply.h"
 #include "isolated/host.h"
 #include "isolated/modes.h"
 #include "isolated/report.h"
+#include "compare.h"
 #include "http.h"
 #include "output.h"
+#include "runs.h"
 #include "runner.h"
 
 volatile sig_atomic_t bench_interrupted;
@@ -308,6 +309,21 @@ static int output(struct bench *b)
 		b->env->err("--plot %s: %s", b->opt.plot, err);
 		return BENCH_FAIL;
 	}
+	if (b->opt.output) {
+		json_object *doc = bench_json(&b->r);
+		const char *text =
+		    doc ? json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
+			: NULL;
+		char *line = text ? util_sprintf("%s\n", text) : NULL;
+		int r = line ? bench_write_file(b->opt.output, line, err, sizeof(err)) : -ENOMEM;
+
+		free(line);
+		json_object_put(doc);
+		if (r < 0) {
+			b->env->err("--output %s: %s", b->opt.output, r == -ENOMEM ? "out of memory" : err);
+			return BENCH_FAIL;
+		}
+	}
 	if (b->env->json) {
 		json_object *doc = bench_json(&b->r);
 
@@ -351,6 +367,10 @@ void bench_result_free(struct bench_result *r)
 	free(r->cfg.housekeeping_cpus);
 	free(r->cfg.rt_vm);
 	free(r->cfg.kernel);
+	free(r->cfg.host.kernel_version);
+	free(r->cfg.host.cpu_model);
+	free(r->cfg.host.virtualization);
+	free(r->cfg.host.cmdline);
 	strv_free(r->cfg.held_back);
 	for (size_t i = 0; i < r->n_modes; i++) {
 		free(r->modes[i].mode);
@@ -416,18 +436,70 @@ static int prepare(struct bench *b, int argc, char **argv)
 	return BENCH_OK;
 }
 
+/* bench compare [--plot FILE.svg] RUN RUN...: no other option, no root,
+ * nothing changed but the plot. */
+static int compare_runs(struct bench *b, int argc, char **argv)
+{
+	const struct bench_env *env = b->env;
+	json_object **docs;
+	char err[PATH_MAX + 256];
+	int ret = BENCH_OK, r;
+
+	if (b->opt.duration || b->opt.warmup || b->opt.interval || b->opt.probe || b->opt.net || b->opt.load ||
+	    b->opt.hogs || b->opt.rounds || b->opt.rt_cpus || b->opt.workload || b->opt.rate || b->opt.conns ||
+	    b->opt.output || b->opt.csv || b->opt.keep_idle || env->json || env->scope) {
+		env->err("bench compare takes saved runs and --plot only");
+		return BENCH_USAGE;
+	}
+	if (argc < 2) {
+		env->err(
+		    "usage: isoctl bench compare [--plot FILE.svg] RUN.json RUN.json... (runs saved with isoctl bench "
+		    "--output)");
+		return BENCH_USAGE;
+	}
+	if (!(docs = calloc((size_t)argc, sizeof(*docs)))) {
+		env->err("out of memory");
+		return BENCH_FAIL;
+	}
+	for (int i = 0; i < argc && ret == BENCH_OK; i++)
+		if (bench_runs_load(argv[i], &docs[i], err, sizeof(err)) < 0) {
+			env->err("bench compare: %s", err);
+			ret = BENCH_FAIL;
+		}
+	if (ret == BENCH_OK && (r = bench_runs_print(stdout, argv, docs, (size_t)argc)) < 0) {
+		env->err("out of memory");
+		ret = BENCH_FAIL;
+	}
+	if (ret == BENCH_OK && b->opt.plot) {
+		char *svg = bench_runs_svg(argv, docs, (size_t)argc);
+
+		if (!svg || bench_write_file(b->opt.plot, svg, err, sizeof(err)) < 0) {
+			env->err("--plot %s: %s", b->opt.plot, svg ? err : "out of memory");
+			ret = BENCH_FAIL;
+		}
+		free(svg);
+	}
+	for (int i = 0; i < argc; i++)
+		json_object_put(docs[i]);
+	free(docs);
+	return ret;
+}
+
 int bench_main(const struct bench_env *env, int argc, char **argv)
 {
 	struct bench b = {.env = env, .shm_fd = -1, .dma_fd = -1};
 	struct sigaction sa = {.sa_handler = on_signal};
-	struct utsname u;
 	int first, r, ret;
 
-	if ((ret = bench_opts_parse(&b, argc, argv, &first)) != BENCH_OK ||
-	    (ret = prepare(&b, argc - first, argv + first)) != BENCH_OK)
+	if ((ret = bench_opts_parse(&b, argc, argv, &first)) != BENCH_OK)
 		goto out;
-	if (uname(&u) == 0)
-		b.r.cfg.kernel = strdup(u.release);
+	if (first < argc && strcmp(argv[first], "compare") == 0) {
+		ret = compare_runs(&b, argc - first - 1, argv + first + 1);
+		goto out;
+	}
+	if ((ret = prepare(&b, argc - first, argv + first)) != BENCH_OK)
+		goto out;
+	bench_identify(&b);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

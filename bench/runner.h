@@ -20,7 +20,7 @@ struct policy;
 /* The bench's options as given (NULL: not given). */
 struct bench_opts {
 	const char *duration, *warmup, *interval, *probe, *net, *load, *hogs, *rounds, *rt_cpus, *plot, *workload,
-	    *rate, *conns;
+	    *rate, *conns, *output;
 	bool csv, keep_idle;
 };
 
@@ -60,6 +60,10 @@ int bench_configure(struct bench *b);
 
 /* A program's full path ($PATH, then /usr/sbin, /sbin), NULL: none. */
 char *bench_find_program(const char *prog);
+
+/* hostid.c: the host's identity into b->r.cfg.host (and cfg.kernel), each
+ * mode's policy CRC-32; what cannot be read stays NULL. */
+int bench_identify(struct bench *b);
 
 /* site.c: the site variables into b->hc (host.conf's, with the bench's RT
  * VM and CPUs over them), then the modes loaded, scoped, held back. Exit

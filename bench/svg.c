@@ -29,8 +29,12 @@
 static const char *const svg_colour[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
 					 "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
-/* Text content and attribute values. */
-static void svg_text(struct sbuf *b, const char *s)
+const char *bench_svg_colour(size_t i)
+{
+	return svg_colour[i % ARRAY_SIZE(svg_colour)];
+}
+
+void bench_svg_text(struct sbuf *b, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -150,7 +154,7 @@ static void svg_steps(struct sbuf *b, const struct axes *a, const double *bins, 
 		sbuf_addf(b, " %.1f,%.1f %.1f,%.1f", ax_x(a, a->lx0 + k * per), y, ax_x(a, a->lx0 + (k + 1) * per), y);
 	}
 	sbuf_addf(b, " %.1f,%.1f\"><title>", ax_x(a, a->lx0 + (last + 1) * per), base);
-	svg_text(b, name);
+	bench_svg_text(b, name);
 	sbuf_adds(b, "</title></polyline>\n");
 }
 
@@ -238,7 +242,7 @@ static bool x_range(const struct bench_result *r, int p, struct axes *a, uint64_
 static void svg_mode(struct sbuf *b, const struct axes *a, const struct bench_mode_result *m, size_t i, int p,
 		     double ly, double *bins)
 {
-	const char *colour = svg_colour[i % ARRAY_SIZE(svg_colour)];
+	const char *colour = bench_svg_colour(i);
 	struct us_stats s;
 	char v1[32], v2[32];
 
@@ -257,7 +261,7 @@ static void svg_mode(struct sbuf *b, const struct axes *a, const struct bench_mo
 	sbuf_addf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n", LEGEND_X,
 		  ly - 4, LEGEND_X + 24, ly - 4, colour);
 	sbuf_addf(b, "<text class=\"legend\" x=\"%d\" y=\"%.1f\" font-weight=\"bold\">", LEGEND_X + 30, ly);
-	svg_text(b, m->mode);
+	bench_svg_text(b, m->mode);
 	sbuf_adds(b, "</text>\n");
 	if (s.samples)
 		sbuf_addf(b, "<text x=\"%d\" y=\"%.1f\">p50 %s µs, p99 %s µs</text>\n", LEGEND_X + 30, ly + 15,
@@ -345,24 +349,24 @@ static void svg_title(struct sbuf *b, const struct bench_result *r)
 	for (size_t i = 0; i < r->n_modes; i++) {
 		if (i)
 			sbuf_adds(b, " vs ");
-		svg_text(b, r->modes[i].mode);
+		bench_svg_text(b, r->modes[i].mode);
 	}
 	sbuf_adds(b, "</text>\n");
 	bench_load_text(c, load, sizeof(load));
 	sbuf_addf(b, "<text x=\"20\" y=\"47\">%s per mode after %s warm-up; load: ",
 		  bench_fmt_seconds(d1, sizeof(d1), c->duration_s), bench_fmt_seconds(d2, sizeof(d2), c->warmup_s));
-	svg_text(b, load);
+	bench_svg_text(b, load);
 	sbuf_adds(b, "; RT CPUs ");
-	svg_text(b, c->rt_cpus);
+	bench_svg_text(b, c->rt_cpus);
 	sbuf_adds(b, ", housekeeping ");
-	svg_text(b, c->housekeeping_cpus);
+	bench_svg_text(b, c->housekeeping_cpus);
 	sbuf_adds(b, "; scope ");
-	svg_text(b, c->scope);
+	bench_svg_text(b, c->scope);
 	sbuf_adds(b, "; kernel ");
-	svg_text(b, c->kernel);
+	bench_svg_text(b, c->kernel);
 	sbuf_adds(b, "</text>\n");
 	sbuf_addf(b, "<text x=\"20\" y=\"66\" fill=\"#555\">wakeup: timer every %u µs (", c->interval_us);
-	svg_text(b, bench_probe_tool(r));
+	bench_svg_text(b, bench_probe_tool(r));
 	if (c->net)
 		sbuf_addf(b, "); NetRT: UDP echo every %u..%u µs over %s", c->netrt_min_us, c->netrt_max_us, c->net);
 	else
@@ -395,33 +399,14 @@ static char *svg_document(const struct bench_result *r)
 
 int bench_write_svg(const char *path, const struct bench_result *r, char *err, size_t errlen)
 {
-	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
-	char *doc = svg_document(r), *dir = NULL, *tmp = NULL;
-	enum util_write_step step = UTIL_WRITE_CREATE;
-	int dfd = -1, ret = -ENOMEM;
+	char *doc = svg_document(r);
+	int ret;
 
-	/* A temporary file beside the target, renamed over it: a reader never
-	 * sees half a plot, and a failure leaves nothing behind. */
-	if (doc)
-		dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-	if (dir)
-		tmp = util_sprintf(".%s.isoctl-tmp", name);
-	if (!tmp) {
+	if (!doc) {
 		util_set_err(err, errlen, "%s: out of memory", path);
-		goto out;
+		return -ENOMEM;
 	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ret = dfd < 0 ? -errno
-		      : util_write_replace(dfd, name, doc, strlen(doc),
-					   &(struct util_replace){.tmp = tmp, .mode = 0644, .sync = true}, &step);
-	if (ret < 0)
-		util_set_err(err, errlen, "cannot %s %s: %s", step <= UTIL_WRITE_CREATE ? "create" : "write", path,
-			     strerror(-ret));
-out:
-	if (dfd >= 0)
-		close(dfd);
-	free(tmp);
-	free(dir);
+	ret = bench_write_file(path, doc, err, errlen);
 	free(doc);
 	return ret;
 }

@@ -142,7 +142,9 @@ static void print_header(FILE *f, const struct bench_result *r)
 		    bench_workload_http(c) ? ""
 		    : c->rt_vm		   ? c->rt_vm
 					   : "?");
-	print_field(f, "host", "kernel %s, %u online CPUs", c->kernel ? c->kernel : "?", c->online_cpus);
+	print_field(f, "host", "kernel %s, %u online CPUs%s%s, virtualization %s", c->kernel ? c->kernel : "?",
+		    c->online_cpus, c->host.cpu_model ? ", " : "", c->host.cpu_model ? c->host.cpu_model : "",
+		    c->host.virtualization ? c->host.virtualization : "unknown");
 	bench_load_text(c, load, sizeof(load));
 	print_field(f, "load", "%s", load);
 	if (c->net)

@@ -83,6 +83,9 @@ static void usage(FILE *f)
 	      "      --scope host     apply the modes to the whole host (default: the bench only)\n"
 	      "      --csv            CSV instead of the table\n"
 	      "      --plot FILE.svg  also draw the latency distributions\n"
+	      "      --output RUN.json\n"
+	      "                       also save the run (the --json document, with what identifies\n"
+	      "                       the host) for isoctl bench compare RUN.json RUN.json...\n"
 	      "  -h, --help           this text\n"
 	      "  -V, --version        the version\n"
 	      "\n"
@@ -375,8 +378,9 @@ int main(int argc, char **argv)
 	if ((r = check_options(options_given(&c, &a), cmd)) != EXIT_OK)
 		return r;
 	if (c.bench_given && strcmp(argv[optind], "bench") != 0) {
-		err_msg("--duration, --warmup, --interval, --probe, --net, --load, --hogs, --rounds, --workload, "
-			"--rate, --conns, --rt-cpus, --keep-idle, --csv and --plot are options of bench only");
+		err_msg(
+		    "--duration, --warmup, --interval, --probe, --net, --load, --hogs, --rounds, --workload, "
+		    "--rate, --conns, --rt-cpus, --keep-idle, --csv, --plot and --output are options of bench only");
 		return EXIT_USAGE;
 	}
 	if ((r = check_args(&c, &a)) != EXIT_OK || (r = find_files(&c, &a)) != EXIT_OK) {

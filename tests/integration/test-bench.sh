@@ -171,7 +171,21 @@ sys.exit(1)
 EOF
 
 # ---- table, CSV, plot; loopback, CPU load only ----
-run 0 --policies "$T/shipped" bench --duration 1 --warmup 0 --net loopback --load cpu --plot "$T/b.svg" vanilla dedicated
+run 0 --policies "$T/shipped" bench --duration 1 --warmup 0 --net loopback --load cpu --plot "$T/b.svg" \
+	--output "$T/saved.json" vanilla dedicated
+# --output: the --json document with what identifies this host and modes.
+validate "$T/saved.json"
+$PY - "$T/saved.json" "$T/shipped/dedicated.conf" <<'EOF' || fail "saved.json: the host or the policy CRC is not this one's"
+import json, os, sys, zlib
+d = json.load(open(sys.argv[1]))
+h = d["host"]
+assert h["kernel"] == os.uname().release, h["kernel"]
+assert h["online_cpus"] == os.cpu_count(), h["online_cpus"]
+assert h["cmdline"] == open("/proc/cmdline").read().strip(), h["cmdline"]
+assert h["cpu_model"], h
+crc = "%08x" % zlib.crc32(open(sys.argv[2], "rb").read())
+assert d["modes"][1]["policy_crc32"] == crc, (d["modes"][1]["policy_crc32"], crc)
+EOF
 expect_grep "$T/out" 'wakeup'
 expect_grep "$T/out" 'NetRT'
 expect_grep "$T/out" 'vs vanilla'

@@ -24,6 +24,7 @@
 
 #include "compare.h"
 #include "http.h"
+#include "runs.h"
 #include "output.h"
 #include "isolated/util.h"
 
@@ -928,6 +929,77 @@ static void test_http_output(void **state)
 	free_result(r);
 }
 
+/* compare: two runs of the same modes, the second without load and 10 s
+ * a mode, and one without rt-only: each figure against run 1, the
+ * differences in configuration warned about, a missing mode "-". */
+static void test_compare(void **state)
+{
+	struct bench_result *a = make_result(), *b = make_result();
+	json_object *docs[2];
+	char *const paths[] = {"a.json", "b.json"};
+	char *t = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	a->cfg.host = (struct bench_host_id){.cpu_model = strdup("Test CPU @ 2.0GHz"), .virtualization = strdup("kvm")};
+	b->cfg.load_cpu = b->cfg.load_net = false;
+	b->cfg.duration_s = 10;
+	b->n_modes = 2; /* rt-only not measured */
+	docs[0] = bench_json(a);
+	docs[1] = bench_json(b);
+	assert_int_equal(validate(docs[1]), 0);
+	f = open_memstream(&t, &len);
+	assert_non_null(f);
+	assert_int_equal(bench_runs_print(f, paths, docs, 2), 2);
+	assert_int_equal(fclose(f), 0);
+	assert_true(has_line(t, "run 1 a.json"));
+	assert_true(has_line(t, "host: kernel 6.18.0-test, 2 online CPUs, Test CPU @ 2.0GHz, virtualization kvm"));
+	assert_true(has_line(t, "host: kernel 6.18.0-test, 2 online CPUs, virtualization unknown"));
+	assert_true(has_line(t, "warning: b.json: duration_s is 10, in a.json 20"));
+	assert_true(has_line(t, "warning: b.json: load is none, in a.json cpu,net"));
+	assert_true(has_line(t, "warning: b.json: n_hogs is 2, in a.json 2") == false);
+	assert_true(has_line(t, "warning: the runs differ in configuration: their figures are not comparable as "
+				"they stand"));
+	assert_true(has_line(t, "wakeup latency p99, µs"));
+	assert_true(has_line(t, "mode run 1 run 2"));
+	assert_true(has_line(t, "dedicated 30.7 30.7"));
+	assert_true(has_line(t, "vs run 1 0%"));
+	assert_true(has_line(t, "rt-only 8.2 -"));
+	assert_true(has_line(t, "CPU hogs, Mops/s"));
+	free(t);
+	json_object_put(docs[0]);
+	json_object_put(docs[1]);
+	b->n_modes = 3;
+	free_result(a);
+	free_result(b);
+}
+
+/* A file that is not a run, or is not there, is named with why. */
+static void test_compare_load(void **state)
+{
+	char err[512], path[160];
+	json_object *doc = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(bench_runs_load("/nonexistent/run.json", &doc, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "cannot read /nonexistent/run.json: No such file or directory");
+	tmp_path(path, sizeof(path), "notrun.json");
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs("{\"version\": 1, \"plan\": []}\n", f);
+	fclose(f);
+	assert_int_equal(bench_runs_load(path, &doc, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a run of isoctl bench"));
+	f = fopen(path, "we");
+	fputs("{\"version\": 1,", f);
+	fclose(f);
+	assert_int_equal(bench_runs_load(path, &doc, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ": not JSON ("));
+	unlink(path);
+}
+
 static int cleanup(void **state)
 {
 	char path[160];
@@ -958,6 +1030,8 @@ int main(void)
 	    cmocka_unit_test(test_http_parse),
 	    cmocka_unit_test(test_http_combine),
 	    cmocka_unit_test(test_http_output),
+	    cmocka_unit_test(test_compare),
+	    cmocka_unit_test(test_compare_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, cleanup);

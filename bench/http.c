@@ -13,26 +13,17 @@
  * polls without sleeping, so it takes a housekeeping CPU whole while it
  * runs; its own delays count in what it reports, and the best-effort load
  * on those CPUs is measured beside it. */
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "http.h"
-#include "isolated/cpuset.h"
+#include "program.h"
 #include "runner.h"
 #include "spread.h"
 
@@ -257,134 +248,28 @@ out:
 	return r;
 }
 
-/* The last line of text that is not empty, for a message; "" if none. */
-static void last_line(const char *text, char *buf, size_t len)
-{
-	const char *end = text ? text + strlen(text) : NULL, *start;
-
-	buf[0] = '\0';
-	while (end && end > text && (end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	if (!end || end == text)
-		return;
-	for (start = end; start > text && start[-1] != '\n'; start--)
-		;
-	snprintf(buf, len, "%.*s", (int)(end - start), start);
-}
-
-/* The last line of lighttpd's error log. */
-static void last_log_line(const struct bench *b, char *buf, size_t len)
-{
-	char path[PATH_MAX], *log = NULL;
-
-	snprintf(path, sizeof(path), "%s/error.log", b->http_dir ? b->http_dir : "");
-	if (util_read_at(AT_FDCWD, path, 1 << 20, &log, NULL) < 0)
-		log = NULL;
-	last_line(log, buf, len);
-	free(log);
-}
-
-int bench_http_alive(struct bench *b)
-{
-	char why[512];
-	int status;
-
-	if (b->http_pid <= 0 || waitpid(b->http_pid, &status, WNOHANG) != b->http_pid)
-		return 0;
-	b->http_pid = 0;
-	last_log_line(b, why, sizeof(why));
-	b->env->err("bench: lighttpd ended (%s %d)%s%s", WIFEXITED(status) ? "exit status" : "signal",
-		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), why[0] ? ": " : "", why);
-	return -1;
-}
-
-/* A connection from the client side succeeds. */
-static bool answers(const struct bench *b)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(BENCH_HTTP_PORT)};
-	int fd = bench_net_socket(&b->net, false, SOCK_STREAM);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	inet_pton(AF_INET, b->net.server_addr, &a.sin_addr);
-	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
-
-/* In a child: into the namespace of one side of the bench's network. */
-static void enter_side(const struct bench *b, bool server)
-{
-	if (setns(server ? b->net.ns_server : b->net.ns_client, CLONE_NEWNET) < 0)
-		_exit(126);
-}
-
-static pid_t spawn(struct bench *b, bool server, char *const argv[], int out_fd)
-{
-	pid_t pid = bench_fork();
-
-	if (pid != 0)
-		return pid;
-	enter_side(b, server);
-	if (out_fd >= 0 && (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(out_fd, STDERR_FILENO) < 0))
-		_exit(126);
-	if (!server) {
-		/* The client: on the housekeeping CPUs, ahead of the load there. */
-		struct cpuset hk = {0};
-		cpu_set_t set;
-		char msg[128];
-
-		CPU_ZERO(&set);
-		if (cpuset_parse_list(b->r.cfg.housekeeping_cpus, &hk, msg, sizeof(msg)) == 0)
-			for (int c = cpuset_next(&hk, -1); c >= 0 && c < CPU_SETSIZE; c = cpuset_next(&hk, c))
-				CPU_SET(c, &set);
-		if (CPU_COUNT(&set))
-			sched_setaffinity(0, sizeof(set), &set);
-		setpriority(PRIO_PROCESS, 0, BENCH_HTTP_CLIENT_NICE);
-	}
-	execv(argv[0], argv);
-	dprintf(STDERR_FILENO, "%s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
 int bench_http_start(struct bench *b)
 {
 	char err[512] = "", conf[PATH_MAX];
-	uint64_t deadline;
 
 	if (write_site(b, err, sizeof(err)) < 0) {
 		b->env->err("bench: %s", err[0] ? err : "out of memory");
 		return BENCH_FAIL;
 	}
 	snprintf(conf, sizeof(conf), "%s/lighttpd.conf", b->http_dir);
-	b->http_pid = spawn(b, true, (char *const[]){b->http_server_bin, "-D", "-f", conf, NULL}, -1);
-	if (b->http_pid < 0) {
-		b->http_pid = 0;
-		b->env->err("bench: fork: %s", strerror(errno));
+	if (!(b->server_log = util_sprintf("%s/error.log", b->http_dir))) {
+		b->env->err("out of memory");
 		return BENCH_FAIL;
 	}
-	deadline = bench_now_ns() + 10 * NSEC_PER_SEC;
-	while (!answers(b)) {
-		if (bench_http_alive(b) < 0 || bench_interrupted)
-			return BENCH_FAIL;
-		if (bench_now_ns() > deadline) {
-			b->env->err("bench: lighttpd does not answer on %s:%d within 10 s", b->net.server_addr,
-				    BENCH_HTTP_PORT);
-			return BENCH_FAIL;
-		}
-		usleep(10000);
-	}
-	return BENCH_OK;
+	return bench_server_start(b, "lighttpd", (char *const[]){b->server_bin, "-D", "-f", conf, NULL},
+				  BENCH_HTTP_PORT);
 }
 
 void bench_http_stop(struct bench *b)
 {
-	if (b->http_pid > 0) {
-		kill(b->http_pid, SIGTERM);
-		bench_reap(b->http_pid, bench_now_ns() + 2 * NSEC_PER_SEC);
-		b->http_pid = 0;
-	}
+	bench_server_stop(b);
+	free(b->server_log);
+	b->server_log = NULL;
 	if (b->http_dir) {
 		static const char *const files[] = {"www/index.html", "www", "lighttpd.conf", "error.log"};
 		char path[PATH_MAX];
@@ -405,83 +290,22 @@ int bench_http_run(struct bench *b, unsigned conns, struct bench_http *ret)
 {
 	const struct bench_config *cfg = &b->r.cfg;
 	char server[32], port[16], nconns[16], rate[16], *out = NULL;
-	size_t len = 0, cap = 0;
-	uint64_t deadline;
-	int fds[2], status = 0, r = -1;
-	pid_t pid;
+	int r = -1;
 
 	snprintf(server, sizeof(server), "%s", b->net.server_addr);
 	snprintf(port, sizeof(port), "%d", BENCH_HTTP_PORT);
 	snprintf(nconns, sizeof(nconns), "%u", conns);
 	snprintf(rate, sizeof(rate), "%u", cfg->http_rate);
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		b->env->err("bench: pipe: %s", strerror(errno));
-		return -1;
-	}
-	pid = spawn(b, false,
-		    (char *const[]){b->http_client_bin, "--server", server, "--port", port, "--uri", BENCH_HTTP_URI,
-				    "--num-conns", nconns, "--rate", rate, "--timeout", "5", NULL},
-		    fds[1]);
-	close(fds[1]);
-	if (pid < 0) {
-		b->env->err("bench: fork: %s", strerror(errno));
-		close(fds[0]);
-		return -1;
-	}
 	/* Its run is conns / rate long; 5 s of timeout and 10 s to spare. */
-	deadline = bench_now_ns() + (uint64_t)((double)conns / cfg->http_rate + 15) * NSEC_PER_SEC;
-	for (;;) {
-		struct pollfd p = {.fd = fds[0], .events = POLLIN};
-		ssize_t n;
-
-		if (bench_interrupted || bench_kids_alive(b) < 0 || bench_http_alive(b) < 0)
-			goto kill;
-		if (bench_now_ns() > deadline) {
-			b->env->err("bench: httperf did not finish %u connections at %u/s in time", conns,
-				    cfg->http_rate);
-			goto kill;
-		}
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		if (len + 4096 > cap) {
-			char *nb = realloc(out, cap = cap * 2 + 8192);
-
-			if (!nb)
-				goto kill;
-			out = nb;
-		}
-		n = read(fds[0], out + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	waitpid(pid, &status, 0);
-	pid = 0;
-	if (out)
-		out[len] = '\0';
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char last[256];
-
-		last_line(out, last, sizeof(last));
-		b->env->err("bench: httperf failed (%s %d)%s%s", WIFEXITED(status) ? "exit status" : "signal",
-			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), last[0] ? ": " : "", last);
-		goto done;
-	}
-	if (!out || bench_http_parse(out, ret) < 0) {
+	if (bench_client_run(b, "httperf",
+			     (char *const[]){b->client_bin, "--server", server, "--port", port, "--uri", BENCH_HTTP_URI,
+					     "--num-conns", nconns, "--rate", rate, "--timeout", "5", NULL},
+			     (double)conns / cfg->http_rate + 15, &out) < 0)
+		return -1;
+	if (bench_http_parse(out, ret) < 0)
 		b->env->err("bench: httperf's report has no \"Total:\" or \"Connection time\" line");
-		goto done;
-	}
-	r = 0;
-	goto done;
-kill:
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-	}
-done:
-	close(fds[0]);
+	else
+		r = 0;
 	free(out);
 	return r;
 }

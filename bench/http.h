@@ -18,8 +18,6 @@ struct bench;
 /* The programs, and the Debian packages that have them. */
 #define BENCH_HTTP_SERVER "lighttpd"
 #define BENCH_HTTP_CLIENT "httperf"
-/* httperf's nice value, ahead of the load on the housekeeping CPUs. */
-#define BENCH_HTTP_CLIENT_NICE (-20)
 
 /* httperf's report (its stdout) into ret: 0, or -EINVAL when the lines
  * every run prints ("Total:", "Connection time [ms]: min") are missing. */
@@ -38,10 +36,8 @@ int bench_http_start(struct bench *b);
 /* One httperf run of conns connections at the configured rate, on the
  * housekeeping CPUs, its report into ret. -1 after printing why. */
 int bench_http_run(struct bench *b, unsigned conns, struct bench_http *ret);
-/* lighttpd stopped (SIGTERM, then SIGKILL after 2 s), the directory
+/* lighttpd stopped (program.c's bench_server_stop), the directory
  * removed. */
 void bench_http_stop(struct bench *b);
-/* lighttpd has exited: -1 after printing why (its error log's last line). */
-int bench_http_alive(struct bench *b);
 
 #endif

@@ -11,6 +11,7 @@
 #include "isolated/json.h"
 #include "isolated/util.h"
 #include "output.h"
+#include "program.h"
 #include "spread.h"
 
 static json_object *json_config(struct jb *b, const struct bench_config *c)
@@ -52,7 +53,7 @@ static json_object *json_config(struct jb *b, const struct bench_config *c)
 		jset(b, h, "rate", juint(b, c->http_rate));
 		jset(b, h, "conns", juint(b, c->http_conns));
 		jset(b, h, "client_cpus", jstr(b, c->housekeeping_cpus));
-		jset(b, h, "client_nice", json_object_new_int(BENCH_HTTP_CLIENT_NICE));
+		jset(b, h, "client_nice", json_object_new_int(BENCH_CLIENT_NICE));
 		jset(b, o, "http", h);
 	} else
 		jset(b, o, "http", NULL);

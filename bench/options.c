@@ -151,7 +151,7 @@ static int opt_workload(struct bench *b)
 		cfg->duration_s = (double)cfg->http_conns / cfg->http_rate;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(http); i++) {
-		char **bin = i ? &b->http_client_bin : &b->http_server_bin;
+		char **bin = i ? &b->client_bin : &b->server_bin;
 
 		if (!(*bin = bench_find_program(http[i].prog))) {
 			env->err("--workload http: %s is not installed (apt-get install %s)", http[i].prog,

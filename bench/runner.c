@@ -384,8 +384,8 @@ void bench_result_free(struct bench_result *r)
 static void bench_free(struct bench *b)
 {
 	bench_http_stop(b);
-	free(b->http_server_bin);
-	free(b->http_client_bin);
+	free(b->server_bin);
+	free(b->client_bin);
 	if (b->have_net)
 		bench_net_done(&b->net);
 	if (b->shm)

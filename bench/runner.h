@@ -43,9 +43,13 @@ struct bench {
 	int dma_fd;   /* /dev/cpu_dma_latency held at 0, -1 */
 	unsigned gen;
 	char *sysctl_before[6]; /* one per watched_sysctls entry (runner.c) */
-	pid_t http_pid;		/* --workload http: lighttpd (http.c), 0 */
-	char *http_server_bin, *http_client_bin; /* their full paths */
-	char *http_dir;				 /* its configuration and files */
+	/* A workload's programs (program.c): the server's pid (0: none),
+	 * its name and log for messages, the full paths of both. */
+	pid_t server_pid;
+	const char *server_name;
+	char *server_log;
+	char *server_bin, *client_bin;
+	char *http_dir; /* --workload http: lighttpd's configuration and files */
 };
 
 /* The signal that ends the run early (SIGINT, SIGTERM, SIGHUP), 0: none.

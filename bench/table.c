@@ -11,6 +11,7 @@
 #include "http.h"
 #include "isolated/util.h"
 #include "output.h"
+#include "program.h"
 #include "spread.h"
 
 /* The probes in the table's header. */
@@ -156,7 +157,7 @@ static void print_header(FILE *f, const struct bench_result *r)
 			    "http: lighttpd (the RT service) serving %s (1 KiB) over %s; httperf %u "
 			    "connections at %u/s, on CPUs %s at nice %d",
 			    c->http_file ? c->http_file : "?", c->net ? c->net : "?", c->http_conns, c->http_rate,
-			    c->housekeeping_cpus ? c->housekeeping_cpus : "?", BENCH_HTTP_CLIENT_NICE);
+			    c->housekeeping_cpus ? c->housekeeping_cpus : "?", BENCH_CLIENT_NICE);
 	else
 		print_field(f, "probes", "wakeup every %u µs (%s); %s", c->interval_us, bench_probe_tool(r), line);
 	for (size_t i = 0; c->held_back && c->held_back[i]; i++)

@@ -13,8 +13,9 @@
 #include "compare.h"
 #include "isolated/util.h"
 
-const char *const bench_probe_name[_BENCH_PROBE_MAX] = {"wakeup", "netrt"};
-const char *const bench_probe_title[_BENCH_PROBE_MAX] = {"wakeup latency", "NetRT round trip"};
+const char *const bench_probe_name[_BENCH_PROBE_MAX] = {"wakeup", "netrt", "get", "set"};
+const char *const bench_probe_title[_BENCH_PROBE_MAX] = {"wakeup latency", "NetRT round trip", "memcached get",
+							 "memcached set"};
 const char *const bench_st_title[_ST_MAX] = {"mean", "p50", "p99", "p99.9", "max", "stddev"};
 const char *const bench_st_key[_ST_MAX] = {"mean", "p50", "p99", "p999", "max", "stddev"};
 
@@ -47,7 +48,9 @@ double bench_stat_rel(const struct us_stats *a, const struct us_stats *b, int i)
 
 bool bench_probe_ran(const struct bench_result *r, int p)
 {
-	if (r->cfg.net || r->calibration[p].hist.count)
+	if (!bench_probe_of(&r->cfg, p))
+		return false;
+	if (bench_workload_memcached(&r->cfg) || r->cfg.net || r->calibration[p].hist.count)
 		return true;
 	for (size_t i = 0; i < r->n_modes; i++)
 		if (r->modes[i].probe[p].hist.count)

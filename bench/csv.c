@@ -97,8 +97,10 @@ void bench_print_csv(FILE *f, const struct bench_result *r)
 	      "cpu_busy_pct\n",
 	      f);
 	for (int p = 0; p < _BENCH_PROBE_MAX; p++)
-		csv_row(f, "calibration", p, &r->calibration[p], NULL);
+		if (bench_probe_of(&r->cfg, p))
+			csv_row(f, "calibration", p, &r->calibration[p], NULL);
 	for (size_t i = 0; i < r->n_modes; i++)
 		for (int p = 0; p < _BENCH_PROBE_MAX; p++)
-			csv_row(f, r->modes[i].mode, p, &r->modes[i].probe[p], &r->modes[i]);
+			if (bench_probe_of(&r->cfg, p))
+				csv_row(f, r->modes[i].mode, p, &r->modes[i].probe[p], &r->modes[i]);
 }

@@ -8,6 +8,7 @@
 
 #include "compare.h"
 #include "http.h"
+#include "memcached.h"
 #include "isolated/json.h"
 #include "isolated/util.h"
 #include "output.h"
@@ -57,6 +58,19 @@ static json_object *json_config(struct jb *b, const struct bench_config *c)
 		jset(b, o, "http", h);
 	} else
 		jset(b, o, "http", NULL);
+	if (bench_workload_memcached(c)) {
+		json_object *h = jobj(b);
+
+		jset(b, h, "server", jstr(b, BENCH_MC_SERVER));
+		jset(b, h, "server_threads", juint(b, BENCH_MC_THREADS));
+		jset(b, h, "client", jstr(b, BENCH_MC_CLIENT));
+		jset(b, h, "concurrency", juint(b, c->mc_concurrency));
+		jset(b, h, "client_cpus", jstr(b, c->housekeeping_cpus));
+		jset(b, h, "client_nice", json_object_new_int(BENCH_CLIENT_NICE));
+		jset(b, h, "histogram", jstr(b, "log2"));
+		jset(b, o, "memcached", h);
+	} else
+		jset(b, o, "memcached", NULL);
 	return o;
 }
 
@@ -142,12 +156,31 @@ static json_object *json_probe(struct jb *b, const struct bench_probe_result *p)
 	return o;
 }
 
-static json_object *json_probes(struct jb *b, const struct bench_probe_result *p)
+/* The probes of the run's workload. */
+static json_object *json_probes(struct jb *b, const struct bench_config *c, const struct bench_probe_result *p)
 {
 	json_object *o = jobj(b);
 
 	for (int i = 0; i < _BENCH_PROBE_MAX; i++)
-		jset(b, o, bench_probe_name[i], json_probe(b, &p[i]));
+		if (bench_probe_of(c, i))
+			jset(b, o, bench_probe_name[i], json_probe(b, &p[i]));
+	return o;
+}
+
+/* memaslap's counts of a window (null when it did not run). */
+static json_object *json_memcached(struct jb *b, const struct bench_memcached *mc)
+{
+	json_object *o;
+
+	if (!mc->ran)
+		return NULL;
+	o = jobj(b);
+	jset(b, o, "ops", juint(b, mc->ops));
+	jset(b, o, "gets", juint(b, mc->gets));
+	jset(b, o, "sets", juint(b, mc->sets));
+	jset(b, o, "get_misses", juint(b, mc->get_misses));
+	jset(b, o, "run_s", jnum(b, mc->run_s, 1));
+	jset(b, o, "ops_per_s", jnum(b, mc->ops_per_s, 0));
 	return o;
 }
 
@@ -173,16 +206,20 @@ static json_object *json_load(struct jb *b, const struct bench_mode_result *m)
 	return o;
 }
 
-static json_object *json_relative(struct jb *b, const struct bench_mode_result *a, const struct bench_mode_result *m)
+static json_object *json_relative(struct jb *b, const struct bench_config *c, const struct bench_mode_result *a,
+				  const struct bench_mode_result *m)
 {
 	json_object *o = jobj(b);
 	char key[32];
 
 	jset(b, o, "against", jstr(b, a->mode));
 	for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
-		json_object *po = jobj(b);
+		json_object *po;
 		struct us_stats sa, sm;
 
+		if (!bench_probe_of(c, p))
+			continue;
+		po = jobj(b);
 		bench_probe_stats(&a->probe[p], &sa);
 		bench_probe_stats(&m->probe[p], &sm);
 		for (int i = 0; i < _ST_MAX; i++) {
@@ -202,6 +239,13 @@ static json_object *json_relative(struct jb *b, const struct bench_mode_result *
 		jset(b, o, "http", h);
 	} else
 		jset(b, o, "http", NULL);
+	if (a->mc.ran && m->mc.ran) {
+		json_object *h = jobj(b);
+
+		jset(b, h, "ops_per_s_pct", jnum(b, bench_rel(a->mc.ops_per_s, m->mc.ops_per_s), 1));
+		jset(b, o, "memcached", h);
+	} else
+		jset(b, o, "memcached", NULL);
 	jset(b, o, "stream_pct", jnum(b, bench_rel(a->stream_MBps, m->stream_MBps), 1));
 	jset(b, o, "hog_ops_pct", jnum(b, bench_rel(a->hog_ops, m->hog_ops), 1));
 	return o;
@@ -210,7 +254,7 @@ static json_object *json_relative(struct jb *b, const struct bench_mode_result *
 static const char *const round_key[_BENCH_STAT_MAX] = {"p50_us", "p99_us", "p999_us", "max_us"};
 
 /* Each round's figures, in the order measured. */
-static json_object *json_rounds(struct jb *b, const struct bench_mode_result *m)
+static json_object *json_rounds(struct jb *b, const struct bench_config *c, const struct bench_mode_result *m)
 {
 	json_object *a = jarr(b);
 
@@ -219,8 +263,11 @@ static json_object *json_rounds(struct jb *b, const struct bench_mode_result *m)
 		json_object *o = jobj(b);
 
 		for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
-			json_object *po = jobj(b);
+			json_object *po;
 
+			if (!bench_probe_of(c, p))
+				continue;
+			po = jobj(b);
 			for (int k = 0; k < _BENCH_STAT_MAX; k++)
 				jset(b, po, round_key[k], jnum(b, (double)rd->stat[p][k] / 1000, 3));
 			jset(b, o, bench_probe_name[p], po);
@@ -228,6 +275,7 @@ static json_object *json_rounds(struct jb *b, const struct bench_mode_result *m)
 		jset(b, o, "stream_MBps", jnum(b, rd->stream_MBps < 0 ? NAN : rd->stream_MBps, 3));
 		jset(b, o, "hog_ops_per_s", jnum(b, rd->hog_ops < 0 ? NAN : rd->hog_ops, 1));
 		jset(b, o, "http", json_http(b, &rd->http));
+		jset(b, o, "memcached", json_memcached(b, &rd->mc));
 		jpush(b, a, o);
 	}
 	return a;
@@ -254,15 +302,19 @@ static json_object *json_spread(struct jb *b, int r, const struct spread *s, int
 	return o;
 }
 
-static json_object *json_spreads(struct jb *b, const struct bench_mode_result *first, const struct bench_mode_result *m)
+static json_object *json_spreads(struct jb *b, const struct bench_config *c, const struct bench_mode_result *first,
+				 const struct bench_mode_result *m)
 {
 	json_object *o = jobj(b);
 	struct spread s, f;
 	int r, r0;
 
 	for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
-		json_object *po = jobj(b);
+		json_object *po;
 
+		if (!bench_probe_of(c, p))
+			continue;
+		po = jobj(b);
 		for (int k = 0; k < _BENCH_STAT_MAX; k++) {
 			r = bench_spread_probe(m, p, k, &s);
 			r0 = bench_spread_probe(first, p, k, &f);
@@ -276,6 +328,15 @@ static json_object *json_spreads(struct jb *b, const struct bench_mode_result *f
 	r = bench_spread_load(m, false, &s);
 	r0 = bench_spread_load(first, false, &f);
 	jset(b, o, "hog_ops_per_s", json_spread(b, r, &s, r0, &f, m == first));
+	if (m->n_rounds && m->rounds[0].mc.ran) {
+		json_object *h = jobj(b);
+
+		r = bench_spread_memcached(m, &s);
+		r0 = bench_spread_memcached(first, &f);
+		jset(b, h, "ops_per_s", json_spread(b, r, &s, r0, &f, m == first));
+		jset(b, o, "memcached", h);
+	} else
+		jset(b, o, "memcached", NULL);
 	if (m->n_rounds && m->rounds[0].http.ran) {
 		json_object *h = jobj(b);
 
@@ -301,8 +362,9 @@ json_object *bench_json(const struct bench_result *r)
 	jset(&b, doc, "host", json_host(&b, &r->cfg));
 	jset(&b, cal, "clock_read_ns", jnum(&b, r->clock_read_ns, 1));
 	jset(&b, cal, "record_ns", jnum(&b, r->record_ns, 1));
-	jset(&b, cal, "probes", json_probes(&b, r->calibration));
+	jset(&b, cal, "probes", json_probes(&b, &r->cfg, r->calibration));
 	jset(&b, cal, "http", json_http(&b, &r->http_calibration));
+	jset(&b, cal, "memcached", json_memcached(&b, &r->mc_calibration));
 	jset(&b, doc, "calibration", cal);
 	for (size_t i = 0; i < r->n_modes; i++) {
 		const struct bench_mode_result *m = &r->modes[i];
@@ -318,12 +380,13 @@ json_object *bench_json(const struct bench_result *r)
 			jset(&b, o, "policy_crc32", jstr(&b, crc));
 		} else
 			jset(&b, o, "policy_crc32", NULL);
-		jset(&b, o, "probes", json_probes(&b, m->probe));
+		jset(&b, o, "probes", json_probes(&b, &r->cfg, m->probe));
 		jset(&b, o, "http", json_http(&b, &m->http));
+		jset(&b, o, "memcached", json_memcached(&b, &m->mc));
 		jset(&b, o, "load", json_load(&b, m));
-		jset(&b, o, "relative", i ? json_relative(&b, &r->modes[0], m) : NULL);
-		jset(&b, o, "rounds", json_rounds(&b, m));
-		jset(&b, o, "spread", json_spreads(&b, &r->modes[0], m));
+		jset(&b, o, "relative", i ? json_relative(&b, &r->cfg, &r->modes[0], m) : NULL);
+		jset(&b, o, "rounds", json_rounds(&b, &r->cfg, m));
+		jset(&b, o, "spread", json_spreads(&b, &r->cfg, &r->modes[0], m));
 		jpush(&b, modes, o);
 	}
 	jset(&b, doc, "modes", modes);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "memcached.h"
 #include "runner.h"
 
 /* Switch the probes to phase and wait until both acted on it (their next
@@ -180,6 +181,20 @@ int bench_measure_http(struct bench *b, unsigned conns, struct bench_http *http,
 
 	window_open(b, &w);
 	if (bench_http_run(b, conns, http) < 0) {
+		cpu_times_free(&w.t0);
+		return -1;
+	}
+	window_close(b, &w, -1, m);
+	return 0;
+}
+
+int bench_measure_memcached(struct bench *b, double seconds, struct bench_probe_result *res, struct bench_memcached *mc,
+			    struct bench_mode_result *m)
+{
+	struct window w;
+
+	window_open(b, &w);
+	if (bench_mc_run(b, seconds, res, mc) < 0) {
 		cpu_times_free(&w.t0);
 		return -1;
 	}

@@ -9,6 +9,7 @@
 
 #include "isolated/util.h"
 #include "http.h"
+#include "memcached.h"
 #include "runner.h"
 
 /* "20", "20s", "2m", "500ms" -> milliseconds in [min_ms, max_ms]. */
@@ -100,12 +101,33 @@ static bool on_path(const char *prog)
 	return f != NULL;
 }
 
-/* --workload: the probes, or http with its two programs found. */
+/* A workload's server and client found, or which package has them. */
+static int find_programs(struct bench *b, const char *workload, const char *const progs[2][3])
+{
+	for (size_t i = 0; i < 2; i++) {
+		char **bin = i ? &b->client_bin : &b->server_bin;
+
+		/* progs[i]: the program, another name of it or NULL, the
+		 * package */
+		if (!(*bin = bench_find_program(progs[i][0])) && progs[i][1])
+			*bin = bench_find_program(progs[i][1]);
+		if (!*bin) {
+			b->env->err("--workload %s: %s is not installed (apt-get install %s)", workload, progs[i][0],
+				    progs[i][2]);
+			return BENCH_FAIL;
+		}
+	}
+	return BENCH_OK;
+}
+
+/* --workload: the probes; http or memcached with their two programs
+ * found. */
 static int opt_workload(struct bench *b)
 {
-	static const struct {
-		const char *prog, *package;
-	} http[] = {{BENCH_HTTP_SERVER, "lighttpd"}, {BENCH_HTTP_CLIENT, "httperf"}}; /* program, package */
+	static const char *const http[2][3] = {{BENCH_HTTP_SERVER, NULL, "lighttpd"},
+					       {BENCH_HTTP_CLIENT, NULL, "httperf"}};
+	static const char *const mc[2][3] = {{BENCH_MC_SERVER, NULL, "memcached"},
+					     {BENCH_MC_CLIENT, BENCH_MC_CLIENT_UPSTREAM, "libmemcached-tools"}};
 	const struct bench_env *env = b->env;
 	const struct bench_opts *a = &b->opt;
 	struct bench_config *cfg = &b->r.cfg;
@@ -114,26 +136,30 @@ static int opt_workload(struct bench *b)
 	cfg->workload = "probes";
 	if (a->workload && strcmp(a->workload, "http") == 0)
 		cfg->workload = "http";
+	else if (a->workload && strcmp(a->workload, "memcached") == 0)
+		cfg->workload = "memcached";
 	else if (a->workload && strcmp(a->workload, "probes") != 0) {
-		env->err("--workload %s: probes (the default) or http", a->workload);
+		env->err("--workload %s: probes (the default), http or memcached", a->workload);
 		return BENCH_USAGE;
 	}
-	if (!bench_workload_http(cfg)) {
-		if (a->rate || a->conns) {
-			env->err("--rate and --conns: options of --workload http");
-			return BENCH_USAGE;
-		}
+	if (!bench_workload_http(cfg) && (a->rate || a->conns)) {
+		env->err("--rate and --conns: options of --workload http");
+		return BENCH_USAGE;
+	}
+	if (strcmp(cfg->workload, "probes") == 0)
 		return BENCH_OK;
-	}
-	if (a->plot) {
-		env->err("--plot: not with --workload http yet (the plot draws the probes' distributions; use --json "
-			 "or --csv)");
-		return BENCH_USAGE;
-	}
 	if (a->probe || a->interval) {
-		env->err("--%s: an option of the probes; --workload http measures lighttpd with httperf",
-			 a->probe ? "probe" : "interval");
+		env->err("--%s: an option of the probes; --workload %s measures %s with %s",
+			 a->probe ? "probe" : "interval", cfg->workload,
+			 bench_workload_http(cfg) ? "lighttpd" : "memcached",
+			 bench_workload_http(cfg) ? "httperf" : "memaslap");
 		return BENCH_USAGE;
+	}
+	if (bench_workload_memcached(cfg)) {
+		cfg->mc_concurrency = BENCH_MC_CONCURRENCY;
+		/* memaslap runs whole seconds */
+		cfg->duration_s = ceil(cfg->duration_s);
+		return find_programs(b, "memcached", mc);
 	}
 	cfg->http_rate = 10;
 	if ((r = opt_number(env, "rate", a->rate, 1, 10000, &cfg->http_rate)) != BENCH_OK)
@@ -150,15 +176,8 @@ static int opt_workload(struct bench *b)
 		}
 		cfg->duration_s = (double)cfg->http_conns / cfg->http_rate;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(http); i++) {
-		char **bin = i ? &b->client_bin : &b->server_bin;
-
-		if (!(*bin = bench_find_program(http[i].prog))) {
-			env->err("--workload http: %s is not installed (apt-get install %s)", http[i].prog,
-				 http[i].package);
-			return BENCH_FAIL;
-		}
-	}
+	if ((r = find_programs(b, "http", http)) != BENCH_OK)
+		return r;
 	cfg->http_file = BENCH_HTTP_URI;
 	return BENCH_OK;
 }

@@ -12,6 +12,10 @@
 enum bench_probe {
 	BENCH_WAKEUP, /* lateness of an absolute periodic timer, cyclictest-style */
 	BENCH_NETRT,  /* round trip of a UDP request to the echo server ("NetRT") */
+	/* --workload memcached: memaslap's get and set latencies, from its
+	 * power-of-two histogram (memcached.c). */
+	BENCH_MC_GET,
+	BENCH_MC_SET,
 	_BENCH_PROBE_MAX,
 };
 
@@ -45,6 +49,15 @@ struct bench_http {
 	double cpu_pct;				      /* "CPU time [s]: ... total N%": httperf's own */
 };
 
+/* --workload memcached: memaslap's counts of one window (or, in a mode's
+ * result, of all its rounds; ops_per_s their mean). */
+struct bench_memcached {
+	bool ran;
+	uint64_t ops, gets, sets, get_misses; /* "cmd_get: N", "cmd_set: N", "get_misses: N" */
+	double run_s;			      /* "Run time: 2.0s" */
+	double ops_per_s;		      /* "TPS: N" */
+};
+
 /* One round of a mode (--rounds): the statistics that get a spread. */
 enum bench_round_stat {
 	BENCH_STAT_P50,
@@ -58,6 +71,7 @@ struct bench_round {
 	uint64_t stat[_BENCH_PROBE_MAX][_BENCH_STAT_MAX]; /* ns */
 	double stream_MBps, hog_ops;			  /* < 0: that load was off */
 	struct bench_http http;				  /* --workload http */
+	struct bench_memcached mc;			  /* --workload memcached */
 };
 
 struct bench_mode_result {
@@ -72,6 +86,7 @@ struct bench_mode_result {
 	/* --workload http: httperf's figures, over every round (http.c's
 	 * bench_http_combine). */
 	struct bench_http http;
+	struct bench_memcached mc; /* --workload memcached: over every round */
 	/* Best-effort throughput during the window; < 0: that load was off. */
 	double stream_MBps; /* TCP stream, 10^6 bytes received per second */
 	double hog_ops;	    /* CPU hogs, loop iterations per second, all hogs */
@@ -98,7 +113,8 @@ struct bench_config {
 	char *rt_cpus;		 /* the RT CPUs of the site variables ("1") */
 	char *housekeeping_cpus; /* "0" */
 	char *rt_vm;		 /* the VM name the probes answer to ("isobench-PID") */
-	const char *workload;	 /* "probes", or "http": lighttpd + httperf */
+	const char *workload;	 /* "probes", "http" (lighttpd + httperf), "memcached" (+ memaslap) */
+	unsigned mc_concurrency; /* --workload memcached: memaslap's concurrent requests */
 	unsigned http_rate;	 /* --rate: httperf's connections per second */
 	unsigned http_conns;	 /* --conns: a window's connections (rate x duration) */
 	const char *http_file;	 /* the URI lighttpd serves (BENCH_HTTP_URI) */
@@ -122,6 +138,7 @@ struct bench_result {
 	/* The probes alone: no load, no mode applied (calibration_s long). */
 	struct bench_probe_result calibration[_BENCH_PROBE_MAX];
 	struct bench_http http_calibration; /* --workload http: the server alone */
+	struct bench_memcached mc_calibration; /* --workload memcached: the server alone */
 	double clock_read_ns; /* one clock_gettime(CLOCK_MONOTONIC) in the probe */
 	double record_ns;     /* one hist_record */
 	struct bench_mode_result *modes;
@@ -136,7 +153,21 @@ static inline bool bench_workload_http(const struct bench_config *c)
 	return c->workload && strcmp(c->workload, "http") == 0;
 }
 
-extern const char *const bench_probe_name[_BENCH_PROBE_MAX];  /* "wakeup", "netrt" */
-extern const char *const bench_probe_title[_BENCH_PROBE_MAX]; /* "wakeup latency", "NetRT round trip" */
+/* --workload memcached: memcached and memaslap instead of the probes. */
+static inline bool bench_workload_memcached(const struct bench_config *c)
+{
+	return c->workload && strcmp(c->workload, "memcached") == 0;
+}
+
+/* Probe p is one of the run's workload: get and set with --workload
+ * memcached, wakeup and NetRT otherwise (--workload http's documents keep
+ * them, empty). Outputs show these only. */
+static inline bool bench_probe_of(const struct bench_config *c, int p)
+{
+	return bench_workload_memcached(c) == (p == BENCH_MC_GET || p == BENCH_MC_SET);
+}
+
+extern const char *const bench_probe_name[_BENCH_PROBE_MAX];  /* "wakeup", "netrt", "get", "set" */
+extern const char *const bench_probe_title[_BENCH_PROBE_MAX]; /* "wakeup latency", ... "memcached get" */
 
 #endif

@@ -13,6 +13,7 @@
  * the run early, and the mode in force is reverted before exit. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include "isolated/report.h"
 #include "compare.h"
 #include "http.h"
+#include "memcached.h"
 #include "output.h"
 #include "runs.h"
 #include "runner.h"
@@ -170,8 +172,12 @@ static int measure_round(struct bench *b, struct bench_mode_result *m, size_t ro
 
 	if (!res)
 		return -1;
-	r = bench_workload_http(&b->r.cfg) ? bench_measure_http(b, b->r.cfg.http_conns, &rd->http, &one)
-					   : bench_measure(b, b->r.cfg.duration_s, res, &one);
+	if (bench_workload_http(&b->r.cfg))
+		r = bench_measure_http(b, b->r.cfg.http_conns, &rd->http, &one);
+	else if (bench_workload_memcached(&b->r.cfg))
+		r = bench_measure_memcached(b, b->r.cfg.duration_s, res, &rd->mc, &one);
+	else
+		r = bench_measure(b, b->r.cfg.duration_s, res, &one);
 	if (r == 0) {
 		for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
 			struct hist_stats st;
@@ -210,6 +216,7 @@ static void average_rounds(struct bench_mode_result *m)
 	double n = (double)m->n_rounds;
 
 	bench_http_combine(m->rounds, m->n_rounds, &m->http);
+	bench_mc_combine(m->rounds, m->n_rounds, &m->mc);
 	if (m->n_rounds < 2)
 		return;
 	if (m->stream_MBps >= 0)
@@ -235,6 +242,10 @@ static int run_modes(struct bench *b)
 
 		progress("calibration: lighttpd alone, %u connections at %u/s", n, cfg->http_rate);
 		if (bench_measure_http(b, n, &b->r.http_calibration, NULL) < 0)
+			return -1;
+	} else if (bench_workload_memcached(cfg)) {
+		progress("calibration: memcached alone for %.0f s", ceil(cfg->calibration_s));
+		if (bench_measure_memcached(b, cfg->calibration_s, b->r.calibration, &b->r.mc_calibration, NULL) < 0)
 			return -1;
 	} else {
 		progress("calibration: the probes alone for %.0f s", cfg->calibration_s);
@@ -264,7 +275,10 @@ static int run_modes(struct bench *b)
 			b->applied = true; /* from the first write on, revert */
 			if (bench_apply(b, b->pol[i], &m->n_changed) < 0)
 				return -1;
-			if (bench_workload_http(&b->r.cfg))
+			if (bench_workload_memcached(cfg))
+				progress("%s%s: applied (%u values changed); warming up %.0f s, memaslap for %.0f s",
+					 m->mode, which, m->n_changed, cfg->warmup_s, ceil(cfg->duration_s));
+			else if (bench_workload_http(&b->r.cfg))
 				progress("%s%s: applied (%u values changed); warming up %.0f s, measuring %u "
 					 "connections at %u/s",
 					 m->mode, which, m->n_changed, cfg->warmup_s, cfg->http_conns, cfg->http_rate);
@@ -350,9 +364,11 @@ static int check_samples(const struct bench *b)
 			}
 		} else
 			for (int p = 0; p < _BENCH_PROBE_MAX; p++)
-				if (b->r.modes[i].probe[p].hist.count == 0) {
-					b->env->err("bench: %s: the %s probe measured nothing", b->r.modes[i].mode,
-						    bench_probe_name[p]);
+				if (bench_probe_of(&b->r.cfg, p) && b->r.modes[i].probe[p].hist.count == 0) {
+					b->env->err("bench: %s: the %s probe measured nothing%s", b->r.modes[i].mode,
+						    bench_probe_name[p],
+						    bench_workload_memcached(&b->r.cfg) ? " (memaslap timed no request)"
+											: "");
 					ret = BENCH_FAIL;
 				}
 	return ret;

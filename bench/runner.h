@@ -97,5 +97,9 @@ int bench_measure(struct bench *b, double seconds, struct bench_probe_result *re
 /* The same window for --workload http: one httperf run of conns
  * connections instead of the probes, its report into http. */
 int bench_measure_http(struct bench *b, unsigned conns, struct bench_http *http, struct bench_mode_result *m);
+/* And for --workload memcached: one memaslap run of seconds, its get and
+ * set latencies into res's probes, its counts into mc. */
+int bench_measure_memcached(struct bench *b, double seconds, struct bench_probe_result *res, struct bench_memcached *mc,
+			    struct bench_mode_result *m);
 
 #endif

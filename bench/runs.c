@@ -35,11 +35,23 @@ static const struct figure http_figures[] = {
     {"CPU hogs, Mops/s", "load.hog_ops_per_s", 1e6},
 };
 
+/* memaslap's percentiles are the tops of power-of-two buckets: its
+ * throughput and max say more between runs than a p50 that moves in
+ * factors of two. */
+static const struct figure memcached_figures[] = {
+    {"memcached get p99 (bucket top), µs", "probes.get.p99_us", 1},
+    {"memcached get max, µs", "probes.get.max_us", 1},
+    {"memcached set p99 (bucket top), µs", "probes.set.p99_us", 1},
+    {"memcached ops/s", "memcached.ops_per_s", 1},
+    {"stream, MB/s", "load.stream_MBps", 1},
+    {"CPU hogs, Mops/s", "load.hog_ops_per_s", 1e6},
+};
+
 /* The configuration keys that make two runs comparable, as the --json
  * document spells them (under config). */
 static const char *const config_keys[] = {
     "workload",	    "duration_s", "warmup_s",	"load",	  "n_hogs",    "interval_us", "netrt_min_us",
-    "netrt_max_us", "net",	  "probe_tool", "rounds", "http.rate", "http.conns",
+    "netrt_max_us", "net",	  "probe_tool", "rounds", "http.rate", "http.conns",  "memcached.concurrency",
 };
 
 static json_object *at(json_object *o, const char *path)
@@ -249,6 +261,10 @@ static const struct figure *figures_of(json_object *first, size_t *ret_n)
 	if (wl && strcmp(wl, "http") == 0) {
 		*ret_n = ARRAY_SIZE(http_figures);
 		return http_figures;
+	}
+	if (wl && strcmp(wl, "memcached") == 0) {
+		*ret_n = ARRAY_SIZE(memcached_figures);
+		return memcached_figures;
 	}
 	*ret_n = ARRAY_SIZE(probe_figures);
 	return probe_figures;

@@ -11,6 +11,7 @@
 #include "isolated/modes.h"
 #include "isolated/procfmt.h"
 #include "http.h"
+#include "memcached.h"
 #include "runner.h"
 
 #define BENCH_VM_PREFIX "isobench-"
@@ -32,12 +33,17 @@ static int push_var(char ***v, const char *name, const char *value)
 /* host.conf's assignments but the bench's own, then the bench's. */
 static int site_assignments(const struct bench_config *cfg, const struct hostconf *site, char ***assign)
 {
-	bool http = bench_workload_http(cfg);
+	/* --workload http and memcached: the bench's server is the RT
+	 * service (only it: the modes are scoped to the bench's processes).
+	 * Else host.conf's, empty by default. */
+	const char *server = bench_workload_http(cfg)	     ? BENCH_HTTP_SERVER
+			     : bench_workload_memcached(cfg) ? BENCH_MC_SERVER
+							     : NULL;
 
 	for (size_t i = 0; site && i < site->n_vars; i++) {
 		const struct var *v = &site->vars[i];
 		static const char *const ours[] = {"rt_cpus", "housekeeping_cpus", "rt_vm", "rt_vcpus", "online_cpus"};
-		bool skip = http && strcmp(v->name, "rt_process") == 0;
+		bool skip = server && strcmp(v->name, "rt_process") == 0;
 
 		for (size_t j = 0; j < ARRAY_SIZE(ours); j++)
 			skip |= strcmp(v->name, ours[j]) == 0;
@@ -54,10 +60,7 @@ static int site_assignments(const struct bench_config *cfg, const struct hostcon
 	if (!site || !hostconf_get(site, "rt_nic"))
 		if (push_var(assign, "rt_nic", "isobench1") < 0)
 			return -ENOMEM;
-	/* --workload http: the bench's lighttpd is the RT service (only it:
-	 * the modes are scoped to the bench's processes). Else host.conf's,
-	 * empty by default. */
-	if (http && push_var(assign, "rt_process", BENCH_HTTP_SERVER) < 0)
+	if (server && push_var(assign, "rt_process", server) < 0)
 		return -ENOMEM;
 	if (!site || !hostconf_get(site, "rtnet_prio"))
 		if (push_var(assign, "rtnet_prio", "60") < 0)

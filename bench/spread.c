@@ -101,8 +101,15 @@ bool spread_differs(const struct spread *a, const struct spread *b)
 	return a->hi < b->lo || b->hi < a->lo;
 }
 
-/* The seed of a statistic: fixed, so a run's output follows from its data. */
-#define SEED(p, stat) (0x1505a7edULL + 64 * (uint64_t)(p) + (uint64_t)(stat))
+/* The seed of a statistic: fixed, so a run's output follows from its data.
+ * Slots 0 and 1 are the wakeup and NetRT probes', 2 the load's, 3 httperf's,
+ * 4 and 5 memcached's get and set, 6 memaslap's rate (the first four as
+ * they were before memcached came). */
+#define SEED(slot, stat) (0x1505a7edULL + 64 * (uint64_t)(slot) + (uint64_t)(stat))
+#define SLOT_LOAD 2
+#define SLOT_HTTP 3
+#define SLOT_MEMCACHED 6
+#define SLOT_PROBE(p) ((p) < BENCH_MC_GET ? (p) : (p) + 2)
 
 /* The spread of one figure of every round, get(round, which) giving it. */
 static int spread_rounds(const struct bench_mode_result *m, double (*get)(const struct bench_round *, int), int which,
@@ -141,21 +148,34 @@ static double get_http(const struct bench_round *rd, int field)
 
 int bench_spread_probe(const struct bench_mode_result *m, int p, int stat, struct spread *ret)
 {
-	return spread_rounds(m, get_probe, p * _BENCH_STAT_MAX + stat, SEED(p, stat), ret);
+	return spread_rounds(m, get_probe, p * _BENCH_STAT_MAX + stat, SEED(SLOT_PROBE(p), stat), ret);
 }
 
 int bench_spread_load(const struct bench_mode_result *m, bool stream, struct spread *ret)
 {
 	if (m->n_rounds && get_load(&m->rounds[0], stream) < 0)
 		return -ENOENT;
-	return spread_rounds(m, get_load, stream, SEED(_BENCH_PROBE_MAX, stream), ret);
+	return spread_rounds(m, get_load, stream, SEED(SLOT_LOAD, stream), ret);
 }
 
 int bench_spread_http(const struct bench_mode_result *m, int field, struct spread *ret)
 {
 	if (m->n_rounds && (!m->rounds[0].http.ran || field < 0 || field > _HTTP_CONN_MAX))
 		return -ENOENT;
-	return spread_rounds(m, get_http, field, SEED(_BENCH_PROBE_MAX + 1, field), ret);
+	return spread_rounds(m, get_http, field, SEED(SLOT_HTTP, field), ret);
+}
+
+static double get_memcached(const struct bench_round *rd, int unused)
+{
+	(void)unused;
+	return rd->mc.ops_per_s;
+}
+
+int bench_spread_memcached(const struct bench_mode_result *m, struct spread *ret)
+{
+	if (m->n_rounds && !m->rounds[0].mc.ran)
+		return -ENOENT;
+	return spread_rounds(m, get_memcached, 0, SEED(SLOT_MEMCACHED, 0), ret);
 }
 
 double spread_median(double *v, size_t n)

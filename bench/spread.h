@@ -52,5 +52,7 @@ int bench_spread_load(const struct bench_mode_result *m, bool stream, struct spr
  * with field _HTTP_CONN_MAX, its reply (response) time, in ms. -ENOENT
  * when the mode has no http rounds. */
 int bench_spread_http(const struct bench_mode_result *m, int field, struct spread *ret);
+/* --workload memcached: memaslap's ops/s; -ENOENT when it did not run. */
+int bench_spread_memcached(const struct bench_mode_result *m, struct spread *ret);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "compare.h"
+#include "http.h"
 #include "isolated/util.h"
 #include "output.h"
 
@@ -164,7 +165,9 @@ static void decade_label(char *buf, size_t len, int k, double scale, const char 
 	snprintf(buf, len, "%g%s", pow(10, k) * scale, unit);
 }
 
-static void svg_axes(struct sbuf *b, const struct axes *a, int p)
+/* The plot's frame and its x axis: decades of log10 units labelled, the
+ * axis named title. */
+static void svg_x_axis(struct sbuf *b, const struct axes *a, const char *title)
 {
 	double top = a->y0 + PLOT_DY, bottom = top + PLOT_H;
 	char lab[32];
@@ -190,7 +193,16 @@ static void svg_axes(struct sbuf *b, const struct axes *a, int p)
 		}
 	}
 	sbuf_addf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"middle\">", (PLOT_X0 + PLOT_X1) / 2, bottom + 42);
-	sbuf_addf(b, "%s, µs (log scale)</text>\n", bench_probe_title[p]);
+	sbuf_addf(b, "%s (log scale)</text>\n", title);
+}
+
+static void svg_axes(struct sbuf *b, const struct axes *a, int p)
+{
+	double top = a->y0 + PLOT_DY;
+	char lab[32];
+
+	snprintf(lab, sizeof(lab), "%s, µs", bench_probe_title[p]);
+	svg_x_axis(b, a, lab);
 	/* y: decades of the share of samples, as percent */
 	for (int k = (int)lround(a->ly0); k <= (int)lround(a->ly1); k++) {
 		double y = ax_y(a, k);
@@ -340,6 +352,110 @@ static int svg_panel(struct sbuf *b, const struct bench_result *r, int p, double
 	return 0;
 }
 
+/* --workload http: httperf gives no distribution, so a row per mode (the
+ * calibration first) of its connection time on a log axis: min to max a
+ * thin line, avg +- stddev a bar, the median a dot, the avg a tick; with
+ * --rounds each round's median and max as small marks, so the spread
+ * shows. */
+static void svg_http_row(struct sbuf *b, const struct axes *a, const struct bench_http *h, const char *name,
+			 const char *colour, const struct bench_round *rounds, size_t n_rounds, double y)
+{
+	const double *c = h->conn_ms;
+	double lo = fmax(c[HTTP_AVG] - c[HTTP_STDDEV], c[HTTP_MIN]),
+	       hi = fmin(c[HTTP_AVG] + c[HTTP_STDDEV], c[HTTP_MAX]);
+	double floor_ms = pow(10, a->lx0);
+
+#define X(ms) ax_x(a, log10(fmax((ms), floor_ms)))
+	sbuf_addf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" font-weight=\"bold\">", PLOT_X0 - 8, y + 4);
+	bench_svg_text(b, name);
+	sbuf_adds(b, "</text>\n");
+	if (!h->ran || !h->conns) {
+		sbuf_addf(b, "<text x=\"%d\" y=\"%.1f\">not measured</text>\n", PLOT_X0 + 8, y + 4);
+		return;
+	}
+	sbuf_addf(b, "<g class=\"http-row\"><title>");
+	bench_svg_text(b, name);
+	sbuf_addf(b, ": connection time min %.1f, median %.1f, avg %.1f, stddev %.1f, max %.1f ms</title>\n",
+		  c[HTTP_MIN], c[HTTP_MEDIAN], c[HTTP_AVG], c[HTTP_STDDEV], c[HTTP_MAX]);
+	sbuf_addf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
+		  X(c[HTTP_MIN]), y, X(c[HTTP_MAX]), y, colour);
+	sbuf_addf(b,
+		  "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"10\" fill=\"%s\" fill-opacity=\"0.35\" "
+		  "stroke=\"%s\"/>\n",
+		  X(lo), y - 5, fmax(X(hi) - X(lo), 1), colour, colour);
+	sbuf_addf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>\n",
+		  X(c[HTTP_AVG]), y - 9, X(c[HTTP_AVG]), y + 9, colour);
+	sbuf_addf(b, "<circle class=\"median\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\"/>\n", X(c[HTTP_MEDIAN]), y,
+		  colour);
+	for (size_t i = 0; n_rounds > 1 && i < n_rounds; i++) {
+		const struct bench_http *rh = &rounds[i].http;
+
+		if (!rh->ran)
+			continue;
+		sbuf_addf(b,
+			  "<circle class=\"round\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"none\" stroke=\"%s\"/>\n"
+			  "<rect class=\"round\" x=\"%.1f\" y=\"%.1f\" width=\"4\" height=\"4\" fill=\"none\" "
+			  "stroke=\"%s\"/>\n",
+			  X(rh->conn_ms[HTTP_MEDIAN]), y + 13, colour, X(rh->conn_ms[HTTP_MAX]) - 2, y + 11, colour);
+	}
+	sbuf_adds(b, "</g>\n");
+	sbuf_addf(b, "<text x=\"%d\" y=\"%.1f\">median %.1f, avg %.1f, max %.1f ms</text>\n", LEGEND_X, y + 4,
+		  c[HTTP_MEDIAN], c[HTTP_AVG], c[HTTP_MAX]);
+#undef X
+}
+
+static int svg_http_panel(struct sbuf *b, const struct bench_result *r, double y0)
+{
+	struct axes a = {.y0 = y0};
+	double lo = INFINITY, hi = 0, row;
+	bool any = false;
+
+	sbuf_addf(b, "<g class=\"panel\" id=\"http\">\n");
+	sbuf_addf(b,
+		  "<text x=\"%d\" y=\"%.1f\" font-size=\"15\" font-weight=\"bold\">HTTP connection time (httperf "
+		  "against lighttpd)</text>\n",
+		  PLOT_X0, y0 + 24);
+	for (size_t i = 0; i <= r->n_modes; i++) {
+		const struct bench_http *h = i < r->n_modes ? &r->modes[i].http : &r->http_calibration;
+
+		if (!h->ran || !h->conns)
+			continue;
+		any = true;
+		lo = fmin(lo, h->conn_ms[HTTP_MIN]);
+		hi = fmax(hi, h->conn_ms[HTTP_MAX]);
+		for (size_t k = 0; i < r->n_modes && k < r->modes[i].n_rounds; k++)
+			if (r->modes[i].rounds[k].http.ran)
+				hi = fmax(hi, r->modes[i].rounds[k].http.conn_ms[HTTP_MAX]);
+	}
+	if (!any) {
+		sbuf_addf(b, "<text x=\"%d\" y=\"%.1f\">not measured</text>\n</g>\n", PLOT_X0, y0 + PLOT_DY + 40);
+		return 0;
+	}
+	/* httperf gives 0.1 ms: the axis starts there at the lowest (0.0 is drawn
+	 * at its left end) */
+	a.lx0 = floor(log10(fmax(lo, 0.1)));
+	a.lx1 = ceil(log10(fmax(hi, 0.1) * 1.001));
+	if (a.lx1 <= a.lx0)
+		a.lx1 = a.lx0 + 1;
+	svg_x_axis(b, &a, "connection time, ms");
+	row = PLOT_H / (double)(r->n_modes + 2);
+	svg_http_row(b, &a, &r->http_calibration, "calibration", "#999", NULL, 0, y0 + PLOT_DY + row);
+	for (size_t i = 0; i < r->n_modes; i++)
+		svg_http_row(b, &a, &r->modes[i].http, r->modes[i].mode, bench_svg_colour(i), r->modes[i].rounds,
+			     r->modes[i].n_rounds, y0 + PLOT_DY + row * (double)(i + 2));
+	sbuf_addf(b,
+		  "<text x=\"%d\" y=\"%.1f\" fill=\"#555\">line: min to max; bar: avg ± stddev; tick: avg; dot: "
+		  "median (httperf's, from 1 ms bins: 0.5 is under 1 ms)</text>\n",
+		  PLOT_X0, y0 + PLOT_DY + PLOT_H + 58);
+	if (r->cfg.rounds > 1)
+		sbuf_addf(b,
+			  "<text x=\"%d\" y=\"%.1f\" fill=\"#555\">under each row: every round's median (circle) "
+			  "and max (square)</text>\n",
+			  PLOT_X0, y0 + PLOT_DY + PLOT_H + 74);
+	sbuf_adds(b, "</g>\n");
+	return 0;
+}
+
 static void svg_title(struct sbuf *b, const struct bench_result *r)
 {
 	const struct bench_config *c = &r->cfg;
@@ -365,23 +481,45 @@ static void svg_title(struct sbuf *b, const struct bench_result *r)
 	sbuf_adds(b, "; kernel ");
 	bench_svg_text(b, c->kernel);
 	sbuf_adds(b, "</text>\n");
-	sbuf_addf(b, "<text x=\"20\" y=\"66\" fill=\"#555\">wakeup: timer every %u µs (", c->interval_us);
-	bench_svg_text(b, bench_probe_tool(r));
-	if (c->net)
-		sbuf_addf(b, "); NetRT: UDP echo every %u..%u µs over %s", c->netrt_min_us, c->netrt_max_us, c->net);
-	else
-		sbuf_adds(b, "); NetRT off");
-	sbuf_adds(b, "</text>\n");
-	sbuf_addf(b,
-		  "<text x=\"20\" y=\"84\" fill=\"#555\">Curves: each mode's share of its samples per 1/%d "
-		  "decade, so runs with different sample counts compare; dashed: each mode's p99.</text>\n",
-		  BINS_PER_DECADE);
+	if (bench_workload_http(c)) {
+		sbuf_addf(b,
+			  "<text x=\"20\" y=\"66\" fill=\"#555\">lighttpd (the RT service) serving %s over %s; httperf "
+			  "%u connections at %u/s per window; httperf reports no distribution, so its figures are drawn"
+			  "</text>\n",
+			  c->http_file ? c->http_file : "?", c->net ? c->net : "?", c->http_conns, c->http_rate);
+	} else if (bench_workload_memcached(c)) {
+		sbuf_addf(b,
+			  "<text x=\"20\" y=\"66\" fill=\"#555\">memcached (the RT service) driven by memaslap, "
+			  "%u concurrent requests over %s; its histogram has power-of-two buckets, so the curves are "
+			  "spikes at their tops</text>\n",
+			  c->mc_concurrency, c->net ? c->net : "?");
+	} else {
+		sbuf_addf(b, "<text x=\"20\" y=\"66\" fill=\"#555\">wakeup: timer every %u µs (", c->interval_us);
+		bench_svg_text(b, bench_probe_tool(r));
+		if (c->net)
+			sbuf_addf(b, "); NetRT: UDP echo every %u..%u µs over %s", c->netrt_min_us, c->netrt_max_us,
+				  c->net);
+		else
+			sbuf_adds(b, "); NetRT off");
+		sbuf_adds(b, "</text>\n");
+	}
+	if (!bench_workload_http(c))
+		sbuf_addf(b,
+			  "<text x=\"20\" y=\"84\" fill=\"#555\">Curves: each mode's share of its samples per 1/%d "
+			  "decade, so runs with different sample counts compare; dashed: each mode's p99.</text>\n",
+			  BINS_PER_DECADE);
 }
 
 static char *svg_document(const struct bench_result *r)
 {
 	struct sbuf b = {0};
-	int h = SVG_TITLE_H + _BENCH_PROBE_MAX * PANEL_H;
+	bool http = bench_workload_http(&r->cfg);
+	int n = 0, h;
+
+	for (int p = 0; p < _BENCH_PROBE_MAX; p++)
+		n += !http && bench_probe_of(&r->cfg, p);
+	n += http;
+	h = SVG_TITLE_H + n * PANEL_H;
 
 	sbuf_addf(&b,
 		  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -390,8 +528,11 @@ static char *svg_document(const struct bench_result *r)
 		  "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
 		  SVG_W, h, SVG_W, h);
 	svg_title(&b, r);
-	for (int p = 0; p < _BENCH_PROBE_MAX; p++)
-		if (svg_panel(&b, r, p, SVG_TITLE_H + p * PANEL_H) < 0)
+	n = 0;
+	if (http && svg_http_panel(&b, r, SVG_TITLE_H) < 0)
+		b.oom = true;
+	for (int p = 0; !http && p < _BENCH_PROBE_MAX; p++)
+		if (bench_probe_of(&r->cfg, p) && svg_panel(&b, r, p, SVG_TITLE_H + n++ * PANEL_H) < 0)
 			b.oom = true;
 	sbuf_adds(&b, "</svg>\n");
 	return sbuf_take(&b);

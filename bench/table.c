@@ -9,13 +9,14 @@
 
 #include "compare.h"
 #include "http.h"
+#include "memcached.h"
 #include "isolated/util.h"
 #include "output.h"
 #include "program.h"
 #include "spread.h"
 
 /* The probes in the table's header. */
-static const char *const probe_label[_BENCH_PROBE_MAX] = {"wakeup", "NetRT"};
+static const char *const probe_label[_BENCH_PROBE_MAX] = {"wakeup", "NetRT", "get", "set"};
 
 /* "-72%", "+5%", "0%"; "-" when not computable. */
 static const char *fmt_pct(char *buf, size_t len, double pct)
@@ -103,8 +104,12 @@ static void print_probe_calibration(FILE *f, const struct bench_result *r)
 	char line[256], d1[32], d2[32];
 	size_t n = 0;
 
-	print_field(f, "calibration", "probes alone, no load, no mode, %s; clock read %.0f ns, record %.0f ns",
-		    bench_fmt_seconds(d1, sizeof(d1), r->cfg.calibration_s), r->clock_read_ns, r->record_ns);
+	if (bench_workload_memcached(&r->cfg))
+		print_field(f, "calibration", "memcached alone, no load, no mode, %s",
+			    bench_fmt_seconds(d1, sizeof(d1), ceil(r->cfg.calibration_s)));
+	else
+		print_field(f, "calibration", "probes alone, no load, no mode, %s; clock read %.0f ns, record %.0f ns",
+			    bench_fmt_seconds(d1, sizeof(d1), r->cfg.calibration_s), r->clock_read_ns, r->record_ns);
 	line[0] = '\0';
 	for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
 		struct us_stats s;
@@ -139,10 +144,12 @@ static void print_header(FILE *f, const struct bench_result *r)
 		bench_fmt_seconds(d2, sizeof(d2), c->warmup_s));
 	print_field(f, "CPUs", "RT %s, housekeeping %s; scope %s (%s%s)", c->rt_cpus ? c->rt_cpus : "?",
 		    c->housekeeping_cpus ? c->housekeeping_cpus : "?", c->scope ? c->scope : "?",
-		    bench_workload_http(c) ? "lighttpd as rt_process" : "as VM ",
-		    bench_workload_http(c) ? ""
-		    : c->rt_vm		   ? c->rt_vm
-					   : "?");
+		    bench_workload_http(c)	  ? "lighttpd as rt_process"
+		    : bench_workload_memcached(c) ? "memcached as rt_process"
+						  : "as VM ",
+		    bench_workload_http(c) || bench_workload_memcached(c) ? ""
+		    : c->rt_vm						  ? c->rt_vm
+									  : "?");
 	print_field(f, "host", "kernel %s, %u online CPUs%s%s, virtualization %s", c->kernel ? c->kernel : "?",
 		    c->online_cpus, c->host.cpu_model ? ", " : "", c->host.cpu_model ? c->host.cpu_model : "",
 		    c->host.virtualization ? c->host.virtualization : "unknown");
@@ -157,6 +164,13 @@ static void print_header(FILE *f, const struct bench_result *r)
 			    "http: lighttpd (the RT service) serving %s (1 KiB) over %s; httperf %u "
 			    "connections at %u/s, on CPUs %s at nice %d",
 			    c->http_file ? c->http_file : "?", c->net ? c->net : "?", c->http_conns, c->http_rate,
+			    c->housekeeping_cpus ? c->housekeeping_cpus : "?", BENCH_CLIENT_NICE);
+	else if (bench_workload_memcached(c))
+		print_field(f, "workload",
+			    "memcached: memcached (the RT service, %d worker thread) over %s; memaslap, %u concurrent "
+			    "requests, 9 gets to 1 set, on CPUs %s at nice %d; latencies in memaslap's power-of-two "
+			    "buckets: a percentile is the top of its bucket",
+			    BENCH_MC_THREADS, c->net ? c->net : "?", c->mc_concurrency,
 			    c->housekeeping_cpus ? c->housekeeping_cpus : "?", BENCH_CLIENT_NICE);
 	else
 		print_field(f, "probes", "wakeup every %u µs (%s); %s", c->interval_us, bench_probe_tool(r), line);
@@ -243,6 +257,25 @@ static void print_http(FILE *f, const struct bench_result *r, int mw)
 		for (int i = 0; i < _HTTP_CONN_MAX; i++)
 			fprintf(f, " %7s", fmt_pct(b, sizeof(b), bench_rel(first->conn_ms[i], h->conn_ms[i])));
 		fprintf(f, " %7s\n", fmt_pct(b, sizeof(b), bench_rel(first->response_ms, h->response_ms)));
+	}
+}
+
+/* memaslap's throughput and counts per mode. */
+static void print_memcached(FILE *f, const struct bench_result *r, int mw)
+{
+	char b[32];
+
+	fprintf(f, "\nmemcached (memaslap), requests\n");
+	fprintf(f, "%-*s %10s %10s %10s %10s\n", mw, "mode", "ops/s", "gets", "sets", "get misses");
+	for (size_t m = 0; m < r->n_modes; m++) {
+		const struct bench_memcached *mc = &r->modes[m].mc;
+
+		fprintf(f, "%-*s %10.0f %10llu %10llu %10llu\n", mw, r->modes[m].mode, mc->ops_per_s,
+			(unsigned long long)mc->gets, (unsigned long long)mc->sets, (unsigned long long)mc->get_misses);
+		if (m == 0)
+			continue;
+		fprintf(f, "  vs %-*s %10s\n", mw - 5, r->modes[0].mode,
+			fmt_pct(b, sizeof(b), bench_rel(r->modes[0].mc.ops_per_s, mc->ops_per_s)));
 	}
 }
 
@@ -333,7 +366,9 @@ static void print_rounds(FILE *f, const struct bench_result *r, int mw)
 		fprintf(f, " %22s %22s %22s", "conn median ms", "conn max ms", "reply ms");
 	for (int p = 0; !http && p < _BENCH_PROBE_MAX; p++)
 		if (bench_probe_ran(r, p))
-			fprintf(f, " %22s", p == BENCH_WAKEUP ? "wakeup p99 µs" : "NetRT p99 µs");
+			fprintf(f, " %14s p99 µs", probe_label[p]);
+	if (bench_workload_memcached(&r->cfg))
+		fprintf(f, " %22s", "memcached kops/s");
 	fprintf(f, " %22s %22s\n", "stream MB/s", "hog Mops/s");
 	for (size_t i = 0; i < r->n_modes; i++) {
 		const struct bench_mode_result *m = &r->modes[i];
@@ -355,6 +390,12 @@ static void print_rounds(FILE *f, const struct bench_result *r, int mw)
 			k0 = bench_spread_probe(first, p, BENCH_STAT_P99, &s0);
 			fmt_spread(b, sizeof(b), k, &s, k0, &s0, i == 0, 1);
 			fprintf(f, " %*s", 22 + (int)(strlen(b) - text_width(b, strlen(b))), b);
+		}
+		if (bench_workload_memcached(&r->cfg)) {
+			k = bench_spread_memcached(m, &s);
+			k0 = bench_spread_memcached(first, &s0);
+			fmt_spread(b, sizeof(b), k, &s, k0, &s0, i == 0, 1e3);
+			fprintf(f, " %22s", b);
 		}
 		k = bench_spread_load(m, true, &s);
 		k0 = bench_spread_load(first, true, &s0);
@@ -378,6 +419,8 @@ void bench_print_table(FILE *f, const struct bench_result *r)
 		for (int p = 0; p < _BENCH_PROBE_MAX; p++)
 			if (bench_probe_ran(r, p))
 				print_probe(f, r, p, mw);
+	if (bench_workload_memcached(&r->cfg))
+		print_memcached(f, r, mw);
 	print_load(f, r, mw);
 	if (r->cfg.rounds > 1 && r->n_modes)
 		print_rounds(f, r, mw);

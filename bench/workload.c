@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "memcached.h"
 #include "runner.h"
 
 /* ---- what the processes share ---- */
@@ -176,8 +177,9 @@ fail:
 int bench_start_processes(struct bench *b)
 {
 	struct bench_config *cfg = &b->r.cfg;
-	bool http = bench_workload_http(&b->r.cfg);
-	int udp_srv, udp_cli, tcp_tx, tcp_rx, expected = http ? 0 : 1, ret = BENCH_FAIL;
+	/* --workload http and memcached: a server is the RT service, below. */
+	bool http = bench_workload_http(&b->r.cfg), mc = bench_workload_memcached(&b->r.cfg);
+	int udp_srv, udp_cli, tcp_tx, tcp_rx, expected = http || mc ? 0 : 1, ret = BENCH_FAIL;
 	char err[512] = "";
 	pid_t pid;
 	uint64_t deadline;
@@ -193,8 +195,8 @@ int bench_start_processes(struct bench *b)
 		goto out;
 	}
 	/* The RT VM: isoctl again, with QEMU's -name on its command line
-	 * (--workload http: lighttpd is the RT service, below). */
-	pid = http ? 1 : fork_kid(b);
+	 * (not with a server). */
+	pid = http || mc ? 1 : fork_kid(b);
 	if (pid == 0) {
 		char fds[3][16], guest[64];
 		char *argv[] = {"isobench-vm", BENCH_VM_ARG, "-name", guest, fds[0], fds[1], fds[2], NULL};
@@ -239,7 +241,7 @@ int bench_start_processes(struct bench *b)
 		}
 		usleep(1000);
 	}
-	ret = http ? bench_http_start(b) : BENCH_OK;
+	ret = http ? bench_http_start(b) : mc ? bench_mc_start(b) : BENCH_OK;
 	goto out;
 fork_failed:
 	b->env->err("bench: fork: %s", strerror(errno));

@@ -1,7 +1,7 @@
-# Sourced by the live bench tests (test-bench.sh, test-bench-http.sh) after
-# lib.sh: what they need to run, the sysctls they watch, the shipped modes
-# as this machine's tests may run them, the mode held, and a run
-# interrupted with SIGINT while dedicated is in force.
+# Sourced by the live bench tests (test-bench.sh, test-bench-http.sh,
+# test-bench-memcached.sh) after lib.sh: what they need to run, the sysctls
+# they watch, the shipped modes as this machine's tests may run them, the
+# mode held, and a run interrupted with SIGINT while dedicated is in force.
 
 # Root, two CPUs and python3-jsonschema, or the test ends here (skipped,
 # or failed for the missing package). Sets PY.
@@ -19,6 +19,28 @@ bench_preconditions() {
 		fail "python3-jsonschema is not installed (apt-get install python3-jsonschema)"
 		finish
 	}
+}
+
+# The host's state saved ($before: the sysctls as one line; the values to
+# put back), and bench_cleanup trapped on EXIT: the bench of $bpid killed,
+# any mode reverted, the sysctls restored, $T removed (after the test's own
+# bench_cleanup_more, when it defines one).
+bench_save_host() {
+	before=$(sysctls)
+	tm0=$(cat /proc/sys/kernel/timer_migration)
+	nb0=$(cat /proc/sys/kernel/numa_balancing)
+	rt0=$(cat /proc/sys/kernel/sched_rt_runtime_us)
+	bpid=
+	trap bench_cleanup EXIT
+}
+bench_cleanup() {
+	[ -n "$bpid" ] && kill -9 "$bpid" 2>/dev/null
+	"$ISOCTL" --direct revert --force >/dev/null 2>&1
+	echo "$tm0" >/proc/sys/kernel/timer_migration
+	echo "$nb0" >/proc/sys/kernel/numa_balancing
+	[ "$(cat /proc/sys/kernel/sched_rt_runtime_us)" = "$rt0" ] || echo "$rt0" >/proc/sys/kernel/sched_rt_runtime_us
+	declare -F bench_cleanup_more >/dev/null && bench_cleanup_more
+	rm -rf "$T"
 }
 
 # The sysctls the modes set, as one line.
@@ -61,4 +83,33 @@ bench_sigint() {
 	expect_eq "bench after SIGINT: exit status" "$st" 1
 	expect_grep "$T/int.err" 'interrupted by signal 2; the host is back as it was'
 	host_clean "after SIGINT"
+}
+
+# bench_server_run SERVER ARGS...: isoctl ARGS in the background, its stdout
+# into $T/bench.json and stderr into $T/bench.err; while dedicated is in
+# force, the bench's child SERVER is looked at. It must exit 0, and the
+# server must have been SCHED_FIFO on the last CPU (the RT CPU).
+bench_server_run() {
+	local server=$1 seen= st s pol cpus
+	shift
+	"$ISOCTL" "$@" >"$T/bench.json" 2>"$T/bench.err" &
+	bpid=$!
+	while kill -0 $bpid 2>/dev/null; do
+		if [ "$(held_mode)" = dedicated ]; then
+			s=$(pgrep -P $bpid -x "$server" | head -1)
+			if [ -n "$s" ]; then
+				pol=$(chrt -p "$s" 2>/dev/null | sed -n 's/.*policy: //p')
+				cpus=$(taskset -cp "$s" 2>/dev/null | sed 's/.*: //')
+				[ "$(held_mode)" = dedicated ] && seen="$pol on $cpus"
+			fi
+			[ -n "$seen" ] && break
+		fi
+		sleep 0.05
+	done
+	wait $bpid
+	st=$?
+	bpid=
+	expect_eq "bench $*: exit status" "$st" 0
+	[ "$st" = 0 ] || cat "$T/bench.err" >&2
+	expect_eq "$server under dedicated" "$seen" "SCHED_FIFO on $(($(nproc) - 1))"
 }

@@ -6,7 +6,8 @@
 # mode, dedicated must really give lighttpd the RT CPU and SCHED_FIFO while
 # it is in force, and afterwards the host must be as it was (sysctls, no
 # journal, no lighttpd of ours, no files in /tmp), also after SIGINT in the
-# middle of a run. Figures are printed, not asserted.
+# middle of a run; --plot draws httperf's figures, a row per mode. Figures
+# are printed, not asserted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bench-lib.sh"
 
@@ -16,20 +17,9 @@ for p in lighttpd httperf; do
 done
 SCHEMA=$TOP/tests/data/bench.schema.json
 
-before=$(sysctls)
-tm0=$(cat /proc/sys/kernel/timer_migration)
-nb0=$(cat /proc/sys/kernel/numa_balancing)
-bpid=
+bench_save_host
 # lighttpd processes of ours: children of a bench, config in /tmp/isobench-http.*.
 ours() { pgrep -f 'lighttpd -D -f /tmp/isobench-http\.'; }
-cleanup() {
-	[ -n "$bpid" ] && kill -9 "$bpid" 2>/dev/null
-	"$ISOCTL" --direct revert --force >/dev/null 2>&1
-	echo "$tm0" >/proc/sys/kernel/timer_migration
-	echo "$nb0" >/proc/sys/kernel/numa_balancing
-	rm -rf "$T"
-}
-trap cleanup EXIT
 
 shipped_modes
 dirs_before=$(ls -d /tmp/isobench-http.* 2>/dev/null | sort)
@@ -46,7 +36,7 @@ host_clean() { # WHEN
 
 # ---- arguments ----
 run 2 --policies "$T/shipped" bench --workload ftp vanilla
-expect_grep "$T/err" '^isoctl: --workload ftp: probes \(the default\) or http$'
+expect_grep "$T/err" '^isoctl: --workload ftp: probes \(the default\), http or memcached$'
 run 2 --policies "$T/shipped" bench --rate 10 vanilla
 expect_grep "$T/err" '^isoctl: --rate and --conns: options of --workload http$'
 run 2 --policies "$T/shipped" bench --workload http --rate 0 vanilla
@@ -55,8 +45,6 @@ run 2 --policies "$T/shipped" bench --workload http --conns 20 --duration 5 vani
 expect_grep "$T/err" '^isoctl: --conns and --duration: give one'
 run 2 --policies "$T/shipped" bench --workload http --probe cyclictest vanilla
 expect_grep "$T/err" '^isoctl: --probe: an option of the probes'
-run 2 --policies "$T/shipped" bench --workload http --plot "$T/p.svg" vanilla
-expect_grep "$T/err" '^isoctl: --plot: not with --workload http yet'
 run 2 status --workload http
 expect_grep "$T/err" 'options of bench only'
 PATH=/nonexistent "$ISOCTL" --policies "$T/shipped" bench --workload http vanilla >"$T/out" 2>"$T/err"
@@ -92,29 +80,8 @@ host_clean "after httperf failed"
 rm "$T/bin/httperf"
 
 # ---- the short run: JSON; catch dedicated in force and look at lighttpd ----
-"$ISOCTL" --policies "$T/shipped" bench --workload http --duration 2 --warmup 1 --json vanilla dedicated \
-	>"$T/bench.json" 2>"$T/bench.err" &
-bpid=$!
-seen=
-while kill -0 $bpid 2>/dev/null; do
-	if [ "$(held_mode)" = dedicated ]; then
-		l=$(pgrep -P $bpid -x lighttpd | head -1)
-		if [ -n "$l" ]; then
-			pol=$(chrt -p "$l" 2>/dev/null | sed -n 's/.*policy: //p')
-			cpus=$(taskset -cp "$l" 2>/dev/null | sed 's/.*: //')
-			[ "$(held_mode)" = dedicated ] && seen="$pol on $cpus"
-		fi
-		[ -n "$seen" ] && break
-	fi
-	sleep 0.05
-done
-wait $bpid
-st=$?
-bpid=
-expect_eq "bench --workload http --json: exit status" "$st" 0
-[ "$st" = 0 ] || cat "$T/bench.err" >&2
-last=$(($(nproc) - 1))
-expect_eq "lighttpd under dedicated" "$seen" "SCHED_FIFO on $last"
+bench_server_run lighttpd --policies "$T/shipped" bench --workload http --duration 2 --warmup 1 --json --plot "$T/http.svg" \
+	vanilla dedicated
 $PY - "$SCHEMA" "$T/bench.json" <<'EOF' || fail "bench.json: schema or structure"
 import json, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
@@ -136,6 +103,9 @@ for m in d["modes"]:
         h["conn_stddev_ms"], h["response_ms"], m["load"]["stream_MBps"]))
 assert d["modes"][1]["relative"]["http"] is not None
 EOF
+expect_grep "$T/http.svg" '<g class="panel" id="http">'
+expect_eq "--plot: a row per mode and the calibration" "$(grep -c '<g class="http-row">' "$T/http.svg")" 3
+expect_no_grep "$T/http.svg" 'id="wakeup"'
 host_clean "after the JSON run"
 
 # ---- table and CSV, loopback ----

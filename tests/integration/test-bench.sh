@@ -12,21 +12,8 @@
 bench_preconditions
 SCHEMA=$TOP/tests/data/bench.schema.json
 
-before=$(sysctls)
-tm0=$(cat /proc/sys/kernel/timer_migration)
-nb0=$(cat /proc/sys/kernel/numa_balancing)
-rt0=$(cat /proc/sys/kernel/sched_rt_runtime_us)
-bpid=
-cleanup() {
-	[ -n "$bpid" ] && kill -9 "$bpid" 2>/dev/null
-	"$ISOCTL" --direct revert --force >/dev/null 2>&1
-	echo "$tm0" >/proc/sys/kernel/timer_migration
-	echo "$nb0" >/proc/sys/kernel/numa_balancing
-	[ "$(cat /proc/sys/kernel/sched_rt_runtime_us)" = "$rt0" ] || echo "$rt0" >/proc/sys/kernel/sched_rt_runtime_us
-	pkill -9 -f '^isobench-vm --bench-vm' 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+bench_save_host
+bench_cleanup_more() { pkill -9 -f '^isobench-vm --bench-vm' 2>/dev/null; }
 
 shipped_modes
 

@@ -9,6 +9,7 @@
  * relative changes are the round numbers written below. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 
 #include "compare.h"
 #include "http.h"
+#include "memcached.h"
 #include "runs.h"
 #include "output.h"
 #include "isolated/util.h"
@@ -926,6 +928,211 @@ static void test_http_output(void **state)
 	assert_non_null(strstr(t, "\ndedicated,200,200,0,0.1,1.0,20.0,1.5,2.0,0.9,10.1,"));
 	assert_int_equal(count_in(t, strlen(t), "\n"), 5);
 	free(t);
+	/* --plot: httperf's figures drawn, a row per mode, no probe panels */
+	{
+		char path[128], err[256], *svg = NULL;
+
+		tmp_path(path, sizeof(path), "plot.svg");
+		assert_int_equal(bench_write_svg(path, r, err, sizeof(err)), 0);
+		assert_int_equal(util_read_at(AT_FDCWD, path, 1 << 20, &svg, NULL) >= 0, 1);
+		assert_non_null(strstr(svg, "<g class=\"panel\" id=\"http\">"));
+		assert_null(strstr(svg, "id=\"wakeup\""));
+		assert_int_equal(count_in(svg, strlen(svg), "<g class=\"http-row\">"), 4);
+		assert_non_null(strstr(svg,
+				       "<title>dedicated: connection time min 0.1, median 1.5, avg 1.0, stddev 2.0, "
+				       "max 20.0 ms</title>"));
+		/* two rounds: each round's median and max marked */
+		assert_int_equal(count_in(svg, strlen(svg), "<circle class=\"round\""), 6);
+		free(svg);
+	}
+	free_result(r);
+}
+
+/* memaslap's own report (tests/data/memaslap-2s.txt, a real run), read as
+ * the bench reads it: the final blocks, not the period tables before them. */
+static void test_mc_parse(void **state)
+{
+	static const uint64_t get_dist[12] = {0, 0, 0, 41, 2579, 13718, 75919, 32739, 2091, 37, 71, 9};
+	struct bench_mc_stats get, set;
+	struct bench_memcached mc;
+	char *out = NULL, *e;
+	size_t len = 0;
+	FILE *f = fopen(TEST_DATADIR "/memaslap-2s.txt", "re");
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(getdelim(&out, &len, '\0', f) > 0, 1);
+	fclose(f);
+	assert_int_equal(bench_mc_parse(out, &get, &set, &mc), 0);
+	assert_int_equal(get.events, 127204);
+	assert_int_equal(get.min_us, 8);
+	assert_int_equal(get.max_us, 1785);
+	assert_int_equal(get.avg_us, 56);
+	assert_true(get.std_us == 32.30);
+	for (size_t i = 0; i < 64; i++)
+		assert_int_equal(get.dist[i], i < 12 ? get_dist[i] : 0);
+	assert_int_equal(set.events, 14136);
+	assert_int_equal(set.max_us, 970);
+	assert_int_equal(set.dist[7], 3337);
+	assert_int_equal(set.dist[10], 28);
+	assert_int_equal(set.dist[11], 0);
+	assert_true(mc.ran);
+	assert_int_equal(mc.ops, 141344);
+	assert_true(mc.ops_per_s == 70662 && mc.run_s == 2.0);
+	assert_int_equal(mc.gets, 127208);
+	assert_int_equal(mc.sets, 14136);
+	assert_int_equal(mc.get_misses, 0);
+	/* without its final blocks (memaslap killed early) it is refused */
+	e = util_sprintf("%s", out);
+	*strstr(e, "Set Statistics (") = 's';
+	assert_int_equal(bench_mc_parse(e, &get, &set, &mc), -EINVAL);
+	free(e);
+	assert_int_equal(bench_mc_parse("memaslap: connection refused\n", &get, &set, &mc), -EINVAL);
+	free(out);
+}
+
+/* The power-of-two buckets into a histogram: the percentiles are the tops
+ * of the buckets they fall in, the maximum's bucket ends at the maximum,
+ * count, min, max and mean memaslap's. */
+static void test_mc_hist(void **state)
+{
+	struct bench_mc_stats s = {.events = 100, .min_us = 5, .max_us = 300, .avg_us = 40, .std_us = 30};
+	struct bench_round rd[2] = {0};
+	struct bench_memcached c;
+	struct hist h;
+	struct hist_stats st;
+
+	(void)state;
+	s.dist[3] = 10; /* 5..8 */
+	s.dist[6] = 80; /* 33..64: p50 */
+	s.dist[7] = 9;	/* 65..128: p99 (the 99th is the 99th) */
+	s.dist[9] = 1;	/* 257..512: the maximum, 300 */
+	bench_mc_hist(&s, &h);
+	hist_stats(&h, &st);
+	assert_int_equal(st.count, 100);
+	assert_int_equal(st.min, 5000);
+	assert_int_equal(st.max, 300000);
+	assert_true(st.mean == 40000);
+	assert_true(fabs(st.stddev - 30000) < 1);
+	assert_int_equal(hist_percentile(&h, 5), 7999);
+	assert_int_equal(st.p50, 63999);
+	assert_int_equal(st.p99, 127999);
+	assert_int_equal(st.p999, 300000);
+	/* none timed: an empty histogram */
+	s = (struct bench_mc_stats){0};
+	bench_mc_hist(&s, &h);
+	assert_int_equal(h.count, 0);
+	/* rounds: counts summed, the rate their mean */
+	rd[0].mc = (struct bench_memcached){.ran = true, .ops = 10, .gets = 9, .sets = 1, .ops_per_s = 100};
+	rd[1].mc = (struct bench_memcached){.ran = true, .ops = 30, .gets = 27, .sets = 3, .ops_per_s = 300};
+	bench_mc_combine(rd, 2, &c);
+	assert_true(c.ran && c.ops == 40 && c.gets == 36 && c.sets == 4 && c.ops_per_s == 200);
+	rd[0].mc.ran = rd[1].mc.ran = false;
+	bench_mc_combine(rd, 2, &c);
+	assert_false(c.ran);
+}
+
+/* --workload memcached: the table has the get and set probes and
+ * memaslap's throughput, not wakeup and NetRT; --json (valid) and --csv
+ * carry the same. */
+static void test_mc_output(void **state)
+{
+	struct bench_result *r = make_result();
+	json_object *doc, *m1, *probes;
+	char *t;
+
+	(void)state;
+	r->cfg.workload = "memcached";
+	r->cfg.mc_concurrency = 4;
+	for (int p = 0; p < _BENCH_PROBE_MAX; p++) {
+		hist_init(&r->calibration[p].hist);
+		for (size_t i = 0; i < r->n_modes; i++)
+			hist_init(&r->modes[i].probe[p].hist);
+	}
+	for (size_t i = 0; i < r->n_modes; i++) {
+		struct bench_mode_result *m = &r->modes[i];
+		struct bench_mc_stats g = {.events = 100, .min_us = 8, .max_us = i == 1 ? 100 : 900, .avg_us = 50};
+
+		g.dist[6] = 98;
+		g.dist[i == 1 ? 7 : 10] = 2;
+		bench_mc_hist(&g, &m->probe[BENCH_MC_GET].hist);
+		g.events = 10;
+		g.max_us = 60;
+		g.dist[6] = 10;
+		g.dist[7] = g.dist[10] = 0;
+		bench_mc_hist(&g, &m->probe[BENCH_MC_SET].hist);
+		m->mc = (struct bench_memcached){
+		    .ran = true, .ops = 110, .gets = 100, .sets = 10, .ops_per_s = i == 1 ? 60000 : 40000};
+		/* two rounds, 10% apart */
+		m->rounds = calloc(2, sizeof(*m->rounds));
+		assert_non_null(m->rounds);
+		m->n_rounds = 2;
+		m->rounds[0].mc = m->rounds[1].mc = m->mc;
+		m->rounds[0].mc.ops_per_s *= 0.9;
+		m->rounds[1].mc.ops_per_s *= 1.1;
+		m->rounds[0].stream_MBps = m->rounds[1].stream_MBps = m->stream_MBps;
+		m->rounds[0].hog_ops = m->rounds[1].hog_ops = m->hog_ops;
+	}
+	r->cfg.rounds = 2;
+	t = capture(bench_print_table, r);
+	assert_non_null(strstr(t, "; scope process:4242 (memcached as rt_process)\n"));
+	assert_non_null(strstr(t, "workload     memcached: memcached (the RT service, 1 worker thread) over veth"));
+	assert_non_null(strstr(t, "\nmemcached get, µs\n"));
+	assert_non_null(strstr(t, "\nmemcached set, µs\n"));
+	assert_null(strstr(t, "wakeup latency"));
+	assert_null(strstr(t, "NetRT round trip"));
+	assert_non_null(strstr(t, "\ndedicated         60000        100         10          0\n"));
+	assert_non_null(strstr(t, "\n  vs vanilla       +50%\n"));
+	assert_non_null(strstr(t, "\ndedicated         100     50.0     64.0    100.0    100.0    100.0"));
+	/* the rounds: memaslap's rate with its range, apart from vanilla's */
+	assert_non_null(strstr(t, "memcached kops/s"));
+	assert_non_null(strstr(t, "60.0 [54.0-66.0] *"));
+	free(t);
+	doc = bench_json(r);
+	assert_int_equal(validate(doc), 0);
+	assert_string_equal(json_object_get_string(jget(jget(doc, "config"), "workload")), "memcached");
+	assert_int_equal(json_object_get_int(jget(jget(jget(doc, "config"), "memcached"), "concurrency")), 4);
+	m1 = json_object_array_get_idx(jget(doc, "modes"), 1);
+	probes = jget(m1, "probes");
+	assert_false(json_object_object_get_ex(probes, "wakeup", NULL));
+	assert_true(dget(jget(probes, "get"), "p50_us") == 63.999);
+	assert_true(dget(jget(probes, "get"), "p99_us") == 100);
+	assert_true(dget(jget(probes, "get"), "max_us") == 100);
+	assert_true(dget(jget(jget(m1, "relative"), "memcached"), "ops_per_s_pct") == 50);
+	assert_true(dget(jget(m1, "memcached"), "ops_per_s") == 60000);
+	assert_true(dget(jget(jget(jget(m1, "spread"), "memcached"), "ops_per_s"), "median") == 60000);
+	assert_true(json_object_get_boolean(jget(jget(jget(jget(m1, "spread"), "memcached"), "ops_per_s"), "differs")));
+	json_object_put(doc);
+	/* compare on two saved memcached runs: memaslap's figures, and a
+	 * concurrency that differs warned about */
+	{
+		json_object *docs[2];
+		char *const paths[] = {"a.json", "b.json"};
+		char *c = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		docs[0] = bench_json(r);
+		r->cfg.mc_concurrency = 8;
+		docs[1] = bench_json(r);
+		r->cfg.mc_concurrency = 4;
+		f = open_memstream(&c, &len);
+		assert_non_null(f);
+		assert_int_equal(bench_runs_print(f, paths, docs, 2), 1);
+		assert_int_equal(fclose(f), 0);
+		assert_true(has_line(c, "warning: b.json: memcached.concurrency is 8, in a.json 4"));
+		assert_non_null(strstr(c, "\nmemcached get p99 (bucket top), µs\n"));
+		assert_non_null(strstr(c, "\nmemcached ops/s\n"));
+		assert_null(strstr(c, "wakeup"));
+		free(c);
+		json_object_put(docs[0]);
+		json_object_put(docs[1]);
+	}
+	t = capture(bench_print_csv, r);
+	assert_non_null(strstr(t, "\ndedicated,get,100,"));
+	assert_non_null(strstr(t, "\ndedicated,set,10,"));
+	assert_null(strstr(t, ",wakeup,"));
+	free(t);
 	free_result(r);
 }
 
@@ -1030,6 +1237,9 @@ int main(void)
 	    cmocka_unit_test(test_http_parse),
 	    cmocka_unit_test(test_http_combine),
 	    cmocka_unit_test(test_http_output),
+	    cmocka_unit_test(test_mc_parse),
+	    cmocka_unit_test(test_mc_hist),
+	    cmocka_unit_test(test_mc_output),
 	    cmocka_unit_test(test_compare),
 	    cmocka_unit_test(test_compare_load),
 	};

@@ -18,6 +18,9 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 DBUS_SERVICEDIR ?= $(DATADIR)/dbus-1/system-services
 DBUS_POLICYDIR ?= $(if $(filter /usr,$(PREFIX)),$(DATADIR),$(SYSCONFDIR))/dbus-1/system.d
 POLKIT_ACTIONDIR ?= /usr/share/polkit-1/actions
+# bash-completion loads completions from $(XDG_DATA_DIRS)/bash-completion/
+# completions (/usr/local/share and /usr/share by default).
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 DESTDIR ?=
 BUILD ?= build
 SAN ?= 0
@@ -70,7 +73,12 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 FUZZ_NAMES := $(sort $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c)))
 FUZZ_REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz-replay-%)
 
-all: check-deps $(BUILD)/isoctl $(BUILD)/isolated
+all: check-deps $(BUILD)/isoctl $(BUILD)/isolated $(BUILD)/completion/isoctl
+
+# The bash completion with the policy directories this build reads.
+$(BUILD)/completion/isoctl: completion/isoctl Makefile
+	@mkdir -p $(dir $@)
+	sed 's|@DATADIR@|$(DATADIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
 
 check-deps:
 	@$(PKG_CONFIG) --exists $(PKGS) || { echo "missing build dependencies: $$(for p in $(PKGS); do $(PKG_CONFIG) --exists $$p || printf '%s ' $$p; done)(see README: apt-get install ...)" >&2; exit 1; }
@@ -158,6 +166,8 @@ install: all
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0755 $(BUILD)/isolated $(DESTDIR)$(SBINDIR)/isolated
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 $(BUILD)/completion/isoctl $(DESTDIR)$(COMPLETIONDIR)/isoctl
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DBUS_SERVICEDIR) $(DESTDIR)$(DBUS_POLICYDIR) $(DESTDIR)$(POLKIT_ACTIONDIR)
 	@# The unit and the activation file name the daemon by its default path.
 	sed 's|/usr/local/sbin/isolated|$(SBINDIR)/isolated|' systemd/isolated.service >$(BUILD)/isolated.service

@@ -153,6 +153,11 @@ helpers: $(HELPER_BIN)
 check-one: all unit helpers fuzz-replay
 	@tests/run-tests.sh "$(BUILD)" $(UNIT_BIN)
 
+# The unit tests alone (no root, nothing of the host changed): the Debian
+# package build's test step.
+check-unit: unit
+	@UNIT_ONLY=1 tests/run-tests.sh "$(BUILD)" $(UNIT_BIN)
+
 check: all
 	$(MAKE) check-one BUILD=build
 	$(MAKE) check-one BUILD=build/san SAN=1
@@ -220,5 +225,5 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all check-deps unit helpers fuzz-replay check check-one install format clean fuzz fuzz-build
+.PHONY: all check-deps unit helpers fuzz-replay check check-one check-unit install format clean fuzz fuzz-build
 -include $(LIB_OBJ:.o=.d) $(CTL_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d)

@@ -19,8 +19,9 @@ for t in "$@"; do
 	fi
 done
 
+# UNIT_ONLY=1 (make check-unit): the unit tests only.
 for t in "$top"/tests/integration/test-*.sh; do
-	[ -e "$t" ] || continue
+	[ -e "$t" ] && [ "${UNIT_ONLY:-0}" != 1 ] || continue
 	name=${t#"$top"/}
 	if out=$(ISOCTL="$top/$build/isoctl" ISOLATED="$top/$build/isolated" HELPERS="$top/$build/tests/helpers" \
 		TOP="$top" bash "$t" 2>&1); then

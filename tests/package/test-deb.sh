@@ -24,10 +24,19 @@ if dpkg -s isolated >/dev/null 2>&1; then
 	echo "FAIL: a package isolated is installed already; the test would remove it" >&2
 	exit 1
 fi
+if [ -e /run/isolated/journal ]; then
+	echo "FAIL: a mode of isolated is in force (/run/isolated/journal); the test applies and reverts one of its own" >&2
+	exit 1
+fi
 OUT=${OUT:-$(mktemp -d)}
 W=$(mktemp -d)
 spid=
-trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; rm -rf "$W"
+# On the way out: the sleep killed, a journal the test's mode left (the
+# removal failed to revert it) reverted with the build's isoctl, the
+# package purged.
+trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null
+	[ -e /run/isolated/journal ] && [ -x "$W/src/build/isoctl" ] && "$W/src/build/isoctl" --direct revert >/dev/null 2>&1
+	rm -rf "$W"
 	dpkg -s isolated >/dev/null 2>&1 && dpkg --purge isolated >/dev/null 2>&1' EXIT
 etc_before=$([ -e /etc/isolated ] && echo yes || echo no)
 

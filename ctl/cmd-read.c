@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "isolated/metrics.h"
 #include "isolated/action.h"
 #include "isolated/apply.h"
 #include "isolated/conf.h"
@@ -316,6 +317,37 @@ int cmd_plan(struct ctx *c, int argc, char **argv)
 
 /* ---- status, verify ---- */
 
+/* status --prometheus: what the journal says, read directly (it is
+ * readable by anyone, and the daemon keeps it current), as metrics. */
+static int status_prometheus(struct ctx *c)
+{
+	struct apply_status *st = NULL;
+	struct metrics m = {0};
+	char err[512] = "", *text;
+	int r;
+
+	if (!c->host && (r = ctx_open_host(c)) != EXIT_OK)
+		return r;
+	r = apply_status(c->host, &st, err, sizeof(err));
+	if (r < 0) {
+		err_msg("status: %s", err[0] ? err : path_strerror(-r));
+		return EXIT_FAIL;
+	}
+	metrics_from_journal(st->journal, &m);
+	m.drift = st->n_drift;
+	m.gone = st->n_gone;
+	m.have_drift = m.have_gone = true;
+	text = metrics_text(&m);
+	apply_status_free(st);
+	if (!text) {
+		err_msg("out of memory");
+		return EXIT_FAIL;
+	}
+	fputs(text, stdout);
+	free(text);
+	return EXIT_OK;
+}
+
 int cmd_status(struct ctx *c, int argc, char **argv)
 {
 	json_object *doc = NULL;
@@ -324,6 +356,13 @@ int cmd_status(struct ctx *c, int argc, char **argv)
 	(void)argv;
 	if ((r = want_args(argc, 0, "status")) != EXIT_OK)
 		return r;
+	if (c->prometheus) {
+		if (c->json) {
+			err_msg("--prometheus and --json: choose one");
+			return EXIT_USAGE;
+		}
+		return status_prometheus(c);
+	}
 	/* --all shows everything: the daemon gives it to a user other than
 	 * root only when asked. */
 	if (c->bus) {

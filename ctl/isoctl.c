@@ -63,6 +63,8 @@ static void usage(FILE *f)
 	      "                       apply: go back to the previous mode after DURATION (60s, 2m,\n"
 	      "                       1h) unless isoctl confirm comes first (needs the daemon)\n"
 	      "      --direct         do the work in isoctl even when the isolated daemon runs\n"
+	      "      --prometheus     status: the journal's metrics for node_exporter's textfile\n"
+	      "                       collector (the daemon keeps a file with its own too)\n"
 	      "\n"
 	      "bench options (see isoctl(8)):\n"
 	      "      --duration D     measure each mode this long (default 20s)\n"
@@ -106,11 +108,12 @@ enum {
 	OPT_SCOPE,
 	OPT_CONFIRM_WITHIN,
 	OPT_DIRECT,
+	OPT_PROMETHEUS,
 };
 
 /* The options only some commands take; a command's mask has TAKES(t) for
  * each it takes. */
-enum take { T_WRITE, T_RESTORE, T_DRY_RUN, T_FORCE, T_NO_WAIT, T_SCOPE, T_CONFIRM_WITHIN, _T_MAX };
+enum take { T_WRITE, T_RESTORE, T_DRY_RUN, T_FORCE, T_NO_WAIT, T_SCOPE, T_CONFIRM_WITHIN, T_PROMETHEUS, _T_MAX };
 #define TAKES(t) (1u << (t))
 static const char *const take_names[_T_MAX] = {
     [T_WRITE] = "write",
@@ -120,6 +123,7 @@ static const char *const take_names[_T_MAX] = {
     [T_NO_WAIT] = "no-wait",
     [T_SCOPE] = "scope",
     [T_CONFIRM_WITHIN] = "confirm-within",
+    [T_PROMETHEUS] = "prometheus",
 };
 
 /* The commands that take options come first, in the order the messages
@@ -141,7 +145,7 @@ static const struct command {
     {"show", cmd_show, false, 0},
     {"plan", cmd_plan, true, 0},
     {"check", cmd_check, false, 0},
-    {"status", cmd_status, true, 0},
+    {"status", cmd_status, true, TAKES(T_PROMETHEUS)},
     {"snapshot", cmd_snapshot, false, 0},
     {"verify", cmd_verify, true, 0},
     {"confirm", cmd_confirm, true, 0},
@@ -171,6 +175,7 @@ static unsigned options_given(const struct ctx *c, const struct args *a)
 	    [T_NO_WAIT] = c->no_wait,
 	    [T_SCOPE] = c->scope != NULL,
 	    [T_CONFIRM_WITHIN] = a->confirm_within != NULL,
+	    [T_PROMETHEUS] = c->prometheus,
 	};
 	unsigned mask = 0;
 
@@ -229,6 +234,7 @@ static int parse_options(int argc, char **argv, struct ctx *c, struct args *a)
 	    {"scope", required_argument, NULL, OPT_SCOPE},
 	    {"confirm-within", required_argument, NULL, OPT_CONFIRM_WITHIN},
 	    {"direct", no_argument, NULL, OPT_DIRECT},
+	    {"prometheus", no_argument, NULL, OPT_PROMETHEUS},
 	    BENCH_LONG_OPTIONS, /* the bench's own, last: handed to it */
 	    {NULL, 0, NULL, 0},
 	};
@@ -268,6 +274,9 @@ static int parse_options(int argc, char **argv, struct ctx *c, struct args *a)
 			break;
 		case OPT_DIRECT:
 			c->direct = true;
+			break;
+		case OPT_PROMETHEUS:
+			c->prometheus = true;
 			break;
 		case 'h':
 			usage(stdout);

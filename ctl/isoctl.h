@@ -34,6 +34,7 @@ struct ctx {
 	const char *scope;		 /* apply: --scope, overrides the policy's */
 	unsigned long long confirm_usec; /* apply: --confirm-within, 0 if not given */
 	bool direct;			 /* --direct: never ask the daemon */
+	bool prometheus;		 /* status --prometheus: the journal's metrics, text exposition */
 	/* bench's options (bench/bench.h), for bench_main: the last value
 	 * given by enum bench_option - BENCH_OPT_FIRST ("" for a flag), NULL
 	 * if not given */

@@ -46,10 +46,14 @@
  *   call-burst = N          calls a uid other than 0 may make at once
  *                           (default LIMITS_BURST)
  *   call-interval = SECS    and one more every SECS after them (default 1)
+ *   metrics-file = PATH     node_exporter textfile (default
+ *                           METRICS_FILE_DEFAULT; empty: none)
  * Command line only: --root TREE (a fixture tree instead of the kernel),
  * --netlink-rcvbuf BYTES (proc connector socket buffer, for tests),
  * --no-proc-connector (force the rescan fallback), --conf FILE,
  * --check (load config, policies, host.conf; print problems; exit). */
+#define METRICS_FILE_DEFAULT "/var/lib/prometheus/node-exporter/isolated.prom"
+
 struct daemon_config {
 	char *mode;
 	bool revert_on_stop;
@@ -60,6 +64,8 @@ struct daemon_config {
 	char *hostconf_path;
 	bool hostconf_given;
 	unsigned call_burst, call_interval;
+	char *metrics_file; /* NULL or "": none */
+	bool metrics_file_given;
 	char *root;
 	int netlink_rcvbuf;
 	bool no_proc_connector;
@@ -217,6 +223,18 @@ json_object *holder_summary(struct holder *h);
  * at one generation stays right about what is held while it is the same
  * (not about threads that came and went). */
 unsigned long long holder_generation(const struct holder *h);
+/* The mode held and the daemon's counters, for its metrics file: m from the
+ * journal in memory and the last verify, d the holder's counters (m->daemon
+ * = d; the proc connector's events and overflows are the caller's). */
+struct metrics;
+struct metrics_daemon;
+void holder_metrics(const struct holder *h, struct metrics *m, struct metrics_daemon *d);
+/* The mode held and the daemon's counters, for its metrics file: m from the
+ * journal in memory and the last verify, d the holder's counters (m->daemon
+ * = d; the proc connector's events and overflows are the caller's). */
+struct metrics;
+struct metrics_daemon;
+void holder_metrics(const struct holder *h, struct metrics *m, struct metrics_daemon *d);
 
 /* "vanilla" when nothing is held. */
 const char *holder_mode(const struct holder *h);
@@ -299,6 +317,18 @@ struct bus_config {
 #define STATUS_SHARED_USEC (5 * 1000000ULL)
 int bus_start(sd_event *ev, struct holder *h, const struct bus_config *cfg, struct bus **ret);
 void bus_free(struct bus *b);
+
+/* ---- The metrics file (textfile.c) ----
+ * path rewritten (atomically, 0644) with the metrics of metrics.h when they
+ * changed, checked once a second; p (NULL: none) gives the proc
+ * connector's counters. given: path is isolated.conf's (a failure is a
+ * warning; the default's missing directory only a notice). -ENOMEM, or an
+ * sd-event error. */
+struct procev;
+struct textfile;
+int textfile_start(sd_event *ev, struct holder *h, const struct procev *p, const char *path, bool given,
+		   struct textfile **ret);
+void textfile_free(struct textfile *t);
 
 /* ---- Kernel events (procev.c, devev.c) ----
  * procev_start: NETLINK_CONNECTOR socket joined to CN_IDX_PROC, listening

@@ -5,6 +5,7 @@
 #define ISOLATED_HOLDER_INTERNAL_H
 
 #include "daemon.h"
+#include "isolated/metrics.h"
 #include "isolated/apply.h"
 
 #define DEBOUNCE_USEC (50 * 1000ULL)
@@ -55,6 +56,11 @@ struct holder {
 	char *failure;		      /* why, for STATUS= */
 	bool drifted;		      /* the last verify found drift it did not re-apply */
 	size_t n_drift;
+	size_t n_gone; /* of the last verify */
+	bool verified; /* a verify pass ran since start */
+	/* The daemon's counters for its metrics file (textfile.c); the
+	 * proc connector's are procev's. */
+	struct metrics_daemon stats;
 
 	/* Online CPUs, sysctls, IRQs of the last full apply: what the event
 	 * path's partial snapshots share (tasks stripped). */

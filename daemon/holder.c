@@ -212,6 +212,17 @@ json_object *holder_summary(struct holder *h)
 	return h->summary;
 }
 
+void holder_metrics(const struct holder *h, struct metrics *m, struct metrics_daemon *d)
+{
+	*d = h->stats;
+	d->state = holder_state(h);
+	metrics_from_journal(h->journal, m);
+	m->drift = h->n_drift;
+	m->gone = h->n_gone;
+	m->have_drift = m->have_gone = h->verified;
+	m->daemon = d;
+}
+
 unsigned long long holder_generation(const struct holder *h)
 {
 	return h->generation;
@@ -543,6 +554,11 @@ static int transaction(struct holder *h, const struct policy *p, struct apply_op
 	o->journal = &h->journal;
 	r = apply_mode(h->host, p, o, ret, err, errlen);
 	o->state = NULL;
+	if (!o->dry_run && *ret) {
+		h->stats.last_apply_at = (long long)time(NULL);
+		h->stats.last_apply_ok = !(*ret)->failed && r == 0;
+		h->stats.last_apply_conflicts = (*ret)->counts[STEP_CONFLICT];
+	}
 	if (!o->dry_run && (r == 0 || *ret))
 		base_replace(h, s);
 	else
@@ -829,6 +845,7 @@ void holder_replan_arm(struct holder *h, const char *why, unsigned long long del
 
 void holder_rescan(struct holder *h, const char *why)
 {
+	h->stats.rescans++;
 	if (!h->policy)
 		return;
 	holder_replan_arm(h, why, DEBOUNCE_USEC);
@@ -883,6 +900,8 @@ static int verify_pass(struct holder *h, json_object **ret, struct op_error *e)
 		enforced = reapply(h, "drift", true, false) == 0 && !h->failed;
 	}
 	h->n_drift = st->n_drift;
+	h->n_gone = st->n_gone;
+	h->verified = true;
 	h->drifted = st->n_drift > 0 && !enforced;
 	doc = report_verify(st, enforced);
 	apply_status_free(st);

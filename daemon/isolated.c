@@ -117,12 +117,13 @@ enum conf_key {
 	KEY_HOST_CONF,
 	KEY_CALL_BURST,
 	KEY_CALL_INTERVAL,
+	KEY_METRICS_FILE,
 	_KEY_MAX,
 };
 
 static const char *const conf_keys[_KEY_MAX] = {
     "mode",	"revert-on-stop", "verify-interval", "enforce",	      "rescan-interval",
-    "policies", "host-conf",	  "call-burst",	     "call-interval",
+    "policies", "host-conf",	  "call-burst",	     "call-interval", "metrics-file",
 };
 
 /* One key of isolated.conf being read: where it is, and where it goes. */
@@ -189,6 +190,14 @@ static int conf_value(struct conf_ctx *c, enum conf_key k, const char *name, con
 		else
 			cfg->call_interval = (unsigned)n;
 		return 0;
+	case KEY_METRICS_FILE:
+		if (value[0] && (value[0] != '/' || value[strlen(value) - 1] == '/')) {
+			CERR(c, "metrics-file = %s: expected an absolute file name (empty: none)", value);
+			return 0;
+		}
+		free(cfg->metrics_file);
+		cfg->metrics_file_given = true;
+		return (cfg->metrics_file = strdup(value)) ? 0 : -ENOMEM;
 	default:
 		return 0;
 	}
@@ -271,6 +280,8 @@ static int config_defaults(struct daemon_config *cfg)
 	char *repo = modes_build_tree_dir();
 
 	cfg->rescan_interval = 2;
+	if (!(cfg->metrics_file = strdup(METRICS_FILE_DEFAULT)))
+		return -ENOMEM;
 	cfg->call_burst = LIMITS_BURST;
 	cfg->call_interval = (unsigned)(LIMITS_INTERVAL_USEC / 1000000);
 	if (repo)
@@ -298,6 +309,7 @@ static int default_hostconf(struct daemon_config *cfg)
 static void config_done(struct daemon_config *cfg)
 {
 	free(cfg->mode);
+	free(cfg->metrics_file);
 	strv_free(cfg->policy_dirs);
 	free(cfg->hostconf_path);
 	free(cfg->root);
@@ -550,6 +562,7 @@ struct daemon {
 	struct bus *bus;
 	struct procev *procev;
 	struct devev *devev;
+	struct textfile *textfile;
 	sd_event_source *rescan_timer;
 	unsigned rescan_interval;
 };
@@ -645,6 +658,7 @@ static int start_procev(struct daemon *d, const struct daemon_config *cfg)
 static void daemon_done(struct daemon *d)
 {
 	sd_event_source_disable_unref(d->rescan_timer);
+	textfile_free(d->textfile);
 	devev_free(d->devev);
 	procev_free(d->procev);
 	bus_free(d->bus);
@@ -737,6 +751,11 @@ static int serve(const struct daemon_config *cfg)
 		r = hold_start(&d, cfg);
 	if (r >= 0)
 		r = bus_connect(&d, cfg);
+	/* With --root (a tree) only a metrics-file named in isolated.conf:
+	 * the default is the host's node_exporter directory. */
+	if (r >= 0 && cfg->metrics_file && cfg->metrics_file[0] && (!cfg->root || cfg->metrics_file_given) &&
+	    (r = textfile_start(d.ev, d.holder, d.procev, cfg->metrics_file, cfg->metrics_file_given, &d.textfile)) < 0)
+		log_errno(LOG_ERR, r, "Failed to start the metrics file");
 	if (r >= 0 && (r = caps_drop(cfg->root != NULL)) < 0)
 		log_errno(LOG_ERR, r, "Failed to drop capabilities");
 	if (r >= 0) {

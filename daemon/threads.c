@@ -107,6 +107,7 @@ static bool partition_thread(struct holder *h, const struct host_state *part)
 void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 {
 	struct apply_opts o = {.no_wait = true, .threads_only = true};
+	uint64_t t0 = 0;
 	struct host_thread_filter filter;
 	struct apply_confirm cbuf;
 	struct host_state *part = NULL;
@@ -117,6 +118,10 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 
 	if (!h->policy || h->policy->n_thread_rules == 0 || n == 0)
 		return;
+	/* The reaction time: from the loop's wake-up for this batch
+	 * (sd_event_now: the time of this iteration) to the transaction done. */
+	if (sd_event_now(h->ev, CLOCK_MONOTONIC, &t0) < 0)
+		t0 = 0;
 	if (!h->base) {
 		holder_replan_arm(h, "no snapshot to evaluate new threads against", DEBOUNCE_USEC);
 		return;
@@ -145,6 +150,15 @@ void holder_threads(struct holder *h, const struct thread_ref *refs, size_t n)
 	if (partition_thread(h, part))
 		holder_replan_arm(h, "a new thread of a rule [partition] names", DEBOUNCE_USEC);
 	r = apply_mode(h->host, h->policy, &o, &res, err, sizeof(err));
+	if (r == 0 && res && !res->failed && t0) {
+		struct timespec ts;
+		uint64_t done;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		done = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+		if (done >= t0)
+			metrics_reaction_record(&h->stats, done - t0);
+	}
 	host_state_free(part);
 	if (!res) {
 		if (r == -EWOULDBLOCK)

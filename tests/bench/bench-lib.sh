@@ -103,7 +103,7 @@ bench_live_ok() {
 
 isolated_start() { # DIR POLICIES HOSTCONF MODE
 	local dir=$1 answered=
-	printf '[daemon]\nmode = %s\nrevert-on-stop = yes\n' "$4" >"$dir/isolated.conf"
+	printf '[daemon]\nmode = %s\nrevert-on-stop = yes\nmetrics-file =\n' "$4" >"$dir/isolated.conf"
 	"$ISOLATED" --conf "$dir/isolated.conf" --policies "$2" --host-conf "$3" >"$dir/daemon.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 200); do

@@ -113,7 +113,7 @@ journal_bytes() { # TREE
 daemon_rss_kb() { # TREE
 	local d=$T/daemon-tree rss
 	mkdir -p "$d"
-	printf '[daemon]\nmode = dedicated\nrevert-on-stop = yes\n' >"$d/isolated.conf"
+	printf '[daemon]\nmode = dedicated\nrevert-on-stop = yes\nmetrics-file =\n' >"$d/isolated.conf"
 	"$ISOLATED" --conf "$d/isolated.conf" --root "$1" >"$d/daemon.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 1200); do

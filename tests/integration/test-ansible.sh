@@ -30,14 +30,8 @@ start_private_bus "$T/bus" || { fail "no private bus"; finish; }
 # No proc connector on a tree: the fallback rescan is set far off, since
 # each one re-applies the mode and would put the drift below back.
 printf '[daemon]\nrescan-interval = 3600\n' >"$T/isolated.conf"
-"$ISOLATED" --conf "$T/isolated.conf" --root "$tree" --policies "$TOP/policies" \
-	--host-conf "$tree/etc/isolated/host.conf" --no-proc-connector >>"$T/daemon.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 200); do
-	busctl call io.isolated.Daemon1 /io/isolated/Daemon1 io.isolated.Daemon1 Status >/dev/null 2>&1 && break
-	kill -0 "$daemon_pid" 2>/dev/null || break
-	sleep 0.05
-done
+start_tree_daemon "$tree" "$TOP/policies" --conf "$T/isolated.conf"
+daemon_pid=$DPID
 kill -0 "$daemon_pid" 2>/dev/null || { fail "the daemon did not start: $(tail -5 "$T/daemon.log")"; finish; }
 
 export ANSIBLE_ROLES_PATH=$ROLE ANSIBLE_LOCAL_TEMP=$T/ansible-tmp ANSIBLE_REMOTE_TEMP=$T/ansible-remote \

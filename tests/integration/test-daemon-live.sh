@@ -87,6 +87,7 @@ cat >"$T/isolated.conf" <<EOF
 [daemon]
 mode = live
 revert-on-stop = yes
+metrics-file = $T/isolated.prom
 EOF
 "$ISOLATED" --conf "$T/isolated.conf" --policies "$T/pol" --host-conf "$T/host.conf" \
 	--netlink-rcvbuf 4096 >"$T/daemon.log" 2>&1 &
@@ -148,6 +149,17 @@ expect_eq "long-lived storm threads" "$n" 50
 expect_eq "storm threads missed" "$bad" 0
 grep -Eq "overflow|ENOBUFS|events lost" "$T/daemon.log" ||
 	fail "the storm did not overflow the 4 KB socket (no overflow in the log): $(tail -5 "$T/daemon.log")"
+# The metrics file counted it all: events, the overflow and its rescan, the
+# renamed and storm threads' reactions (written within a second).
+for _ in $(seq 30); do
+	grep -Eq '^isolated_netlink_overflows_total [1-9]' "$T/isolated.prom" 2>/dev/null && break
+	sleep 0.1
+done
+expect_grep "$T/isolated.prom" '^isolated_events_total [1-9][0-9]*$'
+expect_grep "$T/isolated.prom" '^isolated_netlink_overflows_total [1-9][0-9]*$'
+expect_grep "$T/isolated.prom" '^isolated_rescans_total [1-9][0-9]*$'
+expect_grep "$T/isolated.prom" '^isolated_reaction_seconds_count [1-9][0-9]*$'
+expect_grep "$T/isolated.prom" '^isolated_mode_info\{mode="live",scope="process:[0-9]+",state="holding"\} 1$'
 kill "$mpid" 2>/dev/null
 
 # ---- a real QEMU started after the daemon ----
